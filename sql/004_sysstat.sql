@@ -1,4 +1,5 @@
--- Family sysstat: host CPU (percent of all CPUs over interval_s), load, memory and swap.
+-- Family sysstat: host CPU (percent of all CPUs over interval_s), load, memory, swap and
+-- scheduler activity (context switches and forks per second, runnable and blocked processes).
 SELECT pga_create_metric_table('sysstat', 'metrics_sysstat', $cols$
   server_id           int NOT NULL,
   interval_s          double precision,
@@ -20,7 +21,12 @@ SELECT pga_create_metric_table('sysstat', 'metrics_sysstat', $cols$
   mem_cached_bytes    bigint,
   mem_buffers_bytes   bigint,
   swap_total_bytes    bigint,
-  swap_used_bytes     bigint
+  swap_used_bytes     bigint,
+  mem_dirty_bytes     bigint,
+  ctxt_per_s          double precision,
+  forks_per_s         double precision,
+  procs_running       int,
+  procs_blocked       int
 $cols$, 'server_id', INTERVAL '7 days', $rollup$
 SELECT {bucket} AS time, server_id,
        sum(interval_s) AS interval_s,
@@ -31,7 +37,9 @@ SELECT {bucket} AS time, server_id,
        avg(load1) AS load1, max(load1) AS load1_max, avg(load5) AS load5, avg(load15) AS load15,
        max(mem_total_bytes) AS mem_total_bytes, min(mem_available_bytes) AS mem_available_bytes_min,
        avg(mem_used_bytes)::double precision AS mem_used_bytes,
-       max(swap_used_bytes) AS swap_used_bytes
+       max(swap_used_bytes) AS swap_used_bytes, max(mem_dirty_bytes) AS mem_dirty_bytes_max,
+       avg(ctxt_per_s) AS ctxt_per_s, avg(forks_per_s) AS forks_per_s,
+       max(procs_running) AS procs_running_max, max(procs_blocked) AS procs_blocked_max
   FROM metrics_sysstat
  WHERE {filter}
  GROUP BY 1, server_id
