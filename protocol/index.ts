@@ -1,2 +1,3 @@
 export * from './batch.ts';
 export * from './families/index.ts';
+export * from './collector-config.ts';

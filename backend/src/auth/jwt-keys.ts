@@ -1,0 +1,71 @@
+// RS256 signing keys for collector (and later user) tokens, published as a JWKS.
+// Keys live under <dataDir>/jwt/*.key (0600); the newest signs, all of them verify, so a new
+// key can be added and the old one removed later without refusing tokens still in flight.
+// Several backends share the directory (or the same files) to accept each other's tokens.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { writeSecretFile } from '../pki/ca.ts';
+
+export const ISSUER = 'pganalytics';
+export const COLLECTOR_AUDIENCE = 'pganalytics-collector';
+
+interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+export interface JwtKeys {
+  sign(payload: object, opts: { subject: string; audience: string; expiresInSeconds: number }): string;
+  /** Verifies signature (RS256 only), issuer, audience and expiry; throws on any failure. */
+  verify(token: string, audience: string): jwt.JwtPayload;
+  jwks(): { keys: object[] };
+}
+
+function kidOf(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 16);
+}
+
+export function loadOrCreateJwtKeys(dataDir: string): JwtKeys {
+  const dir = join(dataDir, 'jwt');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let files = readdirSync(dir).filter((f) => f.endsWith('.key'));
+  if (files.length === 0) {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeSecretFile(join(dir, `signing-${Date.now()}.key`), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    files = readdirSync(dir).filter((f) => f.endsWith('.key'));
+  }
+  // Newest file first: it signs.
+  const keys: SigningKey[] = files
+    .map((f) => ({ f, mtime: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime || b.f.localeCompare(a.f))
+    .map(({ f }) => {
+      const privateKey = createPrivateKey(readFileSync(join(dir, f)));
+      const publicKey = createPublicKey(privateKey);
+      return { kid: kidOf(publicKey), privateKey, publicKey };
+    });
+  const byKid = new Map(keys.map((k) => [k.kid, k]));
+  const signer = keys[0];
+
+  return {
+    sign: (payload, opts) =>
+      jwt.sign(payload, signer.privateKey, {
+        algorithm: 'RS256', keyid: signer.kid, issuer: ISSUER, audience: opts.audience,
+        subject: opts.subject, expiresIn: opts.expiresInSeconds,
+      }),
+    verify: (token, audience) => {
+      const decoded = jwt.decode(token, { complete: true });
+      const kid = decoded?.header.kid;
+      const key = kid ? byKid.get(kid) : undefined;
+      if (!key) throw new jwt.JsonWebTokenError('unknown signing key');
+      const payload = jwt.verify(token, key.publicKey, { algorithms: ['RS256'], issuer: ISSUER, audience });
+      if (typeof payload === 'string') throw new jwt.JsonWebTokenError('token payload is not a JSON object');
+      return payload;
+    },
+    jwks: () => ({
+      keys: keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, use: 'sig', alg: 'RS256' })),
+    }),
+  };
+}

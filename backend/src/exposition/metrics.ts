@@ -1,0 +1,54 @@
+// The backend's own Prometheus metrics (GET /metrics). Names are shared with the Grafana
+// self-monitoring dashboard: change them in both places.
+import client from 'prom-client';
+import type pg from 'pg';
+
+export interface BackendMetrics {
+  registry: client.Registry;
+  httpDuration: client.Histogram<'route' | 'method' | 'status'>;
+  rowsIngested: client.Counter<'family'>;
+  batches: client.Counter<'outcome'>;
+  batchesRejected: client.Counter<'reason'>;
+  decompressedBytes: client.Counter;
+  rowsExpired: client.Counter<'family'>;
+  maintenanceDuration: client.Histogram<'outcome'>;
+}
+
+export function createMetrics(pool: pg.Pool): BackendMetrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const m: BackendMetrics = {
+    registry,
+    httpDuration: new client.Histogram({
+      name: 'http_request_duration_seconds', help: 'HTTP request duration by route and status',
+      labelNames: ['route', 'method', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    rowsIngested: new client.Counter({ name: 'pga_rows_ingested_total', help: 'Metric rows stored, by family', labelNames: ['family'], registers: [registry] }),
+    batches: new client.Counter({ name: 'pga_batches_total', help: 'Accepted batches by outcome (stored, duplicate)', labelNames: ['outcome'], registers: [registry] }),
+    batchesRejected: new client.Counter({ name: 'pga_batches_rejected_total', help: 'Refused pushes by reason', labelNames: ['reason'], registers: [registry] }),
+    decompressedBytes: new client.Counter({ name: 'pga_ingest_decompressed_bytes_total', help: 'Bytes of JSON after gunzip', registers: [registry] }),
+    rowsExpired: new client.Counter({ name: 'pga_rows_expired_total', help: 'Rows older than their family retention, dropped at ingest', labelNames: ['family'], registers: [registry] }),
+    maintenanceDuration: new client.Histogram({
+      name: 'pga_maintenance_duration_seconds', help: 'Maintenance job runs (partitions, retention, rollups)',
+      labelNames: ['outcome'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [registry],
+    }),
+  };
+  new client.Gauge({
+    name: 'pga_collectors_registered', help: 'Registered collectors by status', labelNames: ['status'], registers: [registry],
+    async collect() {
+      this.reset();
+      const res = await pool.query('SELECT status, count(*)::int AS n FROM collectors GROUP BY status');
+      for (const r of res.rows) this.set({ status: r.status }, r.n);
+    },
+  });
+  new client.Gauge({
+    name: 'pga_db_pool_connections', help: 'Backend database pool connections by state', labelNames: ['state'], registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  return m;
+}

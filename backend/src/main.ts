@@ -1,0 +1,67 @@
+// pgAnalytics backend CLI.
+//   serve                          start the HTTPS API (default)
+//   migrate                        apply pending migrations and exit
+//   create-enrolment-token [--uses N] [--ttl-hours H] [--description TEXT]
+//                                  print a new enrolment token (shown once, stored hashed)
+//   maintenance                    run the partition/retention/rollup job once and exit
+// Settings come from PGA_* environment variables: see DEPLOYMENT.md.
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { settingsFromEnv } from './settings.ts';
+import { ensureDatabase, startBackend } from './server.ts';
+import { migrate } from './storage/migrate.ts';
+import { runMaintenance } from './storage/maintenance.ts';
+import { createEnrolmentToken } from './registration/routes.ts';
+import { createLogger } from '../../common/log.ts';
+
+async function withPool<T>(url: string, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try { return await fn(pool); } finally { await pool.end(); }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv, allowPositionals: true,
+    options: { uses: { type: 'string' }, 'ttl-hours': { type: 'string' }, description: { type: 'string' } },
+  });
+  const command = positionals[0] ?? 'serve';
+  const settings = settingsFromEnv();
+  const log = createLogger('backend');
+  switch (command) {
+    case 'serve': {
+      await ensureDatabase(settings.databaseUrl);
+      const backend = await startBackend(settings, log);
+      const stop = async (): Promise<void> => { log.info('shutting down'); await backend.close(); process.exit(0); };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      return -1; // keep running
+    }
+    case 'migrate':
+      await ensureDatabase(settings.databaseUrl);
+      await withPool(settings.databaseUrl, async (pool) => {
+        const c = await pool.connect();
+        try { console.log(JSON.stringify(await migrate(c, { storage: settings.storage }))); } finally { c.release(); }
+      });
+      return 0;
+    case 'create-enrolment-token': {
+      const token = await withPool(settings.databaseUrl, (pool) => createEnrolmentToken(pool, {
+        uses: values.uses ? Number(values.uses) : 1,
+        ttlHours: values['ttl-hours'] ? Number(values['ttl-hours']) : 24,
+        description: values.description,
+      }));
+      console.log(token);
+      return 0;
+    }
+    case 'maintenance':
+      console.log(JSON.stringify(await withPool(settings.databaseUrl, (pool) => runMaintenance(pool))));
+      return 0;
+    default:
+      console.error(`unknown command ${command}; expected serve, migrate, create-enrolment-token or maintenance`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (err: Error) => {
+  console.error(`pganalytics-backend: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,180 @@
+// The collectors' certificate authority. On first start the backend creates a CA and a server
+// certificate under its data directory (keys 0600) unless paths to existing ones are configured.
+// Collectors send a CSR: their private key never leaves their host. We sign it with the
+// collector id as CN and clientAuth as the only extended key usage.
+import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../../common/files.ts';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import forge from 'node-forge';
+import { HttpError } from '../errors.ts';
+
+export interface PkiFiles {
+  caCert: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+}
+
+export interface Pki {
+  caCertPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+  /** Signs a collector's CSR; see signCollectorCsr. */
+  signCsr(csrPem: string, collectorId: string, validityDays: number): SignedCertificate;
+}
+
+export interface SignedCertificate {
+  certPem: string;
+  serial: string;
+  /** SHA-256 of the DER certificate, lower-case hex. */
+  fingerprint: string;
+  notAfter: Date;
+}
+
+/** Private keys: 0600, written whole. */
+export function writeSecretFile(path: string, data: string): void {
+  writeFileAtomic(path, data, 0o600);
+}
+
+export function certFingerprint(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex');
+}
+
+/** RFC 8705 `x5t#S256`: base64url SHA-256 of the DER certificate. */
+export function certThumbprint(der: Buffer): string {
+  return createHash('sha256').update(der).digest('base64url');
+}
+
+export function pemToDer(pem: string): Buffer {
+  return new X509Certificate(pem).raw;
+}
+
+function newKeyPair(bits = 2048): { privatePem: string; publicPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  return {
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+function randomSerial(): string {
+  // Positive 128-bit serial (leading bit cleared), as RFC 5280 asks for unpredictable serials.
+  const b = randomBytes(16);
+  b[0] &= 0x7f;
+  return b.toString('hex');
+}
+
+function createCa(): { certPem: string; keyPem: string } {
+  const kp = newKeyPair(3072);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(kp.publicPem);
+  cert.serialNumber = randomSerial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86400_000);
+  const attrs = [{ name: 'commonName', value: 'pgAnalytics collectors CA' }, { name: 'organizationName', value: 'pgAnalytics' }];
+  cert.setSubject(attrs);
+  cert.setIssuer(attrs);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(kp.privatePem), forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: kp.privatePem };
+}
+
+function createServerCert(caCertPem: string, caKeyPem: string, names: string[]): { certPem: string; keyPem: string } {
+  const kp = newKeyPair(2048);
+  const ca = forge.pki.certificateFromPem(caCertPem);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(kp.publicPem);
+  cert.serialNumber = randomSerial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 825 * 86400_000);
+  cert.setSubject([{ name: 'commonName', value: names[0] ?? 'localhost' }]);
+  cert.setIssuer(ca.subject.attributes);
+  const altNames = names.map((n) => (/^[\d.]+$|:/.test(n) ? { type: 7, ip: n } : { type: 2, value: n }));
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(caKeyPem), forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: kp.privatePem };
+}
+
+export function defaultServerNames(extra: string[] = []): string[] {
+  return [...new Set(['localhost', '127.0.0.1', '::1', hostname(), ...extra])];
+}
+
+/**
+ * Loads the CA and server certificate from `files` when given, else from (or newly into)
+ * `dataDir`. Newly made keys are written 0600.
+ */
+export function loadOrCreatePki(opts: { dataDir: string; files?: Partial<PkiFiles>; serverNames?: string[] }): Pki {
+  const dir = join(opts.dataDir, 'pki');
+  const files: PkiFiles = {
+    caCert: opts.files?.caCert ?? join(dir, 'ca.crt'),
+    caKey: opts.files?.caKey ?? join(dir, 'ca.key'),
+    serverCert: opts.files?.serverCert ?? join(dir, 'server.crt'),
+    serverKey: opts.files?.serverKey ?? join(dir, 'server.key'),
+  };
+  if (!existsSync(files.caCert) || !existsSync(files.caKey)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const ca = createCa();
+    writeSecretFile(files.caKey, ca.keyPem);
+    writeFileSync(files.caCert, ca.certPem);
+  }
+  const caCertPem = readFileSync(files.caCert, 'utf8');
+  const caKeyPem = readFileSync(files.caKey, 'utf8');
+  if (!existsSync(files.serverCert) || !existsSync(files.serverKey)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const srv = createServerCert(caCertPem, caKeyPem, defaultServerNames(opts.serverNames));
+    writeSecretFile(files.serverKey, srv.keyPem);
+    writeFileSync(files.serverCert, srv.certPem);
+  }
+  const caCert = forge.pki.certificateFromPem(caCertPem);
+  const caKey = forge.pki.privateKeyFromPem(caKeyPem) as forge.pki.rsa.PrivateKey;
+  return {
+    caCertPem,
+    serverCertPem: readFileSync(files.serverCert, 'utf8'),
+    serverKeyPem: readFileSync(files.serverKey, 'utf8'),
+    signCsr: (csrPem, collectorId, validityDays) => signCollectorCsr(caCert, caKey, csrPem, collectorId, validityDays),
+  };
+}
+
+const MAX_CSR_BYTES = 16 * 1024;
+
+function signCollectorCsr(ca: forge.pki.Certificate, caKey: forge.pki.rsa.PrivateKey, csrPem: string, collectorId: string,
+  validityDays: number): SignedCertificate {
+  if (csrPem.length > MAX_CSR_BYTES) throw new HttpError(400, 'invalid_csr', 'CSR is too large');
+  let csr: forge.pki.CertificateSigningRequest;
+  try {
+    csr = forge.pki.certificationRequestFromPem(csrPem);
+  } catch {
+    throw new HttpError(400, 'invalid_csr', 'CSR is not a PEM-encoded PKCS#10 request with an RSA key');
+  }
+  if (!csr.publicKey || !csr.verify()) throw new HttpError(400, 'invalid_csr', 'CSR signature does not verify');
+  const bits = (csr.publicKey as forge.pki.rsa.PublicKey).n.bitLength();
+  if (bits < 2048) throw new HttpError(400, 'invalid_csr', `CSR key has ${bits} bits; at least 2048 are required`);
+
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = csr.publicKey;
+  cert.serialNumber = randomSerial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + validityDays * 86400_000);
+  // The subject is ours to decide: whatever the CSR asked for, the CN is the collector id.
+  cert.setSubject([{ name: 'commonName', value: collectorId }, { name: 'organizationName', value: 'pgAnalytics collector' }]);
+  cert.setIssuer(ca.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  const certPem = forge.pki.certificateToPem(cert);
+  return { certPem, serial: cert.serialNumber, fingerprint: certFingerprint(pemToDer(certPem)), notAfter: cert.validity.notAfter };
+}

@@ -1,0 +1,120 @@
+// Registration and token refresh.
+//   POST /api/v1/collectors/register  enrolment token + CSR → certificate, CA chain, JWT, refresh token
+//   POST /api/v1/collectors/token     mTLS + refresh token → new JWT
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type pg from 'pg';
+import { HttpError } from '../errors.ts';
+import { certThumbprint, pemToDer, type Pki } from '../pki/ca.ts';
+import { COLLECTOR_AUDIENCE, type JwtKeys } from '../auth/jwt-keys.ts';
+import { clientCertificate, lookupActiveCollector } from '../auth/collector-auth.ts';
+import type { Logger } from '../../../common/log.ts';
+
+export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+const registerBody = z.strictObject({
+  enrolment_token: z.string().min(16).max(256),
+  csr: z.string().min(1).max(16 * 1024),
+  hostname: z.string().min(1).max(255).regex(/^[A-Za-z0-9._-]+$/, 'hostname may hold letters, digits, dot, dash and underscore'),
+  collector_version: z.string().max(64).optional(),
+});
+
+const tokenBody = z.strictObject({ refresh_token: z.string().min(16).max(256) });
+
+export interface RegistrationDeps {
+  pool: pg.Pool;
+  pki: Pki;
+  keys: JwtKeys;
+  log: Logger;
+  jwtTtlSeconds: number;
+  certValidityDays: number;
+}
+
+export function issueCollectorToken(keys: JwtKeys, collectorId: string, certDer: Buffer, ttl: number): string {
+  return keys.sign({ cnf: { 'x5t#S256': certThumbprint(certDer) } }, { subject: collectorId, audience: COLLECTOR_AUDIENCE, expiresInSeconds: ttl });
+}
+
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const res = schema.safeParse(body);
+  if (!res.success) {
+    throw new HttpError(400, 'invalid_request', 'request body is not valid',
+      res.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`));
+  }
+  return res.data;
+}
+
+/** Creates an enrolment token; the token is returned once and only its hash is stored. */
+export async function createEnrolmentToken(pool: pg.Pool, opts: { uses?: number; ttlHours?: number; description?: string } = {}): Promise<string> {
+  const token = `pga_enrol_${randomBytes(24).toString('base64url')}`;
+  await pool.query(
+    `INSERT INTO enrolment_tokens (token_hash, description, uses_left, expires_at)
+     VALUES ($1, $2, $3, now() + make_interval(hours => $4))`,
+    [sha256Hex(token), opts.description ?? '', opts.uses ?? 1, opts.ttlHours ?? 24]);
+  return token;
+}
+
+export function registrationRoutes(deps: RegistrationDeps): Router {
+  const { pool, pki, keys, log } = deps;
+  const router = Router();
+  const json = express.json({ limit: '64kb' });
+
+  router.post('/api/v1/collectors/register', json, async (req, res) => {
+    const body = parseBody(registerBody, req.body);
+    const collectorId = randomUUID();
+    const refreshToken = `pga_refresh_${randomBytes(32).toString('base64url')}`;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Consume one use of the token atomically: two registrations racing for the last use
+      // cannot both succeed.
+      const tok = await client.query(
+        `UPDATE enrolment_tokens SET uses_left = uses_left - 1
+          WHERE token_hash = $1 AND uses_left > 0 AND NOT revoked AND expires_at > now() RETURNING id`,
+        [sha256Hex(body.enrolment_token)]);
+      if (tok.rowCount !== 1) throw new HttpError(401, 'invalid_enrolment_token', 'enrolment token is unknown, used up, revoked or expired');
+      const signed = pki.signCsr(body.csr, collectorId, deps.certValidityDays);
+      const existing = await client.query('SELECT id FROM servers WHERE hostname = $1 ORDER BY id LIMIT 1', [body.hostname]);
+      const serverId: number = existing.rows[0]?.id
+        ?? (await client.query('INSERT INTO servers (hostname) VALUES ($1) RETURNING id', [body.hostname])).rows[0].id;
+      await client.query(
+        `INSERT INTO collectors (id, server_id, hostname, cert_serial, cert_fingerprint, cert_not_after, refresh_token_hash, collector_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [collectorId, serverId, body.hostname, signed.serial, signed.fingerprint, signed.notAfter, sha256Hex(refreshToken), body.collector_version ?? null]);
+      await client.query('INSERT INTO collector_configs (collector_id) VALUES ($1)', [collectorId]);
+      await client.query(
+        `INSERT INTO audit_log (actor, action, target, source_ip, details) VALUES ('enrolment-token', 'collector.register', $1, $2, $3)`,
+        [collectorId, req.ip ?? null, { hostname: body.hostname, cert_serial: signed.serial, enrolment_token_id: tok.rows[0].id }]);
+      await client.query('COMMIT');
+      log.info('collector registered', { collector_id: collectorId, hostname: body.hostname, cert_serial: signed.serial });
+      res.status(201).json({
+        collector_id: collectorId,
+        server_id: serverId,
+        certificate: signed.certPem,
+        ca_chain: [pki.caCertPem],
+        access_token: issueCollectorToken(keys, collectorId, pemToDer(signed.certPem), deps.jwtTtlSeconds),
+        expires_in: deps.jwtTtlSeconds,
+        refresh_token: refreshToken,
+      });
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  });
+
+  router.post('/api/v1/collectors/token', json, async (req, res) => {
+    const cert = clientCertificate(req);
+    const body = parseBody(tokenBody, req.body);
+    const collector = await lookupActiveCollector(pool, cert.collectorId, cert.fingerprint);
+    const stored = (await pool.query('SELECT refresh_token_hash FROM collectors WHERE id = $1', [collector.id])).rows[0].refresh_token_hash as string;
+    const given = sha256Hex(body.refresh_token);
+    if (!timingSafeEqual(Buffer.from(stored, 'hex'), Buffer.from(given, 'hex'))) {
+      throw new HttpError(401, 'invalid_refresh_token', 'refresh token is not valid for this collector');
+    }
+    res.json({ access_token: issueCollectorToken(keys, collector.id, cert.der, deps.jwtTtlSeconds), expires_in: deps.jwtTtlSeconds });
+  });
+
+  return router;
+}

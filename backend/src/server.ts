@@ -1,0 +1,142 @@
+// Assembles the backend: database pool and migrations, PKI, JWT keys, routes, HTTPS server
+// (TLS 1.3 only; client certificates requested, checked per route) and the maintenance timer.
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import pg from 'pg';
+import type { BackendSettings } from './settings.ts';
+import { createLogger, type Logger } from '../../common/log.ts';
+import { HttpError, toError } from './errors.ts';
+import { loadOrCreatePki, type Pki } from './pki/ca.ts';
+import { loadOrCreateJwtKeys, type JwtKeys } from './auth/jwt-keys.ts';
+import { requireCollector } from './auth/collector-auth.ts';
+import { migrate } from './storage/migrate.ts';
+import { loadMetricFamilies } from './storage/metric-families.ts';
+import { runMaintenance } from './storage/maintenance.ts';
+import { createMetrics, type BackendMetrics } from './exposition/metrics.ts';
+import { expositionRoutes } from './exposition/routes.ts';
+import { registrationRoutes } from './registration/routes.ts';
+import { ingestRoutes } from './ingest/routes.ts';
+import { configRoutes } from './config/routes.ts';
+
+export interface Backend {
+  url: string;
+  port: number;
+  pool: pg.Pool;
+  pki: Pki;
+  keys: JwtKeys;
+  metrics: BackendMetrics;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    // CREATE DATABASE takes no parameters; the identifier is quoted with pg's own escaping.
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function startBackend(settings: BackendSettings, log = createLogger('backend')): Promise<Backend> {
+  const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: settings.dbPoolSize, application_name: 'pganalytics-backend' });
+  pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
+  const migrator = await pool.connect();
+  try {
+    const res = await migrate(migrator, { storage: settings.storage });
+    if (res.applied.length > 0) log.info('migrations applied', { applied: res.applied, storage: res.mode });
+  } finally {
+    migrator.release();
+  }
+  const families = await loadMetricFamilies(pool);
+  const pki = loadOrCreatePki({ dataDir: settings.dataDir, files: settings.tls, serverNames: settings.tls.serverNames });
+  const keys = loadOrCreateJwtKeys(settings.dataDir);
+  const metrics = createMetrics(pool);
+  const collectorAuth = requireCollector(pool, keys);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use((req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      end({ route, method: req.method, status: String(res.statusCode) });
+    });
+    next();
+  });
+  app.use(expositionRoutes(pool, metrics, keys));
+  app.use(registrationRoutes({ pool, pki, keys, log, jwtTtlSeconds: settings.collectorJwtTtlSeconds, certValidityDays: settings.collectorCertValidityDays }));
+  app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: collectorAuth,
+    maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes }));
+  app.use(configRoutes(pool, collectorAuth));
+  app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such endpoint')));
+  // Express recognises an error handler by its four parameters.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = toError(err) as Error & { type?: string; status?: number };
+    let http: HttpError;
+    if (e instanceof HttpError) http = e;
+    else if (e.type === 'entity.parse.failed') http = new HttpError(400, 'invalid_json', 'body is not valid JSON');
+    else if (e.type === 'entity.too.large') http = new HttpError(413, 'body_too_large', 'request body is too large');
+    else if (e.status && e.status >= 400 && e.status < 500) http = new HttpError(e.status, 'bad_request', e.message);
+    else {
+      log.error('request failed', { method: req.method, path: req.path, error: e.message, stack: e.stack });
+      http = new HttpError(500, 'internal_error', 'internal error');
+    }
+    if (http.status >= 400 && http.status < 500) log.info('request refused', { method: req.method, path: req.path, status: http.status, code: http.code });
+    if (res.headersSent) return;
+    for (const [k, v] of Object.entries(http.headers ?? {})) res.setHeader(k, v);
+    res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) } });
+  });
+
+  const server = https.createServer({
+    key: pki.serverKeyPem,
+    cert: pki.serverCertPem,
+    ca: [pki.caCertPem],
+    minVersion: 'TLSv1.3',
+    requestCert: true,
+    // Registration, health and metrics need no client certificate; collector routes check
+    // socket.authorized themselves and refuse with a JSON 401.
+    rejectUnauthorized: false,
+  }, app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}`;
+  log.info('backend listening', { url, storage: families.mode });
+
+  const maintain = async (): Promise<void> => {
+    const end = metrics.maintenanceDuration.startTimer();
+    try {
+      const r = await runMaintenance(pool);
+      end({ outcome: r.ran ? 'ran' : 'skipped' });
+      if (r.partitionsCreated || r.partitionsDropped || r.hoursRolledUp) log.info('maintenance', { ...r });
+    } catch (err) {
+      end({ outcome: 'failed' });
+      log.error('maintenance failed', { error: toError(err).message });
+    }
+  };
+  const timer = settings.maintenanceIntervalSeconds > 0 ? setInterval(maintain, settings.maintenanceIntervalSeconds * 1000) : undefined;
+  timer?.unref();
+  if (timer) void maintain();
+
+  return {
+    url, port, pool, pki, keys, metrics, log,
+    close: async () => {
+      if (timer) clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
+    },
+  };
+}

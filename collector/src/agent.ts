@@ -1,0 +1,116 @@
+// One collection cycle: every source collects (PostgreSQL instances, the host), counters were
+// already turned into deltas by each source's state, and the rows become one batch.
+// The served config decides which families run and how often, per instance.
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { PROTOCOL_VERSION, type Batch, type InstanceInfo, type Row, type ServedConfig } from '../../protocol/index.ts';
+import type { LocalConfig } from './config.ts';
+import { PostgresSource, type FamilyError } from './sources/postgres/postgres-source.ts';
+import { SystemSource } from './sources/system/index.ts';
+
+export const COLLECTOR_VERSION = '0.1.0';
+
+export interface Cycle {
+  batch: Batch;
+  errors: FamilyError[];
+}
+
+/** Decides whether a family is due on an instance (or on the host, instance = undefined). */
+export class Schedule {
+  private readonly last = new Map<string, number>();
+  constructor(private served: ServedConfig | undefined, private defaultInterval: number) {}
+
+  update(served: ServedConfig | undefined, defaultInterval: number): void { this.served = served; this.defaultInterval = defaultInterval; }
+
+  instanceEnabled(instance: string): boolean {
+    return this.served?.instances[instance]?.enabled !== false;
+  }
+
+  enabled(instance: string | undefined, family: string): boolean {
+    const s = this.served;
+    if (!s) return true;
+    if (instance !== undefined && !this.instanceEnabled(instance)) return false;
+    const inst = instance ? s.instances[instance] : undefined;
+    return (inst?.families?.[family]?.enabled ?? s.families[family]?.enabled) !== false;
+  }
+
+  interval(instance: string | undefined, family: string): number {
+    const s = this.served;
+    const inst = instance ? s?.instances[instance] : undefined;
+    return inst?.families?.[family]?.interval_seconds ?? s?.families[family]?.interval_seconds
+      ?? inst?.interval_seconds ?? s?.collector.interval_seconds ?? this.defaultInterval;
+  }
+
+  /** True when enabled and its interval has passed (with a little slack for timer jitter). */
+  due(instance: string | undefined, family: string, now: number): boolean {
+    if (!this.enabled(instance, family)) return false;
+    const key = `${instance ?? ''}\u0000${family}`;
+    const prev = this.last.get(key);
+    if (prev !== undefined && now - prev < this.interval(instance, family) * 1000 * 0.9) return false;
+    this.last.set(key, now);
+    return true;
+  }
+}
+
+export class Agent {
+  readonly postgres: PostgresSource[];
+  readonly system: SystemSource;
+  readonly schedule: Schedule;
+
+  constructor(readonly local: LocalConfig, readonly collectorId: string, served?: ServedConfig) {
+    this.postgres = local.instances.map((i) => new PostgresSource({ name: i.name, url: i.url, statementTimeoutMs: i.statement_timeout_ms }));
+    const paths = local.instances.flatMap((i) => i.data_directory
+      ? [{ role: `${i.name}:data`, path: i.data_directory }, { role: `${i.name}:wal`, path: `${i.data_directory}/pg_wal` }] : []);
+    this.system = new SystemSource({
+      paths,
+      instances: local.instances.filter((i) => i.data_directory).map((i) => ({ name: i.name, dataDir: i.data_directory })),
+    });
+    this.schedule = new Schedule(served, local.collector.interval_seconds);
+  }
+
+  async collect(now = new Date(), configVersion = 0): Promise<Cycle> {
+    const t = now.getTime();
+    const families: Record<string, Row[]> = {};
+    const instances: InstanceInfo[] = [];
+    const errors: FamilyError[] = [];
+    const add = (family: string, rows: Row[]): void => { (families[family] ??= []).push(...rows); };
+
+    const results = await Promise.all(this.postgres.map((src) =>
+      !this.schedule.instanceEnabled(src.settings.name) ? undefined
+        : src.collect(now, (family) => this.schedule.due(src.settings.name, family, t))));
+    for (const r of results) {
+      if (!r) continue;
+      instances.push(r.info);
+      errors.push(...r.errors);
+      for (const [family, rows] of Object.entries(r.rows)) add(family, rows);
+    }
+    const host = await this.system.collect(now);
+    for (const e of this.system.lastErrors) errors.push({ family: e.family, error: `${e.name}: ${e.message}` });
+    for (const [family, rows] of Object.entries(host)) {
+      // Instance-scoped host families (pg_processes) follow their instance's schedule.
+      const byInstance = new Map<string | undefined, Row[]>();
+      for (const row of rows) byInstance.set(row.instance, [...(byInstance.get(row.instance) ?? []), row]);
+      for (const [inst, list] of byInstance) if (this.schedule.due(inst, family, t)) add(family, list);
+    }
+    const batch: Batch = {
+      protocol_version: PROTOCOL_VERSION,
+      batch_id: randomUUID(),
+      collector_id: this.collectorId,
+      collector_version: COLLECTOR_VERSION,
+      config_version: configVersion,
+      created_at: now.toISOString(),
+      hostname: this.local.collector.hostname,
+      instances,
+      families,
+    };
+    return { batch, errors };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.postgres.map((p) => p.close()));
+  }
+}
+
+export function encodeBatch(batch: Batch): Buffer {
+  return gzipSync(JSON.stringify(batch), { level: 6 });
+}

@@ -1,0 +1,97 @@
+// pgAnalytics collector CLI.
+//   collector register --token TOKEN [--config PATH]   enrol with the backend (key and CSR made here)
+//   collector run [--config PATH]                      collect, spool and push until stopped
+//   collector once [--config PATH] [--json] [--wait S] collect one cycle and print it; sends nothing
+//   collector parse-log [--format F] [--prefix P] FILE…  parse PostgreSQL logs, one JSON record per line
+//   collector status [--config PATH]                   registration, last push, spool depth, config version
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG_PATH, loadLocalConfig, type LocalConfig } from './config.ts';
+import { isRegistered } from './credentials.ts';
+import { register } from './sender/backend-client.ts';
+import { Agent, COLLECTOR_VERSION } from './agent.ts';
+import { Runner } from './runner.ts';
+import { createLogger } from '../../common/log.ts';
+import { formatCycle } from './commands/format-cycle.ts';
+
+const USAGE = 'usage: collector <register|run|once|parse-log|status> [--config PATH] …';
+
+export async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  const rest = argv.slice(1);
+  if (command === 'parse-log') {
+    const mod = await import(new URL('./commands/parse-log.ts', import.meta.url).href) as { parseLogCommand(argv: string[]): Promise<number> };
+    return mod.parseLogCommand(rest);
+  }
+  const { values } = parseArgs({
+    args: rest, allowPositionals: false,
+    options: {
+      config: { type: 'string', default: process.env.PGA_COLLECTOR_CONFIG ?? DEFAULT_CONFIG_PATH },
+      token: { type: 'string' }, json: { type: 'boolean', default: false }, wait: { type: 'string', default: '1' },
+    },
+  });
+  const local: LocalConfig = loadLocalConfig(values.config);
+  const log = createLogger('collector');
+  switch (command) {
+    case 'register': {
+      const token = values.token ?? process.env.PGA_ENROLMENT_TOKEN;
+      if (!token) { console.error('collector register needs --token (or PGA_ENROLMENT_TOKEN)'); return 2; }
+      if (!local.backend.ca_file) { console.error('collector register needs [backend] ca_file: the backend CA certificate to trust'); return 2; }
+      if (isRegistered(local.collector.state_dir)) { console.error(`already registered (credentials in ${local.collector.state_dir})`); return 1; }
+      const creds = await register({
+        backendUrl: local.backend.url, caPem: readFileSync(local.backend.ca_file, 'utf8'), enrolmentToken: token,
+        hostname: local.collector.hostname, stateDir: local.collector.state_dir, collectorVersion: COLLECTOR_VERSION,
+      });
+      console.log(`registered as collector ${creds.collectorId}; credentials in ${local.collector.state_dir}`);
+      return 0;
+    }
+    case 'run': {
+      const runner = new Runner(local, log);
+      await runner.start();
+      log.info('collector running', { collector_id: runner.status.collector_id, instances: local.instances.map((i) => i.name) });
+      const stop = async (): Promise<void> => {
+        log.info('stopping: finishing the current cycle');
+        await runner.stop();
+        process.exit(0);
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      process.on('SIGHUP', () => { log.info('SIGHUP: pulling config'); void runner.pullConfig(); });
+      return -1;
+    }
+    case 'once': {
+      // Two samples a moment apart, so counters show deltas and rates.
+      const agent = new Agent(local, '00000000-0000-0000-0000-000000000000');
+      await agent.collect(new Date());
+      agent.schedule.update(undefined, 0);
+      await new Promise((r) => setTimeout(r, Number(values.wait) * 1000));
+      const cycle = await agent.collect(new Date());
+      await agent.close();
+      console.log(values.json ? JSON.stringify(cycle.batch, null, 2) : formatCycle(cycle));
+      return 0;
+    }
+    case 'status': {
+      const dir = local.collector.state_dir;
+      const statusFile = join(dir, 'status.json');
+      const status = {
+        registered: isRegistered(dir),
+        state_dir: dir,
+        backend: local.backend.url,
+        ...(existsSync(statusFile) ? JSON.parse(readFileSync(statusFile, 'utf8')) : { note: 'no run has written a status yet' }),
+      };
+      console.log(JSON.stringify(status, null, 2));
+      return status.registered ? 0 : 1;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (err: Error) => {
+    console.error(`collector: ${err.message}`);
+    process.exit(1);
+  });
+}

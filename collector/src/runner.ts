@@ -1,0 +1,189 @@
+// The collector's run loop: collect → spool → send, then wait for the next cycle.
+//   - every batch is spooled before it is sent, and removed only after a 2xx;
+//   - sending drains the spool oldest first; a failure backs off exponentially with full
+//     jitter (or as Retry-After says) and leaves the rest for later;
+//   - the served config is pulled every config_pull_seconds and whenever a push response
+//     shows a newer version; an invalid one is refused and the last good one kept.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'smol-toml';
+import { servedConfigSchema, type ServedConfig } from '../../protocol/index.ts';
+import { Agent, encodeBatch } from './agent.ts';
+import type { LocalConfig } from './config.ts';
+import { loadCredentials } from './credentials.ts';
+import { writeFileAtomic } from '../../common/files.ts';
+import { BackendClient } from './sender/backend-client.ts';
+import { Spool } from './spool/spool.ts';
+import type { Logger } from '../../common/log.ts';
+
+export interface RunnerStatus {
+  collector_id: string;
+  config_version: number;
+  last_cycle_at?: string;
+  last_push_at?: string;
+  last_push_error?: string;
+  spool_batches: number;
+  spool_bytes: number;
+  spool_dropped: number;
+}
+
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
+
+export class Runner {
+  readonly client: BackendClient;
+  readonly spool: Spool;
+  readonly agent: Agent;
+  private served: ServedConfig | undefined;
+  private etag: string | undefined;
+  private failures = 0;
+  private nextSendAt = 0;
+  private stopped = false;
+  private cycleTimer: NodeJS.Timeout | undefined;
+  private pullTimer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> = Promise.resolve();
+  readonly status: RunnerStatus;
+
+  constructor(readonly local: LocalConfig, private readonly log: Logger) {
+    const stateDir = local.collector.state_dir;
+    const creds = loadCredentials(stateDir);
+    this.client = new BackendClient(local.backend.url, creds, stateDir);
+    this.spool = new Spool(join(stateDir, 'spool'), { maxBytes: 512 * 1024 * 1024, maxAgeMs: 72 * 3600_000 });
+    this.served = this.loadSavedConfig();
+    this.agent = new Agent(local, creds.collectorId, this.served);
+    this.status = { collector_id: creds.collectorId, config_version: this.served?.config_version ?? 0, spool_batches: 0, spool_bytes: 0, spool_dropped: 0 };
+  }
+
+  private get stateDir(): string { return this.local.collector.state_dir; }
+
+  private loadSavedConfig(): ServedConfig | undefined {
+    const path = join(this.stateDir, 'served-config.toml');
+    if (!existsSync(path)) return undefined;
+    try {
+      const cfg = servedConfigSchema.parse(parse(readFileSync(path, 'utf8')));
+      this.etag = existsSync(`${path}.etag`) ? readFileSync(`${path}.etag`, 'utf8') : undefined;
+      return cfg;
+    } catch {
+      return undefined; // a damaged copy is ignored: the next pull replaces it
+    }
+  }
+
+  get configVersion(): number { return this.served?.config_version ?? 0; }
+  get intervalMs(): number { return (this.served?.collector.interval_seconds ?? this.local.collector.interval_seconds) * 1000; }
+
+  /** Pulls the served config; applies it when valid and changed. */
+  async pullConfig(): Promise<void> {
+    let got;
+    try {
+      got = await this.client.pullConfig(this.etag);
+    } catch (err) {
+      this.log.warn('config pull failed', { error: (err as Error).message });
+      return;
+    }
+    if (!got) return;
+    let cfg: ServedConfig;
+    try {
+      cfg = servedConfigSchema.parse(parse(got.toml));
+    } catch (err) {
+      this.log.error('served config refused, keeping the last good one', { error: (err as Error).message.slice(0, 500) });
+      return;
+    }
+    this.served = cfg;
+    this.etag = got.etag;
+    const path = join(this.stateDir, 'served-config.toml');
+    writeFileAtomic(path, got.toml, 0o600);
+    if (got.etag) writeFileAtomic(`${path}.etag`, got.etag, 0o600);
+    this.agent.schedule.update(cfg, this.local.collector.interval_seconds);
+    this.status.config_version = cfg.config_version;
+    this.log.info('config applied', { config_version: cfg.config_version });
+  }
+
+  /** Collects one cycle and spools it. */
+  async collectAndSpool(now = new Date()): Promise<void> {
+    const cycle = await this.agent.collect(now, this.configVersion);
+    for (const e of cycle.errors) this.log.warn('family skipped', { family: e.family, error: e.error });
+    for (const i of cycle.batch.instances) if (!i.up) this.log.warn('instance down', { instance: i.name, error: i.error });
+    this.spool.write(cycle.batch.batch_id, encodeBatch(cycle.batch), now.getTime());
+    this.status.last_cycle_at = now.toISOString();
+  }
+
+  /** Sends spooled batches oldest first until the spool is empty or a send fails. */
+  async drain(): Promise<void> {
+    if (Date.now() < this.nextSendAt) return;
+    for (const b of this.spool.list()) {
+      if (this.stopped) break;
+      let body: Buffer;
+      try {
+        body = this.spool.read(b);
+      } catch (err) {
+        this.spool.deadLetter(b, `unreadable: ${(err as Error).message}`);
+        continue;
+      }
+      const outcome = await this.client.push(body);
+      if (outcome.kind === 'accepted') {
+        this.spool.remove(b);
+        this.failures = 0;
+        this.status.last_push_at = new Date().toISOString();
+        this.status.last_push_error = undefined;
+        if (outcome.configVersion > this.configVersion) await this.pullConfig();
+        continue;
+      }
+      if (outcome.kind === 'rejected') {
+        // Sending it again would fail the same way: keep it aside for a human, go on.
+        this.log.error('batch refused by the backend, moved to dead-letter', { batch_id: b.batchId, reason: outcome.reason });
+        this.spool.deadLetter(b, outcome.reason);
+        continue;
+      }
+      this.failures++;
+      const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(this.failures, 20));
+      const wait = outcome.retryAfterMs ?? Math.random() * backoff; // full jitter
+      this.nextSendAt = Date.now() + wait;
+      this.status.last_push_error = outcome.reason;
+      this.log.log(outcome.authRefused ? 'error' : 'warn',
+        outcome.authRefused ? 'backend refuses our credentials; batches stay spooled' : 'push failed, will retry',
+        { reason: outcome.reason, retry_in_ms: Math.round(wait), spooled: this.spool.list().length });
+      if (wait > 0) setTimeout(() => { void this.serial(() => this.drain()); }, wait).unref();
+      break;
+    }
+    this.writeStatus();
+  }
+
+  private writeStatus(): void {
+    const s = this.spool.stats();
+    Object.assign(this.status, { spool_batches: s.batches, spool_bytes: s.bytes, spool_dropped: this.spool.dropped });
+    writeFileAtomic(join(this.stateDir, 'status.json'), JSON.stringify(this.status, null, 2), 0o644);
+  }
+
+  /** Runs tasks one at a time: a cycle never overlaps a drain. */
+  private serial(task: () => Promise<void>): Promise<void> {
+    this.busy = this.busy.then(task).catch((err) => { this.log.error('task failed', { error: (err as Error).message }); });
+    return this.busy;
+  }
+
+  async start(): Promise<void> {
+    await this.pullConfig();
+    await this.serial(() => this.drain()); // what an earlier run left spooled goes first
+    const tick = (): void => {
+      if (this.stopped) return;
+      void this.serial(async () => { await this.collectAndSpool(); await this.drain(); });
+      this.cycleTimer = setTimeout(tick, this.intervalMs);
+    };
+    tick();
+    const pull = (): void => {
+      if (this.stopped) return;
+      void this.serial(() => this.pullConfig());
+      this.pullTimer = setTimeout(pull, (this.served?.collector.config_pull_seconds ?? 300) * 1000);
+    };
+    this.pullTimer = setTimeout(pull, (this.served?.collector.config_pull_seconds ?? 300) * 1000);
+  }
+
+  /** Finishes the running cycle (its batch is spooled), then stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.cycleTimer);
+    clearTimeout(this.pullTimer);
+    await this.busy;
+    await this.agent.close();
+    await this.client.close();
+  }
+}

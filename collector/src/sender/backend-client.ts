@@ -1,0 +1,150 @@
+// Talks to the backend over HTTPS with TLS 1.3 only: registration (server-authenticated by the
+// configured CA), then mutual TLS with the client certificate plus a JWT for everything else.
+// undici keeps a small keep-alive pool to the backend.
+import { generateKeyPairSync } from 'node:crypto';
+import forge from 'node-forge';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { PushResponse } from '../../../protocol/index.ts';
+import { saveCredentials, saveTokens, type Credentials } from '../credentials.ts';
+
+/** What became of one push. */
+export type PushOutcome =
+  | { kind: 'accepted'; status: 'stored' | 'duplicate'; configVersion: number }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; authRefused?: boolean }
+  | { kind: 'rejected'; reason: string; httpStatus: number };
+
+export class BackendError extends Error {
+  constructor(readonly httpStatus: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
+const REFRESH_MARGIN_MS = 120_000; // refresh the JWT two minutes before it expires
+
+async function errorOf(res: Dispatcher.ResponseData): Promise<BackendError> {
+  const text = await res.body.text().catch(() => '');
+  let code = 'http_error';
+  let message = text.slice(0, 300);
+  try {
+    const j = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    code = j.error?.code ?? code;
+    message = j.error?.message ?? message;
+  } catch { /* not JSON: keep the text */ }
+  return new BackendError(res.statusCode, code, `${res.statusCode} ${code}: ${message}`);
+}
+
+/** Registers with an enrolment token: makes a key pair and CSR here, sends only the CSR. */
+export async function register(opts: {
+  backendUrl: string; caPem: string; enrolmentToken: string; hostname: string; stateDir: string; collectorVersion: string;
+}): Promise<Credentials> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  csr.setSubject([{ name: 'commonName', value: opts.hostname }]);
+  csr.sign(forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  const dispatcher = new Agent({ connect: { ca: opts.caPem, minVersion: 'TLSv1.3' } });
+  try {
+    const res = await request(new URL('/api/v1/collectors/register', opts.backendUrl), {
+      method: 'POST', dispatcher, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enrolment_token: opts.enrolmentToken, csr: forge.pki.certificationRequestToPem(csr), hostname: opts.hostname, collector_version: opts.collectorVersion }),
+    });
+    if (res.statusCode !== 201) throw await errorOf(res);
+    const j = await res.body.json() as { collector_id: string; certificate: string; ca_chain: string[]; access_token: string; expires_in: number; refresh_token: string };
+    const creds: Credentials = {
+      collectorId: j.collector_id, keyPem, certPem: j.certificate, caPem: j.ca_chain.join('\n'),
+      accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000, refreshToken: j.refresh_token,
+    };
+    saveCredentials(opts.stateDir, creds);
+    return creds;
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+export class BackendClient {
+  private readonly dispatcher: Agent;
+
+  constructor(private readonly backendUrl: string, private creds: Credentials, private readonly stateDir: string) {
+    this.dispatcher = new Agent({
+      connect: { ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, minVersion: 'TLSv1.3' },
+      connections: 2,
+      keepAliveTimeout: 30_000,
+      headersTimeout: 30_000,
+      bodyTimeout: 60_000,
+    });
+  }
+
+  get collectorId(): string { return this.creds.collectorId; }
+
+  async close(): Promise<void> { await this.dispatcher.close(); }
+
+  /** A valid access token, refreshed (with the refresh token, over mTLS) before it expires. */
+  async accessToken(force = false): Promise<string> {
+    if (!force && this.creds.accessTokenExpiresAt - Date.now() > REFRESH_MARGIN_MS) return this.creds.accessToken;
+    const res = await request(new URL('/api/v1/collectors/token', this.backendUrl), {
+      method: 'POST', dispatcher: this.dispatcher, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: this.creds.refreshToken }),
+    });
+    if (res.statusCode !== 200) throw await errorOf(res);
+    const j = await res.body.json() as { access_token: string; expires_in: number };
+    this.creds = { ...this.creds, accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000 };
+    saveTokens(this.stateDir, this.creds);
+    return j.access_token;
+  }
+
+  /** Sends one gzipped batch. Never throws: network and HTTP failures become outcomes. */
+  async push(gzBody: Buffer): Promise<PushOutcome> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        const token = await this.accessToken(attempt > 0);
+        res = await request(new URL('/api/v1/metrics/push', this.backendUrl), {
+          method: 'POST', dispatcher: this.dispatcher, body: gzBody,
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${token}` },
+        });
+      } catch (err) {
+        if (err instanceof BackendError) return classify(err);
+        return { kind: 'retry', reason: `network: ${(err as Error).message}` };
+      }
+      if (res.statusCode === 200 || res.statusCode === 201) {
+        const j = await res.body.json() as PushResponse;
+        return { kind: 'accepted', status: j.status, configVersion: j.config_version };
+      }
+      const err = await errorOf(res);
+      // An expired token (clock skew, a long pause) earns one refresh and one more try.
+      if (err.code === 'token_expired' && attempt === 0) continue;
+      const outcome = classify(err);
+      if (outcome.kind === 'retry') {
+        const ra = Number(res.headers['retry-after']);
+        if (Number.isFinite(ra) && ra >= 0) outcome.retryAfterMs = ra * 1000;
+      }
+      return outcome;
+    }
+    return { kind: 'retry', reason: 'token refresh did not help' };
+  }
+
+  /** GET the served config; undefined when unchanged (304). */
+  async pullConfig(etag: string | undefined): Promise<{ toml: string; etag: string | undefined } | undefined> {
+    const token = await this.accessToken();
+    const res = await request(new URL(`/api/v1/config/${this.creds.collectorId}`, this.backendUrl), {
+      method: 'GET', dispatcher: this.dispatcher,
+      headers: { authorization: `Bearer ${token}`, ...(etag ? { 'if-none-match': etag } : {}) },
+    });
+    if (res.statusCode === 304) { await res.body.dump(); return undefined; }
+    if (res.statusCode !== 200) throw await errorOf(res);
+    const tag = res.headers.etag;
+    return { toml: await res.body.text(), etag: typeof tag === 'string' ? tag : undefined };
+  }
+}
+
+/** 408, 425, 429 and 5xx are worth retrying; other 4xx will fail the same way again, except
+ *  refused credentials (401/403): the batch stays spooled until an operator fixes them. */
+function classify(err: BackendError): PushOutcome {
+  if (err.httpStatus === 401 || err.httpStatus === 403) return { kind: 'retry', reason: err.message, authRefused: true };
+  if (err.httpStatus === 408 || err.httpStatus === 425 || err.httpStatus === 429 || err.httpStatus >= 500) {
+    return { kind: 'retry', reason: err.message };
+  }
+  return { kind: 'rejected', reason: err.message, httpStatus: err.httpStatus };
+}

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CounterState } from './counters.ts';
+
+const opts = { keys: ['datname'], counters: ['xact_commit', 'blk_read_time_ms'] };
+
+test('first sample has null deltas, second has deltas over the elapsed interval', () => {
+  const s = new CounterState();
+  const a = s.diff([{ datname: 'db', xact_commit: '100', blk_read_time_ms: 1.5, numbackends: 3 }], 1000, opts);
+  assert.equal(a[0].xact_commit, null);
+  assert.equal(a[0].interval_s, null);
+  assert.equal(a[0].numbackends, 3);
+  const b = s.diff([{ datname: 'db', xact_commit: '160', blk_read_time_ms: 2.25, numbackends: 4 }], 31_000, opts);
+  assert.equal(b[0].xact_commit, 60);
+  assert.equal(b[0].blk_read_time_ms, 0.75);
+  assert.equal(b[0].interval_s, 30);
+});
+
+test('a counter going backwards or a new stats_reset yields nulls, not a negative spike', () => {
+  const s = new CounterState();
+  s.diff([{ datname: 'db', xact_commit: 500, stats_reset: 'a' }], 0, opts);
+  const reset = s.diff([{ datname: 'db', xact_commit: 20, stats_reset: 'a' }], 10_000, opts);
+  assert.equal(reset[0].xact_commit, null);
+  const after = s.diff([{ datname: 'db', xact_commit: 50, stats_reset: 'a' }], 20_000, opts);
+  assert.equal(after[0].xact_commit, 30);
+  const statsReset = s.diff([{ datname: 'db', xact_commit: 60, stats_reset: 'b' }], 30_000, opts);
+  assert.equal(statsReset[0].xact_commit, null);
+});
+
+test('a server restart (new epoch) resets every series', () => {
+  const s = new CounterState();
+  s.diff([{ datname: 'db', xact_commit: 10 }], 0, { ...opts, epoch: 't1' });
+  const r = s.diff([{ datname: 'db', xact_commit: 15 }], 10_000, { ...opts, epoch: 't2' });
+  assert.equal(r[0].xact_commit, null);
+});

@@ -1,0 +1,79 @@
+// A whole pgAnalytics system for a test: a real PostgreSQL (storage and monitored target), the
+// backend on an ephemeral HTTPS port, and a registered collector with its state directory.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startPostgres, type PostgresServer, type StartOptions } from '../../backend/src/storage/postgres-server.ts';
+import { ensureDatabase, startBackend, type Backend } from '../../backend/src/server.ts';
+import { settingsFromEnv, type BackendSettings } from '../../backend/src/settings.ts';
+import { createEnrolmentToken } from '../../backend/src/registration/routes.ts';
+import { createLogger } from '../../common/log.ts';
+import { loadLocalConfig, type LocalConfig } from '../../collector/src/config.ts';
+import { register } from '../../collector/src/sender/backend-client.ts';
+import type { Credentials } from '../../collector/src/credentials.ts';
+
+export interface Stack {
+  pg: PostgresServer;
+  backend: Backend;
+  db: pg.Pool;
+  dir: string;
+  settings: BackendSettings;
+  stop(): Promise<void>;
+}
+
+export const quietLog = (component: string) => createLogger(component, process.env.PGA_TEST_LOG_LEVEL ?? 'error');
+
+export async function startStack(opts: { pg?: StartOptions; backend?: Partial<BackendSettings>; server?: PostgresServer } = {}): Promise<Stack> {
+  const server = opts.server ?? await startPostgres(opts.pg);
+  const dir = mkdtempSync(join(tmpdir(), 'pga-stack-'));
+  const settings = settingsFromEnv({
+    databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'),
+    maintenanceIntervalSeconds: 0, storage: 'auto', ...opts.backend,
+  });
+  await ensureDatabase(settings.databaseUrl);
+  const backend = await startBackend(settings, quietLog('backend'));
+  const db = new pg.Pool({ connectionString: settings.databaseUrl, max: 3 });
+  return {
+    pg: server, backend, db, dir, settings,
+    stop: async () => {
+      await db.end();
+      await backend.close();
+      if (!opts.server) await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Writes a collector.toml watching `targetUrl`, registers it, and returns its config. */
+export async function registerCollector(stack: Stack, opts: { name?: string; targetUrl?: string; hostname?: string; extraToml?: string } = {}):
+Promise<{ local: LocalConfig; creds: Credentials; configPath: string }> {
+  const name = opts.name ?? 'c1';
+  const stateDir = join(stack.dir, `collector-${name}`);
+  const caFile = join(stack.dir, 'ca.crt');
+  writeFileSync(caFile, stack.backend.pki.caCertPem);
+  const configPath = join(stack.dir, `${name}.toml`);
+  writeFileSync(configPath, `
+[backend]
+url = "${stack.backend.url}"
+ca_file = "${caFile}"
+
+[collector]
+state_dir = "${stateDir}"
+hostname = "${opts.hostname ?? `host-${name}`}"
+interval_seconds = 60
+
+[[instances]]
+name = "main"
+url = "${opts.targetUrl ?? stack.pg.url('postgres')}"
+data_directory = "${stack.pg.dataDir}"
+${opts.extraToml ?? ''}
+`);
+  const local = loadLocalConfig(configPath);
+  const token = await createEnrolmentToken(stack.backend.pool);
+  const creds = await register({
+    backendUrl: stack.backend.url, caPem: stack.backend.pki.caCertPem, enrolmentToken: token,
+    hostname: local.collector.hostname, stateDir, collectorVersion: 'test',
+  });
+  return { local, creds, configPath };
+}
