@@ -70,7 +70,7 @@ export function diskIoColumns(prev: DiskCounters, cur: DiskCounters, seconds: nu
   const ms = seconds * 1000;
   return {
     device: cur.device,
-    interval_s: round(seconds, 3),
+    interval_s: round(seconds),
     reads_per_s: rate(prev.reads, cur.reads),
     writes_per_s: rate(prev.writes, cur.writes),
     read_bytes_per_s: rate(prev.readSectors * SECTOR_BYTES, cur.readSectors * SECTOR_BYTES),

@@ -47,7 +47,7 @@ export function networkColumns(prev: NetCounters, cur: NetCounters, seconds: num
   const rate = (k: (typeof FIELDS)[number]) => (reset ? null : round(perSecond(prev[k], cur[k], seconds)));
   return {
     interface: cur.iface,
-    interval_s: round(seconds, 3),
+    interval_s: round(seconds),
     rx_bytes_per_s: rate('rxBytes'), tx_bytes_per_s: rate('txBytes'),
     rx_packets_per_s: rate('rxPackets'), tx_packets_per_s: rate('txPackets'),
     rx_errors_per_s: rate('rxErrors'), tx_errors_per_s: rate('txErrors'),

@@ -183,7 +183,7 @@ export function pgProcessesColumns(procs: readonly PgProcess[], cur: PgProcesses
     }
     return {
       backend_type: backendType,
-      interval_s: seconds === null ? null : round(seconds, 3),
+      interval_s: seconds === null ? null : round(seconds),
       process_count: list.length,
       rss_anon_bytes: sumOrNull(list.map((p) => p.rssAnonBytes)),
       rss_file_bytes: sumOrNull(list.map((p) => p.rssFileBytes)),

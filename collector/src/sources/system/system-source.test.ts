@@ -27,7 +27,7 @@ test('first sample: gauges now, no CPU rates and no counter-family rows; second 
   const src = new SystemSource({});
   const now = new Date('2026-01-02T03:04:05.000Z');
   const first = await src.collect(now);
-  assert.deepEqual(src.lastErrors, []);
+  assert.deepEqual([...src.lastErrors], []);
   assertValid(first);
   assert.equal(first.sysstat.length, 1);
   const s = first.sysstat[0];
@@ -91,7 +91,7 @@ test('counters going backwards in a copied /proc give nulls, never negative rate
   await copyProcSnapshot(root);
   const src = new SystemSource({ procRoot: root });
   const first = await src.collect();
-  assert.deepEqual(src.lastErrors, []);
+  assert.deepEqual([...src.lastErrors], []);
   const disk = (await import('./diskstats.ts')).parseDiskstats((await import('node:fs')).readFileSync(join(root, 'diskstats'), 'utf8'))[0];
   assert.ok(disk, 'the host has at least one block device');
   assert.ok(first.sysstat[0].mem_total_bytes as number > 0);
@@ -114,7 +114,7 @@ test('counters going backwards in a copied /proc give nulls, never negative rate
   await editSnapshotLine(join(root, 'stat'), 'ctxt ', (f) => [f[0], String(Number(f[1]) - 10)]);
   await sleep(50);
   const back = await src.collect();
-  assert.deepEqual(src.lastErrors, []);
+  assert.deepEqual([...src.lastErrors], []);
   assertValid(back);
   const d = back.disk_io.find((r) => r.device === disk.device)!;
   for (const k of ['reads_per_s', 'writes_per_s', 'read_bytes_per_s', 'write_bytes_per_s', 'util_pct', 'queue_size']) assert.equal(d[k], null, k);

@@ -82,7 +82,7 @@ export class SystemSource {
     const p = (v: number | undefined) => (v === undefined ? null : round(v, 3));
     const s = cur.value;
     return [{
-      interval_s: seconds === null ? null : round(seconds, 3),
+      interval_s: seconds === null ? null : round(seconds),
       cpu_count: s.cpus.size,
       cpu_user_pct: p(pct?.user), cpu_nice_pct: p(pct?.nice), cpu_system_pct: p(pct?.system),
       cpu_iowait_pct: p(pct?.iowait), cpu_irq_pct: p(pct?.irq), cpu_softirq_pct: p(pct?.softirq),
@@ -109,7 +109,7 @@ export class SystemSource {
       const pct = cpuPercentages(before, times);
       const p = (v: number | undefined) => (v === undefined ? null : round(v, 3));
       rows.push({
-        cpu: name, interval_s: round(seconds, 3),
+        cpu: name, interval_s: round(seconds),
         user_pct: p(pct?.user), nice_pct: p(pct?.nice), system_pct: p(pct?.system), iowait_pct: p(pct?.iowait),
         irq_pct: p(pct?.irq), softirq_pct: p(pct?.softirq), steal_pct: p(pct?.steal), idle_pct: p(pct?.idle),
       });
