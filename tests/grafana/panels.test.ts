@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from '../../backend/src/storage/postgres-server.ts';
 import { migrate } from '../../backend/src/storage/migrate.ts';
@@ -59,7 +59,7 @@ async function insertSysstatDelta(serverId: number, a: ProcSample, b: ProcSample
   const total = d.reduce((s, v) => s + v, 0) || 1;
   const pct = (i: number) => (100 * d[i]!) / total;
   const m = (k: string) => b.mem.get(k) ?? 0;
-  const values = [b.at, serverId, (b.at.getTime() - a.at.getTime()) / 1000, (await import('node:os')).cpus().length,
+  const values = [b.at, serverId, (b.at.getTime() - a.at.getTime()) / 1000, cpus().length,
     pct(0), pct(1), pct(2), pct(4), pct(5), pct(6), pct(7), pct(3), ...b.load,
     m('MemTotal'), m('MemAvailable'), m('MemTotal') - m('MemAvailable'), m('Cached'), m('Buffers'),
     m('SwapTotal'), m('SwapTotal') - m('SwapFree')];
