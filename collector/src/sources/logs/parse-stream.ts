@@ -1,0 +1,93 @@
+// Parses a whole log from a byte stream (parse-log, tests, benchmark): splits lines, detects
+// the format when not given, and hands records over in batches so memory stays flat.
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { createLogParser, detectFormat } from './create-parser.ts';
+import type { LogFormat } from './event-kinds.ts';
+import { LineSplitter } from './line-splitter.ts';
+import type { LogRecord } from './log-record.ts';
+
+export interface ParseStreamOptions {
+  format?: LogFormat;
+  prefix?: string;
+  defaultOffsetMinutes?: number;
+  maxLineBytes?: number;
+}
+
+export interface ParseStreamResult {
+  records: number;
+  parseErrors: number;
+  bytes: number;
+  format: LogFormat;
+  prefix: string | null;
+}
+
+export class UnknownLogFormatError extends Error {
+  override readonly name = 'UnknownLogFormatError';
+}
+
+const DETECT_BYTES = 256 * 1024;
+
+/** Bytes of a file, gunzipped / bunzipped by its name; "-" is stdin. */
+export function openLogFile(path: string): AsyncIterable<Buffer> {
+  if (path === '-') return process.stdin;
+  if (path.endsWith('.gz')) return createReadStream(path).pipe(createGunzip());
+  if (path.endsWith('.bz2')) {
+    const child = spawn('bzip2', ['-dc', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    return child.stdout;
+  }
+  return createReadStream(path, { highWaterMark: 1024 * 1024 });
+}
+
+export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseStreamOptions,
+  onRecords: (records: LogRecord[]) => void): Promise<ParseStreamResult> {
+  const splitter = new LineSplitter(opts.maxLineBytes ?? 8 * 1024 * 1024);
+  let format = opts.format;
+  let prefix = opts.prefix ?? null;
+  let parser = format ? createLogParser({ format, prefix: prefix ?? undefined, defaultOffsetMinutes: opts.defaultOffsetMinutes }) : null;
+  let pending: Buffer = Buffer.alloc(0);
+  let base = 0;
+  let records = 0;
+  let dropped = 0;
+  let bytes = 0;
+
+  const decide = (buf: Buffer): void => {
+    const lines = buf.toString('utf8', 0, Math.min(buf.length, DETECT_BYTES)).split('\n');
+    const found = detectFormat(lines.slice(0, -1).length > 0 ? lines.slice(0, -1) : lines);
+    if (!found) throw new UnknownLogFormatError('cannot tell the log format from the first lines; give --format (and --prefix)');
+    format = found.format;
+    if (prefix === null && found.prefix !== undefined) prefix = found.prefix;
+    parser = createLogParser({ format, prefix: prefix ?? undefined, defaultOffsetMinutes: opts.defaultOffsetMinutes });
+  };
+  const feed = (buf: Buffer, final: boolean): void => {
+    const p = parser!;
+    const r = splitter.split(buf, base, (t, o) => p.line(t, o));
+    dropped += r.dropped;
+    let consumed = r.consumed;
+    if (final && consumed < buf.length) {
+      // The last line has no newline: it is complete all the same.
+      p.line(buf.toString('utf8', consumed).replace(/\r$/, ''), base + consumed);
+      consumed = buf.length;
+    }
+    base += consumed;
+    pending = consumed === buf.length ? Buffer.alloc(0) : buf.subarray(consumed);
+    if (final) p.flush();
+    const out = p.take();
+    records += out.length;
+    if (out.length > 0) onRecords(out);
+  };
+
+  for await (const chunk of input) {
+    bytes += chunk.length;
+    const buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    if (!parser) {
+      if (buf.length < DETECT_BYTES) { pending = buf; continue; }
+      decide(buf);
+    }
+    feed(buf, false);
+  }
+  if (!parser) decide(pending);
+  feed(pending, true);
+  return { records, parseErrors: parser!.parseErrors + dropped, bytes, format: format!, prefix };
+}
