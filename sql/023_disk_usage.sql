@@ -7,6 +7,7 @@ SELECT pga_create_metric_table('disk_usage', 'metrics_disk_usage', $cols$
   mount_point      text,
   device           text,
   fs_type          text,
+  block_device     text,
   size_bytes       bigint,
   used_bytes       bigint,
   free_bytes       bigint,

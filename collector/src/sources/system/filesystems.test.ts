@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,13 @@ test('disk_usage agrees with df for the same path, through a symlink too', async
     assert.equal(row.inodes_total, itotal);
     assert.ok(Math.abs((row.inodes_free as number) - ifree) < 100_000);
     assert.deepEqual([row.mount_point, row.device, row.fs_type], [target, source, fstype]);
+    if (source.startsWith('/dev/')) {
+      // lsblk names the disk of a partition as its parent (PKNAME), a whole disk as itself.
+      const [name, parent] = execFileSync('lsblk', ['-n', '-d', '-o', 'NAME,PKNAME', source], { encoding: 'utf8' }).trim().split(/\s+/);
+      assert.equal(row.block_device, parent || name);
+      // …and it is the name disk_io rows carry.
+      assert.ok(readFileSync('/proc/diskstats', 'utf8').includes(` ${row.block_device} `));
+    }
     const pct = (row.used_bytes as number) / ((row.used_bytes as number) + (row.available_bytes as number)) * 100;
     assert.ok(Math.abs((row.used_pct as number) - pct) < 0.01);
   }

@@ -1,6 +1,7 @@
 // Filesystem usage of configured paths: statfs for the figures, /proc/self/mountinfo for which
 // mount (and device) a path lives on.
-import { realpath, statfs } from 'node:fs/promises';
+import { access, realpath, statfs } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { round } from './counters.ts';
 import { readProcFile } from './proc-file.ts';
 
@@ -42,6 +43,19 @@ export function findMount(mounts: readonly Mount[], path: string): Mount | undef
   return best;
 }
 
+/** The whole block device under a mount, as /proc/diskstats (and so disk_io) names it: sysfs
+ *  links major:minor to the device, and a partition's parent directory is its disk. */
+export async function blockDeviceOf(mount: Mount, sysRoot = '/sys'): Promise<string | null> {
+  if (mount.devNumbers.startsWith('0:')) return null; // tmpfs, overlay, btrfs: no block device of its own
+  try {
+    let dev = await realpath(join(sysRoot, 'dev', 'block', mount.devNumbers));
+    if (await access(join(dev, 'partition')).then(() => true, () => false)) dev = dirname(dev);
+    return basename(dev);
+  } catch {
+    return null; // no sysfs (a container without /sys): the column is informative only
+  }
+}
+
 /** One disk_usage row's columns (without time). Throws when the path cannot be resolved or
  *  statted; the source records that as a StatfsFailed error for this path only. */
 export async function diskUsageColumns(role: string, path: string, mounts: readonly Mount[]): Promise<Record<string, string | number | null>> {
@@ -57,6 +71,7 @@ export async function diskUsageColumns(role: string, path: string, mounts: reado
     mount_point: mount?.mountPoint ?? null,
     device: mount?.source ?? null,
     fs_type: mount?.fsType ?? null,
+    block_device: mount ? await blockDeviceOf(mount) : null,
     size_bytes: bytes(st.blocks),
     used_bytes: used,
     free_bytes: bytes(st.bfree),
