@@ -86,11 +86,10 @@ export class Agent {
     }
     const host = await this.system.collect(now);
     for (const e of this.system.lastErrors) errors.push({ family: e.family, error: `${e.name}: ${e.message}` });
+    // Host families follow the collection cycle (their rates span the time since the previous
+    // cycle, so thinning them by a longer interval would misstate them); they can be disabled.
     for (const [family, rows] of Object.entries(host)) {
-      // Instance-scoped host families (pg_processes) follow their instance's schedule.
-      const byInstance = new Map<string | undefined, Row[]>();
-      for (const row of rows) byInstance.set(row.instance, [...(byInstance.get(row.instance) ?? []), row]);
-      for (const [inst, list] of byInstance) if (this.schedule.due(inst, family, t)) add(family, list);
+      add(family, rows.filter((row) => this.schedule.enabled(row.instance, family)));
     }
     const batch: Batch = {
       protocol_version: PROTOCOL_VERSION,

@@ -80,6 +80,14 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
       await copyRows(client, spec, rows, spec.scope === 'instance' ? (r) => instanceIds.get(r.instance!)! : () => collector.serverId);
       rowsByFamily[name] = rows.length;
     }
+    // The databases each instance reports, for dashboards' database pickers.
+    const dbRows = keep.find(([n]) => n === 'pg_stats_database')?.[1] ?? [];
+    if (dbRows.length > 0) {
+      await client.query(
+        `INSERT INTO databases (instance_id, datname) SELECT DISTINCT i, d FROM unnest($1::int[], $2::text[]) AS u(i, d)
+         ON CONFLICT DO NOTHING`,
+        [dbRows.map((r) => instanceIds.get(r.instance!)), dbRows.map((r) => r.datname)]);
+    }
     await client.query('UPDATE collectors SET last_seen_at = now() WHERE id = $1', [collector.id]);
     await client.query('COMMIT');
     return { status: 'stored', rows: total, rowsByFamily, expiredByFamily };
