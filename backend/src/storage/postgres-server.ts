@@ -166,9 +166,12 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
   const halt = async (): Promise<void> => {
     const c = child;
     if (!c || c.exitCode !== null) return;
+    // Smart shutdown first: clients still closing (pg's Pool.end() resolves before its sockets
+    // are gone) leave quietly instead of being terminated; fast shutdown if any lingers.
     await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGINT');
+      const fast = setTimeout(() => c.kill('SIGINT'), 3000);
+      c.once('exit', () => { clearTimeout(fast); resolve(); });
+      c.kill('SIGTERM');
     });
   };
   await launch();
