@@ -13,11 +13,11 @@ export const familySettingsSchema = z.strictObject({
 export const servedConfigSchema = z.strictObject({
   config_version: z.number().int().min(1),
   collector: z.strictObject({
-    /** How often the collector collects and pushes a batch. */
-    interval_seconds: seconds.default(60),
-    /** How often it asks for a new config (it also asks when a push shows a newer version). */
-    config_pull_seconds: seconds.default(300),
-  }).default({ interval_seconds: 60, config_pull_seconds: 300 }),
+    /** How often the collector collects and pushes a batch (else its local interval_seconds). */
+    interval_seconds: seconds.optional(),
+    /** How often it asks for a new config (default 300; it also asks when a push shows a newer version). */
+    config_pull_seconds: seconds.optional(),
+  }).default({}),
   /** Per family, e.g. [families.pg_stats_database] enabled = false */
   families: z.record(z.string().max(64), familySettingsSchema).default({}),
   /** Per monitored instance (by the name in the collector's local config). */
