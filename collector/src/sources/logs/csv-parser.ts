@@ -8,7 +8,7 @@ import { pgTimeToIso } from './log-time.ts';
 
 const C = {
   time: 0, user: 1, database: 2, pid: 3, client: 4, session: 5, lineNum: 6, severity: 11, sqlstate: 12, message: 13,
-  detail: 14, hint: 15, internalQuery: 16, context: 18, query: 19, application: 22, backendType: 23, queryId: 25,
+  detail: 14, hint: 15, internalQuery: 16, context: 18, query: 19, queryPos: 20, application: 22, backendType: 23, queryId: 25,
 } as const;
 const MIN_COLUMNS = 14;
 const SEVERITY_SET: ReadonlySet<string> = new Set(SEVERITIES);
@@ -110,6 +110,7 @@ function toRecord(f: string[], offsetMinutes: number): LogRecord | null {
   rec.query = orNull(f[C.internalQuery]);
   rec.context = orNull(f[C.context]);
   rec.statement = orNull(f[C.query]);
+  rec.position = f[C.queryPos] ? Number(f[C.queryPos]) : null;
   rec.application = orNull(f[C.application]);
   rec.backendType = orNull(f[C.backendType]);
   rec.queryId = orNull(f[C.queryId]);

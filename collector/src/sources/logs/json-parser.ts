@@ -84,7 +84,7 @@ function fromJsonlog(j: Json, offsetMinutes: number): LogRecord | null {
   r.client = host === null ? null : j.remote_port !== undefined ? `${host}(${String(j.remote_port)})` : host;
   r.sessionId = str(j.session_id); r.lineNum = num(j.line_num); r.sqlstate = str(j.state_code);
   r.detail = str(j.detail); r.hint = str(j.hint); r.query = str(j.internal_query); r.context = str(j.context);
-  r.statement = str(j.statement); r.application = str(j.application_name); r.backendType = str(j.backend_type);
+  r.statement = str(j.statement); r.position = num(j.cursor_position); r.application = str(j.application_name); r.backendType = str(j.backend_type);
   r.queryId = str(j.query_id);
   return r;
 }
@@ -98,7 +98,7 @@ function fromCsvNames(j: Json, offsetMinutes: number): LogRecord | null {
   r.user = str(j.user_name); r.database = str(j.database_name); r.pid = num(j.process_id);
   r.client = str(j.connection_from); r.sessionId = str(j.session_id); r.lineNum = num(j.session_line_num);
   r.sqlstate = str(j.sql_state_code); r.detail = str(j.detail); r.hint = str(j.hint); r.query = str(j.internal_query);
-  r.context = str(j.context); r.statement = str(j.query); r.application = str(j.application_name);
+  r.context = str(j.context); r.statement = str(j.query); r.position = num(j.query_pos); r.application = str(j.application_name);
   r.backendType = str(j.backend_type); r.queryId = str(j.query_id);
   return r;
 }

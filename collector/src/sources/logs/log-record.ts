@@ -25,13 +25,15 @@ export interface LogRecord {
   statement: string | null;
   /** The internal QUERY (e.g. of a PL/pgSQL function). */
   query: string | null;
+  /** Error position in the statement; stderr prints it as " at character N" after the message. */
+  position: number | null;
 }
 
 export function emptyRecord(severity: Severity, message: string): LogRecord {
   return {
     time: null, severity, message, pid: null, user: null, database: null, application: null, client: null,
     sessionId: null, lineNum: null, backendType: null, queryId: null, sqlstate: null,
-    detail: null, hint: null, context: null, statement: null, query: null,
+    detail: null, hint: null, context: null, statement: null, query: null, position: null,
   };
 }
 

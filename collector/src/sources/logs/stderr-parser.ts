@@ -20,6 +20,8 @@ const FIELD_OF: Readonly<Record<SecondaryLabel, TextField | null>> = {
   DETAIL: 'detail', HINT: 'hint', CONTEXT: 'context', STATEMENT: 'statement', QUERY: 'query', LOCATION: null,
 };
 
+const AT_CHARACTER = / at character (\d+)$/;
+
 type TextField = 'message' | 'detail' | 'hint' | 'context' | 'statement' | 'query';
 
 interface Held {
@@ -100,6 +102,11 @@ export class StderrParser implements LogParser {
       return;
     }
     const rec = emptyRecord(label as Severity, body);
+    // csvlog and jsonlog carry the error position in a field of its own; so do we.
+    if (label === 'ERROR' || label === 'FATAL' || label === 'WARNING' || label === 'NOTICE') {
+      const m = AT_CHARACTER.exec(body);
+      if (m) { rec.message = body.slice(0, m.index); rec.position = Number(m[1]); }
+    }
     rec.time = f.time !== null ? pgTimeToIso(f.time, this.offsetMinutes) : ctx?.time ?? null;
     rec.pid = pid;
     rec.user = f.user; rec.database = f.database; rec.application = f.application; rec.client = f.client;

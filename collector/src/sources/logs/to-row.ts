@@ -63,6 +63,7 @@ export function toPgLogRow(rec: LogRecord, opts: RowOptions, now: () => string =
     message = redactPasswords(message.length > 4 * 2048 ? message.slice(0, 4 * 2048) : message);
   }
   if (rec.statement !== null) statement = clean(rec.statement, literals);
+  if (rec.position !== null) c.details.position = rec.position;
   return {
     time: rec.time ?? now(),
     instance: opts.instance,
