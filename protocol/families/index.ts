@@ -2,6 +2,21 @@
 // numbered migration in sql/ that creates its table with the same columns.
 import type { FamilySpec } from './types.ts';
 import { pgStatsDatabase } from './pg-stats-database.ts';
+import { pgStatsTable } from './pg-stats-table.ts';
+import { pgStatsIndex } from './pg-stats-index.ts';
+import { pgStatements } from './pg-statements.ts';
+import { pgStatementTexts } from './pg-statement-texts.ts';
+import { pgActivity } from './pg-activity.ts';
+import { pgBlocking } from './pg-blocking.ts';
+import { pgLocks } from './pg-locks.ts';
+import { replication } from './replication.ts';
+import { replicationSlots } from './replication-slots.ts';
+import { pgBgwriter } from './pg-bgwriter.ts';
+import { pgWal } from './pg-wal.ts';
+import { pgArchiver } from './pg-archiver.ts';
+import { pgVacuumProgress } from './pg-vacuum-progress.ts';
+import { pgSettings } from './pg-settings.ts';
+import { pgInstance } from './pg-instance.ts';
 import { sysstat } from './sysstat.ts';
 import { pgLog } from './pg-log.ts';
 import { cpu } from './cpu.ts';
@@ -12,6 +27,21 @@ import { pgProcesses } from './pg-processes.ts';
 
 export const FAMILIES = [
   pgStatsDatabase,
+  pgStatsTable,
+  pgStatsIndex,
+  pgStatements,
+  pgStatementTexts,
+  pgActivity,
+  pgBlocking,
+  pgLocks,
+  replication,
+  replicationSlots,
+  pgBgwriter,
+  pgWal,
+  pgArchiver,
+  pgVacuumProgress,
+  pgSettings,
+  pgInstance,
   sysstat,
   cpu,
   diskIo,

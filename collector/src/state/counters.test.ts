@@ -33,3 +33,16 @@ test('a server restart (new epoch) resets every series', () => {
   const r = s.diff([{ datname: 'db', xact_commit: 15 }], 10_000, { ...opts, epoch: 't2' });
   assert.equal(r[0].xact_commit, null);
 });
+
+test('newSeriesFromZero: a series born after a baseline counts from zero; none on the first sample', () => {
+  const s = new CounterState();
+  const o = { ...opts, newSeriesFromZero: true, epoch: 'e1' };
+  const first = s.diff([{ datname: 'a', xact_commit: 10 }], 0, o);
+  assert.equal(first[0].xact_commit, null, 'no baseline yet');
+  const second = s.diff([{ datname: 'a', xact_commit: 12 }, { datname: 'b', xact_commit: 37 }], 60_000, o);
+  assert.equal(second[0].xact_commit, 2);
+  assert.equal(second[1].xact_commit, 37);
+  assert.equal(second[1].interval_s, 60);
+  const restarted = s.diff([{ datname: 'c', xact_commit: 5 }], 120_000, { ...o, epoch: 'e2' });
+  assert.equal(restarted[0].xact_commit, null, 'a restart drops the baseline');
+});

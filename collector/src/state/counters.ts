@@ -14,24 +14,33 @@ export interface DiffOptions {
   counters: readonly string[];
   /** Changes when the server restarts; all series reset when it does. */
   epoch?: string;
+  /** A series first seen after an earlier sample (same epoch) started at zero: its delta is its
+   *  value (pg_stat_statements entries are created at their first call). Otherwise null. */
+  newSeriesFromZero?: boolean;
 }
 
 export class CounterState {
   private readonly previous = new Map<string, Previous>();
   private epoch: string | undefined;
+  /** When the last sample was taken, in this epoch. */
+  private lastAt: number | undefined;
 
   /** Returns the rows with counters replaced by deltas and `interval_s` added. */
   diff(rows: readonly Sample[], at: number, opts: DiffOptions): Sample[] {
     if (opts.epoch !== undefined && opts.epoch !== this.epoch) {
       this.previous.clear();
       this.epoch = opts.epoch;
+      this.lastAt = undefined;
     }
+    const baselineAt = this.lastAt;
+    this.lastAt = at;
     const seen = new Set<string>();
     const out: Sample[] = [];
     for (const row of rows) {
       const key = opts.keys.map((k) => String(row[k])).join('\u0000');
       seen.add(key);
-      const prev = this.previous.get(key);
+      const prev = this.previous.get(key)
+        ?? (opts.newSeriesFromZero && baselineAt !== undefined ? zeroSample(baselineAt, row, opts.counters) : undefined);
       this.previous.set(key, { at, values: row });
       const result: Sample = { ...row };
       const interval = prev ? (at - prev.at) / 1000 : null;
@@ -50,6 +59,12 @@ export class CounterState {
     for (const k of this.previous.keys()) if (!seen.has(k)) this.previous.delete(k);
     return out;
   }
+}
+
+function zeroSample(at: number, row: Sample, counters: readonly string[]): Previous {
+  const values: Sample = { ...row };
+  for (const c of counters) values[c] = 0;
+  return { at, values };
 }
 
 export function toNumber(v: unknown): number | null {

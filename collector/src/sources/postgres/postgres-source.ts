@@ -1,23 +1,41 @@
-// Collects the catalogue's families from one PostgreSQL instance over one connection that is
-// kept open between cycles (reopened when it breaks). Every query is tagged, runs under a
-// statement_timeout, and the connection's application_name says who we are.
+// Collects the catalogue's families from one PostgreSQL instance over at most two connections:
+//   - the instance connection (the configured URL), kept open between cycles and reopened when
+//     it breaks: instance-level families and the activity sampler run on it;
+//   - the hop connection, for per-database families (tables, indexes, vacuum progress): opened
+//     to one database at a time and closed before the next, so nothing stays open in databases
+//     between cycles and the instance never sees more than two of our sessions.
+// Every query is tagged with QUERY_MARKER, runs under statement_timeout, and both connections
+// say application_name = pganalytics-collector. A family that fails is skipped with a
+// FamilyError (logged by the runner, counted in errorCounts); the cycle goes on.
 import pg from 'pg';
-import type { InstanceInfo, Row } from '../../../../protocol/index.ts';
+import type { ColumnSpec, InstanceInfo, Row } from '../../../../protocol/index.ts';
 import { FAMILY_BY_NAME } from '../../../../protocol/index.ts';
-import { CounterState } from '../../state/counters.ts';
-import { CATALOG, QUERY_MARKER, sqlFor, type CatalogEntry } from './catalog.ts';
+import { STATEMENT_TEXT_MAX } from '../../../../protocol/families/pg-statement-texts.ts';
+import { CounterState, toNumber, type Sample } from '../../state/counters.ts';
+import { ActivityWindow } from '../../state/activity-window.ts';
+import { CATALOG, CATALOG_BY_FAMILY, DEFAULT_LIMITS, QUERY_MARKER, pickSql, sqlFor, type CatalogEntry, type CollectLimits } from './catalog.ts';
+import { errorMessage, familyError, type FamilyError } from './errors.ts';
 import { MIN_SUPPORTED } from './versions.ts';
+
+export type { FamilyError } from './errors.ts';
+
+export const APPLICATION_NAME = 'pganalytics-collector';
+const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_ACTIVITY_SAMPLE_MS = 10_000;
+/** A statement's text is sent again after this long, so it outlives the table's retention. */
+const TEXT_RESEND_MS = 24 * 3600_000;
+const MAX_REMEMBERED_TEXTS = 100_000;
 
 export interface InstanceSettings {
   name: string;
   /** libpq-style URL; the role needs no more than pg_monitor. */
   url: string;
   statementTimeoutMs?: number;
-}
-
-export interface FamilyError {
-  family: string;
-  error: string;
+  /** Caps per cycle (tables and indexes per database, statements per instance). */
+  limits?: Partial<CollectLimits>;
+  /** How often pg_activity and pg_blocking are sampled within an interval. */
+  activitySampleMs?: number;
 }
 
 export interface InstanceCollection {
@@ -26,20 +44,38 @@ export interface InstanceCollection {
   errors: FamilyError[];
 }
 
+type Db = Pick<pg.Client, 'query'>;
+
 export class PostgresSource {
   private client: pg.Client | undefined;
   private readonly counters = new Map<string, CounterState>();
+  private readonly window = new ActivityWindow();
+  private readonly sampled = new Set<string>();
+  private sampler: NodeJS.Timeout | undefined;
+  private inFlight: Promise<FamilyError[]> | undefined;
+  private versionNum = 0;
+  private lastSettings: string | undefined;
+  private readonly textsSent = new Map<string, number>();
+  readonly limits: CollectLimits;
+  /** Failures per family since start (a family skipped in a cycle counts once per database). */
+  readonly errorCounts = new Map<string, number>();
 
-  constructor(readonly settings: InstanceSettings) {}
+  constructor(readonly settings: InstanceSettings) {
+    this.limits = { ...DEFAULT_LIMITS, ...settings.limits };
+  }
+
+  private clientConfig(url: string): pg.ClientConfig {
+    return {
+      connectionString: url,
+      application_name: APPLICATION_NAME,
+      statement_timeout: this.settings.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    };
+  }
 
   private async connect(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({
-      connectionString: this.settings.url,
-      application_name: 'pganalytics-collector',
-      statement_timeout: this.settings.statementTimeoutMs ?? 10_000,
-      connectionTimeoutMillis: 5_000,
-    });
+    const client = new pg.Client(this.clientConfig(this.settings.url));
     // A broken connection is dropped and reopened on the next cycle.
     client.on('error', () => { if (this.client === client) this.client = undefined; });
     await client.connect();
@@ -48,68 +84,246 @@ export class PostgresSource {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sampler);
+    this.sampler = undefined;
     const c = this.client;
     this.client = undefined;
     await c?.end().catch(() => undefined);
   }
 
   /**
-   * One cycle. Failure to reach the instance is not fatal: it is reported as `up: false` with
-   * the error so dashboards show it down. A family that fails is skipped with its error.
+   * One cycle. `enabled` is asked once per family (the agent's Schedule: enabled and due).
+   * Failure to reach the instance is not fatal: it is reported as `up: false` with the error,
+   * and a pg_instance row says so, so dashboards show it down; the next cycle reconnects.
    */
   async collect(now: Date, enabled: (family: string) => boolean = () => true): Promise<InstanceCollection> {
     const name = this.settings.name;
+    const due = new Set(CATALOG.filter((e) => enabled(e.family)).map((e) => e.family));
+    const rows: Record<string, Row[]> = {};
+    const errors: FamilyError[] = [];
     let client: pg.Client;
-    let versionNum: number;
     let epoch: string;
     try {
       client = await this.connect();
       const r = await client.query(`${QUERY_MARKER} SELECT current_setting('server_version_num')::int AS v, pg_postmaster_start_time()::text AS started`);
-      versionNum = r.rows[0].v;
+      this.versionNum = r.rows[0].v;
       epoch = r.rows[0].started;
     } catch (err) {
       await this.close();
-      return { info: { name, up: false, error: (err as Error).message.slice(0, 1024) }, rows: {}, errors: [] };
+      const error = errorMessage(err).slice(0, 1024);
+      if (due.has('pg_instance')) rows.pg_instance = [{ time: now.toISOString(), instance: name, ...downRow(error) }];
+      return { info: { name, up: false, error }, rows, errors };
     }
+    const versionNum = this.versionNum;
     const info: InstanceInfo = { name, up: true, version_num: versionNum };
-    const rows: Record<string, Row[]> = {};
-    const errors: FamilyError[] = [];
     if (versionNum < MIN_SUPPORTED) return { info: { ...info, error: `server_version_num ${versionNum} is older than supported` }, rows, errors };
+
+    const fail = (e: FamilyError): void => {
+      errors.push(e);
+      this.errorCounts.set(e.family, (this.errorCounts.get(e.family) ?? 0) + 1);
+    };
+    const emit = (entry: CatalogEntry, raw: readonly Sample[]): void => { rows[entry.family] = this.toRows(entry, raw, now); };
+    const extensions = await this.extensions(client, due).catch(() => new Set<string>());
+    let statementIds: string[] = [];
+
     for (const entry of CATALOG) {
-      if (!enabled(entry.family)) continue;
+      if (entry.scope !== 'instance' || !due.has(entry.family) || entry.kind === 'sampled') continue;
       const sql = sqlFor(entry, versionNum);
-      if (!sql) { errors.push({ family: entry.family, error: `no SQL for server_version_num ${versionNum}` }); continue; }
+      if (!sql) { fail({ family: entry.family, reason: 'NoSqlForVersion', error: `no SQL for server_version_num ${versionNum}` }); continue; }
+      if (entry.requiresExtension && !extensions.has(entry.requiresExtension)) {
+        fail({ family: entry.family, reason: 'ExtensionMissing', error: `${entry.requiresExtension} is not installed in the monitored database (CREATE EXTENSION ${entry.requiresExtension})` });
+        continue;
+      }
       try {
-        const res = await client.query(sql);
-        rows[entry.family] = this.toRows(entry, res.rows, now, epoch);
+        switch (entry.kind) {
+          case 'snapshot':
+            emit(entry, this.diff(entry, (await client.query(sql)).rows, now, epoch));
+            break;
+          case 'on-change': {
+            const raw = (await client.query(sql)).rows;
+            const fingerprint = JSON.stringify(raw);
+            // Unchanged: an empty list, so the family shows as collected with nothing to send.
+            emit(entry, fingerprint === this.lastSettings ? [] : raw);
+            this.lastSettings = fingerprint;
+            break;
+          }
+          case 'top-statements': {
+            const top = this.topStatements(this.diff(entry, (await client.query(sql)).rows, now, epoch));
+            statementIds = top.map((r) => String(r.queryid));
+            emit(entry, top);
+            break;
+          }
+          case 'statement-texts': {
+            const at = now.getTime();
+            const wanted = [...new Set(statementIds)].filter((id) => !(at - (this.textsSent.get(id) ?? -Infinity) < TEXT_RESEND_MS));
+            if (wanted.length === 0) { emit(entry, []); break; }
+            const texts = (await client.query(sql, [wanted, STATEMENT_TEXT_MAX])).rows;
+            if (this.textsSent.size > MAX_REMEMBERED_TEXTS) this.textsSent.clear();
+            for (const t of texts) this.textsSent.set(String(t.queryid), at);
+            emit(entry, texts);
+            break;
+          }
+        }
       } catch (err) {
         // Skipped with a reason: one family failing (a timeout, a missing privilege) must not
         // cost the others. A lost connection ends the cycle for this instance.
-        errors.push({ family: entry.family, error: (err as Error).message });
+        fail(familyError(entry.family, err));
         if (!this.client) break;
       }
+    }
+
+    // Sampled families: one last sample now, then the interval's aggregate.
+    const sampledDue = CATALOG.filter((e) => e.kind === 'sampled' && due.has(e.family));
+    if (sampledDue.length > 0 && this.client) {
+      for (const e of sampledDue) this.sampled.add(e.family);
+      for (const e of await this.sample()) fail(e);
+      for (const e of sampledDue) {
+        const drained = e.family === 'pg_activity' ? this.window.drainActivity() : this.window.drainBlocking();
+        emit(e, drained);
+      }
+      this.startSampler();
+    }
+
+    const perDatabase = CATALOG.filter((e) => e.scope === 'database' && due.has(e.family));
+    if (perDatabase.length > 0 && this.client) {
+      const raw = await this.collectDatabases(client, perDatabase, fail);
+      for (const e of perDatabase) if (raw.has(e.family)) emit(e, this.diff(e, raw.get(e.family)!, now, epoch));
     }
     return { info, rows, errors };
   }
 
-  private toRows(entry: CatalogEntry, raw: Record<string, unknown>[], now: Date, epoch: string): Row[] {
-    const time = now.toISOString();
+  /** Extensions installed in the connected database, asked only when a due family needs one. */
+  private async extensions(client: Db, due: ReadonlySet<string>): Promise<Set<string>> {
+    if (!CATALOG.some((e) => e.requiresExtension && due.has(e.family))) return new Set();
+    const r = await client.query(`${QUERY_MARKER} SELECT extname FROM pg_extension`);
+    return new Set(r.rows.map((x) => String(x.extname)));
+  }
+
+  /** Runs the per-database families in every database the role may connect to, one at a time. */
+  private async collectDatabases(client: Db, entries: readonly CatalogEntry[], fail: (e: FamilyError) => void): Promise<Map<string, Sample[]>> {
+    const out = new Map<string, Sample[]>();
+    const dbs = (await client.query(`${QUERY_MARKER} SELECT datname FROM pg_database
+      WHERE datallowconn AND NOT datistemplate AND has_database_privilege(oid, 'CONNECT') ORDER BY datname`)).rows.map((r) => String(r.datname));
+    for (const db of dbs) {
+      let hop: pg.Client | undefined;
+      try {
+        hop = new pg.Client(this.clientConfig(databaseUrl(this.settings.url, db)));
+        hop.on('error', () => undefined); // surfaces as the failing query's error
+        await hop.connect();
+      } catch (err) {
+        // Skipped: a database dropped since the listing, or one that refuses us, costs only itself.
+        for (const e of entries) fail(familyError(e.family, err, { database: db, reason: 'DatabaseUnreachable' }));
+        await hop?.end().catch(() => undefined);
+        continue;
+      }
+      try {
+        for (const entry of entries) {
+          const sql = sqlFor(entry, this.versionNum);
+          if (!sql) { fail({ family: entry.family, reason: 'NoSqlForVersion', error: `no SQL for server_version_num ${this.versionNum}` }); continue; }
+          try {
+            let params: unknown[] = [];
+            if (entry.selection) {
+              const pick = pickSql(entry.selection.sql, this.versionNum)!;
+              const sel = await hop.query(pick, [this.limits[entry.selection.limit]]);
+              params = [sel.rows[0]?.oids ?? []];
+            }
+            const res = await hop.query(sql, params);
+            const list = out.get(entry.family) ?? [];
+            for (const r of res.rows) list.push(r);
+            out.set(entry.family, list);
+          } catch (err) {
+            fail(familyError(entry.family, err, { database: db }));
+          }
+        }
+      } finally {
+        await hop.end().catch(() => undefined);
+      }
+    }
+    return out;
+  }
+
+  /** Takes one sample of each sampled family in use (after any sample in flight); returns what failed. */
+  private async sample(): Promise<FamilyError[]> {
+    await this.inFlight;
+    const run = this.sampleOnce();
+    this.inFlight = run;
+    return run;
+  }
+
+  private async sampleOnce(): Promise<FamilyError[]> {
+    const client = this.client;
+    if (!client) return [];
+    const errors: FamilyError[] = [];
+    for (const family of this.sampled) {
+      const entry = CATALOG_BY_FAMILY.get(family)!;
+      const sql = sqlFor(entry, this.versionNum);
+      if (!sql) { errors.push({ family, reason: 'NoSqlForVersion', error: `no SQL for server_version_num ${this.versionNum}` }); continue; }
+      try {
+        const res = await client.query(sql);
+        if (family === 'pg_activity') this.window.addActivity(res.rows);
+        else this.window.addBlocking(res.rows);
+      } catch (err) {
+        errors.push(familyError(family, err));
+      }
+    }
+    return errors;
+  }
+
+  /** Background samples between cycles; failures there are not reported (the cycle's own sample is). */
+  private startSampler(): void {
+    if (this.sampler) return;
+    const every = this.settings.activitySampleMs ?? DEFAULT_ACTIVITY_SAMPLE_MS;
+    this.sampler = setInterval(() => { void this.sample().catch(() => undefined); }, every);
+    this.sampler.unref();
+  }
+
+  private diff(entry: CatalogEntry, raw: readonly Sample[], now: Date, epoch: string): Sample[] {
+    if (entry.counters.length === 0) return [...raw];
     let state = this.counters.get(entry.family);
     if (!state) this.counters.set(entry.family, (state = new CounterState()));
-    const diffed = entry.counters.length > 0 ? state.diff(raw, now.getTime(), { keys: entry.keys, counters: entry.counters, epoch }) : raw;
+    return state.diff(raw, now.getTime(), { keys: entry.keys, counters: entry.counters, epoch, newSeriesFromZero: entry.newSeriesFromZero });
+  }
+
+  /** The statements that ran in the interval, most execution time first, at most maxStatements. */
+  private topStatements(diffed: readonly Sample[]): Sample[] {
+    return diffed
+      .filter((r) => (toNumber(r.calls) ?? 0) > 0)
+      .sort((a, b) => (toNumber(b.total_exec_time_ms) ?? 0) - (toNumber(a.total_exec_time_ms) ?? 0))
+      .slice(0, this.limits.maxStatements)
+      .map((r) => ({ ...r, mean_exec_time_ms: Math.round(((toNumber(r.total_exec_time_ms) ?? 0) / toNumber(r.calls)!) * 1000) / 1000 }));
+  }
+
+  private toRows(entry: CatalogEntry, raw: readonly Sample[], now: Date): Row[] {
+    const time = now.toISOString();
     const spec = FAMILY_BY_NAME.get(entry.family)!;
-    return diffed.map((r) => {
+    return raw.map((r) => {
       const row: Row = { time, instance: this.settings.name };
-      for (const c of spec.columns) row[c.name] = normalise(r[c.name], c.type);
+      for (const c of spec.columns) row[c.name] = normalise(r[c.name], c);
       return row;
     });
   }
 }
 
-/** pg returns bigint and numeric as strings; the protocol wants JSON numbers. */
-function normalise(v: unknown, type: string): unknown {
+function downRow(error: string): Sample {
+  return { up: false, error, version: null, version_num: null, uptime_s: null, is_in_recovery: null, max_connections: null, connections: null };
+}
+
+/** The instance URL pointed at another database (same host, role and options). */
+export function databaseUrl(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+/** pg returns bigint and numeric as strings; the protocol wants JSON numbers and bounded text. */
+function normalise(v: unknown, c: ColumnSpec): unknown {
   if (v === undefined || v === null) return null;
-  if ((type === 'bigint' || type === 'int' || type === 'float') && typeof v === 'string') return Number(v);
-  if (type === 'timestamptz' && v instanceof Date) return v.toISOString();
+  if ((c.type === 'bigint' || c.type === 'int' || c.type === 'float') && typeof v === 'string') return Number(v);
+  if (c.type === 'timestamptz' && v instanceof Date) return v.toISOString();
+  if (c.type === 'text') {
+    const s = String(v);
+    const max = c.maxLength ?? 256;
+    return s.length > max ? s.slice(0, max) : s;
+  }
   return v;
 }

@@ -1,0 +1,64 @@
+import { PG13, PG14, PG17 } from '../versions.ts';
+import type { CatalogEntry } from './types.ts';
+
+// pg_stat_statements(false): the cheap pass, without reading the query text file. Column names
+// follow the extension version that ships with each server major (1.8 with PG13, 1.9 PG14,
+// 1.11 PG17: blk_read_time became shared_blk_read_time).
+const body = (o: { toplevel: string; readTime: string; writeTime: string; reset: string }) => `
+SELECT coalesce(d.datname, s.dbid::text) AS datname, coalesce(r.rolname, s.userid::text) AS usename,
+       s.queryid::text AS queryid, ${o.toplevel} AS toplevel, s.dbid, s.userid,
+       s.calls, s.total_exec_time AS total_exec_time_ms, s.plans, s.total_plan_time AS total_plan_time_ms, s.rows,
+       s.shared_blks_hit, s.shared_blks_read, s.shared_blks_dirtied, s.shared_blks_written,
+       s.local_blks_hit, s.local_blks_read, s.local_blks_dirtied, s.local_blks_written,
+       s.temp_blks_read, s.temp_blks_written,
+       ${o.readTime} AS shared_blk_read_time_ms, ${o.writeTime} AS shared_blk_write_time_ms,
+       s.wal_records, s.wal_fpi, s.wal_bytes, ${o.reset} AS stats_reset
+  FROM pg_stat_statements(false) s
+  LEFT JOIN pg_database d ON d.oid = s.dbid
+  LEFT JOIN pg_roles r ON r.oid = s.userid
+ WHERE s.queryid IS NOT NULL`;
+
+export const pgStatements: CatalogEntry = {
+  family: 'pg_statements',
+  description: 'pg_stat_statements deltas of the top statements by execution time in the interval',
+  kind: 'top-statements',
+  scope: 'instance',
+  intervalSeconds: 60,
+  keys: ['dbid', 'userid', 'queryid', 'toplevel'],
+  counters: ['calls', 'total_exec_time_ms', 'plans', 'total_plan_time_ms', 'rows',
+    'shared_blks_hit', 'shared_blks_read', 'shared_blks_dirtied', 'shared_blks_written',
+    'local_blks_hit', 'local_blks_read', 'local_blks_dirtied', 'local_blks_written', 'temp_blks_read', 'temp_blks_written',
+    'shared_blk_read_time_ms', 'shared_blk_write_time_ms', 'wal_records', 'wal_fpi', 'wal_bytes'],
+  // An entry is created at its first execution: one that appears between two samples counted
+  // from zero. (An evicted entry that comes back also restarts from zero, so this stays true.)
+  newSeriesFromZero: true,
+  requiresExtension: 'pg_stat_statements',
+  sql: {
+    [PG13]: body({ toplevel: 'NULL::boolean', readTime: 's.blk_read_time', writeTime: 's.blk_write_time', reset: 'NULL::timestamptz' }),
+    // PG14 (1.9): toplevel, and pg_stat_statements_info tells when everything was reset.
+    [PG14]: body({ toplevel: 's.toplevel', readTime: 's.blk_read_time', writeTime: 's.blk_write_time',
+      reset: '(SELECT stats_reset FROM pg_stat_statements_info)' }),
+    // PG17 (1.11): shared_blk_*_time, and stats_since per entry says when it was (re)created.
+    [PG17]: body({ toplevel: 's.toplevel', readTime: 's.shared_blk_read_time', writeTime: 's.shared_blk_write_time',
+      reset: 's.stats_since' }),
+  },
+};
+
+/** Texts only for the queryids not sent before ($1, text[]): the query text file is read once. */
+export const pgStatementTexts: CatalogEntry = {
+  family: 'pg_statement_texts',
+  description: 'normalised statement text for queryids not sent before, truncated',
+  kind: 'statement-texts',
+  scope: 'instance',
+  intervalSeconds: 60,
+  keys: ['queryid'],
+  counters: [],
+  requiresExtension: 'pg_stat_statements',
+  sql: {
+    [PG13]: `
+SELECT DISTINCT ON (s.queryid) s.queryid::text AS queryid, left(s.query, $2) AS query
+  FROM pg_stat_statements(true) s
+ WHERE s.queryid = ANY ($1::bigint[])
+ ORDER BY s.queryid`,
+  },
+};

@@ -1,0 +1,50 @@
+import { PG13, PG16 } from '../versions.ts';
+import type { CatalogEntry } from './types.ts';
+
+// The biggest tables by relpages (an estimate kept in pg_class: no stat() per file), so a
+// database with 50,000 tables costs no more than one with the limit. The oids go to the main
+// query as a parameter: a sub-select there would not be pushed into pg_stat_user_tables' GROUP BY
+// and every table's statistics would be computed.
+const SELECTION = `
+SELECT coalesce(array_agg(oid), '{}') AS oids FROM (
+  SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'm', 'p')
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+   ORDER BY c.relpages DESC, c.oid LIMIT $1) top`;
+
+const body = (newpageUpd: string) => `
+SELECT current_database() AS datname, s.schemaname, s.relname,
+       s.seq_scan, s.seq_tup_read, s.idx_scan, s.idx_tup_fetch,
+       s.n_tup_ins, s.n_tup_upd, s.n_tup_del, s.n_tup_hot_upd, ${newpageUpd} AS n_tup_newpage_upd,
+       s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze, s.n_ins_since_vacuum,
+       s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
+       s.vacuum_count, s.autovacuum_count, s.analyze_count, s.autoanalyze_count,
+       io.heap_blks_read, io.heap_blks_hit, io.idx_blks_read, io.idx_blks_hit, io.toast_blks_read, io.toast_blks_hit,
+       pg_relation_size(c.oid) AS table_bytes,
+       CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) ELSE 0 END AS toast_bytes,
+       pg_indexes_size(c.oid) AS index_bytes,
+       CASE WHEN c.relkind IN ('r', 'm') THEN age(c.relfrozenxid) END AS relfrozenxid_age,
+       (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)::int AS index_count,
+       (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset
+  FROM pg_stat_user_tables s
+  JOIN pg_statio_user_tables io ON io.relid = s.relid
+  JOIN pg_class c ON c.oid = s.relid
+ WHERE s.relid = ANY ($1::oid[]) AND io.relid = ANY ($1::oid[])`;
+
+export const pgStatsTable: CatalogEntry = {
+  family: 'pg_stats_table',
+  description: 'pg_stat_user_tables + pg_statio_user_tables of the biggest tables in each database',
+  kind: 'snapshot',
+  scope: 'database',
+  intervalSeconds: 60,
+  keys: ['datname', 'schemaname', 'relname'],
+  counters: ['seq_scan', 'seq_tup_read', 'idx_scan', 'idx_tup_fetch', 'n_tup_ins', 'n_tup_upd', 'n_tup_del', 'n_tup_hot_upd',
+    'n_tup_newpage_upd', 'vacuum_count', 'autovacuum_count', 'analyze_count', 'autoanalyze_count',
+    'heap_blks_read', 'heap_blks_hit', 'idx_blks_read', 'idx_blks_hit', 'toast_blks_read', 'toast_blks_hit'],
+  selection: { limit: 'maxTables', sql: { [PG13]: SELECTION } },
+  sql: {
+    [PG13]: body('NULL::bigint'),
+    // PG16 counts updates that moved the row to a new page.
+    [PG16]: body('s.n_tup_newpage_upd'),
+  },
+};

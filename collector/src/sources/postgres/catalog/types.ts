@@ -1,0 +1,52 @@
+// What a catalogue entry is: the collection SQL of one family as data, keyed by the lowest
+// server_version_num it works on, and how its rows are turned into a family's rows.
+//
+// Glossary
+//   scope     instance: run once on the instance connection; database: run in every database
+//             the role may connect to, on the connection that hops between databases
+//   kind      snapshot: one query per cycle, counters diffed; sampled: run by the source's
+//             sampler several times per interval and aggregated; on-change: sent only when the
+//             result differs from the last one sent; top-statements / statement-texts:
+//             pg_stat_statements, top N by time and texts for queryids not sent before
+//   selection a cheap query that picks which objects to collect (the biggest N); its array
+//             result is $1 of the main query
+
+export const ENTRY_KINDS = ['snapshot', 'sampled', 'on-change', 'top-statements', 'statement-texts'] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** Limits the source applies; each is configurable per instance. */
+export interface CollectLimits {
+  /** Tables per database per cycle (the biggest by relpages). */
+  maxTables: number;
+  /** Indexes per database per cycle (the biggest by relpages). */
+  maxIndexes: number;
+  /** Statements per cycle (the top by execution time in the interval). */
+  maxStatements: number;
+}
+export type LimitName = keyof CollectLimits;
+
+export const DEFAULT_LIMITS: CollectLimits = { maxTables: 1000, maxIndexes: 1000, maxStatements: 100 };
+
+/** SQL by minimum server_version_num (PG13, PG14, …). */
+export type VersionedSql = Readonly<Record<number, string>>;
+
+export interface CatalogEntry {
+  /** Protocol family the rows belong to (protocol/families/). */
+  readonly family: string;
+  readonly description: string;
+  readonly kind: EntryKind;
+  readonly scope: 'instance' | 'database';
+  /** Default collection interval; the served config may override it. */
+  readonly intervalSeconds: number;
+  /** Columns that identify a series (for diffing counters); may name columns not sent. */
+  readonly keys: readonly string[];
+  /** Cumulative counters: sent as deltas over interval_s. */
+  readonly counters: readonly string[];
+  /** A series first seen after a baseline started at zero (statements created in the interval). */
+  readonly newSeriesFromZero?: boolean;
+  /** An extension that must exist in the connected database. */
+  readonly requiresExtension?: string;
+  /** Picks the objects to collect; its single array column is passed as $1. */
+  readonly selection?: { readonly limit: LimitName; readonly sql: VersionedSql };
+  readonly sql: VersionedSql;
+}

@@ -1,0 +1,127 @@
+// The whole catalogue against real servers — this machine's PostgreSQL and the embedded PG18 —
+// collected as a pg_monitor-only role: no family errors, rows valid for the protocol, and the
+// migrations' tables have exactly the families' columns.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { FAMILY_BY_NAME, rowSchema, type ColumnType } from '../../protocol/index.ts';
+import { embeddedBinDir } from '../../backend/src/storage/postgres-server.ts';
+import { migrate } from '../../backend/src/storage/migrate.ts';
+import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
+import { CATALOG } from '../../collector/src/sources/postgres/catalog.ts';
+import { startMonitored, superClient, type Monitored } from './monitored.ts';
+
+/** Families that have rows on any healthy standalone server after two cycles. */
+const ALWAYS_ROWS = ['pg_instance', 'pg_stats_database', 'pg_statements', 'pg_statement_texts', 'pg_activity', 'pg_locks',
+  'pg_bgwriter', 'pg_wal', 'pg_archiver', 'pg_stats_table', 'pg_stats_index'];
+
+const SQL_TYPE: Record<ColumnType, string> = {
+  text: 'text', int: 'integer', bigint: 'bigint', float: 'double precision', bool: 'boolean', timestamptz: 'timestamp with time zone', jsonb: 'jsonb',
+};
+
+for (const which of ['local', 'embedded PG18'] as const) {
+  describe(`catalogue on ${which}`, () => {
+    let m: Monitored;
+    before(async () => {
+      m = await startMonitored(which === 'local' ? {} : { binDir: await embeddedBinDir() });
+      await m.admin('CREATE DATABASE shop');
+      await m.admin(`CREATE TABLE orders (id serial PRIMARY KEY, item text, qty int);
+        CREATE INDEX orders_item ON orders (item);
+        INSERT INTO orders (item, qty) SELECT 'item' || g, g FROM generate_series(1, 5000) g;
+        CREATE TABLE empty_one (x int)`, 'shop');
+    });
+    after(async () => { await m?.stop(); });
+
+    test('every family collects without an error as pg_monitor; rows are valid protocol rows', async () => {
+      const src = new PostgresSource({ name: 'db1', url: m.monitorUrl(), activitySampleMs: 200 });
+      try {
+        const first = await src.collect(new Date(Date.now() - 60_000));
+        assert.deepEqual(first.errors, [], 'first cycle has no family errors');
+        assert.ok(first.rows.pg_settings.length > 0, 'changed settings sent on the first cycle');
+        const shop = await superClient(m.server, 'shop');
+        for (let i = 0; i < 20; i++) await shop.query('SELECT count(*) FROM orders WHERE item = $1', [`item${i}`]);
+        await shop.end(); // a backend's table statistics are flushed by the time it exits
+        const idle = await superClient(m.server, 'shop');
+        await idle.query('BEGIN');
+        await idle.query('SELECT 1'); // stays idle in transaction while the sampler looks
+        await new Promise((r) => setTimeout(r, 500)); // a few background activity samples
+        const second = await src.collect(new Date());
+        await idle.end();
+        assert.deepEqual(second.errors, [], 'second cycle has no family errors');
+        assert.equal(second.info.up, true);
+        assert.equal(second.info.version_num, m.server.versionNum);
+        for (const entry of CATALOG) assert.ok(second.rows[entry.family], `${entry.family} ran`);
+        for (const f of ALWAYS_ROWS) assert.ok(second.rows[f].length > 0, `${f} has rows on ${which}`);
+        for (const [family, rows] of Object.entries(second.rows)) {
+          const schema = rowSchema(FAMILY_BY_NAME.get(family)!);
+          for (const r of rows) {
+            const res = schema.safeParse(r);
+            assert.ok(res.success, `${family} row valid: ${res.success ? '' : JSON.stringify(res.error.issues[0])}`);
+          }
+        }
+        const orders = second.rows.pg_stats_table.find((r) => r.datname === 'shop' && r.relname === 'orders')!;
+        assert.ok(orders, 'orders table from the shop database');
+        assert.ok(Number(orders.table_bytes) > 100_000);
+        assert.equal(orders.index_count, 2);
+        assert.ok(Number(orders.idx_scan) >= 20, `idx_scan delta ${orders.idx_scan}`);
+        const idx = second.rows.pg_stats_index.find((r) => r.indexrelname === 'orders_item')!;
+        assert.equal(idx.is_valid, true);
+        assert.equal(idx.is_unused, false);
+        const activity = second.rows.pg_activity;
+        const idleTx = activity.find((r) => r.backend_type === 'client backend' && r.state === 'idle in transaction');
+        assert.ok(idleTx, 'the idle-in-transaction session sampled');
+        assert.ok(Number(idleTx.max_state_age_s) >= 0.4 && Number(idleTx.max_xact_age_s) >= 0.4, 'its ages');
+        assert.ok(activity.every((r) => Number(r.samples) >= 2), 'several samples aggregated');
+        assert.equal(second.rows.pg_settings.length, 0, 'settings unchanged: not sent again');
+        assert.equal(second.rows.pg_instance[0].up, true);
+        assert.ok(Number(second.rows.pg_instance[0].max_connections) > 0);
+      } finally {
+        await src.close();
+      }
+    });
+
+    test('a database without pg_stat_statements: the statements families say so, the rest goes on', async () => {
+      const src = new PostgresSource({ name: 'db2', url: m.monitorUrl('shop') });
+      try {
+        const r = await src.collect(new Date());
+        const names = r.errors.map((e) => e.family).sort();
+        assert.deepEqual(names, ['pg_statement_texts', 'pg_statements']);
+        assert.ok(r.errors.every((e) => e.reason === 'ExtensionMissing' && /pg_stat_statements is not installed/.test(e.error)));
+        assert.ok(r.rows.pg_stats_database.length > 0);
+      } finally {
+        await src.close();
+      }
+    });
+
+    test('caps: only the biggest N tables and indexes per database', async () => {
+      const src = new PostgresSource({ name: 'db3', url: m.monitorUrl(), limits: { maxTables: 1, maxIndexes: 1 } });
+      try {
+        const r = await src.collect(new Date());
+        const shop = r.rows.pg_stats_table.filter((x) => x.datname === 'shop');
+        assert.deepEqual(shop.map((x) => x.relname), ['orders'], 'the biggest table only');
+        assert.equal(r.rows.pg_stats_index.filter((x) => x.datname === 'shop').length, 1);
+      } finally {
+        await src.close();
+      }
+    });
+
+    test('the migrations create each family table with exactly the spec columns', async () => {
+      await m.admin('CREATE DATABASE pga_schema');
+      const c = new pg.Client({ connectionString: m.server.url('pga_schema') });
+      await c.connect();
+      try {
+        await migrate(c, { storage: 'native' });
+        for (const entry of CATALOG) {
+          const spec = FAMILY_BY_NAME.get(entry.family)!;
+          const cols = (await c.query(
+            `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [spec.table])).rows;
+          const expected = [['time', 'timestamp with time zone', 'NO'], ['instance_id', 'integer', 'NO'],
+            ...spec.columns.map((col) => [col.name, SQL_TYPE[col.type], col.key ? 'NO' : 'YES'])];
+          assert.deepEqual(cols.map((x) => [x.column_name, x.data_type, x.is_nullable]), expected, `${spec.table} matches its spec`);
+        }
+      } finally {
+        await c.end();
+      }
+    });
+  });
+}
