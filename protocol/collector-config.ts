@@ -18,6 +18,11 @@ export const servedConfigSchema = z.strictObject({
     /** How often it asks for a new config (default 300; it also asks when a push shows a newer version). */
     config_pull_seconds: seconds.optional(),
   }).default({}),
+  /** Bounds of the disk spool that keeps batches while the backend cannot take them. */
+  spool: z.strictObject({
+    max_megabytes: z.number().int().min(1).max(1_048_576).optional(),
+    max_age_hours: z.number().min(0.1).max(24 * 90).optional(),
+  }).default({}),
   /** Per family, e.g. [families.pg_stats_database] enabled = false */
   families: z.record(z.string().max(64), familySettingsSchema).default({}),
   /** Per monitored instance (by the name in the collector's local config). */

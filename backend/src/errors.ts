@@ -35,3 +35,10 @@ export function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** The database cannot be reached right now (down, restarting, refusing connections). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code === SQLSTATE.adminShutdown || code === SQLSTATE.cannotConnectNow || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') return true;
+  return /Connection terminated|connection timeout/i.test((err as Error | null)?.message ?? '');
+}

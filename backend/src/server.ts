@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import pg from 'pg';
 import type { BackendSettings } from './settings.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
-import { HttpError, toError } from './errors.ts';
+import { HttpError, isDatabaseUnavailable, toError } from './errors.ts';
 import { loadOrCreatePki, type Pki } from './pki/ca.ts';
 import { loadOrCreateJwtKeys, type JwtKeys } from './auth/jwt-keys.ts';
 import { requireCollector } from './auth/collector-auth.ts';
@@ -73,7 +73,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
     next();
   });
   app.use(expositionRoutes(pool, metrics, keys));
-  app.use(registrationRoutes({ pool, pki, keys, log, jwtTtlSeconds: settings.collectorJwtTtlSeconds, certValidityDays: settings.collectorCertValidityDays }));
+  app.use(registrationRoutes({ pool, pki, keys, log, requireCollector: collectorAuth, jwtTtlSeconds: settings.collectorJwtTtlSeconds, certValidityDays: settings.collectorCertValidityDays }));
   app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: collectorAuth,
     maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes }));
   app.use(configRoutes(pool, collectorAuth));
@@ -86,6 +86,8 @@ export async function startBackend(settings: BackendSettings, log = createLogger
     else if (e.type === 'entity.parse.failed') http = new HttpError(400, 'invalid_json', 'body is not valid JSON');
     else if (e.type === 'entity.too.large') http = new HttpError(413, 'body_too_large', 'request body is too large');
     else if (e.status && e.status >= 400 && e.status < 500) http = new HttpError(e.status, 'bad_request', e.message);
+    // A database outage is temporary: tell collectors when to come back rather than a bare 500.
+    else if (isDatabaseUnavailable(e)) http = new HttpError(503, 'database_unavailable', 'the database is not reachable; retry later', undefined, { 'Retry-After': '5' });
     else {
       log.error('request failed', { method: req.method, path: req.path, error: e.message, stack: e.stack });
       http = new HttpError(500, 'internal_error', 'internal error');

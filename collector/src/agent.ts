@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION, type Batch, type InstanceInfo, type Row, type ServedC
 import type { LocalConfig } from './config.ts';
 import { PostgresSource, type FamilyError } from './sources/postgres/postgres-source.ts';
 import { SystemSource } from './sources/system/index.ts';
+import type { SelfMetrics } from './self-metrics.ts';
 
 export const COLLECTOR_VERSION = '0.1.0';
 
@@ -57,7 +58,7 @@ export class Agent {
   readonly system: SystemSource;
   readonly schedule: Schedule;
 
-  constructor(readonly local: LocalConfig, readonly collectorId: string, served?: ServedConfig) {
+  constructor(readonly local: LocalConfig, readonly collectorId: string, served?: ServedConfig, private readonly metrics?: SelfMetrics) {
     this.postgres = local.instances.map((i) => new PostgresSource({ name: i.name, url: i.url, statementTimeoutMs: i.statement_timeout_ms }));
     const paths = local.instances.flatMap((i) => i.data_directory
       ? [{ role: `${i.name}:data`, path: i.data_directory }, { role: `${i.name}:wal`, path: `${i.data_directory}/pg_wal` }] : []);
@@ -69,27 +70,39 @@ export class Agent {
   }
 
   async collect(now = new Date(), configVersion = 0): Promise<Cycle> {
+    const started = performance.now();
     const t = now.getTime();
     const families: Record<string, Row[]> = {};
     const instances: InstanceInfo[] = [];
     const errors: FamilyError[] = [];
     const add = (family: string, rows: Row[]): void => { (families[family] ??= []).push(...rows); };
 
+    const timed = async <T>(source: string, fn: () => Promise<T>): Promise<T> => {
+      const end = this.metrics?.sourceDuration.startTimer({ source });
+      try { return await fn(); } finally { end?.(); }
+    };
     const results = await Promise.all(this.postgres.map((src) =>
       !this.schedule.instanceEnabled(src.settings.name) ? undefined
-        : src.collect(now, (family) => this.schedule.due(src.settings.name, family, t))));
+        : timed(`postgres:${src.settings.name}`, () => src.collect(now, (family) => this.schedule.due(src.settings.name, family, t)))));
     for (const r of results) {
       if (!r) continue;
       instances.push(r.info);
       errors.push(...r.errors);
       for (const [family, rows] of Object.entries(r.rows)) add(family, rows);
     }
-    const host = await this.system.collect(now);
+    const host = await timed('system', () => this.system.collect(now));
     for (const e of this.system.lastErrors) errors.push({ family: e.family, error: `${e.name}: ${e.message}` });
     // Host families follow the collection cycle (their rates span the time since the previous
     // cycle, so thinning them by a longer interval would misstate them); they can be disabled.
     for (const [family, rows] of Object.entries(host)) {
       add(family, rows.filter((row) => this.schedule.enabled(row.instance, family)));
+    }
+    for (const e of errors) this.metrics?.familyErrors.inc({ family: e.family });
+    if (this.metrics) {
+      add('collector', [this.metrics.report(now.toISOString(), {
+        version: COLLECTOR_VERSION, configVersion, cycleMs: performance.now() - started,
+        familyErrors: errors.length, instancesDown: instances.filter((i) => !i.up).length,
+      })]);
     }
     const batch: Batch = {
       protocol_version: PROTOCOL_VERSION,

@@ -30,6 +30,8 @@ export const localConfigSchema = z.strictObject({
     interval_seconds: z.number().int().min(1).max(3600).default(60),
   }).default({ state_dir: '/var/lib/pganalytics', hostname: hostname(), interval_seconds: 60 }),
   instances: z.array(instanceSchema).max(64).default([]),
+  /** The collector's own Prometheus metrics; off unless listen is set, e.g. "127.0.0.1:9187". */
+  metrics: z.strictObject({ listen: z.string().optional() }).default({}),
 });
 
 export type LocalConfig = z.infer<typeof localConfigSchema>;

@@ -1,6 +1,6 @@
 // What registration leaves in the state directory: the private key (0600, never leaves the
 // host), the certificate and CA chain, and the tokens (0600).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/files.ts';
 
@@ -31,11 +31,38 @@ export function saveTokens(stateDir: string, c: Pick<Credentials, 'collectorId' 
   }, null, 2), 0o600);
 }
 
+// Renewal writes the new key and certificate beside the old ones (.new) and then renames them
+// into place; a crash part-way is finished or undone by finishRenewal() at the next load. The
+// backend accepts the old certificate until the new one is first used.
+export function stageRenewalKey(stateDir: string, keyPem: string): void {
+  writeFileAtomic(join(stateDir, `${FILES.key}.new`), keyPem, 0o600);
+}
+
+export function completeRenewal(stateDir: string, c: Credentials): void {
+  writeFileAtomic(join(stateDir, `${FILES.cert}.new`), c.certPem, 0o644);
+  writeFileAtomic(join(stateDir, FILES.ca), c.caPem, 0o644);
+  saveTokens(stateDir, c);
+  finishRenewal(stateDir);
+}
+
+/** A certificate.new means the backend signed it: move key and certificate into place. */
+function finishRenewal(stateDir: string): void {
+  const keyNew = join(stateDir, `${FILES.key}.new`);
+  const certNew = join(stateDir, `${FILES.cert}.new`);
+  if (existsSync(certNew)) {
+    if (existsSync(keyNew)) renameSync(keyNew, join(stateDir, FILES.key));
+    renameSync(certNew, join(stateDir, FILES.cert));
+  } else if (existsSync(keyNew)) {
+    rmSync(keyNew); // the renewal never completed; the old key and certificate stay in use
+  }
+}
+
 export function isRegistered(stateDir: string): boolean {
   return existsSync(join(stateDir, FILES.tokens)) && existsSync(join(stateDir, FILES.key));
 }
 
 export function loadCredentials(stateDir: string): Credentials {
+  finishRenewal(stateDir);
   if (!isRegistered(stateDir)) throw new Error(`collector is not registered (no credentials in ${stateDir}); run "collector register" first`);
   const t = JSON.parse(readFileSync(join(stateDir, FILES.tokens), 'utf8'));
   return {

@@ -57,7 +57,14 @@ export async function main(argv: string[]): Promise<number> {
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
-      process.on('SIGHUP', () => { log.info('SIGHUP: pulling config'); void runner.pullConfig(); });
+      process.on('SIGHUP', () => {
+        log.info('SIGHUP: reloading');
+        try {
+          void runner.reload(loadLocalConfig(values.config));
+        } catch (err) {
+          log.error('reload refused: local config is not valid; keeping the running one', { error: (err as Error).message });
+        }
+      });
       return -1;
     }
     case 'once': {

@@ -3,7 +3,8 @@
 //   - sending drains the spool oldest first; a failure backs off exponentially with full
 //     jitter (or as Retry-After says) and leaves the rest for later;
 //   - the served config is pulled every config_pull_seconds and whenever a push response
-//     shows a newer version; an invalid one is refused and the last good one kept.
+//     shows a newer version; an invalid one is refused and the last good one kept;
+//   - the client certificate is renewed when a third of its lifetime is left.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
@@ -13,7 +14,9 @@ import type { LocalConfig } from './config.ts';
 import { loadCredentials } from './credentials.ts';
 import { writeFileAtomic } from '../../common/files.ts';
 import { BackendClient } from './sender/backend-client.ts';
-import { Spool } from './spool/spool.ts';
+import { Spool, SpoolCorruptError, type SpoolLimits } from './spool/spool.ts';
+import { SelfMetrics } from './self-metrics.ts';
+import type http from 'node:http';
 import type { Logger } from '../../common/log.ts';
 
 export interface RunnerStatus {
@@ -27,13 +30,16 @@ export interface RunnerStatus {
   spool_dropped: number;
 }
 
+const DEFAULT_SPOOL: SpoolLimits = { maxBytes: 512 * 1024 * 1024, maxAgeMs: 72 * 3600_000 };
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 5 * 60_000;
 
 export class Runner {
   readonly client: BackendClient;
   readonly spool: Spool;
-  readonly agent: Agent;
+  agent: Agent;
+  readonly metrics = new SelfMetrics();
+  private metricsServer: http.Server | undefined;
   private served: ServedConfig | undefined;
   private etag: string | undefined;
   private failures = 0;
@@ -48,9 +54,9 @@ export class Runner {
     const stateDir = local.collector.state_dir;
     const creds = loadCredentials(stateDir);
     this.client = new BackendClient(local.backend.url, creds, stateDir);
-    this.spool = new Spool(join(stateDir, 'spool'), { maxBytes: 512 * 1024 * 1024, maxAgeMs: 72 * 3600_000 });
     this.served = this.loadSavedConfig();
-    this.agent = new Agent(local, creds.collectorId, this.served);
+    this.spool = new Spool(join(stateDir, 'spool'), this.spoolLimits());
+    this.agent = new Agent(local, creds.collectorId, this.served, this.metrics);
     this.status = { collector_id: creds.collectorId, config_version: this.served?.config_version ?? 0, spool_batches: 0, spool_bytes: 0, spool_dropped: 0 };
   }
 
@@ -68,6 +74,14 @@ export class Runner {
     }
   }
 
+  private spoolLimits(): SpoolLimits {
+    const s = this.served?.spool;
+    return {
+      maxBytes: s?.max_megabytes !== undefined ? s.max_megabytes * 1024 * 1024 : DEFAULT_SPOOL.maxBytes,
+      maxAgeMs: s?.max_age_hours !== undefined ? s.max_age_hours * 3600_000 : DEFAULT_SPOOL.maxAgeMs,
+    };
+  }
+
   get configVersion(): number { return this.served?.config_version ?? 0; }
   get intervalMs(): number { return (this.served?.collector.interval_seconds ?? this.local.collector.interval_seconds) * 1000; }
 
@@ -77,14 +91,16 @@ export class Runner {
     try {
       got = await this.client.pullConfig(this.etag);
     } catch (err) {
+      this.metrics.configPulls.inc({ result: 'failed' });
       this.log.warn('config pull failed', { error: (err as Error).message });
       return;
     }
-    if (!got) return;
+    if (!got) { this.metrics.configPulls.inc({ result: 'unchanged' }); return; }
     let cfg: ServedConfig;
     try {
       cfg = servedConfigSchema.parse(parse(got.toml));
     } catch (err) {
+      this.metrics.configPulls.inc({ result: 'refused' });
       this.log.error('served config refused, keeping the last good one', { error: (err as Error).message.slice(0, 500) });
       return;
     }
@@ -94,17 +110,38 @@ export class Runner {
     writeFileAtomic(path, got.toml, 0o600);
     if (got.etag) writeFileAtomic(`${path}.etag`, got.etag, 0o600);
     this.agent.schedule.update(cfg, this.local.collector.interval_seconds);
+    this.spool.setLimits(this.spoolLimits());
     this.status.config_version = cfg.config_version;
+    this.metrics.configVersion.set(cfg.config_version);
+    this.metrics.configPulls.inc({ result: 'applied' });
     this.log.info('config applied', { config_version: cfg.config_version });
   }
 
-  /** Collects one cycle and spools it. */
+  /** Collects one cycle and spools it. If the spool cannot take it (disk full, read-only),
+   *  says so, counts it, and sends the batch straight away instead. */
   async collectAndSpool(now = new Date()): Promise<void> {
+    this.metrics.setSpool(this.spool.stats(now.getTime()));
     const cycle = await this.agent.collect(now, this.configVersion);
     for (const e of cycle.errors) this.log.warn('family skipped', { family: e.family, error: e.error });
     for (const i of cycle.batch.instances) if (!i.up) this.log.warn('instance down', { instance: i.name, error: i.error });
-    this.spool.write(cycle.batch.batch_id, encodeBatch(cycle.batch), now.getTime());
+    const gz = encodeBatch(cycle.batch);
     this.status.last_cycle_at = now.toISOString();
+    const droppedBefore = this.spool.dropped;
+    try {
+      this.spool.write(cycle.batch.batch_id, gz, now.getTime());
+    } catch (err) {
+      this.metrics.countBatch('spool_failed');
+      this.log.error('cannot write to the spool; sending this batch without a safety copy', {
+        spool: this.spool.dir, error: (err as Error).message });
+      const outcome = await this.client.push(gz);
+      if (outcome.kind === 'accepted') this.metrics.countBatch('sent');
+      else this.log.error('batch lost: neither spooled nor accepted', { batch_id: cycle.batch.batch_id, reason: outcome.reason });
+    }
+    const dropped = this.spool.dropped - droppedBefore;
+    if (dropped > 0) {
+      this.metrics.countDropped(dropped);
+      this.log.error('spool over its limit: oldest batches dropped', { dropped, limits: this.spoolLimits() });
+    }
   }
 
   /** Sends spooled batches oldest first until the spool is empty or a send fails. */
@@ -116,11 +153,18 @@ export class Runner {
       try {
         body = this.spool.read(b);
       } catch (err) {
-        this.spool.deadLetter(b, `unreadable: ${(err as Error).message}`);
+        if (err instanceof SpoolCorruptError) {
+          this.metrics.spoolQuarantined.inc();
+          this.log.error('corrupt spool file quarantined', { file: b.file, quarantine: this.spool.quarantineDir, error: err.message });
+          this.spool.quarantine(b);
+        } else {
+          this.log.error('cannot read spool file', { file: b.file, error: (err as Error).message });
+        }
         continue;
       }
       const outcome = await this.client.push(body);
       if (outcome.kind === 'accepted') {
+        this.metrics.countBatch('sent');
         this.spool.remove(b);
         this.failures = 0;
         this.status.last_push_at = new Date().toISOString();
@@ -130,11 +174,13 @@ export class Runner {
       }
       if (outcome.kind === 'rejected') {
         // Sending it again would fail the same way: keep it aside for a human, go on.
+        this.metrics.countBatch('dead_letter');
         this.log.error('batch refused by the backend, moved to dead-letter', { batch_id: b.batchId, reason: outcome.reason });
         this.spool.deadLetter(b, outcome.reason);
         continue;
       }
       this.failures++;
+      this.metrics.countBatch('retried');
       const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(this.failures, 20));
       const wait = outcome.retryAfterMs ?? Math.random() * backoff; // full jitter
       this.nextSendAt = Date.now() + wait;
@@ -148,8 +194,32 @@ export class Runner {
     this.writeStatus();
   }
 
+  /** Renews the client certificate once two thirds of its lifetime have passed. */
+  async renewIfDue(now = Date.now()): Promise<void> {
+    const v = this.client.certificateValidity();
+    if (v.notAfter - now > v.lifetimeMs / 3) return;
+    try {
+      await this.client.renewCertificate();
+      this.log.info('client certificate renewed', { not_after: new Date(this.client.certificateValidity().notAfter).toISOString() });
+    } catch (err) {
+      this.log.error('certificate renewal failed; will try again next cycle', { error: (err as Error).message });
+    }
+  }
+
+  /** SIGHUP: re-read the local config (instances, paths) and pull the served one. */
+  async reload(local: LocalConfig): Promise<void> {
+    await this.serial(async () => {
+      const old = this.agent;
+      this.agent = new Agent(local, this.status.collector_id, this.served, this.metrics);
+      await old.close();
+      this.log.info('local config reloaded', { instances: local.instances.map((i) => i.name) });
+      await this.pullConfig();
+    });
+  }
+
   private writeStatus(): void {
     const s = this.spool.stats();
+    this.metrics.setSpool(s);
     Object.assign(this.status, { spool_batches: s.batches, spool_bytes: s.bytes, spool_dropped: this.spool.dropped });
     writeFileAtomic(join(this.stateDir, 'status.json'), JSON.stringify(this.status, null, 2), 0o644);
   }
@@ -161,11 +231,12 @@ export class Runner {
   }
 
   async start(): Promise<void> {
+    if (this.local.metrics.listen) this.metricsServer = await this.metrics.serve(this.local.metrics.listen);
     await this.pullConfig();
     await this.serial(() => this.drain()); // what an earlier run left spooled goes first
     const tick = (): void => {
       if (this.stopped) return;
-      void this.serial(async () => { await this.collectAndSpool(); await this.drain(); });
+      void this.serial(async () => { await this.collectAndSpool(); await this.renewIfDue(); await this.drain(); });
       this.cycleTimer = setTimeout(tick, this.intervalMs);
     };
     tick();
@@ -185,5 +256,6 @@ export class Runner {
     await this.busy;
     await this.agent.close();
     await this.client.close();
+    await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));
   }
 }

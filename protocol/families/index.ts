@@ -18,6 +18,7 @@ import { pgVacuumProgress } from './pg-vacuum-progress.ts';
 import { pgSettings } from './pg-settings.ts';
 import { pgInstance } from './pg-instance.ts';
 import { sysstat } from './sysstat.ts';
+import { collector } from './collector.ts';
 import { pgLog } from './pg-log.ts';
 import { cpu } from './cpu.ts';
 import { diskIo } from './disk-io.ts';
@@ -43,6 +44,7 @@ export const FAMILIES = [
   pgSettings,
   pgInstance,
   sysstat,
+  collector,
   cpu,
   diskIo,
   network,

@@ -28,11 +28,16 @@ export function clientCertificate(req: Request): { collectorId: string; der: Buf
 }
 
 export async function lookupActiveCollector(pool: pg.Pool, collectorId: string, fingerprint: string): Promise<AuthenticatedCollector> {
-  const res = await pool.query('SELECT id, server_id, status, cert_fingerprint FROM collectors WHERE id = $1', [collectorId]);
+  const res = await pool.query('SELECT id, server_id, status, cert_fingerprint, prev_cert_fingerprint FROM collectors WHERE id = $1', [collectorId]);
   const row = res.rows[0];
   if (!row) throw new HttpError(401, 'unknown_collector', 'collector is not registered');
   if (row.status !== 'active') throw new HttpError(403, `collector_${row.status}`, `collector is ${row.status}`);
-  if (row.cert_fingerprint !== fingerprint) throw new HttpError(401, 'certificate_superseded', 'client certificate is not the current one for this collector');
+  if (row.cert_fingerprint === fingerprint) {
+    // First use of a renewed certificate retires the previous one.
+    if (row.prev_cert_fingerprint) await pool.query('UPDATE collectors SET prev_cert_fingerprint = NULL WHERE id = $1', [collectorId]);
+  } else if (row.prev_cert_fingerprint !== fingerprint) {
+    throw new HttpError(401, 'certificate_superseded', 'client certificate is not the current one for this collector');
+  }
   return { id: row.id, serverId: row.server_id, fingerprint };
 }
 

@@ -1,14 +1,15 @@
 // Registration and token refresh.
 //   POST /api/v1/collectors/register  enrolment token + CSR → certificate, CA chain, JWT, refresh token
 //   POST /api/v1/collectors/token     mTLS + refresh token → new JWT
+//   POST /api/v1/collectors/renew     mTLS + JWT + a CSR for a new key → new certificate and JWT
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
 import { HttpError } from '../errors.ts';
 import { certThumbprint, pemToDer, type Pki } from '../pki/ca.ts';
 import { COLLECTOR_AUDIENCE, type JwtKeys } from '../auth/jwt-keys.ts';
-import { clientCertificate, lookupActiveCollector } from '../auth/collector-auth.ts';
+import { clientCertificate, collectorOf, lookupActiveCollector } from '../auth/collector-auth.ts';
 import type { Logger } from '../../../common/log.ts';
 
 export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -21,8 +22,10 @@ const registerBody = z.strictObject({
 });
 
 const tokenBody = z.strictObject({ refresh_token: z.string().min(16).max(256) });
+const renewBody = z.strictObject({ csr: z.string().min(1).max(16 * 1024) });
 
 export interface RegistrationDeps {
+  requireCollector: RequestHandler;
   pool: pg.Pool;
   pki: Pki;
   keys: JwtKeys;
@@ -114,6 +117,24 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
       throw new HttpError(401, 'invalid_refresh_token', 'refresh token is not valid for this collector');
     }
     res.json({ access_token: issueCollectorToken(keys, collector.id, cert.der, deps.jwtTtlSeconds), expires_in: deps.jwtTtlSeconds });
+  });
+
+  router.post('/api/v1/collectors/renew', deps.requireCollector, json, async (req, res) => {
+    const collector = collectorOf(res);
+    const body = parseBody(renewBody, req.body);
+    const signed = pki.signCsr(body.csr, collector.id, deps.certValidityDays);
+    // The certificate this request came with stays valid until the new one is first used.
+    await pool.query(
+      `UPDATE collectors SET prev_cert_fingerprint = $2, cert_serial = $3, cert_fingerprint = $4, cert_not_after = $5 WHERE id = $1`,
+      [collector.id, collector.fingerprint, signed.serial, signed.fingerprint, signed.notAfter]);
+    await pool.query(
+      `INSERT INTO audit_log (actor, action, target, source_ip, details) VALUES ($1, 'collector.renew_certificate', $1, $2, $3)`,
+      [collector.id, req.ip ?? null, { cert_serial: signed.serial }]);
+    log.info('collector certificate renewed', { collector_id: collector.id, cert_serial: signed.serial });
+    res.json({
+      certificate: signed.certPem, ca_chain: [pki.caCertPem],
+      access_token: issueCollectorToken(keys, collector.id, pemToDer(signed.certPem), deps.jwtTtlSeconds), expires_in: deps.jwtTtlSeconds,
+    });
   });
 
   return router;

@@ -1,11 +1,11 @@
 // Talks to the backend over HTTPS with TLS 1.3 only: registration (server-authenticated by the
 // configured CA), then mutual TLS with the client certificate plus a JWT for everything else.
 // undici keeps a small keep-alive pool to the backend.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { PushResponse } from '../../../protocol/index.ts';
-import { saveCredentials, saveTokens, type Credentials } from '../credentials.ts';
+import { completeRenewal, saveCredentials, saveTokens, stageRenewalKey, type Credentials } from '../credentials.ts';
 
 /** What became of one push. */
 export type PushOutcome =
@@ -34,21 +34,27 @@ async function errorOf(res: Dispatcher.ResponseData): Promise<BackendError> {
   return new BackendError(res.statusCode, code, `${res.statusCode} ${code}: ${message}`);
 }
 
-/** Registers with an enrolment token: makes a key pair and CSR here, sends only the CSR. */
-export async function register(opts: {
-  backendUrl: string; caPem: string; enrolmentToken: string; hostname: string; stateDir: string; collectorVersion: string;
-}): Promise<Credentials> {
+/** A new RSA key (it never leaves this host) and a CSR for it; the backend decides the subject. */
+export function newKeyAndCsr(commonName: string): { keyPem: string; csrPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  csr.setSubject([{ name: 'commonName', value: opts.hostname }]);
+  csr.setSubject([{ name: 'commonName', value: commonName }]);
   csr.sign(forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  return { keyPem, csrPem: forge.pki.certificationRequestToPem(csr) };
+}
+
+/** Registers with an enrolment token: makes a key pair and CSR here, sends only the CSR. */
+export async function register(opts: {
+  backendUrl: string; caPem: string; enrolmentToken: string; hostname: string; stateDir: string; collectorVersion: string;
+}): Promise<Credentials> {
+  const { keyPem, csrPem } = newKeyAndCsr(opts.hostname);
   const dispatcher = new Agent({ connect: { ca: opts.caPem, minVersion: 'TLSv1.3' } });
   try {
     const res = await request(new URL('/api/v1/collectors/register', opts.backendUrl), {
       method: 'POST', dispatcher, headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ enrolment_token: opts.enrolmentToken, csr: forge.pki.certificationRequestToPem(csr), hostname: opts.hostname, collector_version: opts.collectorVersion }),
+      body: JSON.stringify({ enrolment_token: opts.enrolmentToken, csr: csrPem, hostname: opts.hostname, collector_version: opts.collectorVersion }),
     });
     if (res.statusCode !== 201) throw await errorOf(res);
     const j = await res.body.json() as { collector_id: string; certificate: string; ca_chain: string[]; access_token: string; expires_in: number; refresh_token: string };
@@ -63,17 +69,47 @@ export async function register(opts: {
   }
 }
 
+function mtlsAgent(creds: Credentials): Agent {
+  return new Agent({
+    connect: { ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, minVersion: 'TLSv1.3' },
+    connections: 2,
+    keepAliveTimeout: 30_000,
+    headersTimeout: 30_000,
+    bodyTimeout: 60_000,
+  });
+}
+
 export class BackendClient {
-  private readonly dispatcher: Agent;
+  private dispatcher: Agent;
 
   constructor(private readonly backendUrl: string, private creds: Credentials, private readonly stateDir: string) {
-    this.dispatcher = new Agent({
-      connect: { ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, minVersion: 'TLSv1.3' },
-      connections: 2,
-      keepAliveTimeout: 30_000,
-      headersTimeout: 30_000,
-      bodyTimeout: 60_000,
+    this.dispatcher = mtlsAgent(creds);
+  }
+
+  /** When the client certificate expires, and how long it was issued for. */
+  certificateValidity(): { notAfter: number; lifetimeMs: number } {
+    const c = new X509Certificate(this.creds.certPem);
+    const notAfter = Date.parse(c.validTo);
+    return { notAfter, lifetimeMs: notAfter - Date.parse(c.validFrom) };
+  }
+
+  /** A new key and certificate, asked for over mTLS with the current ones. */
+  async renewCertificate(): Promise<void> {
+    const { keyPem, csrPem } = newKeyAndCsr(this.creds.collectorId);
+    stageRenewalKey(this.stateDir, keyPem);
+    const token = await this.accessToken();
+    const res = await request(new URL('/api/v1/collectors/renew', this.backendUrl), {
+      method: 'POST', dispatcher: this.dispatcher, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ csr: csrPem }),
     });
+    if (res.statusCode !== 200) throw await errorOf(res);
+    const j = await res.body.json() as { certificate: string; ca_chain: string[]; access_token: string; expires_in: number };
+    this.creds = { ...this.creds, keyPem, certPem: j.certificate, caPem: j.ca_chain.join('\n'),
+      accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000 };
+    completeRenewal(this.stateDir, this.creds);
+    const old = this.dispatcher;
+    this.dispatcher = mtlsAgent(this.creds);
+    await old.close();
   }
 
   get collectorId(): string { return this.creds.collectorId; }

@@ -1,9 +1,11 @@
 // The disk spool: every batch is written here (temp file, fsync, rename, fsync of the folder)
 // before it is sent, and deleted only after the backend answered 2xx. On start the collector
 // sends what is spooled, oldest first. Bounded by size and age: past either, the oldest
-// batches are dropped and counted. Batches the backend refuses for good go to dead-letter/.
+// batches are dropped and counted. Batches the backend refuses for good go to dead-letter/;
+// files that are not whole gzip (disk corruption, a hand edit) go to quarantine/.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 export interface SpoolLimits {
   maxBytes: number;
@@ -17,6 +19,10 @@ export interface SpooledBatch {
   bytes: number;
 }
 
+export class SpoolCorruptError extends Error {
+  override readonly name = 'SpoolCorruptError';
+}
+
 const NAME = /^(\d{13})-(\d{6})-([0-9a-f-]{36})\.json\.gz$/;
 
 export class Spool {
@@ -24,11 +30,14 @@ export class Spool {
   /** Batches dropped because the spool was over its size or age limit (since start). */
   dropped = 0;
   readonly deadLetterDir: string;
+  readonly quarantineDir: string;
 
   constructor(readonly dir: string, private limits: SpoolLimits) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.deadLetterDir = join(dir, 'dead-letter');
+    this.quarantineDir = join(dir, 'quarantine');
     mkdirSync(this.deadLetterDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.quarantineDir, { recursive: true, mode: 0o700 });
     for (const f of readdirSync(dir)) if (f.includes('.tmp-')) rmSync(join(dir, f), { force: true }); // a write cut short by a crash
   }
 
@@ -61,7 +70,20 @@ export class Spool {
     return out.sort((a, b) => (a.file < b.file ? -1 : 1));
   }
 
-  read(b: SpooledBatch): Buffer { return readFileSync(join(this.dir, b.file)); }
+  /** The batch's bytes, checked to be whole gzip; throws SpoolCorruptError when they are not. */
+  read(b: SpooledBatch): Buffer {
+    const gz = readFileSync(join(this.dir, b.file));
+    try {
+      gunzipSync(gz); // integrity check: a truncated or damaged file fails here, not at the backend
+    } catch (err) {
+      throw new SpoolCorruptError(`${b.file}: ${(err as Error).message}`);
+    }
+    return gz;
+  }
+
+  quarantine(b: SpooledBatch): void {
+    renameSync(join(this.dir, b.file), join(this.quarantineDir, b.file));
+  }
 
   remove(b: SpooledBatch): void { rmSync(join(this.dir, b.file), { force: true }); }
 
