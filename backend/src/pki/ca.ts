@@ -66,7 +66,7 @@ function randomSerial(): string {
   return b.toString('hex');
 }
 
-function createCa(): { certPem: string; keyPem: string } {
+export function createCa(): { certPem: string; keyPem: string } {
   const kp = newKeyPair(3072);
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(kp.publicPem);
@@ -85,7 +85,7 @@ function createCa(): { certPem: string; keyPem: string } {
   return { certPem: forge.pki.certificateToPem(cert), keyPem: kp.privatePem };
 }
 
-function createServerCert(caCertPem: string, caKeyPem: string, names: string[]): { certPem: string; keyPem: string } {
+export function createServerCert(caCertPem: string, caKeyPem: string, names: string[]): { certPem: string; keyPem: string } {
   const kp = newKeyPair(2048);
   const ca = forge.pki.certificateFromPem(caCertPem);
   const cert = forge.pki.createCertificate();

@@ -1,0 +1,75 @@
+// `npm run package:collector`: one self-contained tarball for database servers,
+//   dist/pganalytics-collector-<version>.tar.gz
+// holding the collector bundled into one ES module (its code, protocol/, common/ and the npm
+// packages it uses; only Node ≥ 20 is needed on the host), the systemd unit, the example
+// config and install.sh. Options: --out DIR (default dist/).
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build, type Plugin } from 'esbuild';
+import { COLLECTOR_VERSION } from '../collector/src/agent.ts';
+
+const root = resolve(import.meta.dirname, '..');
+
+// main.ts loads parse-log lazily through a URL built at run time, which a bundler cannot follow;
+// in the bundle a plain relative specifier does the same and gets bundled.
+const lazyImportsAsSpecifiers: Plugin = {
+  name: 'lazy-imports-as-specifiers',
+  setup(b) {
+    b.onLoad({ filter: /collector[\\/]src[\\/]main\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+        .replace(/import\(new URL\((['"])(\.\/[^'"]+)\1, import\.meta\.url\)\.href\)/g, 'import($1$2$1)');
+      return { contents: text, loader: 'ts' };
+    });
+  },
+};
+
+export async function packageCollector(outDir = join(root, 'dist')): Promise<string> {
+  const name = `pganalytics-collector-${COLLECTOR_VERSION}`;
+  const stage = join(outDir, name);
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(stage, { recursive: true });
+
+  await build({
+    entryPoints: [join(root, 'collector/src/main.ts')],
+    outfile: join(stage, 'collector.mjs'),
+    bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    // pg's optional native binding is never used; the rest is pure JavaScript.
+    external: ['pg-native'],
+    // CommonJS packages in the bundle (winston, pg, …) call require() for Node built-ins.
+    banner: { js: "import { createRequire as __pgaCreateRequire } from 'node:module';\nconst require = __pgaCreateRequire(import.meta.url);" },
+    plugins: [lazyImportsAsSpecifiers],
+    legalComments: 'eof', logLevel: 'warning',
+  });
+  copyFileSync(join(root, 'deploy/pganalytics-collector.service'), join(stage, 'pganalytics-collector.service'));
+  copyFileSync(join(root, 'deploy/collector.toml'), join(stage, 'collector.toml.example'));
+  copyFileSync(join(root, 'deploy/install-collector.sh'), join(stage, 'install.sh'));
+  chmodSync(join(stage, 'install.sh'), 0o755);
+  writeFileSync(join(stage, 'VERSION'), `${COLLECTOR_VERSION}\n`);
+  writeFileSync(join(stage, 'README'), `pgAnalytics collector ${COLLECTOR_VERSION}
+
+Requires Node.js 20 or newer (node on PATH); everything else is in collector.mjs.
+
+  sudo ./install.sh          # user pganalytics, /opt/pganalytics-collector, /etc/pganalytics,
+                             # /var/lib/pganalytics, the systemd unit
+  node collector.mjs once --config collector.toml.example   # try it without installing
+
+See DEPLOYMENT.md in the pgAnalytics repository for registration and operation.
+`);
+
+  const tarball = join(outDir, `${name}.tar.gz`);
+  // Owner and group are zeroed so the archive does not carry the build machine's accounts.
+  const tar = spawnSync('tar', ['-czf', tarball, '--owner=0', '--group=0', '-C', outDir, name], { encoding: 'utf8' });
+  if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
+  rmSync(stage, { recursive: true, force: true });
+  return tarball;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  packageCollector(values.out ? resolve(values.out) : undefined).then(
+    (t) => console.log(t),
+    (err: Error) => { console.error(`package-collector: ${err.message}`); process.exit(1); },
+  );
+}
