@@ -59,7 +59,11 @@ export class Agent {
   readonly schedule: Schedule;
 
   constructor(readonly local: LocalConfig, readonly collectorId: string, served?: ServedConfig, private readonly metrics?: SelfMetrics) {
-    this.postgres = local.instances.map((i) => new PostgresSource({ name: i.name, url: i.url, statementTimeoutMs: i.statement_timeout_ms }));
+    this.postgres = local.instances.map((i) => new PostgresSource({
+      name: i.name, url: i.url, statementTimeoutMs: i.statement_timeout_ms,
+      limits: { maxTables: i.max_tables, maxIndexes: i.max_indexes, maxStatements: i.max_statements },
+      activitySampleMs: i.activity_sample_seconds * 1000,
+    }));
     const paths = local.instances.flatMap((i) => i.data_directory
       ? [{ role: `${i.name}:data`, path: i.data_directory }, { role: `${i.name}:wal`, path: `${i.data_directory}/pg_wal` }] : []);
     this.system = new SystemSource({

@@ -15,6 +15,12 @@ const instanceSchema = z.strictObject({
   /** For filesystem usage and process metrics (the data directory and pg_wal). */
   data_directory: z.string().optional(),
   statement_timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
+  /** Per-cycle caps: the biggest tables / indexes per database, the top statements by time. */
+  max_tables: z.number().int().min(1).max(100_000).default(1000),
+  max_indexes: z.number().int().min(1).max(100_000).default(1000),
+  max_statements: z.number().int().min(1).max(10_000).default(100),
+  /** pg_activity and pg_blocking are sampled this often and aggregated per interval. */
+  activity_sample_seconds: z.number().int().min(1).max(3600).default(10),
 });
 
 export const localConfigSchema = z.strictObject({
