@@ -4,6 +4,9 @@
 //   create-enrolment-token [--uses N] [--ttl-hours H] [--description TEXT]
 //                                  print a new enrolment token (shown once, stored hashed)
 //   maintenance                    run the partition/retention/rollup job once and exit
+//   create-user --username U --role admin|user|viewer
+//                                  password from PGA_ADMIN_PASSWORD, else the first line of stdin
+//                                  (never from the command line, where ps and shell history see it)
 // Settings come from PGA_* environment variables: see DEPLOYMENT.md.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -13,6 +16,16 @@ import { migrate } from './storage/migrate.ts';
 import { runMaintenance } from './storage/maintenance.ts';
 import { createEnrolmentToken } from './registration/routes.ts';
 import { createLogger } from '../../common/log.ts';
+import { createUser, roleSchema } from './users/create-user.ts';
+import { recordAudit } from './audit/audit-log.ts';
+
+async function readPassword(): Promise<string> {
+  if (process.env.PGA_ADMIN_PASSWORD) return process.env.PGA_ADMIN_PASSWORD;
+  if (process.stdin.isTTY) process.stderr.write('password (then Enter, Ctrl-D): ');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
+}
 
 async function withPool<T>(url: string, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
@@ -22,7 +35,8 @@ async function withPool<T>(url: string, fn: (pool: pg.Pool) => Promise<T>): Prom
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { uses: { type: 'string' }, 'ttl-hours': { type: 'string' }, description: { type: 'string' } },
+    options: { uses: { type: 'string' }, 'ttl-hours': { type: 'string' }, description: { type: 'string' },
+      username: { type: 'string' }, role: { type: 'string' } },
   });
   const command = positionals[0] ?? 'serve';
   const settings = settingsFromEnv();
@@ -52,11 +66,26 @@ async function main(argv: string[]): Promise<number> {
       console.log(token);
       return 0;
     }
+    case 'create-user': {
+      if (!values.username) throw new Error('create-user needs --username');
+      const role = roleSchema.parse(values.role ?? 'admin');
+      const password = await readPassword();
+      await ensureDatabase(settings.databaseUrl);
+      const id = await withPool(settings.databaseUrl, async (pool) => {
+        const c = await pool.connect();
+        try { await migrate(c, { storage: settings.storage }); } finally { c.release(); }
+        const userId = await createUser(pool, { username: values.username!, password, role });
+        await recordAudit(pool, null, { actor: 'cli', action: 'user.create', target: userId, details: { username: values.username, role } });
+        return userId;
+      });
+      console.log(JSON.stringify({ id, username: values.username, role }));
+      return 0;
+    }
     case 'maintenance':
       console.log(JSON.stringify(await withPool(settings.databaseUrl, (pool) => runMaintenance(pool))));
       return 0;
     default:
-      console.error(`unknown command ${command}; expected serve, migrate, create-enrolment-token or maintenance`);
+      console.error(`unknown command ${command}; expected serve, migrate, create-enrolment-token, create-user or maintenance`);
       return 2;
   }
 }

@@ -18,6 +18,16 @@ import { expositionRoutes } from './exposition/routes.ts';
 import { registrationRoutes } from './registration/routes.ts';
 import { ingestRoutes } from './ingest/routes.ts';
 import { configRoutes } from './config/routes.ts';
+import { Admission } from './ingest/admission.ts';
+import { userAuth } from './auth/user-auth.ts';
+import { userRoutes } from './users/routes.ts';
+import { apiTokenRoutes } from './users/api-token-routes.ts';
+import { auditRoutes } from './audit/routes.ts';
+import { collectorRoutes } from './collectors/routes.ts';
+import { enrolmentTokenRoutes } from './collectors/enrolment-token-routes.ts';
+import { queryRoutes } from './query/routes.ts';
+import { retentionRoutes } from './storage/retention-routes.ts';
+import { setRetention } from './storage/retention.ts';
 
 export interface Backend {
   url: string;
@@ -55,11 +65,19 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   } finally {
     migrator.release();
   }
+  for (const [family, seconds] of Object.entries(settings.retention)) {
+    if (await setRetention(pool, family, seconds)) log.info('retention set from the environment', { family, seconds });
+  }
   const families = await loadMetricFamilies(pool);
   const pki = loadOrCreatePki({ dataDir: settings.dataDir, files: settings.tls, serverNames: settings.tls.serverNames });
   const keys = loadOrCreateJwtKeys(settings.dataDir);
-  const metrics = createMetrics(pool);
+  const admission = new Admission(pool, {
+    maxInFlight: settings.ingestMaxInFlight, maxPoolWaiting: settings.ingestMaxPoolWaiting,
+    ratePerSecond: settings.collectorPushRate, burst: settings.collectorPushBurst, retryAfterSeconds: 1,
+  });
+  const metrics = createMetrics(pool, () => admission.inFlight);
   const collectorAuth = requireCollector(pool, keys);
+  const requireUser = userAuth(pool, keys);
 
   const app = express();
   app.disable('x-powered-by');
@@ -74,9 +92,16 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   });
   app.use(expositionRoutes(pool, metrics, keys));
   app.use(registrationRoutes({ pool, pki, keys, log, requireCollector: collectorAuth, jwtTtlSeconds: settings.collectorJwtTtlSeconds, certValidityDays: settings.collectorCertValidityDays }));
-  app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: collectorAuth,
+  app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: collectorAuth, admission,
     maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes }));
   app.use(configRoutes(pool, collectorAuth));
+  app.use(userRoutes({ pool, keys, requireUser, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
+  app.use(apiTokenRoutes(pool, requireUser));
+  app.use(auditRoutes(pool, requireUser));
+  app.use(collectorRoutes(pool, requireUser));
+  app.use(enrolmentTokenRoutes(pool, requireUser));
+  app.use(queryRoutes(pool, families, requireUser));
+  app.use(retentionRoutes(pool, families, requireUser));
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such endpoint')));
   // Express recognises an error handler by its four parameters.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -120,6 +145,8 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   const maintain = async (): Promise<void> => {
     const end = metrics.maintenanceDuration.startTimer();
     try {
+      // Retention may have been changed through another backend.
+      await families.reload(pool);
       const r = await runMaintenance(pool);
       end({ outcome: r.ran ? 'ran' : 'skipped' });
       if (r.partitionsCreated || r.partitionsDropped || r.hoursRolledUp) log.info('maintenance', { ...r });

@@ -1,6 +1,7 @@
 // Backend settings: environment variables (PGA_*), with defaults that run on one machine.
 import { join } from 'node:path';
 import type { StorageMode } from './storage/migrate.ts';
+import { retentionFromEnv } from './storage/retention.ts';
 
 export interface BackendSettings {
   databaseUrl: string;
@@ -17,6 +18,16 @@ export interface BackendSettings {
   maxDecompressedBytes: number;
   /** How often the maintenance job runs (partitions, retention, rollups), in seconds. */
   maintenanceIntervalSeconds: number;
+  userJwtTtlSeconds: number;
+  userRefreshTtlSeconds: number;
+  /** Backpressure: pushes in flight, and queries queued for a pool connection, before 429. */
+  ingestMaxInFlight: number;
+  ingestMaxPoolWaiting: number;
+  /** Per-collector token bucket: sustained pushes per second and burst; 0 disables it. */
+  collectorPushRate: number;
+  collectorPushBurst: number;
+  /** Raw-row retention per family from PGA_RETENTION_<FAMILY>, in seconds. */
+  retention: Record<string, number>;
 }
 
 function num(name: string, dflt: number): number {
@@ -29,6 +40,7 @@ function num(name: string, dflt: number): number {
 
 export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): BackendSettings {
   const env = process.env;
+  const poolSize = overrides.dbPoolSize ?? num('PGA_DB_POOL_SIZE', 10);
   const storage = (env.PGA_STORAGE ?? 'auto') as StorageMode;
   if (!['auto', 'timescaledb', 'native'].includes(storage)) throw new Error(`PGA_STORAGE must be auto, timescaledb or native`);
   return {
@@ -44,10 +56,18 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
     collectorJwtTtlSeconds: num('PGA_COLLECTOR_JWT_TTL', 900),
     collectorCertValidityDays: num('PGA_COLLECTOR_CERT_DAYS', 90),
     storage,
-    dbPoolSize: num('PGA_DB_POOL_SIZE', 10),
+    dbPoolSize: poolSize,
     maxCompressedBytes: num('PGA_MAX_BODY_BYTES', 16 * 1024 * 1024),
     maxDecompressedBytes: num('PGA_MAX_DECOMPRESSED_BYTES', 64 * 1024 * 1024),
     maintenanceIntervalSeconds: num('PGA_MAINTENANCE_INTERVAL', 300),
+    userJwtTtlSeconds: num('PGA_USER_JWT_TTL', 900),
+    userRefreshTtlSeconds: num('PGA_USER_REFRESH_TTL', 7 * 86_400),
+    // Twice the pool: one push decodes and validates while another holds a connection.
+    ingestMaxInFlight: num('PGA_INGEST_MAX_IN_FLIGHT', 2 * poolSize),
+    ingestMaxPoolWaiting: num('PGA_INGEST_MAX_POOL_WAITING', poolSize),
+    collectorPushRate: num('PGA_COLLECTOR_PUSH_RATE', 2),
+    collectorPushBurst: num('PGA_COLLECTOR_PUSH_BURST', 60),
+    retention: retentionFromEnv(env),
     ...overrides,
   };
 }

@@ -12,10 +12,16 @@ export interface BackendMetrics {
   decompressedBytes: client.Counter;
   rowsExpired: client.Counter<'family'>;
   maintenanceDuration: client.Histogram<'outcome'>;
+  familyBatches: client.Counter<'family' | 'outcome'>;
+  validationFailures: client.Counter<'family' | 'reason'>;
+  ingestStage: client.Histogram<'stage'>;
+  ingestInFlight: client.Gauge;
 }
 
-export function createMetrics(pool: pg.Pool): BackendMetrics {
+export function createMetrics(pool: pg.Pool, inFlight: () => number = () => 0): BackendMetrics {
   const registry = new client.Registry();
+  // Default process metrics include event-loop lag (nodejs_eventloop_lag_*, from
+  // monitorEventLoopDelay), heap, RSS, GC and open handles.
   client.collectDefaultMetrics({ register: registry });
   const m: BackendMetrics = {
     registry,
@@ -33,6 +39,22 @@ export function createMetrics(pool: pg.Pool): BackendMetrics {
       name: 'pga_maintenance_duration_seconds', help: 'Maintenance job runs (partitions, retention, rollups)',
       labelNames: ['outcome'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [registry],
     }),
+    familyBatches: new client.Counter({
+      name: 'pga_family_batches_total', help: 'Batches carrying rows of a family, by outcome (stored, duplicate, rejected)',
+      labelNames: ['family', 'outcome'], registers: [registry],
+    }),
+    validationFailures: new client.Counter({
+      name: 'pga_validation_failures_total', help: 'Pushes refused by validation, by family ("batch" for the envelope) and reason',
+      labelNames: ['family', 'reason'], registers: [registry],
+    }),
+    ingestStage: new client.Histogram({
+      name: 'pga_ingest_stage_duration_seconds', help: 'Time per push in each ingest stage (read, decode, validate, store)',
+      labelNames: ['stage'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [registry],
+    }),
+    ingestInFlight: new client.Gauge({
+      name: 'pga_ingest_in_flight', help: 'Pushes being processed by this backend', registers: [registry],
+      collect() { this.set(inFlight()); },
+    }),
   };
   new client.Gauge({
     name: 'pga_collectors_registered', help: 'Registered collectors by status', labelNames: ['status'], registers: [registry],
@@ -47,6 +69,7 @@ export function createMetrics(pool: pg.Pool): BackendMetrics {
     collect() {
       this.set({ state: 'total' }, pool.totalCount);
       this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'in_use' }, pool.totalCount - pool.idleCount);
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });

@@ -13,6 +13,8 @@ export interface StoreResult {
   rows: number;
   rowsByFamily: Record<string, number>;
   expiredByFamily: Record<string, number>;
+  /** The collector's served-config version, so it notices a change with its next push. */
+  configVersion: number;
 }
 
 const FUTURE_TOLERANCE_MS = 60 * 60_000; // a collector clock an hour ahead is refused, not stored
@@ -54,7 +56,8 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
       [batch.batch_id, collector.id, total]);
     if (fresh.rowCount === 0) {
       await client.query('ROLLBACK');
-      return { status: 'duplicate', rows: 0, rowsByFamily, expiredByFamily };
+      const configVersion = (await client.query('SELECT version FROM collector_configs WHERE collector_id = $1', [collector.id])).rows[0]?.version ?? 1;
+      return { status: 'duplicate', rows: 0, rowsByFamily, expiredByFamily, configVersion };
     }
 
     // Instances named by the batch or its rows, upserted in one statement.
@@ -88,9 +91,11 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
          ON CONFLICT DO NOTHING`,
         [dbRows.map((r) => instanceIds.get(r.instance!)), dbRows.map((r) => r.datname)]);
     }
-    await client.query('UPDATE collectors SET last_seen_at = now() WHERE id = $1', [collector.id]);
+    const seen = await client.query(
+      `UPDATE collectors SET last_seen_at = now(), collector_version = $2 WHERE id = $1
+       RETURNING (SELECT version FROM collector_configs WHERE collector_id = $1) AS config_version`, [collector.id, batch.collector_version]);
     await client.query('COMMIT');
-    return { status: 'stored', rows: total, rowsByFamily, expiredByFamily };
+    return { status: 'stored', rows: total, rowsByFamily, expiredByFamily, configVersion: seen.rows[0]?.config_version ?? 1 };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

@@ -1,11 +1,24 @@
-// What the backend knows about each family's storage: retention (from metric_families), the
-// storage mode, and on the native path the daily partitions that exist, so ingest only asks
-// the database to make one when a batch reaches a day not seen before.
+// What the backend knows about each family's storage: its tables and rollup (from
+// metric_families), retention, the storage mode, and on the native path the daily partitions
+// that exist, so ingest only asks the database to make one when a batch reaches a new day.
+// reload() re-reads metric_families after a retention change (here or on another backend).
 import type pg from 'pg';
+
+export interface FamilyStorage {
+  family: string;
+  rawTable: string;
+  rollupTable: string | null;
+  rollupSql: string | null;
+  retentionMs: number;
+}
 
 export interface MetricFamilies {
   mode: 'timescaledb' | 'native';
   retentionMs(family: string): number;
+  /** The family's storage, or undefined when no migration has created its table. */
+  storage(family: string): FamilyStorage | undefined;
+  all(): FamilyStorage[];
+  reload(pool: pg.Pool): Promise<void>;
   ensurePartitions(pool: pg.Pool, families: string[], from: Date, to: Date): Promise<void>;
   /** Native path: rows for hours already rolled up make those hours dirty for the next rollup run. */
   markLateRows(client: pg.PoolClient, families: string[], from: Date, to: Date): Promise<void>;
@@ -14,23 +27,31 @@ export interface MetricFamilies {
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
+async function readFamilies(pool: pg.Pool): Promise<Map<string, FamilyStorage>> {
+  const rows = (await pool.query(
+    `SELECT family, raw_table, rollup_table, rollup_sql, extract(epoch FROM retention) * 1000 AS retention_ms FROM metric_families`)).rows;
+  return new Map(rows.map((r) => [r.family as string, {
+    family: r.family, rawTable: r.raw_table, rollupTable: r.rollup_table, rollupSql: r.rollup_sql, retentionMs: Number(r.retention_ms),
+  }]));
+}
+
 export async function loadMetricFamilies(pool: pg.Pool): Promise<MetricFamilies> {
   const mode = (await pool.query('SELECT pga_storage_mode() AS mode')).rows[0].mode as MetricFamilies['mode'];
-  const rows = (await pool.query(
-    `SELECT family, extract(epoch FROM retention) * 1000 AS retention_ms, rollup_table IS NOT NULL AS has_rollup FROM metric_families`)).rows;
-  const retention = new Map<string, number>(rows.map((r) => [r.family, Number(r.retention_ms)]));
-  const withRollup = new Set<string>(rows.filter((r) => r.has_rollup).map((r) => r.family));
+  let families = await readFamilies(pool);
   const knownDays = new Set<string>();
 
   return {
     mode,
-    retentionMs: (family) => retention.get(family) ?? 7 * DAY_MS,
-    async ensurePartitions(p, families, from, to) {
+    retentionMs: (family) => families.get(family)?.retentionMs ?? 7 * DAY_MS,
+    storage: (family) => families.get(family),
+    all: () => [...families.values()],
+    async reload(p) { families = await readFamilies(p); },
+    async ensurePartitions(p, names, from, to) {
       if (mode !== 'native') return;
       const firstDay = Math.floor(from.getTime() / DAY_MS);
       const lastDay = Math.floor(to.getTime() / DAY_MS);
-      for (const f of families) {
-        if (!retention.has(f)) continue;
+      for (const f of names) {
+        if (!families.has(f)) continue;
         for (let d = firstDay; d <= lastDay; d++) {
           const key = `${f}:${d}`;
           if (knownDays.has(key)) continue;
@@ -39,11 +60,11 @@ export async function loadMetricFamilies(pool: pg.Pool): Promise<MetricFamilies>
         }
       }
     },
-    async markLateRows(client, families, from, to) {
+    async markLateRows(client, names, from, to) {
       if (mode !== 'native') return;
       const currentHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
       if (from.getTime() >= currentHour) return; // the common case: nothing for past hours
-      const dirty = families.filter((f) => withRollup.has(f));
+      const dirty = names.filter((f) => families.get(f)?.rollupTable);
       if (dirty.length === 0) return;
       await client.query(
         `INSERT INTO rollup_dirty_hours (family, hour)

@@ -1,0 +1,65 @@
+// Enrolment tokens, managed by admins. A token is shown once; only its SHA-256 is stored.
+//   GET    /api/v1/enrolment-tokens              list with state (active, used_up, expired, revoked)
+//   POST   /api/v1/enrolment-tokens              create {uses?, ttl_hours?, description?}
+//   POST   /api/v1/enrolment-tokens/{id}/expire  expire now
+//   DELETE /api/v1/enrolment-tokens/{id}         revoke
+import { createHash, randomBytes } from 'node:crypto';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type pg from 'pg';
+import { HttpError } from '../errors.ts';
+import { parseWith, idParam } from '../http/parse.ts';
+import { actorName, principalOf, type RequireRole } from '../auth/user-auth.ts';
+import { recordAudit } from '../audit/audit-log.ts';
+
+const createBody = z.strictObject({
+  uses: z.number().int().min(1).max(100_000).default(1),
+  ttl_hours: z.number().int().min(1).max(24 * 365).default(24),
+  description: z.string().max(256).default(''),
+});
+
+export function enrolmentTokenRoutes(pool: pg.Pool, requireUser: RequireRole): Router {
+  const router = Router();
+  const admin = requireUser('admin');
+
+  router.get('/api/v1/enrolment-tokens', admin, async (_req, res) => {
+    const rows = (await pool.query(
+      `SELECT id, description, uses_left, uses_total, expires_at, revoked, created_at, created_by,
+              CASE WHEN revoked THEN 'revoked' WHEN expires_at <= now() THEN 'expired'
+                   WHEN uses_left = 0 THEN 'used_up' ELSE 'active' END AS state
+         FROM enrolment_tokens ORDER BY id DESC`)).rows;
+    res.json({ enrolment_tokens: rows });
+  });
+
+  router.post('/api/v1/enrolment-tokens', admin, express.json({ limit: '4kb' }), async (req, res) => {
+    const body = parseWith(createBody, req.body ?? {}, 'body');
+    const actor = actorName(principalOf(res));
+    const token = `pga_enrol_${randomBytes(24).toString('base64url')}`;
+    const row = (await pool.query(
+      `INSERT INTO enrolment_tokens (token_hash, description, uses_left, uses_total, expires_at, created_by)
+       VALUES ($1, $2, $3, $3, now() + make_interval(hours => $4), $5) RETURNING id, uses_left, expires_at`,
+      [createHash('sha256').update(token).digest('hex'), body.description, body.uses, body.ttl_hours, actor])).rows[0];
+    await recordAudit(pool, req, { actor, action: 'enrolment_token.create', target: row.id, details: { uses: body.uses, ttl_hours: body.ttl_hours } });
+    res.status(201).json({ ...row, description: body.description, token });
+  });
+
+  const change = async (id: number, sql: string): Promise<void> => {
+    if ((await pool.query(sql, [id])).rowCount !== 1) throw new HttpError(404, 'not_found', 'no such enrolment token');
+  };
+
+  router.post('/api/v1/enrolment-tokens/:id/expire', admin, async (req, res) => {
+    const { id } = parseWith(idParam, req.params, 'path');
+    await change(id, 'UPDATE enrolment_tokens SET expires_at = least(expires_at, now()) WHERE id = $1');
+    await recordAudit(pool, req, { actor: actorName(principalOf(res)), action: 'enrolment_token.expire', target: id });
+    res.status(204).end();
+  });
+
+  router.delete('/api/v1/enrolment-tokens/:id', admin, async (req, res) => {
+    const { id } = parseWith(idParam, req.params, 'path');
+    await change(id, 'UPDATE enrolment_tokens SET revoked = true WHERE id = $1');
+    await recordAudit(pool, req, { actor: actorName(principalOf(res)), action: 'enrolment_token.revoke', target: id });
+    res.status(204).end();
+  });
+
+  return router;
+}

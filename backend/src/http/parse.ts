@@ -1,0 +1,17 @@
+// Request validation with zod: a body, query string or path parameters that do not match
+// their schema become a 400 naming each problem, before any SQL runs.
+import { z } from 'zod';
+import { HttpError } from '../errors.ts';
+
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query' | 'path'): T {
+  const res = schema.safeParse(value);
+  if (!res.success) {
+    throw new HttpError(400, where === 'body' ? 'invalid_request' : `invalid_${where}`, `request ${where} is not valid`,
+      res.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || `(${where})`}: ${i.message}`));
+  }
+  return res.data;
+}
+
+/** Path parameter schemas shared by the routes. */
+export const idParam = z.strictObject({ id: z.coerce.number().int().min(1).max(2 ** 31 - 1) });
+export const uuidParam = z.strictObject({ id: z.uuid() });

@@ -1,0 +1,35 @@
+// Password hashing with scrypt (node:crypto). The parameters travel with the hash, so they can
+// be raised later without invalidating stored passwords:  scrypt$N$r$p$salt$hash (base64url).
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+// N = 2^15, r = 8: ~32 MiB and tens of milliseconds per hash, a cost a login can afford and a
+// guesser cannot; p = 1 because the backend runs on few cores.
+const DEFAULTS = { N: 2 ** 15, r: 8, p: 1 } as const;
+const KEY_LENGTH = 32;
+
+function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
+  // maxmem must exceed 128 * N * r; the default (32 MiB) sits exactly at the limit of N = 2^15.
+  return new Promise((resolve, reject) => scrypt(password, salt, KEY_LENGTH, { ...opts, maxmem: 256 * 128 * (opts.N ?? 1) * (opts.r ?? 1) },
+    (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password, salt, DEFAULTS);
+  return ['scrypt', DEFAULTS.N, DEFAULTS.r, DEFAULTS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+}
+
+/** Constant-time check; a malformed stored hash verifies nothing. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [N, r, p] = parts.slice(1, 4).map(Number);
+  const expected = Buffer.from(parts[5], 'base64url');
+  if (![N, r, p].every(Number.isSafeInteger) || expected.length !== KEY_LENGTH) return false;
+  const key = await scryptAsync(password, Buffer.from(parts[4], 'base64url'), { N, r, p });
+  return timingSafeEqual(key, expected);
+}
+
+/** A hash of a random password: login runs scrypt against it for unknown users, so timing
+ *  does not tell which usernames exist. */
+export const DUMMY_HASH_PROMISE: Promise<string> = hashPassword(randomBytes(16).toString('hex'));

@@ -1,0 +1,142 @@
+// Users and their sessions.
+//   POST   /api/v1/auth/login     username + password → access JWT + refresh token
+//   POST   /api/v1/auth/refresh   refresh token → new access JWT + new refresh token (rotated)
+//   POST   /api/v1/auth/logout    revokes the session of a refresh token (and its access tokens)
+//   GET    /api/v1/auth/me        who am I                                   read
+//   GET    /api/v1/users          list                                       admin
+//   POST   /api/v1/users          create                                     admin
+//   PATCH  /api/v1/users/{id}     role, disabled, password                   admin
+//   DELETE /api/v1/users/{id}     delete                                     admin
+import { createHash, randomBytes } from 'node:crypto';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type pg from 'pg';
+import { HttpError } from '../errors.ts';
+import { parseWith, idParam } from '../http/parse.ts';
+import { actorName, principalOf, USER_AUDIENCE, type RequireRole } from '../auth/user-auth.ts';
+import type { JwtKeys } from '../auth/jwt-keys.ts';
+import { recordAudit } from '../audit/audit-log.ts';
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password.ts';
+import { createUser, passwordSchema, roleSchema, usernameSchema } from './create-user.ts';
+
+export interface UserRouteDeps {
+  pool: pg.Pool;
+  keys: JwtKeys;
+  requireUser: RequireRole;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+}
+
+const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+const newRefreshToken = (): string => `pga_urefresh_${randomBytes(32).toString('base64url')}`;
+
+const loginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
+const refreshBody = z.strictObject({ refresh_token: z.string().min(16).max(256) });
+const createBody = z.strictObject({ username: usernameSchema, password: passwordSchema, role: roleSchema });
+const patchBody = z.strictObject({ role: roleSchema.optional(), disabled: z.boolean().optional(), password: passwordSchema.optional() })
+  .refine((b) => Object.keys(b).length > 0, 'nothing to change');
+
+export function userRoutes(deps: UserRouteDeps): Router {
+  const { pool, keys, requireUser } = deps;
+  const router = Router();
+  const json = express.json({ limit: '16kb' });
+
+  const tokens = (userId: number, sessionId: number, refreshToken: string) => ({
+    access_token: keys.sign({ sid: sessionId }, { subject: String(userId), audience: USER_AUDIENCE, expiresInSeconds: deps.accessTtlSeconds }),
+    token_type: 'Bearer',
+    expires_in: deps.accessTtlSeconds,
+    refresh_token: refreshToken,
+  });
+
+  router.post('/api/v1/auth/login', json, async (req, res) => {
+    const body = parseWith(loginBody, req.body, 'body');
+    const user = (await pool.query('SELECT id, username, role, password_hash, disabled FROM users WHERE username = $1', [body.username])).rows[0];
+    // Unknown users cost a scrypt too, so response time does not reveal which names exist.
+    const ok = await verifyPassword(body.password, user?.password_hash ?? await DUMMY_HASH_PROMISE);
+    if (!user || !ok || user.disabled) {
+      await recordAudit(pool, req, { actor: 'anonymous', action: 'auth.login_failed', target: body.username });
+      throw new HttpError(401, 'invalid_credentials', 'username or password is wrong, or the user is disabled');
+    }
+    const refreshToken = newRefreshToken();
+    const session = (await pool.query(
+      `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at, source_ip)
+       VALUES ($1, $2, now() + make_interval(secs => $3), $4) RETURNING id`,
+      [user.id, sha256Hex(refreshToken), deps.refreshTtlSeconds, req.ip ?? null])).rows[0];
+    await pool.query('UPDATE users SET last_login_at = now() WHERE id = $1', [user.id]);
+    await recordAudit(pool, req, { actor: `user:${user.username}`, action: 'auth.login', target: user.id, details: { session_id: session.id } });
+    res.json({ ...tokens(user.id, Number(session.id), refreshToken), user: { id: user.id, username: user.username, role: user.role } });
+  });
+
+  router.post('/api/v1/auth/refresh', json, async (req, res) => {
+    const body = parseWith(refreshBody, req.body, 'body');
+    const next = newRefreshToken();
+    // Rotation: the old refresh token stops working the moment the new one is issued.
+    const row = (await pool.query(
+      `UPDATE user_sessions s SET refresh_token_hash = $2, refreshed_at = now()
+         FROM users u
+        WHERE s.refresh_token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+          AND u.id = s.user_id AND NOT u.disabled
+        RETURNING s.id, s.user_id`, [sha256Hex(body.refresh_token), sha256Hex(next)])).rows[0];
+    if (!row) throw new HttpError(401, 'invalid_refresh_token', 'refresh token is unknown, expired or revoked');
+    res.json(tokens(row.user_id, Number(row.id), next));
+  });
+
+  router.post('/api/v1/auth/logout', json, async (req, res) => {
+    const body = parseWith(refreshBody, req.body, 'body');
+    const row = (await pool.query(
+      `UPDATE user_sessions s SET revoked_at = now() FROM users u
+        WHERE s.refresh_token_hash = $1 AND s.revoked_at IS NULL AND u.id = s.user_id RETURNING s.id, u.username`,
+      [sha256Hex(body.refresh_token)])).rows[0];
+    if (row) await recordAudit(pool, req, { actor: `user:${row.username}`, action: 'auth.logout', target: row.id });
+    // 204 either way: logout does not tell whether a token was valid.
+    res.status(204).end();
+  });
+
+  router.get('/api/v1/auth/me', requireUser('read'), (_req, res) => {
+    const p = principalOf(res);
+    res.json({ id: p.userId, username: p.username, role: p.role, via: p.via.kind });
+  });
+
+  router.get('/api/v1/users', requireUser('admin'), async (_req, res) => {
+    const rows = (await pool.query('SELECT id, username, role, disabled, created_at, last_login_at FROM users ORDER BY id')).rows;
+    res.json({ users: rows });
+  });
+
+  router.post('/api/v1/users', requireUser('admin'), json, async (req, res) => {
+    const body = parseWith(createBody, req.body, 'body');
+    const id = await createUser(pool, body);
+    await recordAudit(pool, req, { actor: actorName(principalOf(res)), action: 'user.create', target: id, details: { username: body.username, role: body.role } });
+    res.status(201).json({ id, username: body.username, role: body.role });
+  });
+
+  router.patch('/api/v1/users/:id', requireUser('admin'), json, async (req, res) => {
+    const { id } = parseWith(idParam, req.params, 'path');
+    const body = parseWith(patchBody, req.body, 'body');
+    const me = principalOf(res);
+    if (id === me.userId && (body.role !== undefined && body.role !== 'admin' || body.disabled)) {
+      throw new HttpError(409, 'cannot_demote_self', 'an admin may not demote or disable itself');
+    }
+    const hash = body.password ? await hashPassword(body.password) : null;
+    const row = (await pool.query(
+      `UPDATE users SET role = coalesce($2, role), disabled = coalesce($3, disabled), password_hash = coalesce($4, password_hash)
+        WHERE id = $1 RETURNING id, username, role, disabled`, [id, body.role ?? null, body.disabled ?? null, hash])).rows[0];
+    if (!row) throw new HttpError(404, 'not_found', 'no such user');
+    // A disabled user or a new password ends every session.
+    if (body.disabled || hash) await pool.query('UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id]);
+    await recordAudit(pool, req, { actor: actorName(me), action: 'user.update', target: id,
+      details: { role: body.role, disabled: body.disabled, password_changed: hash !== null } });
+    res.json(row);
+  });
+
+  router.delete('/api/v1/users/:id', requireUser('admin'), async (req, res) => {
+    const { id } = parseWith(idParam, req.params, 'path');
+    const me = principalOf(res);
+    if (id === me.userId) throw new HttpError(409, 'cannot_delete_self', 'an admin may not delete itself');
+    const row = (await pool.query('DELETE FROM users WHERE id = $1 RETURNING username', [id])).rows[0];
+    if (!row) throw new HttpError(404, 'not_found', 'no such user');
+    await recordAudit(pool, req, { actor: actorName(me), action: 'user.delete', target: id, details: { username: row.username } });
+    res.status(204).end();
+  });
+
+  return router;
+}

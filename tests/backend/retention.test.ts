@@ -1,0 +1,72 @@
+// Retention per family (environment and admin API) and hourly rollups for every family that has
+// one: rows of every family pushed through the real endpoint come out of the maintenance job
+// rolled up, and a shortened retention drops rows at ingest and in maintenance.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, registerCollector, type Stack } from '../helpers/stack.ts';
+import { runMaintenance } from '../../backend/src/storage/maintenance.ts';
+import { parseRetention, retentionFromEnv } from '../../backend/src/storage/retention.ts';
+import { benchBatch } from '../../bench/ingest-batch.ts';
+import type { Credentials } from '../../collector/src/credentials.ts';
+import { call, push, simpleBatch, userWithRole, type LoggedIn } from './api.ts';
+
+let stack: Stack;
+let a: Credentials;
+let admin: LoggedIn;
+before(async () => {
+  stack = await startStack({ backend: { retention: { disk_usage: 60 * 86_400, cpu: 14 * 86_400 } } });
+  a = (await registerCollector(stack, { name: 'a' })).creds;
+  admin = await userWithRole(stack.backend, 'admin');
+});
+after(async () => { await stack?.stop(); });
+
+const retentionOf = async (family: string): Promise<number> =>
+  Number((await stack.db.query('SELECT extract(epoch FROM retention) AS s FROM metric_families WHERE family = $1', [family])).rows[0].s);
+
+test('PGA_RETENTION_<FAMILY> parsing and its effect at start', async () => {
+  assert.equal(parseRetention('14d'), 14 * 86_400);
+  assert.equal(parseRetention('36h'), 36 * 3600);
+  assert.equal(parseRetention('2w'), 14 * 86_400);
+  for (const bad of ['14', '0d', '14 days', '-1d', '99999w', '1d; DROP TABLE x']) assert.equal(parseRetention(bad), undefined, bad);
+  assert.deepEqual(retentionFromEnv({ PGA_RETENTION_DISK_USAGE: '60d', PGA_OTHER: 'x' }), { disk_usage: 60 * 86_400 });
+  assert.throws(() => retentionFromEnv({ PGA_RETENTION_CPU: 'forever' }), /PGA_RETENTION_CPU/);
+  assert.equal(await retentionOf('disk_usage'), 60 * 86_400);
+  assert.equal(await retentionOf('cpu'), 14 * 86_400);
+  assert.equal(await retentionOf('sysstat'), 7 * 86_400, 'defaults stay');
+});
+
+test('admin API changes retention; ingest then drops rows past it, maintenance drops partitions', async () => {
+  const r = await call(stack.backend, '/api/v1/families/sysstat/retention', { method: 'PUT', token: admin.access, json: { retention: '2d' } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.changed, true);
+  assert.equal(await retentionOf('sysstat'), 2 * 86_400);
+  const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
+  const now = new Date().toISOString();
+  const p = await push(stack.backend, a, simpleBatch(a.collectorId, { sysstat: [{ time: old, load1: 1 }, { time: now, load1: 2 }] }));
+  assert.equal(p.status, 201);
+  assert.equal(p.body.rows, 1, 'the row past retention was not stored');
+  for (const bad of [{ retention: '0h' }, { retention: "1d'; DROP TABLE users; --" }, { retention: 5 }, {}]) {
+    const b = await call(stack.backend, '/api/v1/families/sysstat/retention', { method: 'PUT', token: admin.access, json: bad });
+    assert.equal(b.status, 400, JSON.stringify(bad));
+  }
+  assert.equal((await call(stack.backend, '/api/v1/families/nope/retention', { method: 'PUT', token: admin.access, json: { retention: '1d' } })).status, 404);
+  await stack.db.query('SELECT pga_ensure_partitions($1, $2, $2)', ['sysstat', new Date(Date.now() - 4 * 86_400_000)]);
+  const report = await runMaintenance(stack.backend.pool);
+  assert.ok(report.partitionsDropped >= 1, 'the old partition was dropped');
+});
+
+test('every family with a rollup gets hourly rollup rows from the maintenance job', async () => {
+  const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+  const batch = benchBatch(a.collectorId, twoHoursAgo);
+  const r = await push(stack.backend, a, batch);
+  assert.equal(r.status, 201, r.text);
+  await runMaintenance(stack.backend.pool);
+  const families = (await stack.db.query('SELECT family, rollup_table FROM metric_families WHERE rollup_table IS NOT NULL ORDER BY family')).rows;
+  assert.ok(families.length >= 10);
+  const empty: string[] = [];
+  for (const f of families) {
+    const n = Number((await stack.db.query(`SELECT count(*) AS n FROM ${f.rollup_table}`)).rows[0].n);
+    if (n === 0) empty.push(f.family);
+  }
+  assert.deepEqual(empty, [], 'families whose rollup stayed empty');
+});
