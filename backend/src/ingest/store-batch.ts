@@ -1,8 +1,10 @@
 // Stores one validated batch in one transaction: the batch id first (so a repeat is noticed
-// and nothing is written twice), then the instances it names, then every family with COPY.
+// and nothing is written twice), then the instances it names, then every family: big ones
+// with COPY, the small ones together in one statement. Round trips are what a batch costs
+// most (~7 for a typical push instead of ~30 with a statement per family).
 // A 2xx is only sent after COMMIT: what was acknowledged is durable.
 import type pg from 'pg';
-import { FAMILY_BY_NAME, type Batch, type Row } from '../../../protocol/index.ts';
+import { FAMILY_BY_NAME, type Batch, type FamilySpec, type Row } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthenticatedCollector } from '../auth/collector-auth.ts';
 import { copyRows } from './copy-rows.ts';
@@ -18,6 +20,8 @@ export interface StoreResult {
 }
 
 const FUTURE_TOLERANCE_MS = 60 * 60_000; // a collector clock an hour ahead is refused, not stored
+/** Families with at least this many rows in a batch are written with COPY. */
+export const COPY_MIN_ROWS = 50;
 
 export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collector: AuthenticatedCollector, batch: Batch): Promise<StoreResult> {
   const now = Date.now();
@@ -51,55 +55,70 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
   try {
     await client.query('BEGIN');
     const total = keep.reduce((n, [, r]) => n + r.length, 0);
-    const fresh = await client.query(
-      'INSERT INTO ingested_batches (batch_id, collector_id, rows) VALUES ($1, $2, $3) ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id',
-      [batch.batch_id, collector.id, total]);
-    if (fresh.rowCount === 0) {
+    // The batch id first: a repeat is noticed before anything is written. Instances named by
+    // the batch or its rows are upserted in the same statement (one round trip, not two).
+    const names = new Set(batch.instances.map((i) => i.name));
+    for (const [name, rows] of keep) if (FAMILY_BY_NAME.get(name)?.scope === 'instance') for (const r of rows) names.add(r.instance!);
+    const versions = new Map(batch.instances.map((i) => [i.name, i.version_num ?? null]));
+    const list = [...names];
+    const head = (await client.query(
+      `WITH fresh AS (
+         INSERT INTO ingested_batches (batch_id, collector_id, rows) VALUES ($1, $2, $3)
+         ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id),
+       inst AS (
+         INSERT INTO postgresql_instances (server_id, name, version_num, last_seen_at)
+         SELECT $4, n, v, now() FROM unnest($5::text[], $6::int[]) AS u(n, v) WHERE EXISTS (SELECT 1 FROM fresh)
+         ON CONFLICT (server_id, name) DO UPDATE
+           SET last_seen_at = now(), version_num = coalesce(EXCLUDED.version_num, postgresql_instances.version_num)
+         RETURNING id, name)
+       SELECT EXISTS (SELECT 1 FROM fresh) AS fresh, coalesce((SELECT json_agg(json_build_array(id, name)) FROM inst), '[]') AS ids`,
+      [batch.batch_id, collector.id, total, collector.serverId, list, list.map((n) => versions.get(n) ?? null)])).rows[0];
+    if (!head.fresh) {
       await client.query('ROLLBACK');
       const configVersion = (await client.query('SELECT version FROM collector_configs WHERE collector_id = $1', [collector.id])).rows[0]?.version ?? 1;
       return { status: 'duplicate', rows: 0, rowsByFamily, expiredByFamily, configVersion };
     }
-
-    // Instances named by the batch or its rows, upserted in one statement.
-    const names = new Set(batch.instances.map((i) => i.name));
-    for (const [name, rows] of keep) if (FAMILY_BY_NAME.get(name)?.scope === 'instance') for (const r of rows) names.add(r.instance!);
-    const versions = new Map(batch.instances.map((i) => [i.name, i.version_num ?? null]));
-    const instanceIds = new Map<string, number>();
-    if (names.size > 0) {
-      const list = [...names];
-      const res = await client.query(
-        `INSERT INTO postgresql_instances (server_id, name, version_num, last_seen_at)
-         SELECT $1, n, v, now() FROM unnest($2::text[], $3::int[]) AS u(n, v)
-         ON CONFLICT (server_id, name) DO UPDATE
-           SET last_seen_at = now(), version_num = coalesce(EXCLUDED.version_num, postgresql_instances.version_num)
-         RETURNING id, name`,
-        [collector.serverId, list, list.map((n) => versions.get(n) ?? null)]);
-      for (const r of res.rows) instanceIds.set(r.name, r.id);
-    }
+    const instanceIds = new Map<string, number>((head.ids as [number, string][]).map(([id, name]) => [name, id]));
+    const ownerOf = (spec: FamilySpec): ((r: Row) => number) =>
+      spec.scope === 'instance' ? (r) => instanceIds.get(r.instance!)! : () => collector.serverId;
 
     if (keep.length > 0) await families.markLateRows(client, keep.map(([n]) => n), new Date(minTime), new Date(maxTime));
+    // Big families go by COPY; the many small ones (a row or a few per cycle) share one
+    // statement below, since a round trip per family would cost more than its rows.
+    const small: [FamilySpec, Row[]][] = [];
     for (const [name, rows] of keep) {
       const spec = FAMILY_BY_NAME.get(name)!;
-      await copyRows(client, spec, rows, spec.scope === 'instance' ? (r) => instanceIds.get(r.instance!)! : () => collector.serverId);
+      if (rows.length >= COPY_MIN_ROWS) await copyRows(client, spec, rows, ownerOf(spec));
+      else small.push([spec, rows]);
       rowsByFamily[name] = rows.length;
     }
     // The databases each instance reports, for dashboards' database pickers.
     const dbRows = keep.find(([n]) => n === 'pg_stats_database')?.[1] ?? [];
-    if (dbRows.length > 0) {
-      await client.query(
-        `INSERT INTO databases (instance_id, datname) SELECT DISTINCT i, d FROM unnest($1::int[], $2::text[]) AS u(i, d)
-         ON CONFLICT DO NOTHING`,
-        [dbRows.map((r) => instanceIds.get(r.instance!)), dbRows.map((r) => r.datname)]);
-    }
-    const seen = await client.query(
-      `UPDATE collectors SET last_seen_at = now(), collector_version = $2 WHERE id = $1
-       RETURNING (SELECT version FROM collector_configs WHERE collector_id = $1) AS config_version`, [collector.id, batch.collector_version]);
+    const params: unknown[] = [collector.id, batch.collector_version,
+      dbRows.map((r) => instanceIds.get(r.instance!)), dbRows.map((r) => r.datname)];
+    const inserts = small.map(([spec, rows], i) => {
+      params.push(jsonRows(spec, rows, ownerOf(spec)));
+      return `f${i} AS (INSERT INTO ${spec.table} SELECT * FROM jsonb_populate_recordset(NULL::${spec.table}, $${params.length}::jsonb))`;
+    });
+    const tail = (await client.query(
+      `WITH ${[...inserts, `dbs AS (INSERT INTO databases (instance_id, datname)
+         SELECT DISTINCT i, d FROM unnest($3::int[], $4::text[]) AS u(i, d) ON CONFLICT DO NOTHING)`].join(',\n')}
+       UPDATE collectors SET last_seen_at = now(), collector_version = $2 WHERE id = $1
+       RETURNING (SELECT version FROM collector_configs WHERE collector_id = $1) AS config_version`, params)).rows[0];
     await client.query('COMMIT');
-    return { status: 'stored', rows: total, rowsByFamily, expiredByFamily, configVersion: seen.rows[0]?.config_version ?? 1 };
+    return { status: 'stored', rows: total, rowsByFamily, expiredByFamily, configVersion: tail?.config_version ?? 1 };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
+}
+
+/** Rows as JSON for jsonb_populate_recordset: keys are column names (an unknown key such as
+ *  `instance` is ignored), the owner id added. NUL is dropped as COPY does: jsonb refuses it. */
+function jsonRows(spec: FamilySpec, rows: readonly Row[], ownerOf: (r: Row) => number): string {
+  const owner = spec.scope === 'instance' ? 'instance_id' : 'server_id';
+  return JSON.stringify(rows.map((r) => ({ ...r, [owner]: ownerOf(r) })),
+    (_k, v: unknown) => (typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '') : v));
 }
