@@ -1,0 +1,158 @@
+// The ingest benchmark's load generator, a child process of bench/ingest.ts so that it does not
+// share the backend's event loop. It registers N collectors through the real endpoint (each
+// its own CSR, certificate and JWT), then runs the phases it is told and reports figures.
+//
+// Each collector's batch is gzipped once: a push sends gzip(`{"protocol_version":1,"batch_id":
+// "<fresh uuid>",`) followed by that precompressed rest. Concatenated gzip members are one
+// valid gzip stream, so the backend inflates and parses the whole batch as usual, while the
+// generator spends microseconds, not milliseconds, per push.
+import https from 'node:https';
+import { gzipSync } from 'node:zlib';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import forge from 'node-forge';
+import { PROTOCOL_VERSION } from '../protocol/index.ts';
+import { benchBatch, rowCount } from './ingest-batch.ts';
+
+export interface GeneratorStart {
+  url: string;
+  caPem: string;
+  enrolmentToken: string;
+  collectors: number;
+  saturationSeconds: number;
+  saturationConcurrency: number;
+  cadenceSeconds: number;
+  minutes: number;
+}
+
+export type GeneratorReport =
+  | { kind: 'registered'; collectors: number; seconds: number; rowsPerBatch: number; gzipBytes: number; jsonBytes: number }
+  | { kind: 'saturation'; rows: number; pushes: number; seconds: number; throttled: number; errors: number }
+  | { kind: 'cadence-start' }
+  | { kind: 'cadence'; latenciesMs: number[]; pushes: number; throttled: number; errors: number; late: number };
+
+interface Sim {
+  id: string;
+  token: string;
+  agent: https.Agent;
+  rest: Buffer;
+  rows: number;
+}
+
+const send = (m: GeneratorReport): void => { process.send!(m); };
+const KEYS = Array.from({ length: 4 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }));
+
+function csrFor(i: number): { keyPem: string; csrPem: string } {
+  // A few key pairs shared by the simulated hosts: every collector still gets its own CSR,
+  // certificate and JWT; generating 2,000 RSA keys would only measure the generator.
+  const { privateKey, publicKey } = KEYS[i % KEYS.length];
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  csr.setSubject([{ name: 'commonName', value: `bench-${i}` }]);
+  csr.sign(forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  return { keyPem, csrPem: forge.pki.certificationRequestToPem(csr) };
+}
+
+function request(agent: https.Agent, url: URL, path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string; retryAfter?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: url.hostname, port: url.port, path, method: 'POST', agent,
+      headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString(), retryAfter: res.headers['retry-after'] as string | undefined }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function register(s: GeneratorStart, url: URL, i: number): Promise<Sim> {
+  const { keyPem, csrPem } = csrFor(i);
+  const anon = new https.Agent({ ca: s.caPem, keepAlive: false });
+  const r = await request(anon, url, '/api/v1/collectors/register',
+    Buffer.from(JSON.stringify({ enrolment_token: s.enrolmentToken, csr: csrPem, hostname: `bench-host-${i}`, collector_version: 'bench' })),
+    { 'content-type': 'application/json' });
+  if (r.status !== 201) throw new Error(`register: ${r.status} ${r.text}`);
+  const reg = JSON.parse(r.text) as { collector_id: string; certificate: string; access_token: string };
+  const batch = benchBatch(reg.collector_id);
+  const { protocol_version: _v, batch_id: _b, ...rest } = batch;
+  const restJson = JSON.stringify(rest).slice(1); // drops the leading "{"
+  return {
+    id: reg.collector_id, token: reg.access_token, rows: rowCount(batch),
+    agent: new https.Agent({ ca: s.caPem, cert: reg.certificate, key: keyPem, keepAlive: true, maxSockets: 4 }),
+    rest: gzipSync(restJson),
+  };
+}
+
+function body(sim: Sim): Buffer {
+  return Buffer.concat([gzipSync(`{"protocol_version":${PROTOCOL_VERSION},"batch_id":"${randomUUID()}",`, { level: 1 }), sim.rest]);
+}
+
+async function pushOnce(sim: Sim, url: URL): Promise<{ status: number; ms: number; retryAfter?: string }> {
+  const t = performance.now();
+  const r = await request(sim.agent, url, '/api/v1/metrics/push', body(sim), {
+    'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${sim.token}` });
+  if (r.status >= 500) throw new Error(`push: ${r.status} ${r.text}`);
+  return { status: r.status, ms: performance.now() - t, retryAfter: r.retryAfter };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function run(s: GeneratorStart): Promise<void> {
+  const url = new URL(s.url);
+  const t0 = performance.now();
+  const sims: Sim[] = [];
+  const queue = Array.from({ length: s.collectors }, (_, i) => i);
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let i = queue.shift(); i !== undefined; i = queue.shift()) sims.push(await register(s, url, i));
+  }));
+  const sample = benchBatch(sims[0].id);
+  send({ kind: 'registered', collectors: sims.length, seconds: (performance.now() - t0) / 1000, rowsPerBatch: sims[0].rows,
+    gzipBytes: body(sims[0]).length, jsonBytes: JSON.stringify(sample).length });
+
+  // Saturation: back-to-back pushes from `concurrency` loops, round-robin over the collectors,
+  // honouring 429 Retry-After as a collector does.
+  let rows = 0, pushes = 0, throttled = 0, errors = 0, next = 0;
+  const end = performance.now() + s.saturationSeconds * 1000;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: s.saturationConcurrency }, async () => {
+    while (performance.now() < end) {
+      const sim = sims[next++ % sims.length];
+      try {
+        const r = await pushOnce(sim, url);
+        if (r.status === 429) { throttled++; await sleep(Number(r.retryAfter ?? 1) * 100); continue; }
+        if (r.status !== 201) { errors++; continue; }
+        rows += sim.rows; pushes++;
+      } catch { errors++; }
+    }
+  }));
+  send({ kind: 'saturation', rows, pushes, seconds: (performance.now() - start) / 1000, throttled, errors });
+  if (s.minutes <= 0) return;
+
+  // Cadence: every collector pushes once per cadence, spread evenly across it.
+  send({ kind: 'cadence-start' });
+  const latencies: number[] = [];
+  let late = 0;
+  pushes = 0; throttled = 0; errors = 0;
+  const cStart = performance.now();
+  const cEnd = cStart + s.minutes * 60_000;
+  const spacing = (s.cadenceSeconds * 1000) / sims.length;
+  const inFlight = new Set<Promise<void>>();
+  for (let k = 0; ; k++) {
+    const due = cStart + k * spacing;
+    if (due >= cEnd) break;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait); else if (wait < -1000) late++;
+    const sim = sims[k % sims.length];
+    const p = pushOnce(sim, url).then((r) => {
+      if (r.status === 201) { latencies.push(r.ms); pushes++; } else if (r.status === 429) throttled++; else errors++;
+    }, () => { errors++; }).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+  send({ kind: 'cadence', latenciesMs: latencies, pushes, throttled, errors, late });
+}
+
+process.once('message', (m: GeneratorStart) => {
+  run(m).then(() => process.exit(0), (err: Error) => { console.error(`generator: ${err.stack}`); process.exit(1); });
+});

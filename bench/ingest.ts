@@ -1,0 +1,163 @@
+// Ingest benchmark (npm run bench:ingest -- [--collectors 2000] [--minutes 10] [--saturation-seconds 30]
+//                                          [--copy-seconds 20] [--pool 8]).
+// On this machine: a real PostgreSQL, the backend over real mTLS in this process, and the load
+// generator (bench/ingest-generator.ts) in a child process. Prints:
+//   1. raw COPY of the same rows into the same tables (one transaction per batch, `pool`
+//      connections, COPY text prepared in advance): the database's ceiling;
+//   2. saturation throughput end to end (register, gzip JSON over mTLS + JWT, inflate, validate,
+//      COPY), in rows/s and as a ratio to (1);
+//   3. push latency p50/p95/p99 with N collectors on a 60 s cadence, spread evenly;
+//   4. backend RSS sampled through (3), with its trend.
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { FAMILY_BY_NAME } from '../protocol/index.ts';
+import { startPostgres } from '../backend/src/storage/postgres-server.ts';
+import { ensureDatabase, startBackend } from '../backend/src/server.ts';
+import { settingsFromEnv } from '../backend/src/settings.ts';
+import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
+import { copyValue } from '../backend/src/ingest/copy-rows.ts';
+import { createLogger } from '../common/log.ts';
+import { benchBatch, rowCount } from './ingest-batch.ts';
+import type { GeneratorReport, GeneratorStart } from './ingest-generator.ts';
+
+const { values } = parseArgs({ options: {
+  collectors: { type: 'string', default: '2000' }, minutes: { type: 'string', default: '2' },
+  'saturation-seconds': { type: 'string', default: '30' }, 'copy-seconds': { type: 'string', default: '20' },
+  pool: { type: 'string', default: '8' }, concurrency: { type: 'string' },
+} });
+const collectors = Number(values.collectors);
+const minutes = Number(values.minutes);
+const poolSize = Number(values.pool);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Least-squares slope of y over x. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0, den = 0;
+  for (let i = 0; i < n; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+  return den === 0 ? 0 : num / den;
+}
+
+/** The database's ceiling: the same rows as one push, COPY text prepared in advance. */
+async function rawCopy(url: string, seconds: number): Promise<{ rowsPerSecond: number; batches: number }> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const server = (await pool.query("INSERT INTO servers (hostname) VALUES ('raw-copy') RETURNING id")).rows[0].id as number;
+  const instance = (await pool.query("INSERT INTO postgresql_instances (server_id, name) VALUES ($1, 'main') RETURNING id", [server])).rows[0].id as number;
+  const batch = benchBatch('00000000-0000-4000-8000-000000000000');
+  const copies: { sql: string; text: string }[] = [];
+  for (const [name, rows] of Object.entries(batch.families)) {
+    const f = FAMILY_BY_NAME.get(name)!;
+    if (!rows?.length) continue;
+    const owner = f.scope === 'instance' ? 'instance_id' : 'server_id';
+    const id = f.scope === 'instance' ? instance : server;
+    const text = rows.map((r) => [r.time, id, ...f.columns.map((c) => copyValue(r[c.name], c.type))].join('\t') + '\n').join('');
+    copies.push({ sql: `COPY ${f.table} (time, ${owner}, ${f.columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN`, text });
+  }
+  const perBatch = rowCount(batch);
+  let batches = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(Array.from({ length: poolSize }, async () => {
+    const client = await pool.connect();
+    try {
+      while (performance.now() < end) {
+        await client.query('BEGIN');
+        for (const c of copies) await pipeline(Readable.from([c.text]), client.query(copyFrom(c.sql)));
+        await client.query('COMMIT');
+        batches++;
+      }
+    } finally { client.release(); }
+  }));
+  const elapsed = (performance.now() - start) / 1000;
+  await pool.end();
+  return { rowsPerSecond: (batches * perBatch) / elapsed, batches };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'pga-bench-'));
+  const server = await startPostgres({ settings: { shared_buffers: '512MB', max_wal_size: '4GB', checkpoint_timeout: '30min' } });
+  const settings = settingsFromEnv({
+    databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'), dbPoolSize: poolSize,
+    ingestMaxInFlight: 2 * poolSize, ingestMaxPoolWaiting: poolSize, maintenanceIntervalSeconds: 300,
+  });
+  await ensureDatabase(settings.databaseUrl);
+  const backend = await startBackend(settings, createLogger('backend', 'error'));
+  const token = await createEnrolmentToken(backend.pool, { uses: collectors + 10, ttlHours: 4, description: 'bench' });
+  console.log(`PostgreSQL ${server.versionNum} (fsync off, as in tests), backend pool ${poolSize}, ${collectors} collectors`);
+
+  const raw = await rawCopy(settings.databaseUrl, Number(values['copy-seconds']));
+  console.log(`raw COPY:   ${Math.round(raw.rowsPerSecond).toLocaleString()} rows/s (${raw.batches} batches, ${poolSize} connections)`);
+
+  const child = fork(join(import.meta.dirname, 'ingest-generator.ts'), [], { execArgv: ['--import', 'tsx'] });
+  const start: GeneratorStart = {
+    url: backend.url, caPem: backend.pki.caCertPem, enrolmentToken: token, collectors,
+    saturationSeconds: Number(values['saturation-seconds']), saturationConcurrency: Number(values.concurrency ?? 2 * poolSize),
+    cadenceSeconds: 60, minutes,
+  };
+  const rss: { t: number; mb: number }[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('message', (m: GeneratorReport) => {
+      switch (m.kind) {
+        case 'registered':
+          console.log(`registered ${m.collectors} collectors in ${m.seconds.toFixed(1)} s; a push: ${m.rowsPerBatch} rows, ` +
+            `${(m.jsonBytes / 1024).toFixed(0)} KiB JSON, ${(m.gzipBytes / 1024).toFixed(0)} KiB gzip`);
+          break;
+        case 'saturation': {
+          const rps = m.rows / m.seconds;
+          console.log(`end to end: ${Math.round(rps).toLocaleString()} rows/s (${m.pushes} pushes in ${m.seconds.toFixed(1)} s, ` +
+            `${m.throttled} answered 429, ${m.errors} errors) = ${(rps / raw.rowsPerSecond).toFixed(2)} × raw COPY`);
+          break;
+        }
+        case 'cadence-start': {
+          const t0 = Date.now();
+          const take = (): void => { rss.push({ t: (Date.now() - t0) / 60_000, mb: process.memoryUsage().rss / 2 ** 20 }); };
+          take();
+          sampler = setInterval(take, 10_000);
+          break;
+        }
+        case 'cadence': {
+          if (sampler) clearInterval(sampler);
+          const l = m.latenciesMs.sort((a, b) => a - b);
+          console.log(`cadence:    ${collectors} collectors / 60 s for ${minutes} min: ${m.pushes} pushes ` +
+            `(${(m.pushes / (minutes * 60)).toFixed(1)}/s), ${m.throttled} answered 429, ${m.errors} errors, ${m.late} sent >1 s late`);
+          console.log(`latency:    p50 ${percentile(l, 50).toFixed(1)} ms, p95 ${percentile(l, 95).toFixed(1)} ms, ` +
+            `p99 ${percentile(l, 99).toFixed(1)} ms, max ${l[l.length - 1]?.toFixed(1)} ms`);
+          // The first minute includes TLS handshakes and warm-up; the trend is judged after it.
+          const steady = rss.filter((s) => s.t >= 1);
+          const trend = steady.length > 2 ? slope(steady.map((s) => s.t), steady.map((s) => s.mb)) : NaN;
+          console.log(`backend RSS: start ${rss[0]?.mb.toFixed(0)} MiB, min ${Math.min(...rss.map((s) => s.mb)).toFixed(0)}, ` +
+            `max ${Math.max(...rss.map((s) => s.mb)).toFixed(0)}, end ${rss[rss.length - 1]?.mb.toFixed(0)} MiB; ` +
+            `trend after the first minute ${trend.toFixed(2)} MiB/min over ${steady.length} samples`);
+          break;
+        }
+      }
+    });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`generator exited with ${code}`))));
+  });
+  child.send(start);
+  try {
+    await done;
+  } finally {
+    if (sampler) clearInterval(sampler);
+    const n = await backend.pool.query('SELECT count(*)::int AS n, sum(rows)::bigint AS r FROM ingested_batches');
+    console.log(`stored: ${n.rows[0].n} batches, ${Number(n.rows[0].r).toLocaleString()} rows`);
+    await backend.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: Error) => { console.error(err.stack); process.exit(1); });
