@@ -129,6 +129,7 @@ export class Runner {
     const droppedBefore = this.spool.dropped;
     try {
       this.spool.write(cycle.batch.batch_id, gz, now.getTime());
+      this.log.debug('batch spooled', { batch_id: cycle.batch.batch_id });
     } catch (err) {
       this.metrics.countBatch('spool_failed');
       this.log.error('cannot write to the spool; sending this batch without a safety copy', {
@@ -194,6 +195,9 @@ export class Runner {
     this.writeStatus();
   }
 
+  /** Forgets the current backoff: the next drain sends at once (SIGHUP, tests). */
+  retryNow(): void { this.nextSendAt = 0; }
+
   /** Renews the client certificate once two thirds of its lifetime have passed. */
   async renewIfDue(now = Date.now()): Promise<void> {
     const v = this.client.certificateValidity();
@@ -209,6 +213,7 @@ export class Runner {
   /** SIGHUP: re-read the local config (instances, paths) and pull the served one. */
   async reload(local: LocalConfig): Promise<void> {
     await this.serial(async () => {
+      this.retryNow();
       const old = this.agent;
       this.agent = new Agent(local, this.status.collector_id, this.served, this.metrics);
       await old.close();

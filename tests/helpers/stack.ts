@@ -34,15 +34,17 @@ export async function startStack(opts: { pg?: StartOptions; backend?: Partial<Ba
   await ensureDatabase(settings.databaseUrl);
   const backend = await startBackend(settings, quietLog('backend'));
   const db = new pg.Pool({ connectionString: settings.databaseUrl, max: 3 });
-  return {
+  db.on('error', () => undefined); // idle connections die when a test stops the server on purpose
+  const stack: Stack = {
     pg: server, backend, db, dir, settings,
     stop: async () => {
       await db.end();
-      await backend.close();
+      await stack.backend.close(); // tests may have replaced the backend (restart)
       if (!opts.server) await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return stack;
 }
 
 /** Writes a collector.toml watching `targetUrl`, registers it, and returns its config. */

@@ -4,14 +4,16 @@ import { createHash } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { stringify } from 'smol-toml';
 import type pg from 'pg';
-import { servedConfigSchema, configUpdateSchema, type ConfigUpdate, type ServedConfig } from '../../../protocol/index.ts';
+import { configUpdateSchema, type ConfigUpdate, type ServedConfig } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import { collectorOf } from '../auth/collector-auth.ts';
 
 export async function loadServedConfig(db: pg.Pool | pg.PoolClient, collectorId: string): Promise<ServedConfig> {
   const row = (await db.query('SELECT version, config FROM collector_configs WHERE collector_id = $1', [collectorId])).rows[0];
   if (!row) throw new HttpError(404, 'not_found', 'collector has no config');
-  return servedConfigSchema.parse({ ...row.config, config_version: row.version });
+  // Validated when it was written (updateCollectorConfig); served as stored so that a collector
+  // always judges what it receives itself and keeps its last good config when it disagrees.
+  return { ...row.config, config_version: row.version } as ServedConfig;
 }
 
 /** Replaces a collector's config and bumps its version; invalid input changes nothing. */

@@ -22,6 +22,9 @@ export interface PostgresServer {
   stop(): Promise<void>;
   /** Restart with the same data directory and settings. */
   restart(): Promise<void>;
+  /** Stop the server but keep its data directory, for a later startServer(). */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -186,6 +189,8 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
     host: '127.0.0.1', port, dataDir, binDir, versionNum,
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
     restart: async () => { await halt(); await launch(); },
+    stopServer: halt,
+    startServer: launch,
     stop: async () => {
       await halt();
       process.removeListener('exit', onExit);
