@@ -30,6 +30,14 @@ export const servedConfigSchema = z.strictObject({
     enabled: z.boolean().optional(),
     interval_seconds: seconds.optional(),
     families: z.record(z.string().max(64), familySettingsSchema).optional(),
+    /** Overrides of where and how this instance logs (the collector's own settings otherwise). */
+    logs: z.strictObject({
+      enabled: z.boolean().optional(),
+      directory: z.string().max(4096).optional(),
+      filename: z.string().max(256).optional(),
+      format: z.enum(['stderr', 'csvlog', 'jsonlog', 'syslog']).optional(),
+      prefix: z.string().max(1024).optional(),
+    }).optional(),
   })).default({}),
 });
 

@@ -4,26 +4,13 @@
 // packages it uses; only Node ≥ 20 is needed on the host), the systemd unit, the example
 // config and install.sh. Options: --out DIR (default dist/).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { COLLECTOR_VERSION } from '../collector/src/agent.ts';
 
 const root = resolve(import.meta.dirname, '..');
-
-// main.ts loads parse-log lazily through a URL built at run time, which a bundler cannot follow;
-// in the bundle a plain relative specifier does the same and gets bundled.
-const lazyImportsAsSpecifiers: Plugin = {
-  name: 'lazy-imports-as-specifiers',
-  setup(b) {
-    b.onLoad({ filter: /collector[\\/]src[\\/]main\.ts$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8')
-        .replace(/import\(new URL\((['"])(\.\/[^'"]+)\1, import\.meta\.url\)\.href\)/g, 'import($1$2$1)');
-      return { contents: text, loader: 'ts' };
-    });
-  },
-};
 
 export async function packageCollector(outDir = join(root, 'dist')): Promise<string> {
   const name = `pganalytics-collector-${COLLECTOR_VERSION}`;
@@ -39,7 +26,6 @@ export async function packageCollector(outDir = join(root, 'dist')): Promise<str
     external: ['pg-native'],
     // CommonJS packages in the bundle (winston, pg, …) call require() for Node built-ins.
     banner: { js: "import { createRequire as __pgaCreateRequire } from 'node:module';\nconst require = __pgaCreateRequire(import.meta.url);" },
-    plugins: [lazyImportsAsSpecifiers],
     legalComments: 'eof', logLevel: 'warning',
   });
   copyFileSync(join(root, 'deploy/pganalytics-collector.service'), join(stage, 'pganalytics-collector.service'));

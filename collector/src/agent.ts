@@ -8,12 +8,15 @@ import type { LocalConfig } from './config.ts';
 import { PostgresSource, type FamilyError } from './sources/postgres/postgres-source.ts';
 import { SystemSource } from './sources/system/index.ts';
 import type { SelfMetrics } from './self-metrics.ts';
+import { InstanceLogs } from './sources/logs/instance-logs.ts';
 
 export const COLLECTOR_VERSION = '0.1.0';
 
 export interface Cycle {
   batch: Batch;
   errors: FamilyError[];
+  /** Persist what this batch consumed (log positions); call once the batch is durable. */
+  commit(): Promise<void>;
 }
 
 /** Decides whether a family is due on an instance (or on the host, instance = undefined). */
@@ -22,6 +25,10 @@ export class Schedule {
   constructor(private served: ServedConfig | undefined, private defaultInterval: number) {}
 
   update(served: ServedConfig | undefined, defaultInterval: number): void { this.served = served; this.defaultInterval = defaultInterval; }
+
+  servedLogs(instance: string): NonNullable<ServedConfig['instances'][string]['logs']> | undefined {
+    return this.served?.instances[instance]?.logs;
+  }
 
   instanceEnabled(instance: string): boolean {
     return this.served?.instances[instance]?.enabled !== false;
@@ -57,6 +64,7 @@ export class Agent {
   readonly postgres: PostgresSource[];
   readonly system: SystemSource;
   readonly schedule: Schedule;
+  readonly logs: Map<string, InstanceLogs>;
 
   constructor(readonly local: LocalConfig, readonly collectorId: string, served?: ServedConfig, private readonly metrics?: SelfMetrics) {
     this.postgres = local.instances.map((i) => new PostgresSource({
@@ -71,6 +79,30 @@ export class Agent {
       instances: local.instances.filter((i) => i.data_directory).map((i) => ({ name: i.name, dataDir: i.data_directory })),
     });
     this.schedule = new Schedule(served, local.collector.interval_seconds);
+    this.logs = new Map(local.instances.filter((i) => i.logs.enabled).map((i) => [i.name, new InstanceLogs(i, local.collector.state_dir)]));
+  }
+
+  /** Log rows for each instance; the tailers' positions are committed with the batch. */
+  private async collectLogs(up: Set<string>, errors: FamilyError[], add: (family: string, rows: Row[]) => void): Promise<Array<() => Promise<void>>> {
+    const commits: Array<() => Promise<void>> = [];
+    for (const src of this.postgres) {
+      const name = src.settings.name;
+      const logs = this.logs.get(name);
+      const served = this.schedule.servedLogs(name);
+      if (!logs || served?.enabled === false || !this.schedule.enabled(name, 'pg_log')) continue;
+      try {
+        const r = await logs.collect(up.has(name) ? src : undefined, served);
+        if (!r) continue;
+        add('pg_log', r.rows);
+        commits.push(r.commit);
+        this.metrics?.countLogBytes(r.bytesRead);
+        if (r.parseErrors > 0) this.metrics?.logParseErrors.inc(r.parseErrors);
+      } catch (err) {
+        // Skipped with a reason (unreadable directory, odd settings); the other sources go on.
+        errors.push({ family: 'pg_log', error: `${name}: ${(err as Error).message}` });
+      }
+    }
+    return commits;
   }
 
   async collect(now = new Date(), configVersion = 0): Promise<Cycle> {
@@ -94,6 +126,7 @@ export class Agent {
       errors.push(...r.errors);
       for (const [family, rows] of Object.entries(r.rows)) add(family, rows);
     }
+    const commits = await timed('logs', () => this.collectLogs(new Set(instances.filter((i) => i.up).map((i) => i.name)), errors, add));
     const host = await timed('system', () => this.system.collect(now));
     for (const e of this.system.lastErrors) errors.push({ family: e.family, error: `${e.name}: ${e.message}` });
     // Host families follow the collection cycle (their rates span the time since the previous
@@ -119,7 +152,7 @@ export class Agent {
       instances,
       families,
     };
-    return { batch, errors };
+    return { batch, errors, commit: async () => { for (const c of commits) await c(); } };
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,26 @@ import { z } from 'zod';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pganalytics/collector.toml';
 
+export const LOG_SOURCE_FORMATS = ['stderr', 'csvlog', 'jsonlog', 'syslog'] as const;
+
+const logsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** log_directory (absolute); default: the server's own setting. */
+  directory: z.string().optional(),
+  /** log_filename pattern; default: the server's own setting. */
+  filename: z.string().optional(),
+  /** Default: jsonlog, else csvlog, else stderr, by the server's log_destination. */
+  format: z.enum(LOG_SOURCE_FORMATS).optional(),
+  /** log_line_prefix for stderr/syslog; default: the server's own setting. */
+  prefix: z.string().optional(),
+  /** Replace literals in statements with placeholders (passwords are always removed). */
+  redact_literals: z.boolean().default(true),
+  /** Without a saved position: read the newest log file from its beginning or its end. */
+  start_at: z.enum(['beginning', 'end']).default('beginning'),
+  /** At most this much log is read per cycle, so a backlog is worked off in bounded steps. */
+  chunk_megabytes: z.number().int().min(1).max(256).default(8),
+});
+
 const instanceSchema = z.strictObject({
   name: z.string().min(1).max(128).regex(/^[A-Za-z0-9._-]+$/),
   /** postgres://user@host:port/db — the role needs no more than pg_monitor. */
@@ -21,6 +41,8 @@ const instanceSchema = z.strictObject({
   max_statements: z.number().int().min(1).max(10_000).default(100),
   /** pg_activity and pg_blocking are sampled this often and aggregated per interval. */
   activity_sample_seconds: z.number().int().min(1).max(3600).default(10),
+  /** Log ingestion; where and how the server logs is read from its settings unless given here. */
+  logs: logsSchema.default({ enabled: true, redact_literals: true, start_at: 'beginning', chunk_megabytes: 8 }),
 });
 
 export const localConfigSchema = z.strictObject({

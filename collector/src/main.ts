@@ -21,8 +21,8 @@ export async function main(argv: string[]): Promise<number> {
   const command = argv[0];
   const rest = argv.slice(1);
   if (command === 'parse-log') {
-    const mod = await import(new URL('./commands/parse-log.ts', import.meta.url).href) as { parseLogCommand(argv: string[]): Promise<number> };
-    return mod.parseLogCommand(rest);
+    const { parseLogCommand } = await import('./commands/parse-log.ts');
+    return parseLogCommand(rest);
   }
   const { values } = parseArgs({
     args: rest, allowPositionals: false,

@@ -130,12 +130,13 @@ export class Runner {
     try {
       this.spool.write(cycle.batch.batch_id, gz, now.getTime());
       this.log.debug('batch spooled', { batch_id: cycle.batch.batch_id });
+      await cycle.commit();
     } catch (err) {
       this.metrics.countBatch('spool_failed');
       this.log.error('cannot write to the spool; sending this batch without a safety copy', {
         spool: this.spool.dir, error: (err as Error).message });
       const outcome = await this.client.push(gz);
-      if (outcome.kind === 'accepted') this.metrics.countBatch('sent');
+      if (outcome.kind === 'accepted') { this.metrics.countBatch('sent'); await cycle.commit(); }
       else this.log.error('batch lost: neither spooled nor accepted', { batch_id: cycle.batch.batch_id, reason: outcome.reason });
     }
     const dropped = this.spool.dropped - droppedBefore;

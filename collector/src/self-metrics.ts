@@ -20,6 +20,7 @@ export class SelfMetrics {
   readonly spoolQuarantined = new client.Counter({ name: 'pga_collector_spool_quarantined_total', help: 'Spool files found corrupt and moved aside', registers: [this.registry] });
   readonly configVersion = new client.Gauge({ name: 'pga_collector_config_version', help: 'Version of the served config in use', registers: [this.registry] });
   readonly configPulls = new client.Counter({ name: 'pga_collector_config_pulls_total', help: 'Config pulls by result (applied, unchanged, refused, failed)', labelNames: ['result'], registers: [this.registry] });
+  readonly logParseErrors = new client.Counter({ name: 'pga_collector_log_parse_errors_total', help: 'Log lines that could not be parsed', registers: [this.registry] });
   readonly logBytes = new client.Counter({ name: 'pga_collector_log_bytes_read_total', help: 'Bytes of PostgreSQL log read', registers: [this.registry] });
 
   private readonly started = Date.now();

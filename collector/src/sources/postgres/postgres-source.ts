@@ -83,6 +83,11 @@ export class PostgresSource {
     return client;
   }
 
+  /** One query on the instance connection, for other sources of the same instance (logs). */
+  async query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }> {
+    return (await this.connect()).query(`${QUERY_MARKER} ${sql}`);
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sampler);
     this.sampler = undefined;
