@@ -1,10 +1,13 @@
-// Writes every dashboard to grafana/dashboards/<uid>.json (npm run grafana:generate). The JSON is
-// committed: Grafana's file provider reads it, and a test fails when it is out of date.
+// Writes every dashboard to grafana/dashboards/<uid>.json and the alert rules to
+// grafana/provisioning/alerting/pganalytics.yaml (npm run grafana:generate). Both are committed:
+// Grafana's file providers read them, and a test fails when they are out of date.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DASHBOARDS } from './dashboards/index.ts';
+import { renderAlertYaml } from './alerts/provisioning.ts';
 
 export const DASHBOARDS_DIR = join(import.meta.dirname, '..', 'dashboards');
+export const ALERTS_FILE = join(import.meta.dirname, '..', 'provisioning', 'alerting', 'pganalytics.yaml');
 
 /** File name → content, computed in memory (the up-to-date test compares these with the files). */
 export function renderDashboards(): Map<string, string> {
@@ -24,4 +27,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     writeFileSync(join(DASHBOARDS_DIR, name), content);
     console.log(`wrote grafana/dashboards/${name}`);
   }
+  mkdirSync(dirname(ALERTS_FILE), { recursive: true });
+  writeFileSync(ALERTS_FILE, renderAlertYaml());
+  console.log('wrote grafana/provisioning/alerting/pganalytics.yaml');
 }

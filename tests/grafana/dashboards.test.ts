@@ -5,7 +5,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { DASHBOARDS_DIR, renderDashboards } from '../../grafana/src/generate.ts';
+import { ALERTS_FILE, DASHBOARDS_DIR, renderDashboards } from '../../grafana/src/generate.ts';
+import { renderAlertYaml, type AlertProvisioning } from '../../grafana/src/alerts/provisioning.ts';
+import { ALERT_RULES } from '../../grafana/src/alerts/rules.ts';
 import { DASHBOARD_UIDS } from '../../grafana/src/dashboards/links.ts';
 import { BACKEND_METRIC_NAMES } from '../../grafana/src/dashboards/backend-metrics.ts';
 
@@ -16,7 +18,7 @@ const dashboards = [...files.values()].map((s) => JSON.parse(s) as dashboard.Das
 interface Grid { x: number; y: number; w: number; h: number }
 interface AnyPanel { id?: number; type: string; title?: string; gridPos?: Grid; panels?: AnyPanel[];
   datasource?: { type?: string; uid?: string }; targets?: Array<{ datasource?: { type?: string; uid?: string }; rawSql?: string; expr?: string }>;
-  links?: Array<{ url?: string }> }
+  links?: Array<{ url?: string }>; fieldConfig?: { defaults?: { links?: Array<{ url?: string }> } } }
 const allPanels = (d: dashboard.Dashboard): AnyPanel[] =>
   (d.panels ?? []).flatMap((p) => [p as AnyPanel, ...((p as AnyPanel).panels ?? [])]);
 
@@ -73,11 +75,67 @@ test('every datasource reference exists in the provisioning YAML', () => {
   assert.ok(existsSync(DASHBOARDS_DIR));
 });
 
-test('the overview links to the other dashboards', () => {
-  const overview = dashboards.find((d) => d.uid === DASHBOARD_UIDS.postgresqlOverview)!;
-  const urls = [...(overview.links ?? []).map((l) => l.url ?? ''), ...allPanels(overview).flatMap((p) => (p.links ?? []).map((l) => l.url ?? ''))];
-  for (const uid of [DASHBOARD_UIDS.systemHealth, DASHBOARD_UIDS.selfMonitoring]) {
-    assert.ok(urls.some((u) => u.startsWith(`/d/${uid}`)), `overview has no link to ${uid}`);
+const linkUrls = (d: dashboard.Dashboard): string[] => [
+  ...(d.links ?? []).map((l) => l.url ?? ''),
+  ...allPanels(d).flatMap((p) => [...(p.links ?? []), ...(p.fieldConfig?.defaults?.links ?? [])].map((l) => l.url ?? '')),
+];
+const byUid = (uid: string) => dashboards.find((d) => d.uid === uid)!;
+
+test('dashboards link to each other: fleet → overview → query performance → query detail → table detail', () => {
+  const chain: Array<[string, string]> = [
+    [DASHBOARD_UIDS.fleetOverview, DASHBOARD_UIDS.postgresqlOverview],
+    [DASHBOARD_UIDS.postgresqlOverview, DASHBOARD_UIDS.systemHealth],
+    [DASHBOARD_UIDS.postgresqlOverview, DASHBOARD_UIDS.selfMonitoring],
+    [DASHBOARD_UIDS.postgresqlOverview, DASHBOARD_UIDS.queryPerformance],
+    [DASHBOARD_UIDS.queryPerformance, DASHBOARD_UIDS.queryDetail],
+    [DASHBOARD_UIDS.queryDetail, DASHBOARD_UIDS.tableDetail],
+    [DASHBOARD_UIDS.tablesIndexes, DASHBOARD_UIDS.tableDetail],
+  ];
+  for (const [from, to] of chain) assert.ok(linkUrls(byUid(from)).some((u) => u.startsWith(`/d/${to}`)), `${from} has no link to ${to}`);
+  // Drill-downs carry the time range and the variables they need.
+  const toDetail = linkUrls(byUid(DASHBOARD_UIDS.queryPerformance)).find((u) => u.startsWith(`/d/${DASHBOARD_UIDS.queryDetail}?`))!;
+  for (const v of ['${__url_time_range}', 'var-instance=${__data.fields.instance_id}', 'var-queryid=${__data.fields.queryid}']) assert.ok(toDetail.includes(v), v);
+  const queryVars = (byUid(DASHBOARD_UIDS.queryDetail).templating.list ?? []).map((v) => v.name);
+  assert.deepEqual(queryVars, ['server', 'instance', 'database', 'queryid']);
+  // Every dashboard but the fleet view filters by the shared variables, and every one has the menu of the others.
+  for (const d of dashboards) assert.ok((d.links ?? []).some((l) => l.type === 'dashboards' && l.includeVars && l.keepTime), `${d.uid}: no dashboard menu`);
+});
+
+test('SQL uses ${var:sqlstring} for every template variable', () => {
+  for (const d of dashboards) {
+    const sqls = [...(d.templating.list ?? []).map((v) => String(v.query ?? '')), ...allPanels(d).flatMap((p) => (p.targets ?? []).map((t) => t.rawSql ?? ''))];
+    for (const sql of sqls) {
+      for (const ref of sql.match(/\$\{?[a-z]+(?::[a-z]+)?\}?/g) ?? []) assert.match(ref, /^\$\{[a-z]+:sqlstring\}$/, `${d.uid}: ${ref}`);
+    }
+  }
+});
+
+test('alert rules: the committed YAML is current and well-formed for Grafana file provisioning', () => {
+  const text = readFileSync(ALERTS_FILE, 'utf8');
+  assert.equal(text, renderAlertYaml(), 'alerting/pganalytics.yaml is stale (run npm run grafana:generate)');
+  const doc = parse(text) as AlertProvisioning;
+  const datasources = (parse(readFileSync(join(PROVISIONING, 'datasources', 'pganalytics.yaml'), 'utf8')) as { datasources: Array<{ uid: string }> })
+    .datasources.map((ds) => ds.uid);
+  assert.equal(doc.apiVersion, 1);
+  const rules = doc.groups.flatMap((g) => {
+    assert.ok(g.orgId === 1 && g.name && g.folder && /^\d+[smh]$/.test(g.interval), 'group fields');
+    return g.rules;
+  });
+  assert.equal(rules.length, ALERT_RULES.length);
+  assert.equal(new Set(rules.map((r) => r.uid)).size, rules.length, 'rule uids are unique');
+  for (const r of rules) {
+    const refIds = r.data.map((q) => q.refId);
+    assert.ok(refIds.includes(r.condition), `${r.uid}: condition ${r.condition} is not a refId`);
+    assert.ok(['OK', 'NoData', 'Alerting'].includes(r.noDataState) && ['OK', 'Error', 'Alerting'].includes(r.execErrState), r.uid);
+    assert.ok(r.title && /^\d+[smh]$/.test(r.for) && r.labels.severity && r.annotations.summary, `${r.uid}: title, for, labels, annotations`);
+    for (const q of r.data) {
+      assert.ok(q.datasourceUid === '__expr__' || datasources.includes(q.datasourceUid), `${r.uid}/${q.refId}: datasource ${q.datasourceUid}`);
+      if (q.datasourceUid === '__expr__') assert.ok(refIds.includes(String(q.model.expression)), `${r.uid}/${q.refId}: expression ${q.model.expression}`);
+    }
+    const [a, b, c] = r.data;
+    assert.equal(a!.model.format, 'time_series');
+    assert.ok(a!.relativeTimeRange.from > 0 && String(a!.model.rawSql).includes('$__time'), `${r.uid}: A reads a time range`);
+    assert.deepEqual([a!.refId, b!.model.type, c!.model.type, r.condition], ['A', 'reduce', 'threshold', 'C'], r.uid);
   }
 });
 

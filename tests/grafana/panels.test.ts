@@ -1,39 +1,99 @@
-// Every dashboard query, expanded as Grafana would, runs on a real PostgreSQL (native storage,
-// no TimescaleDB) as the read-only pganalytics_grafana role, over rows the real collector
-// collected and pushed through the real backend.
+// Every dashboard query and every alert rule query, expanded as Grafana would, runs on a real
+// PostgreSQL (native storage, no TimescaleDB) as the read-only pganalytics_grafana role, over
+// rows the real collector collected from a real PostgreSQL under workload (pg_stat_statements,
+// pgbench, a blocked session, temp files, an error, a failed login) and pushed through the real
+// backend.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
+import { startMonitored, superClient, type Monitored } from '../postgres/monitored.ts';
 import { Runner } from '../../collector/src/runner.ts';
 import { runMaintenance } from '../../backend/src/storage/maintenance.ts';
-import { NUMERIC_TYPES, runPanelQueries, type PanelQueriesReport } from '../../grafana/src/verify.ts';
+import { NUMERIC_TYPES, runPanelQueries, typeName, type PanelQueriesReport, type PanelRun } from '../../grafana/src/verify.ts';
+import { expandMacros } from '../../grafana/src/macros.ts';
+import { ALERT_RULES, ALERT_WINDOW } from '../../grafana/src/alerts/rules.ts';
 
 let stack: Stack;
+let m: Monitored;
 let grafana: pg.Client;
 let report: PanelQueriesReport;
+let now: Date;
+
+// Families the workload certainly fills: their panels must show rows for 1 h and 24 h.
+const CERTAIN = new Set(['pg_stats_database', 'pg_stats_table', 'pg_stats_index', 'pg_statements', 'pg_statement_texts', 'pg_activity',
+  'pg_locks', 'pg_bgwriter', 'pg_wal', 'pg_instance', 'sysstat', 'cpu', 'disk_io', 'network', 'disk_usage', 'collector']);
+// Panels over those families whose rows depend on something the workload need not produce.
+const MAY_BE_EMPTY = new Set([
+  'Alerts firing', // nothing breaches a threshold in the test
+  'Unused and invalid indexes', // pgbench's indexes are all primary keys
+  'Longest transactions now', 'Top statements by I/O', 'Top statements by temp files', 'Growth over the range',
+]);
+const familiesOf = (sql: string): string[] => [...new Set([...sql.matchAll(/\bmetrics_([a-z_]+?)(?:_1h|_1m)?\b/g)].map((x) => x[1]!))];
 
 before(async () => {
-  stack = await startStack({ backend: { storage: 'native' } });
-  const { local } = await registerCollector(stack, { hostname: hostname() });
+  [stack, m] = await Promise.all([
+    startStack({ backend: { storage: 'native' } }),
+    startMonitored({ settings: {
+      logging_collector: true, log_destination: 'csvlog,stderr', log_checkpoints: true, log_autovacuum_min_duration: 0,
+      log_min_duration_statement: 0, log_temp_files: 0, log_connections: true, autovacuum_naptime: 1,
+    } }),
+  ]);
+  const { local } = await registerCollector(stack, { hostname: hostname(), targetUrl: m.monitorUrl() });
   const runner = new Runner(local, quietLog('collector'));
-  const work = new pg.Client({ connectionString: stack.pg.url('postgres') });
-  await work.connect();
-  await work.query('CREATE TABLE IF NOT EXISTS load_test AS SELECT g FROM generate_series(1, 1000) g');
+  const pgbench = (...args: string[]): void => {
+    const res = spawnSync(join(m.server.binDir, 'pgbench'), ['-h', m.server.host, '-p', String(m.server.port), '-U', 'postgres', ...args], { encoding: 'utf8' });
+    assert.equal(res.status, 0, `pgbench ${args.join(' ')}: ${res.stderr}`);
+  };
+  const cycle = async (at: number): Promise<void> => {
+    await m.admin('SELECT pg_stat_force_next_flush()').catch(() => undefined); // PG15+
+    await runner.collectAndSpool(new Date(at));
+    await runner.drain();
+  };
   try {
-    // Cycles half an hour apart over the last three hours, with real work in between, so
-    // completed hours exist for the rollups and the last hour has raw rows.
-    const now = Date.now();
-    for (let t = now - 180 * 60_000; t <= now - 60_000; t += 30 * 60_000) {
-      await work.query('SELECT count(*) FROM load_test, generate_series(1, 200)');
-      await work.query('SELECT pg_stat_force_next_flush()').catch(() => undefined); // PG15+
-      await runner.collectAndSpool(new Date(t));
-      await runner.drain();
+    await runner.pullConfig();
+    await m.admin('CREATE DATABASE benchdb');
+    pgbench('-i', '-s', '1', '-q', 'benchdb');
+    const start = Date.now();
+    // Cycles half an hour apart over the last three hours (completed hours for the rollups),
+    // then a minute apart at the end (raw detail for the last hour), with work in between.
+    const times = [180, 150, 120, 90, 60, 30, 5, 4, 3, 2, 1].map((min) => start - min * 60_000);
+    for (const [n, at] of times.entries()) {
+      pgbench('-c', '2', '-t', '50', '-n', 'benchdb');
+      const c = await superClient(m.server, 'benchdb');
+      // A sort that spills to a temporary file, and an error.
+      await c.query("SET work_mem = '64kB'");
+      await c.query('SELECT count(*) FROM (SELECT g FROM generate_series(1, 100000) g ORDER BY g DESC) s');
+      await c.query('SELECT 1 / 0').catch(() => undefined);
+      await c.end();
+      // A failed login: a role that does not exist.
+      const bad = new pg.Client({ host: m.server.host, port: m.server.port, user: 'no_such_user', database: 'postgres' });
+      await bad.connect().then(() => bad.end(), () => undefined);
+      if (n === times.length - 3) {
+        // One cycle sees a blocked session: A holds a lock, B waits on it.
+        const a = await superClient(m.server, 'benchdb');
+        const b = await superClient(m.server, 'benchdb');
+        await a.query('BEGIN');
+        await a.query('LOCK TABLE pgbench_branches IN ACCESS EXCLUSIVE MODE');
+        const waiting = b.query('SELECT count(*) FROM pgbench_branches');
+        for (let i = 0; i < 100; i++) {
+          if ((await m.admin("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rowCount) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await cycle(at);
+        await a.query('ROLLBACK');
+        await waiting;
+        await a.end();
+        await b.end();
+      } else {
+        await cycle(at);
+      }
     }
     assert.equal(runner.spool.list().length, 0);
   } finally {
-    await work.end();
     await runner.stop();
   }
   await runMaintenance(stack.db); // the backend's job: hourly rollups of completed hours
@@ -41,13 +101,17 @@ before(async () => {
   // Grafana's role: trust authentication here; read-only by grants and by default_transaction_read_only.
   grafana = new pg.Client({ host: stack.pg.host, port: stack.pg.port, user: 'pganalytics_grafana', database: 'pganalytics' });
   await grafana.connect();
-  report = await runPanelQueries(grafana, { now: new Date(Date.now() + 1000) });
+  now = new Date(Date.now() + 1000);
+  report = await runPanelQueries(grafana, { now });
 });
 
 after(async () => {
   await grafana?.end();
   await stack?.stop();
+  await m?.stop();
 });
+
+const where = (p: PanelRun) => `${p.dashboardUid} #${p.panelId} "${p.panelTitle}" (${p.range})`;
 
 test('every variable query runs and yields values', () => {
   assert.ok(report.variables.length > 0);
@@ -62,28 +126,78 @@ test('every panel query runs for 1 h, 24 h and 7 d and returns rows of the right
   const ranges = new Set(report.panels.map((p) => p.range));
   assert.deepEqual([...ranges].sort(), ['1h', '24h', '7d']);
   for (const p of report.panels) {
-    const where = `${p.dashboardUid} #${p.panelId} "${p.panelTitle}" (${p.range})`;
-    assert.equal(p.error, undefined, `${where}: ${p.error}\n${p.sql}`);
-    assert.ok(p.rows.length > 0, `${where}: no rows`);
+    assert.equal(p.error, undefined, `${where(p)}: ${p.error}\n${p.sql}`);
+    const names = p.columns.map((c) => c.name);
+    assert.ok(names.length > 0 && new Set(names).size === names.length && names.every((n) => n && n !== '?column?'), `${where(p)}: columns ${names}`);
     if (p.format === 'time_series') {
       const time = p.columns.find((c) => c.name === 'time');
-      assert.ok(time && ['timestamptz', 'float8', 'int8', 'numeric'].includes(time.type), `${where}: time column ${time?.type}`);
-      assert.ok(p.columns.some((c) => c.name !== 'time' && NUMERIC_TYPES.has(c.type)), `${where}: no numeric value column`);
+      assert.ok(time && time.type === 'timestamptz', `${where(p)}: time column ${time?.type}`);
+      assert.ok(p.columns.some((c) => c.name !== 'time' && NUMERIC_TYPES.has(c.type)), `${where(p)}: no numeric value column`);
+      for (const c of p.columns) assert.ok(['timestamptz', 'text'].includes(c.type) || NUMERIC_TYPES.has(c.type), `${where(p)}: column ${c.name} is ${c.type}`);
       const times = p.rows.map((r) => (r.time as Date).getTime());
-      assert.deepEqual(times, [...times].sort((a, b) => a - b), `${where}: not ordered by time`);
+      assert.deepEqual(times, [...times].sort((a, b) => a - b), `${where(p)}: not ordered by time`);
     } else {
-      assert.deepEqual(p.columns.map((c) => c.name), ['instance', 'datname', 'size_bytes', 'numbackends', 'xid_age', 'last_sample'], where);
+      // Tables and stats: no timestamp without time zone (Grafana would drop the zone).
+      for (const c of p.columns) assert.notEqual(c.type, 'timestamp', `${where(p)}: ${c.name} is timestamp without time zone`);
+      if (p.panelType === 'stat') assert.ok(p.columns.some((c) => NUMERIC_TYPES.has(c.type)), `${where(p)}: stat without a number`);
     }
   }
 });
 
-test('values are plausible: TPS above zero, cache hit ratio within 0..100, memory below total', () => {
-  const first = (title: string, range: string) => report.panels.find((p) => p.panelTitle === title && p.range === range)!;
-  assert.ok(first('Transactions per second', '1h').rows.some((r) => (r.tps as number) > 0));
+test('panels over families the workload fills show rows for 1 h and 24 h', () => {
+  let checked = 0;
+  for (const p of report.panels.filter((x) => x.range !== '7d')) {
+    const families = familiesOf(p.sql);
+    if (families.length === 0 && !p.sql.includes('collector_status')) continue;
+    if (!families.every((f) => CERTAIN.has(f)) || MAY_BE_EMPTY.has(p.panelTitle)) continue;
+    assert.ok(p.rows.length > 0, `${where(p)}: no rows though ${families.join(', ')} has data\n${p.sql}`);
+    checked++;
+  }
+  assert.ok(checked > 60, `only ${checked} panel runs checked`);
+});
+
+test('the workload is visible: TPS, statements with text, the blocked session, temp files, memory below total', () => {
+  const first = (title: string, range: string, uid?: string) =>
+    report.panels.find((p) => p.panelTitle === title && p.range === range && (!uid || p.dashboardUid === uid))!;
+  assert.ok(first('Transactions per second', '1h', 'pga-postgresql-overview').rows.some((r) => (r.tps as number) > 0));
   for (const r of first('Cache hit ratio', '24h').rows) {
     if (r.cache_hit_pct !== null) assert.ok((r.cache_hit_pct as number) >= 0 && (r.cache_hit_pct as number) <= 100);
   }
   for (const r of first('Memory', '7d').rows) assert.ok((r.used as number) <= (r.total as number));
+  const top = first('Top statements by total time', '1h').rows;
+  assert.ok(top.some((r) => /pgbench_accounts/.test(String(r.query))), 'pgbench statements with their text');
+  assert.ok(first('Top statements by WAL', '1h').rows.length > 0);
+  const blocked = first('Blocked sessions and their blockers', '1h').rows;
+  assert.ok(blocked.some((r) => /pgbench_branches/.test(String(r.blocked_query)) && r.blocking_state === 'idle in transaction'), 'the blocked session and its blocker');
+  assert.ok(first('Largest tables', '24h').rows.some((r) => r.relation === 'public.pgbench_accounts'));
+  const servers = first('Servers', '1h').rows;
+  assert.equal(servers.length, 1);
+  assert.equal(servers[0]!.instances_up, '1/1');
+  assert.ok((servers[0]!.tps as number) > 0 && servers[0]!.last_seen_at instanceof Date);
+});
+
+test('the Logs dashboard runs (log records arrive once the collector tails logs)', () => {
+  const logs = report.panels.filter((p) => p.dashboardUid === 'pga-logs-events');
+  assert.ok(logs.length >= 7 * 3);
+  for (const p of logs) assert.equal(p.error, undefined, `${where(p)}: ${p.error}`);
+});
+
+test('every alert rule query runs over its window and returns time, labels and a number', async () => {
+  for (const rule of ALERT_RULES) {
+    const range = { from: new Date(now.getTime() - rule.windowMinutes * 60_000), to: now };
+    const sql = expandMacros(rule.sql(ALERT_WINDOW), { range, interval: { datasourceTimeInterval: '1m' } });
+    const res = await grafana.query(sql);
+    const cols = Object.fromEntries(res.fields.map((f) => [f.name, typeName(f.dataTypeID)]));
+    assert.deepEqual(Object.keys(cols), ['time', 'server', 'subject', 'value'], rule.uid);
+    assert.equal(cols.time, 'timestamptz', rule.uid);
+    assert.equal(cols.value, 'float8', rule.uid);
+    const families = familiesOf(sql);
+    if (families.every((f) => CERTAIN.has(f))) assert.ok(res.rows.length > 0, `${rule.uid}: no rows\n${sql}`);
+    // Healthy test server: nothing fires except what the workload causes on purpose.
+    if (['pga-instance-down', 'pga-collector-silent', 'pga-connections-high', 'pga-xid-age', 'pga-disk-full-forecast'].includes(rule.uid)) {
+      for (const r of res.rows) assert.ok(rule.op === 'gt' ? r.value <= rule.threshold : r.value >= rule.threshold, `${rule.uid} fires: ${JSON.stringify(r)}`);
+    }
+  }
 });
 
 test('long ranges read the hourly rollups, short ranges raw rows', async () => {
@@ -93,14 +207,18 @@ test('long ranges read the hourly rollups, short ranges raw rows', async () => {
   }
   // Without raw rows, the 7 d view still has its data and the 1 h view has none.
   await stack.db.query('TRUNCATE metrics_pg_stats_database, metrics_sysstat');
-  const again = await runPanelQueries(grafana, { now: new Date(Date.now() + 1000) });
-  const series = again.panels.filter((p) => p.format === 'time_series');
-  for (const p of series.filter((x) => x.range === '7d')) assert.ok(p.rows.length > 0, `${p.panelTitle} 7d lost its rows`);
-  for (const p of series.filter((x) => x.range === '1h')) assert.equal(p.rows.length, 0, `${p.panelTitle} 1h still has rows`);
+  const again = await runPanelQueries(grafana, { now });
+  const only = (p: PanelRun) => familiesOf(p.sql).every((f) => f === 'pg_stats_database' || f === 'sysstat') && p.format === 'time_series';
+  const series = again.panels.filter(only);
+  assert.ok(series.length >= 10);
+  for (const p of series.filter((x) => x.range === '7d')) assert.ok(p.rows.length > 0, `${where(p)} lost its rows`);
+  for (const p of series.filter((x) => x.range === '1h')) assert.equal(p.rows.length, 0, `${where(p)} still has rows`);
 });
 
 test('the grafana role cannot write and cannot read credentials', async () => {
   await assert.rejects(grafana.query("INSERT INTO servers (hostname) VALUES ('x')"), /read-only transaction|permission denied/);
   await assert.rejects(grafana.query('SELECT * FROM enrolment_tokens'), /permission denied/);
   await assert.rejects(grafana.query('SELECT * FROM collectors'), /permission denied/);
+  const seen = await grafana.query('SELECT * FROM collector_status');
+  assert.ok(seen.rows.length > 0 && !('refresh_token_hash' in seen.rows[0]) && !('cert_fingerprint' in seen.rows[0]));
 });

@@ -1,5 +1,5 @@
-// The Prometheus metrics the backend exposes on /metrics, by the names the self-monitoring
-// dashboard queries: the backend's prom-client registrations must use exactly these.
+// The Prometheus metrics the self-monitoring dashboard queries, by name: the backend's and the
+// collector's prom-client registrations must use exactly these.
 export const BACKEND_METRICS = {
   /** histogram; labels route, status */
   httpRequestDuration: 'http_request_duration_seconds',
@@ -7,8 +7,14 @@ export const BACKEND_METRICS = {
   rowsIngested: 'pga_rows_ingested_total',
   /** counter; label reason */
   batchesRejected: 'pga_batches_rejected_total',
-  /** gauge */
+  /** gauge; label status */
   collectorsRegistered: 'pga_collectors_registered',
 } as const;
 
-export const BACKEND_METRIC_NAMES = Object.values(BACKEND_METRICS);
+/** collector/src/self-metrics.ts */
+export const COLLECTOR_METRICS = {
+  /** gauge */
+  spoolBatches: 'pga_collector_spool_batches',
+} as const;
+
+export const BACKEND_METRIC_NAMES = [...Object.values(BACKEND_METRICS), ...Object.values(COLLECTOR_METRICS)];

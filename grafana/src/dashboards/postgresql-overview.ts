@@ -1,77 +1,72 @@
-// "PostgreSQL Overview": per-database activity from metrics_pg_stats_database for the chosen
-// server, instances and databases. Long ranges read the hourly rollup (see range-aware-sql.ts).
+// "PostgreSQL Overview": per instance (up, uptime, connections vs max) and per database activity
+// from metrics_pg_instance and metrics_pg_stats_database. Long ranges read the hourly rollups.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { assignPanelIds, sqlTable, sqlTimeSeries, sqlVariable } from './sql-panels.ts';
-import { rangeAwareUnion, seriesSql, type Part } from './range-aware-sql.ts';
-import { dashboardLink, dashboardUrl, DASHBOARD_UIDS } from './links.ts';
+import { assignPanelIds, sqlStat, sqlTable, sqlTimeSeries } from './sql-panels.ts';
+import { avgOf, avgParts, latestSql, maxPart, perSecond, rangeAwareUnion, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { dashboardLink, dashboardUrl, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
+import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
 
 const TABLE = 'metrics_pg_stats_database';
 
-const SERVER_SQL = 'SELECT id::text AS __value, hostname AS __text FROM servers ORDER BY hostname';
-const INSTANCE_SQL = `SELECT id::text AS __value, name AS __text
-  FROM postgresql_instances
- WHERE server_id IN (\${server:sqlstring})
- ORDER BY name`;
-// The databases table lists what the backend has registered; recent rows add databases it has
-// not (yet) recorded, so the picker is never empty while data is arriving.
-const DATABASE_SQL = `SELECT datname AS __value, datname AS __text
-  FROM databases
- WHERE instance_id IN (\${instance:sqlstring})
-UNION
-SELECT datname, datname
-  FROM ${TABLE}
- WHERE instance_id IN (\${instance:sqlstring})
-   AND time > $__timeTo()::timestamptz - interval '1 hour' AND time <= $__timeTo()::timestamptz
- ORDER BY 1`;
-
-const base = {
-  rawTable: TABLE,
-  joins: 'JOIN postgresql_instances i ON i.id = m.instance_id',
-  where: 'm.instance_id IN (${instance:sqlstring}) AND m.datname IN (${database:sqlstring})',
-  labels: { instance: 'i.name', datname: 'm.datname' },
-} as const;
-
-/** A counter part: the same sum over raw deltas and over the rollup's hourly sums. */
-const sum = (name: string, expr: string): Part => ({ name, raw: `sum(${expr})`, rollup: `sum(${expr})` });
-// Seconds covered by counter deltas (a first sample has null deltas and must not count).
-const seconds: Part = { name: 'secs', raw: 'sum(m.interval_s) FILTER (WHERE m.xact_commit IS NOT NULL)', rollup: 'sum(m.interval_s)' };
+const base = { rawTable: TABLE, ...BY_DATABASE, labels: { instance: 'i.name', datname: 'm.datname' } } as const;
+const instanceBase = { rawTable: 'metrics_pg_instance', ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
 
 const tpsSql = seriesSql({
   ...base,
-  parts: [sum('xacts', 'm.xact_commit + m.xact_rollback'), seconds],
-  values: ['(sum(xacts) / nullif(sum(secs), 0))::double precision AS tps'],
+  parts: [sumPart('xacts', 'm.xact_commit + m.xact_rollback'), secondsPart('m.xact_commit')],
+  values: [perSecond('xacts', 'tps')],
 });
 
 const cacheHitSql = seriesSql({
   ...base,
-  parts: [sum('hits', 'm.blks_hit'), sum('reads', 'm.blks_read')],
+  parts: [sumPart('hits', 'm.blks_hit'), sumPart('reads', 'm.blks_read')],
   values: ['(100.0 * sum(hits) / nullif(sum(hits) + sum(reads), 0))::double precision AS cache_hit_pct'],
 });
 
 const connectionsSql = seriesSql({
   ...base,
-  // Rollup rows hold hourly averages: an average of averages, weighted per hour.
-  parts: [sum('backends', 'm.numbackends'), { name: 'samples', raw: 'count(m.numbackends)', rollup: 'count(m.numbackends)' }],
-  values: ['(sum(backends) / nullif(sum(samples), 0))::double precision AS numbackends'],
+  parts: avgParts('backends', 'm.numbackends'),
+  values: [avgOf('backends', 'numbackends')],
 });
 
-const deadlocksSql = seriesSql({
-  ...base,
-  parts: [sum('deadlocks', 'm.deadlocks')],
-  values: ['sum(deadlocks)::double precision AS deadlocks'],
-});
+const deadlocksSql = seriesSql({ ...base, parts: [sumPart('deadlocks', 'm.deadlocks')], values: ['sum(deadlocks)::double precision AS deadlocks'] });
 
 const tempBytesSql = seriesSql({
   ...base,
-  parts: [sum('temp', 'm.temp_bytes'), seconds],
-  values: ['(sum(temp) / nullif(sum(secs), 0))::double precision AS temp_bytes_per_s'],
+  parts: [sumPart('temp', 'm.temp_bytes'), secondsPart('m.temp_bytes')],
+  values: [perSecond('temp', 'temp_bytes_per_s')],
 });
 
-const sizeSql = seriesSql({
-  ...base,
-  parts: [{ name: 'size', raw: 'max(m.size_bytes)', rollup: 'max(m.size_bytes)' }],
-  values: ['max(size)::double precision AS size_bytes'],
+const sizeSql = seriesSql({ ...base, parts: [maxPart('size', 'm.size_bytes')], values: ['max(size)::double precision AS size_bytes'] });
+
+// Connections against max_connections per instance (rollup rows hold hourly averages).
+const connectionsVsMaxSql = seriesSql({
+  ...instanceBase,
+  parts: [...avgParts('conn', 'm.connections'), maxPart('maxconn', 'm.max_connections')],
+  values: [avgOf('conn', 'connections'), 'max(maxconn)::double precision AS max_connections'],
 });
+
+// Share of samples in which the collector could reach the instance.
+const availabilitySql = seriesSql({
+  ...instanceBase,
+  parts: [{ name: 'up', raw: 'sum(m.up::int)', rollup: 'sum(m.samples_up)' }, { name: 'n', raw: 'count(*)', rollup: 'sum(m.samples)' }],
+  values: ['(100.0 * sum(up) / nullif(sum(n), 0))::double precision AS up_pct'],
+});
+
+const instancesSql = latestSql({
+  rawTable: 'metrics_pg_instance', ...BY_INSTANCE,
+  keys: { instance: 'i.name' },
+  columns: {
+    up: 'm.up', version: 'm.version', uptime_s: 'm.uptime_s', in_recovery: 'm.is_in_recovery',
+    connections: 'm.connections', max_connections: 'm.max_connections',
+    connections_pct: '(100.0 * m.connections / nullif(m.max_connections, 0))::double precision', error: 'm.error',
+  },
+});
+
+const upStatSql = `SELECT count(*) FILTER (WHERE up)::double precision AS instances_up
+  FROM (${latestSql({ rawTable: 'metrics_pg_instance', ...BY_INSTANCE, keys: { instance: 'i.name' }, columns: { up: 'm.up' } })}) l`;
+const uptimeStatSql = `SELECT min(uptime_s)::double precision AS uptime_s
+  FROM (${latestSql({ rawTable: 'metrics_pg_instance', ...BY_INSTANCE, keys: { instance: 'i.name' }, columns: { uptime_s: 'm.uptime_s' } })}) l`;
 
 // Latest known values per database in the range, from whichever branch holds the range.
 const databasesTableSql = `SELECT DISTINCT ON (instance, datname)
@@ -85,21 +80,22 @@ ${rangeAwareUnion(TABLE, (b) => `  SELECT m.time, i.name AS instance, m.datname,
   ) b
  ORDER BY instance, datname, time DESC`;
 
-const toSystemHealth = dashboardLink('Host health', DASHBOARD_UIDS.systemHealth);
-
 export function postgresqlOverview(): dashboard.Dashboard {
-  const d = new dashboard.DashboardBuilder('PostgreSQL Overview')
-    .uid(DASHBOARD_UIDS.postgresqlOverview)
-    .tags(['pganalytics', 'postgresql'])
-    .description('Transactions, cache, connections, deadlocks, temporary files and sizes per database.')
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('1m')
-    .timezone('browser')
-    .withVariable(sqlVariable('server', 'Server', SERVER_SQL, { multi: false, refresh: dashboard.VariableRefresh.OnDashboardLoad }))
-    .withVariable(sqlVariable('instance', 'Instance', INSTANCE_SQL, { multi: true, refresh: dashboard.VariableRefresh.OnDashboardLoad }))
-    .withVariable(sqlVariable('database', 'Database', DATABASE_SQL, { multi: true, refresh: dashboard.VariableRefresh.OnTimeRangeChanged }))
-    .link(toSystemHealth)
+  const d = pgaDashboard('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview,
+    'Instance availability and connections; transactions, cache, deadlocks, temporary files and sizes per database.', ['postgresql']);
+  withInstanceVariables(d)
+    .link(dashboardLink('Host health', DASHBOARD_UIDS.systemHealth))
+    .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
+    .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
     .link(dashboardLink('pgAnalytics self-monitoring', DASHBOARD_UIDS.selfMonitoring))
+    .withRow(new dashboard.RowBuilder('Instance'))
+    .withPanel(sqlStat({ title: 'Instances up', unit: 'short', description: 'Instances whose latest sample (last hour of the range) says up.' }, upStatSql))
+    .withPanel(sqlStat({ title: 'Uptime', unit: 's', description: 'Time since the most recently restarted selected instance started.' }, uptimeStatSql))
+    .withPanel(sqlTimeSeries({ title: 'Availability', unit: 'percent', description: 'Share of samples in which the collector reached the instance.' }, availabilitySql))
+    .withPanel(sqlTimeSeries({ title: 'Connections vs max_connections', unit: 'short',
+      description: 'Client connections of the instance against max_connections.' }, connectionsVsMaxSql))
+    .withPanel(sqlTable({ title: 'Instances', unit: 'short', width: 12,
+      description: 'Latest sample per instance: up, version, uptime, connections (% of max), last error.' }, instancesSql))
     .withRow(new dashboard.RowBuilder('Activity'))
     .withPanel(sqlTimeSeries({ title: 'Transactions per second', unit: 'ops',
       description: 'Commits and rollbacks per second: sum of deltas over sum of sample seconds per time bucket.' }, tpsSql))
@@ -117,7 +113,6 @@ export function postgresqlOverview(): dashboard.Dashboard {
     .withPanel(sqlTimeSeries({ title: 'Database size', unit: 'bytes',
       description: 'pg_database_size per database.' }, sizeSql))
     .withPanel(sqlTable({ title: 'Databases', unit: 'short',
-      description: 'Latest sample per database in the time range.' }, databasesTableSql))
-    .build();
-  return assignPanelIds(d);
+      description: 'Latest sample per database in the time range.' }, databasesTableSql));
+  return assignPanelIds(d.build());
 }

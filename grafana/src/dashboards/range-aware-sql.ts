@@ -32,8 +32,9 @@ export interface Branch {
   readonly rollup: boolean;
 }
 
-/** The three branches of one family, joined with UNION ALL; `select` writes one branch. */
-export function rangeAwareUnion(rawTable: string, select: (b: Branch) => string): string {
+/** The three branches of one family, joined with UNION ALL; `select` writes one branch.
+ *  Without the tail (`tail: false`) for statistics that cannot mix hourly and raw rows. */
+export function rangeAwareUnion(rawTable: string, select: (b: Branch) => string, opts: { tail?: boolean } = {}): string {
   const rollupTable = rawTable + ROLLUP_SUFFIX;
   const branches: Branch[] = [
     { table: rawTable, bucket: bucket(rawSeconds), guard: SHORT_RANGE, rollup: false },
@@ -43,7 +44,7 @@ export function rangeAwareUnion(rawTable: string, select: (b: Branch) => string)
       guard: `NOT (${SHORT_RANGE})\n     AND m.time >= (SELECT coalesce(max(r.time) + interval '1 hour', '-infinity') FROM ${rollupTable} r)`,
     },
   ];
-  return branches.map((b) => select(b).trim()).join('\n  UNION ALL\n');
+  return branches.slice(0, opts.tail === false ? 2 : 3).map((b) => select(b).trim()).join('\n  UNION ALL\n');
 }
 
 export interface Part {
@@ -69,21 +70,101 @@ export interface SeriesSpec {
 
 /** A time_series query: time, label columns, value columns, ordered by time. */
 export function seriesSql(spec: SeriesSpec): string {
+  return aggregate(spec, true);
+}
+
+export interface TotalsSpec extends SeriesSpec {
+  /** ORDER BY of the outer query, e.g. "total_ms DESC". */
+  readonly orderBy: string;
+  readonly limit?: number;
+  /** HAVING of the outer query, e.g. "sum(calls) > 0". */
+  readonly having?: string;
+}
+
+/** A table query: one row per label set with its parts summed over the whole range (top-N lists). */
+export function totalsSql(spec: TotalsSpec): string {
+  return aggregate(spec, false);
+}
+
+function aggregate(spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limit' | 'having'>>, withTime: boolean): string {
   const labelNames = Object.keys(spec.labels);
   const union = rangeAwareUnion(spec.rawTable, (b) => {
-    const cols = [`${b.bucket} AS time`, ...labelNames.map((n) => `${spec.labels[n]} AS ${n}`),
+    const cols = [...(withTime ? [`${b.bucket} AS time`] : []), ...labelNames.map((n) => `${spec.labels[n]} AS ${n}`),
       ...spec.parts.map((p) => `${b.rollup ? p.rollup : p.raw} AS ${p.name}`)];
+    const groups = cols.length - spec.parts.length;
     return `  SELECT ${cols.join(',\n         ')}
     FROM ${b.table} m ${spec.joins}
    WHERE $__timeFilter(m.time) AND ${spec.where}
-     AND ${b.guard}
-   GROUP BY ${['1', ...labelNames.map((_, i) => String(i + 2))].join(', ')}`;
+     AND ${b.guard}${groups ? `\n   GROUP BY ${Array.from({ length: groups }, (_, i) => String(i + 1)).join(', ')}` : ''}`;
   });
-  const keys = ['time', ...labelNames];
+  const keys = [...(withTime ? ['time'] : []), ...labelNames];
+  const grouped = keys.length ? `\n GROUP BY ${keys.join(', ')}` : '';
+  const having = spec.having ? `\nHAVING ${spec.having}` : '';
+  const order = spec.orderBy ?? keys.join(', ');
   return `SELECT ${[...keys, ...spec.values].join(',\n       ')}
   FROM (
 ${union}
-  ) b
- GROUP BY ${keys.join(', ')}
- ORDER BY ${keys.join(', ')}`;
+  ) b${grouped}${having}${order ? `\n ORDER BY ${order}` : ''}${spec.limit ? `\n LIMIT ${spec.limit}` : ''}`;
 }
+
+// "Latest value" tables look only at the last hour of the range: raw rows, kept 7 days, always
+// cover it, and a current-state table has no business reading a week of rows.
+export const LATEST_WINDOW = "$__timeFilter(m.time) AND m.time > $__timeTo()::timestamptz - interval '1 hour'";
+
+export interface LatestSpec {
+  readonly rawTable: string;
+  readonly joins: string;
+  readonly where: string;
+  /** One row per distinct value of these (name → expression). */
+  readonly keys: Readonly<Record<string, string>>;
+  /** Further columns of that latest row (name → expression). */
+  readonly columns: Readonly<Record<string, string>>;
+  /** ORDER BY of the outer query; default the keys. */
+  readonly orderBy?: string;
+  readonly limit?: number;
+  /** Filter on the latest rows (outer query), e.g. "dead_tuples > 0". */
+  readonly filter?: string;
+}
+
+/** A table query: the newest row per key in the last hour of the range. */
+export function latestSql(spec: LatestSpec): string {
+  const keyNames = Object.keys(spec.keys);
+  const cols = [...keyNames.map((n) => `${spec.keys[n]} AS ${n}`),
+    ...Object.entries(spec.columns).map(([n, e]) => `${e} AS ${n}`), 'm.time AS last_sample'];
+  return `SELECT *
+  FROM (
+  SELECT DISTINCT ON (${keyNames.join(', ')})
+         ${cols.join(',\n         ')}
+    FROM ${spec.rawTable} m ${spec.joins}
+   WHERE ${LATEST_WINDOW} AND ${spec.where}
+   ORDER BY ${keyNames.join(', ')}, m.time DESC
+  ) latest${spec.filter ? `\n WHERE ${spec.filter}` : ''}
+ ORDER BY ${spec.orderBy ?? keyNames.join(', ')}${spec.limit ? `\n LIMIT ${spec.limit}` : ''}`;
+}
+
+// Parts that most panels are made of.
+
+/** A counter delta (or any additive value) summed; the rollup column has the same name. */
+export const sumPart = (name: string, expr: string, rollup = expr): Part => ({ name, raw: `sum(${expr})`, rollup: `sum(${rollup})` });
+export const maxPart = (name: string, expr: string, rollup = expr): Part => ({ name, raw: `max(${expr})`, rollup: `max(${rollup})` });
+export const minPart = (name: string, expr: string, rollup = expr): Part => ({ name, raw: `min(${expr})`, rollup: `min(${rollup})` });
+/** A gauge averaged: raw samples and the rollup's hourly averages weigh one each. */
+export const avgParts = (name: string, expr: string, rollup = expr): Part[] => [
+  { name: `${name}_sum`, raw: `sum(${expr})`, rollup: `sum(${rollup})` },
+  { name: `${name}_n`, raw: `count(${expr})`, rollup: `count(${rollup})` },
+];
+export const avgOf = (name: string, as = name): string => `(sum(${name}_sum) / nullif(sum(${name}_n), 0))::double precision AS ${as}`;
+/** Seconds covered by counter deltas of one series per row (a first sample has null deltas). */
+export const secondsPart = (counter: string): Part =>
+  ({ name: 'secs', raw: `sum(m.interval_s) FILTER (WHERE ${counter} IS NOT NULL)`, rollup: 'sum(m.interval_s)' });
+/** Per-second rate of a summed part over secondsPart. */
+export const perSecond = (part: string, as = part): string => `(sum(${part}) / nullif(sum(secs), 0))::double precision AS ${as}`;
+/** The bucket width in seconds, for rates over many series at once (where secondsPart would count each series). */
+export const widthPart: Part = { name: 'width', raw: 'max($__interval_ms / 1000.0)', rollup: 'max(greatest($__interval_ms / 1000.0, 3600))' };
+export const perBucketSecond = (part: string, as = part): string => `(sum(${part}) / nullif(max(width), 0))::double precision AS ${as}`;
+/** Distinct samples in a bucket, for averaging gauges that come as several rows per sample. */
+export const samplesPart: Part = { name: 'samples', raw: 'count(DISTINCT m.time)', rollup: 'count(DISTINCT m.time)' };
+export const perSample = (part: string, as = part): string => `(sum(${part}) / nullif(sum(samples), 0))::double precision AS ${as}`;
+
+// Event lists (log records, blocking pairs) read raw rows of the last day of the range at most.
+export const RECENT_WINDOW = "$__timeFilter(m.time) AND m.time > $__timeTo()::timestamptz - interval '1 day'";

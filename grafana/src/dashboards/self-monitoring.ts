@@ -1,11 +1,14 @@
-// "pgAnalytics self-monitoring": the backend's own Prometheus metrics.
+// "pgAnalytics self-monitoring": the backend's Prometheus metrics, and the collectors as the
+// backend sees them (collector_status, metrics_collector) through the PostgreSQL datasource.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import { PROMETHEUS_DATASOURCE } from '../datasources.ts';
-import { BACKEND_METRICS as M } from './backend-metrics.ts';
-import { assignPanelIds, timeSeries } from './sql-panels.ts';
-import { dashboardLink, DASHBOARD_UIDS } from './links.ts';
+import { BACKEND_METRICS as M, COLLECTOR_METRICS as C } from './backend-metrics.ts';
+import { assignPanelIds, sqlStat, sqlTable, sqlTimeSeries, timeSeries } from './sql-panels.ts';
+import { avgOf, avgParts, maxPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
+import { THRESHOLDS } from '../alerts/rules.ts';
 
 const promQuery = (expr: string, legendFormat: string) => new prometheus.DataqueryBuilder()
   .datasource({ ...PROMETHEUS_DATASOURCE }).expr(expr).legendFormat(legendFormat).range().refId('A');
@@ -13,15 +16,49 @@ const promQuery = (expr: string, legendFormat: string) => new prometheus.Dataque
 const promTimeSeries = (o: Parameters<typeof timeSeries>[0], expr: string, legend: string) =>
   timeSeries(o, promQuery(expr, legend)).datasource({ ...PROMETHEUS_DATASOURCE });
 
+const collectorsSql = `SELECT c.hostname AS server, c.collector_id::text AS collector, c.status, c.collector_version,
+       c.last_seen_at,
+       extract(epoch FROM $__timeTo()::timestamptz - coalesce(c.last_seen_at, c.created_at))::double precision AS silent_s,
+       c.cert_not_after
+  FROM collector_status c
+ ORDER BY silent_s DESC, c.hostname`;
+const silentSql = `SELECT count(*)::double precision AS silent_collectors
+  FROM collector_status c
+ WHERE c.status = 'active'
+   AND coalesce(c.last_seen_at, c.created_at) < $__timeTo()::timestamptz - interval '${THRESHOLDS.collectorSilentSeconds} seconds'`;
+
+const collectors = { rawTable: 'metrics_collector', joins: 'JOIN servers s ON s.id = m.server_id', where: 'true', labels: { server: 's.hostname' } } as const;
+const spoolSql = seriesSql({
+  ...collectors, parts: [maxPart('batches', 'm.spool_batches'), maxPart('oldest', 'm.oldest_spooled_s')],
+  values: ['max(batches)::double precision AS spool_batches', 'max(oldest)::double precision AS oldest_spooled_s'],
+});
+const cycleSql = seriesSql({
+  ...collectors, parts: [...avgParts('cycle', 'm.cycle_ms'), maxPart('cycle_max', 'm.cycle_ms', 'm.cycle_ms_max')],
+  values: [avgOf('cycle', 'cycle_ms'), 'max(cycle_max)::double precision AS cycle_ms_max'],
+});
+const errorsSql = seriesSql({
+  ...collectors, parts: [sumPart('fam', 'm.family_errors'), maxPart('down', 'm.instances_down')],
+  values: ['sum(fam)::double precision AS family_errors', 'max(down)::double precision AS instances_down'],
+});
+const rssSql = seriesSql({ ...collectors, parts: [maxPart('rss', 'm.rss_bytes')], values: ['max(rss)::double precision AS rss_bytes'] });
+
 export function selfMonitoring(): dashboard.Dashboard {
-  const d = new dashboard.DashboardBuilder('pgAnalytics self-monitoring')
-    .uid(DASHBOARD_UIDS.selfMonitoring)
-    .tags(['pganalytics', 'self-monitoring'])
-    .description('Requests, ingestion and collectors of the pgAnalytics backend.')
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('1m')
-    .timezone('browser')
+  const d = pgaDashboard('pgAnalytics self-monitoring', DASHBOARD_UIDS.selfMonitoring,
+    'Requests, ingestion and collectors of the pgAnalytics backend; collector liveness, spool depth and cycle time.', ['self-monitoring'])
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
+    .link(dashboardLink('Fleet overview', DASHBOARD_UIDS.fleetOverview))
+    .withRow(new dashboard.RowBuilder('Collectors'))
+    .withPanel(sqlStat({ title: 'Silent collectors', unit: 'short',
+      description: `Active collectors with no accepted batch for ${THRESHOLDS.collectorSilentSeconds} s before the end of the range.` }, silentSql))
+    .withPanel(sqlTable({ title: 'Collectors', unit: 'short', width: 18, height: 6,
+      description: 'Every registered collector: status, version, when the backend last accepted a batch from it.' }, collectorsSql))
+    .withPanel(sqlTimeSeries({ title: 'Spool depth', unit: 'short', description: 'Batches waiting in each collector\'s spool and the age (s) of the oldest: the backend was unreachable or refused them.' }, spoolSql))
+    .withPanel(sqlTimeSeries({ title: 'Collection cycle time', unit: 'ms', description: 'Time a collector takes for one cycle, average and peak.' }, cycleSql))
+    .withPanel(sqlTimeSeries({ title: 'Collection errors', unit: 'short', description: 'Families skipped because they failed, and instances the collector could not reach.' }, errorsSql))
+    .withPanel(sqlTimeSeries({ title: 'Collector memory', unit: 'bytes', description: 'Resident memory of each collector.' }, rssSql))
+    .withPanel(promTimeSeries({ title: 'Collector spool (scraped)', unit: 'short', description: 'Spool depth from collectors Prometheus scrapes directly (live, even while a collector cannot reach the backend).' },
+      `max by (instance) (${C.spoolBatches})`, '{{instance}}'))
+    .withRow(new dashboard.RowBuilder('Backend'))
     .withPanel(promTimeSeries({ title: 'HTTP requests', unit: 'reqps', description: 'Requests per second by route and status.' },
       `sum by (route, status) (rate(${M.httpRequestDuration}_count[$__rate_interval]))`, '{{route}} {{status}}'))
     .withPanel(promTimeSeries({ title: 'HTTP latency p95', unit: 's', description: '95th percentile request duration by route.' },
@@ -34,7 +71,6 @@ export function selfMonitoring(): dashboard.Dashboard {
       .title('Collectors registered').description('Collectors with an active registration.')
       .unit('short').span(6).height(6)
       .datasource({ ...PROMETHEUS_DATASOURCE })
-      .withTarget(promQuery(`max(${M.collectorsRegistered})`, 'collectors')))
-    .build();
-  return assignPanelIds(d);
+      .withTarget(promQuery(`sum(${M.collectorsRegistered}{status="active"})`, 'collectors')));
+  return assignPanelIds(d.build());
 }

@@ -2,6 +2,7 @@
 // of titles, units and queries.
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
@@ -38,22 +39,46 @@ export function sqlTimeSeries(o: PanelOptions, rawSql: string): timeseries.Panel
   return timeSeries(o, new SqlQueryBuilder(rawSql, 'time_series')).datasource({ ...POSTGRES_DATASOURCE });
 }
 
-export function sqlTable(o: Omit<PanelOptions, 'bars'>, rawSql: string): table.PanelBuilder {
-  return new table.PanelBuilder()
+export interface TableOptions extends Omit<PanelOptions, 'bars'> {
+  /** Data links on every cell, e.g. to a drill-down with ${__data.fields.<column>} in the URL. */
+  readonly dataLinks?: readonly cog.Builder<dashboard.DashboardLink>[];
+}
+
+export function sqlTable(o: TableOptions, rawSql: string): table.PanelBuilder {
+  const p = new table.PanelBuilder()
     .title(o.title).description(o.description).unit(o.unit)
     .span(o.width ?? 24).height(o.height ?? 8)
     .datasource({ ...POSTGRES_DATASOURCE })
     .withTarget(new SqlQueryBuilder(rawSql, 'table'));
+  if (o.dataLinks) p.dataLinks([...o.dataLinks]);
+  if (o.links) p.links([...o.links]);
+  return p;
+}
+
+/** A single number (the last value of the query's first numeric column). */
+export function sqlStat(o: Omit<PanelOptions, 'bars'>, rawSql: string): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .title(o.title).description(o.description).unit(o.unit)
+    .span(o.width ?? 6).height(o.height ?? 4)
+    .datasource({ ...POSTGRES_DATASOURCE })
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .withTarget(new SqlQueryBuilder(rawSql, 'table'));
+}
+
+/** A link to another dashboard that carries the time range and, per cell, the given URL params. */
+export function drillDown(title: string, url: string): dashboard.DashboardLinkBuilder {
+  return new dashboard.DashboardLinkBuilder(title).type(dashboard.DashboardLinkType.Link).url(url).targetBlank(false);
 }
 
 /** A query variable over the PostgreSQL datasource (its query returns __text and __value). */
-export function sqlVariable(name: string, label: string, sql: string, opts: { multi: boolean; refresh: dashboard.VariableRefresh }): dashboard.QueryVariableBuilder {
+export function sqlVariable(name: string, label: string, sql: string,
+  opts: { multi: boolean; refresh: dashboard.VariableRefresh; sort?: dashboard.VariableSort }): dashboard.QueryVariableBuilder {
   return new dashboard.QueryVariableBuilder(name)
     .label(label)
     .datasource({ ...POSTGRES_DATASOURCE })
     .query(sql).definition(sql)
     .refresh(opts.refresh)
-    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .sort(opts.sort ?? dashboard.VariableSort.AlphabeticalAsc)
     .multi(opts.multi).includeAll(opts.multi);
 }
 

@@ -1,60 +1,65 @@
-// "System health": host CPU, load and memory from metrics_sysstat for the chosen servers.
+// "System health": host CPU (overall and per CPU), load, memory, disk I/O and network for the
+// chosen servers, from the host families the collector reads in /proc.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { assignPanelIds, sqlTimeSeries, sqlVariable } from './sql-panels.ts';
-import { seriesSql, type Part } from './range-aware-sql.ts';
-import { dashboardLink, DASHBOARD_UIDS } from './links.ts';
+import { assignPanelIds, sqlTimeSeries } from './sql-panels.ts';
+import { avgOf, avgParts, maxPart, seriesSql } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
+import { BY_SERVER, serverVariable } from './variables.ts';
 
-const SERVER_SQL = 'SELECT id::text AS __value, hostname AS __text FROM servers ORDER BY hostname';
-
-const base = {
-  rawTable: 'metrics_sysstat',
-  joins: 'JOIN servers s ON s.id = m.server_id',
-  where: 'm.server_id IN (${server:sqlstring})',
-  labels: { host: 's.hostname' },
-} as const;
-
-/** Gauges are averaged: raw samples and the rollup's hourly averages both weigh one each. */
-const gauge = (column: string): Part[] => [
-  { name: `${column}_sum`, raw: `sum(m.${column})`, rollup: `sum(m.${column})` },
-  { name: `${column}_n`, raw: `count(m.${column})`, rollup: `count(m.${column})` },
-];
-const avg = (column: string, as = column): string =>
-  `(sum(${column}_sum) / nullif(sum(${column}_n), 0))::double precision AS ${as}`;
+const base = { rawTable: 'metrics_sysstat', ...BY_SERVER, labels: { host: 's.hostname' } } as const;
+const avgCol = (column: string) => avgParts(column, `m.${column}`);
 
 const cpuSql = seriesSql({
   ...base,
-  parts: ['cpu_user_pct', 'cpu_system_pct', 'cpu_iowait_pct', 'cpu_steal_pct'].flatMap(gauge),
-  values: [avg('cpu_user_pct', '"user"'), avg('cpu_system_pct', 'system'), avg('cpu_iowait_pct', 'iowait'), avg('cpu_steal_pct', 'steal')],
+  parts: ['cpu_user_pct', 'cpu_system_pct', 'cpu_iowait_pct', 'cpu_steal_pct'].flatMap(avgCol),
+  values: [avgOf('cpu_user_pct', '"user"'), avgOf('cpu_system_pct', 'system'), avgOf('cpu_iowait_pct', 'iowait'), avgOf('cpu_steal_pct', 'steal')],
 });
 
-const loadSql = seriesSql({
-  ...base,
-  parts: ['load1', 'load5', 'load15'].flatMap(gauge),
-  values: [avg('load1'), avg('load5'), avg('load15')],
-});
+const loadSql = seriesSql({ ...base, parts: ['load1', 'load5', 'load15'].flatMap(avgCol), values: [avgOf('load1'), avgOf('load5'), avgOf('load15')] });
 
 const memorySql = seriesSql({
   ...base,
-  parts: [...gauge('mem_used_bytes'), { name: 'total', raw: 'max(m.mem_total_bytes)', rollup: 'max(m.mem_total_bytes)' }],
-  values: [avg('mem_used_bytes', 'used'), 'max(total)::double precision AS total'],
+  parts: [...avgCol('mem_used_bytes'), maxPart('total', 'm.mem_total_bytes')],
+  values: [avgOf('mem_used_bytes', 'used'), 'max(total)::double precision AS total'],
+});
+
+const perCpuSql = seriesSql({
+  rawTable: 'metrics_cpu', ...BY_SERVER, labels: { cpu: "s.hostname || ' ' || m.cpu" },
+  parts: avgParts('busy', '100 - m.idle_pct', '100 - m.idle_pct'),
+  values: [avgOf('busy', 'busy_pct')],
+});
+
+const disks = { rawTable: 'metrics_disk_io', ...BY_SERVER, labels: { device: "s.hostname || ' ' || m.device" } } as const;
+const diskBytesSql = seriesSql({
+  ...disks, parts: [...avgParts('r', 'm.read_bytes_per_s'), ...avgParts('w', 'm.write_bytes_per_s')],
+  values: [avgOf('r', 'read_bytes_per_s'), avgOf('w', 'write_bytes_per_s')],
+});
+const diskUtilSql = seriesSql({
+  ...disks, parts: [...avgParts('u', 'm.util_pct'), ...avgParts('ra', 'm.read_await_ms'), ...avgParts('wa', 'm.write_await_ms')],
+  values: [avgOf('u', 'util_pct'), avgOf('ra', 'read_await_ms'), avgOf('wa', 'write_await_ms')],
+});
+const networkSql = seriesSql({
+  rawTable: 'metrics_network', ...BY_SERVER, labels: { interface: "s.hostname || ' ' || m.interface" },
+  parts: [...avgParts('rx', 'm.rx_bytes_per_s'), ...avgParts('tx', 'm.tx_bytes_per_s')],
+  values: [avgOf('rx', 'rx_bytes_per_s'), avgOf('tx', 'tx_bytes_per_s')],
 });
 
 export function systemHealth(): dashboard.Dashboard {
-  const d = new dashboard.DashboardBuilder('System health')
-    .uid(DASHBOARD_UIDS.systemHealth)
-    .tags(['pganalytics', 'system'])
-    .description('CPU, load and memory of the hosts running monitored PostgreSQL instances.')
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('1m')
-    .timezone('browser')
-    .withVariable(sqlVariable('server', 'Server', SERVER_SQL, { multi: true, refresh: dashboard.VariableRefresh.OnDashboardLoad }))
+  const d = pgaDashboard('System health', DASHBOARD_UIDS.systemHealth,
+    'CPU, load, memory, disk I/O and network of the hosts running monitored PostgreSQL instances.', ['system'])
+    .withVariable(serverVariable(true))
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
+    .link(dashboardLink('Disk usage trends', DASHBOARD_UIDS.diskUsage))
     .withPanel(sqlTimeSeries({ title: 'CPU', unit: 'percent', width: 24,
       description: 'Share of all CPUs by mode, averaged per time bucket.' }, cpuSql))
     .withPanel(sqlTimeSeries({ title: 'Load average', unit: 'short',
       description: '1, 5 and 15 minute load averages from /proc/loadavg.' }, loadSql))
     .withPanel(sqlTimeSeries({ title: 'Memory', unit: 'bytes',
       description: 'Used memory (total minus available) and total memory.' }, memorySql))
-    .build();
-  return assignPanelIds(d);
+    .withPanel(sqlTimeSeries({ title: 'CPU busy per CPU', unit: 'percent', width: 24,
+      description: 'Busy share (100 - idle) of each CPU: one saturated CPU hides in the average.' }, perCpuSql))
+    .withPanel(sqlTimeSeries({ title: 'Disk throughput', unit: 'Bps', description: 'Bytes read and written per second per block device.' }, diskBytesSql))
+    .withPanel(sqlTimeSeries({ title: 'Disk utilisation and latency', unit: 'short', description: 'Busy percent and average read/write wait (ms) per block device.' }, diskUtilSql))
+    .withPanel(sqlTimeSeries({ title: 'Network', unit: 'Bps', width: 24, description: 'Bytes received and sent per second per interface.' }, networkSql));
+  return assignPanelIds(d.build());
 }

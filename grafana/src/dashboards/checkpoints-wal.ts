@@ -1,0 +1,53 @@
+// "Checkpoints, WAL & bgwriter": checkpoints (timed vs requested), their write and sync time,
+// who writes buffers, WAL generated, and WAL archiving.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { assignPanelIds, sqlTimeSeries } from './sql-panels.ts';
+import { maxPart, perSecond, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
+import { BY_INSTANCE, withInstanceVariables } from './variables.ts';
+
+const bgwriter = { rawTable: 'metrics_pg_bgwriter', ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
+const wal = { rawTable: 'metrics_pg_wal', ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
+
+const checkpointsSql = seriesSql({
+  ...bgwriter, parts: [sumPart('timed', 'm.checkpoints_timed'), sumPart('req', 'm.checkpoints_req')],
+  values: ['sum(timed)::double precision AS timed', 'sum(req)::double precision AS requested'],
+});
+const checkpointTimeSql = seriesSql({
+  ...bgwriter, parts: [sumPart('w', 'm.checkpoint_write_time_ms'), sumPart('s', 'm.checkpoint_sync_time_ms')],
+  values: ['sum(w)::double precision AS write_ms', 'sum(s)::double precision AS sync_ms'],
+});
+const buffersSql = seriesSql({
+  ...bgwriter,
+  parts: [sumPart('ckpt', 'm.buffers_checkpoint'), sumPart('clean', 'm.buffers_clean'), sumPart('backend', 'm.buffers_backend'),
+    sumPart('alloc', 'm.buffers_alloc'), secondsPart('m.buffers_alloc')],
+  values: [perSecond('ckpt', 'checkpointer'), perSecond('clean', 'bgwriter'), perSecond('backend', 'backends'), perSecond('alloc', 'allocated')],
+});
+const walBytesSql = seriesSql({
+  ...wal, parts: [sumPart('gen', 'm.wal_generated_bytes'), secondsPart('m.wal_generated_bytes')],
+  values: [perSecond('gen', 'wal_bytes_per_s')],
+});
+const walRecordsSql = seriesSql({
+  ...wal, parts: [sumPart('rec', 'm.wal_records'), sumPart('fpi', 'm.wal_fpi'), sumPart('bufs_full', 'm.wal_buffers_full'), secondsPart('m.wal_records')],
+  values: [perSecond('rec', 'records_per_s'), perSecond('fpi', 'full_page_images_per_s'), perSecond('bufs_full', 'wal_buffers_full_per_s')],
+});
+const archiverSql = seriesSql({
+  rawTable: 'metrics_pg_archiver', ...BY_INSTANCE, labels: { instance: 'i.name' },
+  parts: [sumPart('ok', 'm.archived_count'), sumPart('failed', 'm.failed_count'), maxPart('pending', 'm.pending_count', 'm.pending_count_max')],
+  values: ['sum(ok)::double precision AS archived', 'sum(failed)::double precision AS failed', 'max(pending)::double precision AS pending'],
+});
+
+export function checkpointsWal(): dashboard.Dashboard {
+  const d = pgaDashboard('Checkpoints, WAL & bgwriter', DASHBOARD_UIDS.checkpointsWal,
+    'Checkpoints (timed vs requested), checkpoint I/O time, buffer writes by process, WAL volume and archiving.', ['postgresql', 'wal']);
+  withInstanceVariables(d, { database: 'none' })
+    .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
+    .link(dashboardLink('Replication', DASHBOARD_UIDS.replication))
+    .withPanel(sqlTimeSeries({ title: 'Checkpoints', unit: 'short', bars: true, description: 'Timed and requested checkpoints per bucket; many requested ones mean max_wal_size is too small.' }, checkpointsSql))
+    .withPanel(sqlTimeSeries({ title: 'Checkpoint write and sync time', unit: 'ms', description: 'Milliseconds checkpoints spent writing and syncing files, per bucket.' }, checkpointTimeSql))
+    .withPanel(sqlTimeSeries({ title: 'Buffers written', unit: 'short', description: 'Buffers per second written by the checkpointer, the background writer and backends, and allocated.' }, buffersSql))
+    .withPanel(sqlTimeSeries({ title: 'WAL generated', unit: 'Bps', description: 'WAL bytes per second.' }, walBytesSql))
+    .withPanel(sqlTimeSeries({ title: 'WAL records', unit: 'ops', description: 'WAL records, full-page images and wal_buffers-full events per second.' }, walRecordsSql))
+    .withPanel(sqlTimeSeries({ title: 'WAL archiving', unit: 'short', description: 'Segments archived and failed per bucket, and the most pending.' }, archiverSql));
+  return assignPanelIds(d.build());
+}

@@ -1,0 +1,53 @@
+// "Disk usage trends": filesystem space with a linear fill-up forecast (least-squares slope over
+// the range), database sizes and the largest tables.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
+import { maxPart, minPart, rangeAwareUnion, seriesSql } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
+import { BY_DATABASE, withInstanceVariables } from './variables.ts';
+
+const SERVER = 'm.server_id IN (${server:sqlstring})';
+const fs = { rawTable: 'metrics_disk_usage', joins: 'JOIN servers s ON s.id = m.server_id', where: SERVER, labels: { filesystem: "m.role || ' ' || m.path" } } as const;
+
+const usedPctSql = seriesSql({ ...fs, parts: [maxPart('pct', 'm.used_pct', 'm.used_pct_max')], values: ['max(pct)::double precision AS used_pct'] });
+const bytesSql = seriesSql({
+  ...fs, parts: [maxPart('used', 'm.used_bytes', 'm.used_bytes_max'), minPart('avail', 'm.available_bytes', 'm.available_bytes_min')],
+  values: ['max(used)::double precision AS used_bytes', 'min(avail)::double precision AS available_bytes'],
+});
+
+// The slope of used bytes against time over the samples of the range (raw for short ranges,
+// hourly maxima for long ones); a regression is not additive, so the tail branch is left out.
+const forecastSql = `SELECT server, filesystem,
+       (array_agg(size ORDER BY time DESC))[1]::double precision AS size_bytes,
+       (array_agg(avail ORDER BY time DESC))[1]::double precision AS available_bytes,
+       (regr_slope(used, extract(epoch FROM time)) * 86400)::double precision AS growth_bytes_per_day,
+       CASE WHEN regr_slope(used, extract(epoch FROM time)) > 0
+            THEN ((array_agg(avail ORDER BY time DESC))[1] / regr_slope(used, extract(epoch FROM time)) / 86400)::double precision
+       END AS days_until_full
+  FROM (
+${rangeAwareUnion('metrics_disk_usage', (b) => `  SELECT m.time, s.hostname AS server, m.role || ' ' || m.path AS filesystem, m.size_bytes AS size,
+         ${b.rollup ? 'm.used_bytes_max' : 'm.used_bytes'} AS used, ${b.rollup ? 'm.available_bytes_min' : 'm.available_bytes'} AS avail
+    FROM ${b.table} m JOIN servers s ON s.id = m.server_id
+   WHERE $__timeFilter(m.time) AND ${SERVER}
+     AND ${b.guard}`, { tail: false })}
+  ) samples
+ GROUP BY server, filesystem
+ ORDER BY days_until_full NULLS LAST, server, filesystem`;
+
+const dbSizeSql = seriesSql({
+  rawTable: 'metrics_pg_stats_database', ...BY_DATABASE, labels: { datname: "i.name || '/' || m.datname" },
+  parts: [maxPart('size', 'm.size_bytes')], values: ['max(size)::double precision AS size_bytes'],
+});
+export function diskUsage(): dashboard.Dashboard {
+  const d = pgaDashboard('Disk usage trends', DASHBOARD_UIDS.diskUsage,
+    'Filesystem space with a linear fill-up forecast, database and table sizes.', ['system', 'storage']);
+  withInstanceVariables(d)
+    .link(dashboardLink('System health', DASHBOARD_UIDS.systemHealth))
+    .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
+    .withPanel(sqlTable({ title: 'Fill-up forecast', unit: 'short', height: 7,
+      description: 'Growth per day from a least-squares fit of used bytes over the range, and days until the space available now runs out at that rate.' }, forecastSql))
+    .withPanel(sqlTimeSeries({ title: 'Filesystem used', unit: 'percent', description: 'Used share of each monitored filesystem (data directory, WAL).' }, usedPctSql))
+    .withPanel(sqlTimeSeries({ title: 'Filesystem used and available', unit: 'bytes', description: 'Used and available bytes per filesystem.' }, bytesSql))
+    .withPanel(sqlTimeSeries({ title: 'Database size', unit: 'bytes', width: 24, description: 'pg_database_size per database.' }, dbSizeSql));
+  return assignPanelIds(d.build());
+}

@@ -1,0 +1,105 @@
+// "Fleet overview": every server on one screen: up, version, TPS, connections % of max,
+// replication lag, disk free, last seen, and which alert thresholds its current values breach.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels.ts';
+import { LATEST_WINDOW, maxPart, perSecond, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
+import { firingAlertsSql } from '../alerts/rules.ts';
+
+const INSTANCE_SERVER = 'JOIN postgresql_instances i ON i.id = m.instance_id JOIN servers s ON s.id = i.server_id';
+
+// One row per server; every metric is its newest sample in the last hour of the range.
+const serversSql = `WITH inst AS (
+  SELECT DISTINCT ON (m.instance_id) i.server_id, m.up, m.version, m.connections, m.max_connections
+    FROM metrics_pg_instance m JOIN postgresql_instances i ON i.id = m.instance_id
+   WHERE ${LATEST_WINDOW}
+   ORDER BY m.instance_id, m.time DESC
+), tps AS (
+  SELECT server_id, sum(rate) AS tps
+    FROM (SELECT i.server_id, sum(m.xact_commit + m.xact_rollback)
+                 / nullif(sum(m.interval_s) FILTER (WHERE m.xact_commit IS NOT NULL), 0) AS rate
+            FROM metrics_pg_stats_database m JOIN postgresql_instances i ON i.id = m.instance_id
+           WHERE ${LATEST_WINDOW} AND m.time > $__timeTo()::timestamptz - interval '15 minutes'
+           GROUP BY i.server_id, m.instance_id, m.datname) per_database
+   GROUP BY server_id
+), lag AS (
+  SELECT i.server_id, max(coalesce(m.replay_lag_s, m.replay_delay_s)) AS lag_s
+    FROM metrics_replication m JOIN postgresql_instances i ON i.id = m.instance_id
+   WHERE ${LATEST_WINDOW} AND m.time > $__timeTo()::timestamptz - interval '5 minutes'
+   GROUP BY i.server_id
+), disk AS (
+  SELECT server_id, min(available_bytes) AS free_bytes, max(used_pct) AS used_pct
+    FROM (SELECT DISTINCT ON (m.server_id, m.path) m.server_id, m.available_bytes, m.used_pct
+            FROM metrics_disk_usage m
+           WHERE ${LATEST_WINDOW}
+           ORDER BY m.server_id, m.path, m.time DESC) latest
+   GROUP BY server_id
+), seen AS (
+  SELECT server_id, max(last_seen_at) AS last_seen_at FROM collector_status GROUP BY server_id
+), firing AS (
+  SELECT server, count(*) AS alerts FROM (${firingAlertsSql()}) f GROUP BY server
+)
+SELECT s.id::text AS server_id, s.hostname AS server,
+       (SELECT count(*) FILTER (WHERE up) || '/' || count(*) FROM inst WHERE inst.server_id = s.id) AS instances_up,
+       (SELECT string_agg(DISTINCT split_part(version, ' ', 2), ', ') FROM inst WHERE inst.server_id = s.id) AS version,
+       tps.tps::double precision AS tps,
+       (SELECT max(100.0 * connections / nullif(max_connections, 0)) FROM inst WHERE inst.server_id = s.id)::double precision AS connections_pct,
+       lag.lag_s::double precision AS replication_lag_s,
+       disk.free_bytes::double precision AS disk_free_bytes, disk.used_pct::double precision AS disk_used_pct,
+       seen.last_seen_at,
+       coalesce(firing.alerts, 0)::int AS alerts_firing
+  FROM servers s
+  LEFT JOIN tps ON tps.server_id = s.id
+  LEFT JOIN lag ON lag.server_id = s.id
+  LEFT JOIN disk ON disk.server_id = s.id
+  LEFT JOIN seen ON seen.server_id = s.id
+  LEFT JOIN firing ON firing.server = s.hostname
+ ORDER BY alerts_firing DESC, s.hostname`;
+
+const everywhere = { joins: INSTANCE_SERVER, where: 'true' } as const;
+
+// TPS per server: a rate per database first (its seconds are its own), then summed per server.
+const tpsSql = `SELECT time, server, sum(tps)::double precision AS tps
+  FROM (${seriesSql({
+    rawTable: 'metrics_pg_stats_database', ...everywhere, labels: { server: 's.hostname', db: "i.name || '/' || m.datname" },
+    parts: [sumPart('xacts', 'm.xact_commit + m.xact_rollback'), secondsPart('m.xact_commit')],
+    values: [perSecond('xacts', 'tps')],
+  })}) per_database
+ GROUP BY time, server
+ ORDER BY time, server`;
+
+const connectionsPctSql = seriesSql({
+  rawTable: 'metrics_pg_instance', ...everywhere, labels: { server: 's.hostname' },
+  parts: [sumPart('conn', 'm.connections'), sumPart('maxconn', 'm.max_connections')],
+  values: ['(100.0 * sum(conn) / nullif(sum(maxconn), 0))::double precision AS connections_pct'],
+});
+
+const lagSql = seriesSql({
+  rawTable: 'metrics_replication', ...everywhere, labels: { server: 's.hostname' },
+  parts: [maxPart('lag', 'coalesce(m.replay_lag_s, m.replay_delay_s)', 'coalesce(m.replay_lag_s_max, m.replay_delay_s_max)')],
+  values: ['max(lag)::double precision AS replication_lag_s'],
+});
+
+const diskSql = seriesSql({
+  rawTable: 'metrics_disk_usage', joins: 'JOIN servers s ON s.id = m.server_id', where: 'true', labels: { server: 's.hostname' },
+  parts: [maxPart('used', 'm.used_pct', 'm.used_pct_max')],
+  values: ['max(used)::double precision AS disk_used_pct'],
+});
+
+export function fleetOverview(): dashboard.Dashboard {
+  const d = pgaDashboard('Fleet overview', DASHBOARD_UIDS.fleetOverview,
+    'Every monitored server at a glance; click a server for its PostgreSQL overview.', ['fleet'])
+    .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
+    .link(dashboardLink('pgAnalytics self-monitoring', DASHBOARD_UIDS.selfMonitoring))
+    .withPanel(sqlTable({ title: 'Servers', unit: 'short', height: 10,
+      description: 'Newest values per server in the last hour of the range; alerts_firing counts the alert rules its current values breach.',
+      dataLinks: [drillDown('PostgreSQL overview of ${__data.fields.server}',
+        drillDownUrl(DASHBOARD_UIDS.postgresqlOverview, { server: '${__data.fields.server_id}' }))] }, serversSql))
+    .withPanel(sqlTable({ title: 'Alerts firing', unit: 'short', height: 8,
+      description: 'Servers whose current values breach an alert rule threshold (the same rules Grafana alerting evaluates).' }, firingAlertsSql()))
+    .withPanel(sqlTimeSeries({ title: 'Transactions per second', unit: 'ops', description: 'Commits and rollbacks per second, per server.' }, tpsSql))
+    .withPanel(sqlTimeSeries({ title: 'Connections % of max_connections', unit: 'percent', description: 'Connections of all instances of the server over their max_connections.' }, connectionsPctSql))
+    .withPanel(sqlTimeSeries({ title: 'Replication lag', unit: 's', description: 'Largest replay lag of any standby, per server.' }, lagSql))
+    .withPanel(sqlTimeSeries({ title: 'Disk used', unit: 'percent', description: 'Fullest monitored filesystem, per server.' }, diskSql));
+  return assignPanelIds(d.build());
+}

@@ -1,0 +1,72 @@
+// "Locks & activity": sessions by state and wait event, blocked sessions and their blockers,
+// the longest transactions, locks by mode and deadlocks.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
+import { latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
+import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
+
+const activity = { rawTable: 'metrics_pg_activity', ...BY_INSTANCE } as const;
+// Client backends only: background workers would drown the picture.
+const clients = `${BY_INSTANCE.where} AND m.backend_type = 'client backend'`;
+
+const byStateSql = seriesSql({
+  ...activity, where: clients, labels: { state: 'm.state' },
+  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')],
+});
+const byWaitSql = seriesSql({
+  ...activity, where: `${clients} AND m.state = 'active'`, labels: { wait: "coalesce(m.wait_event_type, 'CPU')" },
+  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')],
+});
+const longestSql = seriesSql({
+  ...activity, labels: { state: 'm.state' },
+  parts: [maxPart('xact', 'm.max_xact_age_s'), maxPart('query', 'm.max_query_age_s')],
+  values: ['max(xact)::double precision AS oldest_xact_s', 'max(query)::double precision AS longest_query_s'],
+});
+const longestNowSql = latestSql({
+  rawTable: 'metrics_pg_activity', ...BY_INSTANCE,
+  keys: { instance: 'i.name', backend_type: 'm.backend_type', state: 'm.state', wait_event_type: "coalesce(m.wait_event_type, '')", wait_event: "coalesce(m.wait_event, '')" },
+  columns: { sessions: 'm.count_max', oldest_xact_s: 'm.max_xact_age_s', longest_query_s: 'm.max_query_age_s', in_state_s: 'm.max_state_age_s' },
+  filter: 'oldest_xact_s IS NOT NULL', orderBy: 'oldest_xact_s DESC', limit: 20,
+});
+
+const blockedSql = seriesSql({
+  rawTable: 'metrics_pg_blocking', ...BY_DATABASE, labels: { datname: 'm.datname' },
+  parts: [{ name: 'pairs', raw: 'count(*)', rollup: 'sum(m.pairs)' }, maxPart('wait', 'm.wait_s', 'm.max_wait_s')],
+  values: ['sum(pairs)::double precision AS blocked_pairs', 'max(wait)::double precision AS longest_wait_s'],
+});
+const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, m.blocked_pid, m.usename, m.wait_event_type, m.wait_event,
+       m.wait_s, left(m.blocked_query, 300) AS blocked_query,
+       m.blocking_pid, m.blocking_state, m.blocking_xact_age_s, left(m.blocking_query, 300) AS blocking_query
+  FROM metrics_pg_blocking m ${BY_DATABASE.joins}
+ WHERE ${RECENT_WINDOW} AND ${BY_DATABASE.where}
+ ORDER BY m.time DESC, m.wait_s DESC NULLS LAST
+ LIMIT 100`;
+
+const locksSql = seriesSql({
+  rawTable: 'metrics_pg_locks', ...BY_INSTANCE, labels: { mode: 'm.mode' },
+  parts: [sumPart('granted', 'm.granted'), sumPart('waiting', 'm.waiting'), samplesPart],
+  values: [perSample('granted'), perSample('waiting')],
+});
+const deadlocksSql = seriesSql({
+  rawTable: 'metrics_pg_stats_database', ...BY_DATABASE, labels: { datname: 'm.datname' },
+  parts: [sumPart('deadlocks', 'm.deadlocks')], values: ['sum(deadlocks)::double precision AS deadlocks'],
+});
+
+export function locksActivity(): dashboard.Dashboard {
+  const d = pgaDashboard('Locks & activity', DASHBOARD_UIDS.locksActivity,
+    'Sessions by state and wait event, blocked sessions and blockers, longest transactions, locks and deadlocks.', ['postgresql', 'locks']);
+  withInstanceVariables(d)
+    .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
+    .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
+    .withPanel(sqlTimeSeries({ title: 'Sessions by state', unit: 'short', description: 'Client sessions per state, averaged over the samples in each bucket.' }, byStateSql))
+    .withPanel(sqlTimeSeries({ title: 'Active sessions by wait event', unit: 'short', description: 'What active sessions wait for (CPU: not waiting).' }, byWaitSql))
+    .withPanel(sqlTimeSeries({ title: 'Blocked sessions', unit: 'short', description: 'Blocked/blocking session pairs seen per bucket and the longest wait.' }, blockedSql))
+    .withPanel(sqlTimeSeries({ title: 'Deadlocks', unit: 'short', bars: true, description: 'Deadlocks per database per bucket.' }, deadlocksSql))
+    .withPanel(sqlTable({ title: 'Blocked sessions and their blockers', unit: 'short', height: 9,
+      description: 'Each blocked session with the session holding the lock (last day of the range).' }, blockingPairsSql))
+    .withPanel(sqlTimeSeries({ title: 'Longest transaction and query', unit: 's', description: 'Age of the oldest open transaction and the longest running query, by state.' }, longestSql))
+    .withPanel(sqlTimeSeries({ title: 'Locks by mode', unit: 'short', description: 'Granted and waiting locks by mode, averaged per sample.' }, locksSql))
+    .withPanel(sqlTable({ title: 'Longest transactions now', unit: 's', description: 'Oldest transactions by backend type, state and wait event in the newest sample.' }, longestNowSql));
+  return assignPanelIds(d.build());
+}

@@ -1,0 +1,53 @@
+// "Logs & events": what the PostgreSQL log says, from metrics_pg_log (one row per record,
+// classified by kind): events over time, latest errors, slow statements, temp files, failed logins.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
+import { RECENT_WINDOW, seriesSql } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
+import { BY_INSTANCE, withInstanceVariables } from './variables.ts';
+
+const LOG = 'metrics_pg_log';
+const records = { name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' };
+
+const byKindSql = seriesSql({ rawTable: LOG, ...BY_INSTANCE, labels: { kind: 'm.kind' }, parts: [records], values: ['sum(records)::double precision AS records'] });
+const bySeveritySql = seriesSql({
+  rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.severity IN ('WARNING', 'ERROR', 'FATAL', 'PANIC')`,
+  labels: { severity: 'm.severity' }, parts: [records], values: ['sum(records)::double precision AS records'],
+});
+const tempSql = seriesSql({
+  rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind = 'temp_file'`, labels: { instance: 'i.name' },
+  parts: [records, { name: 'bytes', raw: 'sum(m.temp_bytes)', rollup: 'sum(m.temp_bytes)' }],
+  values: ['sum(records)::double precision AS temp_files', 'sum(bytes)::double precision AS temp_bytes'],
+});
+
+/** The newest records of some kinds in the last day of the range. */
+const recordsSql = (where: string, columns: string, orderBy = 'm.time DESC'): string => `SELECT m.time, i.name AS instance, ${columns}
+  FROM ${LOG} m ${BY_INSTANCE.joins}
+ WHERE ${RECENT_WINDOW} AND ${BY_INSTANCE.where} AND ${where}
+ ORDER BY ${orderBy}
+ LIMIT 100`;
+
+const errorsSql = recordsSql("m.severity IN ('ERROR', 'FATAL', 'PANIC')",
+  'm.severity, m.sqlstate, m.kind, m.database AS datname, m.user_name, m.application, left(m.message, 500) AS message, left(m.statement, 500) AS statement');
+const slowSql = recordsSql("m.kind IN ('statement_duration', 'duration') AND m.duration_ms IS NOT NULL",
+  'm.duration_ms, m.database AS datname, m.user_name, m.application, left(coalesce(m.statement, m.message), 500) AS statement', 'm.duration_ms DESC, m.time DESC');
+const tempFilesSql = recordsSql("m.kind = 'temp_file'",
+  'm.temp_bytes, m.database AS datname, m.user_name, left(coalesce(m.statement, m.message), 500) AS statement', 'm.temp_bytes DESC NULLS LAST, m.time DESC');
+const loginsSql = recordsSql("m.kind IN ('authentication_failed', 'too_many_connections')",
+  'm.kind, m.user_name, m.database AS datname, m.client, left(m.message, 300) AS message');
+
+export function logsEvents(): dashboard.Dashboard {
+  const d = pgaDashboard('Logs & events', DASHBOARD_UIDS.logsEvents,
+    'PostgreSQL log events by kind, latest errors, slow statements, temporary files and failed logins.', ['postgresql', 'logs']);
+  withInstanceVariables(d, { database: 'none' })
+    .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
+    .link(dashboardLink('Vacuum & wraparound', DASHBOARD_UIDS.vacuum))
+    .withPanel(sqlTimeSeries({ title: 'Events by kind', unit: 'short', bars: true, width: 24, description: 'Log records per bucket by event kind.' }, byKindSql))
+    .withPanel(sqlTimeSeries({ title: 'Warnings and errors', unit: 'short', bars: true, description: 'WARNING, ERROR, FATAL and PANIC records per bucket.' }, bySeveritySql))
+    .withPanel(sqlTimeSeries({ title: 'Temporary files', unit: 'short', description: 'Temporary files logged (log_temp_files) and their bytes per bucket.' }, tempSql))
+    .withPanel(sqlTable({ title: 'Latest errors', unit: 'short', height: 9, description: 'The newest ERROR, FATAL and PANIC records (last day of the range).' }, errorsSql))
+    .withPanel(sqlTable({ title: 'Slow statements', unit: 'ms', height: 9, description: 'The slowest statements logged (log_min_duration_statement), last day of the range.' }, slowSql))
+    .withPanel(sqlTable({ title: 'Temporary files written', unit: 'bytes', width: 12, height: 8, description: 'The largest temporary files logged, with their statement.' }, tempFilesSql))
+    .withPanel(sqlTable({ title: 'Failed logins', unit: 'short', width: 12, height: 8, description: 'Authentication failures and refused connections.' }, loginsSql));
+  return assignPanelIds(d.build());
+}

@@ -1,0 +1,61 @@
+// "Query detail": one statement (the queryid variable) over time: calls, latency, rows, buffers,
+// temporary files and WAL, with its text and where it runs. Reached from Query performance.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { assignPanelIds, sqlTable, sqlTimeSeries, sqlVariable } from './sql-panels.ts';
+import { LATEST_WINDOW, perBucketSecond, seriesSql, sumPart, totalsSql, widthPart } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
+import { BY_DATABASE, withInstanceVariables } from './variables.ts';
+import { STATEMENT_PARTS, STATEMENT_VALUES, STATEMENTS, withStatementText } from './query-performance.ts';
+
+// The statements busiest in the last hour of the range, busiest first.
+const QUERYID_SQL = `SELECT queryid AS __value, queryid || ': ' || coalesce(left(regexp_replace(
+         (SELECT q.query FROM metrics_pg_statement_texts q WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
+           ORDER BY q.time DESC LIMIT 1), '\\s+', ' ', 'g'), 80), '?') AS __text
+  FROM (SELECT m.instance_id, m.queryid, sum(m.total_exec_time_ms) AS total_ms
+          FROM ${STATEMENTS} m
+         WHERE ${LATEST_WINDOW} AND m.instance_id IN (\${instance:sqlstring}) AND m.datname IN (\${database:sqlstring})
+         GROUP BY 1, 2
+         ORDER BY 3 DESC NULLS LAST
+         LIMIT 200) t
+ ORDER BY total_ms DESC NULLS LAST`;
+
+const one = { rawTable: STATEMENTS, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND m.queryid IN (\${queryid:sqlstring})` } as const;
+const series = { ...one, labels: { datname: 'm.datname' } } as const;
+
+const callsSql = seriesSql({ ...series, parts: [sumPart('calls', 'm.calls'), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
+const latencySql = seriesSql({
+  ...series, parts: [sumPart('calls', 'm.calls'), sumPart('total_ms', 'm.total_exec_time_ms'), sumPart('plan_ms', 'm.total_plan_time_ms')],
+  values: ['(sum(total_ms) / nullif(sum(calls), 0))::double precision AS mean_exec_ms', '(sum(plan_ms) / nullif(sum(calls), 0))::double precision AS mean_plan_ms'],
+});
+const rowsSql = seriesSql({ ...series, parts: [sumPart('calls', 'm.calls'), sumPart('rows_', 'm.rows')], values: ['(sum(rows_) / nullif(sum(calls), 0))::double precision AS rows_per_call'] });
+const buffersSql = seriesSql({
+  ...series,
+  parts: [sumPart('hit', 'm.shared_blks_hit'), sumPart('read', 'm.shared_blks_read'), sumPart('dirtied', 'm.shared_blks_dirtied'), sumPart('written', 'm.shared_blks_written'), widthPart],
+  values: [perBucketSecond('hit', 'shared_hit'), perBucketSecond('read', 'shared_read'), perBucketSecond('dirtied', 'shared_dirtied'), perBucketSecond('written', 'shared_written')],
+});
+const tempWalSql = seriesSql({
+  ...series, parts: [sumPart('temp', 'm.temp_blks_written'), sumPart('wal', 'm.wal_bytes'), widthPart],
+  values: ['(sum(temp) * 8192 / nullif(max(width), 0))::double precision AS temp_written_bytes_per_s', perBucketSecond('wal', 'wal_bytes_per_s')],
+});
+
+const whereSql = withStatementText(totalsSql({
+  ...one, labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', usename: 'm.usename', queryid: 'm.queryid' },
+  parts: STATEMENT_PARTS, values: STATEMENT_VALUES, orderBy: 'total_ms DESC NULLS LAST',
+}), 'total_ms DESC NULLS LAST');
+
+export function queryDetail(): dashboard.Dashboard {
+  const d = pgaDashboard('Query detail', DASHBOARD_UIDS.queryDetail,
+    'One statement over time: calls, latency, rows, buffers, temporary files and WAL.', ['postgresql', 'queries']);
+  withInstanceVariables(d)
+    .withVariable(sqlVariable('queryid', 'Statement', QUERYID_SQL, { multi: false, refresh: dashboard.VariableRefresh.OnTimeRangeChanged, sort: dashboard.VariableSort.Disabled }))
+    .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
+    .link(dashboardLink('Table detail', DASHBOARD_UIDS.tableDetail))
+    .withPanel(sqlTable({ title: 'Statement', unit: 'short', height: 6,
+      description: 'Its text and totals over the range, per database and user.' }, whereSql))
+    .withPanel(sqlTimeSeries({ title: 'Calls', unit: 'ops', description: 'Executions per second.' }, callsSql))
+    .withPanel(sqlTimeSeries({ title: 'Mean time', unit: 'ms', description: 'Mean execution and planning time per call.' }, latencySql))
+    .withPanel(sqlTimeSeries({ title: 'Rows per call', unit: 'short', description: 'Rows returned or affected per call.' }, rowsSql))
+    .withPanel(sqlTimeSeries({ title: 'Shared buffers', unit: 'short', description: 'Blocks per second hit, read, dirtied and written.' }, buffersSql))
+    .withPanel(sqlTimeSeries({ title: 'Temporary files and WAL', unit: 'Bps', description: 'Bytes per second written to temporary files and to WAL.' }, tempWalSql));
+  return assignPanelIds(d.build());
+}

@@ -1,0 +1,72 @@
+// "Query performance": top statements from metrics_pg_statements (pg_stat_statements deltas),
+// with their text from metrics_pg_statement_texts; each row links to the query detail.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels.ts';
+import { perBucketSecond, seriesSql, sumPart, totalsSql, widthPart, type Part } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
+import { BY_DATABASE, withInstanceVariables } from './variables.ts';
+
+export const STATEMENTS = 'metrics_pg_statements';
+const BLOCK = 8192; // PostgreSQL's default block size, to show blocks as bytes
+
+/** The statement counters every top list shows, summed over the range. */
+export const STATEMENT_PARTS: readonly Part[] = [
+  sumPart('calls', 'm.calls'), sumPart('total_ms', 'm.total_exec_time_ms'), sumPart('rows_', 'm.rows'),
+  sumPart('hit', 'm.shared_blks_hit'), sumPart('read', 'm.shared_blks_read'), sumPart('read_ms', 'm.shared_blk_read_time_ms'),
+  sumPart('temp', 'm.temp_blks_written'), sumPart('wal', 'm.wal_bytes'),
+];
+export const STATEMENT_VALUES: readonly string[] = [
+  'sum(calls)::double precision AS calls', 'sum(total_ms)::double precision AS total_ms',
+  '(sum(total_ms) / nullif(sum(calls), 0))::double precision AS mean_ms',
+  '(sum(rows_) / nullif(sum(calls), 0))::double precision AS rows_per_call',
+  '(100.0 * sum(hit) / nullif(sum(hit) + sum(read), 0))::double precision AS hit_pct',
+  `(sum(read) * ${BLOCK})::double precision AS read_bytes`, 'sum(read_ms)::double precision AS read_ms',
+  `(sum(temp) * ${BLOCK})::double precision AS temp_written_bytes`, 'sum(wal)::double precision AS wal_bytes',
+];
+
+/** Adds each statement's latest text (the collector sends it once a day, not every cycle). */
+export function withStatementText(sql: string, orderBy: string): string {
+  return `SELECT t.*, left(regexp_replace(x.query, '\\s+', ' ', 'g'), 300) AS query
+  FROM (${sql}) t
+  LEFT JOIN LATERAL (SELECT q.query FROM metrics_pg_statement_texts q
+                      WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
+                      ORDER BY q.time DESC LIMIT 1) x ON true
+ ORDER BY ${orderBy}`;
+}
+
+const topSql = (orderBy: string, having: string): string => withStatementText(totalsSql({
+  rawTable: STATEMENTS, ...BY_DATABASE,
+  labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', queryid: 'm.queryid' },
+  parts: STATEMENT_PARTS, values: STATEMENT_VALUES, having, orderBy: `${orderBy} DESC NULLS LAST`, limit: 20,
+}), `${orderBy} DESC NULLS LAST`);
+
+const TOP_LISTS = [
+  { title: 'Top statements by total time', order: 'total_ms', having: 'sum(calls) > 0', description: 'Where the server spends its time: execution time summed over the range.' },
+  { title: 'Top statements by calls', order: 'calls', having: 'sum(calls) > 0', description: 'The most frequently run statements.' },
+  { title: 'Top statements by mean time', order: 'mean_ms', having: 'sum(calls) > 0', description: 'The slowest statements per call.' },
+  { title: 'Top statements by I/O', order: 'read_bytes', having: 'sum(read) > 0', description: 'Bytes read from outside shared buffers (disk or OS cache).' },
+  { title: 'Top statements by temp files', order: 'temp_written_bytes', having: 'sum(temp) > 0', description: 'Bytes written to temporary files: candidates for more work_mem or better plans.' },
+  { title: 'Top statements by WAL', order: 'wal_bytes', having: 'sum(wal) > 0', description: 'WAL generated: the writes that cost replication and backup.' },
+] as const;
+
+const byDatabase = { rawTable: STATEMENTS, ...BY_DATABASE, labels: { datname: 'm.datname' } } as const;
+const execTimeSql = seriesSql({ ...byDatabase, parts: [sumPart('total_ms', 'm.total_exec_time_ms'), widthPart], values: [perBucketSecond('total_ms', 'exec_ms_per_s')] });
+const callsSql = seriesSql({ ...byDatabase, parts: [sumPart('calls', 'm.calls'), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
+
+export const queryDetailLink = drillDown('Query detail', drillDownUrl(DASHBOARD_UIDS.queryDetail, {
+  server: '${server}', instance: '${__data.fields.instance_id}', database: '${__data.fields.datname}', queryid: '${__data.fields.queryid}',
+}));
+
+export function queryPerformance(): dashboard.Dashboard {
+  const d = pgaDashboard('Query performance', DASHBOARD_UIDS.queryPerformance,
+    'Top statements by time, calls, mean time, I/O, temporary files and WAL (pg_stat_statements). Click a statement for its detail.', ['postgresql', 'queries']);
+  withInstanceVariables(d)
+    .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
+    .link(dashboardLink('Query detail', DASHBOARD_UIDS.queryDetail))
+    .withPanel(sqlTimeSeries({ title: 'Execution time', unit: 'ms', description: 'Milliseconds of statement execution per second, per database (above 1000 means more than one busy backend).' }, execTimeSql))
+    .withPanel(sqlTimeSeries({ title: 'Calls', unit: 'ops', description: 'Statement executions per second, per database.' }, callsSql));
+  for (const t of TOP_LISTS) {
+    d.withPanel(sqlTable({ title: t.title, unit: 'short', height: 9, description: t.description, dataLinks: [queryDetailLink] }, topSql(t.order, t.having)));
+  }
+  return assignPanelIds(d.build());
+}

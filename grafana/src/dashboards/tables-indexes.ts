@@ -1,0 +1,98 @@
+// "Tables & indexes": the largest and fastest-growing tables, sequential scans, dead tuples,
+// unused and invalid indexes, from metrics_pg_stats_table and metrics_pg_stats_index. Each
+// table row links to the table detail.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels.ts';
+import { latestSql, maxPart, minPart, perBucketSecond, seriesSql, sumPart, totalsSql, widthPart } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
+import { BY_DATABASE, withInstanceVariables } from './variables.ts';
+
+export const TABLES = 'metrics_pg_stats_table';
+export const INDEXES = 'metrics_pg_stats_index';
+/** Total size of a table row: heap, TOAST and indexes (the rollup keeps hourly maxima of each). */
+export const TOTAL_BYTES = 'm.table_bytes + coalesce(m.toast_bytes, 0) + coalesce(m.index_bytes, 0)';
+
+const tableKeys = { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: "m.schemaname || '.' || m.relname" };
+
+export const tableDetailLink = drillDown('Table detail', drillDownUrl(DASHBOARD_UIDS.tableDetail, {
+  server: '${server}', instance: '${__data.fields.instance_id}', database: '${__data.fields.datname}', relation: '${__data.fields.relation}',
+}));
+
+const largestSql = latestSql({
+  rawTable: TABLES, ...BY_DATABASE, keys: tableKeys,
+  columns: {
+    total_bytes: TOTAL_BYTES, table_bytes: 'm.table_bytes', index_bytes: 'm.index_bytes', toast_bytes: 'm.toast_bytes',
+    live_tuples: 'm.n_live_tup', dead_tuples: 'm.n_dead_tup',
+  },
+  orderBy: 'total_bytes DESC NULLS LAST', limit: 25,
+});
+
+const growthSql = totalsSql({
+  rawTable: TABLES, ...BY_DATABASE, labels: tableKeys,
+  parts: [maxPart('size_max', TOTAL_BYTES), minPart('size_min', TOTAL_BYTES)],
+  values: ['max(size_max)::double precision AS size_bytes', '(max(size_max) - min(size_min))::double precision AS growth_bytes'],
+  orderBy: 'growth_bytes DESC NULLS LAST, size_bytes DESC NULLS LAST', limit: 25,
+});
+
+const seqScansSql = totalsSql({
+  rawTable: TABLES, ...BY_DATABASE, labels: tableKeys,
+  parts: [sumPart('seq', 'm.seq_scan'), sumPart('seq_read', 'm.seq_tup_read'), sumPart('idx', 'm.idx_scan'), maxPart('live', 'm.n_live_tup')],
+  values: ['sum(seq)::double precision AS seq_scans', 'sum(seq_read)::double precision AS rows_seq_read', 'sum(idx)::double precision AS index_scans',
+    '(100.0 * sum(seq) / nullif(sum(seq) + sum(idx), 0))::double precision AS seq_scan_pct', 'max(live)::double precision AS live_tuples'],
+  having: 'sum(seq) > 0', orderBy: 'rows_seq_read DESC NULLS LAST', limit: 25,
+});
+
+export const deadTuplesSql = latestSql({
+  rawTable: TABLES, ...BY_DATABASE, keys: tableKeys,
+  columns: {
+    dead_tuples: 'm.n_dead_tup', live_tuples: 'm.n_live_tup',
+    dead_pct: '(100.0 * m.n_dead_tup / nullif(m.n_live_tup + m.n_dead_tup, 0))::double precision',
+    last_autovacuum: 'm.last_autovacuum', last_vacuum: 'm.last_vacuum', last_autoanalyze: 'm.last_autoanalyze',
+  },
+  orderBy: 'dead_tuples DESC NULLS LAST', limit: 25,
+});
+
+const indexKeys = { ...tableKeys, index: 'm.indexrelname' };
+const unusedSql = latestSql({
+  rawTable: INDEXES, ...BY_DATABASE, keys: indexKeys,
+  columns: { size_bytes: 'm.size_bytes', is_unique: 'm.is_unique', is_primary: 'm.is_primary', is_unused: 'm.is_unused', is_valid: 'm.is_valid' },
+  // Unique and primary-key indexes enforce constraints even when never scanned.
+  filter: '(is_unused AND NOT is_unique AND NOT is_primary) OR NOT is_valid',
+  orderBy: 'size_bytes DESC NULLS LAST', limit: 50,
+});
+
+const indexUsageSql = totalsSql({
+  rawTable: INDEXES, ...BY_DATABASE, labels: indexKeys,
+  parts: [sumPart('scans', 'm.idx_scan'), sumPart('tup_read', 'm.idx_tup_read'), maxPart('size', 'm.size_bytes')],
+  values: ['sum(scans)::double precision AS index_scans', 'sum(tup_read)::double precision AS tuples_read', 'max(size)::double precision AS size_bytes'],
+  orderBy: 'size_bytes DESC NULLS LAST', limit: 25,
+});
+
+const byDatabase = { rawTable: TABLES, ...BY_DATABASE, labels: { datname: 'm.datname' } } as const;
+const scansSql = seriesSql({
+  ...byDatabase, parts: [sumPart('seq', 'm.seq_scan'), sumPart('idx', 'm.idx_scan'), widthPart],
+  values: [perBucketSecond('seq', 'seq_scans_per_s'), perBucketSecond('idx', 'index_scans_per_s')],
+});
+
+export function tablesIndexes(): dashboard.Dashboard {
+  const d = pgaDashboard('Tables & indexes', DASHBOARD_UIDS.tablesIndexes,
+    'Largest and growing tables, sequential scans, dead tuples, unused and invalid indexes. Click a table for its detail.', ['postgresql', 'tables']);
+  withInstanceVariables(d)
+    .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
+    .link(dashboardLink('Table detail', DASHBOARD_UIDS.tableDetail))
+    .link(dashboardLink('Vacuum & wraparound', DASHBOARD_UIDS.vacuum))
+    .withPanel(sqlTable({ title: 'Largest tables', unit: 'bytes', width: 12, height: 9, dataLinks: [tableDetailLink],
+      description: 'Heap, TOAST and index size, newest sample.' }, largestSql))
+    .withPanel(sqlTable({ title: 'Growth over the range', unit: 'bytes', width: 12, height: 9, dataLinks: [tableDetailLink],
+      description: 'Total size now and how much it grew between its smallest and largest sample in the range.' }, growthSql))
+    .withPanel(sqlTable({ title: 'Sequential scans', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink],
+      description: 'Tables read by sequential scans over the range, most rows read first: candidates for an index.' }, seqScansSql))
+    .withPanel(sqlTable({ title: 'Dead tuples', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink],
+      description: 'Dead tuples awaiting vacuum and when autovacuum last ran, newest sample.' }, deadTuplesSql))
+    .withPanel(sqlTable({ title: 'Unused and invalid indexes', unit: 'bytes', width: 12, height: 8, dataLinks: [tableDetailLink],
+      description: 'Indexes never scanned since statistics were reset (not unique, not primary) and indexes left invalid by a failed CREATE INDEX CONCURRENTLY.' }, unusedSql))
+    .withPanel(sqlTable({ title: 'Index usage', unit: 'short', width: 12, height: 8, dataLinks: [tableDetailLink],
+      description: 'Largest indexes and how often they were scanned in the range.' }, indexUsageSql))
+    .withPanel(sqlTimeSeries({ title: 'Scans per second', unit: 'ops', width: 24, description: 'Sequential and index scans per second over the monitored tables, per database.' }, scansSql));
+  return assignPanelIds(d.build());
+}

@@ -1,0 +1,72 @@
+// "Vacuum & wraparound": autovacuum activity (log records and per-table counters), dead tuples,
+// transaction ID and MultiXact age per database, the oldest tables to freeze, running vacuums.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
+import { latestSql, maxPart, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
+import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
+import { deadTuplesSql, tableDetailLink, TABLES } from './tables-indexes.ts';
+
+const byDatabase = { rawTable: 'metrics_pg_stats_database', ...BY_DATABASE, labels: { datname: 'm.datname' } } as const;
+const xidSql = seriesSql({ ...byDatabase, parts: [maxPart('xid', 'm.xid_age')], values: ['max(xid)::double precision AS xid_age'] });
+const mxidSql = seriesSql({ ...byDatabase, parts: [maxPart('mxid', 'm.mxid_age')], values: ['max(mxid)::double precision AS mxid_age'] });
+
+const autovacuumRunsSql = seriesSql({
+  rawTable: TABLES, ...BY_DATABASE, labels: { datname: 'm.datname' },
+  parts: [sumPart('vac', 'm.autovacuum_count'), sumPart('ana', 'm.autoanalyze_count')],
+  values: ['sum(vac)::double precision AS autovacuums', 'sum(ana)::double precision AS autoanalyzes'],
+});
+
+// Log records of kind autovacuum/autoanalyze (log_autovacuum_min_duration); the rollup counts them.
+const autovacuumLogSql = seriesSql({
+  rawTable: 'metrics_pg_log', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind IN ('autovacuum', 'autoanalyze')`,
+  labels: { kind: 'm.kind' },
+  parts: [{ name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' }],
+  values: ['sum(records)::double precision AS records'],
+});
+
+const autovacuumRecordsSql = `SELECT m.time, i.name AS instance, m.kind, m.database AS datname,
+       m.duration_ms, left(m.message, 500) AS message
+  FROM metrics_pg_log m ${BY_INSTANCE.joins}
+ WHERE ${RECENT_WINDOW} AND ${BY_INSTANCE.where} AND m.kind IN ('autovacuum', 'autoanalyze')
+ ORDER BY m.time DESC
+ LIMIT 100`;
+
+const freezeSql = latestSql({
+  rawTable: TABLES, ...BY_DATABASE,
+  keys: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: "m.schemaname || '.' || m.relname" },
+  columns: { relfrozenxid_age: 'm.relfrozenxid_age', table_bytes: 'm.table_bytes', last_autovacuum: 'm.last_autovacuum' },
+  orderBy: 'relfrozenxid_age DESC NULLS LAST', limit: 25,
+});
+
+const runningSql = seriesSql({
+  rawTable: 'metrics_pg_vacuum_progress', ...BY_DATABASE, labels: { datname: 'm.datname' },
+  parts: [{ name: 'n', raw: 'count(*)', rollup: 'sum(m.samples)' }, samplesPart],
+  values: ['(sum(n) / nullif(sum(samples), 0))::double precision AS running_vacuums'],
+});
+
+const progressSql = latestSql({
+  rawTable: 'metrics_pg_vacuum_progress', ...BY_DATABASE,
+  keys: { instance: 'i.name', pid: 'm.pid' },
+  columns: { datname: 'm.datname', relname: 'm.relname', phase: 'm.phase', is_autovacuum: 'm.is_autovacuum',
+    scanned_pct: 'm.scanned_pct', heap_blks_total: 'm.heap_blks_total', dead_tuples: 'm.dead_tuples', duration_s: 'm.duration_s' },
+  orderBy: 'last_sample DESC',
+});
+
+export function vacuum(): dashboard.Dashboard {
+  const d = pgaDashboard('Vacuum & wraparound', DASHBOARD_UIDS.vacuum,
+    'Autovacuum activity, dead tuples, XID and MultiXact age, tables to freeze, running vacuums.', ['postgresql', 'vacuum']);
+  withInstanceVariables(d)
+    .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
+    .link(dashboardLink('Logs & events', DASHBOARD_UIDS.logsEvents))
+    .withPanel(sqlTimeSeries({ title: 'Transaction ID age', unit: 'short', description: 'age(datfrozenxid): wraparound protection starts at 2^31 (about 2.1 billion); alert at 1 billion.' }, xidSql))
+    .withPanel(sqlTimeSeries({ title: 'MultiXact age', unit: 'short', description: 'mxid_age(datminmxid) per database.' }, mxidSql))
+    .withPanel(sqlTimeSeries({ title: 'Autovacuum and autoanalyze runs', unit: 'short', bars: true, description: 'Runs counted by pg_stat_user_tables on the monitored tables, per bucket.' }, autovacuumRunsSql))
+    .withPanel(sqlTimeSeries({ title: 'Autovacuum log records', unit: 'short', bars: true, description: 'Automatic vacuum and analyze records in the server log (log_autovacuum_min_duration).' }, autovacuumLogSql))
+    .withPanel(sqlTable({ title: 'Dead tuples', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'Tables with the most dead tuples and their last autovacuum.' }, deadTuplesSql))
+    .withPanel(sqlTable({ title: 'Oldest tables to freeze', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'age(relfrozenxid) per table: these decide the database XID age.' }, freezeSql))
+    .withPanel(sqlTable({ title: 'Recent autovacuum records', unit: 'short', height: 8, description: 'The latest automatic vacuum and analyze log records (last day of the range).' }, autovacuumRecordsSql))
+    .withPanel(sqlTimeSeries({ title: 'Running vacuums', unit: 'short', description: 'Vacuums in progress (pg_stat_progress_vacuum), averaged per bucket.' }, runningSql))
+    .withPanel(sqlTable({ title: 'Vacuum progress', unit: 'short', width: 12, description: 'Vacuums running in the last hour of the range and how far each got.' }, progressSql));
+  return assignPanelIds(d.build());
+}

@@ -1,0 +1,53 @@
+// The template variables most dashboards share (server → instance → database) and the SQL
+// fragments that filter by them. Every value goes through ${var:sqlstring} (GRAFANA-SQL.md).
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { sqlVariable } from './sql-panels.ts';
+
+export const SERVER_SQL = 'SELECT id::text AS __value, hostname AS __text FROM servers ORDER BY hostname';
+export const INSTANCE_SQL = `SELECT id::text AS __value, name AS __text
+  FROM postgresql_instances
+ WHERE server_id IN (\${server:sqlstring})
+ ORDER BY name`;
+// The databases table lists what the backend has registered; recent rows add databases it has
+// not (yet) recorded, so the picker is never empty while data is arriving.
+export const DATABASE_SQL = `SELECT datname AS __value, datname AS __text
+  FROM databases
+ WHERE instance_id IN (\${instance:sqlstring})
+UNION
+SELECT datname, datname
+  FROM metrics_pg_stats_database
+ WHERE instance_id IN (\${instance:sqlstring})
+   AND time > $__timeTo()::timestamptz - interval '1 hour' AND time <= $__timeTo()::timestamptz
+ ORDER BY 1`;
+
+/** Joins and filters for instance-scoped families (aliases m and i). */
+export const BY_INSTANCE = {
+  joins: 'JOIN postgresql_instances i ON i.id = m.instance_id',
+  where: 'm.instance_id IN (${instance:sqlstring})',
+} as const;
+
+/** The same with the database filter, for per-database families. */
+export const BY_DATABASE = {
+  joins: BY_INSTANCE.joins,
+  where: 'm.instance_id IN (${instance:sqlstring}) AND m.datname IN (${database:sqlstring})',
+} as const;
+
+/** Joins and filters for host families (aliases m and s). */
+export const BY_SERVER = {
+  joins: 'JOIN servers s ON s.id = m.server_id',
+  where: 'm.server_id IN (${server:sqlstring})',
+} as const;
+
+export const serverVariable = (multi = false) =>
+  sqlVariable('server', 'Server', SERVER_SQL, { multi, refresh: dashboard.VariableRefresh.OnDashboardLoad });
+export const instanceVariable = () =>
+  sqlVariable('instance', 'Instance', INSTANCE_SQL, { multi: true, refresh: dashboard.VariableRefresh.OnDashboardLoad });
+export const databaseVariable = (multi = true) =>
+  sqlVariable('database', 'Database', DATABASE_SQL, { multi, refresh: dashboard.VariableRefresh.OnTimeRangeChanged });
+
+/** Server, instance and database pickers, in the order Grafana must resolve them. */
+export function withInstanceVariables(d: dashboard.DashboardBuilder, opts: { database?: 'multi' | 'single' | 'none' } = {}): dashboard.DashboardBuilder {
+  d.withVariable(serverVariable()).withVariable(instanceVariable());
+  if (opts.database !== 'none') d.withVariable(databaseVariable(opts.database !== 'single'));
+  return d;
+}
