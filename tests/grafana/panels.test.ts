@@ -176,10 +176,16 @@ test('the workload is visible: TPS, statements with text, the blocked session, t
   assert.ok((servers[0]!.tps as number) > 0 && servers[0]!.last_seen_at instanceof Date);
 });
 
-test('the Logs dashboard runs (log records arrive once the collector tails logs)', () => {
+test('the Logs dashboard shows the workload: events by kind, the error, the failed login, temp files, slow statements', () => {
   const logs = report.panels.filter((p) => p.dashboardUid === 'pga-logs-events');
   assert.ok(logs.length >= 7 * 3);
   for (const p of logs) assert.equal(p.error, undefined, `${where(p)}: ${p.error}`);
+  const rows = (title: string) => logs.find((p) => p.panelTitle === title && p.range === '1h')!.rows;
+  assert.ok(rows('Events by kind').length > 0, 'log records arrived');
+  assert.ok(rows('Latest errors').some((r) => /division by zero/.test(String(r.message))), 'the error');
+  assert.ok(rows('Failed logins').length > 0 || rows('Latest errors').some((r) => /no_such_user/.test(String(r.message))), 'the failed login');
+  assert.ok(rows('Temporary files written').some((r) => Number(r.temp_bytes) > 0), 'the temp file');
+  assert.ok(rows('Slow statements').length > 0, 'statements logged with their duration');
 });
 
 test('every alert rule query runs over its window and returns time, labels and a number', async () => {
