@@ -117,7 +117,8 @@ export async function startBackend(settings: BackendSettings, log = createLogger
       log.error('request failed', { method: req.method, path: req.path, error: e.message, stack: e.stack });
       http = new HttpError(500, 'internal_error', 'internal error');
     }
-    if (http.status >= 400 && http.status < 500) log.info('request refused', { method: req.method, path: req.path, status: http.status, code: http.code });
+    // 429s come in floods exactly when the backend is busiest; the metrics count them.
+    if (http.status >= 400 && http.status < 500) log.log(http.status === 429 ? 'debug' : 'info', 'request refused', { method: req.method, path: req.path, status: http.status, code: http.code });
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(http.headers ?? {})) res.setHeader(k, v);
     res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) } });
