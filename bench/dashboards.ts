@@ -70,6 +70,9 @@ async function main(): Promise<void> {
     // Replay across the days, oldest first, one push per collector per hour of cycles.
     const end = Math.floor(Date.now() / STEP_MS) * STEP_MS - STEP_MS;
     const start = end - DAYS * 86_400_000 + 3_600_000; // inside retention
+    // Daily partitions for the whole replay made up front: concurrent first pushes into a new day
+    // race in the backend's partition creation ("relation ... already exists", a 500).
+    await stack.db.query('SELECT pga_ensure_partitions(family, $1, $2) FROM metric_families', [new Date(start), new Date(end)]);
     let pushes = 0;
     let rows = 0;
     await Promise.all(runners.map(async (runner) => {

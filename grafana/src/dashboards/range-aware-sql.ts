@@ -41,7 +41,9 @@ export function rangeAwareUnion(rawTable: string, select: (b: Branch) => string,
     { table: rollupTable, bucket: bucket(longSeconds), guard: `NOT (${SHORT_RANGE})`, rollup: true },
     {
       table: rawTable, bucket: bucket(longSeconds), rollup: false,
-      guard: `NOT (${SHORT_RANGE})\n     AND m.time >= (SELECT coalesce(max(r.time) + interval '1 hour', '-infinity') FROM ${rollupTable} r)`,
+      // An empty rollup (a family with no rows yet, or a new install) bounds the tail to the
+      // last day rather than reading every raw partition.
+      guard: `NOT (${SHORT_RANGE})\n     AND m.time >= (SELECT coalesce(max(r.time) + interval '1 hour', $__timeTo()::timestamptz - interval '1 day') FROM ${rollupTable} r)`,
     },
   ];
   return branches.slice(0, opts.tail === false ? 2 : 3).map((b) => select(b).trim()).join('\n  UNION ALL\n');
