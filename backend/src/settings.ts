@@ -65,7 +65,7 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
     // Twice the pool: one push decodes and validates while another holds a connection.
     ingestMaxInFlight: num('PGA_INGEST_MAX_IN_FLIGHT', 2 * poolSize),
     ingestMaxPoolWaiting: num('PGA_INGEST_MAX_POOL_WAITING', poolSize),
-    collectorPushRate: num('PGA_COLLECTOR_PUSH_RATE', 2),
+    collectorPushRate: num('PGA_COLLECTOR_PUSH_RATE', 10), // normal cadence is one per interval; replay after an outage is the burst case
     collectorPushBurst: num('PGA_COLLECTOR_PUSH_BURST', 60),
     retention: retentionFromEnv(env),
     ...overrides,

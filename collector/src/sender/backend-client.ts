@@ -142,6 +142,9 @@ export class BackendClient {
         });
       } catch (err) {
         if (err instanceof BackendError) return classify(err);
+        // A kept-alive connection the backend closed (it restarted) fails at once: one more
+        // try on a fresh connection is safe, the batch id makes a repeat harmless.
+        if (attempt === 0 && isStaleConnection(err)) continue;
         return { kind: 'retry', reason: `network: ${(err as Error).message}` };
       }
       if (res.statusCode === 200 || res.statusCode === 201) {
@@ -173,6 +176,11 @@ export class BackendClient {
     const tag = res.headers.etag;
     return { toml: await res.body.text(), etag: typeof tag === 'string' ? tag : undefined };
   }
+}
+
+function isStaleConnection(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** 408, 425, 429 and 5xx are worth retrying; other 4xx will fail the same way again, except
