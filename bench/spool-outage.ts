@@ -4,6 +4,7 @@
 // seconds here, not half an hour. Reports the spool's size, the collector's peak RSS, and
 // the time to drain once the backend returns (with its default per-collector rate limit).
 // Options: --minutes N (outage length, default 30), --interval S (default 10).
+// Run with node --expose-gc for exact heap figures (npm run bench:outage does).
 import { parseArgs } from 'node:util';
 import { startStack, registerCollector, quietLog } from '../tests/helpers/stack.ts';
 import { startBackend } from '../backend/src/server.ts';
@@ -29,11 +30,15 @@ const sampler = setInterval(sample, 50);
 await stack.backend.close();
 const start = Date.now() - minutes * 60_000;
 const t0 = performance.now();
+// Memory must stay flat however long the outage: compare the heap a third of the way in with
+// the heap at the end (batches live on disk, not in memory).
+const heapAt: number[] = [];
 for (let i = 0; i < cycles; i++) {
   await runner.collectAndSpool(new Date(start + i * interval * 1000));
   runner.retryNow();
   await runner.drain(); // refused: the backend is down
   sample();
+  if (i === Math.floor(cycles / 3) || i === cycles - 1) { global.gc?.(); heapAt.push(process.memoryUsage().heapUsed); }
 }
 const collectMs = performance.now() - t0;
 const spool = runner.spool.stats();
@@ -55,7 +60,8 @@ const stored = Number((await stack.db.query('SELECT count(*) AS n FROM ingested_
 const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
 console.log(`outage: ${minutes} min at ${interval} s → ${cycles} batches (collected in ${(collectMs / 1000).toFixed(1)} s of wall time)`);
 console.log(`spool at the end of the outage: ${spool.batches} batches, ${mb(spool.bytes)} (${(spool.bytes / spool.batches / 1024).toFixed(1)} KiB per batch)`);
-console.log(`collector RSS: ${mb(rssAtStart)} at start, ${mb(peakRss)} peak (this process also holds the bench's own pools)`);
+console.log(`process RSS: ${mb(rssAtStart)} at start, ${mb(peakRss)} peak (this process also holds the bench's PostgreSQL pools and, before the outage, the backend)`);
+console.log(`collector heap: ${mb(heapAt[0])} after ${Math.floor(cycles / 3) + 1} outage cycles, ${mb(heapAt[1])} after ${cycles} — flat means memory does not grow with the outage`);
 console.log(`drain from the first cycle after the backend returned (found within one ${interval} s interval): ${(drainMs / 1000).toFixed(1)} s for ${stored} batches stored`);
 await runner.stop();
 await stack.stop();
