@@ -111,7 +111,10 @@ export class Agent {
     const families: Record<string, Row[]> = {};
     const instances: InstanceInfo[] = [];
     const errors: FamilyError[] = [];
-    const add = (family: string, rows: Row[]): void => { (families[family] ??= []).push(...rows); };
+    const add = (family: string, rows: Row[]): void => {
+      const list = (families[family] ??= []);
+      for (const r of rows) list.push(r); // not push(...rows): a log chunk can exceed the argument limit
+    };
 
     const timed = async <T>(source: string, fn: () => Promise<T>): Promise<T> => {
       const end = this.metrics?.sourceDuration.startTimer({ source });

@@ -169,7 +169,7 @@ test('invalid gzip, a gzip bomb, invalid JSON and schema violations', async () =
   assert.ok(bomb.length < 1024 * 1024, 'the bomb is small on the wire');
   await refused(push(a, bomb), 413, 'decompressed_too_large');
   await refused(push(a, gz('{"protocol_version": 1,')), 400, 'invalid_json');
-  await refused(push(a, gz({ ...batchFor(a.collectorId), protocol_version: 99 })), 400, 'schema_violation');
+  await refused(push(a, gz({ ...batchFor(a.collectorId), protocol_version: 99 })), 426, 'unsupported_protocol_version');
   await refused(push(a, gz(batchFor(a.collectorId, { families: { pg_stats_database: [{ time: 'yesterday', instance: 'main', datname: 'x' }] } }))), 400, 'schema_violation');
   await refused(push(a, gz(batchFor(a.collectorId, { families: { no_such_family: [] } as Batch['families'] }))), 400, 'schema_violation');
   const now = new Date().toISOString();

@@ -2,7 +2,7 @@
 // Before any work: the collector's rate limit (by its verified certificate) and backpressure.
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type pg from 'pg';
-import type { PushResponse } from '../../../protocol/index.ts';
+import { PROTOCOL_VERSION, type PushResponse } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import { clientCertificate, collectorOf } from '../auth/collector-auth.ts';
 import type { BackendMetrics } from '../exposition/metrics.ts';
@@ -50,6 +50,13 @@ export function ingestRoutes(deps: IngestDeps): Router {
     const { json, bytes } = await decodeBatch(body, deps.maxDecompressedBytes);
     end();
     metrics.decompressedBytes.inc(bytes);
+    // A collector newer (or older) than this backend: keep its batch out, but as a retryable
+    // refusal, so the collector keeps it spooled until the backend is upgraded.
+    const version = (json as { protocol_version?: unknown } | null)?.protocol_version;
+    if (version !== PROTOCOL_VERSION) {
+      throw new HttpError(426, 'unsupported_protocol_version',
+        `this backend speaks protocol version ${PROTOCOL_VERSION}; the batch has ${JSON.stringify(version ?? null)}`);
+    }
     end = metrics.ingestStage.startTimer({ stage: 'validate' });
     const v = validate(json);
     end();

@@ -160,7 +160,7 @@ test('bounded reads: a large backlog comes in chunks', async () => {
   assert.deepEqual(pids, range(1, 20001));
 });
 
-test('garbage: binary bytes, a 50 MB line without newline, a wrong prefix are counted, memory stays bounded', async () => {
+test('garbage: binary bytes, a 200 MB line without newline, a wrong prefix are counted, memory stays bounded', async () => {
   const { dir, opts } = setup({ chunkBytes: 1024 * 1024 });
   const f = join(dir, 'postgresql-2024-01-01_000000.log');
   const binary = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256));
@@ -168,14 +168,16 @@ test('garbage: binary bytes, a 50 MB line without newline, a wrong prefix are co
   appendFileSync(f, binary);
   appendFileSync(f, '\n2017-09-06 08:40:10 UTC [20]: [1-1] user=,db= LOG:  other prefix\n');
   appendFileSync(f, rec(2));
-  appendFileSync(f, Buffer.alloc(50 * 1024 * 1024, 'x'));
+  // Far longer than any bound: holding it whole would show as 200+ MiB; reading it in 1 MiB
+  // chunks and dropping it leaves only allocation churn (seen: ~40 MiB before a GC).
+  appendFileSync(f, Buffer.alloc(200 * 1024 * 1024, 'x'));
   appendFileSync(f, '\n' + rec(3));
   const src = new LogSource(opts);
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const pids: number[] = [];
   let parseErrors = 0;
-  for (let k = 0; k < 200; k++) {
+  for (let k = 0; k < 500; k++) {
     const r = await src.collect();
     pids.push(...r.rows.map((x) => x.pid!));
     parseErrors += r.parseErrors;
@@ -185,5 +187,5 @@ test('garbage: binary bytes, a 50 MB line without newline, a wrong prefix are co
   }
   assert.deepEqual(pids, [1, 2, 3]);
   assert.ok(parseErrors >= 3, `parse errors ${parseErrors}`);
-  assert.ok(peak - rss0 < 40 * 1024 * 1024, `rss grew by ${((peak - rss0) / 1048576).toFixed(1)} MiB`);
+  assert.ok(peak - rss0 < 100 * 1024 * 1024, `rss grew by ${((peak - rss0) / 1048576).toFixed(1)} MiB`);
 });
