@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   });
   await ensureDatabase(settings.databaseUrl);
   const backend = await startBackend(settings, createLogger('backend', 'error'));
-  const token = await createEnrolmentToken(backend.pool, { uses: collectors + 10, ttlHours: 4, description: 'bench' });
+  const { token } = await createEnrolmentToken(backend.pool, { uses: collectors + 10, ttlHours: 4, description: 'bench' });
   console.log(`PostgreSQL ${server.versionNum} (fsync off, as in tests), backend pool ${poolSize}, ${collectors} collectors`);
 
   const raw = await rawCopy(settings.databaseUrl, Number(values['copy-seconds']));

@@ -73,7 +73,7 @@ data_directory = "${server.dataDir}"
 }
 const local = loadLocalConfig(configPath);
 if (!isRegistered(stateDir)) {
-  const token = await createEnrolmentToken(backend.pool, { description: 'npm start demo collector' });
+  const { token } = await createEnrolmentToken(backend.pool, { description: 'npm start demo collector' });
   const creds = await register({ backendUrl: backend.url, caPem: backend.pki.caCertPem, enrolmentToken: token,
     hostname: local.collector.hostname, stateDir, collectorVersion: COLLECTOR_VERSION });
   say(`collector registered as ${creds.collectorId}`);

@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
       });
       return 0;
     case 'create-enrolment-token': {
-      const token = await withPool(settings.databaseUrl, (pool) => createEnrolmentToken(pool, {
+      const { token } = await withPool(settings.databaseUrl, (pool) => createEnrolmentToken(pool, {
         uses: values.uses ? Number(values.uses) : 1,
         ttlHours: values['ttl-hours'] ? Number(values['ttl-hours']) : 24,
         description: values.description,

@@ -55,7 +55,7 @@ try {
   writeFileAtomic(join(publicDir, 'ca.crt'), pki.caCertPem, 0o644);
   console.log(`CA certificate published to ${join(publicDir, 'ca.crt')}`);
 
-  const token = await createEnrolmentToken(pool, { uses: 1, ttlHours: 1, description: 'docker-compose demo collector' });
+  const { token } = await createEnrolmentToken(pool, { uses: 1, ttlHours: 1, description: 'docker-compose demo collector' });
   mkdirSync(enrolmentDir, { recursive: true, mode: 0o700 });
   writeFileAtomic(join(enrolmentDir, 'token'), `${token}\n`, 0o600);
   console.log(`enrolment token for the demo collector written to ${join(enrolmentDir, 'token')}`);

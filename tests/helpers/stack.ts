@@ -72,7 +72,7 @@ data_directory = "${stack.pg.dataDir}"
 ${opts.extraToml ?? ''}
 `);
   const local = loadLocalConfig(configPath);
-  const token = await createEnrolmentToken(stack.backend.pool);
+  const { token } = await createEnrolmentToken(stack.backend.pool);
   const creds = await register({
     backendUrl: stack.backend.url, caPem: stack.backend.pki.caCertPem, enrolmentToken: token,
     hostname: local.collector.hostname, stateDir, collectorVersion: 'test',

@@ -5,12 +5,12 @@
 //   - an API token `pga_api_…`, looked up by its SHA-256.
 // Role and disabled flag are read from the database on every request: a demotion or a
 // disabled account takes effect immediately, not when a token expires.
-import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
 import { HttpError } from '../errors.ts';
 import { can, type Permission, type Role } from '../users/roles.ts';
 import type { JwtKeys } from './jwt-keys.ts';
+import { sha256Hex } from './hash.ts';
 
 export const USER_AUDIENCE = 'pganalytics-user';
 export const API_TOKEN_PREFIX = 'pga_api_';
@@ -27,7 +27,6 @@ export function actorName(p: Principal): string {
   return p.via.kind === 'api_token' ? `api-token:${p.via.tokenId}:${p.username}` : `user:${p.username}`;
 }
 
-const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 async function fromApiToken(pool: pg.Pool, token: string): Promise<Principal> {
   const row = (await pool.query(

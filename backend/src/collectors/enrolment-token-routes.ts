@@ -3,7 +3,6 @@
 //   POST   /api/v1/enrolment-tokens              create {uses?, ttl_hours?, description?}
 //   POST   /api/v1/enrolment-tokens/{id}/expire  expire now
 //   DELETE /api/v1/enrolment-tokens/{id}         revoke
-import { createHash, randomBytes } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
@@ -11,6 +10,7 @@ import { HttpError } from '../errors.ts';
 import { parseWith, idParam } from '../http/parse.ts';
 import { actorName, principalOf, type RequireRole } from '../auth/user-auth.ts';
 import { recordAudit } from '../audit/audit-log.ts';
+import { createEnrolmentToken } from '../registration/routes.ts';
 
 const createBody = z.strictObject({
   uses: z.number().int().min(1).max(100_000).default(1),
@@ -34,11 +34,7 @@ export function enrolmentTokenRoutes(pool: pg.Pool, requireUser: RequireRole): R
   router.post('/api/v1/enrolment-tokens', admin, express.json({ limit: '4kb' }), async (req, res) => {
     const body = parseWith(createBody, req.body ?? {}, 'body');
     const actor = actorName(principalOf(res));
-    const token = `pga_enrol_${randomBytes(24).toString('base64url')}`;
-    const row = (await pool.query(
-      `INSERT INTO enrolment_tokens (token_hash, description, uses_left, uses_total, expires_at, created_by)
-       VALUES ($1, $2, $3, $3, now() + make_interval(hours => $4), $5) RETURNING id, uses_left, expires_at`,
-      [createHash('sha256').update(token).digest('hex'), body.description, body.uses, body.ttl_hours, actor])).rows[0];
+    const { token, ...row } = await createEnrolmentToken(pool, { uses: body.uses, ttlHours: body.ttl_hours, description: body.description, createdBy: actor });
     await recordAudit(pool, req, { actor, action: 'enrolment_token.create', target: row.id, details: { uses: body.uses, ttl_hours: body.ttl_hours } });
     res.status(201).json({ ...row, description: body.description, token });
   });

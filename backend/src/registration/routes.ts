@@ -2,17 +2,18 @@
 //   POST /api/v1/collectors/register  enrolment token + CSR → certificate, CA chain, JWT, refresh token
 //   POST /api/v1/collectors/token     mTLS + refresh token → new JWT
 //   POST /api/v1/collectors/renew     mTLS + JWT + a CSR for a new key → new certificate and JWT
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
 import { HttpError } from '../errors.ts';
+import { parseWith } from '../http/parse.ts';
+import { sha256Hex } from '../auth/hash.ts';
 import { certThumbprint, pemToDer, type Pki } from '../pki/ca.ts';
 import { COLLECTOR_AUDIENCE, type JwtKeys } from '../auth/jwt-keys.ts';
 import { clientCertificate, collectorOf, lookupActiveCollector } from '../auth/collector-auth.ts';
 import type { Logger } from '../../../common/log.ts';
 
-export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 const registerBody = z.strictObject({
   enrolment_token: z.string().min(16).max(256),
@@ -38,23 +39,16 @@ export function issueCollectorToken(keys: JwtKeys, collectorId: string, certDer:
   return keys.sign({ cnf: { 'x5t#S256': certThumbprint(certDer) } }, { subject: collectorId, audience: COLLECTOR_AUDIENCE, expiresInSeconds: ttl });
 }
 
-export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const res = schema.safeParse(body);
-  if (!res.success) {
-    throw new HttpError(400, 'invalid_request', 'request body is not valid',
-      res.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`));
-  }
-  return res.data;
-}
-
 /** Creates an enrolment token; the token is returned once and only its hash is stored. */
-export async function createEnrolmentToken(pool: pg.Pool, opts: { uses?: number; ttlHours?: number; description?: string } = {}): Promise<string> {
+export async function createEnrolmentToken(db: pg.Pool | pg.PoolClient,
+  opts: { uses?: number; ttlHours?: number; description?: string; createdBy?: string } = {}):
+Promise<{ token: string; id: number; uses_left: number; expires_at: Date }> {
   const token = `pga_enrol_${randomBytes(24).toString('base64url')}`;
-  await pool.query(
-    `INSERT INTO enrolment_tokens (token_hash, description, uses_left, expires_at)
-     VALUES ($1, $2, $3, now() + make_interval(hours => $4))`,
-    [sha256Hex(token), opts.description ?? '', opts.uses ?? 1, opts.ttlHours ?? 24]);
-  return token;
+  const row = (await db.query(
+    `INSERT INTO enrolment_tokens (token_hash, description, uses_left, uses_total, expires_at, created_by)
+     VALUES ($1, $2, $3, $3, now() + make_interval(hours => $4), $5) RETURNING id, uses_left, expires_at`,
+    [sha256Hex(token), opts.description ?? '', opts.uses ?? 1, opts.ttlHours ?? 24, opts.createdBy ?? null])).rows[0];
+  return { token, ...row };
 }
 
 export function registrationRoutes(deps: RegistrationDeps): Router {
@@ -63,7 +57,7 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
   const json = express.json({ limit: '64kb' });
 
   router.post('/api/v1/collectors/register', json, async (req, res) => {
-    const body = parseBody(registerBody, req.body);
+    const body = parseWith(registerBody, req.body, 'body');
     const collectorId = randomUUID();
     const refreshToken = `pga_refresh_${randomBytes(32).toString('base64url')}`;
     const client = await pool.connect();
@@ -109,7 +103,7 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
 
   router.post('/api/v1/collectors/token', json, async (req, res) => {
     const cert = clientCertificate(req);
-    const body = parseBody(tokenBody, req.body);
+    const body = parseWith(tokenBody, req.body, 'body');
     const collector = await lookupActiveCollector(pool, cert.collectorId, cert.fingerprint);
     const stored = (await pool.query('SELECT refresh_token_hash FROM collectors WHERE id = $1', [collector.id])).rows[0].refresh_token_hash as string;
     const given = sha256Hex(body.refresh_token);
@@ -121,7 +115,7 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
 
   router.post('/api/v1/collectors/renew', deps.requireCollector, json, async (req, res) => {
     const collector = collectorOf(res);
-    const body = parseBody(renewBody, req.body);
+    const body = parseWith(renewBody, req.body, 'body');
     const signed = pki.signCsr(body.csr, collector.id, deps.certValidityDays);
     // The certificate this request came with stays valid until the new one is first used.
     await pool.query(

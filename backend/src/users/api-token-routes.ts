@@ -2,7 +2,7 @@
 //   GET    /api/v1/api-tokens        own tokens (admin: everyone's)        own_tokens
 //   POST   /api/v1/api-tokens        create; the token is shown once       own_tokens
 //   DELETE /api/v1/api-tokens/{id}   revoke own (admin: any)               own_tokens
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
@@ -10,6 +10,7 @@ import { HttpError } from '../errors.ts';
 import { parseWith, idParam } from '../http/parse.ts';
 import { actorName, principalOf, API_TOKEN_PREFIX, type RequireRole } from '../auth/user-auth.ts';
 import { recordAudit } from '../audit/audit-log.ts';
+import { sha256Hex } from '../auth/hash.ts';
 
 const createBody = z.strictObject({
   name: z.string().min(1).max(128),
@@ -37,7 +38,7 @@ export function apiTokenRoutes(pool: pg.Pool, requireUser: RequireRole): Router 
       `INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at)
        VALUES ($1, $2, $3, $4, CASE WHEN $5::int IS NULL THEN NULL ELSE now() + make_interval(days => $5::int) END)
        RETURNING id, name, prefix, created_at, expires_at`,
-      [p.userId, body.name, createHash('sha256').update(token).digest('hex'), token.slice(0, 12), body.expires_in_days ?? null])).rows[0];
+      [p.userId, body.name, sha256Hex(token), token.slice(0, 12), body.expires_in_days ?? null])).rows[0];
     await recordAudit(pool, req, { actor: actorName(p), action: 'api_token.create', target: row.id, details: { name: body.name } });
     res.status(201).json({ ...row, token });
   });

@@ -7,7 +7,7 @@
 //   POST   /api/v1/users          create                                     admin
 //   PATCH  /api/v1/users/{id}     role, disabled, password                   admin
 //   DELETE /api/v1/users/{id}     delete                                     admin
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
@@ -18,6 +18,7 @@ import type { JwtKeys } from '../auth/jwt-keys.ts';
 import { recordAudit } from '../audit/audit-log.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password.ts';
 import { createUser, passwordSchema, roleSchema, usernameSchema } from './create-user.ts';
+import { sha256Hex } from '../auth/hash.ts';
 
 export interface UserRouteDeps {
   pool: pg.Pool;
@@ -27,7 +28,6 @@ export interface UserRouteDeps {
   refreshTtlSeconds: number;
 }
 
-const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 const newRefreshToken = (): string => `pga_urefresh_${randomBytes(32).toString('base64url')}`;
 
 const loginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
