@@ -2,7 +2,7 @@
 // indexes, 100 statements, host rows and log records, in whatever families protocol/families
 // holds today. Values are filled by column type and name so they look like real samples.
 import { randomUUID } from 'node:crypto';
-import { FAMILIES, PROTOCOL_VERSION, type Batch, type ColumnSpec, type FamilySpec, type Row } from '../protocol/index.ts';
+import { FAMILIES, type Batch, type ColumnSpec, type FamilySpec, type Row } from '../protocol/index.ts';
 
 /** Rows per family for one push; families not named get a handful. */
 export const ROWS_PER_FAMILY: Readonly<Record<string, number>> = {
@@ -45,12 +45,12 @@ export function benchBatch(collectorId: string, time = new Date()): Batch {
   const families: Record<string, Row[]> = {};
   for (const f of FAMILIES) families[f.name] = rowsFor(f, ROWS_PER_FAMILY[f.name] ?? DEFAULT_ROWS, t);
   return {
-    protocol_version: PROTOCOL_VERSION, batch_id: randomUUID(), collector_id: collectorId, collector_version: 'bench',
+    batch_id: randomUUID(), collector_id: collectorId, collector_version: 'bench',
     config_version: 1, created_at: t, hostname: `bench-${collectorId.slice(0, 8)}`,
     instances: [{ name: 'main', up: true, version_num: 160000 }], families,
   };
 }
 
-export function rowCount(b: Batch): number {
+export function rowsIn(b: Batch): number {
   return Object.values(b.families).reduce((n, r) => n + (r?.length ?? 0), 0);
 }

@@ -2,7 +2,7 @@
 // share the backend's event loop. It registers N collectors through the real endpoint (each
 // its own CSR, certificate and JWT), then runs the phases it is told and reports figures.
 //
-// Each collector's batch is gzipped once: a push sends gzip(`{"protocol_version":1,"batch_id":
+// Each collector's batch is gzipped once: a push sends gzip(`{"protocol_version":2,"batch_id":
 // "<fresh uuid>",`) followed by that precompressed rest. Concatenated gzip members are one
 // valid gzip stream, so the backend inflates and parses the whole batch as usual, while the
 // generator spends microseconds, not milliseconds, per push.
@@ -10,8 +10,8 @@ import https from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import forge from 'node-forge';
-import { PROTOCOL_VERSION } from '../protocol/index.ts';
-import { benchBatch, rowCount } from './ingest-batch.ts';
+import { PROTOCOL_VERSION, toWire } from '../protocol/index.ts';
+import { benchBatch, rowsIn } from './ingest-batch.ts';
 
 export interface GeneratorStart {
   url: string;
@@ -75,10 +75,10 @@ async function register(s: GeneratorStart, url: URL, i: number): Promise<Sim> {
   if (r.status !== 201) throw new Error(`register: ${r.status} ${r.text}`);
   const reg = JSON.parse(r.text) as { collector_id: string; certificate: string; access_token: string };
   const batch = benchBatch(reg.collector_id);
-  const { protocol_version: _v, batch_id: _b, ...rest } = batch;
+  const { protocol_version: _v, batch_id: _b, ...rest } = toWire(batch);
   const restJson = JSON.stringify(rest).slice(1); // drops the leading "{"
   return {
-    id: reg.collector_id, token: reg.access_token, rows: rowCount(batch),
+    id: reg.collector_id, token: reg.access_token, rows: rowsIn(batch),
     agent: new https.Agent({ ca: s.caPem, cert: reg.certificate, key: keyPem, keepAlive: true, maxSockets: 4 }),
     rest: gzipSync(restJson),
   };
@@ -108,7 +108,7 @@ async function run(s: GeneratorStart): Promise<void> {
   }));
   const sample = benchBatch(sims[0].id);
   send({ kind: 'registered', collectors: sims.length, seconds: (performance.now() - t0) / 1000, rowsPerBatch: sims[0].rows,
-    gzipBytes: body(sims[0]).length, jsonBytes: JSON.stringify(sample).length });
+    gzipBytes: body(sims[0]).length, jsonBytes: JSON.stringify(toWire(sample)).length });
 
   // Saturation: back-to-back pushes from `concurrency` loops, round-robin over the collectors,
   // honouring 429 Retry-After as a collector does.

@@ -24,7 +24,7 @@ import { settingsFromEnv } from '../backend/src/settings.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
 import { copyValue } from '../backend/src/ingest/copy-rows.ts';
 import { createLogger } from '../common/log.ts';
-import { benchBatch, rowCount } from './ingest-batch.ts';
+import { benchBatch, rowsIn } from './ingest-batch.ts';
 import type { GeneratorReport, GeneratorStart } from './ingest-generator.ts';
 
 const { values } = parseArgs({ options: {
@@ -65,7 +65,7 @@ async function rawCopy(url: string, seconds: number): Promise<{ rowsPerSecond: n
     const text = rows.map((r) => [r.time, id, ...f.columns.map((c) => copyValue(r[c.name], c.type))].join('\t') + '\n').join('');
     copies.push({ sql: `COPY ${f.table} (time, ${owner}, ${f.columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN`, text });
   }
-  const perBatch = rowCount(batch);
+  const perBatch = rowsIn(batch);
   let batches = 0;
   const start = performance.now();
   const end = start + seconds * 1000;

@@ -3,7 +3,7 @@
 // The served config decides which families run and how often, per instance.
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { PROTOCOL_VERSION, type Batch, type InstanceInfo, type Row, type ServedConfig } from '../../protocol/index.ts';
+import { toWire, type Batch, type InstanceInfo, type Row, type ServedConfig } from '../../protocol/index.ts';
 import type { LocalConfig } from './config.ts';
 import { PostgresSource, type FamilyError } from './sources/postgres/postgres-source.ts';
 import { SystemSource } from './sources/system/index.ts';
@@ -145,7 +145,6 @@ export class Agent {
       })]);
     }
     const batch: Batch = {
-      protocol_version: PROTOCOL_VERSION,
       batch_id: randomUUID(),
       collector_id: this.collectorId,
       collector_version: COLLECTOR_VERSION,
@@ -163,6 +162,7 @@ export class Agent {
   }
 }
 
+/** A batch as it is spooled and pushed: the wire form (families as columns), gzipped. */
 export function encodeBatch(batch: Batch): Buffer {
-  return gzipSync(JSON.stringify(batch), { level: 6 });
+  return gzipSync(JSON.stringify(toWire(batch)), { level: 6 });
 }

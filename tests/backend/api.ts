@@ -7,7 +7,7 @@ import type { Backend } from '../../backend/src/server.ts';
 import { createUser } from '../../backend/src/users/create-user.ts';
 import type { Role } from '../../backend/src/users/roles.ts';
 import type { Credentials } from '../../collector/src/credentials.ts';
-import { PROTOCOL_VERSION, type Batch, type Row } from '../../protocol/index.ts';
+import { toWire, type Batch, type Row } from '../../protocol/index.ts';
 
 export interface Reply {
   status: number;
@@ -64,14 +64,14 @@ export async function userWithRole(backend: Backend, role: Role, username = `${r
 
 export function simpleBatch(collectorId: string, families: Record<string, Row[]>, time = new Date()): Batch {
   return {
-    protocol_version: PROTOCOL_VERSION, batch_id: randomUUID(), collector_id: collectorId, collector_version: 'test',
+    batch_id: randomUUID(), collector_id: collectorId, collector_version: 'test',
     config_version: 1, created_at: time.toISOString(), hostname: 'host', instances: [{ name: 'main', up: true, version_num: 160000 }], families,
   };
 }
 
 export function push(backend: Backend, creds: Credentials, batch: Batch | Buffer, token = creds.accessToken): Promise<Reply> {
   return call(backend, '/api/v1/metrics/push', {
-    method: 'POST', cert: creds, token, body: Buffer.isBuffer(batch) ? batch : gzipSync(JSON.stringify(batch)),
+    method: 'POST', cert: creds, token, body: Buffer.isBuffer(batch) ? batch : gzipSync(JSON.stringify(toWire(batch))),
     headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
   });
 }

@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { startStack, registerCollector, type Stack } from '../helpers/stack.ts';
 import type { Credentials } from '../../collector/src/credentials.ts';
 import { call, push, simpleBatch } from './api.ts';
+import { toWire } from '../../protocol/index.ts';
 
 let stack: Stack;
 let a: Credentials;
@@ -24,7 +25,7 @@ const batch = (c: Credentials) => simpleBatch(c.collectorId, { sysstat: [{ time:
 
 test('backpressure: a push beyond the in-flight limit gets 429 overloaded with Retry-After', async () => {
   const url = new URL(stack.backend.url);
-  const body = gzipSync(JSON.stringify(batch(a)));
+  const body = gzipSync(JSON.stringify(toWire(batch(a))));
   // A push whose body is still arriving holds the only in-flight slot.
   let answer!: (s: number) => void;
   const slowDone = new Promise<number>((r) => { answer = r; });

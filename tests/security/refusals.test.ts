@@ -9,7 +9,7 @@ import forge from 'node-forge';
 import jwt from 'jsonwebtoken';
 import { startStack, registerCollector, type Stack } from '../helpers/stack.ts';
 import type { Credentials } from '../../collector/src/credentials.ts';
-import { PROTOCOL_VERSION, type Batch } from '../../protocol/index.ts';
+import { ROWS_PROTOCOL_VERSION, toWire, type Batch } from '../../protocol/index.ts';
 
 let stack: Stack;
 let a: Credentials;
@@ -41,7 +41,7 @@ function call(opts: { path: string; method?: string; body?: Buffer | string; hea
 function batchFor(collectorId: string, overrides: Partial<Batch> = {}): Batch {
   const now = new Date().toISOString();
   return {
-    protocol_version: PROTOCOL_VERSION, batch_id: randomUUID(), collector_id: collectorId, collector_version: 'test',
+    batch_id: randomUUID(), collector_id: collectorId, collector_version: 'test',
     config_version: 1, created_at: now, hostname: 'host-a',
     instances: [{ name: 'main', up: true, version_num: 150000 }],
     families: { pg_stats_database: [{ time: now, instance: 'main', datname: 'postgres', xact_commit: 5, interval_s: 60 }] },
@@ -57,6 +57,8 @@ function push(creds: Credentials, body: Buffer, token = creds.accessToken, extra
 }
 
 const gz = (v: unknown): Buffer => gzipSync(typeof v === 'string' ? v : JSON.stringify(v));
+/** A batch as a collector sends it: families as columns. */
+const wire = (b: Batch): Buffer => gz(toWire(b));
 
 async function counts(): Promise<string> {
   const r = await stack.db.query(`SELECT (SELECT count(*) FROM metrics_pg_stats_database) AS m, (SELECT count(*) FROM ingested_batches) AS b`);
@@ -64,7 +66,7 @@ async function counts(): Promise<string> {
 }
 
 /** Asserts the refusal, that nothing was stored, and that the backend still answers. */
-async function refused(p: Promise<Reply>, status: number, code: string): Promise<void> {
+async function refused(p: Promise<Reply>, status: number, code: string): Promise<Reply> {
   const before = await counts();
   const r = await p;
   assert.equal(r.status, status, `expected ${status} ${code}, got ${r.status} ${JSON.stringify(r.body)}`);
@@ -72,6 +74,7 @@ async function refused(p: Promise<Reply>, status: number, code: string): Promise
   assert.equal(typeof r.body.error?.message, 'string');
   assert.equal(await counts(), before, 'nothing stored');
   assert.equal((await call({ path: '/api/v1/health' })).status, 200, 'backend still serving');
+  return r;
 }
 
 function otherCa(): { certPem: string; keyPem: string } {
@@ -99,25 +102,25 @@ after(async () => { await stack?.stop(); });
 
 test('a valid push is stored, and the same batch id again stores nothing new', async () => {
   const batch = batchFor(a.collectorId);
-  const first = await push(a, gz(batch));
+  const first = await push(a, wire(batch));
   assert.equal(first.status, 201, JSON.stringify(first.body));
   assert.equal(first.body.status, 'stored');
   const before = await counts();
-  const again = await push(a, gz(batch));
+  const again = await push(a, wire(batch));
   assert.equal(again.status, 200);
   assert.equal(again.body.status, 'duplicate');
   assert.equal(await counts(), before);
 });
 
 test('no client certificate', async () => {
-  await refused(call({ path: '/api/v1/metrics/push', method: 'POST', body: gz(batchFor(a.collectorId)),
+  await refused(call({ path: '/api/v1/metrics/push', method: 'POST', body: wire(batchFor(a.collectorId)),
     headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${a.accessToken}` } }),
   401, 'client_certificate_required');
 });
 
 test('a certificate from another CA', async () => {
   const other = otherCa();
-  await refused(push({ ...a, certPem: other.certPem, keyPem: other.keyPem }, gz(batchFor(a.collectorId))), 401, 'client_certificate_untrusted');
+  await refused(push({ ...a, certPem: other.certPem, keyPem: other.keyPem }, wire(batchFor(a.collectorId))), 401, 'client_certificate_untrusted');
 });
 
 test('a TLS 1.2 client is refused at the handshake', async () => {
@@ -126,7 +129,7 @@ test('a TLS 1.2 client is refused at the handshake', async () => {
 });
 
 test('missing, expired, alg=none and wrongly signed JWTs', async () => {
-  const body = gz(batchFor(a.collectorId));
+  const body = wire(batchFor(a.collectorId));
   await refused(call({ path: '/api/v1/metrics/push', method: 'POST', body, cert: a.certPem, key: a.keyPem,
     headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }), 401, 'token_required');
   const claims = jwt.decode(a.accessToken) as jwt.JwtPayload;
@@ -144,8 +147,8 @@ test('missing, expired, alg=none and wrongly signed JWTs', async () => {
 });
 
 test("a valid JWT presented with another collector's certificate", async () => {
-  await refused(push({ ...b, accessToken: a.accessToken }, gz(batchFor(a.collectorId))), 401, 'token_certificate_mismatch');
-  await refused(push(b, gz(batchFor(a.collectorId))), 403, 'collector_mismatch');
+  await refused(push({ ...b, accessToken: a.accessToken }, wire(batchFor(a.collectorId))), 401, 'token_certificate_mismatch');
+  await refused(push(b, wire(batchFor(a.collectorId))), 403, 'collector_mismatch');
 });
 
 test('a bad enrolment token, and a CSR that is not one', async () => {
@@ -169,14 +172,45 @@ test('invalid gzip, a gzip bomb, invalid JSON and schema violations', async () =
   assert.ok(bomb.length < 1024 * 1024, 'the bomb is small on the wire');
   await refused(push(a, bomb), 413, 'decompressed_too_large');
   await refused(push(a, gz('{"protocol_version": 1,')), 400, 'invalid_json');
-  await refused(push(a, gz({ ...batchFor(a.collectorId), protocol_version: 99 })), 426, 'unsupported_protocol_version');
-  await refused(push(a, gz(batchFor(a.collectorId, { families: { pg_stats_database: [{ time: 'yesterday', instance: 'main', datname: 'x' }] } }))), 400, 'schema_violation');
-  await refused(push(a, gz(batchFor(a.collectorId, { families: { no_such_family: [] } as Batch['families'] }))), 400, 'schema_violation');
+  await refused(push(a, gz({ ...toWire(batchFor(a.collectorId)), protocol_version: 99 })), 426, 'unsupported_protocol_version');
+  await refused(push(a, wire(batchFor(a.collectorId, { families: { pg_stats_database: [{ time: 'yesterday', instance: 'main', datname: 'x' }] } }))), 400, 'schema_violation');
   const now = new Date().toISOString();
-  await refused(push(a, gz(batchFor(a.collectorId, { families: { pg_stats_database: [{ time: now, instance: 'main', datname: 'x', xact_commit: 'DROP TABLE' }] } }))), 400, 'schema_violation');
-  await refused(push(a, gz(batchFor(a.collectorId, { families: { pg_stats_database: [{ time: now, instance: 'main', datname: 'x'.repeat(10_000) }] } }))), 400, 'schema_violation');
-  await refused(push(a, gz(batchFor(a.collectorId, { families: { pg_stats_database: [{ time: '2999-01-01T00:00:00Z', instance: 'main', datname: 'x' }] } }))), 400, 'time_in_future');
-  await refused(push(a, gz(batchFor(a.collectorId)), a.accessToken, { 'content-encoding': 'identity' }), 415, 'unsupported_media_type');
+  await refused(push(a, wire(batchFor(a.collectorId, { families: { no_such_family: [{ time: now }] } }))), 400, 'schema_violation');
+  await refused(push(a, wire(batchFor(a.collectorId, { families: { pg_stats_database: [{ time: now, instance: 'main', datname: 'x', xact_commit: 'DROP TABLE' }] } }))), 400, 'schema_violation');
+  await refused(push(a, wire(batchFor(a.collectorId, { families: { pg_stats_database: [{ time: now, instance: 'main', datname: 'x'.repeat(10_000) }] } }))), 400, 'schema_violation');
+  await refused(push(a, wire(batchFor(a.collectorId, { families: { pg_stats_database: [{ time: '2999-01-01T00:00:00Z', instance: 'main', datname: 'x' }] } }))), 400, 'time_in_future');
+  await refused(push(a, wire(batchFor(a.collectorId)), a.accessToken, { 'content-encoding': 'identity' }), 415, 'unsupported_media_type');
+});
+
+test('columns that do not line up, hostile column names and nulls in key columns are refused', async () => {
+  const now = new Date().toISOString();
+  const withColumns = (cols: unknown): Buffer => gz({ ...toWire(batchFor(a.collectorId)), families: { pg_stats_database: cols } });
+  const before = await counts();
+  const r = await refused(push(a, withColumns({ time: [now, now], instance: ['main'], datname: ['a', 'b'] })), 400, 'schema_violation');
+  assert.match(JSON.stringify(r.body), /instance: 1 values for 2 rows/);
+  await refused(push(a, withColumns({ time: [now], instance: ['main'], datname: [null] })), 400, 'schema_violation');
+  await refused(push(a, withColumns({ time: [now], instance: ['main'], datname: ['a'], 'datname); DROP TABLE servers; --': [1] })), 400, 'schema_violation');
+  const proto = JSON.stringify(toWire(batchFor(a.collectorId, { families: {} })))
+    .replace('"families":{}', '"families":{"pg_stats_database":{"time":[],"instance":[],"datname":[],"__proto__":[]}}');
+  await refused(push(a, gz(proto)), 400, 'schema_violation');
+  await refused(push(a, withColumns({ time: now, instance: 'main', datname: 'a' })), 400, 'schema_violation');
+  await refused(push(a, withColumns([[now, 'main', 'a']])), 400, 'schema_violation');
+  assert.equal(await counts(), before);
+});
+
+test('a batch of the previous protocol version (rows as objects) is still stored, and checked as strictly', async () => {
+  const now = new Date().toISOString();
+  const rows = { ...batchFor(a.collectorId), protocol_version: ROWS_PROTOCOL_VERSION };
+  const ok = await push(a, gz(rows));
+  assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  assert.equal(ok.body.rows, 1);
+  const stored = await stack.db.query('SELECT rows FROM ingested_batches WHERE batch_id = $1', [rows.batch_id]);
+  assert.equal(stored.rows[0]?.rows, 1);
+  const before = await counts();
+  const bad = await refused(push(a, gz({ ...rows, batch_id: randomUUID(), families: { pg_stats_database: [{ time: now, instance: 'main', datname: 'x', nope: 1 }] } })), 400, 'schema_violation');
+  assert.match(JSON.stringify(bad.body), /families\.pg_stats_database\.0/);
+  await refused(push(a, gz({ ...rows, batch_id: randomUUID(), families: { pg_stats_database: [{ time: now, instance: 'main', datname: null }] } })), 400, 'schema_violation');
+  assert.equal(await counts(), before);
 });
 
 test('a body over the size limit is refused before it is read whole', async () => {
@@ -186,9 +220,9 @@ test('a body over the size limit is refused before it is read whole', async () =
 
 test('a disabled or revoked collector is refused at once', async () => {
   const c = (await registerCollector(stack, { name: 'c' })).creds;
-  assert.equal((await push(c, gz(batchFor(c.collectorId)))).status, 201);
+  assert.equal((await push(c, wire(batchFor(c.collectorId)))).status, 201);
   await stack.db.query("UPDATE collectors SET status = 'revoked' WHERE id = $1", [c.collectorId]);
-  await refused(push(c, gz(batchFor(c.collectorId))), 403, 'collector_revoked');
+  await refused(push(c, wire(batchFor(c.collectorId))), 403, 'collector_revoked');
   const t = await call({ path: '/api/v1/collectors/token', method: 'POST', cert: c.certPem, key: c.keyPem,
     headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: c.refreshToken }) });
   assert.equal(t.status, 403);
@@ -198,7 +232,7 @@ test('token refresh needs the certificate and the right refresh token', async ()
   const ok = await call({ path: '/api/v1/collectors/token', method: 'POST', cert: a.certPem, key: a.keyPem,
     headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: a.refreshToken }) });
   assert.equal(ok.status, 200);
-  assert.equal((await push(a, gz(batchFor(a.collectorId)), ok.body.access_token as string)).status, 201);
+  assert.equal((await push(a, wire(batchFor(a.collectorId)), ok.body.access_token as string)).status, 201);
   const wrong = await call({ path: '/api/v1/collectors/token', method: 'POST', cert: a.certPem, key: a.keyPem,
     headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: b.refreshToken }) });
   assert.equal(wrong.status, 401);

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type pg from 'pg';
-import type { ColumnSpec, FamilySpec, Row } from '../../../protocol/index.ts';
+import type { Columns, ColumnSpec, FamilySpec } from '../../../protocol/index.ts';
 
 const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
 
@@ -23,25 +23,28 @@ export function copyValue(v: unknown, type: ColumnSpec['type']): string {
 }
 
 /**
- * Writes rows with `owner` (instance_id or server_id) resolved by `ownerOf`.
+ * Writes a family's columns; `owners` holds each row's instance_id or server_id.
  * Lines are built in slices so a large family never becomes one giant string.
  */
-export async function copyRows(client: pg.PoolClient, family: FamilySpec, rows: readonly Row[], ownerOf: (row: Row) => number): Promise<void> {
+export async function copyRows(client: pg.PoolClient, family: FamilySpec, cols: Columns, owners: readonly number[]): Promise<void> {
   const owner = family.scope === 'instance' ? 'instance_id' : 'server_id';
-  const cols = ['time', owner, ...family.columns.map((c) => c.name)];
-  const sql = `COPY ${family.table} (${cols.map((c) => `"${c}"`).join(', ')}) FROM STDIN`;
-  const stream = client.query(copyFrom(sql));
+  // Columns the batch left out are all null: COPY fills them with their default (null).
+  const present = family.columns.filter((c) => cols[c.name] !== undefined);
+  const sql = `COPY ${family.table} ("time", "${owner}"${present.map((c) => `, "${c.name}"`).join('')}) FROM STDIN`;
+  const time = cols.time;
+  const values = present.map((c) => cols[c.name]);
+  const types = present.map((c) => c.type);
   const SLICE = 2000;
   function* lines(): Generator<string> {
-    for (let i = 0; i < rows.length; i += SLICE) {
+    for (let from = 0; from < time.length; from += SLICE) {
       let out = '';
-      for (const row of rows.slice(i, i + SLICE)) {
-        out += row.time + '\t' + ownerOf(row);
-        for (const c of family.columns) out += '\t' + copyValue(row[c.name], c.type);
+      for (let i = from; i < Math.min(from + SLICE, time.length); i++) {
+        out += time[i] + '\t' + owners[i];
+        for (let j = 0; j < values.length; j++) out += '\t' + copyValue(values[j][i], types[j]);
         out += '\n';
       }
       yield out;
     }
   }
-  await pipeline(Readable.from(lines()), stream);
+  await pipeline(Readable.from(lines()), client.query(copyFrom(sql)));
 }

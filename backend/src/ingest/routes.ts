@@ -2,7 +2,7 @@
 // Before any work: the collector's rate limit (by its verified certificate) and backpressure.
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type pg from 'pg';
-import { PROTOCOL_VERSION, type PushResponse } from '../../../protocol/index.ts';
+import { PROTOCOL_VERSION, ROWS_PROTOCOL_VERSION, type PushResponse } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import { clientCertificate, collectorOf } from '../auth/collector-auth.ts';
 import type { BackendMetrics } from '../exposition/metrics.ts';
@@ -53,9 +53,9 @@ export function ingestRoutes(deps: IngestDeps): Router {
     // A collector newer (or older) than this backend: keep its batch out, but as a retryable
     // refusal, so the collector keeps it spooled until the backend is upgraded.
     const version = (json as { protocol_version?: unknown } | null)?.protocol_version;
-    if (version !== PROTOCOL_VERSION) {
+    if (version !== PROTOCOL_VERSION && version !== ROWS_PROTOCOL_VERSION) {
       throw new HttpError(426, 'unsupported_protocol_version',
-        `this backend speaks protocol version ${PROTOCOL_VERSION}; the batch has ${JSON.stringify(version ?? null)}`);
+        `this backend speaks protocol versions ${ROWS_PROTOCOL_VERSION} and ${PROTOCOL_VERSION}; the batch has ${JSON.stringify(version ?? null)}`);
     }
     end = metrics.ingestStage.startTimer({ stage: 'validate' });
     const v = validate(json);
@@ -72,7 +72,7 @@ export function ingestRoutes(deps: IngestDeps): Router {
     const result = await storeBatch(pool, deps.families, collector, v.batch);
     end();
     metrics.batches.inc({ outcome: result.status });
-    for (const [family, rows] of Object.entries(v.batch.families)) if (rows && rows.length > 0) metrics.familyBatches.inc({ family, outcome: result.status });
+    for (const [family, cols] of Object.entries(v.batch.families)) if (cols && cols.time.length > 0) metrics.familyBatches.inc({ family, outcome: result.status });
     for (const [family, n] of Object.entries(result.rowsByFamily)) metrics.rowsIngested.inc({ family }, n);
     for (const [family, n] of Object.entries(result.expiredByFamily)) metrics.rowsExpired.inc({ family }, n);
     const response: PushResponse = { status: result.status, batch_id: v.batch.batch_id, rows: result.rows, config_version: result.configVersion };

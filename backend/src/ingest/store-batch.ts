@@ -4,7 +4,7 @@
 // most (~7 for a typical push instead of ~30 with a statement per family).
 // A 2xx is only sent after COMMIT: what was acknowledged is durable.
 import type pg from 'pg';
-import { FAMILY_BY_NAME, type Batch, type FamilySpec, type Row } from '../../../protocol/index.ts';
+import { FAMILY_BY_NAME, type ColumnBatch, type Columns, type FamilySpec } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthenticatedCollector } from '../auth/collector-auth.ts';
 import { copyRows } from './copy-rows.ts';
@@ -23,44 +23,60 @@ const FUTURE_TOLERANCE_MS = 60 * 60_000; // a collector clock an hour ahead is r
 /** Families with at least this many rows in a batch are written with COPY. */
 export const COPY_MIN_ROWS = 50;
 
-export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collector: AuthenticatedCollector, batch: Batch): Promise<StoreResult> {
+/** A family's columns to store: its spec, its columns and how many rows they hold. */
+interface Kept { spec: FamilySpec; cols: Columns; rows: number }
+
+/** The rows at `indexes` only. */
+function pick(cols: Columns, indexes: readonly number[]): Columns {
+  const out: Columns = {};
+  for (const [k, values] of Object.entries(cols)) out[k] = indexes.map((i) => values[i]);
+  return out;
+}
+
+export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collector: AuthenticatedCollector, batch: ColumnBatch): Promise<StoreResult> {
   const now = Date.now();
   const rowsByFamily: Record<string, number> = {};
   const expiredByFamily: Record<string, number> = {};
-  const keep: [string, Row[]][] = [];
+  const keep: Kept[] = [];
   let minTime = Infinity;
   let maxTime = -Infinity;
-  for (const [name, rows] of Object.entries(batch.families)) {
-    if (!rows || rows.length === 0) continue;
+  for (const [name, cols] of Object.entries(batch.families)) {
+    const times = cols?.time as string[] | undefined;
+    if (!cols || !times || times.length === 0) continue;
     const oldest = now - families.retentionMs(name);
-    const kept: Row[] = [];
-    for (const row of rows) {
-      const t = Date.parse(row.time);
+    const kept: number[] = [];
+    // Rows of one cycle share a timestamp: each distinct string is parsed once.
+    let last = '';
+    let t = NaN;
+    for (let i = 0; i < times.length; i++) {
+      if (times[i] !== last) { last = times[i]; t = Date.parse(last); }
       if (t > now + FUTURE_TOLERANCE_MS) {
-        throw new HttpError(400, 'time_in_future', `${name}: row time ${row.time} is ahead of the backend clock`);
+        throw new HttpError(400, 'time_in_future', `${name}: row time ${last} is ahead of the backend clock`);
       }
       // Rows past retention (a long outage replayed) would be dropped by the next maintenance run.
       if (t < oldest) { expiredByFamily[name] = (expiredByFamily[name] ?? 0) + 1; continue; }
       if (t < minTime) minTime = t;
       if (t > maxTime) maxTime = t;
-      kept.push(row);
+      kept.push(i);
     }
-    if (kept.length > 0) keep.push([name, kept]);
+    if (kept.length === 0) continue;
+    keep.push({ spec: FAMILY_BY_NAME.get(name)!, cols: kept.length === times.length ? cols : pick(cols, kept), rows: kept.length });
   }
+  const names = keep.map((k) => k.spec.name);
 
   // Partitions are made outside the batch transaction: CREATE TABLE … PARTITION OF locks the
   // parent table, which must not be held while COPY runs.
-  if (keep.length > 0) await families.ensurePartitions(pool, keep.map(([n]) => n), new Date(minTime), new Date(maxTime));
+  if (keep.length > 0) await families.ensurePartitions(pool, names, new Date(minTime), new Date(maxTime));
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const total = keep.reduce((n, [, r]) => n + r.length, 0);
+    const total = keep.reduce((n, k) => n + k.rows, 0);
     // The batch id first: a repeat is noticed before anything is written. Instances named by
     // the batch or its rows are upserted in the same statement (one round trip, not two).
-    const names = new Set(batch.instances.map((i) => i.name));
-    for (const [name, rows] of keep) if (FAMILY_BY_NAME.get(name)?.scope === 'instance') for (const r of rows) names.add(r.instance!);
+    const instanceNames = new Set(batch.instances.map((i) => i.name));
+    for (const k of keep) if (k.spec.scope === 'instance') for (const n of k.cols.instance as string[]) instanceNames.add(n);
     const versions = new Map(batch.instances.map((i) => [i.name, i.version_num ?? null]));
-    const list = [...names];
+    const list = [...instanceNames];
     const head = (await client.query(
       `WITH fresh AS (
          INSERT INTO ingested_batches (batch_id, collector_id, rows) VALUES ($1, $2, $3)
@@ -79,26 +95,27 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
       return { status: 'duplicate', rows: 0, rowsByFamily, expiredByFamily, configVersion };
     }
     const instanceIds = new Map<string, number>((head.ids as [number, string][]).map(([id, name]) => [name, id]));
-    const ownerOf = (spec: FamilySpec): ((r: Row) => number) =>
-      spec.scope === 'instance' ? (r) => instanceIds.get(r.instance!)! : () => collector.serverId;
+    /** Each row's instance_id or server_id. */
+    const ownersOf = (k: Kept): number[] => k.spec.scope === 'instance'
+      ? (k.cols.instance as string[]).map((n) => instanceIds.get(n)!)
+      : new Array<number>(k.rows).fill(collector.serverId);
 
-    if (keep.length > 0) await families.markLateRows(client, keep.map(([n]) => n), new Date(minTime), new Date(maxTime));
+    if (keep.length > 0) await families.markLateRows(client, names, new Date(minTime), new Date(maxTime));
     // Big families go by COPY; the many small ones (a row or a few per cycle) share one
     // statement below, since a round trip per family would cost more than its rows.
-    const small: [FamilySpec, Row[]][] = [];
-    for (const [name, rows] of keep) {
-      const spec = FAMILY_BY_NAME.get(name)!;
-      if (rows.length >= COPY_MIN_ROWS) await copyRows(client, spec, rows, ownerOf(spec));
-      else small.push([spec, rows]);
-      rowsByFamily[name] = rows.length;
+    const small: Kept[] = [];
+    for (const k of keep) {
+      if (k.rows >= COPY_MIN_ROWS) await copyRows(client, k.spec, k.cols, ownersOf(k));
+      else small.push(k);
+      rowsByFamily[k.spec.name] = k.rows;
     }
     // The databases each instance reports, for dashboards' database pickers.
-    const dbRows = keep.find(([n]) => n === 'pg_stats_database')?.[1] ?? [];
+    const dbs = keep.find((k) => k.spec.name === 'pg_stats_database')?.cols;
     const params: unknown[] = [collector.id, batch.collector_version,
-      dbRows.map((r) => instanceIds.get(r.instance!)), dbRows.map((r) => r.datname)];
-    const inserts = small.map(([spec, rows], i) => {
-      params.push(jsonRows(spec, rows, ownerOf(spec)));
-      return `f${i} AS (INSERT INTO ${spec.table} SELECT * FROM jsonb_populate_recordset(NULL::${spec.table}, $${params.length}::jsonb))`;
+      ((dbs?.instance ?? []) as string[]).map((n) => instanceIds.get(n)), dbs?.datname ?? []];
+    const inserts = small.map((k, i) => {
+      params.push(jsonRows(k, ownersOf(k)));
+      return `f${i} AS (INSERT INTO ${k.spec.table} SELECT * FROM jsonb_populate_recordset(NULL::${k.spec.table}, $${params.length}::jsonb))`;
     });
     const tail = (await client.query(
       `WITH ${[...inserts, `dbs AS (INSERT INTO databases (instance_id, datname)
@@ -115,10 +132,16 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
   }
 }
 
-/** Rows as JSON for jsonb_populate_recordset: keys are column names (an unknown key such as
- *  `instance` is ignored), the owner id added. NUL is dropped as COPY does: jsonb refuses it. */
-function jsonRows(spec: FamilySpec, rows: readonly Row[], ownerOf: (r: Row) => number): string {
-  const owner = spec.scope === 'instance' ? 'instance_id' : 'server_id';
-  return JSON.stringify(rows.map((r) => ({ ...r, [owner]: ownerOf(r) })),
-    (_k, v: unknown) => (typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '') : v));
+/** Rows as JSON objects for jsonb_populate_recordset: keys are column names (`instance` is
+ *  not one and is ignored), the owner id added. NUL is dropped as COPY does: jsonb refuses it. */
+function jsonRows(k: Kept, owners: readonly number[]): string {
+  const owner = k.spec.scope === 'instance' ? 'instance_id' : 'server_id';
+  const entries = Object.entries(k.cols);
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < k.rows; i++) {
+    const row: Record<string, unknown> = { [owner]: owners[i] };
+    for (const [name, values] of entries) row[name] = values[i];
+    rows.push(row);
+  }
+  return JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '') : v));
 }
