@@ -12,8 +12,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -74,7 +73,11 @@ async function rawCopy(url: string, seconds: number): Promise<{ rowsPerSecond: n
     try {
       while (performance.now() < end) {
         await client.query('BEGIN');
-        for (const c of copies) await pipeline(Readable.from([c.text]), client.query(copyFrom(c.sql)));
+        for (const c of copies) {
+          const copy = client.query(copyFrom(c.sql));
+          copy.end(c.text);
+          await once(copy, 'finish');
+        }
         await client.query('COMMIT');
         batches++;
       }

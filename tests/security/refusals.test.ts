@@ -277,3 +277,24 @@ test('unknown routes get a JSON 404', async () => {
   assert.equal(r.status, 404);
   assert.equal(r.body.error?.code, 'not_found');
 });
+
+test('hostile text is stored exactly as sent, NUL dropped, by COPY and by the small-family insert alike', async () => {
+  const now = new Date().toISOString();
+  const nasty = "a\tb\nc\\d\re'f\"g\0h \\N \\. \u00e9\u{1F600}";
+  const expected = nasty.replaceAll('\0', '');
+  const log = (i: number) => ({ time: now, instance: 'main', severity: 'LOG', kind: 'other', message: `${i} ${nasty}`,
+    details: { k: nasty, [`key${nasty}`]: [nasty, 1] } });
+  for (const rows of [1, 60]) { // under and over the COPY threshold
+    const batch = batchFor(a.collectorId, { families: { pg_log: Array.from({ length: rows }, (_, i) => log(i)), pg_settings: [{ time: now, instance: 'main', name: `n${rows}`, setting: nasty }] } });
+    const r = await push(a, wire(batch));
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const stored = await stack.db.query(`SELECT message, details FROM metrics_pg_log WHERE time = $1 AND message LIKE '0 %'`, [now]);
+    assert.equal(stored.rows.length, rows === 1 ? 1 : 2);
+    for (const s of stored.rows) {
+      assert.equal(s.message, `0 ${expected}`);
+      assert.deepEqual(s.details, { k: expected, [`key${expected}`]: [expected, 1] });
+    }
+    const setting = await stack.db.query('SELECT setting FROM metrics_pg_settings WHERE time = $1 AND name = $2', [now, `n${rows}`]);
+    assert.equal(setting.rows[0].setting, expected);
+  }
+});

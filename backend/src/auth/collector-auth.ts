@@ -15,16 +15,25 @@ export interface AuthenticatedCollector {
   fingerprint: string;
 }
 
+type ClientCertificate = { collectorId: string; der: Buffer; fingerprint: string; thumbprint: string };
+/** A TLS 1.3 connection's peer certificate cannot change (no renegotiation), so it is read and
+ *  hashed once per connection, not once per request on a keep-alive connection. */
+const verifiedCertificates = new WeakMap<TLSSocket, ClientCertificate>();
+
 /** The verified client certificate, or a 401 naming what is wrong. */
-export function clientCertificate(req: Request): { collectorId: string; der: Buffer; fingerprint: string } {
+export function clientCertificate(req: Request): ClientCertificate {
   const socket = req.socket as TLSSocket;
+  const known = verifiedCertificates.get(socket);
+  if (known) return known;
   const cert = socket.getPeerCertificate?.();
   if (!cert || !cert.raw) throw new HttpError(401, 'client_certificate_required', 'a client certificate issued at registration is required');
   if (!socket.authorized) throw new HttpError(401, 'client_certificate_untrusted', `client certificate refused: ${socket.authorizationError}`);
   const cn = cert.subject?.CN;
   const collectorId = Array.isArray(cn) ? cn[0] : cn;
   if (!collectorId) throw new HttpError(401, 'client_certificate_untrusted', 'client certificate has no collector id');
-  return { collectorId, der: cert.raw, fingerprint: certFingerprint(cert.raw) };
+  const verified = { collectorId, der: cert.raw, fingerprint: certFingerprint(cert.raw), thumbprint: certThumbprint(cert.raw) };
+  verifiedCertificates.set(socket, verified);
+  return verified;
 }
 
 export async function lookupActiveCollector(pool: pg.Pool, collectorId: string, fingerprint: string): Promise<AuthenticatedCollector> {
@@ -56,7 +65,7 @@ export function requireCollector(pool: pg.Pool, keys: JwtKeys): RequestHandler {
     }
     if (claims.sub !== cert.collectorId) throw new HttpError(401, 'token_certificate_mismatch', 'token was issued to another collector');
     const cnf = (claims as { cnf?: { 'x5t#S256'?: string } }).cnf;
-    if (cnf?.['x5t#S256'] !== certThumbprint(cert.der)) {
+    if (cnf?.['x5t#S256'] !== cert.thumbprint) {
       throw new HttpError(401, 'token_certificate_mismatch', 'token is bound to another certificate');
     }
     res.locals.collector = await lookupActiveCollector(pool, cert.collectorId, cert.fingerprint);

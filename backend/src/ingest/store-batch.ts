@@ -3,11 +3,12 @@
 // with COPY, the small ones together in one statement. Round trips are what a batch costs
 // most (~7 for a typical push instead of ~30 with a statement per family).
 // A 2xx is only sent after COMMIT: what was acknowledged is durable.
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { FAMILY_BY_NAME, type ColumnBatch, type Columns, type FamilySpec } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthenticatedCollector } from '../auth/collector-auth.ts';
-import { copyRows } from './copy-rows.ts';
+import { copyRows, jsonText } from './copy-rows.ts';
 import type { MetricFamilies } from '../storage/metric-families.ts';
 
 export interface StoreResult {
@@ -77,7 +78,7 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
     for (const k of keep) if (k.spec.scope === 'instance') for (const n of k.cols.instance as string[]) instanceNames.add(n);
     const versions = new Map(batch.instances.map((i) => [i.name, i.version_num ?? null]));
     const list = [...instanceNames];
-    const head = (await client.query(
+    const head = (await client.query(prepared(
       `WITH fresh AS (
          INSERT INTO ingested_batches (batch_id, collector_id, rows) VALUES ($1, $2, $3)
          ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id),
@@ -88,7 +89,7 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
            SET last_seen_at = now(), version_num = coalesce(EXCLUDED.version_num, postgresql_instances.version_num)
          RETURNING id, name)
        SELECT EXISTS (SELECT 1 FROM fresh) AS fresh, coalesce((SELECT json_agg(json_build_array(id, name)) FROM inst), '[]') AS ids`,
-      [batch.batch_id, collector.id, total, collector.serverId, list, list.map((n) => versions.get(n) ?? null)])).rows[0];
+      [batch.batch_id, collector.id, total, collector.serverId, list, list.map((n) => versions.get(n) ?? null)]))).rows[0];
     if (!head.fresh) {
       await client.query('ROLLBACK');
       const configVersion = (await client.query('SELECT version FROM collector_configs WHERE collector_id = $1', [collector.id])).rows[0]?.version ?? 1;
@@ -115,13 +116,13 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
       ((dbs?.instance ?? []) as string[]).map((n) => instanceIds.get(n)), dbs?.datname ?? []];
     const inserts = small.map((k, i) => {
       params.push(jsonRows(k, ownersOf(k)));
-      return `f${i} AS (INSERT INTO ${k.spec.table} SELECT * FROM jsonb_populate_recordset(NULL::${k.spec.table}, $${params.length}::jsonb))`;
+      return `f${i} AS (INSERT INTO ${k.spec.table} SELECT * FROM json_populate_recordset(NULL::${k.spec.table}, $${params.length}::json))`;
     });
-    const tail = (await client.query(
+    const tail = (await client.query(prepared(
       `WITH ${[...inserts, `dbs AS (INSERT INTO databases (instance_id, datname)
          SELECT DISTINCT i, d FROM unnest($3::int[], $4::text[]) AS u(i, d) ON CONFLICT DO NOTHING)`].join(',\n')}
        UPDATE collectors SET last_seen_at = now(), collector_version = $2 WHERE id = $1
-       RETURNING (SELECT version FROM collector_configs WHERE collector_id = $1) AS config_version`, params)).rows[0];
+       RETURNING (SELECT version FROM collector_configs WHERE collector_id = $1) AS config_version`, params))).rows[0];
     await client.query('COMMIT');
     return { status: 'stored', rows: total, rowsByFamily, expiredByFamily, configVersion: tail?.config_version ?? 1 };
   } catch (err) {
@@ -132,8 +133,8 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
   }
 }
 
-/** Rows as JSON objects for jsonb_populate_recordset: keys are column names (`instance` is
- *  not one and is ignored), the owner id added. NUL is dropped as COPY does: jsonb refuses it. */
+/** Rows as JSON objects for json_populate_recordset: keys are column names (`instance` is
+ *  not one and is ignored), the owner id added; NUL dropped as COPY does. */
 function jsonRows(k: Kept, owners: readonly number[]): string {
   const owner = k.spec.scope === 'instance' ? 'instance_id' : 'server_id';
   const entries = Object.entries(k.cols);
@@ -143,5 +144,16 @@ function jsonRows(k: Kept, owners: readonly number[]): string {
     for (const [name, values] of entries) row[name] = values[i];
     rows.push(row);
   }
-  return JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '') : v));
+  return jsonText(rows);
+}
+
+/** A name for a statement's text, so each pool connection plans it once and reuses the plan. */
+const statementNames = new Map<string, string>();
+function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `pga_store_${createHash('sha256').update(text).digest('base64url').slice(0, 20)}`;
+    if (statementNames.size < 1000) statementNames.set(text, name);
+  }
+  return { name, text, values };
 }
