@@ -37,7 +37,8 @@ export function clientCertificate(req: Request): ClientCertificate {
 }
 
 export async function lookupActiveCollector(pool: pg.Pool, collectorId: string, fingerprint: string): Promise<AuthenticatedCollector> {
-  const res = await pool.query('SELECT id, server_id, status, cert_fingerprint, prev_cert_fingerprint FROM collectors WHERE id = $1', [collectorId]);
+  // Every push asks this; a named statement is planned once per pool connection.
+  const res = await pool.query({ name: 'pga_active_collector', text: 'SELECT id, server_id, status, cert_fingerprint, prev_cert_fingerprint FROM collectors WHERE id = $1', values: [collectorId] });
   const row = res.rows[0];
   if (!row) throw new HttpError(401, 'unknown_collector', 'collector is not registered');
   if (row.status !== 'active') throw new HttpError(403, `collector_${row.status}`, `collector is ${row.status}`);
