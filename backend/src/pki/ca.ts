@@ -2,7 +2,7 @@
 // certificate under its data directory (keys 0600) unless paths to existing ones are configured.
 // Collectors send a CSR: their private key never leaves their host. We sign it with the
 // collector id as CN and clientAuth as the only extended key usage.
-import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { constants, createHash, createPrivateKey, generateKeyPairSync, privateEncrypt, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../../common/files.ts';
 import { hostname } from 'node:os';
@@ -137,7 +137,7 @@ export function loadOrCreatePki(opts: { dataDir: string; files?: Partial<PkiFile
     writeFileSync(files.serverCert, srv.certPem);
   }
   const caCert = forge.pki.certificateFromPem(caCertPem);
-  const caKey = forge.pki.privateKeyFromPem(caKeyPem) as forge.pki.rsa.PrivateKey;
+  const caKey = nodeSigner(createPrivateKey(caKeyPem));
   return {
     caCertPem,
     serverCertPem: readFileSync(files.serverCert, 'utf8'),
@@ -148,7 +148,26 @@ export function loadOrCreatePki(opts: { dataDir: string; files?: Partial<PkiFile
 
 const MAX_CSR_BYTES = 16 * 1024;
 
-function signCollectorCsr(ca: forge.pki.Certificate, caKey: forge.pki.rsa.PrivateKey, csrPem: string, collectorId: string,
+/** DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256 (RFC 8017, section 9.2, note 1). */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/**
+ * The CA key as node-forge wants to sign with it, but with the RSA operation done by Node's
+ * crypto (OpenSSL) instead of forge's JavaScript big integers: ~1 ms instead of ~40 ms per
+ * certificate, so a fleet registering at once is not queued behind the CA. The signature is
+ * the same RSASSA-PKCS1-v1_5 over the same digest (pki tests compare it with forge's own).
+ */
+export function nodeSigner(key: KeyObject): { sign(md: forge.md.MessageDigest): string } {
+  return {
+    sign: (md) => {
+      if (md.algorithm !== 'sha256') throw new Error(`nodeSigner signs SHA-256 digests only, not ${md.algorithm}`);
+      return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING },
+        Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), 'binary')])).toString('binary');
+    },
+  };
+}
+
+function signCollectorCsr(ca: forge.pki.Certificate, caKey: ReturnType<typeof nodeSigner>, csrPem: string, collectorId: string,
   validityDays: number): SignedCertificate {
   if (csrPem.length > MAX_CSR_BYTES) throw new HttpError(400, 'invalid_csr', 'CSR is too large');
   let csr: forge.pki.CertificateSigningRequest;
@@ -174,7 +193,7 @@ function signCollectorCsr(ca: forge.pki.Certificate, caKey: forge.pki.rsa.Privat
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', clientAuth: true },
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
+  cert.sign(caKey as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);
   return { certPem, serial: cert.serialNumber, fingerprint: certFingerprint(pemToDer(certPem)), notAfter: cert.validity.notAfter };
 }
