@@ -4,8 +4,8 @@
 // generator (bench/ingest-generator.ts) in a child process. Prints:
 //   1. raw COPY of the same rows into the same tables (one transaction per batch, `pool`
 //      connections, COPY text prepared in advance): the database's ceiling;
-//   2. saturation throughput end to end (register, gzip JSON over mTLS + JWT, inflate, validate,
-//      COPY), in rows/s and as a ratio to (1);
+//   2. saturation throughput end to end (gzip JSON over mTLS + JWT, inflate, validate, COPY),
+//      in rows/s and as a ratio to (1), once every collector has registered and connected;
 //   3. push latency p50/p95/p99 with N collectors on a 60 s cadence, spread evenly;
 //   4. backend RSS sampled through (3), with its trend.
 import { fork } from 'node:child_process';
@@ -117,6 +117,9 @@ async function main(): Promise<void> {
         case 'registered':
           console.log(`registered ${m.collectors} collectors in ${m.seconds.toFixed(1)} s; a push: ${m.rowsPerBatch} rows, ` +
             `${(m.jsonBytes / 1024).toFixed(0)} KiB JSON, ${(m.gzipBytes / 1024).toFixed(0)} KiB gzip`);
+          break;
+        case 'connected':
+          console.log(`connected:  each collector pushed once (TLS handshake, first push) in ${m.seconds.toFixed(1)} s`);
           break;
         case 'saturation': {
           const rps = m.rows / m.seconds;
