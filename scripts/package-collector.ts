@@ -12,22 +12,29 @@ import { COLLECTOR_VERSION } from '../collector/src/agent.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
+/** The collector as one ES module at `outfile` (bench:collector runs this same file). */
+export async function buildCollectorBundle(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [join(root, 'collector/src/main.ts')],
+    outfile,
+    bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    // pg's optional native binding is never used; the rest is pure JavaScript.
+    external: ['pg-native'],
+    // CommonJS packages in the bundle (winston, pg, …) call require() for Node built-ins.
+    banner: { js: "import { createRequire as __pgaCreateRequire } from 'node:module';\nconst require = __pgaCreateRequire(import.meta.url);" },
+    // Minified, the source V8 parses and keeps is half the size (1.7 MB instead of 3.5 MB) and
+    // has no comments outside Latin-1 (one such comment made V8 hold the whole source as UTF-16).
+    minify: true, legalComments: 'eof', logLevel: 'warning',
+  });
+}
+
 export async function packageCollector(outDir = join(root, 'dist')): Promise<string> {
   const name = `pganalytics-collector-${COLLECTOR_VERSION}`;
   const stage = join(outDir, name);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
 
-  await build({
-    entryPoints: [join(root, 'collector/src/main.ts')],
-    outfile: join(stage, 'collector.mjs'),
-    bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    // pg's optional native binding is never used; the rest is pure JavaScript.
-    external: ['pg-native'],
-    // CommonJS packages in the bundle (winston, pg, …) call require() for Node built-ins.
-    banner: { js: "import { createRequire as __pgaCreateRequire } from 'node:module';\nconst require = __pgaCreateRequire(import.meta.url);" },
-    legalComments: 'eof', logLevel: 'warning',
-  });
+  await buildCollectorBundle(join(stage, 'collector.mjs'));
   copyFileSync(join(root, 'deploy/pganalytics-collector.service'), join(stage, 'pganalytics-collector.service'));
   copyFileSync(join(root, 'deploy/collector.toml'), join(stage, 'collector.toml.example'));
   copyFileSync(join(root, 'deploy/install-collector.sh'), join(stage, 'install.sh'));

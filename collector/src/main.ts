@@ -4,16 +4,14 @@
 //   collector once [--config PATH] [--json] [--wait S] collect one cycle and print it; sends nothing
 //   collector parse-log [--format F] [--prefix P] FILE…  parse PostgreSQL logs, one JSON record per line
 //   collector status [--config PATH]                   registration, last push, spool depth, config version
+//
+// Each command loads only the modules it uses (the daemon's memory is what a DBA sees in top):
+// `once` and `status` never load the HTTP client; node-forge loads only when a key is made.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG_PATH, loadLocalConfig, type LocalConfig } from './config.ts';
 import { isRegistered } from './credentials.ts';
-import { register } from './sender/backend-client.ts';
-import { Agent, COLLECTOR_VERSION } from './agent.ts';
-import { Runner } from './runner.ts';
-import { createLogger } from '../../common/log.ts';
-import { formatCycle } from './commands/format-cycle.ts';
 
 const USAGE = 'usage: collector <register|run|once|parse-log|status> [--config PATH] …';
 
@@ -32,13 +30,14 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   const local: LocalConfig = loadLocalConfig(values.config);
-  const log = createLogger('collector');
   switch (command) {
     case 'register': {
       const token = values.token ?? process.env.PGA_ENROLMENT_TOKEN;
       if (!token) { console.error('collector register needs --token (or PGA_ENROLMENT_TOKEN)'); return 2; }
       if (!local.backend.ca_file) { console.error('collector register needs [backend] ca_file: the backend CA certificate to trust'); return 2; }
       if (isRegistered(local.collector.state_dir)) { console.error(`already registered (credentials in ${local.collector.state_dir})`); return 1; }
+      const { register } = await import('./sender/backend-client.ts');
+      const { COLLECTOR_VERSION } = await import('./agent.ts');
       const creds = await register({
         backendUrl: local.backend.url, caPem: readFileSync(local.backend.ca_file, 'utf8'), enrolmentToken: token,
         hostname: local.collector.hostname, stateDir: local.collector.state_dir, collectorVersion: COLLECTOR_VERSION,
@@ -47,6 +46,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'run': {
+      const { Runner } = await import('./runner.ts');
+      const { createLogger } = await import('../../common/log.ts');
+      const log = createLogger('collector');
       const runner = new Runner(local, log);
       await runner.start();
       log.info('collector running', { collector_id: runner.status.collector_id, instances: local.instances.map((i) => i.name) });
@@ -69,13 +71,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'once': {
       // Two samples a moment apart, so counters show deltas and rates.
+      const { Agent } = await import('./agent.ts');
+      const { formatCycle } = await import('./commands/format-cycle.ts');
       const agent = new Agent(local, '00000000-0000-0000-0000-000000000000');
       await agent.collect(new Date());
       agent.schedule.update(undefined, 0);
       await new Promise((r) => setTimeout(r, Number(values.wait) * 1000));
       const cycle = await agent.collect(new Date());
       await agent.close();
-      console.log(values.json ? JSON.stringify(cycle.batch, null, 2) : formatCycle(cycle));
+      // Written and flushed before main returns: process.exit would cut a pipe's output short.
+      const text = values.json ? JSON.stringify(cycle.batch, null, 2) : formatCycle(cycle);
+      await new Promise((resolve) => process.stdout.write(`${text}\n`, resolve));
       return 0;
     }
     case 'status': {

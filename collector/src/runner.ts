@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
-import { servedConfigSchema, type ServedConfig } from '../../protocol/index.ts';
+import { servedConfigSchema, type ServedConfig } from '../../protocol/collector-config.ts';
 import { Agent, encodeBatch } from './agent.ts';
 import type { LocalConfig } from './config.ts';
 import { loadCredentials } from './credentials.ts';

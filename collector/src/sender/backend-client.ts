@@ -2,7 +2,6 @@
 // configured CA), then mutual TLS with the client certificate plus a JWT for everything else.
 // undici keeps a small keep-alive pool to the backend.
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { PushResponse } from '../../../protocol/index.ts';
 import { completeRenewal, saveCredentials, saveTokens, stageRenewalKey, type Credentials } from '../credentials.ts';
@@ -34,14 +33,17 @@ async function errorOf(res: Dispatcher.ResponseData): Promise<BackendError> {
   return new BackendError(res.statusCode, code, `${res.statusCode} ${code}: ${message}`);
 }
 
-/** A new RSA key (it never leaves this host) and a CSR for it; the backend decides the subject. */
-export function newKeyAndCsr(commonName: string): { keyPem: string; csrPem: string } {
+/** A new RSA key (it never leaves this host) and a CSR for it; the backend decides the subject.
+ *  node-forge is loaded here only: it is needed at registration and renewal, and loading it at
+ *  start would cost every running collector ~5 MB. */
+export async function newKeyAndCsr(commonName: string): Promise<{ keyPem: string; csrPem: string }> {
+  const { default: forge } = await import('node-forge');
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
   csr.setSubject([{ name: 'commonName', value: commonName }]);
-  csr.sign(forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  csr.sign(forge.pki.privateKeyFromPem(keyPem) as Parameters<typeof csr.sign>[0], forge.md.sha256.create());
   return { keyPem, csrPem: forge.pki.certificationRequestToPem(csr) };
 }
 
@@ -49,7 +51,7 @@ export function newKeyAndCsr(commonName: string): { keyPem: string; csrPem: stri
 export async function register(opts: {
   backendUrl: string; caPem: string; enrolmentToken: string; hostname: string; stateDir: string; collectorVersion: string;
 }): Promise<Credentials> {
-  const { keyPem, csrPem } = newKeyAndCsr(opts.hostname);
+  const { keyPem, csrPem } = await newKeyAndCsr(opts.hostname);
   const dispatcher = new Agent({ connect: { ca: opts.caPem, minVersion: 'TLSv1.3' } });
   try {
     const res = await request(new URL('/api/v1/collectors/register', opts.backendUrl), {
@@ -95,7 +97,7 @@ export class BackendClient {
 
   /** A new key and certificate, asked for over mTLS with the current ones. */
   async renewCertificate(): Promise<void> {
-    const { keyPem, csrPem } = newKeyAndCsr(this.creds.collectorId);
+    const { keyPem, csrPem } = await newKeyAndCsr(this.creds.collectorId);
     stageRenewalKey(this.stateDir, keyPem);
     const token = await this.accessToken();
     const res = await request(new URL('/api/v1/collectors/renew', this.backendUrl), {

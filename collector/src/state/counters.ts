@@ -4,9 +4,12 @@
 // negative number or a huge spike, and the next sample diffs from the new values.
 export type Sample = Record<string, unknown>;
 
+/** What the next sample is diffed against: only the counters (parsed once) and stats_reset,
+ *  not the whole row, so the state of 2,000 tables stays small. */
 interface Previous {
   at: number;
-  values: Sample;
+  counters: Array<number | null>;
+  statsReset: string;
 }
 
 export interface DiffOptions {
@@ -25,8 +28,10 @@ export class CounterState {
   /** When the last sample was taken, in this epoch. */
   private lastAt: number | undefined;
 
-  /** Returns the rows with counters replaced by deltas and `interval_s` added. */
-  diff(rows: readonly Sample[], at: number, opts: DiffOptions): Sample[] {
+  /** Replaces the counters in `rows` by deltas, adds `interval_s`, and returns the same rows:
+   *  they are the caller's fresh query results, and copying each (~40 columns) took more CPU
+   *  than the rest of the diff together (~5 µs a row, 2,000 tables and indexes per cycle). */
+  diff(rows: Sample[], at: number, opts: DiffOptions): Sample[] {
     if (opts.epoch !== undefined && opts.epoch !== this.epoch) {
       this.previous.clear();
       this.epoch = opts.epoch;
@@ -35,36 +40,30 @@ export class CounterState {
     const baselineAt = this.lastAt;
     this.lastAt = at;
     const seen = new Set<string>();
-    const out: Sample[] = [];
     for (const row of rows) {
       const key = opts.keys.map((k) => String(row[k])).join('\u0000');
       seen.add(key);
+      const cur = opts.counters.map((c) => toNumber(row[c]));
+      const statsReset = String(row.stats_reset);
       const prev = this.previous.get(key)
-        ?? (opts.newSeriesFromZero && baselineAt !== undefined ? zeroSample(baselineAt, row, opts.counters) : undefined);
-      this.previous.set(key, { at, values: row });
-      const result: Sample = { ...row };
+        ?? (opts.newSeriesFromZero && baselineAt !== undefined ? { at: baselineAt, counters: cur.map(() => 0), statsReset } : undefined);
+      this.previous.set(key, { at, counters: cur, statsReset });
       const interval = prev ? (at - prev.at) / 1000 : null;
-      const reset = !prev || interval === null || interval <= 0
-        || (row.stats_reset !== undefined && String(row.stats_reset) !== String(prev.values.stats_reset))
-        || opts.counters.some((c) => toNumber(row[c]) !== null && toNumber(prev.values[c]) !== null && toNumber(row[c])! < toNumber(prev.values[c])!);
-      for (const c of opts.counters) {
-        const cur = toNumber(row[c]);
-        const old = prev ? toNumber(prev.values[c]) : null;
-        result[c] = reset || cur === null || old === null ? null : roundDelta(cur - old);
+      let reset = !prev || interval === null || interval <= 0 || (row.stats_reset !== undefined && statsReset !== prev.statsReset);
+      for (let i = 0; !reset && i < cur.length; i++) {
+        const old = prev!.counters[i];
+        if (cur[i] !== null && old !== null && cur[i]! < old) reset = true;
       }
-      result.interval_s = reset ? null : interval;
-      out.push(result);
+      opts.counters.forEach((c, i) => {
+        const old = prev ? prev.counters[i] : null;
+        row[c] = reset || cur[i] === null || old === null ? null : roundDelta(cur[i]! - old);
+      });
+      row.interval_s = reset ? null : interval;
     }
     // Series that disappeared (a dropped database) are forgotten.
     for (const k of this.previous.keys()) if (!seen.has(k)) this.previous.delete(k);
-    return out;
+    return rows;
   }
-}
-
-function zeroSample(at: number, row: Sample, counters: readonly string[]): Previous {
-  const values: Sample = { ...row };
-  for (const c of counters) values[c] = 0;
-  return { at, values };
 }
 
 export function toNumber(v: unknown): number | null {

@@ -9,10 +9,11 @@
 // FamilyError (logged by the runner, counted in errorCounts); the cycle goes on.
 import pg from 'pg';
 import type { ColumnSpec, InstanceInfo, Row } from '../../../../protocol/index.ts';
-import { FAMILY_BY_NAME } from '../../../../protocol/index.ts';
+import { FAMILY_BY_NAME } from '../../../../protocol/families/index.ts';
 import { STATEMENT_TEXT_MAX } from '../../../../protocol/families/pg-statement-texts.ts';
 import { CounterState, toNumber, type Sample } from '../../state/counters.ts';
 import { ActivityWindow } from '../../state/activity-window.ts';
+import { SlowColumns } from '../../state/slow-columns.ts';
 import { CATALOG, CATALOG_BY_FAMILY, DEFAULT_LIMITS, QUERY_MARKER, pickSql, sqlFor, type CatalogEntry, type CollectLimits } from './catalog.ts';
 import { errorMessage, familyError, type FamilyError } from './errors.ts';
 import { MIN_SUPPORTED } from './versions.ts';
@@ -49,6 +50,8 @@ type Db = Pick<pg.Client, 'query'>;
 export class PostgresSource {
   private client: pg.Client | undefined;
   private readonly counters = new Map<string, CounterState>();
+  private readonly slow = new Map<string, SlowColumns>();
+  private cycle = 0;
   private readonly window = new ActivityWindow();
   private readonly sampled = new Set<string>();
   private sampler: NodeJS.Timeout | undefined;
@@ -103,6 +106,7 @@ export class PostgresSource {
    */
   async collect(now: Date, enabled: (family: string) => boolean = () => true): Promise<InstanceCollection> {
     const name = this.settings.name;
+    this.cycle++;
     const due = new Set(CATALOG.filter((e) => enabled(e.family)).map((e) => e.family));
     const rows: Record<string, Row[]> = {};
     const errors: FamilyError[] = [];
@@ -227,12 +231,19 @@ export class PostgresSource {
           if (!sql) { fail({ family: entry.family, reason: 'NoSqlForVersion', error: `no SQL for server_version_num ${this.versionNum}` }); continue; }
           try {
             let params: unknown[] = [];
+            let measured: Set<string> | undefined;
             if (entry.selection) {
               const pick = pickSql(entry.selection.sql, this.versionNum)!;
               const sel = await hop.query(pick, [this.limits[entry.selection.limit]]);
-              params = [sel.rows[0]?.oids ?? []];
+              const ids: unknown[] = sel.rows[0]?.oids ?? [];
+              params = [ids];
+              if (entry.slow) {
+                measured = new Set(this.slowColumns(entry).due(db, ids.map(String), this.cycle));
+                params.push([...measured]);
+              }
             }
             const res = await hop.query(sql, params);
+            if (entry.slow && measured) this.slowColumns(entry).fill(db, res.rows, entry.slow.idColumn, measured, this.cycle);
             const list = out.get(entry.family) ?? [];
             for (const r of res.rows) list.push(r);
             out.set(entry.family, list);
@@ -245,6 +256,12 @@ export class PostgresSource {
       }
     }
     return out;
+  }
+
+  private slowColumns(entry: CatalogEntry): SlowColumns {
+    let s = this.slow.get(entry.family);
+    if (!s) this.slow.set(entry.family, (s = new SlowColumns(entry.slow!.columns, entry.slow!.refreshCycles)));
+    return s;
   }
 
   /** Takes one sample of each sampled family in use (after any sample in flight); returns what failed. */
@@ -282,8 +299,9 @@ export class PostgresSource {
     this.sampler.unref();
   }
 
-  private diff(entry: CatalogEntry, raw: readonly Sample[], now: Date, epoch: string): Sample[] {
-    if (entry.counters.length === 0) return [...raw];
+  /** Diffs the query's rows in place (see CounterState.diff). */
+  private diff(entry: CatalogEntry, raw: Sample[], now: Date, epoch: string): Sample[] {
+    if (entry.counters.length === 0) return raw;
     let state = this.counters.get(entry.family);
     if (!state) this.counters.set(entry.family, (state = new CounterState()));
     return state.diff(raw, now.getTime(), { keys: entry.keys, counters: entry.counters, epoch, newSeriesFromZero: entry.newSeriesFromZero });

@@ -11,20 +11,22 @@ SELECT coalesce(array_agg(oid), '{}') AS oids FROM (
 
 export const pgStatsIndex: CatalogEntry = {
   family: 'pg_stats_index',
-  description: 'pg_stat_user_indexes + pg_statio_user_indexes of the biggest indexes in each database, invalid and unused flags',
+  description: 'pg_stat_user_indexes + pg_statio_user_indexes of the biggest indexes in each database, invalid and unused flags; sizes at most 5 cycles old',
   kind: 'snapshot',
   scope: 'database',
   intervalSeconds: 60,
   keys: ['datname', 'schemaname', 'relname', 'indexrelname'],
   counters: ['idx_scan', 'idx_tup_read', 'idx_tup_fetch', 'idx_blks_read', 'idx_blks_hit'],
   selection: { limit: 'maxIndexes', sql: { [PG13]: SELECTION } },
+  slow: { columns: ['size_bytes'], idColumn: 'oid', refreshCycles: 5 },
   sql: {
     // Unused: never scanned since the stats reset, and not enforcing uniqueness or an exclusion
     // constraint (those are used by every write even when no query scans them).
     [PG13]: `
 SELECT current_database() AS datname, s.schemaname, s.relname, s.indexrelname,
        s.idx_scan, s.idx_tup_read, s.idx_tup_fetch, io.idx_blks_read, io.idx_blks_hit,
-       pg_relation_size(s.indexrelid) AS size_bytes,
+       s.indexrelid AS oid,
+       CASE WHEN s.indexrelid = ANY ($2::oid[]) THEN pg_relation_size(s.indexrelid) END AS size_bytes,
        i.indisunique AS is_unique, i.indisprimary AS is_primary, i.indisvalid AS is_valid,
        (s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND NOT i.indisexclusion) AS is_unused,
        (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset

@@ -10,6 +10,9 @@
 //             pg_stat_statements, top N by time and texts for queryids not sent before
 //   selection a cheap query that picks which objects to collect (the biggest N); its array
 //             result is $1 of the main query
+//   slow      columns costly to read that change slowly (sizes): measured for a share of the
+//             objects per cycle, the ids to measure passed as $2, repeated in between
+//             (state/slow-columns.ts)
 
 export const ENTRY_KINDS = ['snapshot', 'sampled', 'on-change', 'top-statements', 'statement-texts'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -48,5 +51,8 @@ export interface CatalogEntry {
   readonly requiresExtension?: string;
   /** Picks the objects to collect; its single array column is passed as $1. */
   readonly selection?: { readonly limit: LimitName; readonly sql: VersionedSql };
+  /** Needs a selection. The main query returns `idColumn` (the object's oid, not sent) and reads
+   *  `columns` only for the ids in $2; each is at most `refreshCycles` cycles old. */
+  readonly slow?: { readonly columns: readonly string[]; readonly idColumn: string; readonly refreshCycles: number };
   readonly sql: VersionedSql;
 }

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SlowColumns } from './slow-columns.ts';
+import type { Sample } from './counters.ts';
+
+const ids = Array.from({ length: 10 }, (_, i) => String(100 + i));
+
+/** One cycle as the source runs it: what the query would return, sizes only for the due ids. */
+function cycle(s: SlowColumns, cycleNo: number, selected: readonly string[], sizeOf: (id: string) => number): { due: string[]; rows: Sample[] } {
+  const due = s.due('db', selected, cycleNo);
+  const measured = new Set(due);
+  const rows: Sample[] = selected.map((id) => ({ oid: id, table_bytes: measured.has(id) ? sizeOf(id) : null }));
+  s.fill('db', rows, 'oid', measured, cycleNo);
+  return { due, rows };
+}
+
+test('the first cycle measures everything; later cycles a fifth, the rest repeat their last measurement', () => {
+  const s = new SlowColumns(['table_bytes'], 5);
+  const first = cycle(s, 1, ids, (id) => Number(id));
+  assert.deepEqual(first.due, ids);
+  assert.deepEqual(first.rows.map((r) => r.table_bytes), ids.map(Number));
+
+  const second = cycle(s, 2, ids, (id) => Number(id) * 2);
+  assert.equal(second.due.length, 2);
+  for (const r of second.rows) {
+    const id = String(r.oid);
+    assert.equal(r.table_bytes, second.due.includes(id) ? Number(id) * 2 : Number(id), `size of ${id}`);
+  }
+});
+
+test('every size is re-measured within refreshCycles cycles', () => {
+  const s = new SlowColumns(['table_bytes'], 5);
+  const lastMeasured = new Map<string, number>();
+  for (let c = 1; c <= 23; c++) {
+    for (const id of cycle(s, c, ids, () => c).due) lastMeasured.set(id, c);
+    for (const id of ids) assert.ok(c - lastMeasured.get(id)! < 5, `${id} at cycle ${c} was measured at ${lastMeasured.get(id)}`);
+  }
+});
+
+test('an object newly selected is measured at once, one no longer selected is forgotten', () => {
+  const s = new SlowColumns(['table_bytes'], 5);
+  cycle(s, 1, ids.slice(0, 5), () => 1);
+  const next = cycle(s, 2, ids.slice(1, 6), () => 2);
+  assert.ok(next.due.includes(ids[5]), 'the new one is measured');
+  assert.equal(next.rows.find((r) => r.oid === ids[5])!.table_bytes, 2);
+  // ids[0] left the selection; back later, it has no remembered size and is measured again.
+  const back = cycle(s, 3, ids.slice(0, 5), () => 3);
+  assert.ok(back.due.includes(ids[0]));
+  assert.equal(back.rows.find((r) => r.oid === ids[0])!.table_bytes, 3);
+});
+
+test('databases are kept apart', () => {
+  const s = new SlowColumns(['table_bytes'], 5);
+  s.fill('a', [{ oid: '1', table_bytes: 10 }], 'oid', new Set(s.due('a', ['1'], 1)), 1);
+  assert.deepEqual(s.due('b', ['1'], 1), ['1'], 'same oid in another database is another object');
+});
