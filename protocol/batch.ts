@@ -79,16 +79,27 @@ const envelope = {
   hostname: z.string().min(1).max(255),
   instances: z.array(instanceInfoSchema).max(LIMITS.maxInstances),
 };
-const rowFamilies: Record<string, z.ZodType> = {};
-const columnFamilies: Record<string, z.ZodType> = {};
-for (const f of FAMILIES) {
-  rowFamilies[f.name] = z.array(rowSchema(f)).optional();
-  columnFamilies[f.name] = columnsSchema(f).optional();
-}
 /** A batch's fields other than its version and families. */
 export const envelopeSchema = z.strictObject(envelope);
-export const columnBatchSchema = z.strictObject({ protocol_version: z.literal(PROTOCOL_VERSION), ...envelope, families: z.strictObject(columnFamilies) });
-export const rowsBatchSchema = z.strictObject({ protocol_version: z.literal(ROWS_PROTOCOL_VERSION), ...envelope, families: z.strictObject(rowFamilies) });
+
+/** The whole-batch schemas (a validator per column of every family) are built on first use:
+ *  the backend needs them, a collector only sends batches and never pays their memory. */
+let batchSchemas: { rows: z.ZodType; columns: z.ZodType } | undefined;
+function schemas(): { rows: z.ZodType; columns: z.ZodType } {
+  if (!batchSchemas) {
+    const rowFamilies: Record<string, z.ZodType> = {};
+    const columnFamilies: Record<string, z.ZodType> = {};
+    for (const f of FAMILIES) {
+      rowFamilies[f.name] = z.array(rowSchema(f)).optional();
+      columnFamilies[f.name] = columnsSchema(f).optional();
+    }
+    batchSchemas = {
+      columns: z.strictObject({ protocol_version: z.literal(PROTOCOL_VERSION), ...envelope, families: z.strictObject(columnFamilies) }),
+      rows: z.strictObject({ protocol_version: z.literal(ROWS_PROTOCOL_VERSION), ...envelope, families: z.strictObject(rowFamilies) }),
+    };
+  }
+  return batchSchemas;
+}
 
 export type InstanceInfo = z.infer<typeof instanceInfoSchema>;
 /** A row as the collector makes it: time and instance plus the family's columns. */
@@ -157,12 +168,12 @@ function problemsOf(error: z.ZodError): string[] {
 export function validateBatch(input: unknown): { ok: true; batch: ColumnBatch } | { ok: false; problems: string[] } {
   let batch: ColumnBatch;
   if ((input as { protocol_version?: unknown } | null)?.protocol_version === ROWS_PROTOCOL_VERSION) {
-    const res = rowsBatchSchema.safeParse(input);
+    const res = schemas().rows.safeParse(input);
     if (!res.success) return { ok: false, problems: problemsOf(res.error) };
-    const { protocol_version: _v, ...rest } = res.data;
-    batch = toWire(rest as Batch);
+    const { protocol_version: _v, ...rest } = res.data as Batch & { protocol_version: number };
+    batch = toWire(rest);
   } else {
-    const res = columnBatchSchema.safeParse(input);
+    const res = schemas().columns.safeParse(input);
     if (!res.success) return { ok: false, problems: problemsOf(res.error) };
     batch = res.data as ColumnBatch;
   }
