@@ -147,13 +147,17 @@ function jsonRows(k: Kept, owners: readonly number[]): string {
   return jsonText(rows);
 }
 
-/** A name for a statement's text, so each pool connection plans it once and reuses the plan. */
+/** A name for a statement's text, so each pool connection plans it once and reuses the plan.
+ *  The tail statement's text depends on which small families a batch holds; only the first
+ *  MAX_NAMED texts get names, so a collector sending ever new combinations cannot make the
+ *  database connections hold ever more prepared statements (the rest are planned each time). */
+const MAX_NAMED = 64;
 const statementNames = new Map<string, string>();
 function prepared(text: string, values: unknown[]): pg.QueryConfig {
   let name = statementNames.get(text);
-  if (!name) {
+  if (!name && statementNames.size < MAX_NAMED) {
     name = `pga_store_${createHash('sha256').update(text).digest('base64url').slice(0, 20)}`;
-    if (statementNames.size < 1000) statementNames.set(text, name);
+    statementNames.set(text, name);
   }
-  return { name, text, values };
+  return name ? { name, text, values } : { text, values };
 }
