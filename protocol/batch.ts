@@ -124,10 +124,15 @@ export interface PushResponse {
   config_version: number;
 }
 
+/** The names a family's rows carry: time, instance for instance families, its columns. */
+export function columnNames(f: FamilySpec): string[] {
+  return ['time', ...(f.scope === 'instance' ? ['instance'] : []), ...f.columns.map((c) => c.name)];
+}
+
 /** Rows of one family as columns; a column that no row has is left out. */
 export function toColumns(f: FamilySpec, rows: readonly Row[]): Columns {
   const out: Columns = {};
-  for (const n of ['time', ...(f.scope === 'instance' ? ['instance'] : []), ...f.columns.map((c) => c.name)]) {
+  for (const n of columnNames(f)) {
     const values = new Array<unknown>(rows.length);
     let any = false;
     for (let i = 0; i < rows.length; i++) {

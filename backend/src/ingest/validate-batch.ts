@@ -8,7 +8,7 @@
 // then take the same checks.
 import { z } from 'zod';
 import {
-  envelopeSchema, FAMILIES, LIMITS, PROTOCOL_VERSION, ROWS_PROTOCOL_VERSION, toColumns, validateBatch,
+  columnNames, envelopeSchema, FAMILIES, LIMITS, PROTOCOL_VERSION, ROWS_PROTOCOL_VERSION, toColumns, validateBatch,
   type ColumnBatch, type Columns, type ColumnSpec, type FamilySpec, type Row,
 } from '../../../protocol/index.ts';
 
@@ -92,10 +92,7 @@ const fastEnvelope = envelopeSchema.extend({
 export type Validation = { ok: true; batch: ColumnBatch } | { ok: false; problems: string[]; families: string[] };
 
 export function createBatchValidator(families: readonly FamilySpec[] = FAMILIES): (input: unknown) => Validation {
-  const specs = new Map(families.map((f) => [f.name, {
-    spec: f, check: compileColumnsCheck(f),
-    known: new Set(['time', ...(f.scope === 'instance' ? ['instance'] : []), ...f.columns.map((c) => c.name)]),
-  }]));
+  const specs = new Map(families.map((f) => [f.name, { spec: f, check: compileColumnsCheck(f), known: new Set(columnNames(f)) }]));
   const fast = (input: unknown): ColumnBatch | undefined => {
     if (!fastEnvelope.safeParse(input).success) return undefined;
     const batch = input as Omit<ColumnBatch, 'protocol_version'> & { protocol_version: number; families: Record<string, unknown> };
