@@ -50,7 +50,3 @@ export function benchBatch(collectorId: string, time = new Date()): Batch {
     instances: [{ name: 'main', up: true, version_num: 160000 }], families,
   };
 }
-
-export function rowsIn(b: Batch): number {
-  return Object.values(b.families).reduce((n, r) => n + (r?.length ?? 0), 0);
-}

@@ -10,8 +10,8 @@ import https from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import forge from 'node-forge';
-import { PROTOCOL_VERSION, toWire } from '../protocol/index.ts';
-import { benchBatch, rowsIn } from './ingest-batch.ts';
+import { PROTOCOL_VERSION, rowCount, toWire } from '../protocol/index.ts';
+import { benchBatch } from './ingest-batch.ts';
 
 export interface GeneratorStart {
   url: string;
@@ -76,10 +76,11 @@ async function register(s: GeneratorStart, url: URL, i: number): Promise<Sim> {
   if (r.status !== 201) throw new Error(`register: ${r.status} ${r.text}`);
   const reg = JSON.parse(r.text) as { collector_id: string; certificate: string; access_token: string };
   const batch = benchBatch(reg.collector_id);
-  const { protocol_version: _v, batch_id: _b, ...rest } = toWire(batch);
+  const wire = toWire(batch);
+  const { protocol_version: _v, batch_id: _b, ...rest } = wire;
   const restJson = JSON.stringify(rest).slice(1); // drops the leading "{"
   return {
-    id: reg.collector_id, token: reg.access_token, rows: rowsIn(batch),
+    id: reg.collector_id, token: reg.access_token, rows: rowCount(wire),
     agent: new https.Agent({ ca: s.caPem, cert: reg.certificate, key: keyPem, keepAlive: true, maxSockets: 4 }),
     rest: gzipSync(restJson),
   };

@@ -16,14 +16,14 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { FAMILY_BY_NAME } from '../protocol/index.ts';
+import { FAMILY_BY_NAME, rowCount, toWire } from '../protocol/index.ts';
 import { startPostgres } from '../backend/src/storage/postgres-server.ts';
 import { ensureDatabase, startBackend } from '../backend/src/server.ts';
 import { settingsFromEnv } from '../backend/src/settings.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
 import { copyValue } from '../backend/src/ingest/copy-rows.ts';
 import { createLogger } from '../common/log.ts';
-import { benchBatch, rowsIn } from './ingest-batch.ts';
+import { benchBatch } from './ingest-batch.ts';
 import type { GeneratorReport, GeneratorStart } from './ingest-generator.ts';
 
 const { values } = parseArgs({ options: {
@@ -64,7 +64,7 @@ async function rawCopy(url: string, seconds: number): Promise<{ rowsPerSecond: n
     const text = rows.map((r) => [r.time, id, ...f.columns.map((c) => copyValue(r[c.name], c.type))].join('\t') + '\n').join('');
     copies.push({ sql: `COPY ${f.table} (time, ${owner}, ${f.columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN`, text });
   }
-  const perBatch = rowsIn(batch);
+  const perBatch = rowCount(toWire(batch));
   let batches = 0;
   const start = performance.now();
   const end = start + seconds * 1000;

@@ -189,9 +189,7 @@ function isStaleConnection(err: unknown): boolean {
  *  refused credentials (401/403) and a protocol version the backend does not speak (426): the
  *  batch stays spooled until an operator fixes them. */
 function classify(err: BackendError): PushOutcome {
-  if (err.httpStatus === 401 || err.httpStatus === 403) return { kind: 'retry', reason: err.message, authRefused: true };
-  // 426: the backend speaks another protocol version; the batch waits for its upgrade.
-  if (err.httpStatus === 426) return { kind: 'retry', reason: err.message, authRefused: true };
+  if (err.httpStatus === 401 || err.httpStatus === 403 || err.httpStatus === 426) return { kind: 'retry', reason: err.message, authRefused: true };
   if (err.httpStatus === 408 || err.httpStatus === 425 || err.httpStatus === 429 || err.httpStatus >= 500) {
     return { kind: 'retry', reason: err.message };
   }
