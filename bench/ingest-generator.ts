@@ -18,11 +18,16 @@ export interface GeneratorStart {
   caPem: string;
   enrolmentToken: string;
   collectors: number;
-  saturationSeconds: number;
   saturationConcurrency: number;
   cadenceSeconds: number;
-  minutes: number;
 }
+
+/** What the parent asks for once every collector is connected: a saturation round, the cadence
+ *  run (the generator's last phase) or the end. */
+export type GeneratorCommand =
+  | { kind: 'saturate'; seconds: number }
+  | { kind: 'cadence'; minutes: number }
+  | { kind: 'stop' };
 
 export type GeneratorReport =
   | { kind: 'registered'; collectors: number; seconds: number; rowsPerBatch: number; gzipBytes: number; jsonBytes: number }
@@ -123,14 +128,24 @@ async function run(s: GeneratorStart): Promise<void> {
   }));
   send({ kind: 'connected', collectors: sims.length, seconds: (performance.now() - t1) / 1000 });
 
-  // Saturation: back-to-back pushes from `concurrency` loops, round-robin over the collectors,
-  // honouring 429 Retry-After as a collector does.
-  let rows = 0, pushes = 0, throttled = 0, errors = 0, next = 0;
-  const end = performance.now() + s.saturationSeconds * 1000;
+  let next = 0;
+  for (;;) {
+    const cmd = await nextCommand();
+    if (cmd.kind === 'stop') return;
+    if (cmd.kind === 'saturate') send(await saturate(s, url, sims, cmd.seconds, () => next++));
+    else { await cadence(s, url, sims, cmd.minutes); return; }
+  }
+}
+
+/** Back-to-back pushes from `saturationConcurrency` loops, round-robin over the collectors,
+ *  honouring 429 Retry-After as a collector does. */
+async function saturate(s: GeneratorStart, url: URL, sims: Sim[], seconds: number, turn: () => number): Promise<GeneratorReport> {
+  let rows = 0, pushes = 0, throttled = 0, errors = 0;
   const start = performance.now();
+  const end = start + seconds * 1000;
   await Promise.all(Array.from({ length: s.saturationConcurrency }, async () => {
     while (performance.now() < end) {
-      const sim = sims[next++ % sims.length];
+      const sim = sims[turn() % sims.length];
       try {
         const r = await pushOnce(sim, url);
         if (r.status === 429) { throttled++; await sleep(Number(r.retryAfter ?? 1) * 100); continue; }
@@ -139,16 +154,16 @@ async function run(s: GeneratorStart): Promise<void> {
       } catch { errors++; }
     }
   }));
-  send({ kind: 'saturation', rows, pushes, seconds: (performance.now() - start) / 1000, throttled, errors });
-  if (s.minutes <= 0) return;
+  return { kind: 'saturation', rows, pushes, seconds: (performance.now() - start) / 1000, throttled, errors };
+}
 
-  // Cadence: every collector pushes once per cadence, spread evenly across it.
+/** Every collector pushes once per cadence, spread evenly across it. */
+async function cadence(s: GeneratorStart, url: URL, sims: Sim[], minutes: number): Promise<void> {
   send({ kind: 'cadence-start' });
   const latencies: number[] = [];
-  let late = 0;
-  pushes = 0; throttled = 0; errors = 0;
+  let late = 0, pushes = 0, throttled = 0, errors = 0;
   const cStart = performance.now();
-  const cEnd = cStart + s.minutes * 60_000;
+  const cEnd = cStart + minutes * 60_000;
   const spacing = (s.cadenceSeconds * 1000) / sims.length;
   const inFlight = new Set<Promise<void>>();
   for (let k = 0; ; k++) {
@@ -166,6 +181,14 @@ async function run(s: GeneratorStart): Promise<void> {
   send({ kind: 'cadence', latenciesMs: latencies, pushes, throttled, errors, late });
 }
 
+const commands: GeneratorCommand[] = [];
+let wake: (() => void) | undefined;
+function nextCommand(): Promise<GeneratorCommand> {
+  const c = commands.shift();
+  return c ? Promise.resolve(c) : new Promise((r) => { wake = () => r(commands.shift()!); });
+}
+
 process.once('message', (m: GeneratorStart) => {
+  process.on('message', (c: GeneratorCommand) => { commands.push(c); wake?.(); wake = undefined; });
   run(m).then(() => process.exit(0), (err: Error) => { console.error(`generator: ${err.stack}`); process.exit(1); });
 });

@@ -1,39 +1,41 @@
-// Ingest benchmark (npm run bench:ingest -- [--collectors 2000] [--minutes 10] [--saturation-seconds 30]
-//                                          [--copy-seconds 20] [--pool 8]).
+// Ingest benchmark (npm run bench:ingest -- [--collectors 2000] [--minutes 10] [--rounds 3]
+//                                          [--seconds 10] [--pool 8]).
 // On this machine: a real PostgreSQL, the backend over real mTLS in this process, and the load
 // generator (bench/ingest-generator.ts) in a child process. Prints:
 //   1. raw COPY of the same rows into the same tables (one transaction per batch, `pool`
 //      connections, COPY text prepared in advance): the database's ceiling;
 //   2. saturation throughput end to end (gzip JSON over mTLS + JWT, inflate, validate, COPY),
-//      in rows/s and as a ratio to (1), once every collector has registered and connected;
+//      in rows/s and as a ratio to (1), once every collector has registered and connected.
+//      (1) and (2) alternate for `rounds` rounds of `seconds` each, so a slower or faster
+//      stretch of a shared machine weighs on both alike; the ratio is of the rounds' totals;
 //   3. push latency p50/p95/p99 with N collectors on a 60 s cadence, spread evenly;
 //   4. backend RSS sampled through (3), with its trend.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { FAMILY_BY_NAME, rowCount, toWire } from '../protocol/index.ts';
 import { startPostgres } from '../backend/src/storage/postgres-server.ts';
 import { ensureDatabase, startBackend } from '../backend/src/server.ts';
 import { settingsFromEnv } from '../backend/src/settings.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
-import { copyValue } from '../backend/src/ingest/copy-rows.ts';
+import { copyIn, copyValue } from '../backend/src/ingest/copy-rows.ts';
 import { createLogger } from '../common/log.ts';
 import { benchBatch } from './ingest-batch.ts';
-import type { GeneratorReport, GeneratorStart } from './ingest-generator.ts';
+import type { GeneratorCommand, GeneratorReport, GeneratorStart } from './ingest-generator.ts';
 
 const { values } = parseArgs({ options: {
   collectors: { type: 'string', default: '2000' }, minutes: { type: 'string', default: '2' },
-  'saturation-seconds': { type: 'string', default: '30' }, 'copy-seconds': { type: 'string', default: '20' },
+  rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' },
   pool: { type: 'string', default: '8' }, concurrency: { type: 'string' },
 } });
 const collectors = Number(values.collectors);
 const minutes = Number(values.minutes);
 const poolSize = Number(values.pool);
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -49,44 +51,48 @@ function slope(xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** The database's ceiling: the same rows as one push, COPY text prepared in advance. */
-async function rawCopy(url: string, seconds: number): Promise<{ rowsPerSecond: number; batches: number }> {
+/** The database's ceiling: the same rows as one push, COPY text prepared in advance and sent
+ *  the way the backend sends it (copyIn). Returns
+ *  a function that runs it for `seconds` and reports the rows it wrote. */
+async function rawCopy(url: string): Promise<{ run(seconds: number): Promise<{ rows: number; seconds: number }>; end(): Promise<void> }> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   const server = (await pool.query("INSERT INTO servers (hostname) VALUES ('raw-copy') RETURNING id")).rows[0].id as number;
   const instance = (await pool.query("INSERT INTO postgresql_instances (server_id, name) VALUES ($1, 'main') RETURNING id", [server])).rows[0].id as number;
   const batch = benchBatch('00000000-0000-4000-8000-000000000000');
-  const copies: { sql: string; text: string }[] = [];
+  const copies: { sql: string; data: Buffer }[] = [];
   for (const [name, rows] of Object.entries(batch.families)) {
     const f = FAMILY_BY_NAME.get(name)!;
     if (!rows?.length) continue;
     const owner = f.scope === 'instance' ? 'instance_id' : 'server_id';
     const id = f.scope === 'instance' ? instance : server;
     const text = rows.map((r) => [r.time, id, ...f.columns.map((c) => copyValue(r[c.name], c.type))].join('\t') + '\n').join('');
-    copies.push({ sql: `COPY ${f.table} (time, ${owner}, ${f.columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN`, text });
+    copies.push({ sql: `COPY ${f.table} (time, ${owner}, ${f.columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN`, data: Buffer.from(text) });
   }
   const perBatch = rowCount(toWire(batch));
-  let batches = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: poolSize }, async () => {
-    const client = await pool.connect();
-    try {
-      while (performance.now() < end) {
-        await client.query('BEGIN');
-        for (const c of copies) {
-          const copy = client.query(copyFrom(c.sql));
-          copy.end(c.text);
-          await once(copy, 'finish');
-        }
-        await client.query('COMMIT');
-        batches++;
-      }
-    } finally { client.release(); }
-  }));
-  const elapsed = (performance.now() - start) / 1000;
-  await pool.end();
-  return { rowsPerSecond: (batches * perBatch) / elapsed, batches };
+  return {
+    async run(seconds) {
+      let batches = 0;
+      const start = performance.now();
+      const end = start + seconds * 1000;
+      await Promise.all(Array.from({ length: poolSize }, async () => {
+        const client = await pool.connect();
+        try {
+          while (performance.now() < end) {
+            await client.query('BEGIN');
+            for (const c of copies) await copyIn(client, c.sql, [c.data]);
+            await client.query('COMMIT');
+            batches++;
+          }
+        } finally { client.release(); }
+      }));
+      return { rows: batches * perBatch, seconds: (performance.now() - start) / 1000 };
+    },
+    end: () => pool.end(),
+  };
 }
+
+const rate = (r: { rows: number; seconds: number }): number => r.rows / r.seconds;
+const fmt = (n: number): string => Math.round(n).toLocaleString();
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pga-bench-'));
@@ -100,14 +106,22 @@ async function main(): Promise<void> {
   const { token } = await createEnrolmentToken(backend.pool, { uses: collectors + 10, ttlHours: 4, description: 'bench' });
   console.log(`PostgreSQL ${server.versionNum} (fsync off, as in tests), backend pool ${poolSize}, ${collectors} collectors`);
 
-  const raw = await rawCopy(settings.databaseUrl, Number(values['copy-seconds']));
-  console.log(`raw COPY:   ${Math.round(raw.rowsPerSecond).toLocaleString()} rows/s (${raw.batches} batches, ${poolSize} connections)`);
+  const raw = await rawCopy(settings.databaseUrl);
+  const rounds = Number(values.rounds);
+  const seconds = Number(values.seconds);
 
   const child = fork(join(import.meta.dirname, 'ingest-generator.ts'), [], { execArgv: ['--import', 'tsx'] });
   const start: GeneratorStart = {
     url: backend.url, caPem: backend.pki.caCertPem, enrolmentToken: token, collectors,
-    saturationSeconds: Number(values['saturation-seconds']), saturationConcurrency: Number(values.concurrency ?? 2 * poolSize),
-    cadenceSeconds: 60, minutes,
+    saturationConcurrency: Number(values.concurrency ?? 2 * poolSize), cadenceSeconds: 60,
+  };
+  const command = (c: GeneratorCommand): void => { child.send(c); };
+  const pairs: { raw: { rows: number; seconds: number }; e2e: { rows: number; seconds: number } }[] = [];
+  /** One round: the raw COPY, then the same time end to end (answered by a 'saturation' report). */
+  const round = async (): Promise<void> => {
+    const r = await raw.run(seconds);
+    pairs.push({ raw: r, e2e: { rows: 0, seconds: 0 } });
+    command({ kind: 'saturate', seconds });
   };
   const rss: { t: number; mb: number }[] = [];
   let sampler: NodeJS.Timeout | undefined;
@@ -120,11 +134,20 @@ async function main(): Promise<void> {
           break;
         case 'connected':
           console.log(`connected:  each collector pushed once (TLS handshake, first push) in ${m.seconds.toFixed(1)} s`);
+          round().catch(reject);
           break;
         case 'saturation': {
-          const rps = m.rows / m.seconds;
-          console.log(`end to end: ${Math.round(rps).toLocaleString()} rows/s (${m.pushes} pushes in ${m.seconds.toFixed(1)} s, ` +
-            `${m.throttled} answered 429, ${m.errors} errors) = ${(rps / raw.rowsPerSecond).toFixed(2)} × raw COPY`);
+          const pair = pairs[pairs.length - 1];
+          pair.e2e = m;
+          console.log(`round ${pairs.length}: raw COPY ${fmt(rate(pair.raw))} rows/s (${poolSize} connections); end to end ` +
+            `${fmt(rate(m))} rows/s (${m.pushes} pushes in ${m.seconds.toFixed(1)} s, ${m.throttled} answered 429, ${m.errors} errors)` +
+            ` = ${(rate(m) / rate(pair.raw)).toFixed(2)} ×`);
+          if (pairs.length < rounds) { round().catch(reject); break; }
+          const rawAll = rate({ rows: sum(pairs.map((p) => p.raw.rows)), seconds: sum(pairs.map((p) => p.raw.seconds)) });
+          const e2eAll = rate({ rows: sum(pairs.map((p) => p.e2e.rows)), seconds: sum(pairs.map((p) => p.e2e.seconds)) });
+          console.log(`raw COPY:   ${fmt(rawAll)} rows/s over ${rounds} rounds of ${seconds} s`);
+          console.log(`end to end: ${fmt(e2eAll)} rows/s over the ${rounds} rounds between them = ${(e2eAll / rawAll).toFixed(2)} × raw COPY`);
+          command(minutes > 0 ? { kind: 'cadence', minutes } : { kind: 'stop' });
           break;
         }
         case 'cadence-start': {
@@ -160,6 +183,7 @@ async function main(): Promise<void> {
     if (sampler) clearInterval(sampler);
     const n = await backend.pool.query('SELECT count(*)::int AS n, sum(rows)::bigint AS r FROM ingested_batches');
     console.log(`stored: ${n.rows[0].n} batches, ${Number(n.rows[0].r).toLocaleString()} rows`);
+    await raw.end();
     await backend.close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
