@@ -278,13 +278,13 @@ test('unknown routes get a JSON 404', async () => {
   assert.equal(r.body.error?.code, 'not_found');
 });
 
-test('hostile text is stored exactly as sent, NUL dropped, by COPY and by the small-family insert alike', async () => {
+test('hostile text is stored exactly as sent, NUL dropped, in one row or many', async () => {
   const now = new Date().toISOString();
   const nasty = "a\tb\nc\\d\re'f\"g\0h \\N \\. \u00e9\u{1F600}";
   const expected = nasty.replaceAll('\0', '');
   const log = (i: number) => ({ time: now, instance: 'main', severity: 'LOG', kind: 'other', message: `${i} ${nasty}`,
     details: { k: nasty, [`key${nasty}`]: [nasty, 1] } });
-  for (const rows of [1, 60]) { // under and over the COPY threshold
+  for (const rows of [1, 60]) {
     const batch = batchFor(a.collectorId, { families: { pg_log: Array.from({ length: rows }, (_, i) => log(i)), pg_settings: [{ time: now, instance: 'main', name: `n${rows}`, setting: nasty }] } });
     const r = await push(a, wire(batch));
     assert.equal(r.status, 201, JSON.stringify(r.body));

@@ -38,17 +38,18 @@ export function copyValue(v: unknown, type: ColumnSpec['type']): string {
 }
 
 /**
- * COPY … FROM STDIN sent as one socket write: the Query, the CopyData and the CopyDone go out
- * together instead of the data waiting for PostgreSQL's CopyInResponse. The server reads them
- * in order; a COPY that fails before reading its data (no such table, no privilege) answers
- * with an error and ignores the CopyData and CopyDone that follow, as the protocol specifies.
- * One round trip and one write per COPY, where a COPY stream takes two round trips and four
- * writes: on a virtual machine every write that wakes the database costs tens of µs.
+ * COPY … FROM STDIN statements sent as one socket write: one Query message holding them all
+ * (optionally after BEGIN), then each one's CopyData and CopyDone, instead of each COPY's data
+ * waiting for PostgreSQL's CopyInResponse. The server runs the statements in order, each reading
+ * its data from the stream; a statement that fails ends the query, and the server ignores the
+ * CopyData and CopyDone that follow, as the protocol specifies. One round trip and one write for
+ * all of them, where a COPY stream takes two round trips and four writes per COPY: on a virtual
+ * machine every write that wakes the database costs tens of µs.
  */
 class CopyIn {
-  rowCount = 0;
+  private rows = 0;
   private error: Error | null = null;
-  constructor(private readonly sql: string, private readonly chunks: readonly Buffer[], private readonly done: (err: Error | null, rows: number) => void) {}
+  constructor(private readonly sql: string, private readonly copies: readonly CopyText[], private readonly done: (err: Error | null, rows: number) => void) {}
 
   submit(connection: { stream: NodeJS.WritableStream & { cork(): void; uncork(): void } }): void {
     const sqlBytes = Buffer.byteLength(this.sql);
@@ -60,37 +61,44 @@ class CopyIn {
     const { stream } = connection;
     stream.cork();
     stream.write(query);
-    for (const chunk of this.chunks) {
-      const head = Buffer.allocUnsafe(5);
-      head[0] = 0x64; // 'd' CopyData
-      head.writeUInt32BE(4 + chunk.length, 1);
-      stream.write(head);
-      stream.write(chunk);
+    for (const copy of this.copies) {
+      for (const chunk of copy.chunks) {
+        const head = Buffer.allocUnsafe(5);
+        head[0] = 0x64; // 'd' CopyData
+        head.writeUInt32BE(4 + chunk.length, 1);
+        stream.write(head);
+        stream.write(chunk);
+      }
+      stream.write(COPY_DONE);
     }
-    stream.write(COPY_DONE);
     stream.uncork();
   }
 
   handleCopyInResponse(): void { /* the data is already on its way */ }
-  handleCommandComplete(msg: { text?: string }): void { this.rowCount = Number(/^COPY (\d+)/.exec(msg.text ?? '')?.[1] ?? 0); }
+  handleCommandComplete(msg: { text?: string }): void { this.rows += Number(/^COPY (\d+)/.exec(msg.text ?? '')?.[1] ?? 0); }
   handleError(err: Error): void { this.error = err; this.done(err, 0); }
   // pg calls this after the server's ReadyForQuery; after an error it calls handleError only.
-  handleReadyForQuery(): void { if (!this.error) this.done(null, this.rowCount); }
+  handleReadyForQuery(): void { if (!this.error) this.done(null, this.rows); }
 }
 const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c' CopyDone
 
-/** Runs `COPY … FROM STDIN` with `chunks` as its data; resolves with the rows copied. */
-export function copyIn(client: pg.ClientBase, sql: string, chunks: readonly Buffer[]): Promise<number> {
+/** Runs the COPY … FROM STDIN statements, each with its data, in one query (after BEGIN when
+ *  `begin` is set, leaving the transaction open); resolves with the rows copied in all. */
+export function copyIn(client: pg.ClientBase, copies: readonly CopyText[], opts: { begin?: boolean } = {}): Promise<number> {
+  const sql = [...(opts.begin ? ['BEGIN'] : []), ...copies.map((c) => c.sql)].join('; ');
   return new Promise((resolve, reject) => {
-    client.query(new CopyIn(sql, chunks, (err, rows) => (err ? reject(err) : resolve(rows))) as unknown as pg.Submittable);
+    client.query(new CopyIn(sql, copies, (err, rows) => (err ? reject(err) : resolve(rows))) as unknown as pg.Submittable);
   });
 }
 
+/** A family's COPY statement and its data, encoded ahead of the transaction that sends it. */
+export interface CopyText { sql: string; chunks: Buffer[] }
+
 /**
- * Writes a family's columns; `owners` holds each row's instance_id or server_id.
+ * A family's columns as COPY text; `owners` holds each row's instance_id or server_id.
  * Lines are encoded in slices so a large family never becomes one giant string.
  */
-export async function copyRows(client: pg.ClientBase, family: FamilySpec, cols: Columns, owners: readonly number[]): Promise<void> {
+export function copyText(family: FamilySpec, cols: Columns, owners: readonly number[]): CopyText {
   const owner = family.scope === 'instance' ? 'instance_id' : 'server_id';
   // Columns the batch left out are all null: COPY fills them with their default (null).
   const present = family.columns.filter((c) => cols[c.name] !== undefined);
@@ -109,5 +117,5 @@ export async function copyRows(client: pg.ClientBase, family: FamilySpec, cols: 
     }
     chunks.push(Buffer.from(out));
   }
-  await copyIn(client, sql, chunks);
+  return { sql, chunks };
 }
