@@ -140,7 +140,7 @@ async function main(): Promise<void> {
           const pair = pairs[pairs.length - 1];
           pair.e2e = m;
           console.log(`round ${pairs.length}: raw COPY ${fmt(rate(pair.raw))} rows/s (${poolSize} connections); end to end ` +
-            `${fmt(rate(m))} rows/s (${m.pushes} pushes in ${m.seconds.toFixed(1)} s, ${m.throttled} answered 429, ${m.errors} errors)` +
+            `${fmt(rate(m))} rows/s (${m.pushes} pushes in ${m.seconds.toFixed(1)} s, ${m.handshakes} on new TLS connections, ${m.throttled} answered 429, ${m.errors} errors)` +
             ` = ${(rate(m) / rate(pair.raw)).toFixed(2)} ×`);
           if (pairs.length < rounds) { round().catch(reject); break; }
           const rawAll = rate({ rows: sum(pairs.map((p) => p.raw.rows)), seconds: sum(pairs.map((p) => p.raw.seconds)) });
