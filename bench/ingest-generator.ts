@@ -47,7 +47,9 @@ interface Sim {
   lastPush: number;
 }
 
-const send = (m: GeneratorReport): void => { process.send!(m); };
+/** Resolves once the report is handed to the parent: exiting before then can lose it (the
+ *  last report, the cadence's latencies, is large). */
+const send = (m: GeneratorReport): Promise<void> => new Promise((resolve) => { process.send!(m, undefined, {}, () => resolve()); });
 const KEYS = Array.from({ length: 4 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }));
 
 function csrFor(i: number): { keyPem: string; csrPem: string } {
@@ -126,7 +128,7 @@ async function run(s: GeneratorStart): Promise<void> {
     for (let i = queue.shift(); i !== undefined; i = queue.shift()) sims.push(await register(s, url, i));
   }));
   const sample = benchBatch(sims[0].id);
-  send({ kind: 'registered', collectors: sims.length, seconds: (performance.now() - t0) / 1000, rowsPerBatch: sims[0].rows,
+  void send({ kind: 'registered', collectors: sims.length, seconds: (performance.now() - t0) / 1000, rowsPerBatch: sims[0].rows,
     gzipBytes: body(sims[0]).length, jsonBytes: JSON.stringify(toWire(sample)).length });
 
   // Each collector connects and pushes once before the measured phases: saturation is the
@@ -138,13 +140,13 @@ async function run(s: GeneratorStart): Promise<void> {
   await Promise.all(Array.from({ length: s.saturationConcurrency }, async () => {
     for (let sim = warm.pop(); sim; sim = warm.pop()) await pushOnce(sim, url);
   }));
-  send({ kind: 'connected', collectors: sims.length, seconds: (performance.now() - t1) / 1000 });
+  void send({ kind: 'connected', collectors: sims.length, seconds: (performance.now() - t1) / 1000 });
 
   let next = 0;
   for (;;) {
     const cmd = await nextCommand();
     if (cmd.kind === 'stop') return;
-    if (cmd.kind === 'saturate') send(await saturate(s, url, sims, cmd.seconds, () => next++));
+    if (cmd.kind === 'saturate') void send(await saturate(s, url, sims, cmd.seconds, () => next++));
     else { await cadence(s, url, sims, cmd.minutes); return; }
   }
 }
@@ -181,7 +183,7 @@ async function saturate(s: GeneratorStart, url: URL, sims: Sim[], seconds: numbe
 
 /** Every collector pushes once per cadence, spread evenly across it. */
 async function cadence(s: GeneratorStart, url: URL, sims: Sim[], minutes: number): Promise<void> {
-  send({ kind: 'cadence-start' });
+  void send({ kind: 'cadence-start' });
   const latencies: number[] = [];
   let late = 0, pushes = 0, throttled = 0, errors = 0;
   const cStart = performance.now();
@@ -200,7 +202,7 @@ async function cadence(s: GeneratorStart, url: URL, sims: Sim[], minutes: number
     inFlight.add(p);
   }
   await Promise.all(inFlight);
-  send({ kind: 'cadence', latenciesMs: latencies, pushes, throttled, errors, late });
+  await send({ kind: 'cadence', latenciesMs: latencies, pushes, throttled, errors, late });
 }
 
 const commands: GeneratorCommand[] = [];
