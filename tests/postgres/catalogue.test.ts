@@ -105,6 +105,40 @@ for (const which of ['local', 'embedded PG18'] as const) {
       }
     });
 
+    test('database sizes: a new database is measured at once, the others a share per cycle, repeated in between', async () => {
+      const src = new PostgresSource({ name: 'db4', url: m.monitorUrl() });
+      const onlyDatabases = (f: string): boolean => f === 'pg_stats_database';
+      const t0 = Date.now();
+      const sizes = async (cycle: number): Promise<Map<string, number>> => {
+        const r = await src.collect(new Date(t0 + cycle * 60_000), onlyDatabases);
+        assert.deepEqual(r.errors, []);
+        const rows = r.rows.pg_stats_database;
+        for (const row of rows) assert.ok(typeof row.size_bytes === 'number' && row.size_bytes > 0, `cycle ${cycle}: ${row.datname} has a size`);
+        return new Map(rows.map((row) => [String(row.datname), row.size_bytes as number]));
+      };
+      try {
+        const first = await sizes(1);
+        const grow = `CREATE TABLE grown AS SELECT g, repeat('x', 100) AS pad FROM generate_series(1, 60000) g`;
+        await m.admin(grow, 'postgres');
+        await m.admin(grow, 'shop');
+        await m.admin('CREATE DATABASE fresh');
+        const grew = (now: Map<string, number>, db: string): boolean => now.get(db)! > first.get(db)! + 4_000_000;
+        const second = await sizes(2);
+        assert.ok(second.has('fresh'), 'a database created since the last cycle is measured at once');
+        // Two databases known: a fifth of them, rounded up, is one; the other repeats its size.
+        assert.equal(['postgres', 'shop'].filter((db) => grew(second, db)).length, 1, 'one of the two re-measured');
+        const repeated = ['postgres', 'shop'].find((db) => !grew(second, db))!;
+        assert.equal(second.get(repeated), first.get(repeated), `${repeated} repeats its last measurement`);
+        let cycle = 3;
+        for (let now = await sizes(cycle); !grew(now, repeated); now = await sizes(++cycle)) {
+          assert.ok(cycle < 6, `${repeated} re-measured within five cycles`);
+        }
+      } finally {
+        await src.close();
+        await m.admin('DROP DATABASE fresh');
+      }
+    });
+
     test('the migrations create each family table with exactly the spec columns', async () => {
       await m.admin('CREATE DATABASE pga_schema');
       const c = new pg.Client({ connectionString: m.server.url('pga_schema') });

@@ -146,7 +146,7 @@ export class PostgresSource {
       try {
         switch (entry.kind) {
           case 'snapshot':
-            emit(entry, this.diff(entry, (await client.query(sql)).rows, now, epoch));
+            emit(entry, this.diff(entry, await this.select(client, '', entry, sql), now, epoch));
             break;
           case 'on-change': {
             const raw = (await client.query(sql)).rows;
@@ -230,22 +230,9 @@ export class PostgresSource {
           const sql = sqlFor(entry, this.versionNum);
           if (!sql) { fail({ family: entry.family, reason: 'NoSqlForVersion', error: `no SQL for server_version_num ${this.versionNum}` }); continue; }
           try {
-            let params: unknown[] = [];
-            let measured: Set<string> | undefined;
-            if (entry.selection) {
-              const pick = pickSql(entry.selection.sql, this.versionNum)!;
-              const sel = await hop.query(pick, [this.limits[entry.selection.limit]]);
-              const ids: unknown[] = sel.rows[0]?.oids ?? [];
-              params = [ids];
-              if (entry.slow) {
-                measured = new Set(this.slowColumns(entry).due(db, ids.map(String), this.cycle));
-                params.push([...measured]);
-              }
-            }
-            const res = await hop.query(sql, params);
-            if (entry.slow && measured) this.slowColumns(entry).fill(db, res.rows, entry.slow.idColumn, measured, this.cycle);
+            const rows = await this.select(hop, db, entry, sql);
             const list = out.get(entry.family) ?? [];
-            for (const r of res.rows) list.push(r);
+            for (const r of rows) list.push(r);
             out.set(entry.family, list);
           } catch (err) {
             fail(familyError(entry.family, err, { database: db }));
@@ -256,6 +243,21 @@ export class PostgresSource {
       }
     }
     return out;
+  }
+
+  /** An entry's rows in the connected database: its selection first when it has one (the ids
+   *  are $1), and for slow columns the ids due for a new measurement ($2); the other rows get
+   *  their last measurement. */
+  private async select(client: Db, db: string, entry: CatalogEntry, sql: string): Promise<Sample[]> {
+    if (!entry.selection) return (await client.query(sql)).rows;
+    const { limit } = entry.selection;
+    const sel = await client.query(pickSql(entry.selection.sql, this.versionNum)!, limit ? [this.limits[limit]] : []);
+    const ids: unknown[] = sel.rows[0]?.oids ?? [];
+    if (!entry.slow) return (await client.query(sql, [ids])).rows;
+    const measured = new Set(this.slowColumns(entry).due(db, ids.map(String), this.cycle));
+    const rows = (await client.query(sql, [ids, [...measured]])).rows;
+    this.slowColumns(entry).fill(db, rows, entry.slow.idColumn, measured, this.cycle);
+    return rows;
   }
 
   private slowColumns(entry: CatalogEntry): SlowColumns {

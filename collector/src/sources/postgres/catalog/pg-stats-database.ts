@@ -5,14 +5,19 @@ const COMMON = `d.datname, s.numbackends, s.xact_commit, s.xact_rollback, s.blks
        s.tup_returned, s.tup_fetched, s.tup_inserted, s.tup_updated, s.tup_deleted,
        s.conflicts, s.temp_files, s.temp_bytes, s.deadlocks, coalesce(s.checksum_failures, 0) AS checksum_failures,
        s.blk_read_time AS blk_read_time_ms, s.blk_write_time AS blk_write_time_ms`;
-const TAIL = `pg_database_size(d.oid) AS size_bytes, age(d.datfrozenxid) AS xid_age, mxid_age(d.datminmxid) AS mxid_age,
-       s.stats_reset
+// pg_database_size() stat()s every file of a database: 15-30 ms per cycle for one with 2,000
+// tables and 4,000 indexes. Sizes are measured for a fifth of the databases each cycle ($2),
+// like table and index sizes; the other rows repeat their last measurement.
+const TAIL = `CASE WHEN d.oid = ANY ($2::oid[]) THEN pg_database_size(d.oid) END AS size_bytes,
+       age(d.datfrozenxid) AS xid_age, mxid_age(d.datminmxid) AS mxid_age,
+       s.stats_reset, d.oid AS datid
   FROM pg_database d JOIN pg_stat_database s ON s.datid = d.oid
- WHERE d.datallowconn AND NOT d.datistemplate`;
+ WHERE d.oid = ANY ($1::oid[])`;
+const DATABASES = `SELECT coalesce(array_agg(oid ORDER BY oid), '{}') AS oids FROM pg_database WHERE datallowconn AND NOT datistemplate`;
 
 export const pgStatsDatabase: CatalogEntry = {
   family: 'pg_stats_database',
-  description: 'pg_stat_database counters, sizes and wraparound ages per database',
+  description: 'pg_stat_database counters, sizes (at most 5 cycles old) and wraparound ages per database',
   kind: 'snapshot',
   scope: 'instance',
   intervalSeconds: 60,
@@ -21,6 +26,8 @@ export const pgStatsDatabase: CatalogEntry = {
     'tup_updated', 'tup_deleted', 'conflicts', 'temp_files', 'temp_bytes', 'deadlocks', 'checksum_failures',
     'blk_read_time_ms', 'blk_write_time_ms', 'sessions', 'sessions_abandoned', 'sessions_fatal', 'sessions_killed',
     'session_time_ms', 'active_time_ms', 'idle_in_transaction_time_ms'],
+  selection: { sql: { [PG13]: DATABASES } },
+  slow: { columns: ['size_bytes'], idColumn: 'datid', refreshCycles: 5 },
   sql: {
     [PG13]: `
 SELECT ${COMMON},

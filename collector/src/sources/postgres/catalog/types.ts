@@ -8,8 +8,8 @@
 //             sampler several times per interval and aggregated; on-change: sent only when the
 //             result differs from the last one sent; top-statements / statement-texts:
 //             pg_stat_statements, top N by time and texts for queryids not sent before
-//   selection a cheap query that picks which objects to collect (the biggest N); its array
-//             result is $1 of the main query
+//   selection a cheap query that picks which objects to collect (the biggest N, or all of
+//             them where only slow columns need the ids); its array result is $1 of the main query
 //   slow      columns costly to read that change slowly (sizes): measured for a share of the
 //             objects per cycle, the ids to measure passed as $2, repeated in between
 //             (state/slow-columns.ts)
@@ -49,8 +49,9 @@ export interface CatalogEntry {
   readonly newSeriesFromZero?: boolean;
   /** An extension that must exist in the connected database. */
   readonly requiresExtension?: string;
-  /** Picks the objects to collect; its single array column is passed as $1. */
-  readonly selection?: { readonly limit: LimitName; readonly sql: VersionedSql };
+  /** Picks the objects to collect; its single array column is passed as $1. With a limit, the
+   *  limit is the selection's $1. */
+  readonly selection?: { readonly limit?: LimitName; readonly sql: VersionedSql };
   /** Needs a selection. The main query returns `idColumn` (the object's oid, not sent) and reads
    *  `columns` only for the ids in $2; each is at most `refreshCycles` cycles old. */
   readonly slow?: { readonly columns: readonly string[]; readonly idColumn: string; readonly refreshCycles: number };
