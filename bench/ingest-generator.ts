@@ -117,6 +117,14 @@ const KEEP_ALIVE_MARGIN_MS = 45_000;
 
 const staleOf = (sims: readonly Sim[]): Sim[] => sims.filter((sim) => performance.now() - sim.lastPush > KEEP_ALIVE_MARGIN_MS);
 
+/** Each collector of `queue` pushes once, `saturationConcurrency` at a time (the queue is
+ *  consumed); a failed push ends the run unless `tolerate`. */
+async function pushEach(s: GeneratorStart, url: URL, queue: Sim[], tolerate = false): Promise<void> {
+  await Promise.all(Array.from({ length: s.saturationConcurrency }, async () => {
+    for (let sim = queue.pop(); sim; sim = queue.pop()) await pushOnce(sim, url).catch((err: Error) => { if (!tolerate) throw err; });
+  }));
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function run(s: GeneratorStart): Promise<void> {
@@ -136,10 +144,7 @@ async function run(s: GeneratorStart): Promise<void> {
   // over open connections). Without this, with 2,000 collectors nearly every push of a 30 s
   // window is a collector's first, and the window measures mutual-TLS handshakes instead.
   const t1 = performance.now();
-  const warm = [...sims];
-  await Promise.all(Array.from({ length: s.saturationConcurrency }, async () => {
-    for (let sim = warm.pop(); sim; sim = warm.pop()) await pushOnce(sim, url);
-  }));
+  await pushEach(s, url, [...sims]);
   void send({ kind: 'connected', collectors: sims.length, seconds: (performance.now() - t1) / 1000 });
 
   let next = 0;
@@ -156,13 +161,9 @@ async function run(s: GeneratorStart): Promise<void> {
 async function saturate(s: GeneratorStart, url: URL, sims: Sim[], seconds: number, turn: () => number): Promise<GeneratorReport> {
   // A fleet on its 60 s cadence keeps its connections open (the backend's keep-alive is 65 s),
   // but a round comes after the other rounds and the raw COPY ones: collectors whose connection
-  // may have idled out push once first, outside the measured time.
-  // Passes until none is left: a pass takes long enough for others to become stale meanwhile.
-  for (let stale = staleOf(sims); stale.length > 0; stale = staleOf(sims)) {
-    await Promise.all(Array.from({ length: s.saturationConcurrency }, async () => {
-      for (let sim = stale.pop(); sim; sim = stale.pop()) await pushOnce(sim, url).catch(() => undefined);
-    }));
-  }
+  // may have idled out push once first, outside the measured time, in passes until none is
+  // left (a pass takes long enough for others to become stale meanwhile).
+  for (let stale = staleOf(sims); stale.length > 0; stale = staleOf(sims)) await pushEach(s, url, stale, true);
   let rows = 0, pushes = 0, throttled = 0, errors = 0, handshakes = 0;
   const start = performance.now();
   const end = start + seconds * 1000;

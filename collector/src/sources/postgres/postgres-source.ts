@@ -254,9 +254,10 @@ export class PostgresSource {
     const sel = await client.query(pickSql(entry.selection.sql, this.versionNum)!, limit ? [this.limits[limit]] : []);
     const ids: unknown[] = sel.rows[0]?.oids ?? [];
     if (!entry.slow) return (await client.query(sql, [ids])).rows;
-    const measured = new Set(this.slowColumns(entry).due(db, ids.map(String), this.cycle));
+    const slow = this.slowColumns(entry);
+    const measured = new Set(slow.due(db, ids.map(String), this.cycle));
     const rows = (await client.query(sql, [ids, [...measured]])).rows;
-    this.slowColumns(entry).fill(db, rows, entry.slow.idColumn, measured, this.cycle);
+    slow.fill(db, rows, entry.slow.idColumn, measured, this.cycle);
     return rows;
   }
 
