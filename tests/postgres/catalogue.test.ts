@@ -9,6 +9,7 @@ import { embeddedBinDir } from '../../backend/src/storage/postgres-server.ts';
 import { migrate } from '../../backend/src/storage/migrate.ts';
 import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
 import { CATALOG } from '../../collector/src/sources/postgres/catalog.ts';
+import { isoTimestamp } from '../../collector/src/sources/postgres/pg-types.ts';
 import { startMonitored, superClient, type Monitored } from './monitored.ts';
 
 /** Families that have rows on any healthy standalone server after two cycles. */
@@ -136,6 +137,25 @@ for (const which of ['local', 'embedded PG18'] as const) {
       } finally {
         await src.close();
         await m.admin('DROP DATABASE fresh');
+      }
+    });
+
+    test('timestamptz arrives as ISO 8601 text for the same instant, in any session TimeZone', async () => {
+      const c = await superClient(m.server);
+      try {
+        for (const tz of ['UTC', 'Asia/Kolkata', 'America/St_Johns', 'Europe/Amsterdam']) {
+          await c.query(`SET TimeZone = '${tz}'`);
+          const r = await c.query(`SELECT now()::text AS now, extract(epoch FROM now())::float8 * 1000 AS ms,
+            '1850-01-01 00:00 UTC'::timestamptz::text AS lmt, 'infinity'::timestamptz::text AS inf`);
+          const { now, ms, lmt, inf } = r.rows[0];
+          const iso = isoTimestamp(now)!;
+          assert.match(iso, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$/, `${tz}: ${now} -> ${iso}`);
+          assert.equal(Math.round(Date.parse(iso)), Math.floor(ms), `${tz}: same instant`);
+          assert.equal(Date.parse(isoTimestamp(lmt)!), Date.UTC(1850, 0, 1), `${tz}: ${lmt} (local mean time offsets have seconds)`);
+          assert.equal(isoTimestamp(inf), null);
+        }
+      } finally {
+        await c.end();
       }
     });
 

@@ -4,11 +4,12 @@
 // negative number or a huge spike, and the next sample diffs from the new values.
 export type Sample = Record<string, unknown>;
 
-/** What the next sample is diffed against: only the counters (parsed once) and stats_reset,
- *  not the whole row, so the state of 2,000 tables stays small. */
+/** What the next sample is diffed against: only the counters (parsed once, NaN for null, in
+ *  one typed array rather than ~20 boxed numbers) and stats_reset, not the whole row, so the
+ *  state of 2,000 tables stays small and the garbage collector has little to copy. */
 interface Previous {
   at: number;
-  counters: Array<number | null>;
+  counters: Float64Array;
   statsReset: string;
 }
 
@@ -23,7 +24,7 @@ export interface DiffOptions {
 }
 
 export class CounterState {
-  private readonly previous = new Map<string, Previous>();
+  private previous = new Map<string, Previous>();
   private epoch: string | undefined;
   /** When the last sample was taken, in this epoch. */
   private lastAt: number | undefined;
@@ -39,29 +40,29 @@ export class CounterState {
     }
     const baselineAt = this.lastAt;
     this.lastAt = at;
-    const seen = new Set<string>();
+    const { keys, counters } = opts;
+    const fromZero = opts.newSeriesFromZero && baselineAt !== undefined;
+    // Series that disappeared (a dropped database) are forgotten: only this sample's are kept.
+    const next = new Map<string, Previous>();
     for (const row of rows) {
-      const key = opts.keys.map((k) => String(row[k])).join('\u0000');
-      seen.add(key);
-      const cur = opts.counters.map((c) => toNumber(row[c]));
+      let key = String(row[keys[0]]);
+      for (let k = 1; k < keys.length; k++) key += `\u0000${row[keys[k]]}`;
+      const cur = new Float64Array(counters.length);
+      for (let i = 0; i < counters.length; i++) cur[i] = toNumber(row[counters[i]]) ?? NaN;
       const statsReset = String(row.stats_reset);
-      const prev = this.previous.get(key)
-        ?? (opts.newSeriesFromZero && baselineAt !== undefined ? { at: baselineAt, counters: cur.map(() => 0), statsReset } : undefined);
-      this.previous.set(key, { at, counters: cur, statsReset });
+      const prev = this.previous.get(key) ?? (fromZero ? { at: baselineAt!, counters: new Float64Array(counters.length), statsReset } : undefined);
+      next.set(key, { at, counters: cur, statsReset });
       const interval = prev ? (at - prev.at) / 1000 : null;
       let reset = !prev || interval === null || interval <= 0 || (row.stats_reset !== undefined && statsReset !== prev.statsReset);
-      for (let i = 0; !reset && i < cur.length; i++) {
-        const old = prev!.counters[i];
-        if (cur[i] !== null && old !== null && cur[i]! < old) reset = true;
+      // NaN (null) compares false: a missing value is no reset, only its own delta is null.
+      for (let i = 0; !reset && i < cur.length; i++) if (cur[i] < prev!.counters[i]) reset = true;
+      for (let i = 0; i < counters.length; i++) {
+        const d = reset ? NaN : cur[i] - prev!.counters[i];
+        row[counters[i]] = Number.isNaN(d) ? null : roundDelta(d);
       }
-      opts.counters.forEach((c, i) => {
-        const old = prev ? prev.counters[i] : null;
-        row[c] = reset || cur[i] === null || old === null ? null : roundDelta(cur[i]! - old);
-      });
       row.interval_s = reset ? null : interval;
     }
-    // Series that disappeared (a dropped database) are forgotten.
-    for (const k of this.previous.keys()) if (!seen.has(k)) this.previous.delete(k);
+    this.previous = next;
     return rows;
   }
 }

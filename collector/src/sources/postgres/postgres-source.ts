@@ -17,6 +17,7 @@ import { SlowColumns } from '../../state/slow-columns.ts';
 import { CATALOG, CATALOG_BY_FAMILY, DEFAULT_LIMITS, QUERY_MARKER, pickSql, sqlFor, type CatalogEntry, type CollectLimits } from './catalog.ts';
 import { errorMessage, familyError, type FamilyError } from './errors.ts';
 import { MIN_SUPPORTED } from './versions.ts';
+import { COLLECTOR_TYPES } from './pg-types.ts';
 
 export type { FamilyError } from './errors.ts';
 
@@ -73,6 +74,7 @@ export class PostgresSource {
       application_name: APPLICATION_NAME,
       statement_timeout: this.settings.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      types: COLLECTOR_TYPES,
     };
   }
 
@@ -341,11 +343,10 @@ export function databaseUrl(url: string, database: string): string {
   return u.toString();
 }
 
-/** pg returns bigint and numeric as strings; the protocol wants JSON numbers and bounded text. */
+/** Our connections return bigint and numeric as strings (pg-types.ts); the protocol wants JSON numbers and bounded text. */
 function normalise(v: unknown, c: ColumnSpec): unknown {
   if (v === undefined || v === null) return null;
   if ((c.type === 'bigint' || c.type === 'int' || c.type === 'float') && typeof v === 'string') return Number(v);
-  if (c.type === 'timestamptz' && v instanceof Date) return v.toISOString();
   if (c.type === 'text') {
     const s = String(v);
     const max = c.maxLength ?? 256;
