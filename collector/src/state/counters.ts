@@ -4,12 +4,13 @@
 // negative number or a huge spike, and the next sample diffs from the new values.
 export type Sample = Record<string, unknown>;
 
-/** What the next sample is diffed against: only the counters (parsed once, NaN for null, in
- *  one typed array rather than ~20 boxed numbers) and stats_reset, not the whole row, so the
- *  state of 2,000 tables stays small and the garbage collector has little to copy. */
+/** What the next sample is diffed against: only the counters (parsed once) and stats_reset,
+ *  not the whole row, so the state of 2,000 tables stays small. Counters hold NaN for null: an
+ *  array of numbers only keeps them unboxed (8 bytes each, one object for the array), where one
+ *  null made every value a heap object of its own. */
 interface Previous {
   at: number;
-  counters: Float64Array;
+  counters: number[];
   statsReset: string;
 }
 
@@ -47,10 +48,10 @@ export class CounterState {
     for (const row of rows) {
       let key = String(row[keys[0]]);
       for (let k = 1; k < keys.length; k++) key += `\u0000${row[keys[k]]}`;
-      const cur = new Float64Array(counters.length);
+      const cur: number[] = new Array(counters.length);
       for (let i = 0; i < counters.length; i++) cur[i] = toNumber(row[counters[i]]) ?? NaN;
       const statsReset = String(row.stats_reset);
-      const prev = this.previous.get(key) ?? (fromZero ? { at: baselineAt!, counters: new Float64Array(counters.length), statsReset } : undefined);
+      const prev = this.previous.get(key) ?? (fromZero ? { at: baselineAt!, counters: new Array<number>(counters.length).fill(0), statsReset } : undefined);
       next.set(key, { at, counters: cur, statsReset });
       const interval = prev ? (at - prev.at) / 1000 : null;
       let reset = !prev || interval === null || interval <= 0 || (row.stats_reset !== undefined && statsReset !== prev.statsReset);
