@@ -144,8 +144,9 @@ const untilStored = async (n: number, child: ChildProcess): Promise<void> => {
 
 const childEnv = { ...process.env, ...launch.env, PGA_LOG_LEVEL: 'warn' };
 const extraFlags = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
-const runArgs = [...launch.nodeFlags, ...extraFlags, bundle, 'run', '--config', config];
-console.log(`collector: node ${[...launch.nodeFlags, ...extraFlags].join(' ')} collector.mjs run (flags from the systemd unit${extraFlags.length ? ' + BENCH_NODE_FLAGS' : ''}), every ${INTERVAL_S} s`);
+const nodeFlags = [...launch.nodeFlags, ...extraFlags];
+const runArgs = [...nodeFlags, bundle, 'run', '--config', config];
+console.log(`collector: node ${nodeFlags.join(' ')} collector.mjs run (flags from the systemd unit${extraFlags.length ? ' + BENCH_NODE_FLAGS' : ''}), every ${INTERVAL_S} s`);
 const collector = spawn(process.execPath, runArgs, { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
 await untilStored(2, collector); // the first cycle is the counters' baseline, the second the first full one
 // Read at each batch boundary: per-cycle figures, reported as the median (a cycle that shares
