@@ -21,7 +21,8 @@ import { startPostgres } from '../backend/src/storage/postgres-server.ts';
 import { ensureDatabase, startBackend } from '../backend/src/server.ts';
 import { settingsFromEnv } from '../backend/src/settings.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
-import { copyIn, copyValue, type CopyText } from '../backend/src/ingest/copy-rows.ts';
+import { copyIn } from '../backend/src/ingest/copy-in.ts';
+import { copyBinary, type CopyStatement } from '../backend/src/ingest/copy-rows.ts';
 import { createLogger } from '../common/log.ts';
 import { benchBatch } from './ingest-batch.ts';
 import type { GeneratorCommand, GeneratorReport, GeneratorStart } from './ingest-generator.ts';
@@ -51,25 +52,23 @@ function slope(xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** The database's ceiling: the same rows as one push, COPY text prepared in advance, every
- *  family's COPY sent after BEGIN in one write (copyIn, as the backend sends its COPYs), then
- *  COMMIT. Returns
- *  a function that runs it for `seconds` and reports the rows it wrote. */
+/** The database's ceiling: the same rows as one push, COPY data prepared in advance (the
+ *  backend's binary encoding), every
+ *  family's COPY sent in one write and committed as one transaction (copyIn, as the backend
+ *  sends them, without the statement about the sender). Returns a function that runs it for
+ *  `seconds` and reports the rows it wrote. */
 async function rawCopy(url: string): Promise<{ run(seconds: number): Promise<{ rows: number; seconds: number }>; end(): Promise<void> }> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   const server = (await pool.query("INSERT INTO servers (hostname) VALUES ('raw-copy') RETURNING id")).rows[0].id as number;
   const instance = (await pool.query("INSERT INTO postgresql_instances (server_id, name) VALUES ($1, 'main') RETURNING id", [server])).rows[0].id as number;
-  const batch = benchBatch('00000000-0000-4000-8000-000000000000');
-  const copies: CopyText[] = [];
-  for (const [name, rows] of Object.entries(batch.families)) {
+  const wire = toWire(benchBatch('00000000-0000-4000-8000-000000000000'));
+  const copies: CopyStatement[] = [];
+  for (const [name, cols] of Object.entries(wire.families)) {
     const f = FAMILY_BY_NAME.get(name)!;
-    if (!rows?.length) continue;
-    const owner = f.scope === 'instance' ? 'instance_id' : 'server_id';
-    const id = f.scope === 'instance' ? instance : server;
-    const text = rows.map((r) => [r.time, id, ...f.columns.map((c) => copyValue(r[c.name], c.type))].join('\t') + '\n').join('');
-    copies.push({ sql: `COPY ${f.table} (time, ${owner}, ${f.columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN`, chunks: [Buffer.from(text)] });
+    if (!cols?.time.length) continue;
+    copies.push(copyBinary(f, cols, new Array<number>(cols.time.length).fill(f.scope === 'instance' ? instance : server)));
   }
-  const perBatch = rowCount(toWire(batch));
+  const perBatch = rowCount(wire);
   return {
     async run(seconds) {
       let batches = 0;
@@ -79,8 +78,7 @@ async function rawCopy(url: string): Promise<{ run(seconds: number): Promise<{ r
         const client = await pool.connect();
         try {
           while (performance.now() < end) {
-            await copyIn(client, copies, { begin: true });
-            await client.query('COMMIT');
+            await copyIn(client, copies);
             batches++;
           }
         } finally { client.release(); }

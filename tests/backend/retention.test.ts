@@ -70,3 +70,31 @@ test('every family with a rollup gets hourly rollup rows from the maintenance jo
   }
   assert.deepEqual(empty, [], 'families whose rollup stayed empty');
 });
+
+test('a batch for an hour already rolled up marks that hour in the transaction that stores it, and the next run redoes it', async () => {
+  const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+  const at = (min: number): string => new Date(hour + min * 60_000).toISOString();
+  const load1Max = async (): Promise<number | null> => {
+    const r = await stack.db.query('SELECT max(load1_max) AS m FROM metrics_sysstat_1h WHERE time = $1', [new Date(hour)]);
+    return r.rows[0].m === null ? null : Number(r.rows[0].m);
+  };
+  assert.equal((await push(stack.backend, a, simpleBatch(a.collectorId, { sysstat: [{ time: at(5), load1: 3 }] }))).status, 201);
+  await runMaintenance(stack.backend.pool);
+  assert.equal(await load1Max(), 3);
+
+  // A late batch (a collector replaying its spool after an outage) for that hour.
+  const late = simpleBatch(a.collectorId, { sysstat: [{ time: at(30), load1: 42 }] });
+  assert.equal((await push(stack.backend, a, late)).status, 201);
+  const dirty = await stack.db.query("SELECT hour FROM rollup_dirty_hours WHERE family = 'sysstat'");
+  assert.deepEqual(dirty.rows.map((r) => r.hour.getTime()), [hour]);
+  // A late batch that is refused (its batch id again) marks nothing and stores nothing.
+  await stack.db.query('DELETE FROM rollup_dirty_hours');
+  const again = await push(stack.backend, a, late);
+  assert.equal(again.body.status, 'duplicate');
+  assert.equal((await stack.db.query('SELECT count(*)::int AS n FROM rollup_dirty_hours')).rows[0].n, 0);
+  await stack.db.query("INSERT INTO rollup_dirty_hours VALUES ('sysstat', $1)", [new Date(hour)]);
+
+  await runMaintenance(stack.backend.pool);
+  assert.equal(await load1Max(), 42, 'the hour was rolled up again with the late row');
+  assert.equal((await stack.db.query('SELECT count(*)::int AS n FROM rollup_dirty_hours')).rows[0].n, 0);
+});

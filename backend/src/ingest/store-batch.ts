@@ -1,14 +1,16 @@
-// Stores one validated batch in one transaction, in three round trips (what a batch costs
-// most): BEGIN, the batch id and every family's COPY in one query (a repeated batch id fails
-// there, before any row is written, so nothing is stored twice); one statement for what the
-// batch says about its sender (last seen, versions, databases); COMMIT. Rows are encoded before
-// the transaction begins, so a database connection never waits in it for this process.
+// Stores one validated batch in one transaction and one round trip: the batch id, every
+// family's COPY and one statement for what the batch says about its sender (last seen, versions,
+// databases) and, for rows of hours already rolled up, one that marks them for the next rollup
+// go in one write, and PostgreSQL commits them together (copyIn). A repeated batch id
+// fails on the first COPY, before any row is written, so nothing is stored twice. Rows are
+// encoded before anything is sent, and no transaction stays open waiting for this process.
 // A 2xx is only sent after COMMIT: what was acknowledged is durable.
 import type pg from 'pg';
 import { FAMILY_BY_NAME, type ColumnBatch, type Columns, type FamilySpec } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthenticatedCollector } from '../auth/collector-auth.ts';
-import { copyIn, copyText, copyValue, type CopyText } from './copy-rows.ts';
+import { copyIn, type Statement } from './copy-in.ts';
+import { copyBinary, type CopyStatement } from './copy-rows.ts';
 import type { MetricFamilies } from '../storage/metric-families.ts';
 
 export interface StoreResult {
@@ -71,8 +73,8 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
   const ownersOf = (k: Kept): number[] => k.spec.scope === 'instance'
     ? (k.cols.instance as string[]).map((n) => instanceIds.get(n)!)
     : new Array<number>(k.rows).fill(collector.serverId);
-  // Every family goes by COPY; all travel in one query, so a family costs no round trip.
-  const copies = keep.map((k) => copyText(k.spec, k.cols, ownersOf(k)));
+  // Every family goes by COPY; all travel in one write, so a family costs no round trip.
+  const copies = keep.map((k) => copyBinary(k.spec, k.cols, ownersOf(k)));
   for (const k of keep) rowsByFamily[k.spec.name] = k.rows;
   const total = keep.reduce((n, k) => n + k.rows, 0);
   const names = [...instanceIds.keys()];
@@ -80,28 +82,23 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
   const dbs = keep.find((k) => k.spec.name === 'pg_stats_database')?.cols;
   // The batch id is copied first: a repeat (a retry whose first answer was lost) fails on its
   // primary key before any row is written.
-  const batchId: CopyText = { sql: 'COPY ingested_batches (batch_id, collector_id, rows) FROM STDIN',
-    chunks: [Buffer.from(`${copyValue(batch.batch_id, 'text')}\t${copyValue(collector.id, 'text')}\t${total}\n`)] };
+  // One line of COPY text: two UUIDs (the schema admits no other batch_id) and a count.
+  const batchId: CopyStatement = { sql: 'COPY ingested_batches (batch_id, collector_id, rows) FROM STDIN',
+    chunks: [Buffer.from(`${batch.batch_id}\t${collector.id}\t${total}\n`)] };
+
+  const seen: Statement = { name: 'pga_store_seen', text: SEEN, values: [collector.id,
+    names.map((n) => instanceIds.get(n)), names.map((n) => versions.get(n) ?? null),
+    ((dbs?.instance ?? []) as string[]).map((n) => instanceIds.get(n)), dbs?.datname ?? [], batch.collector_version] };
+  const late = keep.length > 0 ? families.lateRows(familyNames, new Date(minTime), new Date(maxTime)) : null;
 
   const client = await pool.connect();
   try {
-    try {
-      await copyIn(client, [batchId, ...copies], { begin: true });
-    } catch (err) {
-      if (!isRepeat(err)) throw err;
-      await client.query('ROLLBACK');
-      const configVersion = (await client.query('SELECT version FROM collector_configs WHERE collector_id = $1', [collector.id])).rows[0]?.version ?? 1;
-      return { status: 'duplicate', rows: 0, rowsByFamily: {}, expiredByFamily, configVersion };
-    }
-    if (keep.length > 0) await families.markLateRows(client, familyNames, new Date(minTime), new Date(maxTime));
-    const tail = (await client.query({ name: 'pga_store_seen', text: SEEN, values: [collector.id,
-      names.map((n) => instanceIds.get(n)), names.map((n) => versions.get(n) ?? null),
-      ((dbs?.instance ?? []) as string[]).map((n) => instanceIds.get(n)), dbs?.datname ?? [], batch.collector_version] })).rows[0];
-    await client.query('COMMIT');
-    return { status: 'stored', rows: total, rowsByFamily, expiredByFamily, configVersion: tail?.config_version ?? 1 };
+    const { firstRows: [tail] } = await copyIn(client, [batchId, ...copies], late ? [seen, late] : [seen]);
+    return { status: 'stored', rows: total, rowsByFamily, expiredByFamily, configVersion: Number(tail?.[0] ?? 1) };
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
+    if (!isRepeat(err)) throw err;
+    const configVersion = (await client.query('SELECT version FROM collector_configs WHERE collector_id = $1', [collector.id])).rows[0]?.version ?? 1;
+    return { status: 'duplicate', rows: 0, rowsByFamily: {}, expiredByFamily, configVersion };
   } finally {
     client.release();
   }

@@ -3,6 +3,7 @@
 // that exist, so ingest only asks the database to make one when a batch reaches a new day.
 // reload() re-reads metric_families after a retention change (here or on another backend).
 import type pg from 'pg';
+import type { Statement } from '../ingest/copy-in.ts';
 
 export interface FamilyStorage {
   family: string;
@@ -20,9 +21,16 @@ export interface MetricFamilies {
   all(): FamilyStorage[];
   reload(pool: pg.Pool): Promise<void>;
   ensurePartitions(pool: pg.Pool, families: string[], from: Date, to: Date): Promise<void>;
-  /** Native path: rows for hours already rolled up make those hours dirty for the next rollup run. */
-  markLateRows(client: pg.PoolClient, families: string[], from: Date, to: Date): Promise<void>;
+  /** Native path: rows for hours already rolled up make those hours dirty for the next rollup
+   *  run. The statement that marks them, to run in the transaction that stores the rows; null
+   *  when there is nothing to mark. */
+  lateRows(families: string[], from: Date, to: Date): Statement | null;
 }
+
+const MARK_LATE_ROWS = `INSERT INTO rollup_dirty_hours (family, hour)
+  SELECT f, h FROM unnest($1::text[]) AS f,
+         generate_series(date_trunc('hour', $2::timestamptz), least(date_trunc('hour', $3::timestamptz), $4::timestamptz), interval '1 hour') AS h
+  ON CONFLICT DO NOTHING`;
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -60,18 +68,13 @@ export async function loadMetricFamilies(pool: pg.Pool): Promise<MetricFamilies>
         }
       }
     },
-    async markLateRows(client, names, from, to) {
-      if (mode !== 'native') return;
+    lateRows(names, from, to) {
+      if (mode !== 'native') return null;
       const currentHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
-      if (from.getTime() >= currentHour) return; // the common case: nothing for past hours
+      if (from.getTime() >= currentHour) return null; // the common case: nothing for past hours
       const dirty = names.filter((f) => families.get(f)?.rollupTable);
-      if (dirty.length === 0) return;
-      await client.query(
-        `INSERT INTO rollup_dirty_hours (family, hour)
-         SELECT f, h FROM unnest($1::text[]) AS f,
-                generate_series(date_trunc('hour', $2::timestamptz), least(date_trunc('hour', $3::timestamptz), $4::timestamptz), interval '1 hour') AS h
-         ON CONFLICT DO NOTHING`,
-        [dirty, from, to, new Date(currentHour - HOUR_MS)]);
+      if (dirty.length === 0) return null;
+      return { name: 'pga_mark_late_rows', text: MARK_LATE_ROWS, values: [dirty, from, to, new Date(currentHour - HOUR_MS)] };
     },
   };
 }
