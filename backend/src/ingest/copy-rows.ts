@@ -16,12 +16,17 @@ const TWO_32 = 4_294_967_296;
 /** Seconds from the Unix epoch to PostgreSQL's, 2000-01-01 00:00 UTC. */
 const PG_EPOCH_S = 946_684_800;
 
-/** Appends big-endian fields to 64 KiB buffers; a value larger than that gets a buffer of its own. */
+/** Appends big-endian fields to buffers of up to 64 KiB; a value larger than that gets a buffer of its own. */
 class Writer {
   readonly chunks: Buffer[] = [HEADER];
-  private buf = Buffer.allocUnsafe(CHUNK);
-  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  private buf: Buffer;
+  private view: DataView;
   private pos = 0;
+  /** `expected`: the bytes likely needed, so a small family does not take a 64 KiB buffer. */
+  constructor(expected: number) {
+    this.buf = Buffer.allocUnsafe(Math.min(CHUNK, expected));
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  }
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -48,11 +53,17 @@ class Writer {
   /** UTF-8 text after `prefix` (jsonb's version byte), its length written once it is known. */
   text(s: string, prefix = -1): void {
     const extra = prefix < 0 ? 0 : 1;
-    this.room(4 + extra + 3 * s.length); // at most 3 bytes per UTF-16 code unit
-    if (extra) this.buf[this.pos + 4] = prefix;
-    const n = this.buf.write(s, this.pos + 4 + extra);
+    const len = s.length;
+    this.room(4 + extra + 3 * len); // at most 3 bytes per UTF-16 code unit
+    const { buf } = this;
+    let at = this.pos + 4;
+    if (extra) buf[at++] = prefix;
+    // Short ASCII text (names, states) byte by byte: cheaper than a call into the encoder.
+    let i = 0;
+    if (len <= 64) for (; i < len; i++) { const c = s.charCodeAt(i); if (c >= 0x80) break; buf[at + i] = c; }
+    const n = i === len ? len : i + buf.write(i === 0 ? s : s.slice(i), at + i);
     this.view.setInt32(this.pos, n + extra);
-    this.pos += 4 + extra + n;
+    this.pos = at + n;
   }
   end(): Buffer[] {
     if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
@@ -99,28 +110,15 @@ export function pgMicros(s: string): number | bigint {
   return BigInt(seconds) * 1_000_000n + BigInt(micros);
 }
 
-type Put = (w: Writer, v: unknown) => void;
-
-/** Writes one timestamp column's values; repeated strings (a cycle's rows share one) are converted once. */
-function timestamps(): Put {
-  let last = '';
-  let micros: number | bigint = 0;
-  return (w, v) => {
-    if (v !== last) { last = v as string; micros = pgMicros(last); }
-    if (typeof micros === 'number') w.int8(micros); else w.bigInt8(micros);
-  };
-}
-
-function put(type: ColumnSpec['type']): Put {
-  switch (type) {
-    case 'int': return (w, v) => w.int4(v as number);
-    case 'bigint': return (w, v) => w.int8(v as number);
-    case 'float': return (w, v) => w.float8(v as number);
-    case 'bool': return (w, v) => w.bool(v as boolean);
-    case 'text': return (w, v) => w.text(noNul(v as string));
-    case 'timestamptz': return timestamps();
-    case 'jsonb': return (w, v) => w.text(jsonText(v), 1); // jsonb's binary form: version 1, then the text
-  }
+/** A column's values converted to microseconds since 2000; a cycle's rows share one time, so
+ *  each distinct string is converted once. */
+function micros(values: readonly unknown[]): (number | bigint | null)[] {
+  let last: unknown;
+  let m: number | bigint | null = null;
+  return values.map((v) => {
+    if (v !== last) { last = v; m = v === null || v === undefined ? null : pgMicros(v as string); }
+    return m;
+  });
 }
 
 /**
@@ -132,18 +130,29 @@ export function copyBinary(family: FamilySpec, cols: Columns, owners: readonly n
   const present = family.columns.filter((c) => cols[c.name] !== undefined);
   const sql = `COPY ${family.table} ("time", "${owner}"${present.map((c) => `, "${c.name}"`).join('')}) FROM STDIN (FORMAT binary)`;
   const time = cols.time;
-  const values = present.map((c) => cols[c.name]);
-  const puts = present.map((c) => put(c.type));
-  const putTime = timestamps();
+  // Timestamps become numbers first, so the row loop below only writes.
+  const types = present.map((c) => c.type);
+  const values = present.map((c) => (c.type === 'timestamptz' ? micros(cols[c.name]) : cols[c.name]));
+  const times = micros(time);
   const fields = 2 + present.length;
-  const w = new Writer();
+  const w = new Writer(256 + time.length * (2 + 12 * fields));
   for (let i = 0; i < time.length; i++) {
     w.int16(fields);
-    putTime(w, time[i]);
+    const t = times[i]!;
+    if (typeof t === 'number') w.int8(t); else w.bigInt8(t);
     w.int4(owners[i]);
     for (let j = 0; j < values.length; j++) {
       const v = values[j][i];
-      if (v === null || v === undefined) w.null(); else puts[j](w, v);
+      if (v === null || v === undefined) { w.null(); continue; }
+      switch (types[j]) {
+        case 'int': w.int4(v as number); break;
+        case 'bigint': w.int8(v as number); break;
+        case 'float': w.float8(v as number); break;
+        case 'bool': w.bool(v as boolean); break;
+        case 'text': w.text(noNul(v as string)); break;
+        case 'timestamptz': if (typeof v === 'number') w.int8(v); else w.bigInt8(v as bigint); break;
+        case 'jsonb': w.text(jsonText(v), 1); break; // jsonb's binary form: version 1, then the text
+      }
     }
   }
   return { sql, chunks: w.end() };
