@@ -107,9 +107,9 @@ async function main(): Promise<void> {
   const raw = await rawCopy(settings.databaseUrl);
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
-  // Warm-up rounds run both sides the same way and are printed, but not counted: the first raw
-  // COPY writes into near-empty tables and indexes (measured ~380k rows/s against ~315k once they
-  // hold a few million rows), while the backend's code is still being optimised.
+  // Warm-up rounds run both sides the same way and are printed, but not counted: in the first,
+  // the backend's code is still being optimised and the raw COPY writes into near-empty tables
+  // and indexes (it measured 350k-413k rows/s there, against 280k-342k in most later rounds).
   const warmup = Number(values.warmup);
 
   const child = fork(join(import.meta.dirname, 'ingest-generator.ts'), [], { execArgv: ['--import', 'tsx'] });
@@ -118,11 +118,15 @@ async function main(): Promise<void> {
     saturationConcurrency: Number(values.concurrency ?? 2 * poolSize), cadenceSeconds: 60,
   };
   const command = (c: GeneratorCommand): void => { child.send(c); };
-  const pairs: { raw: { rows: number; seconds: number }; e2e: { rows: number; seconds: number } }[] = [];
+  /** Per round: the raw COPY, the end-to-end run, and this process's CPU during the latter (the
+   *  backend's: the raw COPY's pool is idle then, and the load generator is another process). */
+  const pairs: { raw: { rows: number; seconds: number }; e2e: { rows: number; seconds: number }; backendCpuS: number }[] = [];
   /** One round: the raw COPY, then the same time end to end (answered by a 'saturation' report). */
+  let cpuAtStart = process.cpuUsage();
   const round = async (): Promise<void> => {
     const r = await raw.run(seconds);
-    pairs.push({ raw: r, e2e: { rows: 0, seconds: 0 } });
+    pairs.push({ raw: r, e2e: { rows: 0, seconds: 0 }, backendCpuS: 0 });
+    cpuAtStart = process.cpuUsage();
     command({ kind: 'saturate', seconds });
   };
   const rss: { t: number; mb: number }[] = [];
@@ -141,6 +145,8 @@ async function main(): Promise<void> {
         case 'saturation': {
           const pair = pairs[pairs.length - 1];
           pair.e2e = m;
+          const cpu = process.cpuUsage(cpuAtStart);
+          pair.backendCpuS = (cpu.user + cpu.system) / 1e6;
           const label = pairs.length <= warmup ? `warm-up ${pairs.length} (not counted)` : `round ${pairs.length - warmup}`;
           console.log(`${label}: raw COPY ${fmt(rate(pair.raw))} rows/s (${poolSize} connections); end to end ` +
             `${fmt(rate(m))} rows/s (${m.pushes} pushes in ${m.seconds.toFixed(1)} s, ${m.handshakes} on new TLS connections, ${m.throttled} answered 429, ${m.errors} errors)` +
@@ -151,6 +157,10 @@ async function main(): Promise<void> {
           const e2eAll = rate({ rows: sum(counted.map((p) => p.e2e.rows)), seconds: sum(counted.map((p) => p.e2e.seconds)) });
           console.log(`raw COPY:   ${fmt(rawAll)} rows/s over ${rounds} rounds of ${seconds} s`);
           console.log(`end to end: ${fmt(e2eAll)} rows/s over the ${rounds} rounds between them = ${(e2eAll / rawAll).toFixed(2)} × raw COPY`);
+          const cpuS = sum(counted.map((p) => p.backendCpuS));
+          const e2eRows = sum(counted.map((p) => p.e2e.rows));
+          console.log(`backend:    ${(cpuS / sum(counted.map((p) => p.e2e.seconds))).toFixed(2)} cores during those rounds, ` +
+            `${((cpuS * 1e6) / e2eRows).toFixed(2)} µs of CPU per row stored`);
           command(minutes > 0 ? { kind: 'cadence', minutes } : { kind: 'stop' });
           break;
         }
