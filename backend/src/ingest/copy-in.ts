@@ -35,9 +35,13 @@ class CopyTransaction {
   private readonly firstRows: ((string | null)[] | null)[];
   private error: Error | null = null;
   private readonly parses: string[] = [];
+  /** Each statement's parameters in pg's text form, converted before anything is sent, so a
+   *  value that cannot be converted throws before the connection has half a transaction. */
+  private readonly values: (string | Buffer | null)[][];
   constructor(private readonly copies: readonly CopyStatement[], private readonly statements: readonly Statement[],
     private readonly done: (err: Error | null, result: CopyResult) => void) {
     this.firstRows = statements.map(() => null);
+    this.values = statements.map((s) => s.values.map((v) => prepareValue(v)));
   }
 
   submit(connection: PgConnection): void {
@@ -59,7 +63,7 @@ class CopyTransaction {
         }
         stream.write(COPY_DONE);
       }
-      for (const s of this.statements) {
+      for (const [i, s] of this.statements.entries()) {
         if (!known.has(s.name)) {
           // Not known to exist here: an earlier Parse may have run before its transaction failed.
           // Closing a statement that does not exist is no error.
@@ -67,7 +71,7 @@ class CopyTransaction {
           connection.parse({ name: s.name, text: s.text });
           this.parses.push(s.name);
         }
-        connection.bind({ statement: s.name, values: s.values, valueMapper: prepareValue });
+        connection.bind({ statement: s.name, values: this.values[i] });
         connection.execute({});
       }
       connection.sync();
@@ -101,7 +105,7 @@ const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c' CopyDone
 interface PgConnection {
   stream: NodeJS.WritableStream & { cork(): void; uncork(): void };
   parse(m: { name?: string; text: string }): void;
-  bind(m: { statement?: string; values?: readonly unknown[]; valueMapper?: (v: unknown) => unknown }): void;
+  bind(m: { statement?: string; values?: readonly (string | Buffer | null)[] }): void;
   execute(m: object): void;
   close(m: { type: 'S'; name: string }): void;
   sync(): void;
