@@ -1,13 +1,14 @@
 // Ingest benchmark (npm run bench:ingest -- [--collectors 2000] [--minutes 10] [--rounds 3]
-//                                          [--seconds 10] [--pool 8]).
+//                                          [--seconds 10] [--warmup 1] [--pool 8]).
 // On this machine: a real PostgreSQL, the backend over real mTLS in this process, and the load
 // generator (bench/ingest-generator.ts) in a child process. Prints:
 //   1. raw COPY of the same rows into the same tables (one transaction per batch, `pool`
-//      connections, COPY text prepared in advance): the database's ceiling;
+//      connections, binary COPY data prepared in advance): the database's ceiling;
 //   2. saturation throughput end to end (gzip JSON over mTLS + JWT, inflate, validate, COPY),
 //      in rows/s and as a ratio to (1), once every collector has registered and connected.
-//      (1) and (2) alternate for `rounds` rounds of `seconds` each, so a slower or faster
-//      stretch of a shared machine weighs on both alike; the ratio is of the rounds' totals;
+//      (1) and (2) alternate for `rounds` rounds of `seconds` each, after `warmup` rounds that
+//      are printed but not counted, so a slower or faster stretch of a shared machine weighs on
+//      both alike; the ratio is of the counted rounds' totals, with the backend's CPU per row;
 //   3. push latency p50/p95/p99 with N collectors on a 60 s cadence, spread evenly;
 //   4. backend RSS sampled through (3), with its trend.
 import { fork } from 'node:child_process';
@@ -53,10 +54,9 @@ function slope(xs: number[], ys: number[]): number {
 }
 
 /** The database's ceiling: the same rows as one push, COPY data prepared in advance (the
- *  backend's binary encoding), every
- *  family's COPY sent in one write and committed as one transaction (copyIn, as the backend
- *  sends them, without the statement about the sender). Returns a function that runs it for
- *  `seconds` and reports the rows it wrote. */
+ *  backend's binary encoding), every family's COPY sent in one write and committed as one
+ *  transaction (copyIn, as the backend sends them, without the statement about the sender).
+ *  Returns a function that runs it for `seconds` and reports the rows it wrote. */
 async function rawCopy(url: string): Promise<{ run(seconds: number): Promise<{ rows: number; seconds: number }>; end(): Promise<void> }> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   const server = (await pool.query("INSERT INTO servers (hostname) VALUES ('raw-copy') RETURNING id")).rows[0].id as number;
