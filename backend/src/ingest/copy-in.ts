@@ -46,8 +46,7 @@ class CopyTransaction {
 
   submit(connection: PgConnection): void {
     const { stream } = connection;
-    const known = prepared.get(connection) ?? new Set<string>();
-    prepared.set(connection, known);
+    const known = prepared.get(connection);
     stream.cork();
     try {
       for (const copy of this.copies) {
@@ -64,7 +63,7 @@ class CopyTransaction {
         stream.write(COPY_DONE);
       }
       for (const [i, s] of this.statements.entries()) {
-        if (!known.has(s.name)) {
+        if (!known?.has(s.name)) {
           // Not known to exist here: an earlier Parse may have run before its transaction failed.
           // Closing a statement that does not exist is no error.
           connection.close({ type: 'S', name: s.name });
@@ -95,7 +94,11 @@ class CopyTransaction {
   // pg calls this after the server's ReadyForQuery; after an error it calls handleError only.
   handleReadyForQuery(connection: PgConnection): void {
     if (this.error) return;
-    for (const name of this.parses) prepared.get(connection)?.add(name);
+    if (this.parses.length > 0) {
+      const known = prepared.get(connection) ?? new Set<string>();
+      for (const name of this.parses) known.add(name);
+      prepared.set(connection, known);
+    }
     this.done(null, { rows: this.rows, firstRows: this.firstRows });
   }
 }

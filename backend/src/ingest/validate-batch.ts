@@ -37,69 +37,66 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 /** Checks one family's columns; returns its row count, or -1 when they do not pass. */
 export type ColumnsCheck = (cols: unknown) => number;
 
-/** Whether every value of one column passes (null only where `nullable`). One loop per type, so
- *  the check per value is a few inline comparisons, not a call. */
-function columnPasses(type: ColumnSpec['type'] | 'instance', values: readonly unknown[], nullable: boolean, maxLength: number, timestamp: Check): boolean {
-  const rows = values.length;
-  switch (type) {
-    case 'text':
-    case 'instance':
-      for (let i = 0; i < rows; i++) {
-        const v = values[i];
-        if (v === null) { if (nullable) continue; return false; }
-        if (typeof v !== 'string' || v.length > maxLength || (type === 'instance' && v.length === 0)) return false;
-      }
-      return true;
-    case 'int':
-      for (let i = 0; i < rows; i++) {
-        const v = values[i];
-        if (v === null) { if (nullable) continue; return false; }
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) return false;
-      }
-      return true;
-    case 'bigint':
-      for (let i = 0; i < rows; i++) {
-        const v = values[i];
-        if (v === null) { if (nullable) continue; return false; }
-        if (typeof v !== 'number' || !Number.isSafeInteger(v)) return false;
-      }
-      return true;
-    case 'float':
-      for (let i = 0; i < rows; i++) {
-        const v = values[i];
-        if (v === null) { if (nullable) continue; return false; }
-        if (typeof v !== 'number' || !Number.isFinite(v)) return false;
-      }
-      return true;
-    case 'bool':
-      for (let i = 0; i < rows; i++) {
-        const v = values[i];
-        if (v === null) { if (nullable) continue; return false; }
-        if (typeof v !== 'boolean') return false;
-      }
-      return true;
-    case 'timestamptz':
-      for (let i = 0; i < rows; i++) {
-        const v = values[i];
-        if (v === null) { if (nullable) continue; return false; }
-        if (!timestamp(v)) return false;
-      }
-      return true;
-    case 'jsonb':
-      for (let i = 0; i < rows; i++) {
-        const v = values[i];
-        if (v === null) { if (nullable) continue; return false; }
-        if (!jsonbSchema.safeParse(v).success) return false;
-      }
-      return true;
+/** How one column is checked: numbers and text (nearly every value) by inline comparisons, the
+ *  rest by a check per value. */
+type ColumnRule =
+  | { kind: 'integer'; min: number; max: number }
+  | { kind: 'float' }
+  | { kind: 'text'; minLength: number; maxLength: number }
+  | { kind: 'other'; check: Check };
+
+function ruleFor(c: ColumnSpec): ColumnRule {
+  switch (c.type) {
+    case 'int': return { kind: 'integer', min: INT32_MIN, max: INT32_MAX };
+    case 'bigint': return { kind: 'integer', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
+    case 'float': return { kind: 'float' };
+    case 'text': return { kind: 'text', minLength: 0, maxLength: c.maxLength ?? 256 };
+    case 'bool': return { kind: 'other', check: (v) => typeof v === 'boolean' };
+    case 'timestamptz': return { kind: 'other', check: timestampCheck() };
+    case 'jsonb': return { kind: 'other', check: (v) => jsonbSchema.safeParse(v).success };
   }
 }
 
+/** Whether every value of one column passes its rule (null only where `nullable`). A loop per
+ *  kind of rule, so a number or text value costs a few inline comparisons, not a call. */
+function columnPasses(rule: ColumnRule, values: readonly unknown[], nullable: boolean): boolean {
+  const n = values.length;
+  if (rule.kind === 'integer') {
+    const { min, max } = rule;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null) { if (nullable) continue; return false; }
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return false;
+    }
+  } else if (rule.kind === 'float') {
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null) { if (nullable) continue; return false; }
+      if (typeof v !== 'number' || !Number.isFinite(v)) return false;
+    }
+  } else if (rule.kind === 'text') {
+    const { minLength, maxLength } = rule;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null) { if (nullable) continue; return false; }
+      if (typeof v !== 'string' || v.length < minLength || v.length > maxLength) return false;
+    }
+  } else {
+    const { check } = rule;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null) { if (nullable) continue; return false; }
+      if (!check(v)) return false;
+    }
+  }
+  return true;
+}
+
 export function compileColumnsCheck(f: FamilySpec): ColumnsCheck {
-  interface Column { name: string; type: ColumnSpec['type'] | 'instance'; nullable: boolean; maxLength: number; timestamp: Check }
-  const columns: Column[] = [{ name: 'time', type: 'timestamptz', nullable: false, maxLength: 0, timestamp: timestampCheck() }];
-  if (f.scope === 'instance') columns.push({ name: 'instance', type: 'instance', nullable: false, maxLength: 128, timestamp: timestampCheck() });
-  for (const c of f.columns) columns.push({ name: c.name, type: c.type, nullable: !c.key, maxLength: c.maxLength ?? 256, timestamp: timestampCheck() });
+  const columns: { name: string; nullable: boolean; rule: ColumnRule }[] = [
+    { name: 'time', nullable: false, rule: { kind: 'other', check: timestampCheck() } }];
+  if (f.scope === 'instance') columns.push({ name: 'instance', nullable: false, rule: { kind: 'text', minLength: 1, maxLength: 128 } });
+  for (const c of f.columns) columns.push({ name: c.name, nullable: !c.key, rule: ruleFor(c) });
   const known = new Set(columns.map((c) => c.name));
   return (input) => {
     if (!isPlainObject(input)) return -1;
@@ -111,7 +108,7 @@ export function compileColumnsCheck(f: FamilySpec): ColumnsCheck {
       const values = input[c.name];
       if (values === undefined && c.nullable) continue;
       if (!Array.isArray(values) || values.length !== rows) return -1;
-      if (!columnPasses(c.type, values, c.nullable, c.maxLength, c.timestamp)) return -1;
+      if (!columnPasses(c.rule, values, c.nullable)) return -1;
     }
     return rows;
   };
