@@ -10,7 +10,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_CONFIG_PATH, loadLocalConfig, type LocalConfig } from './config.ts';
 import { isRegistered } from './credentials.ts';
 
@@ -104,11 +103,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // undici parses HTTP with a WebAssembly module. V8's optimising compiler took ~26 MB for a
-  // moment to compile it at the first request and kept ~11 MB of it; the baseline compiler
-  // (Liftoff) alone takes ~1 MB, and the few responses a collector reads do not need more.
-  // Set before anything compiles WebAssembly.
-  setFlagsFromString('--liftoff-only');
   main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (err: Error) => {
     console.error(`collector: ${err.message}`);
     process.exit(1);

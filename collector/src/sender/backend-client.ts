@@ -1,8 +1,10 @@
 // Talks to the backend over HTTPS with TLS 1.3 only: registration (server-authenticated by the
 // configured CA), then mutual TLS with the client certificate plus a JWT for everything else.
-// undici keeps a small keep-alive pool to the backend.
+// Node's own https keeps a small keep-alive pool to the backend: its HTTP parser is part of the
+// node binary, where undici's is a WebAssembly module that cost a running collector ~8 MB of RSS.
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { Agent, request, type Dispatcher } from 'undici';
+import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { PushResponse } from '../../../protocol/index.ts';
 import { completeRenewal, saveCredentials, saveTokens, stageRenewalKey, type Credentials } from '../credentials.ts';
 
@@ -20,9 +22,45 @@ export class BackendError extends Error {
 }
 
 const REFRESH_MARGIN_MS = 120_000; // refresh the JWT two minutes before it expires
+/** No answer (headers and body) within this long fails the request. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** An idle kept-alive connection is closed after this long, before the backend's 65 s. */
+const IDLE_TIMEOUT_MS = 30_000;
+/** The largest response read: the backend's answers are small, a served config a few kB. */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
-async function errorOf(res: Dispatcher.ResponseData): Promise<BackendError> {
-  const text = await res.body.text().catch(() => '');
+interface Response {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request; the whole response body is read (at most MAX_RESPONSE_BYTES). */
+function request(url: URL, opts: { method: string; agent: https.Agent; headers?: Record<string, string>; body?: string | Buffer }): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method: opts.method, agent: opts.agent, headers: opts.headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`));
+        else chunks.push(c);
+      });
+      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+function json<T>(res: Response): T {
+  return JSON.parse(res.body.toString('utf8')) as T;
+}
+
+function errorOf(res: Response): BackendError {
+  const text = res.body.toString('utf8');
   let code = 'http_error';
   let message = text.slice(0, 300);
   try {
@@ -52,14 +90,14 @@ export async function register(opts: {
   backendUrl: string; caPem: string; enrolmentToken: string; hostname: string; stateDir: string; collectorVersion: string;
 }): Promise<Credentials> {
   const { keyPem, csrPem } = await newKeyAndCsr(opts.hostname);
-  const dispatcher = new Agent({ connect: { ca: opts.caPem, minVersion: 'TLSv1.3' } });
+  const agent = new https.Agent({ ca: opts.caPem, minVersion: 'TLSv1.3' });
   try {
     const res = await request(new URL('/api/v1/collectors/register', opts.backendUrl), {
-      method: 'POST', dispatcher, headers: { 'content-type': 'application/json' },
+      method: 'POST', agent, headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ enrolment_token: opts.enrolmentToken, csr: csrPem, hostname: opts.hostname, collector_version: opts.collectorVersion }),
     });
-    if (res.statusCode !== 201) throw await errorOf(res);
-    const j = await res.body.json() as { collector_id: string; certificate: string; ca_chain: string[]; access_token: string; expires_in: number; refresh_token: string };
+    if (res.statusCode !== 201) throw errorOf(res);
+    const j = json< { collector_id: string; certificate: string; ca_chain: string[]; access_token: string; expires_in: number; refresh_token: string }>(res);
     const creds: Credentials = {
       collectorId: j.collector_id, keyPem, certPem: j.certificate, caPem: j.ca_chain.join('\n'),
       accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000, refreshToken: j.refresh_token,
@@ -67,25 +105,22 @@ export async function register(opts: {
     saveCredentials(opts.stateDir, creds);
     return creds;
   } finally {
-    await dispatcher.close();
+    agent.destroy();
   }
 }
 
-function mtlsAgent(creds: Credentials): Agent {
-  return new Agent({
-    connect: { ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, minVersion: 'TLSv1.3' },
-    connections: 2,
-    keepAliveTimeout: 30_000,
-    headersTimeout: 30_000,
-    bodyTimeout: 60_000,
+function mtlsAgent(creds: Credentials): https.Agent {
+  return new https.Agent({
+    ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, minVersion: 'TLSv1.3',
+    keepAlive: true, maxSockets: 2, timeout: IDLE_TIMEOUT_MS,
   });
 }
 
 export class BackendClient {
-  private dispatcher: Agent;
+  private agent: https.Agent;
 
   constructor(private readonly backendUrl: string, private creds: Credentials, private readonly stateDir: string) {
-    this.dispatcher = mtlsAgent(creds);
+    this.agent = mtlsAgent(creds);
   }
 
   /** When the client certificate expires, and how long it was issued for. */
@@ -101,32 +136,32 @@ export class BackendClient {
     stageRenewalKey(this.stateDir, keyPem);
     const token = await this.accessToken();
     const res = await request(new URL('/api/v1/collectors/renew', this.backendUrl), {
-      method: 'POST', dispatcher: this.dispatcher, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ csr: csrPem }),
     });
-    if (res.statusCode !== 200) throw await errorOf(res);
-    const j = await res.body.json() as { certificate: string; ca_chain: string[]; access_token: string; expires_in: number };
+    if (res.statusCode !== 200) throw errorOf(res);
+    const j = json<{ certificate: string; ca_chain: string[]; access_token: string; expires_in: number }>(res);
     this.creds = { ...this.creds, keyPem, certPem: j.certificate, caPem: j.ca_chain.join('\n'),
       accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000 };
     completeRenewal(this.stateDir, this.creds);
-    const old = this.dispatcher;
-    this.dispatcher = mtlsAgent(this.creds);
-    await old.close();
+    const old = this.agent;
+    this.agent = mtlsAgent(this.creds);
+    old.destroy();
   }
 
   get collectorId(): string { return this.creds.collectorId; }
 
-  async close(): Promise<void> { await this.dispatcher.close(); }
+  async close(): Promise<void> { this.agent.destroy(); }
 
   /** A valid access token, refreshed (with the refresh token, over mTLS) before it expires. */
   async accessToken(force = false): Promise<string> {
     if (!force && this.creds.accessTokenExpiresAt - Date.now() > REFRESH_MARGIN_MS) return this.creds.accessToken;
     const res = await request(new URL('/api/v1/collectors/token', this.backendUrl), {
-      method: 'POST', dispatcher: this.dispatcher, headers: { 'content-type': 'application/json' },
+      method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ refresh_token: this.creds.refreshToken }),
     });
-    if (res.statusCode !== 200) throw await errorOf(res);
-    const j = await res.body.json() as { access_token: string; expires_in: number };
+    if (res.statusCode !== 200) throw errorOf(res);
+    const j = json<{ access_token: string; expires_in: number }>(res);
     this.creds = { ...this.creds, accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000 };
     saveTokens(this.stateDir, this.creds);
     return j.access_token;
@@ -135,11 +170,11 @@ export class BackendClient {
   /** Sends one gzipped batch. Never throws: network and HTTP failures become outcomes. */
   async push(gzBody: Buffer): Promise<PushOutcome> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      let res: Dispatcher.ResponseData;
+      let res: Response;
       try {
         const token = await this.accessToken(attempt > 0);
         res = await request(new URL('/api/v1/metrics/push', this.backendUrl), {
-          method: 'POST', dispatcher: this.dispatcher, body: gzBody,
+          method: 'POST', agent: this.agent, body: gzBody,
           headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${token}` },
         });
       } catch (err) {
@@ -150,10 +185,11 @@ export class BackendClient {
         return { kind: 'retry', reason: `network: ${(err as Error).message}` };
       }
       if (res.statusCode === 200 || res.statusCode === 201) {
-        const j = await res.body.json() as PushResponse;
+        let j: PushResponse;
+        try { j = json<PushResponse>(res); } catch { return { kind: 'retry', reason: `unreadable ${res.statusCode} answer` }; }
         return { kind: 'accepted', status: j.status, configVersion: j.config_version };
       }
-      const err = await errorOf(res);
+      const err = errorOf(res);
       // An expired token (clock skew, a long pause) earns one refresh and one more try.
       if (err.code === 'token_expired' && attempt === 0) continue;
       const outcome = classify(err);
@@ -170,19 +206,19 @@ export class BackendClient {
   async pullConfig(etag: string | undefined): Promise<{ toml: string; etag: string | undefined } | undefined> {
     const token = await this.accessToken();
     const res = await request(new URL(`/api/v1/config/${this.creds.collectorId}`, this.backendUrl), {
-      method: 'GET', dispatcher: this.dispatcher,
+      method: 'GET', agent: this.agent,
       headers: { authorization: `Bearer ${token}`, ...(etag ? { 'if-none-match': etag } : {}) },
     });
-    if (res.statusCode === 304) { await res.body.dump(); return undefined; }
-    if (res.statusCode !== 200) throw await errorOf(res);
+    if (res.statusCode === 304) return undefined;
+    if (res.statusCode !== 200) throw errorOf(res);
     const tag = res.headers.etag;
-    return { toml: await res.body.text(), etag: typeof tag === 'string' ? tag : undefined };
+    return { toml: res.body.toString('utf8'), etag: typeof tag === 'string' ? tag : undefined };
   }
 }
 
 function isStaleConnection(err: unknown): boolean {
   const code = (err as { code?: string }).code;
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** 408, 425, 429 and 5xx are worth retrying; other 4xx will fail the same way again, except
