@@ -184,9 +184,10 @@ for (const [family, list] of Object.entries(JSON.parse(onceOut).families as Reco
   rows += list.length;
   for (const r of list) for (const [k, v] of Object.entries(r)) if (k !== 'time' && typeof v === 'number') values++;
 }
-const heaviest = (await admin.query(`SELECT round((total_exec_time / calls)::numeric, 2) AS ms_per_call,
-    regexp_replace(substr(query, ${QUERY_MARKER.length + 2}, 70), '\\s+', ' ', 'g') AS query
-  FROM pg_stat_statements WHERE query LIKE $1 ORDER BY total_exec_time DESC LIMIT 6`, [`%${QUERY_MARKER}%`])).rows;
+const heaviest = (await admin.query(`SELECT round((total_exec_time / calls)::numeric, 2) AS ms_per_call, query
+  FROM pg_stat_statements WHERE query LIKE $1 ORDER BY total_exec_time DESC LIMIT 6`, [`%${QUERY_MARKER}%`])).rows
+  // Without the marker and the JSON wrapper (catalog.ts sqlFor): the query's own start.
+  .map((h) => ({ ms_per_call: h.ms_per_call, query: h.query.slice(QUERY_MARKER.length + 1).replace(/^SELECT json_agg\(q\) AS rows FROM \(/, '').replace(/\s+/g, ' ').slice(0, 70) }));
 const ours = { cpuMs: median(cpuPerCycle), dbMs: median(dbPerCycle), values, rows, peakRssMb, rssMb, oncePeakMb };
 await stack.stop();
 

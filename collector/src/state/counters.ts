@@ -7,11 +7,14 @@ export type Sample = Record<string, unknown>;
 /** What the next sample is diffed against: only the counters (parsed once) and stats_reset,
  *  not the whole row, so the state of 2,000 tables stays small. Counters hold NaN for null: an
  *  array of numbers only keeps them unboxed (8 bytes each, one object for the array), where one
- *  null made every value a heap object of its own. */
+ *  null made every value a heap object of its own. Each series' entry is updated in place at
+ *  every sample: a new one per series and sample was most of the diff's garbage. */
 interface Previous {
   at: number;
   counters: number[];
   statsReset: string;
+  /** The sample that last saw this series. */
+  sample: number;
 }
 
 export interface DiffOptions {
@@ -25,10 +28,13 @@ export interface DiffOptions {
 }
 
 export class CounterState {
-  private previous = new Map<string, Previous>();
+  private readonly previous = new Map<string, Previous>();
   private epoch: string | undefined;
   /** When the last sample was taken, in this epoch. */
   private lastAt: number | undefined;
+  private sample = 0;
+  /** This sample's counters of the row being diffed (reused). */
+  private cur: number[] = [];
 
   /** Replaces the counters in `rows` by deltas, adds `interval_s`, and returns the same rows:
    *  they are the caller's fresh query results, and copying each (~40 columns) took more CPU
@@ -41,29 +47,41 @@ export class CounterState {
     }
     const baselineAt = this.lastAt;
     this.lastAt = at;
+    const sample = ++this.sample;
     const { keys, counters } = opts;
+    const n = counters.length;
     const fromZero = opts.newSeriesFromZero && baselineAt !== undefined;
-    // Series that disappeared (a dropped database) are forgotten: only this sample's are kept.
-    const next = new Map<string, Previous>();
+    const cur = this.cur;
+    cur.length = n;
+    let seen = 0;
     for (const row of rows) {
       let key = String(row[keys[0]]);
       for (let k = 1; k < keys.length; k++) key += `\u0000${row[keys[k]]}`;
-      const cur: number[] = new Array(counters.length);
-      for (let i = 0; i < counters.length; i++) cur[i] = toNumber(row[counters[i]]) ?? NaN;
+      for (let i = 0; i < n; i++) cur[i] = toNumber(row[counters[i]]) ?? NaN;
       const statsReset = String(row.stats_reset);
-      const prev = this.previous.get(key) ?? (fromZero ? { at: baselineAt!, counters: new Array<number>(counters.length).fill(0), statsReset } : undefined);
-      next.set(key, { at, counters: cur, statsReset });
-      const interval = prev ? (at - prev.at) / 1000 : null;
-      let reset = !prev || interval === null || interval <= 0 || (row.stats_reset !== undefined && statsReset !== prev.statsReset);
+      let prev = this.previous.get(key);
+      if (prev === undefined) {
+        prev = { at: fromZero ? baselineAt! : NaN, counters: new Array<number>(n).fill(fromZero ? 0 : NaN), statsReset, sample: 0 };
+        this.previous.set(key, prev);
+      }
+      // A key seen twice in one sample (interval 0) has no delta.
+      if (prev.sample !== sample) seen++;
+      const interval = (at - prev.at) / 1000;
+      let reset = !(interval > 0) || (row.stats_reset !== undefined && statsReset !== prev.statsReset);
       // NaN (null) compares false: a missing value is no reset, only its own delta is null.
-      for (let i = 0; !reset && i < cur.length; i++) if (cur[i] < prev!.counters[i]) reset = true;
-      for (let i = 0; i < counters.length; i++) {
-        const d = reset ? NaN : cur[i] - prev!.counters[i];
+      for (let i = 0; !reset && i < n; i++) if (cur[i] < prev.counters[i]) reset = true;
+      for (let i = 0; i < n; i++) {
+        const d = reset ? NaN : cur[i] - prev.counters[i];
         row[counters[i]] = Number.isNaN(d) ? null : roundDelta(d);
+        prev.counters[i] = cur[i];
       }
       row.interval_s = reset ? null : interval;
+      prev.at = at;
+      prev.statsReset = statsReset;
+      prev.sample = sample;
     }
-    this.previous = next;
+    // Series that disappeared (a dropped table) are forgotten: only this sample's are kept.
+    if (seen < this.previous.size) for (const [key, p] of this.previous) if (p.sample !== sample) this.previous.delete(key);
     return rows;
   }
 }
