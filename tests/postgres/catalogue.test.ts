@@ -9,7 +9,7 @@ import { embeddedBinDir } from '../../backend/src/storage/postgres-server.ts';
 import { migrate } from '../../backend/src/storage/migrate.ts';
 import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
 import { CATALOG } from '../../collector/src/sources/postgres/catalog.ts';
-import { isoTimestamp } from '../../collector/src/sources/postgres/pg-types.ts';
+import { isoTimestamp, jsonTimestamp } from '../../collector/src/sources/postgres/pg-types.ts';
 import { startMonitored, superClient, type Monitored } from './monitored.ts';
 
 /** Families that have rows on any healthy standalone server after two cycles. */
@@ -153,6 +153,12 @@ for (const which of ['local', 'embedded PG18'] as const) {
           assert.equal(Math.round(Date.parse(iso)), Math.floor(ms), `${tz}: same instant`);
           assert.equal(Date.parse(isoTimestamp(lmt)!), Date.UTC(1850, 0, 1), `${tz}: ${lmt} (local mean time offsets have seconds)`);
           assert.equal(isoTimestamp(inf), null);
+          // The same values as most families get them: one JSON array (catalog.ts sqlFor).
+          const j = (await c.query(`SELECT $1::timestamptz AS now, (SELECT json_agg(q) FROM (SELECT $1::timestamptz AS t,
+            '1850-01-01 00:00 UTC'::timestamptz AS lmt, 'infinity'::timestamptz AS inf) q) AS rows`, [now])).rows[0];
+          assert.equal(jsonTimestamp(j.rows[0].t), isoTimestamp(now), `${tz}: JSON form ${j.rows[0].t}`);
+          assert.equal(Date.parse(jsonTimestamp(j.rows[0].lmt)!), Date.UTC(1850, 0, 1), `${tz}: JSON ${j.rows[0].lmt}`);
+          assert.equal(jsonTimestamp(j.rows[0].inf), null);
         }
       } finally {
         await c.end();

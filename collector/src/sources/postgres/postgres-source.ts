@@ -17,7 +17,7 @@ import { SlowColumns } from '../../state/slow-columns.ts';
 import { CATALOG, CATALOG_BY_FAMILY, DEFAULT_LIMITS, QUERY_MARKER, pickSql, rowsOf, sqlFor, type CatalogEntry, type CollectLimits } from './catalog.ts';
 import { errorMessage, familyError, type FamilyError } from './errors.ts';
 import { MIN_SUPPORTED } from './versions.ts';
-import { COLLECTOR_TYPES } from './pg-types.ts';
+import { COLLECTOR_TYPES, jsonTimestamp } from './pg-types.ts';
 
 export type { FamilyError } from './errors.ts';
 
@@ -347,13 +347,13 @@ export function databaseUrl(url: string, database: string): string {
   return u.toString();
 }
 
-/** The protocol wants JSON numbers and bounded text. Rows come as JSON (sqlFor): numbers that
- *  are not finite arrive as strings ("NaN"), and so do timestamps, ISO 8601 with the offset
- *  (PostgreSQL's JSON form, whatever DateStyle says) or "infinity", which has no instant. */
+/** The protocol wants JSON numbers and bounded text. Rows that come as JSON (sqlFor) have
+ *  numbers that are not finite as strings ("NaN"), and timestamps in PostgreSQL's JSON form
+ *  (jsonTimestamp); rows that come as rows have them from pg-types.ts already. */
 function normalise(v: unknown, c: ColumnSpec): unknown {
   if (v === undefined || v === null) return null;
   if ((c.type === 'bigint' || c.type === 'int' || c.type === 'float') && typeof v === 'string') return Number(v);
-  if (c.type === 'timestamptz') return typeof v === 'string' && v.endsWith('infinity') ? null : v;
+  if (c.type === 'timestamptz' && typeof v === 'string') return jsonTimestamp(v);
   if (c.type === 'text') {
     const s = String(v);
     const max = c.maxLength ?? 256;
