@@ -1,7 +1,7 @@
 // Talks to the backend over HTTPS with TLS 1.3 only: registration (server-authenticated by the
 // configured CA), then mutual TLS with the client certificate plus a JWT for everything else.
 // Node's own https keeps a small keep-alive pool to the backend: its HTTP parser is part of the
-// node binary, where undici's is a WebAssembly module that cost a running collector ~8 MB of RSS.
+// node binary, where undici's is a WebAssembly module: with it a collector held ~10 MB more RSS.
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -97,7 +97,7 @@ export async function register(opts: {
       body: JSON.stringify({ enrolment_token: opts.enrolmentToken, csr: csrPem, hostname: opts.hostname, collector_version: opts.collectorVersion }),
     });
     if (res.statusCode !== 201) throw errorOf(res);
-    const j = json< { collector_id: string; certificate: string; ca_chain: string[]; access_token: string; expires_in: number; refresh_token: string }>(res);
+    const j = json<{ collector_id: string; certificate: string; ca_chain: string[]; access_token: string; expires_in: number; refresh_token: string }>(res);
     const creds: Credentials = {
       collectorId: j.collector_id, keyPem, certPem: j.certificate, caPem: j.ca_chain.join('\n'),
       accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000, refreshToken: j.refresh_token,

@@ -46,3 +46,19 @@ test('newSeriesFromZero: a series born after a baseline counts from zero; none o
   const restarted = s.diff([{ datname: 'c', xact_commit: 5 }], 120_000, { ...o, epoch: 'e2' });
   assert.equal(restarted[0].xact_commit, null, 'a restart drops the baseline');
 });
+
+test('a series that disappears is forgotten (it comes back without a delta); a key twice in one sample has none', () => {
+  const s = new CounterState();
+  s.diff([{ datname: 'a', xact_commit: 10 }, { datname: 'b', xact_commit: 10 }], 0, opts);
+  const gone = s.diff([{ datname: 'a', xact_commit: 15 }], 10_000, opts);
+  assert.equal(gone[0].xact_commit, 5);
+  const back = s.diff([{ datname: 'a', xact_commit: 20 }, { datname: 'b', xact_commit: 40 }], 20_000, opts);
+  assert.equal(back[0].xact_commit, 5);
+  assert.equal(back[1].xact_commit, null, 'b was dropped and made again: 30 is not its delta');
+  const twice = s.diff([{ datname: 'a', xact_commit: 30 }, { datname: 'a', xact_commit: 31 }], 30_000, opts);
+  assert.equal(twice[0].xact_commit, 10);
+  assert.equal(twice[1].xact_commit, null);
+  assert.equal(twice[1].interval_s, null);
+  const after = s.diff([{ datname: 'a', xact_commit: 35 }], 40_000, opts);
+  assert.equal(after[0].xact_commit, 4, 'the last row of a key is the next baseline');
+});
