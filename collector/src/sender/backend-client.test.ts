@@ -22,9 +22,9 @@ const creds: Credentials = {
 
 /** A TLS server asking for the client certificate; `handle` answers each request. */
 async function serve(handle: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, n: number) => void,
-  tls: https.ServerOptions = {}): Promise<{ url: string; close: () => Promise<void>; clientCerts: number }> {
+  tls: https.ServerOptions = {}, keepAliveTimeout = 5000): Promise<{ url: string; close: () => Promise<void>; clientCerts: number; connections: number }> {
   let n = 0;
-  const state = { clientCerts: 0 };
+  const state = { clientCerts: 0, connections: 0 };
   const server = https.createServer({
     cert: pki.serverCertPem, key: pki.serverKeyPem, ca: pki.caCertPem, requestCert: true, rejectUnauthorized: true,
     minVersion: 'TLSv1.3', ...tls,
@@ -33,10 +33,13 @@ async function serve(handle: (req: import('node:http').IncomingMessage, res: imp
     req.resume();
     req.on('end', () => handle(req, res, ++n));
   });
+  server.keepAliveTimeout = keepAliveTimeout;
+  server.on('secureConnection', () => { state.connections++; });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     get clientCerts() { return state.clientCerts; },
+    get connections() { return state.connections; },
     close: () => { server.closeAllConnections(); return new Promise((r) => server.close(() => r())); },
   };
 }
@@ -104,6 +107,22 @@ test('an error answer keeps the backend\'s code and message; a 4xx is not retrie
   });
   const client = new BackendClient(s.url, creds, dir);
   assert.deepEqual(await client.push(body), { kind: 'rejected', reason: '422 invalid_batch: families.sysstat: bad', httpStatus: 422 });
+  await client.close();
+  await s.close();
+});
+
+test('an idle connection is kept as long as the server\'s Keep-Alive hint allows, less a second', async () => {
+  const stored = JSON.stringify({ status: 'stored', config_version: 1 });
+  const s = await serve((_req, res) => { res.end(stored); }, {}, 3000); // the server says timeout=3
+  const client = new BackendClient(s.url, creds, dir);
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  assert.equal((await client.push(body)).kind, 'accepted');
+  await pause(1200);
+  assert.equal((await client.push(body)).kind, 'accepted');
+  assert.equal(s.connections, 1, 'reused after 1.2 s idle');
+  await pause(2500);
+  assert.equal((await client.push(body)).kind, 'accepted');
+  assert.equal(s.connections, 2, 'closed by us after 2 s idle, before the server would');
   await client.close();
   await s.close();
 });

@@ -24,8 +24,10 @@ export class BackendError extends Error {
 const REFRESH_MARGIN_MS = 120_000; // refresh the JWT two minutes before it expires
 /** No answer (headers and body) within this long fails the request. */
 const REQUEST_TIMEOUT_MS = 60_000;
-/** An idle kept-alive connection is closed after this long, before the backend's 65 s. */
-const IDLE_TIMEOUT_MS = 30_000;
+/** An idle kept-alive connection is closed a second before the backend's Keep-Alive hint says
+ *  it will (65 s: a collector on the default 60 s interval pushes on an open connection, with no
+ *  new mutual-TLS handshake), or after this long when there is no hint. */
+const IDLE_TIMEOUT_MS = 300_000;
 /** The largest response read: the backend's answers are small, a served config a few kB. */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
