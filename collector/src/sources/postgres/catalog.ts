@@ -39,13 +39,19 @@ export const CATALOG: readonly CatalogEntry[] = [
 
 export const CATALOG_BY_FAMILY: ReadonlyMap<string, CatalogEntry> = new Map(CATALOG.map((e) => [e.family, e]));
 
-/** The SQL of the highest minimum version not above the server's, tagged, or undefined. */
-export function pickSql(sql: VersionedSql, serverVersionNum: number): string | undefined {
+/** The SQL of the highest minimum version not above the server's, untagged, or undefined. */
+function versionOf(sql: VersionedSql, serverVersionNum: number): string | undefined {
   let best: number | undefined;
   for (const v of Object.keys(sql).map(Number)) {
     if (v <= serverVersionNum && (best === undefined || v > best)) best = v;
   }
-  return best === undefined ? undefined : `${QUERY_MARKER} ${sql[best].trim()}`;
+  return best === undefined ? undefined : sql[best].trim();
+}
+
+/** The SQL of the highest minimum version not above the server's, tagged, or undefined. */
+export function pickSql(sql: VersionedSql, serverVersionNum: number): string | undefined {
+  const picked = versionOf(sql, serverVersionNum);
+  return picked && `${QUERY_MARKER} ${picked}`;
 }
 
 /** The entry's main SQL for a server version, tagged, or undefined. Unless the entry asks for
@@ -54,9 +60,9 @@ export function pickSql(sql: VersionedSql, serverVersionNum: number): string | u
  *  fields a row into a string each, and each string into a number, cost more CPU and garbage
  *  than the rest of the cycle. */
 export function sqlFor(entry: CatalogEntry, serverVersionNum: number): string | undefined {
-  const sql = pickSql(entry.sql, serverVersionNum);
-  if (!sql || entry.textRows) return sql;
-  return `${QUERY_MARKER} SELECT json_agg(q) AS rows FROM (${sql.slice(QUERY_MARKER.length + 1)}) q`;
+  if (entry.textRows) return pickSql(entry.sql, serverVersionNum);
+  const picked = versionOf(entry.sql, serverVersionNum);
+  return picked && `${QUERY_MARKER} SELECT json_agg(q) AS rows FROM (${picked}) q`;
 }
 
 /** The rows of an entry's query made by sqlFor. */
