@@ -62,3 +62,27 @@ test('a series that disappears is forgotten (it comes back without a delta); a k
   const after = s.diff([{ datname: 'a', xact_commit: 35 }], 40_000, opts);
   assert.equal(after[0].xact_commit, 4, 'the last row of a key is the next baseline');
 });
+
+test('a sample fed row by row (begin, row, end) diffs as one given whole', () => {
+  const whole = new CounterState();
+  const chunked = new CounterState();
+  const sample = (n: number) => [{ datname: 'a', xact_commit: 10 * n }, { datname: 'b', xact_commit: 3 * n }, { datname: 'c', xact_commit: n }];
+  whole.diff(sample(1), 0, opts);
+  chunked.begin(0, opts);
+  for (const r of sample(1)) chunked.row(r);
+  chunked.end();
+  const expected = whole.diff(sample(2).slice(0, 2), 10_000, opts); // c is gone
+  chunked.begin(10_000, opts);
+  const got = sample(2).slice(0, 2);
+  for (const r of got) chunked.row(r);
+  chunked.end();
+  assert.deepEqual(got, expected);
+  assert.deepEqual(got.map((r) => r.xact_commit), [10, 3]);
+  // c was forgotten by end(): it comes back without a delta in both.
+  assert.deepEqual(whole.diff(sample(3), 20_000, opts).map((r) => r.xact_commit), [10, 3, null]);
+  chunked.begin(20_000, opts);
+  const again = sample(3);
+  for (const r of again) chunked.row(r);
+  chunked.end();
+  assert.deepEqual(again.map((r) => r.xact_commit), [10, 3, null]);
+});

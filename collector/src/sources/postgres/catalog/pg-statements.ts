@@ -32,7 +32,8 @@ export const pgStatements: CatalogEntry = {
   // An entry is created at its first execution: one that appears between two samples counted
   // from zero. (An evicted entry that comes back also restarts from zero, so this stays true.)
   newSeriesFromZero: true,
-  // Up to pg_stat_statements.max (5,000) rows a cycle: cheaper for the server as rows.
+  // Up to pg_stat_statements.max (5,000) rows a cycle: cheaper for the server as rows, and read
+  // from a cursor a chunk at a time (PostgresSource.topStatements).
   textRows: true,
   requiresExtension: 'pg_stat_statements',
   sql: {
