@@ -12,7 +12,7 @@ import QueryStream from 'pg-query-stream';
 import type { ColumnSpec, InstanceInfo, Row } from '../../../../protocol/index.ts';
 import { FAMILY_BY_NAME } from '../../../../protocol/families/index.ts';
 import { STATEMENT_TEXT_MAX } from '../../../../protocol/families/pg-statement-texts.ts';
-import { CounterState, toNumber, type Sample } from '../../state/counters.ts';
+import { CounterState, toNumber, type DiffOptions, type Sample } from '../../state/counters.ts';
 import { ActivityWindow } from '../../state/activity-window.ts';
 import { SlowColumns } from '../../state/slow-columns.ts';
 import { CATALOG, CATALOG_BY_FAMILY, DEFAULT_LIMITS, QUERY_MARKER, pickSql, rowsOf, sqlFor, type CatalogEntry, type CollectLimits } from './catalog.ts';
@@ -316,7 +316,7 @@ export class PostgresSource {
   /** Diffs the query's rows in place (see CounterState.diff). */
   private diff(entry: CatalogEntry, raw: Sample[], now: Date, epoch: string): Sample[] {
     if (entry.counters.length === 0) return raw;
-    return this.counterState(entry).diff(raw, now.getTime(), { keys: entry.keys, counters: entry.counters, epoch, newSeriesFromZero: entry.newSeriesFromZero });
+    return this.counterState(entry).diff(raw, now.getTime(), diffOptions(entry, epoch));
   }
 
   /** The statements that ran in the interval, most execution time first, at most maxStatements.
@@ -328,7 +328,7 @@ export class PostgresSource {
     const max = this.limits.maxStatements;
     const byTime = (a: Sample, b: Sample): number => (toNumber(b.total_exec_time_ms) ?? 0) - (toNumber(a.total_exec_time_ms) ?? 0);
     const state = this.counterState(entry);
-    state.begin(now.getTime(), { keys: entry.keys, counters: entry.counters, epoch, newSeriesFromZero: entry.newSeriesFromZero });
+    state.begin(now.getTime(), diffOptions(entry, epoch));
     const ran: Sample[] = [];
     for await (const row of client.query(new QueryStream(sql, [], { batchSize: STATEMENT_CHUNK })) as AsyncIterable<Sample>) {
       state.row(row);
@@ -354,6 +354,10 @@ export class PostgresSource {
       return row;
     });
   }
+}
+
+function diffOptions(entry: CatalogEntry, epoch: string): DiffOptions {
+  return { keys: entry.keys, counters: entry.counters, epoch, newSeriesFromZero: entry.newSeriesFromZero };
 }
 
 function downRow(error: string): Sample {
