@@ -58,6 +58,7 @@ export interface CatalogEntry {
   readonly sql: VersionedSql;
   /** The server sends the rows as rows, not as one JSON array (catalog.ts sqlFor): for
    *  pg_stat_statements' thousands of narrow rows, building the JSON cost the server more
-   *  (~7 µs a row, ~27 ms a cycle) than it saved us. */
+   *  (~7 µs a row, ~27 ms a cycle) than it saved us. A 'top-statements' entry needs it: its
+   *  rows are read from a cursor a chunk at a time (PostgresSource.topStatements). */
   readonly textRows?: boolean;
 }
