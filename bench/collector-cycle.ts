@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../backend/src/storage/postgres-server.ts';
+import { freePort } from '../devkit/postgres-server.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
 import { QUERY_MARKER } from '../collector/src/sources/postgres/catalog.ts';
 import { buildCollectorBundle } from '../scripts/package-collector.ts';

@@ -18,8 +18,8 @@ import { encodeBatch } from '../collector/src/agent.ts';
 import { runMaintenance } from '../backend/src/storage/maintenance.ts';
 import type { Batch } from '../protocol/index.ts';
 import { DASHBOARDS } from '../grafana/src/dashboards/index.ts';
-import { defaultRanges, runPanelQueries } from '../grafana/src/verify.ts';
-import { expandMacros } from '../grafana/src/macros.ts';
+import { defaultRanges, runPanelQueries } from '../devkit/panel-queries.ts';
+import { expandMacros } from '../devkit/grafana-macros.ts';
 import { ALERT_RULES, ALERT_WINDOW } from '../grafana/src/alerts/rules.ts';
 
 const { values } = parseArgs({ options: {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { FAMILY_BY_NAME, rowCount, toWire } from '../protocol/index.ts';
-import { startPostgres } from '../backend/src/storage/postgres-server.ts';
+import { startPostgres } from '../devkit/postgres-server.ts';
 import { ensureDatabase, startBackend } from '../backend/src/server.ts';
 import { settingsFromEnv } from '../backend/src/settings.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startPostgres } from '../backend/src/storage/postgres-server.ts';
+import { startPostgres } from '../devkit/postgres-server.ts';
 import { settingsFromEnv } from '../backend/src/settings.ts';
 import { ensureDatabase, startBackend } from '../backend/src/server.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack, registerCollector, type Stack } from '../helpers/stack.ts';
-import { freePort } from '../../backend/src/storage/postgres-server.ts';
+import { freePort } from '../../devkit/postgres-server.ts';
 import { push, simpleBatch } from './api.ts';
 
 const binary = spawnSync('prometheus', ['--version']).status === 0 ? 'prometheus' : undefined;

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startPostgres, type PostgresServer } from '../../backend/src/storage/postgres-server.ts';
+import { startPostgres, type PostgresServer } from '../../devkit/postgres-server.ts';
 import { startBackend, type Backend } from '../../backend/src/server.ts';
 import { settingsFromEnv } from '../../backend/src/settings.ts';
 import { register } from '../../collector/src/sender/backend-client.ts';

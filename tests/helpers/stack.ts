@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startPostgres, type PostgresServer, type StartOptions } from '../../backend/src/storage/postgres-server.ts';
+import { startPostgres, type PostgresServer, type StartOptions } from '../../devkit/postgres-server.ts';
 import { ensureDatabase, startBackend, type Backend } from '../../backend/src/server.ts';
 import { settingsFromEnv, type BackendSettings } from '../../backend/src/settings.ts';
 import { createEnrolmentToken } from '../../backend/src/registration/routes.ts';

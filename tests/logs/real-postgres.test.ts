@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { embeddedBinDir, startPostgres, type PostgresServer } from '../../backend/src/storage/postgres-server.ts';
+import { embeddedBinDir, startPostgres, type PostgresServer } from '../../devkit/postgres-server.ts';
 import type { LogFormat } from '../../collector/src/sources/logs/event-kinds.ts';
 import { LogSource } from '../../collector/src/sources/logs/log-source.ts';
 import { logSourceOptionsFromSettings, readLogSettings } from '../../collector/src/sources/logs/log-settings.ts';

@@ -5,7 +5,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { FAMILY_BY_NAME, rowSchema, type ColumnType } from '../../protocol/index.ts';
-import { embeddedBinDir } from '../../backend/src/storage/postgres-server.ts';
+import { embeddedBinDir } from '../../devkit/postgres-server.ts';
 import { migrate } from '../../backend/src/storage/migrate.ts';
 import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
 import { CATALOG } from '../../collector/src/sources/postgres/catalog.ts';

@@ -2,7 +2,7 @@
 // in `postgres`, and the collector's role made exactly as the README tells a DBA to:
 //   CREATE ROLE pga_monitor LOGIN; GRANT pg_monitor TO pga_monitor;
 import pg from 'pg';
-import { startPostgres, type PostgresServer, type StartOptions } from '../../backend/src/storage/postgres-server.ts';
+import { startPostgres, type PostgresServer, type StartOptions } from '../../devkit/postgres-server.ts';
 
 export const MONITOR_ROLE = 'pga_monitor';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
-import { startPostgres, type PostgresServer, clientTool } from '../../backend/src/storage/postgres-server.ts';
+import { startPostgres, type PostgresServer, clientTool } from '../../devkit/postgres-server.ts';
 import { Runner } from '../../collector/src/runner.ts';
 import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
 import { MONITOR_ROLE, startMonitored, type Monitored } from './monitored.ts';

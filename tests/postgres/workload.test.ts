@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
-import { startPostgres, clientTool } from '../../backend/src/storage/postgres-server.ts';
+import { startPostgres, clientTool } from '../../devkit/postgres-server.ts';
 import { Runner } from '../../collector/src/runner.ts';
 import { startMonitored, superClient, type Monitored } from './monitored.ts';
 

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startPostgres, type PostgresServer } from '../../backend/src/storage/postgres-server.ts';
+import { startPostgres, type PostgresServer } from '../../devkit/postgres-server.ts';
 import { migrate, loadMigrations } from '../../backend/src/storage/migrate.ts';
 import { runMaintenance } from '../../backend/src/storage/maintenance.ts';
 import { FAMILIES } from '../../protocol/index.ts';

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startPostgres, type PostgresServer } from '../storage/postgres-server.ts';
+import { startPostgres, type PostgresServer } from '../../../devkit/postgres-server.ts';
 import { copyIn } from './copy-in.ts';
 
 let server: PostgresServer;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startPostgres } from '../../../../backend/src/storage/postgres-server.ts';
+import { startPostgres } from '../../../../devkit/postgres-server.ts';
 import { SystemSource } from './system-source.ts';
 import { backendTypeOf, parsePidStat, readPostmasterPid } from './processes.ts';
 

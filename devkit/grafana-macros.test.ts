@@ -2,7 +2,7 @@
 // quirks we rely on or must avoid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { calculateInterval, expandMacros, MacroError, type ExpandOptions } from './macros.ts';
+import { calculateInterval, expandMacros, MacroError, type ExpandOptions } from './grafana-macros.ts';
 
 const from = new Date('2018-04-12T18:00:00Z');
 const to = new Date(from.getTime() + 5 * 60_000);

@@ -1,11 +1,11 @@
 // Runs every PostgreSQL query of the dashboards the way Grafana would: variable queries first (in
 // dashboard order, each seeing the values chosen before it), then every panel target, each
-// expanded by macros.ts for the given time ranges. Tests assert on the returned rows and columns.
+// expanded by grafana-macros.ts for the given time ranges. Tests assert on the returned rows and columns.
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { DASHBOARDS } from './dashboards/index.ts';
-import { POSTGRES_DATASOURCE } from './datasources.ts';
-import { expandMacros, type IntervalOptions, type VariableValue } from './macros.ts';
-import type { SqlDataquery } from './query.ts';
+import { DASHBOARDS } from '../grafana/src/dashboards/index.ts';
+import { POSTGRES_DATASOURCE } from '../grafana/src/datasources.ts';
+import { expandMacros, type IntervalOptions, type VariableValue } from './grafana-macros.ts';
+import type { SqlDataquery } from '../grafana/src/query.ts';
 
 /** The part of a pg.Client (or pool) the harness needs. */
 export interface SqlRunner {
