@@ -1,7 +1,8 @@
 // pgAnalytics collector CLI.
 //   collector register --token TOKEN [--config PATH]   enrol with the backend (key and CSR made here)
 //   collector run [--config PATH]                      collect, spool and push until stopped
-//   collector once [--config PATH] [--json] [--wait S] collect one cycle and print it; sends nothing
+//   collector once [--config PATH] [--json] [--wait S] collect one cycle and print it; sends nothing;
+//                                                      exits 1 when an instance is down
 //   collector parse-log [--format F] [--prefix P] FILE…  parse PostgreSQL logs, one JSON record per line
 //   collector status [--config PATH]                   registration, last push, spool depth, config version
 //
@@ -74,15 +75,20 @@ export async function main(argv: string[]): Promise<number> {
       const { Agent } = await import('./agent.ts');
       const { formatCycle } = await import('./commands/format-cycle.ts');
       const agent = new Agent(local, '00000000-0000-0000-0000-000000000000');
-      await agent.collect(new Date());
+      const first = await agent.collect(new Date());
       agent.schedule.update(undefined, 0);
+      for (const p of agent.postgres) p.forgetSent();
       await new Promise((r) => setTimeout(r, Number(values.wait) * 1000));
       const cycle = await agent.collect(new Date());
       await agent.close();
+      // Problems reported once (a log that cannot be found) were reported by the first cycle.
+      const seen = new Set(cycle.errors.map((e) => e.error));
+      cycle.errors.unshift(...first.errors.filter((e) => !seen.has(e.error)));
       // Written and flushed before main returns: process.exit would cut a pipe's output short.
       const text = values.json ? JSON.stringify(cycle.batch, null, 2) : formatCycle(cycle);
       await new Promise((resolve) => process.stdout.write(`${text}\n`, resolve));
-      return 0;
+      // A check: non-zero when an instance cannot be reached.
+      return cycle.batch.instances.every((i) => i.up) ? 0 : 1;
     }
     case 'status': {
       const dir = local.collector.state_dir;

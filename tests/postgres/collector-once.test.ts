@@ -1,36 +1,54 @@
-// `collector once` against a real server prints every PostgreSQL family in its summary.
+// `collector once` against a real server prints every PostgreSQL family in its summary, shows
+// what `run` sends (settings and statement texts included), and exits non-zero, as a check
+// should, when an instance cannot be reached.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CATALOG } from '../../collector/src/sources/postgres/catalog.ts';
+import { freePort } from '../../devkit/postgres-server.ts';
 import { startMonitored, type Monitored } from './monitored.ts';
 
 let m: Monitored;
 let dir: string;
-before(async () => { m = await startMonitored(); dir = mkdtempSync(join(tmpdir(), 'pga-once-')); });
-after(async () => { await m?.stop(); rmSync(dir, { recursive: true, force: true }); });
+before(async () => { m = await startMonitored(); dir = mkdtempSync(join(tmpdir(), 'pga-once-')); }, { timeout: 60_000 });
+after(async () => { try { await m?.stop(); } finally { rmSync(dir, { recursive: true, force: true }); } });
 
-test('collector once prints every family for a real server', () => {
-  const config = join(dir, 'collector.toml');
+function once(name: string, url: string): SpawnSyncReturns<string> {
+  const config = join(dir, `${name}.toml`);
   writeFileSync(config, `
 [backend]
 url = "https://backend.invalid:8443"
 
 [collector]
-state_dir = "${join(dir, 'state')}"
+state_dir = "${join(dir, `state-${name}`)}"
 hostname = "once-test"
 
 [[instances]]
 name = "main"
-url = "${m.monitorUrl()}"
+url = "${url}"
 `);
   const root = join(import.meta.dirname, '..', '..');
-  const res = spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'once', '--config', config], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'once', '--config', config], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+}
+
+test('collector once prints every family for a real server, with the rows run sends', { timeout: 90_000 }, async () => {
+  await m.admin('SELECT 1 AS pga_once_statement'); // at least one statement, so its text is due
+  const res = once('up', m.monitorUrl());
   assert.equal(res.status, 0, res.stderr);
   assert.match(res.stdout, /instance main: up, server_version_num \d+/);
   for (const entry of CATALOG) assert.match(res.stdout, new RegExp(`^${entry.family}: \\d+ row\\(s\\)`, 'm'), `${entry.family} in the summary`);
-  assert.doesNotMatch(res.stdout, /^skipped pg_/m, 'no PostgreSQL family skipped');
+  // Sent on change: run's first cycle sends them, so once shows them too.
+  assert.match(res.stdout, /^pg_settings: [1-9]\d* row\(s\)/m, res.stdout);
+  assert.match(res.stdout, /^pg_statement_texts: [1-9]\d* row\(s\)/m, res.stdout);
+  assert.doesNotMatch(res.stdout, /^skipped pg_(?!log:)/m, 'no PostgreSQL family skipped');
+});
+
+test('collector once exits non-zero when an instance is down', { timeout: 90_000 }, async () => {
+  const port = await freePort(); // nothing listens there
+  const res = once('down', `postgres://pga_monitor@127.0.0.1:${port}/postgres`);
+  assert.match(res.stdout, /instance main: DOWN \(/, res.stdout);
+  assert.equal(res.status, 1, `${res.stdout}\n${res.stderr}`);
 });

@@ -96,6 +96,13 @@ export class PostgresSource {
     return (await this.connect()).query(`${QUERY_MARKER} ${sql}`);
   }
 
+  /** Forgets what was sent, so the next cycle sends settings and statement texts as a first
+   *  cycle does (`collector once` prints its second cycle and must show what `run` sends). */
+  forgetSent(): void {
+    this.lastSettings = undefined;
+    this.textsSent.clear();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sampler);
     this.sampler = undefined;
