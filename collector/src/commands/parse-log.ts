@@ -3,6 +3,7 @@
 // would send for a log file. .gz and .bz2 are read decompressed, "-" is stdin.
 import { parseArgs } from 'node:util';
 import { LOG_FORMATS, type LogFormat } from '../sources/logs/event-kinds.ts';
+import { guessPrefix } from '../sources/logs/create-parser.ts';
 import { openLogFile, parseLogStream } from '../sources/logs/parse-stream.ts';
 import { toPgLogRow } from '../sources/logs/to-row.ts';
 
@@ -40,6 +41,7 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
       });
       process.stdout.write(out);
       process.stderr.write(`${file}: ${res.records} records, ${res.parseErrors} parse errors (format ${res.format}${res.prefix !== null ? `, prefix '${res.prefix}'` : ''})\n`);
+      if (res.unread.length > 0) process.stderr.write(explainUnread(res.unread, res.format, res.prefix));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`${file}: ${e.name === 'UnknownLogFormatError' ? e.message : e.code === 'ENOENT' ? 'no such file' : e.message}\n`);
@@ -47,4 +49,18 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
     }
   }
   return failed ? 1 : 0;
+}
+
+/** Parse errors alone say nothing: show the first line not read and, for stderr, the prefix
+ *  that would read the lines that were not (a wrong --prefix is the usual cause). */
+function explainUnread(unread: readonly string[], format: LogFormat, prefix: string | null): string {
+  const first = unread[0].length > 200 ? `${unread[0].slice(0, 200)}…` : unread[0];
+  let out = `  first line not read: ${first}\n`;
+  if (format === 'stderr') {
+    const guess = guessPrefix(unread);
+    out += guess !== null && guess !== prefix
+      ? `  log_line_prefix '${guess}' reads it: try --prefix '${guess}'\n`
+      : '  no known log_line_prefix reads it: give the server\'s own with --prefix (SHOW log_line_prefix)\n';
+  }
+  return out;
 }

@@ -21,7 +21,11 @@ export interface ParseStreamResult {
   bytes: number;
   format: LogFormat;
   prefix: string | null;
+  /** The first lines that could not be read (at most UNREAD_KEPT), to tell the user why. */
+  unread: string[];
 }
+
+const UNREAD_KEPT = 20;
 
 export class UnknownLogFormatError extends Error {
   override readonly name = 'UnknownLogFormatError';
@@ -51,6 +55,7 @@ export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseSt
   let records = 0;
   let dropped = 0;
   let bytes = 0;
+  const unread: string[] = [];
 
   const decide = (buf: Buffer): void => {
     const lines = buf.toString('utf8', 0, Math.min(buf.length, DETECT_BYTES)).split('\n');
@@ -62,12 +67,17 @@ export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseSt
   };
   const feed = (buf: Buffer, final: boolean): void => {
     const p = parser!;
-    const r = splitter.split(buf, base, (t, o) => p.line(t, o));
+    const line = (t: string, o: number): void => {
+      const before = p.parseErrors;
+      p.line(t, o);
+      if (p.parseErrors > before && unread.length < UNREAD_KEPT) unread.push(t.slice(0, 1000));
+    };
+    const r = splitter.split(buf, base, line);
     dropped += r.dropped;
     let consumed = r.consumed;
     if (final && consumed < buf.length) {
       // The last line has no newline: it is complete all the same.
-      p.line(buf.toString('utf8', consumed).replace(/\r$/, ''), base + consumed);
+      line(buf.toString('utf8', consumed).replace(/\r$/, ''), base + consumed);
       consumed = buf.length;
     }
     base += consumed;
@@ -89,5 +99,5 @@ export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseSt
   }
   if (!parser) decide(pending);
   feed(pending, true);
-  return { records, parseErrors: parser!.parseErrors + dropped, bytes, format: format!, prefix };
+  return { records, parseErrors: parser!.parseErrors + dropped, bytes, format: format!, prefix, unread };
 }
