@@ -157,6 +157,12 @@ test('a bad enrolment token, and a CSR that is not one', async () => {
     body: JSON.stringify({ enrolment_token: 'pga_enrol_not-a-real-token-at-all', csr: 'x', hostname: 'evil' }) });
   assert.equal(r.status, 401);
   assert.equal(r.body.error?.code, 'invalid_enrolment_token');
+  // A malformed token is refused naming the field, in the message a CLI prints.
+  const malformed = await call({ path: '/api/v1/collectors/register', method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ enrolment_token: 'abc def', csr: 'x', hostname: 'h' }) });
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.body.error?.code, 'invalid_request');
+  assert.match(String(malformed.body.error?.message), /^request body is not valid: enrolment_token: not an enrolment token/, JSON.stringify(malformed.body));
   const bad = await call({ path: '/api/v1/collectors/register', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"enrolment_token":' });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error?.code, 'invalid_json');

@@ -6,8 +6,10 @@ import { HttpError } from '../errors.ts';
 export function parseWith<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query' | 'path'): T {
   const res = schema.safeParse(value);
   if (!res.success) {
-    throw new HttpError(400, where === 'body' ? 'invalid_request' : `invalid_${where}`, `request ${where} is not valid`,
-      res.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || `(${where})`}: ${i.message}`));
+    const problems = res.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || `(${where})`}: ${i.message}`);
+    // The message names the first problem: clients (the collector's CLI) print only the message.
+    const more = res.error.issues.length > 1 ? ` (and ${res.error.issues.length - 1} more)` : '';
+    throw new HttpError(400, where === 'body' ? 'invalid_request' : `invalid_${where}`, `request ${where} is not valid: ${problems[0]}${more}`, problems);
   }
   return res.data;
 }

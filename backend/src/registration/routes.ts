@@ -16,7 +16,7 @@ import type { Logger } from '../../../common/log.ts';
 
 
 const registerBody = z.strictObject({
-  enrolment_token: z.string().min(16).max(256),
+  enrolment_token: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'not an enrolment token (16-256 printable characters, no spaces; create-enrolment-token prints one)'),
   csr: z.string().min(1).max(16 * 1024),
   hostname: z.string().min(1).max(255).regex(/^[A-Za-z0-9._-]+$/, 'hostname may hold letters, digits, dot, dash and underscore'),
   collector_version: z.string().max(64).optional(),
