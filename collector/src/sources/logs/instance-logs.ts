@@ -1,20 +1,30 @@
 // One instance's log ingestion as the agent sees it: where the logs are comes from the
-// server's own settings (read once over the instance's connection), overridden by the local
-// [instances.logs] table and then by the served config. Once known, the files are tailed even
-// while the server is down — the log of a crash is when a DBA needs it most.
+// server's own settings (read once over the instance's connection) and the packaged layouts
+// (log-location.ts), overridden by the local [instances.logs] table and then by the served
+// config. Once known, the files are tailed even while the server is down — the log of a crash
+// is when a DBA needs it most. When no log can be found, the problem is reported once.
 import { join } from 'node:path';
 import type { InstanceConfig } from '../../config.ts';
 import { LogSource, type LogCollectResult, type LogSourceOptions } from './log-source.ts';
+import { locateServerLog } from './log-location.ts';
 import { logSourceOptionsFromSettings, readLogSettings, type Queryable } from './log-settings.ts';
 
 export type LogOverrides = Partial<Pick<LogSourceOptions, 'directory' | 'filename' | 'format' | 'prefix'>>;
+
+export interface InstanceLogsOptions {
+  /** Prefix of the paths where packaged layouts are looked for (tests); default "/". */
+  root?: string;
+}
 
 export class InstanceLogs {
   private source: LogSource | undefined;
   private key = '';
   private last: LogSourceOptions | undefined;
+  /** Why no log is read (none found), and what was last reported of it. */
+  private problem: string | undefined;
+  private reported: string | undefined;
 
-  constructor(private readonly instance: InstanceConfig, private readonly stateDir: string) {}
+  constructor(private readonly instance: InstanceConfig, private readonly stateDir: string, private readonly opts: InstanceLogsOptions = {}) {}
 
   /** Rows since the last commit, or undefined while nothing is known of where the logs are. */
   async collect(db: Queryable | undefined, served: LogOverrides = {}): Promise<LogCollectResult | undefined> {
@@ -26,6 +36,13 @@ export class InstanceLogs {
       this.key = key;
     }
     return this.source!.collect();
+  }
+
+  /** Why no log can be read, when that is new since the last call: said once, not every cycle. */
+  newProblem(): string | undefined {
+    if (this.problem === this.reported) return undefined;
+    this.reported = this.problem;
+    return this.problem;
   }
 
   private async options(db: Queryable | undefined, served: LogOverrides): Promise<LogSourceOptions | undefined> {
@@ -42,9 +59,23 @@ export class InstanceLogs {
     };
     const overrides = { ...local, ...served };
     if (overrides.directory && overrides.filename && overrides.format) {
+      this.problem = undefined;
       this.last = { ...base, ...overrides, directory: overrides.directory, filename: overrides.filename, format: overrides.format };
     } else if (db) {
-      this.last = logSourceOptionsFromSettings(await readLogSettings(db), base, { ...base, ...overrides });
+      const settings = await readLogSettings(db);
+      this.problem = undefined;
+      if (overrides.directory || overrides.filename) {
+        // The user said where: the settings fill in the rest.
+        this.last = logSourceOptionsFromSettings(settings, base, { ...base, ...overrides });
+      } else {
+        const at = locateServerLog(settings, { root: this.opts.root });
+        if (!at.found) {
+          this.problem = at.problem;
+          this.last = undefined;
+        } else {
+          this.last = logSourceOptionsFromSettings(settings, base, { ...base, directory: at.directory, filename: at.filename, format: at.format, ...overrides });
+        }
+      }
     } // else: the server is down; keep tailing where we knew its logs to be
     return this.last;
   }

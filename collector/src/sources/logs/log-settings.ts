@@ -17,6 +17,9 @@ export interface ServerLogSettings {
   logFilename: string;
   dataDirectory: string;
   logTimezone: string | null;
+  /** cluster_name and config_file: they tell a packaged layout (Debian's '15/main'). */
+  clusterName: string;
+  configFile: string;
 }
 
 export class LogSettingsError extends Error {
@@ -24,7 +27,7 @@ export class LogSettingsError extends Error {
 }
 
 const SQL = `/* pganalytics:logs */ SELECT name, setting FROM pg_catalog.pg_settings
- WHERE name IN ('log_line_prefix', 'log_destination', 'logging_collector', 'log_directory', 'log_filename', 'data_directory', 'log_timezone')`;
+ WHERE name IN ('log_line_prefix', 'log_destination', 'logging_collector', 'log_directory', 'log_filename', 'data_directory', 'log_timezone', 'cluster_name', 'config_file')`;
 
 export async function readLogSettings(client: Queryable): Promise<ServerLogSettings> {
   const { rows } = await client.query(SQL);
@@ -42,6 +45,8 @@ export async function readLogSettings(client: Queryable): Promise<ServerLogSetti
     logFilename: s.get('log_filename') ?? 'postgresql-%Y-%m-%d_%H%M%S.log',
     dataDirectory,
     logTimezone: s.get('log_timezone') ?? null,
+    clusterName: s.get('cluster_name') ?? '',
+    configFile: s.get('config_file') ?? '',
   };
 }
 
