@@ -38,7 +38,8 @@ export interface DemoPostgres {
 }
 
 export async function startDemoPostgres(dataDir: string, opts: { port?: number; binDir?: string } = {}): Promise<DemoPostgres> {
-  const server = await startPostgres({ dataDir: join(dataDir, 'postgres', 'data'), port: opts.port, binDir: opts.binDir, settings: DEMO_SETTINGS });
+  const server = await startPostgres({ dataDir: join(dataDir, 'postgres', 'data'), port: opts.port, binDir: opts.binDir,
+    settings: DEMO_SETTINGS, ownProcessGroup: true });
   try {
     const monitorPassword = keptSecret(join(dataDir, 'postgres', `${DEMO_MONITOR_ROLE}.password`));
     const c = new pg.Client({ connectionString: server.url('postgres') });

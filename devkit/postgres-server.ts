@@ -51,6 +51,9 @@ export interface StartOptions {
   /** The superuser's password when the cluster already has one (a standby copied from its
    *  primary); else the one kept beside the cluster, or a new one. */
   password?: string;
+  /** Run PostgreSQL in a process group of its own, so a Ctrl-C at the terminal reaches only us
+   *  and we stop it last, in order (the demo). Tests leave it in theirs, so it dies with them. */
+  ownProcessGroup?: boolean;
 }
 
 export function candidateBinDirs(): string[] {
@@ -343,7 +346,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
   const launch = async (): Promise<void> => {
     stderr = '';
     child = spawn(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port)], {
-      uid: owner?.uid, gid: owner?.gid, stdio: ['ignore', 'ignore', 'pipe'],
+      uid: owner?.uid, gid: owner?.gid, stdio: ['ignore', 'ignore', 'pipe'], detached: opts.ownProcessGroup ?? false,
     });
     child.stderr?.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
     const exited = new Promise<never>((_, reject) =>
