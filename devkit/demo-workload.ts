@@ -3,6 +3,7 @@
 // and logged lock waits, temporary files, slow statements (and their auto_explain plans),
 // errors, autovacuum, a VACUUM in progress, checkpoints, and a logical subscription to itself
 // (a walsender and a slot for the replication families).
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { PostgresServer } from './postgres-server.ts';
 
@@ -15,10 +16,7 @@ export async function startWorkload(server: PostgresServer, onError: (what: stri
   let stopped = false;
   const abort = new AbortController();
   // Every pause ends at once when the workload stops.
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    abort.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
+  const sleep = (ms: number): Promise<void> => delay(ms, undefined, { signal: abort.signal }).catch(() => undefined);
   const clients: pg.Client[] = [];
   const connect = async (database = 'postgres'): Promise<pg.Client> => {
     const c = new pg.Client({ connectionString: server.url(database), application_name: 'pganalytics-demo-workload' });

@@ -50,6 +50,8 @@ async function withPool<T>(url: string, fn: (pool: pg.Pool) => Promise<T>): Prom
   try { return await fn(pool); } finally { await pool.end(); }
 }
 
+let usingDemo = false;
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
@@ -58,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const command = positionals[0] ?? 'serve';
   const { settings, source } = commandSettings(command);
+  usingDemo = source.startsWith('the npm start demo');
   process.stderr.write(`pganalytics-backend: database ${displayUrl(settings.databaseUrl)} (from ${source})\n`);
   const log = createLogger('backend');
   switch (command) {
@@ -110,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (err: Error) => {
-  console.error(`pganalytics-backend: ${err.message}`);
+  const down = usingDemo && (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+  console.error(`pganalytics-backend: ${err.message}${down ? ' (is npm start running? it left .data/demo.json behind)' : ''}`);
   process.exit(1);
 });
