@@ -6,7 +6,7 @@ import { appendFileSync, chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mk
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { embeddedBinDir, resolveBinDir, startPostgres, templateRoot, SHARED_ROOT } from './postgres-server.ts';
+import { embeddedBinDir, startPostgres, templateRoot, SHARED_ROOT } from './postgres-server.ts';
 import { startDemoPostgres } from './demo-postgres.ts';
 
 const mode = (p: string) => statSync(p).mode & 0o777;
@@ -48,7 +48,7 @@ test('an initdb template that others could have written is made again, never use
   try {
     const first = await startPostgres();
     await first.stop();
-    const root = templateRoot(await resolveBinDir());
+    const root = templateRoot(first.binDir);
     assert.equal(mode(root), 0o700);
     assert.equal(lstatSync(root).uid, process.getuid!());
     // What another user could do to a directory open to them: plant a setting.
