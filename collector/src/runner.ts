@@ -30,6 +30,15 @@ export interface RunnerStatus {
   spool_dropped: number;
 }
 
+/** One cycle in numbers, for a human (npm start prints one line per cycle). */
+export interface CycleSummary {
+  at: string;
+  families: number;
+  rows: number;
+  errors: number;
+  spool_batches: number;
+}
+
 const DEFAULT_SPOOL: SpoolLimits = { maxBytes: 512 * 1024 * 1024, maxAgeMs: 72 * 3600_000 };
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000; // a returning backend is found within a minute
@@ -53,6 +62,9 @@ export class Runner {
   private pullTimer: NodeJS.Timeout | undefined;
   private busy: Promise<void> = Promise.resolve();
   readonly status: RunnerStatus;
+  /** Called after each cycle has been collected, spooled and (if it could be) sent. */
+  onCycle: ((summary: CycleSummary) => void) | undefined;
+  private lastCycle: Omit<CycleSummary, 'spool_batches'> | undefined;
 
   constructor(readonly local: LocalConfig, private readonly log: Logger) {
     const stateDir = local.collector.state_dir;
@@ -130,6 +142,8 @@ export class Runner {
     for (const i of cycle.batch.instances) if (!i.up) this.log.warn('instance down', { instance: i.name, error: i.error });
     const gz = encodeBatch(cycle.batch);
     this.status.last_cycle_at = now.toISOString();
+    const counts = Object.values(cycle.batch.families).map((rows) => rows?.length ?? 0).filter((n) => n > 0);
+    this.lastCycle = { at: this.status.last_cycle_at, families: counts.length, rows: counts.reduce((a, b) => a + b, 0), errors: cycle.errors.length };
     const droppedBefore = this.spool.dropped;
     try {
       this.spool.write(cycle.batch.batch_id, gz, now.getTime());
@@ -257,6 +271,7 @@ export class Runner {
         await this.collectAndSpool();
         await this.renewIfDue();
         await this.drain(true);
+        if (this.onCycle && this.lastCycle) this.onCycle({ ...this.lastCycle, spool_batches: this.spool.list().length });
         // The collector now sleeps for most of the interval. Collected now, the cycle's garbage
         // does not stay until V8's old space reaches its next limit (~8 MB above the live heap),
         // where the next cycles' garbage piled on top of it and set the peak RSS. Async: from

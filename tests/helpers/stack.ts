@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startPostgres, type PostgresServer, type StartOptions } from '../../devkit/postgres-server.ts';
+import { scramVerifier, startPostgres, type PostgresServer, type StartOptions } from '../../devkit/postgres-server.ts';
 import { ensureDatabase, startBackend, type Backend } from '../../backend/src/server.ts';
 import { settingsFromEnv, type BackendSettings } from '../../backend/src/settings.ts';
 import { createEnrolmentToken } from '../../backend/src/registration/routes.ts';
@@ -24,17 +24,26 @@ export interface Stack {
 
 export const quietLog = (component: string) => createLogger(component, process.env.PGA_TEST_LOG_LEVEL ?? 'error');
 
+/** The backend's settings for a test stack. Only what a test stack must have is fixed here;
+ *  the rest, storage included, comes from the environment (PGA_STORAGE=timescaledb npm test). */
+export function stackSettings(server: Pick<PostgresServer, 'url'>, dir: string, overrides: Partial<BackendSettings> = {}): BackendSettings {
+  return settingsFromEnv({
+    databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'),
+    maintenanceIntervalSeconds: 0, ...overrides,
+  });
+}
+
 export async function startStack(opts: { pg?: StartOptions; backend?: Partial<BackendSettings>; server?: PostgresServer } = {}): Promise<Stack> {
   const server = opts.server ?? await startPostgres(opts.pg);
   const dir = mkdtempSync(join(tmpdir(), 'pga-stack-'));
-  const settings = settingsFromEnv({
-    databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'),
-    maintenanceIntervalSeconds: 0, storage: 'auto', ...opts.backend,
-  });
+  const settings = stackSettings(server, dir, opts.backend);
   await ensureDatabase(settings.databaseUrl);
   const backend = await startBackend(settings, quietLog('backend'));
   const db = new pg.Pool({ connectionString: settings.databaseUrl, max: 3 });
   db.on('error', () => undefined); // idle connections die when a test stops the server on purpose
+  // Grafana's read-only role logs in over TCP, so it needs a password: the cluster's own,
+  // which the PGPASSFILE of devkit/postgres-server.ts supplies to any role.
+  await db.query(`ALTER ROLE pganalytics_grafana PASSWORD '${scramVerifier(server.password)}'`);
   const stack: Stack = {
     pg: server, backend, db, dir, settings,
     stop: async () => {

@@ -1,8 +1,9 @@
 // A monitored PostgreSQL for the postgres-source tests: pg_stat_statements preloaded and created
 // in `postgres`, and the collector's role made exactly as the README tells a DBA to:
 //   CREATE ROLE pga_monitor LOGIN; GRANT pg_monitor TO pga_monitor;
+// with a password (TCP needs one here): the cluster's own, which PGPASSFILE supplies.
 import pg from 'pg';
-import { startPostgres, type PostgresServer, type StartOptions } from '../../devkit/postgres-server.ts';
+import { scramVerifier, startPostgres, type PostgresServer, type StartOptions } from '../../devkit/postgres-server.ts';
 
 export const MONITOR_ROLE = 'pga_monitor';
 
@@ -28,7 +29,7 @@ export async function startMonitored(opts: StartOptions = {}): Promise<Monitored
   await admin('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   await admin(`DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${MONITOR_ROLE}') THEN
-      CREATE ROLE ${MONITOR_ROLE} LOGIN; GRANT pg_monitor TO ${MONITOR_ROLE};
+      CREATE ROLE ${MONITOR_ROLE} LOGIN PASSWORD '${scramVerifier(server.password)}'; GRANT pg_monitor TO ${MONITOR_ROLE};
     END IF; END $$`);
   return {
     server,

@@ -40,9 +40,10 @@ before(async () => {
   const owner = asServerUser();
   if (owner.uid !== undefined) spawnSync('chown', [`${owner.uid}:${owner.gid}`, dir]);
   const res = spawnSync(clientTool('pg_basebackup')!, ['-h', primary.server.host, '-p', String(primary.server.port), '-U', 'postgres',
-    '-D', join(dir, 'data'), '-R', '-S', SLOT, '-X', 'stream', '--no-sync'], { encoding: 'utf8', ...owner });
+    '-D', join(dir, 'data'), '-R', '-S', SLOT, '-X', 'stream', '--no-sync'],
+    { encoding: 'utf8', ...owner, env: { ...process.env, PGPASSWORD: primary.server.password } }); // PGPASSFILE is ours, not postgres's
   assert.equal(res.status, 0, `pg_basebackup: ${res.stderr}`);
-  standby = await startPostgres({ dataDir: join(dir, 'data') });
+  standby = await startPostgres({ dataDir: join(dir, 'data'), password: primary.server.password });
 });
 after(async () => {
   await stack?.stop();
