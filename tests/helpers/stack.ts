@@ -31,8 +31,16 @@ export async function startStack(opts: { pg?: StartOptions; backend?: Partial<Ba
     databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'),
     maintenanceIntervalSeconds: 0, storage: 'auto', ...opts.backend,
   });
-  await ensureDatabase(settings.databaseUrl);
-  const backend = await startBackend(settings, quietLog('backend'));
+  let backend: Backend;
+  try {
+    await ensureDatabase(settings.databaseUrl);
+    backend = await startBackend(settings, quietLog('backend'));
+  } catch (err) {
+    // Nobody else can stop what was started here: a running server would hang the test file.
+    if (!opts.server) await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const db = new pg.Pool({ connectionString: settings.databaseUrl, max: 3 });
   db.on('error', () => undefined); // idle connections die when a test stops the server on purpose
   const stack: Stack = {
