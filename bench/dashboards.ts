@@ -8,7 +8,7 @@
 // checked with EXPLAIN (ANALYZE, FORMAT JSON): no raw metrics_* partition may be read except
 // the tail (the last day), where rows newer than the rollups live.
 import { randomUUID } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { pgbenchInit, pgbenchRun } from '../devkit/pgbench-workload.ts';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startStack, registerCollector, quietLog } from '../tests/helpers/stack.ts';
@@ -52,9 +52,8 @@ async function main(): Promise<void> {
     startMonitored(),
   ]);
   try {
-    const pgbench = (...args: string[]) => spawnSync(`${m.server.binDir}/pgbench`, ['-h', m.server.host, '-p', String(m.server.port), '-U', 'postgres', ...args]);
     await m.admin('CREATE DATABASE benchdb');
-    pgbench('-i', '-s', '1', '-q', 'benchdb');
+    await pgbenchInit(m.server.url('benchdb'), 1); // pgbench -i -s 1, by our own code: no client tools needed
 
     // Real row shapes: two real cycles (the second has counter deltas).
     const runners: Runner[] = [];
@@ -63,7 +62,7 @@ async function main(): Promise<void> {
       runners.push(new Runner(local, quietLog('collector')));
     }
     await runners[0]!.agent.collect(new Date(Date.now() - 60_000));
-    pgbench('-c', '2', '-t', '200', '-n', 'benchdb');
+    await pgbenchRun(m.server.url('benchdb'), { clients: 2, transactions: 200 });
     const sample = (await runners[0]!.agent.collect(new Date())).batch;
     const rowsPerCycle = Object.values(sample.families).reduce((n, r) => n + (r?.length ?? 0), 0);
 

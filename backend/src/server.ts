@@ -62,6 +62,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   try {
     const res = await migrate(migrator, { storage: settings.storage });
     if (res.applied.length > 0) log.info('migrations applied', { applied: res.applied, storage: res.mode });
+    if (res.storageNote) log.warn(res.storageNote);
   } finally {
     migrator.release();
   }

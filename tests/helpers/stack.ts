@@ -37,8 +37,16 @@ export async function startStack(opts: { pg?: StartOptions; backend?: Partial<Ba
   const server = opts.server ?? await startPostgres(opts.pg);
   const dir = mkdtempSync(join(tmpdir(), 'pga-stack-'));
   const settings = stackSettings(server, dir, opts.backend);
-  await ensureDatabase(settings.databaseUrl);
-  const backend = await startBackend(settings, quietLog('backend'));
+  let backend: Backend;
+  try {
+    await ensureDatabase(settings.databaseUrl);
+    backend = await startBackend(settings, quietLog('backend'));
+  } catch (err) {
+    // Nobody else can stop what was started here: a running server would hang the test file.
+    if (!opts.server) await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const db = new pg.Pool({ connectionString: settings.databaseUrl, max: 3 });
   db.on('error', () => undefined); // idle connections die when a test stops the server on purpose
   // Grafana's read-only role logs in over TCP, so it needs a password: the cluster's own,

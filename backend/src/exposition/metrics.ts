@@ -2,6 +2,7 @@
 // self-monitoring dashboard: change them in both places.
 import client from 'prom-client';
 import type pg from 'pg';
+import { registerStorageJobMetrics } from './storage-jobs.ts';
 
 export interface BackendMetrics {
   registry: client.Registry;
@@ -73,5 +74,6 @@ export function createMetrics(pool: pg.Pool, inFlight: () => number = () => 0): 
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
+  registerStorageJobMetrics(registry, pool);
   return m;
 }

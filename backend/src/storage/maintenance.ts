@@ -1,7 +1,9 @@
 // The native path's maintenance job: what TimescaleDB's own scheduler does on the other path.
 // For every family: make daily partitions ahead, drop those past retention, roll completed
 // hours (and hours made dirty by late rows) into the hourly rollup table, and expire rollups.
-// Several backends may run it; a transaction-level advisory lock lets one at a time do the work.
+// On TimescaleDB it only refreshes the continuous aggregates over the hours that late rows,
+// older than the refresh policy's window, made dirty (refreshLateHours).
+// Several backends may run it; an advisory lock lets one at a time do the work.
 import type pg from 'pg';
 
 const MAINTENANCE_LOCK = 7_402_118_002; // arbitrary, constant: pg_advisory_xact_lock key
@@ -34,7 +36,7 @@ export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<M
   const report: MaintenanceReport = { ran: false, mode: 'native', partitionsCreated: 0, partitionsDropped: 0, hoursRolledUp: 0 };
   try {
     report.mode = (await client.query('SELECT pga_storage_mode() AS m')).rows[0].m;
-    if (report.mode !== 'native') return report; // TimescaleDB's jobs do this work
+    if (report.mode !== 'native') { await refreshLateHours(client, now, report); return report; }
     await client.query('BEGIN');
     const got = await client.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [MAINTENANCE_LOCK]);
     if (!got.rows[0].ok) { await client.query('ROLLBACK'); return report; }
@@ -73,4 +75,52 @@ export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<M
   } finally {
     client.release();
   }
+}
+
+interface DirtyHour { family: string; rollup_table: string; hour: Date; expired: boolean }
+
+/**
+ * TimescaleDB path: its refresh policy covers the last 3 days only, and a collector may replay
+ * rows as old as the family's retention after a long outage; ingest marked their hours
+ * (lateRows), and each run of consecutive marked hours is refreshed here, then unmarked.
+ * refresh_continuous_aggregate cannot run inside a transaction, hence the session lock. An hour
+ * already past retention is only unmarked: a refresh over dropped raw chunks would delete its
+ * aggregate (TimescaleDB's documented behaviour), and those rows are gone anyway.
+ */
+async function refreshLateHours(client: pg.PoolClient, now: Date, report: MaintenanceReport): Promise<void> {
+  if (!(await client.query('SELECT pg_try_advisory_lock($1) AS ok', [MAINTENANCE_LOCK])).rows[0].ok) return;
+  try {
+    report.ran = true;
+    const marked: DirtyHour[] = (await client.query(
+      `SELECT d.family, f.rollup_table, d.hour, d.hour < $1::timestamptz - f.retention + interval '1 hour' AS expired
+         FROM rollup_dirty_hours d JOIN metric_families f USING (family)
+        WHERE f.rollup_table IS NOT NULL ORDER BY d.family, d.hour`, [now])).rows;
+    const unmark = (family: string, from: Date, to: Date) => client.query(
+      'DELETE FROM rollup_dirty_hours WHERE family = $1 AND hour >= $2 AND hour < $3', [family, from, to]);
+    for (const run of consecutiveRuns(marked)) {
+      const to = new Date(run.to.getTime() + HOUR_MS);
+      if (!run.expired) {
+        await client.query('CALL refresh_continuous_aggregate($1::regclass, $2::timestamptz, $3::timestamptz)', [run.rollup, run.from, to]);
+        report.hoursRolledUp += run.hours;
+      }
+      await unmark(run.family, run.from, to);
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MAINTENANCE_LOCK]).catch(() => undefined);
+  }
+}
+
+/** Marked hours grouped into runs of consecutive hours of one family and one expiry state. */
+export function consecutiveRuns(hours: readonly DirtyHour[]): { family: string; rollup: string; from: Date; to: Date; hours: number; expired: boolean }[] {
+  const runs: ReturnType<typeof consecutiveRuns> = [];
+  for (const h of hours) {
+    const last = runs.at(-1);
+    if (last && last.family === h.family && last.expired === h.expired && h.hour.getTime() === last.to.getTime() + HOUR_MS) {
+      last.to = h.hour;
+      last.hours++;
+    } else {
+      runs.push({ family: h.family, rollup: h.rollup_table, from: h.hour, to: h.hour, hours: 1, expired: h.expired });
+    }
+  }
+  return runs;
 }

@@ -21,9 +21,10 @@ export interface MetricFamilies {
   all(): FamilyStorage[];
   reload(pool: pg.Pool): Promise<void>;
   ensurePartitions(pool: pg.Pool, families: string[], from: Date, to: Date): Promise<void>;
-  /** Native path: rows for hours already rolled up make those hours dirty for the next rollup
-   *  run. The statement that marks them, to run in the transaction that stores the rows; null
-   *  when there is nothing to mark. */
+  /** Rows for hours the regular rollup will not compute again make those hours dirty for the
+   *  maintenance job: on the native path every hour already rolled up; on TimescaleDB hours
+   *  older than what its refresh policy still covers. The statement that marks them, to run in
+   *  the transaction that stores the rows; null when there is nothing to mark. */
   lateRows(families: string[], from: Date, to: Date): Statement | null;
 }
 
@@ -34,6 +35,21 @@ const MARK_LATE_ROWS = `INSERT INTO rollup_dirty_hours (family, hour)
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+/** TimescaleDB path: the continuous aggregates' refresh policy covers the last 3 days (its
+ *  start_offset, sql/002_metric_storage.sql), every 30 minutes. Rows older than 2 days are
+ *  marked for an explicit refresh: a day's margin for refresh runs that are late or fail. */
+export const TIMESCALE_LATE_AFTER_MS = 2 * DAY_MS;
+
+/** The statement that marks the hours of rows in [from, to] that the regular rollup will not
+ *  compute again (see MetricFamilies.lateRows); `families` are those with a rollup. */
+export function markLateRows(mode: MetricFamilies['mode'], families: string[], from: Date, to: Date, now = Date.now()): Statement | null {
+  const hour = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS;
+  // The last hour to mark: native rolls up each completed hour once; TimescaleDB's policy
+  // still refreshes every hour newer than TIMESCALE_LATE_AFTER_MS.
+  const last = mode === 'native' ? hour(now) - HOUR_MS : hour(now - TIMESCALE_LATE_AFTER_MS);
+  if (hour(from.getTime()) > last || families.length === 0) return null; // the common case
+  return { name: 'pga_mark_late_rows', text: MARK_LATE_ROWS, values: [families, from, to, new Date(last)] };
+}
 
 async function readFamilies(pool: pg.Pool): Promise<Map<string, FamilyStorage>> {
   const rows = (await pool.query(
@@ -68,13 +84,6 @@ export async function loadMetricFamilies(pool: pg.Pool): Promise<MetricFamilies>
         }
       }
     },
-    lateRows(names, from, to) {
-      if (mode !== 'native') return null;
-      const currentHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
-      if (from.getTime() >= currentHour) return null; // the common case: nothing for past hours
-      const dirty = names.filter((f) => families.get(f)?.rollupTable);
-      if (dirty.length === 0) return null;
-      return { name: 'pga_mark_late_rows', text: MARK_LATE_ROWS, values: [dirty, from, to, new Date(currentHour - HOUR_MS)] };
-    },
+    lateRows: (names, from, to) => markLateRows(mode, names.filter((f) => families.get(f)?.rollupTable), from, to),
   };
 }

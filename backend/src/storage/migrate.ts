@@ -31,11 +31,70 @@ export function loadMigrations(dir = SQL_DIR): Migration[] {
 export interface MigrateResult {
   applied: string[];
   mode: 'timescaledb' | 'native';
+  /** Why `auto` did not choose TimescaleDB though it is installed, and how to enable it: one
+   *  line for the operator's log, set only by the run that created the metric storage. */
+  storageNote?: string;
+}
+
+/** What the server offers for metric storage. */
+interface TimescaleState {
+  /** The package is installed (its control file is in the extension directory). */
+  available: boolean;
+  /** The extension is already created in this database. */
+  created: boolean;
+  /** shared_preload_libraries names it: without that, CREATE EXTENSION ends the session (FATAL). */
+  preloaded: boolean;
+}
+
+/** True when a shared_preload_libraries value names TimescaleDB's loader ('timescaledb',
+ *  '$libdir/timescaledb', '"timescaledb"', or a versioned 'timescaledb-2.17.0'). */
+export function preloadsTimescale(setting: string): boolean {
+  return setting.split(',').map((l) => l.trim().replace(/^"(.*)"$/, '$1')).some((l) => /(^|\/)timescaledb(-[0-9.]+)?(\.so)?$/.test(l));
+}
+
+/**
+ * The storage mode the metric-storage migration is to create, decided in one place: `auto`
+ * means TimescaleDB only when it is *usable* (installed and preloaded, or already created);
+ * installed but not preloaded (a server right after `apt install timescaledb-…`) falls back to
+ * native partitions with a note that says so, because creating the extension there would end
+ * the session. An explicit `timescaledb` that cannot work fails here, before anything changes.
+ */
+export function chooseStorage(wanted: StorageMode, ts: TimescaleState): { mode: 'timescaledb' | 'native'; note?: string } {
+  const usable = ts.available && (ts.created || ts.preloaded);
+  if (wanted === 'native') return { mode: 'native' };
+  if (usable) return { mode: 'timescaledb' };
+  const enable = "add shared_preload_libraries = 'timescaledb' to postgresql.conf (keeping any libraries already listed) and restart PostgreSQL";
+  if (wanted === 'timescaledb') {
+    if (!ts.available) throw new Error('storage = timescaledb but the timescaledb extension is not available on this server (install the TimescaleDB package, or use storage auto or native)');
+    throw new Error(`storage = timescaledb but TimescaleDB is installed and not preloaded on this server: ${enable}`);
+  }
+  if (!ts.available) return { mode: 'native' };
+  return { mode: 'native', note: 'storage auto: TimescaleDB is installed on this PostgreSQL but not preloaded, so metrics are stored in native ' +
+    `partitions. To use TimescaleDB instead: ${enable}, then start the backend on a new database (the storage mode is fixed when the schema is created).` };
+}
+
+/** The mode already fixed in storage_settings, or the one to create. */
+async function storageFor(client: pg.Client | pg.PoolClient, wanted: StorageMode): Promise<{ mode: 'timescaledb' | 'native'; note?: string }> {
+  if ((await client.query("SELECT to_regclass('storage_settings') IS NOT NULL AS made")).rows[0].made) {
+    return { mode: (await client.query('SELECT mode FROM storage_settings')).rows[0].mode };
+  }
+  return chooseStorage(wanted, await timescaleState(client));
+}
+
+async function timescaleState(client: pg.Client | pg.PoolClient): Promise<TimescaleState> {
+  const r = (await client.query(`SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
+      EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS created,
+      current_setting('shared_preload_libraries') AS preload`)).rows[0];
+  return { available: r.available, created: r.created, preloaded: preloadsTimescale(r.preload) };
 }
 
 /** Runs pending migrations on a dedicated client (it holds the advisory lock for the duration). */
 export async function migrate(client: pg.Client | pg.PoolClient, opts: { storage?: StorageMode; dir?: string } = {}): Promise<MigrateResult> {
   const migrations = loadMigrations(opts.dir);
+  // A session that dies mid-migration (a FATAL, a restart) also emits 'error' on its client, and
+  // an unheard 'error' would end the process: the failing query already carries the cause.
+  const onError = (): void => undefined;
+  client.on('error', onError);
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
   try {
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -43,6 +102,7 @@ export async function migrate(client: pg.Client | pg.PoolClient, opts: { storage
     const done = new Map<number, string>(
       (await client.query('SELECT version, checksum FROM schema_migrations')).rows.map((r) => [r.version as number, r.checksum as string]));
     const applied: string[] = [];
+    let storage: { mode: 'timescaledb' | 'native'; note?: string } | undefined;
     for (const m of migrations) {
       const seen = done.get(m.version);
       if (seen !== undefined) {
@@ -50,21 +110,27 @@ export async function migrate(client: pg.Client | pg.PoolClient, opts: { storage
         if (seen !== m.checksum) throw new Error(`migration ${m.name} was changed after it was applied`);
         continue;
       }
+      // Decided once, before the first pending migration, and only while the metric storage is
+      // not yet created: the migration that creates it reads pga.storage, never 'auto' now.
+      storage ??= await storageFor(client, opts.storage ?? 'auto');
       await client.query('BEGIN');
       try {
-        await client.query("SELECT set_config('pga.storage', $1, true)", [opts.storage ?? 'auto']);
+        await client.query("SELECT set_config('pga.storage', $1, true)", [storage.mode]);
         await client.query(m.sql);
         await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
         await client.query('COMMIT');
       } catch (err) {
-        await client.query('ROLLBACK');
-        throw new Error(`migration ${m.name} failed: ${(err as Error).message}`);
+        // A dead session cannot roll back (and needs not): what reaches the user is the cause.
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new Error(`migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
       }
       applied.push(m.name);
     }
     const mode = (await client.query('SELECT mode FROM storage_settings')).rows[0].mode as MigrateResult['mode'];
-    return { applied, mode };
+    return { applied, mode, ...(storage?.note ? { storageNote: storage.note } : {}) };
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    // A session that died has released its advisory lock with it; failing here would hide the cause.
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.removeListener('error', onError);
   }
 }

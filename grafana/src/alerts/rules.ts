@@ -174,6 +174,17 @@ export const ALERT_RULES: readonly AlertRule[] = [
  GROUP BY s.hostname, i.name
  ORDER BY 1`,
   },
+  {
+    uid: 'pga-storage-job-failed', title: 'TimescaleDB background job failing', severity: 'warning',
+    summary: 'TimescaleDB job {{ $labels.subject }} in {{ $labels.server }} failed its last run: that compression, retention or rollup is not happening.',
+    windowMinutes: 10, op: 'gt', threshold: 0, for: '0s', noDataState: 'OK',
+    // Not a metric table: TimescaleDB's own job statistics (sql/080_storage_jobs.sql); no rows
+    // on native storage, where the backend's maintenance job does that work.
+    sql: () => `SELECT $__timeTo()::timestamptz AS time, current_database()::text AS server, j.job_type || ' ' || coalesce(j.relation, '') AS subject,
+       CASE WHEN j.last_run_status = 'Failed' THEN 1 ELSE 0 END::double precision AS value
+  FROM storage_jobs j
+ ORDER BY 1`,
+  },
 ];
 
 /** The window predicate under Grafana alerting. */

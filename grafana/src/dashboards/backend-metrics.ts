@@ -9,6 +9,10 @@ export const BACKEND_METRICS = {
   batchesRejected: 'pga_batches_rejected_total',
   /** gauge; label status */
   collectorsRegistered: 'pga_collectors_registered',
+  /** gauge (1 = failed); labels job_id, job_type, relation; TimescaleDB storage only */
+  storageJobLastRunFailed: 'pga_storage_job_last_run_failed',
+  /** gauge; labels job_id, job_type, relation; TimescaleDB storage only */
+  storageJobFailures: 'pga_storage_job_failures',
 } as const;
 
 /** collector/src/self-metrics.ts */

@@ -67,6 +67,9 @@ export function selfMonitoring(): dashboard.Dashboard {
       `sum by (family) (rate(${M.rowsIngested}[$__rate_interval]))`, '{{family}}'))
     .withPanel(promTimeSeries({ title: 'Batches rejected', unit: 'short', bars: true, description: 'Rejected batches per interval by reason.' },
       `sum by (reason) (increase(${M.batchesRejected}[$__rate_interval]))`, '{{reason}}'))
+    .withPanel(promTimeSeries({ title: 'TimescaleDB jobs failing', unit: 'short', bars: true,
+      description: 'TimescaleDB background jobs (compression, retention, continuous-aggregate refresh) whose last run failed, and their failed runs per interval; see timescaledb_information.job_errors for the message. Empty on native storage, where the backend\'s maintenance job does this work.' },
+      `max by (job_type, relation) (${M.storageJobLastRunFailed}) > 0 or sum by (job_type, relation) (increase(${M.storageJobFailures}[$__rate_interval])) > 0`, '{{job_type}} {{relation}}'))
     .withPanel(new stat.PanelBuilder()
       .title('Collectors registered').description('Collectors with an active registration.')
       .unit('short').span(6).height(6)

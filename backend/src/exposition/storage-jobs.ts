@@ -1,0 +1,37 @@
+// TimescaleDB's background jobs (compression, retention, continuous-aggregate refresh) as the
+// backend's metrics, read at scrape time from the storage_jobs view (sql/080_storage_jobs.sql).
+// On native storage the view has no rows, so these metrics have no series: the maintenance
+// job's own metrics (pga_maintenance_duration_seconds) cover that path.
+import client from 'prom-client';
+import type pg from 'pg';
+
+const LABELS = ['job_id', 'job_type', 'relation'] as const;
+
+export function registerStorageJobMetrics(registry: client.Registry, pool: pg.Pool): void {
+  // A scrape collects every metric at once: one query fills the three gauges.
+  let pending: Promise<void> | undefined;
+  const load = (): Promise<void> => pending ??= (async () => {
+    const rows = (await pool.query(`SELECT job_id, job_type, coalesce(relation, '') AS relation, last_run_status, total_failures,
+        extract(epoch FROM now() - last_successful_finish)::double precision AS since_success FROM storage_jobs`)).rows;
+    for (const g of [failed, failures, sinceSuccess]) g.reset();
+    for (const r of rows) {
+      const labels = { job_id: String(r.job_id), job_type: r.job_type, relation: r.relation };
+      failed.set(labels, r.last_run_status === 'Failed' ? 1 : 0);
+      failures.set(labels, Number(r.total_failures ?? 0));
+      if (r.since_success !== null) sinceSuccess.set(labels, r.since_success);
+    }
+  })().finally(() => { pending = undefined; });
+
+  const failed = new client.Gauge({
+    name: 'pga_storage_job_last_run_failed', help: 'TimescaleDB job whose last run failed (1) or not (0)',
+    labelNames: LABELS, registers: [registry], collect: load,
+  });
+  const failures = new client.Gauge({
+    name: 'pga_storage_job_failures', help: 'Failed runs of a TimescaleDB job since it was created (timescaledb_information.job_stats)',
+    labelNames: LABELS, registers: [registry], collect: load,
+  });
+  const sinceSuccess = new client.Gauge({
+    name: 'pga_storage_job_seconds_since_success', help: 'Seconds since a TimescaleDB job last finished successfully',
+    labelNames: LABELS, registers: [registry], collect: load,
+  });
+}
