@@ -3,10 +3,12 @@ import { z } from 'zod';
 import type pg from 'pg';
 import { HttpError, SQLSTATE, sqlState } from '../errors.ts';
 import { hashPassword } from './password.ts';
+import { passwordProblem } from './password-policy.ts';
 import { ROLES, type Role } from './roles.ts';
 
 export const usernameSchema = z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'username: 1-64 letters, digits, . _ @ -');
-export const passwordSchema = z.string().min(12, 'password must be at least 12 characters').max(1024);
+export const passwordSchema = z.string().min(12, 'password must be at least 12 characters').max(1024)
+  .superRefine((p, ctx) => { const problem = passwordProblem(p); if (problem) ctx.addIssue({ code: 'custom', message: problem }); });
 export const roleSchema = z.enum(ROLES);
 
 export async function createUser(pool: pg.Pool, input: { username: string; password: string; role: Role }): Promise<number> {

@@ -1,13 +1,48 @@
 // Password hashing with scrypt (node:crypto). The parameters travel with the hash, so they can
 // be raised later without invalidating stored passwords:  scrypt$N$r$p$salt$hash (base64url).
+// scrypt runs on libuv's small thread pool (4 threads by default), which gunzip and file I/O
+// share: hashing takes at most `concurrency` of those threads, and at most `queue` more hashes
+// wait; beyond that a login is refused at once (429), so an unauthenticated login flood cannot
+// take the threads a push's gunzip needs.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { HttpError } from '../errors.ts';
 
 // N = 2^15, r = 8: ~32 MiB and tens of milliseconds per hash, a cost a login can afford and a
 // guesser cannot; p = 1 because the backend runs on few cores.
 const DEFAULTS = { N: 2 ** 15, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 
+const hashing = { concurrency: 2, queue: 16, running: 0, waiting: [] as (() => void)[] };
+
+/** Sets how many hashes may run at once and wait (PGA_PASSWORD_HASH_CONCURRENCY, …_QUEUE). */
+export function limitPasswordHashing(concurrency: number, queue: number): void {
+  hashing.concurrency = Math.max(1, concurrency);
+  hashing.queue = Math.max(0, queue);
+}
+
+async function withHashSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (hashing.running >= hashing.concurrency) {
+    if (hashing.waiting.length >= hashing.queue) {
+      throw new HttpError(429, 'too_many_logins', 'too many password checks in progress; retry shortly', undefined, { 'Retry-After': '1' });
+    }
+    await new Promise<void>((resolve) => hashing.waiting.push(resolve));
+  } else {
+    hashing.running++;
+  }
+  try {
+    return await fn();
+  } finally {
+    // The slot passes straight to the next waiter, or is given back.
+    const next = hashing.waiting.shift();
+    if (next) next(); else hashing.running--;
+  }
+}
+
 function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
+  return withHashSlot(() => scryptUnlimited(password, salt, opts));
+}
+
+function scryptUnlimited(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
   // maxmem must exceed 128 * N * r; the default (32 MiB) sits exactly at the limit of N = 2^15.
   return new Promise((resolve, reject) => scrypt(password, salt, KEY_LENGTH, { ...opts, maxmem: 256 * 128 * (opts.N ?? 1) * (opts.r ?? 1) },
     (err, key) => (err ? reject(err) : resolve(key))));
