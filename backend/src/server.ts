@@ -21,7 +21,7 @@ import { configRoutes } from './config/routes.ts';
 import { Admission } from './ingest/admission.ts';
 import { userAuth } from './auth/user-auth.ts';
 import { userRoutes } from './users/routes.ts';
-import { limitPasswordHashing } from './users/password.ts';
+import { HashSlots } from './users/password.ts';
 import { ADDRESS_THROTTLE, LoginThrottle, USER_THROTTLE } from './auth/login-throttle.ts';
 import { apiTokenRoutes } from './users/api-token-routes.ts';
 import { auditRoutes } from './audit/routes.ts';
@@ -81,7 +81,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   const metrics = createMetrics(pool, () => admission.inFlight);
   const collectorAuth = requireCollector(pool, keys);
   const requireUser = userAuth(pool, keys, log);
-  limitPasswordHashing(settings.passwordHashConcurrency, settings.passwordHashQueue);
+  const hashSlots = new HashSlots(settings.passwordHashConcurrency, settings.passwordHashQueue);
   const throttle = new LoginThrottle({ ...USER_THROTTLE, freeFailures: settings.loginFreeFailuresPerUser },
     { ...ADDRESS_THROTTLE, freeFailures: settings.loginFreeFailuresPerAddress });
 
@@ -114,7 +114,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: collectorAuth, admission,
     maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes }));
   app.use(configRoutes(pool, collectorAuth));
-  app.use(userRoutes({ pool, keys, requireUser, throttle, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
+  app.use(userRoutes({ pool, keys, requireUser, throttle, hashSlots, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
   app.use(apiTokenRoutes(pool, requireUser));
   app.use(auditRoutes(pool, requireUser));
   app.use(collectorRoutes(pool, requireUser));

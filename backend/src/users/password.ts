@@ -12,56 +12,55 @@ import { HttpError } from '../errors.ts';
 const DEFAULTS = { N: 2 ** 15, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 
-const hashing = { concurrency: 2, queue: 16, running: 0, waiting: [] as (() => void)[] };
+/** At most `concurrency` hashes run at once and `queue` wait; more are refused with 429. */
+export class HashSlots {
+  private running = 0;
+  private waiting: (() => void)[] = [];
 
-/** Sets how many hashes may run at once and wait (PGA_PASSWORD_HASH_CONCURRENCY, …_QUEUE). */
-export function limitPasswordHashing(concurrency: number, queue: number): void {
-  hashing.concurrency = Math.max(1, concurrency);
-  hashing.queue = Math.max(0, queue);
-}
+  constructor(private readonly concurrency: number, private readonly queue: number) {}
 
-async function withHashSlot<T>(fn: () => Promise<T>): Promise<T> {
-  if (hashing.running >= hashing.concurrency) {
-    if (hashing.waiting.length >= hashing.queue) {
-      throw new HttpError(429, 'too_many_logins', 'too many password checks in progress; retry shortly', undefined, { 'Retry-After': '1' });
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= Math.max(1, this.concurrency)) {
+      if (this.waiting.length >= this.queue) {
+        throw new HttpError(429, 'too_many_logins', 'too many password checks in progress; retry shortly', undefined, { 'Retry-After': '1' });
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
     }
-    await new Promise<void>((resolve) => hashing.waiting.push(resolve));
-  } else {
-    hashing.running++;
-  }
-  try {
-    return await fn();
-  } finally {
-    // The slot passes straight to the next waiter, or is given back.
-    const next = hashing.waiting.shift();
-    if (next) next(); else hashing.running--;
+    try {
+      return await fn();
+    } finally {
+      // The slot passes straight to the next waiter, or is given back.
+      const next = this.waiting.shift();
+      if (next) next(); else this.running--;
+    }
   }
 }
+
+/** For the CLI and wherever no backend's own slots are given. */
+const defaultSlots = new HashSlots(2, 16);
 
 function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
-  return withHashSlot(() => scryptUnlimited(password, salt, opts));
-}
-
-function scryptUnlimited(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
   // maxmem must exceed 128 * N * r; the default (32 MiB) sits exactly at the limit of N = 2^15.
   return new Promise((resolve, reject) => scrypt(password, salt, KEY_LENGTH, { ...opts, maxmem: 256 * 128 * (opts.N ?? 1) * (opts.r ?? 1) },
     (err, key) => (err ? reject(err) : resolve(key))));
 }
 
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string, slots = defaultSlots): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, DEFAULTS);
+  const key = await slots.run(() => scryptAsync(password, salt, DEFAULTS));
   return ['scrypt', DEFAULTS.N, DEFAULTS.r, DEFAULTS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 /** Constant-time check; a malformed stored hash verifies nothing. */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+export async function verifyPassword(password: string, stored: string, slots = defaultSlots): Promise<boolean> {
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = parts.slice(1, 4).map(Number);
   const expected = Buffer.from(parts[5], 'base64url');
   if (![N, r, p].every(Number.isSafeInteger) || expected.length !== KEY_LENGTH) return false;
-  const key = await scryptAsync(password, Buffer.from(parts[4], 'base64url'), { N, r, p });
+  const key = await slots.run(() => scryptAsync(password, Buffer.from(parts[4], 'base64url'), { N, r, p }));
   return timingSafeEqual(key, expected);
 }
 

@@ -18,7 +18,7 @@ import { actorName, principalOf, USER_AUDIENCE, type RequireRole } from '../auth
 import type { JwtKeys } from '../auth/jwt-keys.ts';
 import { recordAudit, recordFoldedAudit, UNKNOWN_ACCOUNT } from '../audit/audit-log.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
-import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password.ts';
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword, type HashSlots } from './password.ts';
 import { createUser, passwordSchema, roleSchema, usernameSchema } from './create-user.ts';
 import { sha256Hex } from '../auth/hash.ts';
 
@@ -29,6 +29,8 @@ export interface UserRouteDeps {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   throttle: LoginThrottle;
+  /** This backend's share of libuv's threads for scrypt. */
+  hashSlots: HashSlots;
 }
 
 const newRefreshToken = (): string => `pga_urefresh_${randomBytes(32).toString('base64url')}`;
@@ -73,7 +75,7 @@ export function userRoutes(deps: UserRouteDeps): Router {
     }
     const user = await findUser(body.username);
     // Unknown users cost a scrypt too, so response time does not reveal which names exist.
-    const ok = await verifyPassword(body.password, user?.password_hash ?? await DUMMY_HASH_PROMISE);
+    const ok = await verifyPassword(body.password, user?.password_hash ?? await DUMMY_HASH_PROMISE, deps.hashSlots);
     if (!user || !ok || user.disabled) {
       deps.throttle.fail(body.username, address);
       // Only a real account's name is stored (a password typed into the username field is not),
@@ -151,7 +153,7 @@ export function userRoutes(deps: UserRouteDeps): Router {
 
   router.post('/api/v1/users', requireUser('admin'), json, async (req, res) => {
     const body = parseWith(createBody, req.body, 'body');
-    const id = await createUser(pool, body);
+    const id = await createUser(pool, body, deps.hashSlots);
     await recordAudit(pool, req, { actor: actorName(principalOf(res)), action: 'user.create', target: id, details: { username: body.username, role: body.role } });
     res.status(201).json({ id, username: body.username, role: body.role });
   });
@@ -163,7 +165,7 @@ export function userRoutes(deps: UserRouteDeps): Router {
     if (id === me.userId && (body.role !== undefined && body.role !== 'admin' || body.disabled)) {
       throw new HttpError(409, 'cannot_demote_self', 'an admin may not demote or disable itself');
     }
-    const hash = body.password ? await hashPassword(body.password) : null;
+    const hash = body.password ? await hashPassword(body.password, deps.hashSlots) : null;
     const row = (await pool.query(
       `UPDATE users SET role = coalesce($2, role), disabled = coalesce($3, disabled), password_hash = coalesce($4, password_hash)
         WHERE id = $1 RETURNING id, username, role, disabled`, [id, body.role ?? null, body.disabled ?? null, hash])).rows[0];
