@@ -103,16 +103,25 @@ test('#5 login throttling per username: doubling delays, 429 + Retry-After, audi
   assert.ok(loginLines.every((l) => !/status="(401|429)"/.test(l)), 'no 401/429 counts for login');
 });
 
+test('#5 guesses sent in parallel get no more tries than sequential ones', async () => {
+  const u = await userWithRole(stack.backend, 'viewer');
+  const replies = await Promise.all(Array.from({ length: 20 }, () => login(u.username, 'wrong password!')));
+  const by = (status: number) => replies.filter((r) => r.status === status).length;
+  assert.equal(by(401), stack.settings.loginFreeFailuresPerUser, 'only the free failures were checked');
+  assert.equal(by(429), 20 - stack.settings.loginFreeFailuresPerUser);
+});
+
 test('#3/#5 per-address throttling and bounded password hashing (a second backend with tight limits)', async () => {
-  const tight = await startBackend({ ...stack.settings, loginFreeFailuresPerAddress: 3, passwordHashConcurrency: 1, passwordHashQueue: 1 }, quietLog('backend'));
+  const tight = await startBackend({ ...stack.settings, loginFreeFailuresPerAddress: 8, passwordHashConcurrency: 1, passwordHashQueue: 1 }, quietLog('backend'));
   try {
     // 6 logins at once: one hashes, one waits, the others are refused before any scrypt.
     const flood = await Promise.all(Array.from({ length: 6 }, (_, i) => login(`nobody-${i}`, 'wrong password!', tight)));
     const codes = flood.map((r) => r.body.error.code).sort();
     assert.deepEqual(codes, ['invalid_credentials', 'invalid_credentials', 'too_many_logins', 'too_many_logins', 'too_many_logins', 'too_many_logins']);
     assert.ok(flood.filter((r) => r.status === 429).every((r) => r.headers['retry-after'] === '1'));
-    // Two checked failures so far; two more (any names) and the address is blocked for every name.
-    for (const name of ['x1', 'x2']) assert.equal((await login(name, 'wrong password!', tight)).status, 401);
+    // Two checked failures so far (the refused ones do not count); seven more (any names) and
+    // the address is blocked for every name.
+    for (let i = 0; i < 7; i++) assert.equal((await login(`x${i}`, 'wrong password!', tight)).status, 401);
     const r = await login(`someone-${randomUUID()}`, 'any password at all', tight);
     assert.equal(r.status, 429);
     assert.equal(r.body.error.code, 'too_many_attempts');

@@ -38,6 +38,28 @@ test('a flood of names keeps memory bounded; the username and the address are se
   assert.equal(lt.check('bob', '10.0.0.1', 0), undefined);
   lt.fail('bob', '10.0.0.1', 0); lt.fail('bob', '10.0.0.1', 0);
   assert.equal(lt.check('carol', '10.0.0.1', 0)?.by, 'address');
-  lt.succeed('alice');
+  lt.succeed('alice', '10.0.0.1');
   assert.equal(lt.check('alice', '10.0.0.9', 0), undefined, 'a success clears the username');
+});
+
+test('attempts in flight count against the free failures: parallel guesses get no more than sequential ones', () => {
+  const lt = new LoginThrottle(S, { ...S, freeFailures: 100 });
+  const let_through: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    if (lt.check('alice', 'a', 0)) continue;
+    lt.begin('alice', 'a', 0);
+    let_through.push(i);
+  }
+  assert.equal(let_through.length, S.freeFailures, 'only the free ones are in flight at once');
+  assert.equal(lt.check('alice', 'a', 0)?.retryAfterSeconds, 1);
+  lt.abandon('alice', 'a');
+  assert.equal(lt.check('alice', 'a', 0), undefined, 'an abandoned attempt frees its place');
+  lt.begin('alice', 'a', 0);
+  lt.fail('alice', 'a', 0);
+  assert.equal(lt.check('alice', 'a', 0)?.by, 'username', 'one failed, one still in flight: wait');
+  lt.fail('alice', 'a', 0);
+  assert.equal(lt.check('alice', 'a', 0), undefined, 'two free failures used, none in flight');
+  lt.begin('alice', 'a', 0);
+  lt.fail('alice', 'a', 0);
+  assert.equal(lt.check('alice', 'a', 0)?.retryAfterSeconds, 1, 'the third failure blocks');
 });

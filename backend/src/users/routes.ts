@@ -73,17 +73,25 @@ export function userRoutes(deps: UserRouteDeps): Router {
       }
       throw new HttpError(429, 'too_many_attempts', 'too many failed logins; retry later', undefined, { 'Retry-After': String(block.retryAfterSeconds) });
     }
-    const user = await findUser(body.username);
-    // Unknown users cost a scrypt too, so response time does not reveal which names exist.
-    const ok = await verifyPassword(body.password, user?.password_hash ?? await DUMMY_HASH_PROMISE, deps.hashSlots);
-    if (!user || !ok || user.disabled) {
-      deps.throttle.fail(body.username, address);
+    let outcome: 'failed' | 'succeeded' | 'abandoned' = 'abandoned';
+    let user;
+    deps.throttle.begin(body.username, address);
+    try {
+      user = await findUser(body.username);
+      // Unknown users cost a scrypt too, so response time does not reveal which names exist.
+      const ok = await verifyPassword(body.password, user?.password_hash ?? await DUMMY_HASH_PROMISE, deps.hashSlots);
+      outcome = user && ok && !user.disabled ? 'succeeded' : 'failed';
+    } finally {
+      if (outcome === 'failed') deps.throttle.fail(body.username, address);
+      else if (outcome === 'succeeded') deps.throttle.succeed(body.username, address);
+      else deps.throttle.abandon(body.username, address);
+    }
+    if (outcome === 'failed') {
       // Only a real account's name is stored (a password typed into the username field is not),
       // and repeats fold into one row per account and address.
       await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'auth.login_failed', target: user?.username ?? UNKNOWN_ACCOUNT });
       throw new HttpError(401, 'invalid_credentials', 'username or password is wrong, or the user is disabled');
     }
-    deps.throttle.succeed(body.username);
     const refreshToken = newRefreshToken();
     const session = (await pool.query(
       `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at, source_ip)
