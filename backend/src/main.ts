@@ -17,6 +17,7 @@ import { ensureDatabase, startBackend } from './server.ts';
 import { migrate } from './storage/migrate.ts';
 import { runMaintenance } from './storage/maintenance.ts';
 import { createEnrolmentToken } from './registration/routes.ts';
+import { MAX_ENROLMENT_TTL_HOURS, MAX_ENROLMENT_USES } from './collectors/enrolment-token-routes.ts';
 import { createLogger } from '../../common/log.ts';
 import { createUser, roleSchema } from './users/create-user.ts';
 import { recordAudit } from './audit/audit-log.ts';
@@ -43,6 +44,13 @@ async function readPassword(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
+}
+
+/** An option that must be a whole number from 1 to max: the number, or a message naming the option. */
+function wholeNumber(name: string, raw: string | undefined, dflt: number, max: number): number | string {
+  if (raw === undefined) return dflt;
+  if (!/^[1-9][0-9]{0,8}$/.test(raw) || Number(raw) > max) return `--${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(raw)}`;
+  return Number(raw);
 }
 
 async function withPool<T>(url: string, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
@@ -80,10 +88,16 @@ async function main(argv: string[]): Promise<number> {
       });
       return 0;
     case 'create-enrolment-token': {
+      // Checked before the database is reached: --uses 0 or --ttl-hours 0 would make a token
+      // that can never be used, and "abc" would fail inside SQL.
+      const uses = wholeNumber('uses', values.uses, 1, MAX_ENROLMENT_USES);
+      const ttlHours = wholeNumber('ttl-hours', values['ttl-hours'], 24, MAX_ENROLMENT_TTL_HOURS);
+      if (typeof uses === 'string' || typeof ttlHours === 'string') {
+        console.error(`pganalytics-backend: ${typeof uses === 'string' ? uses : ttlHours}`);
+        return 2;
+      }
       const { token } = await withPool(settings.databaseUrl, (pool) => createEnrolmentToken(pool, {
-        uses: values.uses ? Number(values.uses) : 1,
-        ttlHours: values['ttl-hours'] ? Number(values['ttl-hours']) : 24,
-        description: values.description,
+        uses, ttlHours, description: values.description,
       }));
       console.log(token);
       return 0;

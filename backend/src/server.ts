@@ -8,7 +8,7 @@ import type { BackendSettings } from './settings.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { HttpError, isDatabaseUnavailable, toError } from './errors.ts';
 import { loadOrCreatePki, type Pki } from './pki/ca.ts';
-import { loadOrCreateJwtKeys, type JwtKeys } from './auth/jwt-keys.ts';
+import { COLLECTOR_AUDIENCE, loadOrCreateJwtKeys, USER_AUDIENCE, type JwtKeys } from './auth/jwt-keys.ts';
 import { requireCollector } from './auth/collector-auth.ts';
 import { migrate } from './storage/migrate.ts';
 import { loadMetricFamilies } from './storage/metric-families.ts';
@@ -21,6 +21,8 @@ import { configRoutes } from './config/routes.ts';
 import { Admission } from './ingest/admission.ts';
 import { userAuth } from './auth/user-auth.ts';
 import { userRoutes } from './users/routes.ts';
+import { HashSlots } from './users/password.ts';
+import { ADDRESS_THROTTLE, LoginThrottle, USER_THROTTLE } from './auth/login-throttle.ts';
 import { apiTokenRoutes } from './users/api-token-routes.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { collectorRoutes } from './collectors/routes.ts';
@@ -71,14 +73,18 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   }
   const families = await loadMetricFamilies(pool);
   const pki = loadOrCreatePki({ dataDir: settings.dataDir, files: settings.tls, serverNames: settings.tls.serverNames });
-  const keys = loadOrCreateJwtKeys(settings.dataDir);
+  const keys = loadOrCreateJwtKeys(settings.dataDir, { maxLifetimeSeconds: {
+    [COLLECTOR_AUDIENCE]: settings.collectorJwtTtlSeconds, [USER_AUDIENCE]: settings.userJwtTtlSeconds } });
   const admission = new Admission(pool, {
     maxInFlight: settings.ingestMaxInFlight, maxPoolWaiting: settings.ingestMaxPoolWaiting,
     ratePerSecond: settings.collectorPushRate, burst: settings.collectorPushBurst, retryAfterSeconds: 1,
   });
   const metrics = createMetrics(pool, () => admission.inFlight);
   const collectorAuth = requireCollector(pool, keys);
-  const requireUser = userAuth(pool, keys);
+  const requireUser = userAuth(pool, keys, log);
+  const hashSlots = new HashSlots(settings.passwordHashConcurrency, settings.passwordHashQueue);
+  const throttle = new LoginThrottle({ ...USER_THROTTLE, freeFailures: settings.loginFreeFailuresPerUser },
+    { ...ADDRESS_THROTTLE, freeFailures: settings.loginFreeFailuresPerAddress });
 
   const app = express();
   app.disable('x-powered-by');
@@ -87,8 +93,21 @@ export async function startBackend(settings: BackendSettings, log = createLogger
     const end = metrics.httpDuration.startTimer();
     res.on('finish', () => {
       const route = (req.route?.path as string | undefined) ?? 'unmatched';
-      end({ route, method: req.method, status: String(res.statusCode) });
+      // The public /metrics would otherwise show the running count of failed logins (and of
+      // throttled ones): the auth routes are counted without their status. The audit log
+      // (folded failures, throttling) is where failed logins are seen.
+      end({ route, method: req.method, status: route.startsWith('/api/v1/auth/') ? 'any' : String(res.statusCode) });
     });
+    next();
+  });
+  // A body is JSON (or, on push, gzip JSON), named as such: application/json with parameters at
+  // most. Anything else (application/json-evil, text/plain, none) is refused before it is read.
+  app.use((req, _res, next) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    if (hasBody && !/^application\/json\s*(;.*)?$/i.test(req.headers['content-type'] ?? '')) {
+      next(new HttpError(415, 'unsupported_media_type', 'a request body must be Content-Type: application/json'));
+      return;
+    }
     next();
   });
   app.use(expositionRoutes(pool, metrics, keys));
@@ -96,7 +115,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: collectorAuth, admission,
     maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes }));
   app.use(configRoutes(pool, collectorAuth));
-  app.use(userRoutes({ pool, keys, requireUser, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
+  app.use(userRoutes({ pool, keys, requireUser, throttle, hashSlots, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
   app.use(apiTokenRoutes(pool, requireUser));
   app.use(auditRoutes(pool, requireUser));
   app.use(collectorRoutes(pool, requireUser));

@@ -26,6 +26,12 @@ export interface BackendSettings {
   /** Per-collector token bucket: sustained pushes per second and burst; 0 disables it. */
   collectorPushRate: number;
   collectorPushBurst: number;
+  /** Failed logins before throttling starts, per username and per source address. */
+  loginFreeFailuresPerUser: number;
+  loginFreeFailuresPerAddress: number;
+  /** Password hashes (scrypt, on libuv's thread pool) running at once, and waiting, before 429. */
+  passwordHashConcurrency: number;
+  passwordHashQueue: number;
   /** Raw-row retention per family from PGA_RETENTION_<FAMILY>, in seconds. */
   retention: Record<string, number>;
 }
@@ -67,6 +73,11 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
     ingestMaxPoolWaiting: num('PGA_INGEST_MAX_POOL_WAITING', poolSize),
     collectorPushRate: num('PGA_COLLECTOR_PUSH_RATE', 10), // normal cadence is one per interval; replay after an outage is the burst case
     collectorPushBurst: num('PGA_COLLECTOR_PUSH_BURST', 60),
+    loginFreeFailuresPerUser: num('PGA_LOGIN_FREE_FAILURES_PER_USER', 5),
+    loginFreeFailuresPerAddress: num('PGA_LOGIN_FREE_FAILURES_PER_ADDRESS', 20),
+    // Half of libuv's default 4 threads: gunzip and file I/O keep the other half.
+    passwordHashConcurrency: num('PGA_PASSWORD_HASH_CONCURRENCY', 2),
+    passwordHashQueue: num('PGA_PASSWORD_HASH_QUEUE', 16),
     retention: retentionFromEnv(env),
     ...overrides,
   };

@@ -22,7 +22,7 @@ test('login: wrong password and unknown user alike get 401, and both are audited
     assert.equal(r.body.error.code, 'invalid_credentials');
   }
   const audit = await stack.db.query("SELECT target FROM audit_log WHERE action = 'auth.login_failed' ORDER BY id");
-  assert.deepEqual(audit.rows.map((r) => r.target).slice(-2), [u.username, 'nobody-at-all']);
+  assert.deepEqual(audit.rows.map((r) => r.target).slice(-2), [u.username, '(unknown)'], 'an unknown name is not stored');
   const hash = (await stack.db.query('SELECT password_hash FROM users WHERE id = $1', [u.id])).rows[0].password_hash;
   assert.match(hash, /^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/, 'scrypt with its parameters');
   assert.equal((await call(stack.backend, '/api/v1/auth/login', { method: 'POST', json: { username: u.username } })).status, 400);
@@ -91,7 +91,7 @@ test('a disabled user is refused at once; demotion takes effect at once', async 
 test('create-user: password from PGA_ADMIN_PASSWORD or stdin, never argv, never printed', () => {
   const root = join(import.meta.dirname, '..', '..');
   const env = { ...process.env, PGA_DATABASE_URL: stack.settings.databaseUrl, PGA_LOG_LEVEL: 'error' };
-  const secret = 'correct horse battery staple';
+  const secret = 'amber falcon river 2931';
   const viaStdin = spawnSync(process.execPath, ['--import', 'tsx', 'backend/src/main.ts', 'create-user', '--username', 'root1', '--role', 'admin'],
     { cwd: root, env, input: `${secret}\n`, encoding: 'utf8' });
   assert.equal(viaStdin.status, 0, viaStdin.stderr);

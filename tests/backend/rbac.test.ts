@@ -1,6 +1,7 @@
 // Role matrix: every user route × no auth, viewer, user, admin (and a user's API token).
-// A caller without the permission gets 401/403 and changes nothing (same table fingerprint,
-// no audit row); a caller with it gets the route's success status; every change is audited.
+// A caller without the permission gets 401/403 and changes nothing (same table fingerprint, no
+// audit row but the refusal's own: a 403 is audited, folded per caller and route); a caller with
+// it gets the route's success status; every change is audited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, registerCollector, type Stack } from '../helpers/stack.ts';
@@ -34,7 +35,7 @@ after(async () => { await stack?.stop(); });
 /** Everything a refused request must not have changed. */
 async function fingerprint(): Promise<string> {
   const r = await stack.db.query(`SELECT
-    (SELECT count(*) FROM audit_log) AS audit,
+    (SELECT count(*) FROM audit_log WHERE action <> 'auth.forbidden') AS audit,
     (SELECT string_agg(id || role || disabled, ',' ORDER BY id) FROM users) AS users,
     (SELECT string_agg(id || coalesce(revoked_at::text, '-'), ',' ORDER BY id) FROM api_tokens) AS tokens,
     (SELECT string_agg(id || status, ',' ORDER BY id) FROM collectors) AS collectors,
@@ -119,6 +120,11 @@ test('every route × every role × no auth', async () => {
         assert.equal(r.status, who.name === 'no auth' ? 401 : 403, label);
         assert.equal(r.body.error.code, who.name === 'no auth' ? 'token_required' : 'forbidden', label);
         assert.equal(await fingerprint(), before, `${label}: nothing changed`);
+        if (who.name !== 'no auth') {
+          const refusal = await stack.db.query("SELECT actor, details FROM audit_log WHERE action = 'auth.forbidden' AND target LIKE $1",
+            [`%${req.method} %`]);
+          assert.ok(refusal.rows.some((row) => row.details.permission === c.needs), `${label}: the refusal is audited`);
+        }
       }
       checked++;
     }

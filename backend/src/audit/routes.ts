@@ -2,12 +2,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
-import { parseWith } from '../http/parse.ts';
+import { intString, parseWith } from '../http/parse.ts';
 import type { RequireRole } from '../auth/user-auth.ts';
 
 const query = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: z.coerce.number().int().min(1).optional(),
+  limit: intString(1, 1000).default(100),
+  before: intString(1, Number.MAX_SAFE_INTEGER).optional(),
   action: z.string().regex(/^[a-z_.]{1,64}$/).optional(),
 });
 

@@ -10,6 +10,7 @@ import { writeSecretFile } from '../pki/ca.ts';
 
 export const ISSUER = 'pganalytics';
 export const COLLECTOR_AUDIENCE = 'pganalytics-collector';
+export const USER_AUDIENCE = 'pganalytics-user';
 
 interface SigningKey {
   kid: string;
@@ -19,7 +20,10 @@ interface SigningKey {
 
 export interface JwtKeys {
   sign(payload: object, opts: { subject: string; audience: string; expiresInSeconds: number }): string;
-  /** Verifies signature (RS256 only), issuer, audience and expiry; throws on any failure. */
+  /** Verifies signature (RS256 only), issuer, audience and times; throws on any failure.
+   *  A token must carry exp and iat, iat not in the future (beyond CLOCK_SKEW_SECONDS), and a
+   *  lifetime (exp - iat) no longer than configured for its audience: a leaked signing key, or
+   *  a bug, cannot mint a token that outlives the configured TTL. */
   verify(token: string, audience: string): jwt.JwtPayload;
   jwks(): { keys: object[] };
 }
@@ -29,8 +33,27 @@ function kidOf(publicKey: KeyObject): string {
 }
 
 const MAX_VERIFIED = 20_000;
+/** Clocks of several backends may differ this much. */
+export const CLOCK_SKEW_SECONDS = 60;
 
-export function loadOrCreateJwtKeys(dataDir: string): JwtKeys {
+export interface JwtKeyOptions {
+  /** Longest accepted lifetime (exp - iat) per audience; an audience not named here is refused. */
+  maxLifetimeSeconds?: Record<string, number>;
+}
+
+/** The time claims every accepted token must have; throws JsonWebTokenError naming the problem. */
+function checkTimes(payload: jwt.JwtPayload, maxLifetime: number | undefined, now: number): void {
+  const { exp, iat } = payload;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new jwt.JsonWebTokenError('token has no exp');
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new jwt.JsonWebTokenError('token has no iat');
+  if (iat > now + CLOCK_SKEW_SECONDS) throw new jwt.JsonWebTokenError('token is issued in the future');
+  if (maxLifetime === undefined) throw new jwt.JsonWebTokenError('tokens for this audience are not accepted');
+  if (exp - iat > maxLifetime) throw new jwt.JsonWebTokenError('token lives longer than allowed');
+}
+
+export function loadOrCreateJwtKeys(dataDir: string, opts: JwtKeyOptions = {}): JwtKeys {
+  // Without configured lifetimes (tools, tests of key files) the defaults of settings.ts apply.
+  const lifetimes = opts.maxLifetimeSeconds ?? { [COLLECTOR_AUDIENCE]: 900, [USER_AUDIENCE]: 900 };
   const dir = join(dataDir, 'jwt');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let files = readdirSync(dir).filter((f) => f.endsWith('.key'));
@@ -73,6 +96,7 @@ export function loadOrCreateJwtKeys(dataDir: string): JwtKeys {
       if (!key) throw new jwt.JsonWebTokenError('unknown signing key');
       const payload = jwt.verify(token, key.publicKey, { algorithms: ['RS256'], issuer: ISSUER, audience });
       if (typeof payload === 'string') throw new jwt.JsonWebTokenError('token payload is not a JSON object');
+      checkTimes(payload, lifetimes[audience], now);
       if (verified.size >= MAX_VERIFIED) verified.clear();
       verified.set(cacheKey, Object.freeze(payload));
       return payload;

@@ -7,12 +7,14 @@
 // disabled account takes effect immediately, not when a token expires.
 import type { Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
-import { HttpError } from '../errors.ts';
+import { HttpError, toError } from '../errors.ts';
+import { recordFoldedAudit } from '../audit/audit-log.ts';
+import type { Logger } from '../../../common/log.ts';
 import { can, type Permission, type Role } from '../users/roles.ts';
-import type { JwtKeys } from './jwt-keys.ts';
+import { USER_AUDIENCE, type JwtKeys } from './jwt-keys.ts';
 import { sha256Hex } from './hash.ts';
 
-export const USER_AUDIENCE = 'pganalytics-user';
+export { USER_AUDIENCE };
 export const API_TOKEN_PREFIX = 'pga_api_';
 
 export interface Principal {
@@ -65,13 +67,21 @@ async function fromAccessToken(pool: pg.Pool, keys: JwtKeys, token: string): Pro
 
 export type RequireRole = (permission: Permission) => RequestHandler;
 
-/** `requireUser('read')` etc.: a middleware that authenticates and checks the permission. */
-export function userAuth(pool: pg.Pool, keys: JwtKeys): RequireRole {
+/** `requireUser('read')` etc.: a middleware that authenticates and checks the permission.
+ *  A refusal by role is audited (folded per actor, route and address): someone probing admin
+ *  routes with a lesser account shows in the audit log. */
+export function userAuth(pool: pg.Pool, keys: JwtKeys, log?: Logger): RequireRole {
   return (permission) => async (req: Request, res: Response, next) => {
     const m = /^Bearer ([A-Za-z0-9_\-.]{16,4096})$/.exec(req.headers.authorization ?? '');
     if (!m) throw new HttpError(401, 'token_required', 'Authorization: Bearer <access token or API token> is required');
     const principal = m[1].startsWith(API_TOKEN_PREFIX) ? await fromApiToken(pool, m[1]) : await fromAccessToken(pool, keys, m[1]);
-    if (!can(principal.role, permission)) throw new HttpError(403, 'forbidden', `role ${principal.role} may not do this`);
+    if (!can(principal.role, permission)) {
+      // The route pattern, not the URL: ids and query strings would defeat the folding.
+      const route = `${req.method} ${(req.route?.path as string | undefined) ?? req.path}`;
+      await recordFoldedAudit(pool, req, { actor: actorName(principal), action: 'auth.forbidden', target: `${actorName(principal)} ${route}`,
+        details: { permission, role: principal.role } }).catch((err: unknown) => log?.warn('audit failed', { error: toError(err).message }));
+      throw new HttpError(403, 'forbidden', `role ${principal.role} may not do this`);
+    }
     res.locals.principal = principal;
     next();
   };

@@ -12,9 +12,13 @@ import { actorName, principalOf, type RequireRole } from '../auth/user-auth.ts';
 import { recordAudit } from '../audit/audit-log.ts';
 import { createEnrolmentToken } from '../registration/routes.ts';
 
+/** Bounds of a new token's uses and lifetime, shared with `backend create-enrolment-token`. */
+export const MAX_ENROLMENT_USES = 100_000;
+export const MAX_ENROLMENT_TTL_HOURS = 24 * 365;
+
 const createBody = z.strictObject({
-  uses: z.number().int().min(1).max(100_000).default(1),
-  ttl_hours: z.number().int().min(1).max(24 * 365).default(24),
+  uses: z.number().int().min(1).max(MAX_ENROLMENT_USES).default(1),
+  ttl_hours: z.number().int().min(1).max(MAX_ENROLMENT_TTL_HOURS).default(24),
   description: z.string().max(256).default(''),
 });
 

@@ -14,6 +14,12 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, where: 'body'
   return res.data;
 }
 
+/** An integer in a path or query string: decimal digits only. Number() would also take "1e0",
+ *  " 1", "0x2" and "1.0", so one id would have many spellings (and caches and logs disagree). */
+export const intString = (min: number, max: number) =>
+  z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a decimal integer without sign, spaces, exponent or fraction')
+    .transform(Number).pipe(z.number().int().min(min).max(max));
+
 /** Path parameter schemas shared by the routes. */
-export const idParam = z.strictObject({ id: z.coerce.number().int().min(1).max(2 ** 31 - 1) });
+export const idParam = z.strictObject({ id: intString(1, 2 ** 31 - 1) });
 export const uuidParam = z.strictObject({ id: z.uuid() });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
-import { nodeSigner } from './ca.ts';
+import { nodeSigner, randomSerial } from './ca.ts';
 
 test('nodeSigner makes the same certificate signature as forge, and it verifies', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -27,4 +27,14 @@ test('nodeSigner makes the same certificate signature as forge, and it verifies'
   assert.ok(new X509Certificate(forge.pki.certificateToPem(byNode)).verify(publicKey));
   const other = make();
   assert.throws(() => other.sign(nodeSigner(createPrivateKey(keyPem)) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha1.create()), /SHA-256/);
+});
+
+test('serials: 16 bytes, first byte non-zero, top bit clear, from any random bytes', () => {
+  const edges = ['00', '0011', '007f', '0080', '00ff', '7f', '80', 'ff'].map((h) => Buffer.from(h.padEnd(32, 'ab'), 'hex'));
+  for (const b of [...edges, Buffer.alloc(16), Buffer.alloc(16, 0xff)]) {
+    const s = randomSerial(b);
+    assert.match(s, /^(0[1-9a-f]|[1-7][0-9a-f])[0-9a-f]{30}$/, b.toString('hex'));
+    if (b[0] !== 0) assert.equal(s.slice(2), b.toString('hex').slice(2), 'only the first byte is adjusted');
+  }
+  assert.throws(() => randomSerial(Buffer.alloc(15)));
 });

@@ -21,8 +21,8 @@ export interface Pki {
   caCertPem: string;
   serverCertPem: string;
   serverKeyPem: string;
-  /** Signs a collector's CSR; see signCollectorCsr. */
-  signCsr(csrPem: string, collectorId: string, validityDays: number): SignedCertificate;
+  /** Signs a collector's CSR; see signCollectorCsr. `serialBytes` is for tests of edge values. */
+  signCsr(csrPem: string, collectorId: string, validityDays: number, serialBytes?: Buffer): SignedCertificate;
 }
 
 export interface SignedCertificate {
@@ -59,10 +59,19 @@ function newKeyPair(bits = 2048): { privatePem: string; publicPem: string } {
   };
 }
 
-function randomSerial(): string {
-  // Positive 128-bit serial (leading bit cleared), as RFC 5280 asks for unpredictable serials.
-  const b = randomBytes(16);
+/**
+ * A certificate serial as node-forge takes it (hex): 16 random bytes with the top bit cleared
+ * and the first byte non-zero, so its DER INTEGER is always positive, minimal and 16 bytes
+ * long. forge writes the hex as given: a leading 00 made a non-minimal (or, before 80, a
+ * negative) INTEGER that strict parsers refuse ("illegal padding"). `bytes` is for tests of
+ * edge values; it is copied, not changed.
+ */
+export function randomSerial(bytes: Buffer = randomBytes(16)): string {
+  if (bytes.length !== 16) throw new Error('a serial is made from 16 bytes');
+  const b = Buffer.from(bytes);
   b[0] &= 0x7f;
+  // A zero first byte takes a random non-zero value (1..127) of its own.
+  while (b[0] === 0) b[0] = randomBytes(1)[0] & 0x7f;
   return b.toString('hex');
 }
 
@@ -142,11 +151,17 @@ export function loadOrCreatePki(opts: { dataDir: string; files?: Partial<PkiFile
     caCertPem,
     serverCertPem: readFileSync(files.serverCert, 'utf8'),
     serverKeyPem: readFileSync(files.serverKey, 'utf8'),
-    signCsr: (csrPem, collectorId, validityDays) => signCollectorCsr(caCert, caKey, csrPem, collectorId, validityDays),
+    signCsr: (csrPem, collectorId, validityDays, serialBytes) => signCollectorCsr(caCert, caKey, csrPem, collectorId, validityDays, serialBytes),
   };
 }
 
 const MAX_CSR_BYTES = 16 * 1024;
+/** Collector keys: 2048 bits at least; above 8192 bits verifying the CSR (forge's JavaScript
+ *  big integers) costs seconds of the event loop, and no client needs such a key. */
+const MIN_RSA_BITS = 2048;
+const MAX_RSA_BITS = 8192;
+/** A public exponent is 65537 in practice; a huge one makes the CSR check as slow as a private-key operation. */
+const MAX_RSA_EXPONENT_BITS = 32;
 
 /** DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256 (RFC 8017, section 9.2, note 1). */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
@@ -167,8 +182,14 @@ export function nodeSigner(key: KeyObject): { sign(md: forge.md.MessageDigest): 
   };
 }
 
+/** The CA's subject key identifier: its own extension, else RFC 5280's method 1 (SHA-1 of the key). */
+function caKeyIdentifier(ca: forge.pki.Certificate): string {
+  const ext = ca.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined;
+  return ext?.subjectKeyIdentifier ? forge.util.hexToBytes(ext.subjectKeyIdentifier) : ca.generateSubjectKeyIdentifier().getBytes();
+}
+
 function signCollectorCsr(ca: forge.pki.Certificate, caKey: ReturnType<typeof nodeSigner>, csrPem: string, collectorId: string,
-  validityDays: number): SignedCertificate {
+  validityDays: number, serialBytes?: Buffer): SignedCertificate {
   if (csrPem.length > MAX_CSR_BYTES) throw new HttpError(400, 'invalid_csr', 'CSR is too large');
   let csr: forge.pki.CertificateSigningRequest;
   try {
@@ -176,13 +197,22 @@ function signCollectorCsr(ca: forge.pki.Certificate, caKey: ReturnType<typeof no
   } catch {
     throw new HttpError(400, 'invalid_csr', 'CSR is not a PEM-encoded PKCS#10 request with an RSA key');
   }
-  if (!csr.publicKey || !csr.verify()) throw new HttpError(400, 'invalid_csr', 'CSR signature does not verify');
-  const bits = (csr.publicKey as forge.pki.rsa.PublicKey).n.bitLength();
-  if (bits < 2048) throw new HttpError(400, 'invalid_csr', `CSR key has ${bits} bits; at least 2048 are required`);
+  const key = csr.publicKey as forge.pki.rsa.PublicKey | null;
+  if (!key?.n || !key.e) throw new HttpError(400, 'invalid_csr', 'CSR has no RSA public key');
+  // Sizes first: the signature check costs what the key size makes it cost.
+  const bits = key.n.bitLength();
+  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
+    throw new HttpError(400, 'invalid_csr', `CSR key has ${bits} bits; ${MIN_RSA_BITS} to ${MAX_RSA_BITS} are accepted`);
+  }
+  if (key.e.bitLength() > MAX_RSA_EXPONENT_BITS) throw new HttpError(400, 'invalid_csr', 'CSR key has an oversized public exponent');
+  // forge throws (rather than returning false) on a signature that does not decode.
+  let verified = false;
+  try { verified = csr.verify(); } catch { verified = false; }
+  if (!verified) throw new HttpError(400, 'invalid_csr', 'CSR signature does not verify');
 
   const cert = forge.pki.createCertificate();
-  cert.publicKey = csr.publicKey;
-  cert.serialNumber = randomSerial();
+  cert.publicKey = key;
+  cert.serialNumber = randomSerial(serialBytes);
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + validityDays * 86400_000);
   // The subject is ours to decide: whatever the CSR asked for, the CN is the collector id.
@@ -192,6 +222,10 @@ function signCollectorCsr(ca: forge.pki.Certificate, caKey: ReturnType<typeof no
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', clientAuth: true },
+    // RFC 5280 4.2.1.1/4.2.1.2: AKI names the CA key (path building when CA keys rotate), SKI
+    // this key. Certificates issued before they were added stay valid: TLS checks the signature.
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caKeyIdentifier(ca) },
   ]);
   cert.sign(caKey as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);

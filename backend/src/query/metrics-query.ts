@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FAMILY_BY_NAME } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
+import { intString } from '../http/parse.ts';
 import type { FamilyStorage, MetricFamilies } from '../storage/metric-families.ts';
 
 export const RAW_MAX_RANGE_MS = 2 * 86_400_000;
@@ -19,7 +20,7 @@ export const metricsQuerySchema = z.strictObject({
   family: z.string().regex(/^[a-z0-9_]{1,64}$/, 'family: lower-case letters, digits and _'),
   from: z.iso.datetime({ offset: true }),
   to: z.iso.datetime({ offset: true }),
-  step: z.coerce.number().int().min(MIN_STEP_S).max(HOUR_S).optional(),
+  step: intString(MIN_STEP_S, HOUR_S).optional(),
   instance: z.string().min(1).max(128).optional(),
   format: z.enum(['json', 'ndjson']).optional(),
 });

@@ -1,12 +1,13 @@
 // Registration and token refresh.
 //   POST /api/v1/collectors/register  enrolment token + CSR → certificate, CA chain, JWT, refresh token
-//   POST /api/v1/collectors/token     mTLS + refresh token → new JWT
+//   POST /api/v1/collectors/token     mTLS + refresh token → new JWT and new refresh token (rotated)
 //   POST /api/v1/collectors/renew     mTLS + JWT + a CSR for a new key → new certificate and JWT
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import express, { Router, type RequestHandler } from 'express';
+import { randomBytes, randomUUID } from 'node:crypto';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
-import { HttpError } from '../errors.ts';
+import { HttpError, toError } from '../errors.ts';
+import { recordFoldedAudit } from '../audit/audit-log.ts';
 import { parseWith } from '../http/parse.ts';
 import { sha256Hex } from '../auth/hash.ts';
 import { certThumbprint, pemToDer, type Pki } from '../pki/ca.ts';
@@ -35,6 +36,8 @@ export interface RegistrationDeps {
   certValidityDays: number;
 }
 
+const newRefreshToken = (): string => `pga_refresh_${randomBytes(32).toString('base64url')}`;
+
 export function issueCollectorToken(keys: JwtKeys, collectorId: string, certDer: Buffer, ttl: number): string {
   return keys.sign({ cnf: { 'x5t#S256': certThumbprint(certDer) } }, { subject: collectorId, audience: COLLECTOR_AUDIENCE, expiresInSeconds: ttl });
 }
@@ -59,7 +62,7 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
   router.post('/api/v1/collectors/register', json, async (req, res) => {
     const body = parseWith(registerBody, req.body, 'body');
     const collectorId = randomUUID();
-    const refreshToken = `pga_refresh_${randomBytes(32).toString('base64url')}`;
+    const refreshToken = newRefreshToken();
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -71,9 +74,9 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
         [sha256Hex(body.enrolment_token)]);
       if (tok.rowCount !== 1) throw new HttpError(401, 'invalid_enrolment_token', 'enrolment token is unknown, used up, revoked or expired');
       const signed = pki.signCsr(body.csr, collectorId, deps.certValidityDays);
-      const existing = await client.query('SELECT id FROM servers WHERE hostname = $1 ORDER BY id LIMIT 1', [body.hostname]);
-      const serverId: number = existing.rows[0]?.id
-        ?? (await client.query('INSERT INTO servers (hostname) VALUES ($1) RETURNING id', [body.hostname])).rows[0].id;
+      // Every registration gets a server of its own: a hostname is a label the registrant
+      // chooses, so it never joins (and writes into) an existing server that claims the same name.
+      const serverId: number = (await client.query('INSERT INTO servers (hostname) VALUES ($1) RETURNING id', [body.hostname])).rows[0].id;
       await client.query(
         `INSERT INTO collectors (id, server_id, hostname, cert_serial, cert_fingerprint, cert_not_after, refresh_token_hash, collector_version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -101,16 +104,37 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
     }
   });
 
+  // Refused registrations (bad JSON, schema, token, CSR) are audited, folded per reason and
+  // address: a scanner writes one row with a count, not one per attempt. The token is never stored.
+  router.use('/api/v1/collectors/register', async (err: unknown, req: Request, _res: Response, next: NextFunction) => {
+    const e = toError(err) as Error & { status?: number };
+    const status = e instanceof HttpError ? e.status : e.status ?? 500;
+    if (status >= 400 && status < 500) {
+      const reason = e instanceof HttpError ? e.code : 'bad_request';
+      await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'collector.register_failed', target: reason, details: { status } })
+        .catch((auditErr: unknown) => log.warn('audit failed', { error: toError(auditErr).message }));
+    }
+    next(err);
+  });
+
   router.post('/api/v1/collectors/token', json, async (req, res) => {
     const cert = clientCertificate(req);
     const body = parseWith(tokenBody, req.body, 'body');
     const collector = await lookupActiveCollector(pool, cert.collectorId, cert.fingerprint);
-    const stored = (await pool.query('SELECT refresh_token_hash FROM collectors WHERE id = $1', [collector.id])).rows[0].refresh_token_hash as string;
     const given = sha256Hex(body.refresh_token);
-    if (!timingSafeEqual(Buffer.from(stored, 'hex'), Buffer.from(given, 'hex'))) {
-      throw new HttpError(401, 'invalid_refresh_token', 'refresh token is not valid for this collector');
-    }
-    res.json({ access_token: issueCollectorToken(keys, collector.id, cert.der, deps.jwtTtlSeconds), expires_in: deps.jwtTtlSeconds });
+    const next = newRefreshToken();
+    // Rotation on use. The token presented is either the current one (it becomes the previous
+    // one) or the previous one while the current was never used (a collector that crashed
+    // before saving it): then only the unused current one is replaced. Any older token fails.
+    // The compare-and-set in SQL makes two refreshes racing with one token yield one winner.
+    const row = (await pool.query(
+      `UPDATE collectors SET refresh_token_hash = $3,
+              prev_refresh_token_hash = CASE WHEN refresh_token_hash = $2 THEN refresh_token_hash ELSE prev_refresh_token_hash END
+        WHERE id = $1 AND (refresh_token_hash = $2 OR prev_refresh_token_hash = $2) RETURNING id`,
+      [collector.id, given, sha256Hex(next)])).rows[0];
+    if (!row) throw new HttpError(401, 'invalid_refresh_token', 'refresh token is not valid for this collector');
+    res.json({ access_token: issueCollectorToken(keys, collector.id, cert.der, deps.jwtTtlSeconds), expires_in: deps.jwtTtlSeconds,
+      refresh_token: next });
   });
 
   router.post('/api/v1/collectors/renew', deps.requireCollector, json, async (req, res) => {

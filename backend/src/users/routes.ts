@@ -1,11 +1,12 @@
 // Users and their sessions.
-//   POST   /api/v1/auth/login     username + password → access JWT + refresh token
-//   POST   /api/v1/auth/refresh   refresh token → new access JWT + new refresh token (rotated)
+//   POST   /api/v1/auth/login     username + password → access JWT + refresh token (throttled)
+//   POST   /api/v1/auth/refresh   refresh token → new access JWT + new refresh token (rotated;
+//                                 presenting a retired one ends the whole session)
 //   POST   /api/v1/auth/logout    revokes the session of a refresh token (and its access tokens)
 //   GET    /api/v1/auth/me        who am I                                   read
 //   GET    /api/v1/users          list                                       admin
 //   POST   /api/v1/users          create                                     admin
-//   PATCH  /api/v1/users/{id}     role, disabled, password                   admin
+//   PATCH  /api/v1/users/{id}     role, disabled, password, revoke_api_tokens  admin
 //   DELETE /api/v1/users/{id}     delete                                     admin
 import { randomBytes } from 'node:crypto';
 import express, { Router } from 'express';
@@ -15,8 +16,9 @@ import { HttpError } from '../errors.ts';
 import { parseWith, idParam } from '../http/parse.ts';
 import { actorName, principalOf, USER_AUDIENCE, type RequireRole } from '../auth/user-auth.ts';
 import type { JwtKeys } from '../auth/jwt-keys.ts';
-import { recordAudit } from '../audit/audit-log.ts';
-import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password.ts';
+import { recordAudit, recordFoldedAudit, UNKNOWN_ACCOUNT } from '../audit/audit-log.ts';
+import { LoginThrottle } from '../auth/login-throttle.ts';
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword, type HashSlots } from './password.ts';
 import { createUser, passwordSchema, roleSchema, usernameSchema } from './create-user.ts';
 import { sha256Hex } from '../auth/hash.ts';
 
@@ -26,6 +28,9 @@ export interface UserRouteDeps {
   requireUser: RequireRole;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  throttle: LoginThrottle;
+  /** This backend's share of libuv's threads for scrypt. */
+  hashSlots: HashSlots;
 }
 
 const newRefreshToken = (): string => `pga_urefresh_${randomBytes(32).toString('base64url')}`;
@@ -33,7 +38,10 @@ const newRefreshToken = (): string => `pga_urefresh_${randomBytes(32).toString('
 const loginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
 const refreshBody = z.strictObject({ refresh_token: z.string().min(16).max(256) });
 const createBody = z.strictObject({ username: usernameSchema, password: passwordSchema, role: roleSchema });
-const patchBody = z.strictObject({ role: roleSchema.optional(), disabled: z.boolean().optional(), password: passwordSchema.optional() })
+// A new password ends the user's sessions, and by default its API tokens too (a reset usually
+// follows a compromise); revoke_api_tokens: false keeps them, true ends them without a reset.
+const patchBody = z.strictObject({ role: roleSchema.optional(), disabled: z.boolean().optional(), password: passwordSchema.optional(),
+  revoke_api_tokens: z.boolean().optional() })
   .refine((b) => Object.keys(b).length > 0, 'nothing to change');
 
 export function userRoutes(deps: UserRouteDeps): Router {
@@ -48,13 +56,40 @@ export function userRoutes(deps: UserRouteDeps): Router {
     refresh_token: refreshToken,
   });
 
+  const findUser = async (username: string) =>
+    (await pool.query('SELECT id, username, role, password_hash, disabled FROM users WHERE username = $1', [username])).rows[0];
+
   router.post('/api/v1/auth/login', json, async (req, res) => {
     const body = parseWith(loginBody, req.body, 'body');
-    const user = (await pool.query('SELECT id, username, role, password_hash, disabled FROM users WHERE username = $1', [body.username])).rows[0];
-    // Unknown users cost a scrypt too, so response time does not reveal which names exist.
-    const ok = await verifyPassword(body.password, user?.password_hash ?? await DUMMY_HASH_PROMISE);
-    if (!user || !ok || user.disabled) {
-      await recordAudit(pool, req, { actor: 'anonymous', action: 'auth.login_failed', target: body.username });
+    const address = req.ip ?? 'unknown';
+    // Throttled before any lookup or hash: a blocked guesser costs no scrypt and no query.
+    const block = deps.throttle.check(body.username, address);
+    if (block) {
+      if (block.firstRefusal) {
+        // Once per burst; the audit names an account only if the name is one.
+        const target = block.by === 'username' ? (await findUser(body.username))?.username ?? UNKNOWN_ACCOUNT : null;
+        await recordAudit(pool, req, { actor: 'anonymous', action: 'auth.login_throttled', target,
+          details: { by: block.by, failures: block.failures, retry_after_s: block.retryAfterSeconds } });
+      }
+      throw new HttpError(429, 'too_many_attempts', 'too many failed logins; retry later', undefined, { 'Retry-After': String(block.retryAfterSeconds) });
+    }
+    let outcome: 'failed' | 'succeeded' | 'abandoned' = 'abandoned';
+    let user;
+    deps.throttle.begin(body.username, address);
+    try {
+      user = await findUser(body.username);
+      // Unknown users cost a scrypt too, so response time does not reveal which names exist.
+      const ok = await verifyPassword(body.password, user?.password_hash ?? await DUMMY_HASH_PROMISE, deps.hashSlots);
+      outcome = user && ok && !user.disabled ? 'succeeded' : 'failed';
+    } finally {
+      if (outcome === 'failed') deps.throttle.fail(body.username, address);
+      else if (outcome === 'succeeded') deps.throttle.succeed(body.username, address);
+      else deps.throttle.abandon(body.username, address);
+    }
+    if (outcome === 'failed') {
+      // Only a real account's name is stored (a password typed into the username field is not),
+      // and repeats fold into one row per account and address.
+      await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'auth.login_failed', target: user?.username ?? UNKNOWN_ACCOUNT });
       throw new HttpError(401, 'invalid_credentials', 'username or password is wrong, or the user is disabled');
     }
     const refreshToken = newRefreshToken();
@@ -63,28 +98,50 @@ export function userRoutes(deps: UserRouteDeps): Router {
        VALUES ($1, $2, now() + make_interval(secs => $3), $4) RETURNING id`,
       [user.id, sha256Hex(refreshToken), deps.refreshTtlSeconds, req.ip ?? null])).rows[0];
     await pool.query('UPDATE users SET last_login_at = now() WHERE id = $1', [user.id]);
+    // Retired refresh tokens matter only while their session could still be refreshed.
+    await pool.query(`DELETE FROM user_session_retired_tokens r USING user_sessions s
+      WHERE r.session_id = s.id AND s.user_id = $1 AND s.expires_at < now()`, [user.id]);
     await recordAudit(pool, req, { actor: `user:${user.username}`, action: 'auth.login', target: user.id, details: { session_id: session.id } });
     res.json({ ...tokens(user.id, Number(session.id), refreshToken), user: { id: user.id, username: user.username, role: user.role } });
   });
 
   router.post('/api/v1/auth/refresh', json, async (req, res) => {
     const body = parseWith(refreshBody, req.body, 'body');
+    const given = sha256Hex(body.refresh_token);
     const next = newRefreshToken();
-    // Rotation: the old refresh token stops working the moment the new one is issued.
+    // Rotation: the old refresh token stops working the moment the new one is issued, and is
+    // remembered as retired, in the same statement.
     const row = (await pool.query(
-      `UPDATE user_sessions s SET refresh_token_hash = $2, refreshed_at = now()
-         FROM users u
-        WHERE s.refresh_token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
-          AND u.id = s.user_id AND NOT u.disabled
-        RETURNING s.id, s.user_id`, [sha256Hex(body.refresh_token), sha256Hex(next)])).rows[0];
-    if (!row) throw new HttpError(401, 'invalid_refresh_token', 'refresh token is unknown, expired or revoked');
-    res.json(tokens(row.user_id, Number(row.id), next));
+      `WITH s AS (
+         UPDATE user_sessions s SET refresh_token_hash = $2, refreshed_at = now()
+           FROM users u
+          WHERE s.refresh_token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+            AND u.id = s.user_id AND NOT u.disabled
+          RETURNING s.id, s.user_id),
+       retired AS (INSERT INTO user_session_retired_tokens (token_hash, session_id) SELECT $1, id FROM s)
+       SELECT id, user_id FROM s`, [given, sha256Hex(next)])).rows[0];
+    if (row) {
+      res.json(tokens(row.user_id, Number(row.id), next));
+      return;
+    }
+    // A retired token presented again: it was copied (or the client replayed it). Either party
+    // may be the thief, so the whole session ends: its current refresh token and access tokens.
+    const reused = (await pool.query(
+      `UPDATE user_sessions s SET revoked_at = coalesce(s.revoked_at, now()), revoked_reason = coalesce(s.revoked_reason, 'refresh_token_reuse')
+         FROM user_session_retired_tokens r, users u
+        WHERE r.token_hash = $1 AND s.id = r.session_id AND u.id = s.user_id
+        RETURNING s.id, u.username`, [given])).rows[0];
+    if (reused) {
+      await recordFoldedAudit(pool, req, { actor: `user:${reused.username}`, action: 'auth.refresh_token_reuse', target: reused.id,
+        details: { session_revoked: true } });
+    }
+    throw new HttpError(401, 'invalid_refresh_token', 'refresh token is unknown, expired or revoked');
   });
 
   router.post('/api/v1/auth/logout', json, async (req, res) => {
     const body = parseWith(refreshBody, req.body, 'body');
     const row = (await pool.query(
-      `UPDATE user_sessions s SET revoked_at = now() FROM users u
+      `UPDATE user_sessions s SET revoked_at = now(), revoked_reason = 'logout' FROM users u
         WHERE s.refresh_token_hash = $1 AND s.revoked_at IS NULL AND u.id = s.user_id RETURNING s.id, u.username`,
       [sha256Hex(body.refresh_token)])).rows[0];
     if (row) await recordAudit(pool, req, { actor: `user:${row.username}`, action: 'auth.logout', target: row.id });
@@ -104,7 +161,7 @@ export function userRoutes(deps: UserRouteDeps): Router {
 
   router.post('/api/v1/users', requireUser('admin'), json, async (req, res) => {
     const body = parseWith(createBody, req.body, 'body');
-    const id = await createUser(pool, body);
+    const id = await createUser(pool, body, deps.hashSlots);
     await recordAudit(pool, req, { actor: actorName(principalOf(res)), action: 'user.create', target: id, details: { username: body.username, role: body.role } });
     res.status(201).json({ id, username: body.username, role: body.role });
   });
@@ -116,15 +173,22 @@ export function userRoutes(deps: UserRouteDeps): Router {
     if (id === me.userId && (body.role !== undefined && body.role !== 'admin' || body.disabled)) {
       throw new HttpError(409, 'cannot_demote_self', 'an admin may not demote or disable itself');
     }
-    const hash = body.password ? await hashPassword(body.password) : null;
+    const hash = body.password ? await hashPassword(body.password, deps.hashSlots) : null;
     const row = (await pool.query(
       `UPDATE users SET role = coalesce($2, role), disabled = coalesce($3, disabled), password_hash = coalesce($4, password_hash)
         WHERE id = $1 RETURNING id, username, role, disabled`, [id, body.role ?? null, body.disabled ?? null, hash])).rows[0];
     if (!row) throw new HttpError(404, 'not_found', 'no such user');
     // A disabled user or a new password ends every session.
-    if (body.disabled || hash) await pool.query('UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id]);
+    if (body.disabled || hash) {
+      await pool.query('UPDATE user_sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL',
+        [id, hash ? 'password_reset' : 'user_disabled']);
+    }
+    const endTokens = body.revoke_api_tokens ?? hash !== null;
+    const tokensRevoked = endTokens
+      ? (await pool.query('UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id])).rowCount ?? 0
+      : 0;
     await recordAudit(pool, req, { actor: actorName(me), action: 'user.update', target: id,
-      details: { role: body.role, disabled: body.disabled, password_changed: hash !== null } });
+      details: { role: body.role, disabled: body.disabled, password_changed: hash !== null, api_tokens_revoked: tokensRevoked } });
     res.json(row);
   });
 

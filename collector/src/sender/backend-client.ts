@@ -163,8 +163,10 @@ export class BackendClient {
       body: JSON.stringify({ refresh_token: this.creds.refreshToken }),
     });
     if (res.statusCode !== 200) throw errorOf(res);
-    const j = json<{ access_token: string; expires_in: number }>(res);
-    this.creds = { ...this.creds, accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000 };
+    // The backend rotates the refresh token on use (a backend before that sends none).
+    const j = json<{ access_token: string; expires_in: number; refresh_token?: string }>(res);
+    this.creds = { ...this.creds, accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000,
+      refreshToken: j.refresh_token ?? this.creds.refreshToken };
     saveTokens(this.stateDir, this.creds);
     return j.access_token;
   }
