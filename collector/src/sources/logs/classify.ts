@@ -35,6 +35,11 @@ function base(kind: LogEventKind, rec: LogRecord): Classified {
   return { kind, details: {}, sqlstate: rec.sqlstate, durationMs: null, tempBytes: null, waitMs: null, messageSql: null, messageSqlAt: -1 };
 }
 
+// The messages that warn of (or refuse work for) transaction ID / MultiXact wraparound, as
+// varsup.c and multixact.c write them; not every message that says "wraparound" ("MultiXact
+// member wraparound protections are now enabled" is good news).
+const WRAPAROUND = /must be vacuumed (?:within|before)|^database (?:with OID \d+ )?is not accepting commands .*to avoid wraparound|^multixact "members" limit exceeded|^oldest xmin is far in the past/;
+
 const STATEMENT_PHASES = ['statement: ', 'execute ', 'parse ', 'bind ', 'plan:'] as const;
 
 /** "duration: 1.2 ms  statement: …", "execute S_1: …", "statement: …" */
@@ -171,7 +176,7 @@ export function classify(rec: LogRecord): Classified {
     if (f) c.details.wal_file = f[1];
     return c;
   }
-  if (msg.includes('wraparound') || /must be vacuumed (?:within|before)/.test(msg)) {
+  if (WRAPAROUND.test(msg)) {
     const c = base('wraparound_warning', rec);
     const m = /must be vacuumed within (\d+) transactions/.exec(msg);
     if (m) c.details.xids_left = n(m[1]);
