@@ -3,6 +3,7 @@
 // first because a busy server writes mostly durations and connections.
 import type { LogEventKind } from './event-kinds.ts';
 import type { LogRecord } from './log-record.ts';
+import { serverEvent } from './server-events.ts';
 import { inferSqlstate, sqlstateClassName } from './sqlstate.ts';
 
 export type DetailValue = number | string | boolean | number[];
@@ -138,43 +139,20 @@ export function classify(rec: LogRecord): Classified {
   }
 
   // Less frequent messages, any severity.
-  if (msg.startsWith('starting PostgreSQL ')) {
-    const c = base('server_start', rec);
-    const m = /^starting PostgreSQL (\S+)/.exec(msg);
-    if (m) c.details.version = m[1];
-    return c;
-  }
   if (msg.startsWith('database system is ready to accept ')) {
     const c = base('server_ready', rec);
     c.details.read_only = msg.includes('read-only');
     return c;
   }
-  {
-    const m = /^received (smart|fast|immediate) shutdown request/.exec(msg);
-    if (m) { const c = base('server_shutdown', rec); c.details.mode = m[1]; c.details.stage = 'requested'; return c; }
-    if (msg === 'database system is shut down') { const c = base('server_shutdown', rec); c.details.stage = 'complete'; return c; }
-  }
-  if (msg.startsWith('server process (PID ') && /was terminated by signal|exited with exit code [1-9]/.test(msg)) {
-    const c = base('server_crash', rec);
-    const m = /\(PID (\d+)\) (?:was terminated by signal (\d+)|exited with exit code (\d+))/.exec(msg);
-    if (m) { c.details.crashed_pid = n(m[1]); if (m[2]) c.details.signal = n(m[2]); if (m[3]) c.details.exit_code = n(m[3]); }
-    c.details.stage = 'process_died';
-    return c;
-  }
-  if (msg === 'terminating any other active server processes' || msg === 'all server processes terminated; reinitializing' ||
-    msg.startsWith('database system was interrupted') || msg.startsWith('database system was not properly shut down')) {
-    const c = base('server_crash', rec);
-    c.details.stage = msg.startsWith('terminating') ? 'terminating_others' : msg.startsWith('all server') ? 'reinitializing' : 'recovery';
-    return c;
-  }
-  if (msg.startsWith('archive command failed') || msg.startsWith('archive command was terminated') ||
-    (msg.startsWith('archiving write-ahead log file') && msg.includes('failed')) || msg.startsWith('archive module failed')) {
-    const c = base('archive_failed', rec);
-    const m = /exit code (\d+)/.exec(msg);
-    if (m) c.details.exit_code = n(m[1]);
-    const f = /log file "([^"]+)"/.exec(msg) ?? (rec.detail ? /archive command was: .*?([0-9A-F]{24}(?:\.partial|\.history)?)/.exec(rec.detail) : null);
-    if (f) c.details.wal_file = f[1];
-    return c;
+  const event = serverEvent(msg);
+  if (event) {
+    const c = base(event.kind, rec);
+    Object.assign(c.details, event.details);
+    if (event.kind === 'archive_failed' && c.details.wal_file === undefined && rec.detail) {
+      const f = /archive command was: .*?([0-9A-F]{24}(?:\.partial|\.history|\.\d{8}\.backup)?)/.exec(rec.detail);
+      if (f) c.details.wal_file = f[1];
+    }
+    return sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC' ? withInferred(c, msg) : c;
   }
   if (WRAPAROUND.test(msg)) {
     const c = base('wraparound_warning', rec);

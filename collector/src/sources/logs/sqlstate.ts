@@ -34,6 +34,7 @@ const BY_MESSAGE: ReadonlyArray<readonly [RegExp, string]> = [
   [/^database "[^"]*" does not exist/, '3D000'],
   [/^could not extend file/, '53100'],               // disk_full (usually)
   [/^database is not accepting commands/, '54000'],
+  [/^invalid page in block/, 'XX001'],               // data_corrupted
 ];
 
 export function inferSqlstate(message: string): string | null {
