@@ -20,7 +20,7 @@ export async function parseFile(path: string, format: LogFormat, prefix: string)
 /** The one file of each format in the log directory (log_rotation off). */
 export function logFiles(logDir: string): Record<'stderr' | 'csvlog' | 'jsonlog', string> {
   const files = readdirSync(logDir);
-  const pick = (ext: string) => join(logDir, files.find((f) => f.endsWith(ext))!);
+  const pick = (ext: string) => join(logDir, files.find((f) => f.endsWith(ext)) ?? `(no ${ext} file)`);
   return { stderr: pick('.log'), csvlog: pick('.csv'), jsonlog: pick('.json') };
 }
 
@@ -41,14 +41,18 @@ const key = (r: PgLogRow, withDetails: boolean) => [r.time, r.severity, r.kind, 
 /** Rows in (time, pid, n-th of pid) order: each process's records come in the same order in every
  *  file, but a backend sends each destination its own pipe message, so records of different
  *  processes may interleave differently. */
-export function ordered(rows: PgLogRow[], withDetails = false): string[] {
+export function sortedRows(rows: PgLogRow[]): PgLogRow[] {
   const seen = new Map<number | null, number>();
   return rows.map((r) => {
     const n = (seen.get(r.pid) ?? 0) + 1;
     seen.set(r.pid, n);
     return { r, n };
   }).sort((a, b) => (a.r.time < b.r.time ? -1 : a.r.time > b.r.time ? 1 : (a.r.pid ?? 0) - (b.r.pid ?? 0) || a.n - b.n))
-    .map((x) => key(x.r, withDetails));
+    .map((x) => x.r);
+}
+
+export function ordered(rows: PgLogRow[], withDetails = false): string[] {
+  return sortedRows(rows).map((r) => key(r, withDetails));
 }
 
 /** The three formats hold the same records: count, time, severity, kind, SQLSTATE, text (and details). */

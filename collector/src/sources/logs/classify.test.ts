@@ -65,3 +65,10 @@ test('events from other versions and from standbys have their kinds and values',
     { kind: 'config_changed', parameter: 'max_connections', restart_required: true });
   assert.equal(details('LOG', 'server process (PID 77) exited with exit code 2').kind, 'server_crash');
 });
+
+test('role "x" does not exist: 42704 at ERROR (an undefined object), 28000 at FATAL (a login refused)', () => {
+  assert.equal(classify(emptyRecord('ERROR', 'role "nobody" does not exist')).sqlstate, '42704');
+  const login = classify(emptyRecord('FATAL', 'role "nobody" does not exist'));
+  assert.equal(login.sqlstate, '28000');
+  assert.equal(login.kind, 'authentication_failed');
+});

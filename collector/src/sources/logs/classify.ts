@@ -1,7 +1,7 @@
 // Names what a record means. Messages are matched in English (lc_messages must be C or en,
 // as for every log analyser); the cheap startsWith checks on the most frequent messages come
 // first because a busy server writes mostly durations and connections.
-import type { LogEventKind } from './event-kinds.ts';
+import type { LogEventKind, Severity } from './event-kinds.ts';
 import type { LogRecord } from './log-record.ts';
 import { serverEvent } from './server-events.ts';
 import { inferSqlstate, sqlstateClassName } from './sqlstate.ts';
@@ -152,7 +152,7 @@ export function classify(rec: LogRecord): Classified {
       const f = /archive command was: .*?([0-9A-F]{24}(?:\.partial|\.history|\.\d{8}\.backup)?)/.exec(rec.detail);
       if (f) c.details.wal_file = f[1];
     }
-    return sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC' ? withInferred(c, msg) : c;
+    return sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC' ? withInferred(c, msg, sev) : c;
   }
   if (WRAPAROUND.test(msg)) {
     const c = base('wraparound_warning', rec);
@@ -161,15 +161,15 @@ export function classify(rec: LogRecord): Classified {
     const d = /database "([^"]+)"/.exec(msg);
     if (d) c.details.target_database = d[1];
     if (sev === 'ERROR' || sev === 'FATAL') c.details.refusing = true;
-    return c.sqlstate === null ? withInferred(c, msg) : c;
+    return c.sqlstate === null ? withInferred(c, msg, sev) : c;
   }
   if (sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC') return failure(rec, msg);
   return base('other', rec);
 }
 
-function withInferred(c: Classified, msg: string): Classified {
+function withInferred(c: Classified, msg: string, sev: Severity): Classified {
   if (c.sqlstate === null) {
-    const s = inferSqlstate(msg);
+    const s = inferSqlstate(msg, sev);
     if (s) { c.sqlstate = s; c.details.sqlstate_inferred = true; }
   }
   if (c.sqlstate) c.details.error_class = sqlstateClassName(c.sqlstate);
@@ -178,7 +178,7 @@ function withInferred(c: Classified, msg: string): Classified {
 
 function failure(rec: LogRecord, msg: string): Classified {
   const sev = rec.severity;
-  const c = withInferred(base(sev === 'ERROR' ? 'error' : sev === 'FATAL' ? 'fatal' : 'panic', rec), msg);
+  const c = withInferred(base(sev === 'ERROR' ? 'error' : sev === 'FATAL' ? 'fatal' : 'panic', rec), msg, sev);
   if (msg === 'deadlock detected') {
     c.kind = 'deadlock';
     if (rec.detail) {
