@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { LOG_FORMATS, type LogFormat } from '../sources/logs/event-kinds.ts';
 import { openLogFile, parseLogStream } from '../sources/logs/parse-stream.ts';
+import { pgLogRowJson } from '../sources/logs/row-json.ts';
 import { toPgLogRow } from '../sources/logs/to-row.ts';
 
 const USAGE = 'usage: collector parse-log [--format stderr|csvlog|jsonlog|syslog] [--prefix \'log_line_prefix\'] [--no-redact] FILE...';
@@ -33,8 +34,7 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
       let out = '';
       const res = await parseLogStream(openLogFile(file), { format, prefix: values.prefix }, (records) => {
         for (const r of records) {
-          const { instance: _instance, ...row } = toPgLogRow(r, { instance: '-', redactLiterals: !values['no-redact'] });
-          out += JSON.stringify(row) + '\n';
+          out += pgLogRowJson(toPgLogRow(r, { instance: '-', redactLiterals: !values['no-redact'] })) + '\n';
         }
         if (out.length > 1 << 20) { process.stdout.write(out); out = ''; }
       });
