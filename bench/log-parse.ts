@@ -2,19 +2,25 @@
 // Builds a ≥ 200 MB stderr log by repeating real records with each repetition moved on by days:
 // those of rds.log.bz2 (pgBadger's field fixture, Amazon RDS prefix) when ../shared is beside
 // the repository, else those a PostgreSQL of our own writes, with the same prefix, while a
-// workload makes it log statements, durations, errors, temp files and lock waits. Then it
-// measures, each in a process of its own: our full pipeline (split, parse, classify, redact,
-// row) on one core with its peak RSS, and `pgbadger -j 1` on the same file.
-// Usage: node --import tsx bench/log-parse.ts [--mb 200] [--skip-pgbadger]
+// workload makes it log statements, durations, errors, temp files and lock waits; and a 30 MB
+// head of it. Then it measures in paired rounds, each a whole process (start-up included) timed
+// by GNU time: our pipeline (split, parse, classify, redact, row) on one core, `collector
+// parse-log` of the packaged bundle to /dev/null, and `pgbadger -j 1` on the same file (the small
+// file only: pgBadger reads about 1 MB/s). Median and spread of wall and CPU rates, peak RSS.
+// Usage: node --import tsx bench/log-parse.ts [--mb 200] [--small-mb 30] [--big-gb 2] [--rounds 3] [--skip-pgbadger]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync,
+  rmSync, statSync, writeFileSync,
+} from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startPostgres } from '../devkit/postgres-server.ts';
 import { parseLogStream } from '../collector/src/sources/logs/parse-stream.ts';
 import { toPgLogRow } from '../collector/src/sources/logs/to-row.ts';
+import { buildCollectorBundle } from '../scripts/package-collector.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../shared/fixtures/pgbadger-logs/rds.log.bz2');
 const PREFIX = '%t:%r:%u@%d:[%p]:';
@@ -87,19 +93,55 @@ async function build(path: string, targetBytes: number): Promise<void> {
   await new Promise<void>((r) => out.end(r));
 }
 
-/** Child mode: parse the file and print {records, parseErrors, seconds, maxRssMiB}. */
+/** Child mode: parse the file and print {records, parseErrors, seconds, cpuSeconds, maxRssMiB}. */
 async function measureOurs(path: string): Promise<void> {
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   let rows = 0;
-  const res = await parseLogStream(createReadStream(path, { highWaterMark: 4 << 20 }), { format: 'stderr', prefix: PREFIX }, (recs) => {
+  const res = await parseLogStream(createReadStream(path, { highWaterMark: 256 << 10 }), { format: 'stderr', prefix: PREFIX }, (recs) => {
     for (const r of recs) { toPgLogRow(r, { instance: 'bench' }); rows++; }
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  process.stdout.write(JSON.stringify({ records: res.records, rows, parseErrors: res.parseErrors, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  const c = process.cpuUsage(c0);
+  process.stdout.write(JSON.stringify({ records: res.records, rows, parseErrors: res.parseErrors, seconds, cpuSeconds: (c.user + c.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
+/** One whole process, start-up included: wall and CPU seconds and peak RSS from GNU time. */
+interface Run { wall: number; cpu: number; rssMiB: number; stderr: string }
+function timed(cmd: string, args: string[], stdoutTo: string): Run {
+  const t = join(tmpdir(), `pga-bench-time-${process.pid}.txt`);
+  const out = openSync(stdoutTo, 'w');
+  try {
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', t, cmd, ...args], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+    const [wall, user, sys, kb] = readFileSync(t, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+    return { wall, cpu: user + sys, rssMiB: kb / 1024, stderr: r.stderr };
+  } finally {
+    closeSync(out);
+    rmSync(t, { force: true });
+  }
+}
+
+/** A copy of the first `bytes` of `src`, cut after a whole line. */
+function head(src: string, dst: string, bytes: number): void {
+  if (existsSync(dst) && statSync(dst).size <= bytes && statSync(dst).size > bytes - (1 << 20)) return;
+  const fd = openSync(src, 'r');
+  const buf = Buffer.alloc(bytes);
+  const n = readSync(fd, buf, 0, bytes, 0);
+  closeSync(fd);
+  writeFileSync(dst, buf.subarray(0, buf.lastIndexOf(10, n - 1) + 1));
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const fmt = (xs: number[], digits = 1): string => `median ${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { mb: { type: 'string', default: '200' }, 'skip-pgbadger': { type: 'boolean' }, measure: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      mb: { type: 'string', default: '200' }, 'small-mb': { type: 'string', default: '30' }, 'big-gb': { type: 'string' },
+      rounds: { type: 'string', default: '3' }, 'skip-pgbadger': { type: 'boolean' }, measure: { type: 'string' },
+    },
+  });
   if (values.measure) { await measureOurs(values.measure); return; }
   const dir = join(tmpdir(), 'pga-bench-logs');
   mkdirSync(dir, { recursive: true });
@@ -112,28 +154,53 @@ async function main(): Promise<void> {
     await build(file, target);
     writeFileSync(marker, source);
   }
-  const size = statSync(file).size;
-  const mb = size / 1024 / 1024;
-  console.log(`input: ${file}, ${mb.toFixed(1)} MiB of real ${source} (prefix '${PREFIX}')`);
+  const small = join(dir, 'bench-small.log');
+  head(file, small, Number(values['small-mb']) * 1e6);
+  const rounds = Math.max(1, Number(values.rounds));
+  const hasPgbadger = !values['skip-pgbadger'] && spawnSync('which', ['pgbadger']).status === 0;
+  if (!values['skip-pgbadger'] && !hasPgbadger) console.log('pgbadger not installed (apt-get install -y pgbadger): no comparison');
+  const bundle = join(dir, 'collector.mjs');
+  await buildCollectorBundle(bundle); // what a DBA runs: the packaged collector
+  console.log(`input: real ${source} (prefix '${PREFIX}'); MB = 10^6 bytes; ${rounds} paired rounds; times are whole processes, start-up included`);
 
-  const child = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--measure', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (child.status !== 0) throw new Error(`measurement failed: ${child.stderr}`);
-  const ours = JSON.parse(child.stdout) as { records: number; parseErrors: number; seconds: number; maxRssMiB: number };
-  const oursMBs = mb / ours.seconds;
-  console.log(`pgAnalytics: ${ours.records} records, ${ours.parseErrors} parse errors, ${ours.seconds.toFixed(2)} s, ${oursMBs.toFixed(1)} MiB/s, peak RSS ${ours.maxRssMiB.toFixed(0)} MiB`);
-
-  if (values['skip-pgbadger']) return;
-  const which = spawnSync('which', ['pgbadger']);
-  if (which.status !== 0) { console.log('pgbadger not installed (apt-get install -y pgbadger): no comparison'); return; }
-  const out = join(dir, 'pgbadger.txt');
-  const t0 = process.hrtime.bigint();
-  const pb = spawnSync('pgbadger', ['-j', '1', '-f', 'stderr', '--prefix', PREFIX, '-x', 'text', '-o', out, '-q', file], { encoding: 'utf8' });
-  const pbSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (pb.status !== 0) throw new Error(`pgbadger failed: ${pb.stderr}`);
-  const pbMBs = mb / pbSeconds;
-  console.log(`pgBadger -j 1: ${pbSeconds.toFixed(2)} s, ${pbMBs.toFixed(1)} MiB/s`);
-  console.log(`ratio: ${(oursMBs / pbMBs).toFixed(1)}x pgBadger (target ≥ 10x, ≥ 50 MiB/s)`);
-  rmSync(out, { force: true });
+  const files: Array<{ path: string; pgbadger: boolean }> = [{ path: small, pgbadger: hasPgbadger }, { path: file, pgbadger: false }];
+  if (values['big-gb']) {
+    const big = join(dir, 'bench-big.log');
+    const want = Number(values['big-gb']) * 1e9;
+    if (!existsSync(big) || statSync(big).size < want) await build(big, want);
+    files.push({ path: big, pgbadger: false });
+  }
+  for (const f of files) {
+    const mb = statSync(f.path).size / 1e6;
+    const pipe: Run[] = [], inproc: number[] = [], parseLog: Run[] = [], badger: Run[] = [];
+    let records = 0;
+    for (let i = 0; i < rounds; i++) {
+      // 1. the pipeline in a process of its own (split, parse, classify, redact, row; no output)
+      const run = timed(process.execPath, ['--import', 'tsx', import.meta.filename, '--measure', f.path], join(dir, 'measure.json'));
+      const m = JSON.parse(readFileSync(join(dir, 'measure.json'), 'utf8')) as { records: number; parseErrors: number; seconds: number; cpuSeconds: number };
+      records = m.records;
+      pipe.push(run);
+      inproc.push(mb / m.cpuSeconds);
+      // 2. collector parse-log (JSON lines) to /dev/null
+      parseLog.push(timed(process.execPath, [bundle, 'parse-log', '--format', 'stderr', '--prefix', PREFIX, f.path], '/dev/null'));
+      // 3. pgBadger on one core, the same file
+      if (f.pgbadger) {
+        const out = join(dir, 'pgbadger.txt');
+        badger.push(timed('pgbadger', ['-j', '1', '-f', 'stderr', '--prefix', PREFIX, '-x', 'text', '-o', out, '-q', f.path], '/dev/null'));
+        rmSync(out, { force: true });
+      }
+    }
+    const rate = (runs: Run[], key: 'wall' | 'cpu') => runs.map((r) => mb / r[key]);
+    console.log(`\n${f.path}: ${mb.toFixed(1)} MB, ${records} records`);
+    console.log(`  pipeline (bench)   MB/s wall ${fmt(rate(pipe, 'wall'))}, MB/s CPU ${fmt(rate(pipe, 'cpu'))}, parse only (CPU, no start-up) ${fmt(inproc)}, peak RSS MiB ${fmt(pipe.map((r) => r.rssMiB), 0)}`);
+    console.log(`  parse-log > null   MB/s wall ${fmt(rate(parseLog, 'wall'))}, MB/s CPU ${fmt(rate(parseLog, 'cpu'))}, peak RSS MiB ${fmt(parseLog.map((r) => r.rssMiB), 0)}`);
+    if (badger.length > 0) {
+      console.log(`  pgBadger -j 1      MB/s wall ${fmt(rate(badger, 'wall'), 2)}, MB/s CPU ${fmt(rate(badger, 'cpu'), 2)}, peak RSS MiB ${fmt(badger.map((r) => r.rssMiB), 0)}`);
+      const ratio = (ours: Run[], key: 'wall' | 'cpu') => ours.map((r, i) => badger[i][key] / r[key]);
+      console.log(`  × pgBadger (paired, same round): pipeline wall ${fmt(ratio(pipe, 'wall'))}, CPU ${fmt(ratio(pipe, 'cpu'))}; parse-log wall ${fmt(ratio(parseLog, 'wall'))}, CPU ${fmt(ratio(parseLog, 'cpu'))}`);
+    }
+  }
+  console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall times suffer when it exceeds the CPUs; CPU times much less)`);
 }
 
 await main();

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { LOG_FORMATS, type LogFormat } from '../sources/logs/event-kinds.ts';
 import { guessPrefix } from '../sources/logs/create-parser.ts';
 import { openLogFile, parseLogStream } from '../sources/logs/parse-stream.ts';
+import { pgLogRowJson } from '../sources/logs/row-json.ts';
 import { toPgLogRow } from '../sources/logs/to-row.ts';
 
 const USAGE = 'usage: collector parse-log [--format stderr|csvlog|jsonlog|syslog] [--prefix \'log_line_prefix\'] [--no-redact] FILE...';
@@ -31,15 +32,11 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
   let failed = false;
   for (const file of positionals) {
     try {
-      let out = '';
+      const out = new LineWriter();
       const res = await parseLogStream(openLogFile(file), { format, prefix: values.prefix }, (records) => {
-        for (const r of records) {
-          const { instance: _instance, ...row } = toPgLogRow(r, { instance: '-', redactLiterals: !values['no-redact'] });
-          out += JSON.stringify(row) + '\n';
-        }
-        if (out.length > 1 << 20) { process.stdout.write(out); out = ''; }
+        for (const r of records) out.line(pgLogRowJson(toPgLogRow(r, { instance: '-', redactLiterals: !values['no-redact'] })));
       });
-      process.stdout.write(out);
+      out.flush();
       process.stderr.write(`${file}: ${res.records} records, ${res.parseErrors} parse errors (format ${res.format}${res.prefix !== null ? `, prefix '${res.prefix}'` : ''})\n`);
       if (res.unread.length > 0) process.stderr.write(explainUnread(res.unread, res.format, res.prefix));
     } catch (err) {
@@ -63,4 +60,29 @@ function explainUnread(unread: readonly string[], format: LogFormat, prefix: str
       : '  no known log_line_prefix reads it: give the server\'s own with --prefix (SHOW log_line_prefix)\n';
   }
   return out;
+}
+
+/** Lines encoded straight into a 64 KiB buffer: a megabyte string built with += and then
+ *  encoded for stdout cost a quarter of parse-log's time (flattening the rope). */
+class LineWriter {
+  private static readonly BYTES = 64 * 1024;
+  private buf = Buffer.allocUnsafe(LineWriter.BYTES);
+  private pos = 0;
+
+  line(s: string): void {
+    const most = s.length * 3 + 1; // UTF-8 bytes at most
+    if (this.pos + most > LineWriter.BYTES) {
+      this.flush();
+      if (most > LineWriter.BYTES) { process.stdout.write(s + '\n'); return; }
+    }
+    this.pos += this.buf.write(s, this.pos);
+    this.buf[this.pos++] = 10;
+  }
+
+  flush(): void {
+    if (this.pos === 0) return;
+    process.stdout.write(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(LineWriter.BYTES); // the written one may still be queued
+    this.pos = 0;
+  }
 }

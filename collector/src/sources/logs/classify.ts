@@ -1,8 +1,9 @@
 // Names what a record means. Messages are matched in English (lc_messages must be C or en,
 // as for every log analyser); the cheap startsWith checks on the most frequent messages come
 // first because a busy server writes mostly durations and connections.
-import type { LogEventKind } from './event-kinds.ts';
+import type { LogEventKind, Severity } from './event-kinds.ts';
 import type { LogRecord } from './log-record.ts';
+import { serverEvent } from './server-events.ts';
 import { inferSqlstate, sqlstateClassName } from './sqlstate.ts';
 
 export type DetailValue = number | string | boolean | number[];
@@ -34,6 +35,11 @@ function put(d: Details, re: RegExp, text: string, names: readonly string[]): bo
 function base(kind: LogEventKind, rec: LogRecord): Classified {
   return { kind, details: {}, sqlstate: rec.sqlstate, durationMs: null, tempBytes: null, waitMs: null, messageSql: null, messageSqlAt: -1 };
 }
+
+// The messages that warn of (or refuse work for) transaction ID / MultiXact wraparound, as
+// varsup.c and multixact.c write them; not every message that says "wraparound" ("MultiXact
+// member wraparound protections are now enabled" is good news).
+const WRAPAROUND = /must be vacuumed (?:within|before)|^database (?:with OID \d+ )?is not accepting commands .*to avoid wraparound|^multixact "members" limit exceeded|^oldest xmin is far in the past/;
 
 const STATEMENT_PHASES = ['statement: ', 'execute ', 'parse ', 'bind ', 'plan:'] as const;
 
@@ -133,60 +139,37 @@ export function classify(rec: LogRecord): Classified {
   }
 
   // Less frequent messages, any severity.
-  if (msg.startsWith('starting PostgreSQL ')) {
-    const c = base('server_start', rec);
-    const m = /^starting PostgreSQL (\S+)/.exec(msg);
-    if (m) c.details.version = m[1];
-    return c;
-  }
   if (msg.startsWith('database system is ready to accept ')) {
     const c = base('server_ready', rec);
     c.details.read_only = msg.includes('read-only');
     return c;
   }
-  {
-    const m = /^received (smart|fast|immediate) shutdown request/.exec(msg);
-    if (m) { const c = base('server_shutdown', rec); c.details.mode = m[1]; c.details.stage = 'requested'; return c; }
-    if (msg === 'database system is shut down') { const c = base('server_shutdown', rec); c.details.stage = 'complete'; return c; }
+  const event = serverEvent(msg);
+  if (event) {
+    const c = base(event.kind, rec);
+    Object.assign(c.details, event.details);
+    if (event.kind === 'archive_failed' && c.details.wal_file === undefined && rec.detail) {
+      const f = /archive command was: .*?([0-9A-F]{24}(?:\.partial|\.history|\.\d{8}\.backup)?)/.exec(rec.detail);
+      if (f) c.details.wal_file = f[1];
+    }
+    return sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC' ? withInferred(c, msg, sev) : c;
   }
-  if (msg.startsWith('server process (PID ') && /was terminated by signal|exited with exit code [1-9]/.test(msg)) {
-    const c = base('server_crash', rec);
-    const m = /\(PID (\d+)\) (?:was terminated by signal (\d+)|exited with exit code (\d+))/.exec(msg);
-    if (m) { c.details.crashed_pid = n(m[1]); if (m[2]) c.details.signal = n(m[2]); if (m[3]) c.details.exit_code = n(m[3]); }
-    c.details.stage = 'process_died';
-    return c;
-  }
-  if (msg === 'terminating any other active server processes' || msg === 'all server processes terminated; reinitializing' ||
-    msg.startsWith('database system was interrupted') || msg.startsWith('database system was not properly shut down')) {
-    const c = base('server_crash', rec);
-    c.details.stage = msg.startsWith('terminating') ? 'terminating_others' : msg.startsWith('all server') ? 'reinitializing' : 'recovery';
-    return c;
-  }
-  if (msg.startsWith('archive command failed') || msg.startsWith('archive command was terminated') ||
-    (msg.startsWith('archiving write-ahead log file') && msg.includes('failed')) || msg.startsWith('archive module failed')) {
-    const c = base('archive_failed', rec);
-    const m = /exit code (\d+)/.exec(msg);
-    if (m) c.details.exit_code = n(m[1]);
-    const f = /log file "([^"]+)"/.exec(msg) ?? (rec.detail ? /archive command was: .*?([0-9A-F]{24}(?:\.partial|\.history)?)/.exec(rec.detail) : null);
-    if (f) c.details.wal_file = f[1];
-    return c;
-  }
-  if (msg.includes('wraparound') || /must be vacuumed (?:within|before)/.test(msg)) {
+  if (WRAPAROUND.test(msg)) {
     const c = base('wraparound_warning', rec);
     const m = /must be vacuumed within (\d+) transactions/.exec(msg);
     if (m) c.details.xids_left = n(m[1]);
     const d = /database "([^"]+)"/.exec(msg);
     if (d) c.details.target_database = d[1];
     if (sev === 'ERROR' || sev === 'FATAL') c.details.refusing = true;
-    return c.sqlstate === null ? withInferred(c, msg) : c;
+    return c.sqlstate === null ? withInferred(c, msg, sev) : c;
   }
   if (sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC') return failure(rec, msg);
   return base('other', rec);
 }
 
-function withInferred(c: Classified, msg: string): Classified {
+function withInferred(c: Classified, msg: string, sev: Severity): Classified {
   if (c.sqlstate === null) {
-    const s = inferSqlstate(msg);
+    const s = inferSqlstate(msg, sev);
     if (s) { c.sqlstate = s; c.details.sqlstate_inferred = true; }
   }
   if (c.sqlstate) c.details.error_class = sqlstateClassName(c.sqlstate);
@@ -195,7 +178,7 @@ function withInferred(c: Classified, msg: string): Classified {
 
 function failure(rec: LogRecord, msg: string): Classified {
   const sev = rec.severity;
-  const c = withInferred(base(sev === 'ERROR' ? 'error' : sev === 'FATAL' ? 'fatal' : 'panic', rec), msg);
+  const c = withInferred(base(sev === 'ERROR' ? 'error' : sev === 'FATAL' ? 'fatal' : 'panic', rec), msg, sev);
   if (msg === 'deadlock detected') {
     c.kind = 'deadlock';
     if (rec.detail) {

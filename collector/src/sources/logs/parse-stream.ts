@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { createLogParser, detectFormat } from './create-parser.ts';
 import type { LogFormat } from './event-kinds.ts';
 import { LineSplitter } from './line-splitter.ts';
+import type { LogParser } from './log-parser.ts';
 import type { LogRecord } from './log-record.ts';
 
 export interface ParseStreamOptions {
@@ -32,6 +33,7 @@ export class UnknownLogFormatError extends Error {
 }
 
 const DETECT_BYTES = 256 * 1024;
+const BATCH_LINES = 256;
 
 /** Bytes of a file, gunzipped / bunzipped by its name; "-" is stdin. */
 export function openLogFile(path: string): AsyncIterable<Buffer> {
@@ -41,7 +43,7 @@ export function openLogFile(path: string): AsyncIterable<Buffer> {
     const child = spawn('bzip2', ['-dc', path], { stdio: ['ignore', 'pipe', 'inherit'] });
     return child.stdout;
   }
-  return createReadStream(path, { highWaterMark: 1024 * 1024 });
+  return createReadStream(path, { highWaterMark: 256 * 1024 });
 }
 
 export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseStreamOptions,
@@ -65,12 +67,21 @@ export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseSt
     if (prefix === null && found.prefix !== undefined) prefix = found.prefix;
     parser = createLogParser({ format, prefix: prefix ?? undefined, defaultOffsetMinutes: opts.defaultOffsetMinutes });
   };
+  const hand = (p: LogParser): void => {
+    const out = p.take();
+    records += out.length;
+    if (out.length > 0) onRecords(out);
+  };
   const feed = (buf: Buffer, final: boolean): void => {
     const p = parser!;
+    // Records go out every BATCH_LINES lines: they die young (a cheap scavenge) instead of
+    // living through a whole chunk and being promoted to the old generation.
+    let n = 0;
     const line = (t: string, o: number): void => {
       const before = p.parseErrors;
       p.line(t, o);
       if (p.parseErrors > before && unread.length < UNREAD_KEPT) unread.push(t.slice(0, 1000));
+      if (++n === BATCH_LINES) { n = 0; hand(p); }
     };
     const r = splitter.split(buf, base, line);
     dropped += r.dropped;
@@ -83,19 +94,28 @@ export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseSt
     base += consumed;
     pending = consumed === buf.length ? Buffer.alloc(0) : buf.subarray(consumed);
     if (final) p.flush();
-    const out = p.take();
-    records += out.length;
-    if (out.length > 0) onRecords(out);
+    hand(p);
   };
 
   for await (const chunk of input) {
     bytes += chunk.length;
-    const buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
     if (!parser) {
+      const buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
       if (buf.length < DETECT_BYTES) { pending = buf; continue; }
       decide(buf);
+      feed(buf, false);
+      continue;
     }
-    feed(buf, false);
+    if (pending.length > 0) {
+      // Only the line cut at the chunk boundary is joined; copying every chunk behind the
+      // held tail would copy the whole input once more.
+      const nl = chunk.indexOf(10);
+      if (nl < 0) { feed(Buffer.concat([pending, chunk]), false); continue; }
+      feed(Buffer.concat([pending, chunk.subarray(0, nl + 1)]), false);
+      feed(chunk.subarray(nl + 1), false);
+      continue;
+    }
+    feed(chunk, false);
   }
   if (!parser) decide(pending);
   feed(pending, true);

@@ -148,10 +148,14 @@ function readEscape(line: string, pos: number, t: { esc: Escape; pad: number; ne
       end = start + 19;
       if (line.charCodeAt(end) === 46) { end++; while (isDigit(line.charCodeAt(end))) end++; }
       if (line.charCodeAt(end) === 32) {
+        // The zone is an abbreviation (UTC, CEST) or a numeric offset (-03, +0530), never both:
+        // Azure's '%t-%c-' puts a '-' and the session id right after it.
         let z = end + 1;
-        for (;;) {
+        const c0 = line.charCodeAt(z);
+        if (c0 === 43 || c0 === 45) { z++; while (isDigit(line.charCodeAt(z))) z++; if (z === end + 2) z = end + 1; }
+        else for (;;) {
           const c = line.charCodeAt(z);
-          if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || isDigit(c) || c === 43 || c === 45) z++;
+          if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) z++;
           else break;
         }
         if (z > end + 1) end = z;

@@ -32,3 +32,11 @@ test('a password never reaches a row, even with literal redaction off', () => {
     assert.ok(text.includes(literals ? 'PASSWORD ?' : "PASSWORD '********'"), text);
   }
 });
+
+test('password masking masks the literal, never the word in a standard message', () => {
+  for (const msg of ['password authentication failed for user "postgres"', 'User "bob" has no password assigned.',
+    'password = $1', "SELECT 1 FROM users WHERE password = crypt($1, password)", 'ALTER ROLE bob PASSWORD NULL']) {
+    assert.equal(redactPasswords(msg), msg);
+  }
+  assert.equal(redactPasswords('host=h password = s3cret port=5432'), "host=h password = '********' port=5432");
+});

@@ -4,8 +4,10 @@
 
 const PASSWORD_HINT = /password/i;
 // PASSWORD '…' / PASSWORD E'…' / PASSWORD $tag$…$tag$ / password=… (conninfo strings); an
-// unterminated literal (a truncated statement) is redacted to the end.
-const PASSWORD = /(\bpassword)(\s+|\s*=\s*)(?:E?'(?:[^'\\]|''|\\.)*(?:'|$)|\$([A-Za-z_]\w*)?\$[\s\S]*?(?:\$\3\$|$)|(?!null\b)[^\s,;)'"]+)/gi;
+// unterminated literal (a truncated statement) is redacted to the end. Only a literal is masked,
+// never the word: a bare word after "password " is SQL or prose ("password authentication
+// failed for user …"), so an unquoted value counts only after "=", as in a conninfo string.
+const PASSWORD = /(\bpassword)(\s+|\s*=\s*)(?:E?'(?:[^'\\]|''|\\.)*(?:'|$)|\$([A-Za-z_]\w*)?\$[\s\S]*?(?:\$\3\$|$)|(?<==\s*)(?!null\b|\$\d)(?![^\s,;()'"]*\()[^\s,;()'"]+)/gi;
 
 export const REDACTED_PASSWORD = "'********'";
 

@@ -78,15 +78,12 @@ export class StderrParser implements LogParser {
       this.continueWith(text.slice(1), ctx?.pid ?? null);
       return;
     }
-    // Continuation lines whose tab became spaces (copied or re-indented logs) still belong.
-    if (c0 === 32 && this.held.length > 0 && text.trimStart().length > 0 && !/^\s*\S+ \S+:  /.test(text)) {
-      this.continueWith(text, ctx?.pid ?? null);
-      return;
-    }
     const f = this.fields;
     const end = this.matcher.match(text, f, this.accept);
     if (end < 0) {
-      if (ctx?.continued) this.continueWith(text, ctx.pid ?? null);
+      // Continuation lines whose tab became spaces (copied or re-indented logs) still belong;
+      // a line that starts with a space and matches the prefix (Heroku's, Supabase's) does not.
+      if (ctx?.continued || (c0 === 32 && this.held.length > 0 && text.trimStart().length > 0)) this.continueWith(text, ctx?.pid ?? null);
       else this.parseErrors++;
       return;
     }
