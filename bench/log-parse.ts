@@ -173,12 +173,13 @@ async function main(): Promise<void> {
   for (const f of files) {
     const mb = statSync(f.path).size / 1e6;
     const pipe: Run[] = [], inproc: number[] = [], parseLog: Run[] = [], badger: Run[] = [];
-    let records = 0;
+    let records = 0, parseErrors = 0;
     for (let i = 0; i < rounds; i++) {
       // 1. the pipeline in a process of its own (split, parse, classify, redact, row; no output)
       const run = timed(process.execPath, ['--import', 'tsx', import.meta.filename, '--measure', f.path], join(dir, 'measure.json'));
       const m = JSON.parse(readFileSync(join(dir, 'measure.json'), 'utf8')) as { records: number; parseErrors: number; seconds: number; cpuSeconds: number };
       records = m.records;
+      parseErrors = m.parseErrors;
       pipe.push(run);
       inproc.push(mb / m.cpuSeconds);
       // 2. collector parse-log (JSON lines) to /dev/null
@@ -191,7 +192,7 @@ async function main(): Promise<void> {
       }
     }
     const rate = (runs: Run[], key: 'wall' | 'cpu') => runs.map((r) => mb / r[key]);
-    console.log(`\n${f.path}: ${mb.toFixed(1)} MB, ${records} records`);
+    console.log(`\n${f.path}: ${mb.toFixed(1)} MB, ${records} records, ${parseErrors} parse errors`);
     console.log(`  pipeline (bench)   MB/s wall ${fmt(rate(pipe, 'wall'))}, MB/s CPU ${fmt(rate(pipe, 'cpu'))}, parse only (CPU, no start-up) ${fmt(inproc)}, peak RSS MiB ${fmt(pipe.map((r) => r.rssMiB), 0)}`);
     console.log(`  parse-log > null   MB/s wall ${fmt(rate(parseLog, 'wall'))}, MB/s CPU ${fmt(rate(parseLog, 'cpu'))}, peak RSS MiB ${fmt(parseLog.map((r) => r.rssMiB), 0)}`);
     if (badger.length > 0) {
