@@ -2,11 +2,11 @@
 // started as root from a checkout private to root, binaries included (#23).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { embeddedBinDir, startPostgres, templateRoot, SHARED_ROOT } from './postgres-server.ts';
+import { embeddedBinDir, ensurePrivateDir, startPostgres, templateRoot, SHARED_ROOT } from './postgres-server.ts';
 import { startDemoPostgres } from './demo-postgres.ts';
 
 const mode = (p: string) => statSync(p).mode & 0o777;
@@ -69,6 +69,35 @@ test('an initdb template that others could have written is made again, never use
   } finally {
     if (savedTmp === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = savedTmp;
     rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a private directory is one of ours, mode 0700: a symlink or a foreign one is never used as it is', () => {
+  const base = mkdtempSync(join(tmpdir(), 'pga-private-'));
+  try {
+    const target = join(base, 'elsewhere');
+    mkdirSync(target);
+    writeFileSync(join(target, 'planted'), 'x');
+    const link = join(base, 'link');
+    symlinkSync(target, link);
+    ensurePrivateDir(link);
+    assert.ok(lstatSync(link).isDirectory() && !lstatSync(link).isSymbolicLink(), 'the symlink was replaced');
+    assert.ok(existsSync(join(target, 'planted')), 'and not followed');
+    const foreign = join(base, 'foreign');
+    mkdirSync(foreign, { mode: 0o700 });
+    if (process.getuid?.() === 0) {
+      chownSync(foreign, 65534, 65534);
+      ensurePrivateDir(foreign); // root may take it back: made again, empty, ours
+      assert.equal(lstatSync(foreign).uid, 0);
+    } else {
+      chmodSync(foreign, 0o777); // ours but open to others: made again
+      writeFileSync(join(foreign, 'planted'), 'x');
+      ensurePrivateDir(foreign);
+      assert.equal(existsSync(join(foreign, 'planted')), false);
+    }
+    assert.equal(mode(foreign), 0o700);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
   }
 });
 

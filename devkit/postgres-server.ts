@@ -116,10 +116,10 @@ export function serverUser(): ServerUser | undefined {
   return { uid: Number(res.stdout.trim()), gid: Number(gid.stdout.trim()), name: 'postgres' };
 }
 
-/** Whether `user` may use `path` (test -x/-r run as that user, so every directory on the way,
- *  groups and ACLs count exactly as they will for PostgreSQL). */
-function userCan(user: ServerUser, flag: '-x' | '-r', path: string): boolean {
-  return spawnSync('test', [flag, path], { uid: user.uid, gid: user.gid }).status === 0;
+/** Whether `user` may enter directory / run file `path` (test -x run as that user, so every
+ *  directory on the way, groups and ACLs count exactly as they will for PostgreSQL). */
+function userCan(user: ServerUser, path: string): boolean {
+  return spawnSync('test', ['-x', path], { uid: user.uid, gid: user.gid }).status === 0;
 }
 
 /** Where what PostgreSQL's user must reach lives when the checkout is private to root (a clone
@@ -163,7 +163,7 @@ export function ensurePrivateDir(dir: string): void {
  *  /root) cannot be: their installation (bin, lib, share) is copied once to SHARED_ROOT,
  *  root-owned and read-only to others, and reused by every checkout of the same binaries. */
 function reachableBinDir(binDir: string, owner: ServerUser | undefined): string {
-  if (!owner || userCan(owner, '-x', join(binDir, 'postgres'))) return binDir;
+  if (!owner || userCan(owner, join(binDir, 'postgres'))) return binDir;
   const src = dirname(binDir);
   // Keyed by the server binary's content: every checkout of the same release shares one copy.
   const key = createHash('sha256').update(readFileSync(join(binDir, 'postgres'))).digest('hex').slice(0, 12);
@@ -171,7 +171,7 @@ function reachableBinDir(binDir: string, owner: ServerUser | undefined): string 
   const usable = (): boolean => {
     if (!existsSync(join(dest, basename(binDir), 'postgres'))) return false;
     const d = lstatSync(dest);
-    return d.isDirectory() && d.uid === 0 && (d.mode & 0o022) === 0 && userCan(owner, '-x', join(dest, basename(binDir), 'postgres'));
+    return d.isDirectory() && d.uid === 0 && (d.mode & 0o022) === 0 && userCan(owner, join(dest, basename(binDir), 'postgres'));
   };
   if (!usable()) {
     rmSync(dest, { recursive: true, force: true });
@@ -222,7 +222,7 @@ function templateCluster(binDir: string, owner: ServerUser | undefined): string 
 
 /** Where a throwaway cluster's directory goes: $TMPDIR, unless the server's user cannot reach it. */
 function clusterTmp(owner: ServerUser | undefined): string {
-  return !owner || userCan(owner, '-x', tmpdir()) ? tmpdir() : sharedRoot();
+  return !owner || userCan(owner, tmpdir()) ? tmpdir() : sharedRoot();
 }
 
 /** Our pg_hba.conf: the socket directory is private (0700) to the server's user, so `local`
@@ -303,7 +303,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
   // The cluster's own directory: `home`, unless the server's user cannot get to it (a
   // checkout private to root); then a directory of that user's alone, outside the checkout.
   let clusterDir = home;
-  if (owner && !userCan(owner, '-x', dirname(home))) {
+  if (owner && !userCan(owner, dirname(home))) {
     const key = createHash('sha256').update(home).digest('hex').slice(0, 12);
     clusterDir = join(sharedRoot(), `cluster-${key}`);
     mkdirSync(clusterDir, { recursive: true, mode: 0o700 });

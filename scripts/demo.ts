@@ -9,7 +9,7 @@
 // human line per cycle; JSON logs go to .data/logs/pganalytics.log (--verbose: also stderr).
 // Options: --seconds N (stop after N seconds and print what was stored), --data-dir DIR,
 // --port N (backend; 0 = any free port), --pg-port N, --verbose.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
@@ -23,7 +23,7 @@ import { ensureDatabase, startBackend } from '../backend/src/server.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { loadLocalConfig } from '../collector/src/config.ts';
-import { isRegistered } from '../collector/src/credentials.ts';
+import { isRegistered, loadCredentials } from '../collector/src/credentials.ts';
 import { register } from '../collector/src/sender/backend-client.ts';
 import { COLLECTOR_VERSION } from '../collector/src/agent.ts';
 import { Runner } from '../collector/src/runner.ts';
@@ -111,6 +111,15 @@ data_directory = "${server.dataDir}"
 `, { mode: 0o600 });
 chmodSync(configPath, 0o600);
 const local = loadLocalConfig(configPath);
+// Credentials the database does not know (its cluster made afresh, e.g. moved out of a checkout
+// root's PostgreSQL user cannot reach) would be refused forever: register again instead.
+if (isRegistered(stateDir)) {
+  const { collectorId } = loadCredentials(stateDir);
+  if ((await backend.pool.query('SELECT 1 FROM collectors WHERE id = $1', [collectorId])).rowCount === 0) {
+    say(`collector ${collectorId} is unknown to this database: registering again`);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
 if (!isRegistered(stateDir)) {
   const { token } = await createEnrolmentToken(backend.pool, { description: 'npm start demo collector' });
   const creds = await register({ backendUrl: backend.url, caPem: backend.pki.caCertPem, enrolmentToken: token,
