@@ -128,6 +128,12 @@ test('the choice, for every case', () => {
   assert.deepEqual(chooseStorage('native', ts(true, false, true)), { mode: 'native' });
   assert.throws(() => chooseStorage('timescaledb', ts(false, false, false)), /not available/);
   assert.throws(() => chooseStorage('timescaledb', ts(true, false, false)), /not preloaded/);
+  // A role that may not read shared_preload_libraries: auto says so and stays native; an
+  // explicit timescaledb is tried (its failure, if any, is reported with its cause).
+  const unknown = { available: true, created: false, preloaded: undefined };
+  assert.equal(chooseStorage('auto', unknown).mode, 'native');
+  assert.match(chooseStorage('auto', unknown).note ?? '', /may not read shared_preload_libraries.*PGA_STORAGE=timescaledb/);
+  assert.deepEqual(chooseStorage('timescaledb', unknown), { mode: 'timescaledb' });
   for (const s of ['timescaledb', "'$libdir/timescaledb'".slice(1, -1), 'pg_stat_statements, "timescaledb"', 'timescaledb-2.17.2']) {
     assert.equal(preloadsTimescale(s), true, s);
   }
@@ -136,8 +142,9 @@ test('the choice, for every case', () => {
 
 test('a stack whose backend cannot start stops the PostgreSQL it started', TIMEOUT, async () => {
   const port = await freePort();
-  // storage = timescaledb on a PostgreSQL without it: startBackend fails after the server is up.
-  await assert.rejects(startStack({ pg: { port }, backend: { storage: 'timescaledb' } }), /not available/);
+  // storage = timescaledb where it is not usable (PGA_PG_BIN may even be this file's overlay):
+  // startBackend fails after the server is up.
+  await assert.rejects(startStack({ pg: { port }, backend: { storage: 'timescaledb' } }), /not available|not preloaded/);
   const probe = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 });
   await assert.rejects(probe.connect(), /ECONNREFUSED/, 'nothing left listening');
   await probe.end().catch(() => undefined);

@@ -42,8 +42,9 @@ interface TimescaleState {
   available: boolean;
   /** The extension is already created in this database. */
   created: boolean;
-  /** shared_preload_libraries names it: without that, CREATE EXTENSION ends the session (FATAL). */
-  preloaded: boolean;
+  /** shared_preload_libraries names it: without that, CREATE EXTENSION ends the session (FATAL).
+   *  Undefined when this role may not read the setting (it needs pg_read_all_settings). */
+  preloaded: boolean | undefined;
 }
 
 /** True when a shared_preload_libraries value names TimescaleDB's loader ('timescaledb',
@@ -60,17 +61,25 @@ export function preloadsTimescale(setting: string): boolean {
  * the session. An explicit `timescaledb` that cannot work fails here, before anything changes.
  */
 export function chooseStorage(wanted: StorageMode, ts: TimescaleState): { mode: 'timescaledb' | 'native'; note?: string } {
-  const usable = ts.available && (ts.created || ts.preloaded);
+  const usable = ts.available && (ts.created || ts.preloaded === true);
   if (wanted === 'native') return { mode: 'native' };
   if (usable) return { mode: 'timescaledb' };
   const enable = "add shared_preload_libraries = 'timescaledb' to postgresql.conf (keeping any libraries already listed) and restart PostgreSQL";
+  const fresh = 'then start the backend on a new database (the storage mode is fixed when the schema is created)';
   if (wanted === 'timescaledb') {
     if (!ts.available) throw new Error('storage = timescaledb but the timescaledb extension is not available on this server (install the TimescaleDB package, or use storage auto or native)');
+    // Asked for, and whether it is preloaded cannot be read: try (a failure is reported with its cause).
+    if (ts.preloaded === undefined) return { mode: 'timescaledb' };
     throw new Error(`storage = timescaledb but TimescaleDB is installed and not preloaded on this server: ${enable}`);
   }
   if (!ts.available) return { mode: 'native' };
+  if (ts.preloaded === undefined) {
+    return { mode: 'native', note: 'storage auto: TimescaleDB is installed on this PostgreSQL, but this role may not read shared_preload_libraries ' +
+      '(pg_read_all_settings), so metrics are stored in native partitions. If TimescaleDB is preloaded, set PGA_STORAGE=timescaledb; ' +
+      `if not: ${enable}; ${fresh}.` };
+  }
   return { mode: 'native', note: 'storage auto: TimescaleDB is installed on this PostgreSQL but not preloaded, so metrics are stored in native ' +
-    `partitions. To use TimescaleDB instead: ${enable}, then start the backend on a new database (the storage mode is fixed when the schema is created).` };
+    `partitions. To use TimescaleDB instead: ${enable}, ${fresh}.` };
 }
 
 /** The mode already fixed in storage_settings, or the one to create. */
@@ -84,8 +93,9 @@ async function storageFor(client: pg.Client | pg.PoolClient, wanted: StorageMode
 async function timescaleState(client: pg.Client | pg.PoolClient): Promise<TimescaleState> {
   const r = (await client.query(`SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
       EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS created,
-      current_setting('shared_preload_libraries') AS preload`)).rows[0];
-  return { available: r.available, created: r.created, preloaded: preloadsTimescale(r.preload) };
+      (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload`)).rows[0];
+  // pg_settings hides the row from a role that may not read it (current_setting would raise).
+  return { available: r.available, created: r.created, preloaded: r.preload === null ? undefined : preloadsTimescale(r.preload) };
 }
 
 /** Runs pending migrations on a dedicated client (it holds the advisory lock for the duration). */
