@@ -23,10 +23,14 @@ function runCollector(configPath: string, signal: NodeJS.Signals, afterMs: numbe
       cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PGA_LOG_LEVEL: 'debug' },
     });
     let err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => child.kill(signal), afterMs);
+    // The clock starts at the collector's first log line, not at spawn: starting tsx alone takes
+    // seconds on a loaded machine, and a kill before the first cycle tests nothing.
+    let timer: NodeJS.Timeout | undefined;
+    const fallback = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stderr.on('data', (d) => { err += d; timer ??= setTimeout(() => child.kill(signal), afterMs); });
     child.on('exit', () => {
       clearTimeout(timer);
+      clearTimeout(fallback);
       resolve(err.split('\n').filter((l) => l.includes('"batch spooled"'))
         .map((l) => /"batch_id":"([0-9a-f-]{36})"/.exec(l)?.[1]).filter((id): id is string => id !== undefined));
     });
