@@ -11,9 +11,9 @@ import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { build as esbuild } from 'esbuild';
 import { parseLogStream } from '../collector/src/sources/logs/parse-stream.ts';
 import { toPgLogRow } from '../collector/src/sources/logs/to-row.ts';
-import { buildCollectorBundle } from '../scripts/package-collector.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../shared/fixtures/pgbadger-logs/rds.log.bz2');
 const PREFIX = '%t:%r:%u@%d:[%p]:';
@@ -104,7 +104,18 @@ async function main(): Promise<void> {
   const hasPgbadger = !values['skip-pgbadger'] && spawnSync('which', ['pgbadger']).status === 0;
   if (!values['skip-pgbadger'] && !hasPgbadger) console.log('pgbadger not installed (apt-get install -y pgbadger): no comparison');
   const bundle = join(dir, 'collector.mjs');
-  await buildCollectorBundle(bundle); // what a DBA runs: the packaged collector
+  // What a DBA runs: the packaged collector. (Imported here, not at the top: the measuring
+  // bundle below holds this file, and package-collector.ts runs its own CLI when evaluated.)
+  const { buildCollectorBundle } = await import('../scripts/package-collector.ts');
+  await buildCollectorBundle(bundle);
+  // The pipeline's process runs this file bundled too, so its start-up is node's, not tsx's
+  // (tsx costs about a second of CPU); next to node_modules so that esbuild still resolves.
+  const measurer = join(import.meta.dirname, '../node_modules/.cache/pga-bench-log-parse.mjs');
+  await esbuild({
+    entryPoints: [import.meta.filename], outfile: measurer, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    external: ['esbuild', 'pg-native'], logLevel: 'warning',
+    banner: { js: "import { createRequire as __pgaCreateRequire } from 'node:module';\nconst require = __pgaCreateRequire(import.meta.url);" },
+  });
   console.log(`input: real RDS records (prefix '${PREFIX}'); MB = 10^6 bytes; ${rounds} paired rounds; times are whole processes, start-up included`);
 
   const files: Array<{ path: string; pgbadger: boolean }> = [{ path: small, pgbadger: hasPgbadger }, { path: file, pgbadger: false }];
@@ -120,7 +131,7 @@ async function main(): Promise<void> {
     let records = 0;
     for (let i = 0; i < rounds; i++) {
       // 1. the pipeline in a process of its own (split, parse, classify, redact, row; no output)
-      const run = timed(process.execPath, ['--import', 'tsx', import.meta.filename, '--measure', f.path], join(dir, 'measure.json'));
+      const run = timed(process.execPath, [measurer, '--measure', f.path], join(dir, 'measure.json'));
       const m = JSON.parse(readFileSync(join(dir, 'measure.json'), 'utf8')) as { records: number; parseErrors: number; seconds: number; cpuSeconds: number };
       records = m.records;
       pipe.push(run);
