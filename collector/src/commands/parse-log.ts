@@ -82,7 +82,9 @@ class LineWriter {
   flush(): void {
     if (this.pos === 0) return;
     process.stdout.write(this.buf.subarray(0, this.pos));
-    this.buf = Buffer.allocUnsafe(LineWriter.BYTES); // the written one may still be queued
+    // Files and pipes are written synchronously on Linux: the buffer is free again. Where the
+    // write was queued (a terminal elsewhere), the queued one must stay as it is.
+    if (process.stdout.writableLength > 0) this.buf = Buffer.allocUnsafe(LineWriter.BYTES);
     this.pos = 0;
   }
 }

@@ -33,6 +33,12 @@ const slowSql = recordsSql("m.kind IN ('statement_duration', 'duration') AND m.d
   'm.duration_ms, m.database AS datname, m.user_name, m.application, left(coalesce(m.statement, m.message), 500) AS statement', 'm.duration_ms DESC, m.time DESC');
 const tempFilesSql = recordsSql("m.kind = 'temp_file'",
   'm.temp_bytes, m.database AS datname, m.user_name, left(coalesce(m.statement, m.message), 500) AS statement', 'm.temp_bytes DESC NULLS LAST, m.time DESC');
+/** Kinds a DBA acts on that are not about one query (collector/src/sources/logs/server-events.ts). */
+const SERVER_EVENT_KINDS = ['server_start', 'server_shutdown', 'server_crash', 'process_exit', 'config_reload', 'config_changed',
+  'recovery', 'replication_stream', 'checksum_failure', 'archive_failed', 'wraparound_warning', 'checkpoints_too_frequent',
+  'vacuum_skipped', 'autovacuum_launcher', 'stats_timeout', 'connection_refused', 'protocol_error', 'ssl_failed', 'ident_failed'];
+const serverEventsSql = recordsSql(`m.kind IN (${SERVER_EVENT_KINDS.map((k) => `'${k}'`).join(', ')})`,
+  "m.severity, m.kind, m.details->>'stage' AS stage, m.pid, left(m.message, 300) AS message");
 const loginsSql = recordsSql("m.kind IN ('authentication_failed', 'too_many_connections')",
   'm.kind, m.user_name, m.database AS datname, m.client, left(m.message, 300) AS message');
 
@@ -48,6 +54,7 @@ export function logsEvents(): dashboard.Dashboard {
     .withPanel(sqlTable({ title: 'Latest errors', unit: 'short', height: 9, description: 'The newest ERROR, FATAL and PANIC records (last day of the range).' }, errorsSql))
     .withPanel(sqlTable({ title: 'Slow statements', unit: 'ms', height: 9, description: 'The slowest statements logged (log_min_duration_statement), last day of the range.' }, slowSql))
     .withPanel(sqlTable({ title: 'Temporary files written', unit: 'bytes', width: 12, height: 8, description: 'The largest temporary files logged, with their statement.' }, tempFilesSql))
-    .withPanel(sqlTable({ title: 'Failed logins', unit: 'short', width: 12, height: 8, description: 'Authentication failures and refused connections.' }, loginsSql));
+    .withPanel(sqlTable({ title: 'Failed logins', unit: 'short', width: 12, height: 8, description: 'Authentication failures and refused connections.' }, loginsSql))
+    .withPanel(sqlTable({ title: 'Server events', unit: 'short', width: 24, height: 9, description: 'Starts, shutdowns, crashes and recovery, reloads and changed parameters, streaming, checksum and archiver failures, skipped vacuums, refused and broken connections (last day of the range).' }, serverEventsSql));
   return assignPanelIds(d.build());
 }
