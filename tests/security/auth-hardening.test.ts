@@ -17,8 +17,8 @@ import { startBackend } from '../../backend/src/server.ts';
 import { createEnrolmentToken, issueCollectorToken } from '../../backend/src/registration/routes.ts';
 import { certFingerprint, pemToDer } from '../../backend/src/pki/ca.ts';
 import { COLLECTOR_AUDIENCE, USER_AUDIENCE } from '../../backend/src/auth/jwt-keys.ts';
-import { newKeyAndCsr } from '../../collector/src/sender/backend-client.ts';
-import type { Credentials } from '../../collector/src/credentials.ts';
+import { BackendClient, newKeyAndCsr } from '../../collector/src/sender/backend-client.ts';
+import { loadCredentials, type Credentials } from '../../collector/src/credentials.ts';
 import { toWire } from '../../protocol/index.ts';
 import { call, push, simpleBatch, userWithRole } from '../backend/api.ts';
 
@@ -180,6 +180,24 @@ test('#6 the collector refresh token rotates on use; the previous one works only
     assert.equal(r.status, 401);
     assert.equal(r.body.error.code, 'invalid_refresh_token');
   }
+});
+
+test('#6 the collector refreshes one at a time, so the refresh token it saves is the live one', async (t) => {
+  const { creds, local } = await registerCollector(stack, { name: 'rot2' });
+  const client = new BackendClient(stack.backend.url, creds, local.collector.state_dir);
+  t.after(() => client.close());
+  const refreshes = async (): Promise<number> => (await call(stack.backend, '/metrics')).text.split('\n')
+    .filter((l) => l.startsWith('http_request_duration_seconds_count') && l.includes('route="/api/v1/collectors/token"'))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const before = await refreshes();
+  for (let i = 0; i < 3; i++) {
+    // A push and a config pull both finding the token stale refresh at once.
+    await Promise.all([client.accessToken(true), client.accessToken(true)]);
+  }
+  assert.equal(await refreshes() - before, 3, 'one refresh served both callers each time');
+  const saved = loadCredentials(local.collector.state_dir);
+  const r = await call(stack.backend, '/api/v1/collectors/token', { method: 'POST', cert: saved, json: { refresh_token: saved.refreshToken } });
+  assert.equal(r.status, 200, 'the saved refresh token works');
 });
 
 test('#6 an admin password reset ends the user API tokens by default; revoke_api_tokens: false keeps them', async () => {
