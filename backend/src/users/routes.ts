@@ -18,7 +18,7 @@ import { parseWith, idParam } from '../http/parse.ts';
 import { actorName, principalOf, USER_AUDIENCE, type RequireRole } from '../auth/user-auth.ts';
 import type { JwtKeys } from '../auth/jwt-keys.ts';
 import { recordAudit, recordFoldedAudit, UNKNOWN_ACCOUNT } from '../audit/audit-log.ts';
-import { LoginThrottle } from '../auth/login-throttle.ts';
+import { LoginThrottle, REFUSAL_DELAY_MS } from '../auth/login-throttle.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, SLOT_HELD, verifyPassword, type HashSlots } from './password.ts';
 import { createUser, passwordSchema, roleSchema, usernameSchema } from './create-user.ts';
 import { sha256Hex } from '../auth/hash.ts';
@@ -36,11 +36,7 @@ export interface UserRouteDeps {
 
 const newRefreshToken = (): string => `pga_urefresh_${randomBytes(32).toString('base64url')}`;
 
-/** A refused login (throttled, or no hashing slot free) is answered after this pause: a client
- *  looping on a connection then gets one refusal a second from it, not thousands. It holds a
- *  timer only, no slot, thread or database connection. */
-const REFUSAL_DELAY_MS = 1000;
-
+/** A refused login (throttled, or no hashing slot free) waits REFUSAL_DELAY_MS. */
 async function refuseSlowly(err: unknown): Promise<never> {
   if (err instanceof HttpError && err.status === 429) await sleep(REFUSAL_DELAY_MS);
   throw err;
