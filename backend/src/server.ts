@@ -111,7 +111,8 @@ export async function startBackend(settings: BackendSettings, log = createLogger
     next();
   });
   app.use(expositionRoutes(pool, metrics, keys));
-  app.use(registrationRoutes({ pool, pki, keys, log, requireCollector: collectorAuth, jwtTtlSeconds: settings.collectorJwtTtlSeconds, certValidityDays: settings.collectorCertValidityDays }));
+  app.use(registrationRoutes({ pool, pki, keys, log, requireCollector: collectorAuth, jwtTtlSeconds: settings.collectorJwtTtlSeconds, certValidityDays: settings.collectorCertValidityDays,
+    freeFailuresPerAddress: settings.loginFreeFailuresPerAddress }));
   app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: collectorAuth, admission,
     maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes }));
   app.use(configRoutes(pool, collectorAuth));

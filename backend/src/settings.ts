@@ -26,7 +26,8 @@ export interface BackendSettings {
   /** Per-collector token bucket: sustained pushes per second and burst; 0 disables it. */
   collectorPushRate: number;
   collectorPushBurst: number;
-  /** Failed logins before throttling starts, per username and per source address. */
+  /** Failed logins before throttling starts, per username and per source address (the
+   *  address limit applies to failed registrations too). */
   loginFreeFailuresPerUser: number;
   loginFreeFailuresPerAddress: number;
   /** Password hashes (scrypt, on libuv's thread pool) running at once, and waiting, before 429. */

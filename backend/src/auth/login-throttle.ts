@@ -17,6 +17,11 @@ export interface ThrottleSettings {
   maxKeys: number;
 }
 
+/** A throttled refusal is answered after this pause: a client looping on a connection then gets
+ *  one refusal a second from it, not thousands. It holds a timer only, no slot, thread or
+ *  database connection. */
+export const REFUSAL_DELAY_MS = 1000;
+
 export const USER_THROTTLE: ThrottleSettings = { freeFailures: 5, baseDelayMs: 1_000, maxDelayMs: 5 * 60_000, resetAfterMs: 15 * 60_000, maxKeys: 50_000 };
 /** An address may be shared (NAT, a jump host): more free failures, the same doubling. */
 export const ADDRESS_THROTTLE: ThrottleSettings = { ...USER_THROTTLE, freeFailures: 20 };

@@ -62,9 +62,10 @@ function newKeyPair(bits = 2048): { privatePem: string; publicPem: string } {
 /**
  * A certificate serial as node-forge takes it (hex): 16 random bytes with the top bit cleared
  * and the first byte non-zero, so its DER INTEGER is always positive, minimal and 16 bytes
- * long. forge writes the hex as given: a leading 00 made a non-minimal (or, before 80, a
- * negative) INTEGER that strict parsers refuse ("illegal padding"). `bytes` is for tests of
- * edge values; it is copied, not changed.
+ * long. forge drops one leading zero byte of the hex: after 00 01…00 7f the certificate's
+ * serial was 15 bytes and not the one recorded, and 00 00… left a non-minimal INTEGER that
+ * strict DER parsers refuse ("illegal padding"). `bytes` is for tests of edge values; it is
+ * copied, not changed.
  */
 export function randomSerial(bytes: Buffer = randomBytes(16)): string {
   if (bytes.length !== 16) throw new Error('a serial is made from 16 bytes');

@@ -7,7 +7,9 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import { z } from 'zod';
 import type pg from 'pg';
 import { HttpError, toError } from '../errors.ts';
-import { recordFoldedAudit } from '../audit/audit-log.ts';
+import { recordAudit, recordFoldedAudit } from '../audit/audit-log.ts';
+import { ADDRESS_THROTTLE, REFUSAL_DELAY_MS, Throttle } from '../auth/login-throttle.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseWith } from '../http/parse.ts';
 import { sha256Hex } from '../auth/hash.ts';
 import { certThumbprint, pemToDer, type Pki } from '../pki/ca.ts';
@@ -34,6 +36,8 @@ export interface RegistrationDeps {
   log: Logger;
   jwtTtlSeconds: number;
   certValidityDays: number;
+  /** Refused registrations per address before they are throttled (guessing enrolment tokens). */
+  freeFailuresPerAddress?: number;
 }
 
 const newRefreshToken = (): string => `pga_refresh_${randomBytes(32).toString('base64url')}`;
@@ -58,6 +62,21 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
   const { pool, pki, keys, log } = deps;
   const router = Router();
   const json = express.json({ limit: '64kb' });
+  const failures = new Throttle({ ...ADDRESS_THROTTLE, freeFailures: deps.freeFailuresPerAddress ?? ADDRESS_THROTTLE.freeFailures });
+
+  // An address whose registrations keep failing waits (doubling delays, as for logins) and
+  // costs no query meanwhile; the refusal is answered after a pause and audited once per burst.
+  router.use('/api/v1/collectors/register', async (req: Request, _res: Response, next: NextFunction) => {
+    const block = failures.blocked(`addr:${req.ip ?? 'unknown'}`);
+    if (!block) { next(); return; }
+    if (block.firstRefusal) {
+      await recordAudit(pool, req, { actor: 'anonymous', action: 'collector.register_throttled', target: null,
+        details: { failures: block.failures, retry_after_s: block.retryAfterSeconds } }).catch(() => undefined);
+    }
+    await sleep(REFUSAL_DELAY_MS);
+    next(new HttpError(429, 'too_many_attempts', 'too many failed registrations from this address; retry later', undefined,
+      { 'Retry-After': String(block.retryAfterSeconds) }));
+  });
 
   router.post('/api/v1/collectors/register', json, async (req, res) => {
     const body = parseWith(registerBody, req.body, 'body');
@@ -109,7 +128,8 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
   router.use('/api/v1/collectors/register', async (err: unknown, req: Request, _res: Response, next: NextFunction) => {
     const e = toError(err) as Error & { status?: number };
     const status = e instanceof HttpError ? e.status : e.status ?? 500;
-    if (status >= 400 && status < 500) {
+    if (status >= 400 && status < 500 && status !== 429) {
+      failures.fail(`addr:${req.ip ?? 'unknown'}`);
       const reason = e instanceof HttpError ? e.code : 'bad_request';
       await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'collector.register_failed', target: reason, details: { status } })
         .catch((auditErr: unknown) => log.warn('audit failed', { error: toError(auditErr).message }));

@@ -40,6 +40,8 @@ export class HashSlots {
 
 /** For the CLI and wherever no backend's own slots are given. */
 const defaultSlots = new HashSlots(2, 16);
+/** For a caller that already holds a slot of its own (login holds one for its whole check). */
+export const SLOT_HELD = new HashSlots(Infinity, 0);
 
 function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
   // maxmem must exceed 128 * N * r; the default (32 MiB) sits exactly at the limit of N = 2^15.

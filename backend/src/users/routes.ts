@@ -9,6 +9,7 @@
 //   PATCH  /api/v1/users/{id}     role, disabled, password, revoke_api_tokens  admin
 //   DELETE /api/v1/users/{id}     delete                                     admin
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
@@ -17,8 +18,8 @@ import { parseWith, idParam } from '../http/parse.ts';
 import { actorName, principalOf, USER_AUDIENCE, type RequireRole } from '../auth/user-auth.ts';
 import type { JwtKeys } from '../auth/jwt-keys.ts';
 import { recordAudit, recordFoldedAudit, UNKNOWN_ACCOUNT } from '../audit/audit-log.ts';
-import { LoginThrottle } from '../auth/login-throttle.ts';
-import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword, type HashSlots } from './password.ts';
+import { LoginThrottle, REFUSAL_DELAY_MS } from '../auth/login-throttle.ts';
+import { DUMMY_HASH_PROMISE, hashPassword, SLOT_HELD, verifyPassword, type HashSlots } from './password.ts';
 import { createUser, passwordSchema, roleSchema, usernameSchema } from './create-user.ts';
 import { sha256Hex } from '../auth/hash.ts';
 
@@ -34,6 +35,12 @@ export interface UserRouteDeps {
 }
 
 const newRefreshToken = (): string => `pga_urefresh_${randomBytes(32).toString('base64url')}`;
+
+/** A refused login (throttled, or no hashing slot free) waits REFUSAL_DELAY_MS. */
+async function refuseSlowly(err: unknown): Promise<never> {
+  if (err instanceof HttpError && err.status === 429) await sleep(REFUSAL_DELAY_MS);
+  throw err;
+}
 
 const loginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
 const refreshBody = z.strictObject({ refresh_token: z.string().min(16).max(256) });
@@ -71,27 +78,31 @@ export function userRoutes(deps: UserRouteDeps): Router {
         await recordAudit(pool, req, { actor: 'anonymous', action: 'auth.login_throttled', target,
           details: { by: block.by, failures: block.failures, retry_after_s: block.retryAfterSeconds } });
       }
-      throw new HttpError(429, 'too_many_attempts', 'too many failed logins; retry later', undefined, { 'Retry-After': String(block.retryAfterSeconds) });
+      await refuseSlowly(new HttpError(429, 'too_many_attempts', 'too many failed logins; retry later', undefined, { 'Retry-After': String(block.retryAfterSeconds) }));
     }
-    let outcome: 'failed' | 'succeeded' | 'abandoned' = 'abandoned';
+    type Outcome = 'failed' | 'succeeded' | 'abandoned';
+    let outcome = 'abandoned' as Outcome;
     let user;
     deps.throttle.begin(body.username, address);
     try {
-      user = await findUser(body.username);
-      // Unknown users cost a scrypt too, so response time does not reveal which names exist.
-      const ok = await verifyPassword(body.password, user?.password_hash ?? await DUMMY_HASH_PROMISE, deps.hashSlots);
-      outcome = user && ok && !user.disabled ? 'succeeded' : 'failed';
+      // The whole check holds a hashing slot, lookup and audit included: logins use at most that
+      // many pool connections and threads, whatever arrives (the rest wait or get 429).
+      user = await deps.hashSlots.run(async () => {
+        const found = await findUser(body.username);
+        // Unknown users cost a scrypt too, so response time does not reveal which names exist.
+        const ok = await verifyPassword(body.password, found?.password_hash ?? await DUMMY_HASH_PROMISE, SLOT_HELD);
+        outcome = found && ok && !found.disabled ? 'succeeded' : 'failed' as Outcome;
+        // Only a real account's name is stored (a password typed into the username field is
+        // not), and repeats fold into one row per account and address.
+        if (outcome === 'failed') await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'auth.login_failed', target: found?.username ?? UNKNOWN_ACCOUNT });
+        return found;
+      }).catch(refuseSlowly);
     } finally {
       if (outcome === 'failed') deps.throttle.fail(body.username, address);
       else if (outcome === 'succeeded') deps.throttle.succeed(body.username, address);
       else deps.throttle.abandon(body.username, address);
     }
-    if (outcome === 'failed') {
-      // Only a real account's name is stored (a password typed into the username field is not),
-      // and repeats fold into one row per account and address.
-      await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'auth.login_failed', target: user?.username ?? UNKNOWN_ACCOUNT });
-      throw new HttpError(401, 'invalid_credentials', 'username or password is wrong, or the user is disabled');
-    }
+    if (outcome === 'failed') throw new HttpError(401, 'invalid_credentials', 'username or password is wrong, or the user is disabled');
     const refreshToken = newRefreshToken();
     const session = (await pool.query(
       `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at, source_ip)

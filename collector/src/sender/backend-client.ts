@@ -158,6 +158,15 @@ export class BackendClient {
   /** A valid access token, refreshed (with the refresh token, over mTLS) before it expires. */
   async accessToken(force = false): Promise<string> {
     if (!force && this.creds.accessTokenExpiresAt - Date.now() > REFRESH_MARGIN_MS) return this.creds.accessToken;
+    // One refresh at a time: the refresh token rotates on use, and two refreshes racing with
+    // the same token could leave the one saved last already replaced on the backend.
+    this.refreshing ??= this.refreshAccessToken().finally(() => { this.refreshing = undefined; });
+    return this.refreshing;
+  }
+
+  private refreshing: Promise<string> | undefined;
+
+  private async refreshAccessToken(): Promise<string> {
     const res = await request(new URL('/api/v1/collectors/token', this.backendUrl), {
       method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ refresh_token: this.creds.refreshToken }),
