@@ -2,17 +2,16 @@
 // event kind happen; the three files must parse to the same records (count, severities, kinds,
 // messages), and the LogSource set up from the server's own settings must return them too.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { embeddedBinDir, startPostgres, type PostgresServer } from '../../devkit/postgres-server.ts';
-import type { LogFormat } from '../../collector/src/sources/logs/event-kinds.ts';
 import { LogSource } from '../../collector/src/sources/logs/log-source.ts';
 import { logSourceOptionsFromSettings, readLogSettings } from '../../collector/src/sources/logs/log-settings.ts';
-import { openLogFile, parseLogStream } from '../../collector/src/sources/logs/parse-stream.ts';
-import { toPgLogRow, type PgLogRow } from '../../collector/src/sources/logs/to-row.ts';
+import type { PgLogRow } from '../../collector/src/sources/logs/to-row.ts';
+import { assertAgree, logFiles, parseFile, rowKey } from './three-formats.ts';
 
 const PREFIX = '%m [%p] %q%u@%d app=%a %e ';
 const PASSWORD = 'Sup3r-secret-pw';
@@ -89,16 +88,6 @@ async function workload(server: PostgresServer): Promise<void> {
   await b.end();
 }
 
-interface Parsed { rows: PgLogRow[]; parseErrors: number }
-
-async function parseFile(path: string, format: LogFormat): Promise<Parsed> {
-  const rows: PgLogRow[] = [];
-  const res = await parseLogStream(openLogFile(path), { format, prefix: PREFIX }, (recs) => {
-    for (const r of recs) rows.push(toPgLogRow(r, { instance: 'it' }));
-  });
-  return { rows, parseErrors: res.parseErrors };
-}
-
 async function runFor(binDir: string | undefined): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'pga-logs-it-'));
   const server = await startPostgres({
@@ -140,34 +129,13 @@ async function runFor(binDir: string | undefined): Promise<void> {
     await server.stop(); // the shutdown records are the last ones
     for (let i = 0; i < 3; i++) await tail();
 
-    const logDir = join(server.dataDir, 'log');
-    const files = readdirSync(logDir);
-    const pick = (ext: string) => join(logDir, files.find((f) => f.endsWith(ext))!);
-    const stderr = await parseFile(pick('.log'), 'stderr');
-    const csv = await parseFile(pick('.csv'), 'csvlog');
-    const json = await parseFile(pick('.json'), 'jsonlog');
-    for (const p of [stderr, csv, json]) assert.equal(p.parseErrors, 0);
-    // The three formats agree record for record. Each process's records come in the same order
-    // in every file, but a backend sends each destination its own pipe message, so records of
-    // different processes may interleave differently: compare in (time, pid, n-th of pid) order.
-    assert.equal(stderr.rows.length, csv.rows.length);
-    assert.equal(stderr.rows.length, json.rows.length);
+    const files = logFiles(join(server.dataDir, 'log'));
+    const stderr = await parseFile(files.stderr, 'stderr', PREFIX);
+    const csv = await parseFile(files.csvlog, 'csvlog', PREFIX);
+    const json = await parseFile(files.jsonlog, 'jsonlog', PREFIX);
     assert.ok(stderr.rows.length > 50, `only ${stderr.rows.length} records`);
-    const key = (r: PgLogRow) => [r.time, r.severity, r.kind, r.pid, r.sqlstate === '00000' ? null : r.sqlstate, r.message, r.statement, r.user_name, r.database].join('|');
-    const ordered = (rows: PgLogRow[]): string[] => {
-      const seen = new Map<number | null, number>();
-      return rows.map((r) => {
-        const n = (seen.get(r.pid) ?? 0) + 1;
-        seen.set(r.pid, n);
-        return { r, n };
-      }).sort((a, b) => (a.r.time < b.r.time ? -1 : a.r.time > b.r.time ? 1 : (a.r.pid ?? 0) - (b.r.pid ?? 0) || a.n - b.n))
-        .map((x) => key(x.r));
-    };
-    const [s1, s2, s3] = [ordered(stderr.rows), ordered(csv.rows), ordered(json.rows)];
-    for (let i = 0; i < s1.length; i++) {
-      assert.equal(s1[i], s2[i], `record ${i} stderr/csv`);
-      assert.equal(s1[i], s3[i], `record ${i} stderr/json`);
-    }
+    assertAgree(stderr, csv, json);
+    const key = (r: PgLogRow) => rowKey(r, false);
     // The tailer returned exactly the records of a one-shot parse, in order.
     for (const [format, parsed] of [['stderr', stderr], ['csvlog', csv], ['jsonlog', json]] as const) {
       assert.deepEqual(tailed[format].map(key), parsed.rows.map(key), `${format} tailed`);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { startPostgres, type PostgresServer } from '../../devkit/postgres-server.ts';
+import { scramVerifier, startPostgres, type PostgresServer } from '../../devkit/postgres-server.ts';
 import type { PgLogRow } from '../../collector/src/sources/logs/to-row.ts';
 import { assertAgree, logFiles, parseFile, waitForLog } from './three-formats.ts';
 
@@ -34,10 +34,12 @@ async function refused(server: PostgresServer, opts: { user?: string; database?:
   });
 }
 
-/** A raw connection; resolves once connected. */
-function raw(server: PostgresServer): Promise<Socket> {
+/** A raw connection, over TCP or through the private Unix socket; resolves once connected. */
+function raw(server: PostgresServer, via: 'tcp' | 'socket' = 'tcp'): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(server.port, server.host, () => resolve(s));
+    const s = via === 'tcp'
+      ? connect(server.port, server.host, () => resolve(s))
+      : connect(join(server.socketDir, `.s.PGSQL.${server.port}`), () => resolve(s));
     s.on('error', reject);
   });
 }
@@ -62,9 +64,10 @@ function readUntil(s: Socket, done: (all: Buffer) => boolean): Promise<Buffer> {
   });
 }
 
-/** A session over a raw socket (trust auth), up to ReadyForQuery. */
+/** A session over a raw socket, up to ReadyForQuery: through the private Unix socket, the one
+ *  place that needs no password (TCP asks for SCRAM). */
 async function rawSession(server: PostgresServer): Promise<Socket> {
-  const s = await raw(server);
+  const s = await raw(server, 'socket');
   const ready = readUntil(s, (b) => b.includes(Buffer.from([0x5a, 0, 0, 0, 5])));
   s.write(startupPacket(3, 0));
   await ready;
@@ -100,9 +103,10 @@ async function protocolErrors(server: PostgresServer): Promise<void> {
   assert.equal((await answer).toString(), 'S');
   s.end(Buffer.from('this is not a TLS ClientHello at all\r\n\r\n'));
   await closed(s);
-  // a connection reset in the middle of a session
-  s = await rawSession(server);
-  s.resetAndDestroy();
+  // a connection reset in the middle of a session: a TCP reset, so a client that has done SCRAM
+  // (pg's own socket), not the Unix socket of rawSession
+  const victim = await client(server);
+  (victim as unknown as { connection: { stream: Socket } }).connection.stream.resetAndDestroy();
   // a client gone with its transaction open
   s = await rawSession(server);
   const q = Buffer.from('BEGIN\0');
@@ -137,7 +141,7 @@ async function runWorkload(server: PostgresServer, logDir: string): Promise<void
   // refused: a database closed to connections; a user that needs Ident (no Ident server on 127.0.0.1:113)
   await a.query('CREATE DATABASE closed_db ALLOW_CONNECTIONS false');
   await refused(server, { database: 'closed_db' });
-  await a.query('CREATE ROLE identuser LOGIN');
+  await a.query(`CREATE ROLE identuser LOGIN PASSWORD '${scramVerifier(server.password)}'`); // TCP needs SCRAM
   const hba = join(server.dataDir, 'pg_hba.conf');
   writeFileSync(hba, 'host all identuser 127.0.0.1/32 ident\n' + readFileSync(hba, 'utf8'));
   await a.query('SELECT pg_reload_conf()');
@@ -161,7 +165,7 @@ async function runWorkload(server: PostgresServer, logDir: string): Promise<void
   await b.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
   await a.query('VACUUM (SKIP_LOCKED) busy');
   await b.query('ROLLBACK');
-  await a.query('CREATE ROLE someone LOGIN');
+  await a.query(`CREATE ROLE someone LOGIN PASSWORD '${scramVerifier(server.password)}'`);
   const someone = await client(server, { user: 'someone' });
   await someone.query('VACUUM owned');
   await someone.end();

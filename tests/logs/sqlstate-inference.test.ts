@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { embeddedBinDir, startPostgres, type PostgresServer } from '../../devkit/postgres-server.ts';
+import { embeddedBinDir, scramVerifier, startPostgres, type PostgresServer } from '../../devkit/postgres-server.ts';
 import type { PgLogRow } from '../../collector/src/sources/logs/to-row.ts';
 import { logFiles, parseFile, sortedRows } from './three-formats.ts';
 
@@ -104,6 +104,8 @@ async function runFor(binDir: string | undefined): Promise<void> {
   try {
     const admin = await session(server);
     for (const s of SETUP) await admin.query(s);
+    // TCP needs SCRAM: the role shares the cluster's secret, which PGPASSFILE supplies.
+    await admin.query(`ALTER ROLE someone PASSWORD '${scramVerifier(server.password)}'`);
     await admin.end();
     for (const k of CASES) {
       const cl = await session(server, k.as);
