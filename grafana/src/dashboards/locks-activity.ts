@@ -59,14 +59,14 @@ export function locksActivity(): dashboard.Dashboard {
   withInstanceVariables(d)
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
-    .withPanel(sqlTimeSeries({ title: 'Sessions by state', unit: 'short', description: 'Client sessions per state, averaged over the samples in each bucket.' }, byStateSql))
-    .withPanel(sqlTimeSeries({ title: 'Active sessions by wait event', unit: 'short', description: 'What active sessions wait for (CPU: not waiting).' }, byWaitSql))
-    .withPanel(sqlTimeSeries({ title: 'Blocked sessions', unit: 'short', description: 'Blocked/blocking session pairs seen per bucket and the longest wait.' }, blockedSql))
-    .withPanel(sqlTimeSeries({ title: 'Deadlocks', unit: 'short', bars: true, description: 'Deadlocks per database per bucket.' }, deadlocksSql))
-    .withPanel(sqlTable({ title: 'Blocked sessions and their blockers', unit: 'short', height: 9,
+    .withPanel(sqlTimeSeries({ title: 'Sessions by state', description: 'Client sessions per state, averaged over the samples in each bucket.' }, byStateSql))
+    .withPanel(sqlTimeSeries({ title: 'Active sessions by wait event', description: 'What active sessions wait for (CPU: not waiting).' }, byWaitSql))
+    .withPanel(sqlTimeSeries({ title: 'Blocked sessions', description: 'Blocked/blocking session pairs seen per bucket and the longest wait.' }, blockedSql))
+    .withPanel(sqlTimeSeries({ title: 'Deadlocks', bars: true, description: 'Deadlocks per database per bucket.' }, deadlocksSql))
+    .withPanel(sqlTable({ title: 'Blocked sessions and their blockers', height: 9,
       description: 'Each blocked session with the session holding the lock (last day of the range).' }, blockingPairsSql))
-    .withPanel(sqlTimeSeries({ title: 'Longest transaction and query', unit: 's', description: 'Age of the oldest open transaction and the longest running query, by state.' }, longestSql))
-    .withPanel(sqlTimeSeries({ title: 'Locks by mode', unit: 'short', description: 'Granted and waiting locks by mode, averaged per sample.' }, locksSql))
-    .withPanel(sqlTable({ title: 'Longest transactions now', unit: 's', description: 'Oldest transactions by backend type, state and wait event in the newest sample.' }, longestNowSql));
+    .withPanel(sqlTimeSeries({ title: 'Longest transaction and query', description: 'Age of the oldest open transaction and the longest running query, by state.' }, longestSql))
+    .withPanel(sqlTimeSeries({ title: 'Locks by mode', description: 'Granted and waiting locks by mode, averaged per sample.' }, locksSql))
+    .withPanel(sqlTable({ title: 'Longest transactions now', description: 'Oldest transactions by backend type, state and wait event in the newest sample.' }, longestNowSql));
   return assignPanelIds(d.build());
 }

@@ -42,12 +42,12 @@ export function logsEvents(): dashboard.Dashboard {
   withInstanceVariables(d, { database: 'none' })
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Vacuum & wraparound', DASHBOARD_UIDS.vacuum))
-    .withPanel(sqlTimeSeries({ title: 'Events by kind', unit: 'short', bars: true, width: 24, description: 'Log records per bucket by event kind.' }, byKindSql))
-    .withPanel(sqlTimeSeries({ title: 'Warnings and errors', unit: 'short', bars: true, description: 'WARNING, ERROR, FATAL and PANIC records per bucket.' }, bySeveritySql))
-    .withPanel(sqlTimeSeries({ title: 'Temporary files', unit: 'short', description: 'Temporary files logged (log_temp_files) and their bytes per bucket.' }, tempSql))
-    .withPanel(sqlTable({ title: 'Latest errors', unit: 'short', height: 9, description: 'The newest ERROR, FATAL and PANIC records (last day of the range).' }, errorsSql))
-    .withPanel(sqlTable({ title: 'Slow statements', unit: 'ms', height: 9, description: 'The slowest statements logged (log_min_duration_statement), last day of the range.' }, slowSql))
-    .withPanel(sqlTable({ title: 'Temporary files written', unit: 'bytes', width: 12, height: 8, description: 'The largest temporary files logged, with their statement.' }, tempFilesSql))
-    .withPanel(sqlTable({ title: 'Failed logins', unit: 'short', width: 12, height: 8, description: 'Authentication failures and refused connections.' }, loginsSql));
+    .withPanel(sqlTimeSeries({ title: 'Events by kind', bars: true, width: 24, description: 'Log records per bucket by event kind.' }, byKindSql))
+    .withPanel(sqlTimeSeries({ title: 'Warnings and errors', bars: true, description: 'WARNING, ERROR, FATAL and PANIC records per bucket.' }, bySeveritySql))
+    .withPanel(sqlTimeSeries({ title: 'Temporary files', description: 'Temporary files logged (log_temp_files) and their bytes per bucket.' }, tempSql))
+    .withPanel(sqlTable({ title: 'Latest errors', height: 9, description: 'The newest ERROR, FATAL and PANIC records (last day of the range).' }, errorsSql))
+    .withPanel(sqlTable({ title: 'Slow statements', height: 9, description: 'The slowest statements logged (log_min_duration_statement), last day of the range.' }, slowSql))
+    .withPanel(sqlTable({ title: 'Temporary files written', width: 12, height: 8, description: 'The largest temporary files logged, with their statement.' }, tempFilesSql))
+    .withPanel(sqlTable({ title: 'Failed logins', width: 12, height: 8, description: 'Authentication failures and refused connections.' }, loginsSql));
   return assignPanelIds(d.build());
 }

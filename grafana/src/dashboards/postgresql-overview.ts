@@ -89,30 +89,30 @@ export function postgresqlOverview(): dashboard.Dashboard {
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
     .link(dashboardLink('pgAnalytics self-monitoring', DASHBOARD_UIDS.selfMonitoring))
     .withRow(new dashboard.RowBuilder('Instance'))
-    .withPanel(sqlStat({ title: 'Instances up', unit: 'short', description: 'Instances whose latest sample (last hour of the range) says up.' }, upStatSql))
-    .withPanel(sqlStat({ title: 'Uptime', unit: 's', description: 'Time since the most recently restarted selected instance started.' }, uptimeStatSql))
-    .withPanel(sqlTimeSeries({ title: 'Availability', unit: 'percent', description: 'Share of samples in which the collector reached the instance.' }, availabilitySql))
-    .withPanel(sqlTimeSeries({ title: 'Connections vs max_connections', unit: 'short',
+    .withPanel(sqlStat({ title: 'Instances up', description: 'Instances whose latest sample (last hour of the range) says up.' }, upStatSql))
+    .withPanel(sqlStat({ title: 'Uptime', description: 'Time since the most recently restarted selected instance started.' }, uptimeStatSql))
+    .withPanel(sqlTimeSeries({ title: 'Availability', description: 'Share of samples in which the collector reached the instance.' }, availabilitySql))
+    .withPanel(sqlTimeSeries({ title: 'Connections vs max_connections', 
       description: 'Client connections of the instance against max_connections.' }, connectionsVsMaxSql))
-    .withPanel(sqlTable({ title: 'Instances', unit: 'short', width: 12,
+    .withPanel(sqlTable({ title: 'Instances', width: 12,
       description: 'Latest sample per instance: up, version, uptime, connections (% of max), last error.' }, instancesSql))
     .withRow(new dashboard.RowBuilder('Activity'))
-    .withPanel(sqlTimeSeries({ title: 'Transactions per second', unit: 'ops',
+    .withPanel(sqlTimeSeries({ title: 'Transactions per second', 
       description: 'Commits and rollbacks per second: sum of deltas over sum of sample seconds per time bucket.' }, tpsSql))
-    .withPanel(sqlTimeSeries({ title: 'Cache hit ratio', unit: 'percent',
+    .withPanel(sqlTimeSeries({ title: 'Cache hit ratio', 
       description: 'Share of block reads served from shared buffers.' }, cacheHitSql))
-    .withPanel(sqlTimeSeries({ title: 'Connections', unit: 'short',
+    .withPanel(sqlTimeSeries({ title: 'Connections', 
       description: 'Backends connected to each database (pg_stat_database.numbackends).',
       links: [new dashboard.DashboardLinkBuilder('Host health of this server').type(dashboard.DashboardLinkType.Link)
         .url(dashboardUrl(DASHBOARD_UIDS.systemHealth) + '?${__url_time_range}&var-server=${server}')] }, connectionsSql))
-    .withPanel(sqlTimeSeries({ title: 'Deadlocks', unit: 'short', bars: true,
+    .withPanel(sqlTimeSeries({ title: 'Deadlocks', bars: true,
       description: 'Deadlocks detected per time bucket.' }, deadlocksSql))
     .withRow(new dashboard.RowBuilder('Storage'))
-    .withPanel(sqlTimeSeries({ title: 'Temporary files written', unit: 'Bps',
+    .withPanel(sqlTimeSeries({ title: 'Temporary files written per second', 
       description: 'Bytes written to temporary files per second (queries spilling past work_mem).' }, tempBytesSql))
-    .withPanel(sqlTimeSeries({ title: 'Database size', unit: 'bytes',
+    .withPanel(sqlTimeSeries({ title: 'Database size', 
       description: 'pg_database_size per database.' }, sizeSql))
-    .withPanel(sqlTable({ title: 'Databases', unit: 'short',
+    .withPanel(sqlTable({ title: 'Databases', 
       description: 'Latest sample per database in the time range.' }, databasesTableSql));
   return assignPanelIds(d.build());
 }

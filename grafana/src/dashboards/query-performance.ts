@@ -50,7 +50,7 @@ const TOP_LISTS = [
 ] as const;
 
 const byDatabase = { rawTable: STATEMENTS, ...BY_DATABASE, labels: { datname: 'm.datname' } } as const;
-const execTimeSql = seriesSql({ ...byDatabase, parts: [sumPart('total_ms', 'm.total_exec_time_ms'), widthPart], values: [perBucketSecond('total_ms', 'exec_ms_per_s')] });
+const execTimeSql = seriesSql({ ...byDatabase, parts: [sumPart('total_ms', 'm.total_exec_time_ms'), widthPart], values: ['(sum(total_ms) / 1000.0 / nullif(max(width), 0))::double precision AS busy_backends'] });
 const callsSql = seriesSql({ ...byDatabase, parts: [sumPart('calls', 'm.calls'), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
 
 export const queryDetailLink = drillDown('Query detail', drillDownUrl(DASHBOARD_UIDS.queryDetail, {
@@ -63,10 +63,10 @@ export function queryPerformance(): dashboard.Dashboard {
   withInstanceVariables(d)
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Query detail', DASHBOARD_UIDS.queryDetail))
-    .withPanel(sqlTimeSeries({ title: 'Execution time', unit: 'ms', description: 'Milliseconds of statement execution per second, per database (above 1000 means more than one busy backend).' }, execTimeSql))
-    .withPanel(sqlTimeSeries({ title: 'Calls', unit: 'ops', description: 'Statement executions per second, per database.' }, callsSql));
+    .withPanel(sqlTimeSeries({ title: 'Execution time per second (busy backends)', description: 'Seconds of statement execution per second of wall time, per database: the average number of backends executing statements.' }, execTimeSql))
+    .withPanel(sqlTimeSeries({ title: 'Calls per second', description: 'Statement executions per second, per database.' }, callsSql));
   for (const t of TOP_LISTS) {
-    d.withPanel(sqlTable({ title: t.title, unit: 'short', height: 9, description: t.description, dataLinks: [queryDetailLink] }, topSql(t.order, t.having)));
+    d.withPanel(sqlTable({ title: t.title, height: 9, description: t.description, dataLinks: [queryDetailLink] }, topSql(t.order, t.having)));
   }
   return assignPanelIds(d.build());
 }

@@ -60,12 +60,12 @@ export function tableDetail(): dashboard.Dashboard {
     .withVariable(sqlVariable('relation', 'Table', RELATION_SQL, { multi: false, refresh: dashboard.VariableRefresh.OnTimeRangeChanged, sort: dashboard.VariableSort.Disabled }))
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
     .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
-    .withPanel(sqlTimeSeries({ title: 'Size', unit: 'bytes', description: 'Heap, TOAST and index bytes.' }, sizeSql))
-    .withPanel(sqlTimeSeries({ title: 'Live and dead tuples', unit: 'short', description: 'Estimated live and dead rows.' }, tuplesSql))
-    .withPanel(sqlTimeSeries({ title: 'Scans', unit: 'ops', description: 'Sequential and index scans per second.' }, scansSql))
-    .withPanel(sqlTimeSeries({ title: 'Row writes', unit: 'ops', description: 'Rows inserted, updated (HOT among them) and deleted per second.' }, writesSql))
-    .withPanel(sqlTimeSeries({ title: 'Cache hit ratio', unit: 'percent', description: 'Heap and index blocks found in shared buffers.' }, cacheSql))
-    .withPanel(sqlTable({ title: 'Vacuum and analyze', unit: 'short', width: 12, description: 'Last (auto)vacuum and (auto)analyze, rows changed since, freeze age.' }, vacuumSql))
-    .withPanel(sqlTable({ title: 'Indexes', unit: 'bytes', description: 'Indexes of this table, newest sample.' }, indexesSql));
+    .withPanel(sqlTimeSeries({ title: 'Size', description: 'Heap, TOAST and index bytes.' }, sizeSql))
+    .withPanel(sqlTimeSeries({ title: 'Live and dead tuples', description: 'Estimated live and dead rows.' }, tuplesSql))
+    .withPanel(sqlTimeSeries({ title: 'Scans per second', description: 'Sequential and index scans per second.' }, scansSql))
+    .withPanel(sqlTimeSeries({ title: 'Row writes per second', description: 'Rows inserted, updated (HOT among them) and deleted per second.' }, writesSql))
+    .withPanel(sqlTimeSeries({ title: 'Cache hit ratio', description: 'Heap and index blocks found in shared buffers.' }, cacheSql))
+    .withPanel(sqlTable({ title: 'Vacuum and analyze', width: 12, description: 'Last (auto)vacuum and (auto)analyze, rows changed since, freeze age.' }, vacuumSql))
+    .withPanel(sqlTable({ title: 'Indexes', description: 'Indexes of this table, newest sample.' }, indexesSql));
   return assignPanelIds(d.build());
 }

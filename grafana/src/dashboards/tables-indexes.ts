@@ -37,9 +37,9 @@ const growthSql = totalsSql({
 const seqScansSql = totalsSql({
   rawTable: TABLES, ...BY_DATABASE, labels: tableKeys,
   parts: [sumPart('seq', 'm.seq_scan'), sumPart('seq_read', 'm.seq_tup_read'), sumPart('idx', 'm.idx_scan'), maxPart('live', 'm.n_live_tup')],
-  values: ['sum(seq)::double precision AS seq_scans', 'sum(seq_read)::double precision AS rows_seq_read', 'sum(idx)::double precision AS index_scans',
+  values: ['sum(seq)::double precision AS seq_scans', 'sum(seq_read)::double precision AS seq_read_tuples', 'sum(idx)::double precision AS index_scans',
     '(100.0 * sum(seq) / nullif(sum(seq) + sum(idx), 0))::double precision AS seq_scan_pct', 'max(live)::double precision AS live_tuples'],
-  having: 'sum(seq) > 0', orderBy: 'rows_seq_read DESC NULLS LAST', limit: 25,
+  having: 'sum(seq) > 0', orderBy: 'seq_read_tuples DESC NULLS LAST', limit: 25,
 });
 
 export const deadTuplesSql = latestSql({
@@ -64,7 +64,7 @@ const unusedSql = latestSql({
 const indexUsageSql = totalsSql({
   rawTable: INDEXES, ...BY_DATABASE, labels: indexKeys,
   parts: [sumPart('scans', 'm.idx_scan'), sumPart('tup_read', 'm.idx_tup_read'), maxPart('size', 'm.size_bytes')],
-  values: ['sum(scans)::double precision AS index_scans', 'sum(tup_read)::double precision AS tuples_read', 'max(size)::double precision AS size_bytes'],
+  values: ['sum(scans)::double precision AS index_scans', 'sum(tup_read)::double precision AS read_tuples', 'max(size)::double precision AS size_bytes'],
   orderBy: 'size_bytes DESC NULLS LAST', limit: 25,
 });
 
@@ -81,18 +81,18 @@ export function tablesIndexes(): dashboard.Dashboard {
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Table detail', DASHBOARD_UIDS.tableDetail))
     .link(dashboardLink('Vacuum & wraparound', DASHBOARD_UIDS.vacuum))
-    .withPanel(sqlTable({ title: 'Largest tables', unit: 'bytes', width: 12, height: 9, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Largest tables', width: 12, height: 9, dataLinks: [tableDetailLink],
       description: 'Heap, TOAST and index size, newest sample.' }, largestSql))
-    .withPanel(sqlTable({ title: 'Growth over the range', unit: 'bytes', width: 12, height: 9, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Growth over the range', width: 12, height: 9, dataLinks: [tableDetailLink],
       description: 'Total size now and how much it grew between its smallest and largest sample in the range.' }, growthSql))
-    .withPanel(sqlTable({ title: 'Sequential scans', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Sequential scans', width: 12, height: 9, dataLinks: [tableDetailLink],
       description: 'Tables read by sequential scans over the range, most rows read first: candidates for an index.' }, seqScansSql))
-    .withPanel(sqlTable({ title: 'Dead tuples', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink],
       description: 'Dead tuples awaiting vacuum and when autovacuum last ran, newest sample.' }, deadTuplesSql))
-    .withPanel(sqlTable({ title: 'Unused and invalid indexes', unit: 'bytes', width: 12, height: 8, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Unused and invalid indexes', width: 12, height: 8, dataLinks: [tableDetailLink],
       description: 'Indexes never scanned since statistics were reset (not unique, not primary) and indexes left invalid by a failed CREATE INDEX CONCURRENTLY.' }, unusedSql))
-    .withPanel(sqlTable({ title: 'Index usage', unit: 'short', width: 12, height: 8, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Index usage', width: 12, height: 8, dataLinks: [tableDetailLink],
       description: 'Largest indexes and how often they were scanned in the range.' }, indexUsageSql))
-    .withPanel(sqlTimeSeries({ title: 'Scans per second', unit: 'ops', width: 24, description: 'Sequential and index scans per second over the monitored tables, per database.' }, scansSql));
+    .withPanel(sqlTimeSeries({ title: 'Scans per second', width: 24, description: 'Sequential and index scans per second over the monitored tables, per database.' }, scansSql));
   return assignPanelIds(d.build());
 }

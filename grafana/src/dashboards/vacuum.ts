@@ -59,14 +59,14 @@ export function vacuum(): dashboard.Dashboard {
   withInstanceVariables(d)
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
     .link(dashboardLink('Logs & events', DASHBOARD_UIDS.logsEvents))
-    .withPanel(sqlTimeSeries({ title: 'Transaction ID age', unit: 'short', description: 'age(datfrozenxid): wraparound protection starts at 2^31 (about 2.1 billion); alert at 1 billion.' }, xidSql))
-    .withPanel(sqlTimeSeries({ title: 'MultiXact age', unit: 'short', description: 'mxid_age(datminmxid) per database.' }, mxidSql))
-    .withPanel(sqlTimeSeries({ title: 'Autovacuum and autoanalyze runs', unit: 'short', bars: true, description: 'Runs counted by pg_stat_user_tables on the monitored tables, per bucket.' }, autovacuumRunsSql))
-    .withPanel(sqlTimeSeries({ title: 'Autovacuum log records', unit: 'short', bars: true, description: 'Automatic vacuum and analyze records in the server log (log_autovacuum_min_duration).' }, autovacuumLogSql))
-    .withPanel(sqlTable({ title: 'Dead tuples', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'Tables with the most dead tuples and their last autovacuum.' }, deadTuplesSql))
-    .withPanel(sqlTable({ title: 'Oldest tables to freeze', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'age(relfrozenxid) per table: these decide the database XID age.' }, freezeSql))
-    .withPanel(sqlTable({ title: 'Recent autovacuum records', unit: 'short', height: 8, description: 'The latest automatic vacuum and analyze log records (last day of the range).' }, autovacuumRecordsSql))
-    .withPanel(sqlTimeSeries({ title: 'Running vacuums', unit: 'short', description: 'Vacuums in progress (pg_stat_progress_vacuum), averaged per bucket.' }, runningSql))
-    .withPanel(sqlTable({ title: 'Vacuum progress', unit: 'short', width: 12, description: 'Vacuums running in the last hour of the range and how far each got.' }, progressSql));
+    .withPanel(sqlTimeSeries({ title: 'Transaction ID age', description: 'age(datfrozenxid): wraparound protection starts at 2^31 (about 2.1 billion); alert at 1 billion.' }, xidSql))
+    .withPanel(sqlTimeSeries({ title: 'MultiXact age', description: 'mxid_age(datminmxid) per database.' }, mxidSql))
+    .withPanel(sqlTimeSeries({ title: 'Autovacuum and autoanalyze runs', bars: true, description: 'Runs counted by pg_stat_user_tables on the monitored tables, per bucket.' }, autovacuumRunsSql))
+    .withPanel(sqlTimeSeries({ title: 'Autovacuum log records', bars: true, description: 'Automatic vacuum and analyze records in the server log (log_autovacuum_min_duration).' }, autovacuumLogSql))
+    .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'Tables with the most dead tuples and their last autovacuum.' }, deadTuplesSql))
+    .withPanel(sqlTable({ title: 'Oldest tables to freeze', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'age(relfrozenxid) per table: these decide the database XID age.' }, freezeSql))
+    .withPanel(sqlTable({ title: 'Recent autovacuum records', height: 8, description: 'The latest automatic vacuum and analyze log records (last day of the range).' }, autovacuumRecordsSql))
+    .withPanel(sqlTimeSeries({ title: 'Running vacuums', description: 'Vacuums in progress (pg_stat_progress_vacuum), averaged per bucket.' }, runningSql))
+    .withPanel(sqlTable({ title: 'Vacuum progress', width: 12, description: 'Vacuums running in the last hour of the range and how far each got.' }, progressSql));
   return assignPanelIds(d.build());
 }
