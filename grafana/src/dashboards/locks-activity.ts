@@ -12,11 +12,11 @@ const clients = `${BY_INSTANCE.where} AND m.backend_type = 'client backend'`;
 
 const byStateSql = seriesSql({
   ...activity, where: clients, labels: { state: 'm.state' },
-  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')],
+  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')], zeroFill: true,
 });
 const byWaitSql = seriesSql({
   ...activity, where: `${clients} AND m.state = 'active'`, labels: { wait: "coalesce(m.wait_event_type, 'CPU')" },
-  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')],
+  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')], zeroFill: true,
 });
 const longestSql = seriesSql({
   ...activity, labels: { state: 'm.state' },
@@ -33,7 +33,7 @@ const longestNowSql = latestSql({
 const blockedSql = seriesSql({
   rawTable: 'metrics_pg_blocking', ...BY_DATABASE, labels: { datname: 'm.datname' },
   parts: [{ name: 'pairs', raw: 'count(*)', rollup: 'sum(m.pairs)' }, maxPart('wait', 'm.wait_s', 'm.max_wait_s')],
-  values: ['sum(pairs)::double precision AS blocked_pairs', 'max(wait)::double precision AS longest_wait_s'],
+  values: ['sum(pairs)::double precision AS blocked_pairs', 'max(wait)::double precision AS longest_wait_s'], zeroFill: true,
 });
 const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, m.blocked_pid, m.usename, m.wait_event_type, m.wait_event,
        m.wait_s, left(m.blocked_query, 300) AS blocked_query,
@@ -46,7 +46,7 @@ const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, m.blocke
 const locksSql = seriesSql({
   rawTable: 'metrics_pg_locks', ...BY_INSTANCE, labels: { mode: 'm.mode' },
   parts: [sumPart('granted', 'm.granted'), sumPart('waiting', 'm.waiting'), samplesPart],
-  values: [perSample('granted'), perSample('waiting')],
+  values: [perSample('granted'), perSample('waiting')], zeroFill: true,
 });
 const deadlocksSql = seriesSql({
   rawTable: 'metrics_pg_stats_database', ...BY_DATABASE, labels: { datname: 'm.datname' },

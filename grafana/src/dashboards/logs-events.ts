@@ -9,15 +9,15 @@ import { BY_INSTANCE, withInstanceVariables } from './variables.ts';
 const LOG = 'metrics_pg_log';
 const records = { name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' };
 
-const byKindSql = seriesSql({ rawTable: LOG, ...BY_INSTANCE, labels: { kind: 'm.kind' }, parts: [records], values: ['sum(records)::double precision AS records'] });
+const byKindSql = seriesSql({ rawTable: LOG, ...BY_INSTANCE, labels: { kind: 'm.kind' }, parts: [records], values: ['sum(records)::double precision AS records'], zeroFill: true });
 const bySeveritySql = seriesSql({
   rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.severity IN ('WARNING', 'ERROR', 'FATAL', 'PANIC')`,
-  labels: { severity: 'm.severity' }, parts: [records], values: ['sum(records)::double precision AS records'],
+  labels: { severity: 'm.severity' }, parts: [records], values: ['sum(records)::double precision AS records'], zeroFill: true,
 });
 const tempSql = seriesSql({
   rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind = 'temp_file'`, labels: { instance: 'i.name' },
   parts: [records, { name: 'bytes', raw: 'sum(m.temp_bytes)', rollup: 'sum(m.temp_bytes)' }],
-  values: ['sum(records)::double precision AS temp_files', 'sum(bytes)::double precision AS temp_bytes'],
+  values: ['sum(records)::double precision AS temp_files', 'sum(bytes)::double precision AS temp_bytes'], zeroFill: true,
 });
 
 /** The newest records of some kinds in the last day of the range. */

@@ -68,11 +68,62 @@ export interface SeriesSpec {
   readonly parts: readonly Part[];
   /** Value columns of the outer query over the parts, e.g. sum(xacts) / nullif(sum(secs), 0) AS tps. */
   readonly values: readonly string[];
+  /** Counts of things that have rows only when they happen (log records, waiting sessions):
+   *  0 in every bucket the collector sampled, rather than a line drawn across the empty ones. */
+  readonly zeroFill?: boolean;
 }
 
-/** A time_series query: time, label columns, value columns, ordered by time. */
+/** A time_series query: time, label columns, value columns, ordered by time. Where the collector
+ *  had no sample for longer than two buckets (and 3 minutes), a row of nulls breaks the line. */
 export function seriesSql(spec: SeriesSpec): string {
-  return aggregate(spec, true);
+  const beat = heartbeatOf(spec.where);
+  return beat ? withHeartbeat(spec, beat) : aggregate(spec, true);
+}
+
+// The collector's own rows say when it sampled: one metrics_pg_instance row per instance and
+// cycle (up or not), one metrics_sysstat row per host and cycle.
+interface Heartbeat { readonly table: string; readonly where: string; readonly raw: string; readonly rollup: string }
+const INSTANCE_BEAT = 'm.instance_id IN (${instance:sqlstring})';
+const SERVER_BEAT = 'm.server_id IN (${server:sqlstring})';
+function heartbeatOf(where: string): Heartbeat | undefined {
+  if (where.includes(INSTANCE_BEAT)) return { table: 'metrics_pg_instance', where: INSTANCE_BEAT, raw: 'm.up', rollup: 'm.samples_up > 0' };
+  if (where.includes(SERVER_BEAT)) return { table: 'metrics_sysstat', where: SERVER_BEAT, raw: 'true', rollup: 'true' };
+  return undefined;
+}
+
+const aliasOf = (expr: string): string => /\bAS\s+"?([a-z_][a-z0-9_]*)"?\s*$/i.exec(expr)![1]!;
+
+function withHeartbeat(spec: SeriesSpec, beat: Heartbeat): string {
+  const labels = Object.keys(spec.labels);
+  const values = spec.values.map(aliasOf);
+  const quoted = (n: string): string => (n === 'user' ? '"user"' : n);
+  const grid = rangeAwareUnion(beat.table, (b) => `  SELECT DISTINCT ${b.bucket} AS time, ${b.rollup ? longSeconds : rawSeconds} AS width
+    FROM ${b.table} m
+   WHERE $__timeFilter(m.time) AND ${beat.where} AND ${b.rollup ? beat.rollup : beat.raw}
+     AND ${b.guard}`);
+  const labelList = labels.map((l) => `l.${l}`).join(', ');
+  const nulls = values.map((v) => `NULL::double precision AS ${quoted(v)}`).join(', ');
+  // Buckets after which the collector was silent for more than two buckets (and 3 minutes).
+  const breaks = `SELECT time + width * interval '1 second' AS time FROM (
+    SELECT time, width, lead(time) OVER (ORDER BY time) AS next FROM grid) g
+   WHERE next - time > greatest(2 * width, 180) * interval '1 second'`;
+  const body = spec.zeroFill
+    ? `SELECT g.time${labels.length ? `, ${labelList}` : ''}, ${values.map((v) => `coalesce(s.${quoted(v)}, 0)::double precision AS ${quoted(v)}`).join(', ')}
+  FROM grid g${labels.length ? ` CROSS JOIN (SELECT DISTINCT ${labels.join(', ')} FROM series) l` : ''}
+  LEFT JOIN series s ON s.time = g.time${labels.map((l) => ` AND s.${l} IS NOT DISTINCT FROM l.${l}`).join('')}`
+    : `SELECT * FROM series`;
+  return `WITH series AS (
+${aggregate({ ...spec, values: spec.values }, true, false)}
+), grid AS (
+${grid}
+)
+SELECT * FROM (
+${body}
+UNION ALL
+SELECT b.time${labels.length ? `, ${labelList}` : ''}, ${nulls}
+  FROM (${breaks}) b${labels.length ? ` CROSS JOIN (SELECT DISTINCT ${labels.join(', ')} FROM series) l` : ''}
+) filled
+ ORDER BY time${labels.length ? `, ${labels.join(', ')}` : ''}`;
 }
 
 export interface TotalsSpec extends SeriesSpec {
@@ -88,7 +139,7 @@ export function totalsSql(spec: TotalsSpec): string {
   return aggregate(spec, false);
 }
 
-function aggregate(spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limit' | 'having'>>, withTime: boolean): string {
+function aggregate(spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limit' | 'having'>>, withTime: boolean, ordered = true): string {
   const labelNames = Object.keys(spec.labels);
   const union = rangeAwareUnion(spec.rawTable, (b) => {
     const cols = [...(withTime ? [`${b.bucket} AS time`] : []), ...labelNames.map((n) => `${spec.labels[n]} AS ${n}`),
@@ -102,7 +153,7 @@ function aggregate(spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limi
   const keys = [...(withTime ? ['time'] : []), ...labelNames];
   const grouped = keys.length ? `\n GROUP BY ${keys.join(', ')}` : '';
   const having = spec.having ? `\nHAVING ${spec.having}` : '';
-  const order = spec.orderBy ?? keys.join(', ');
+  const order = ordered ? spec.orderBy ?? keys.join(', ') : '';
   return `SELECT ${[...keys, ...spec.values].join(',\n       ')}
   FROM (
 ${union}

@@ -22,7 +22,7 @@ const autovacuumLogSql = seriesSql({
   rawTable: 'metrics_pg_log', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind IN ('autovacuum', 'autoanalyze')`,
   labels: { kind: 'm.kind' },
   parts: [{ name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' }],
-  values: ['sum(records)::double precision AS records'],
+  values: ['sum(records)::double precision AS records'], zeroFill: true,
 });
 
 const autovacuumRecordsSql = `SELECT m.time, i.name AS instance, m.kind, m.database AS datname,
@@ -42,7 +42,7 @@ const freezeSql = latestSql({
 const runningSql = seriesSql({
   rawTable: 'metrics_pg_vacuum_progress', ...BY_DATABASE, labels: { datname: 'm.datname' },
   parts: [{ name: 'n', raw: 'count(*)', rollup: 'sum(m.samples)' }, samplesPart],
-  values: ['(sum(n) / nullif(sum(samples), 0))::double precision AS running_vacuums'],
+  values: ['(sum(n) / nullif(sum(samples), 0))::double precision AS running_vacuums'], zeroFill: true,
 });
 
 const progressSql = latestSql({
