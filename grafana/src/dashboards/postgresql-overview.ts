@@ -4,7 +4,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlStat, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { avgOf, avgParts, latestSql, maxPart, perSecond, rangeAwareUnion, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, dashboardUrl, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
-import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
+import { BY_DATABASE, BY_INSTANCE, VERSION, withInstanceVariables } from './variables.ts';
 
 const TABLE = 'metrics_pg_stats_database';
 
@@ -57,7 +57,7 @@ const instancesSql = latestSql({
   rawTable: 'metrics_pg_instance', ...BY_INSTANCE,
   keys: { instance: 'i.name' },
   columns: {
-    up: 'm.up', version: 'm.version', uptime_s: 'm.uptime_s', in_recovery: 'm.is_in_recovery',
+    up: 'm.up', version: `coalesce(${VERSION}, split_part(m.version, ' ', 1))`, uptime_s: 'm.uptime_s', in_recovery: 'm.is_in_recovery',
     connections: 'm.connections', max_connections: 'm.max_connections',
     connections_pct: '(100.0 * m.connections / nullif(m.max_connections, 0))::double precision', error: 'm.error',
   },

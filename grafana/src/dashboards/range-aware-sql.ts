@@ -177,18 +177,30 @@ export interface LatestSpec {
   readonly limit?: number;
   /** Filter on the latest rows (outer query), e.g. "dead_tuples > 0". */
   readonly filter?: string;
+  /** false: each key's newest row in the hour, even from an older sample (things that come and
+   *  go, like a vacuum that ended). Default: only the newest sample of each instance or host. */
+  readonly newestSampleOnly?: boolean;
 }
 
-/** A table query: the newest row per key in the last hour of the range. */
+/** A table query: the rows of the newest sample (per instance or host) in the last hour of the
+ *  range, with the sample's age at the end of the range (sample_age_s). A key missing from the
+ *  newest sample (a session state that ended, a table dropped) is not shown as current. */
 export function latestSql(spec: LatestSpec): string {
   const keyNames = Object.keys(spec.keys);
   const cols = [...keyNames.map((n) => `${spec.keys[n]} AS ${n}`),
-    ...Object.entries(spec.columns).map(([n, e]) => `${e} AS ${n}`), 'm.time AS last_sample'];
+    ...Object.entries(spec.columns).map(([n, e]) => `${e} AS ${n}`),
+    'extract(epoch FROM $__timeTo()::timestamptz - m.time)::double precision AS sample_age_s'];
+  const owner = spec.where.includes(INSTANCE_BEAT) ? 'instance_id' : spec.where.includes(SERVER_BEAT) ? 'server_id' : undefined;
+  const newest = owner && spec.newestSampleOnly !== false
+    ? `\n    JOIN (SELECT m.${owner}, max(m.time) AS time FROM ${spec.rawTable} m
+           WHERE ${LATEST_WINDOW} AND ${spec.where}
+           GROUP BY m.${owner}) newest ON newest.${owner} = m.${owner} AND newest.time = m.time`
+    : '';
   return `SELECT *
   FROM (
   SELECT DISTINCT ON (${keyNames.join(', ')})
          ${cols.join(',\n         ')}
-    FROM ${spec.rawTable} m ${spec.joins}
+    FROM ${spec.rawTable} m ${spec.joins}${newest}
    WHERE ${LATEST_WINDOW} AND ${spec.where}
    ORDER BY ${keyNames.join(', ')}, m.time DESC
   ) latest${spec.filter ? `\n WHERE ${spec.filter}` : ''}

@@ -50,7 +50,7 @@ const progressSql = latestSql({
   keys: { instance: 'i.name', pid: 'm.pid' },
   columns: { datname: 'm.datname', relname: 'm.relname', phase: 'm.phase', is_autovacuum: 'm.is_autovacuum',
     scanned_pct: 'm.scanned_pct', heap_blks_total: 'm.heap_blks_total', dead_tuples: 'm.dead_tuples', duration_s: 'm.duration_s' },
-  orderBy: 'last_sample DESC',
+  orderBy: 'sample_age_s', newestSampleOnly: false,
 });
 
 export function vacuum(): dashboard.Dashboard {

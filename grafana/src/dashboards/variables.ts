@@ -20,6 +20,10 @@ SELECT datname, datname
    AND time > $__timeTo()::timestamptz - interval '1 hour' AND time <= $__timeTo()::timestamptz
  ORDER BY 1`;
 
+/** The server version as DBAs write it (15.20) from server_version_num (150020); m is a
+ *  metrics_pg_instance row. server_version itself may carry a distributor's suffix. */
+export const VERSION = "(m.version_num / 10000) || '.' || (m.version_num % 10000)";
+
 /** Joins and filters for instance-scoped families (aliases m and i). */
 export const BY_INSTANCE = {
   joins: 'JOIN postgresql_instances i ON i.id = m.instance_id',
