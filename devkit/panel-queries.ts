@@ -28,6 +28,8 @@ export interface RunPanelQueriesOptions {
   readonly timescaledb?: boolean;
   /** Default: the provisioned datasource's timeInterval (1m) and 1000 data points. */
   readonly interval?: IntervalOptions;
+  /** Values for custom variables (default: each one's current value), e.g. { ownqueries: 'include' }. */
+  readonly custom?: Readonly<Record<string, VariableValue>>;
 }
 
 export interface ColumnInfo {
@@ -127,6 +129,11 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
     const multiVariables = varDefs.filter((v) => v.multi || v.includeAll).map((v) => v.name);
     for (const range of ranges) {
       const values: Record<string, VariableValue> = {};
+      for (const v of d.templating.list ?? []) {
+        if (v.type !== 'custom') continue;
+        const current = (v.current?.value ?? '') as VariableValue;
+        values[v.name] = options.custom?.[v.name] ?? current;
+      }
       const expand = (sql: string) => () => expandMacros(sql, {
         range, variables: values, multiVariables, interval, timescaledb: options.timescaledb, now: options.now,
       });

@@ -337,3 +337,17 @@ test('"now" panels show only the newest sample and say its age; versions read li
   assert.equal(rows('Servers')[0]!.version, want);
   assert.equal(rows('Instances')[0]!.version, want);
 });
+
+test("top statements leave out the collector's own unless $ownqueries = include; wraparound panels show template0 and template1", { skip }, async () => {
+  const ours = (rows: readonly Record<string, unknown>[]) => rows.filter((r) => String(r.query).startsWith('/* pganalytics-collector */'));
+  const top = (r: PanelQueriesReport) => r.panels.filter((p) => p.dashboardUid === 'pga-query-performance' && p.range === '1h' && p.panelTitle.startsWith('Top statements'));
+  for (const p of top(report)) assert.deepEqual(ours(p.rows), [], `${where(p)} lists the collector's statements`);
+  const dashboards = DASHBOARDS.map((make) => make()).filter((d) => d.uid === 'pga-query-performance');
+  const included = await runPanelQueries(grafana, { now, dashboards, custom: { ownqueries: 'include' } });
+  assert.ok(top(included).some((p) => ours(p.rows).length > 0), 'with include, the collector\'s statements are listed');
+  const xid = report.panels.find((p) => p.panelTitle === 'Transaction ID age' && p.range === '1h')!;
+  const names = new Set(xid.rows.map((r) => String(r.datname).split('/').pop()));
+  for (const db of ['template0', 'template1', 'postgres', 'benchdb']) assert.ok(names.has(db), `${db} on the XID age panel: ${[...names]}`);
+  const picker = report.variables.find((v) => v.dashboardUid === 'pga-postgresql-overview' && v.variable === 'database' && v.range === '1h')!;
+  assert.ok(!picker.rows.some((r) => String(r.__value).startsWith('template')), 'templates stay out of the database picker');
+});

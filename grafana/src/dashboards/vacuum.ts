@@ -7,7 +7,8 @@ import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
 import { deadTuplesSql, tableDetailLink, TABLES } from './tables-indexes.ts';
 
-const byDatabase = { rawTable: 'metrics_pg_stats_database', ...BY_DATABASE, labels: { datname: 'm.datname' } } as const;
+// Wraparound concerns every database, template0 and template1 included: not filtered by $database.
+const byDatabase = { rawTable: 'metrics_pg_stats_database', ...BY_INSTANCE, labels: { datname: "i.name || '/' || m.datname" } } as const;
 const xidSql = seriesSql({ ...byDatabase, parts: [maxPart('xid', 'm.xid_age')], values: ['max(xid)::double precision AS xid_age'] });
 const mxidSql = seriesSql({ ...byDatabase, parts: [maxPart('mxid', 'm.mxid_age')], values: ['max(mxid)::double precision AS mxid_age'] });
 
@@ -59,8 +60,8 @@ export function vacuum(): dashboard.Dashboard {
   withInstanceVariables(d)
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
     .link(dashboardLink('Logs & events', DASHBOARD_UIDS.logsEvents))
-    .withPanel(sqlTimeSeries({ title: 'Transaction ID age', description: 'age(datfrozenxid): wraparound protection starts at 2^31 (about 2.1 billion); alert at 1 billion.' }, xidSql))
-    .withPanel(sqlTimeSeries({ title: 'MultiXact age', description: 'mxid_age(datminmxid) per database.' }, mxidSql))
+    .withPanel(sqlTimeSeries({ title: 'Transaction ID age', description: 'age(datfrozenxid) of every database of the instance, template0 and template1 included: wraparound protection starts at 2^31 (about 2.1 billion); alert at 1 billion.' }, xidSql))
+    .withPanel(sqlTimeSeries({ title: 'MultiXact age', description: 'mxid_age(datminmxid) of every database of the instance, templates included.' }, mxidSql))
     .withPanel(sqlTimeSeries({ title: 'Autovacuum and autoanalyze runs', bars: true, description: 'Runs counted by pg_stat_user_tables on the monitored tables, per bucket.' }, autovacuumRunsSql))
     .withPanel(sqlTimeSeries({ title: 'Autovacuum log records', bars: true, description: 'Automatic vacuum and analyze records in the server log (log_autovacuum_min_duration).' }, autovacuumLogSql))
     .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'Tables with the most dead tuples and their last autovacuum.' }, deadTuplesSql))

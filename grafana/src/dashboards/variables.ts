@@ -9,14 +9,16 @@ export const INSTANCE_SQL = `SELECT id::text AS __value, name AS __text
  WHERE server_id IN (\${server:sqlstring})
  ORDER BY name`;
 // The databases table lists what the backend has registered; recent rows add databases it has
-// not (yet) recorded, so the picker is never empty while data is arriving.
+// not (yet) recorded, so the picker is never empty while data is arriving. The templates are
+// collected for their XID age (wraparound panels read every database of the instance) but left
+// out of the picker: nobody works in them, and "All" would add two idle lines to every panel.
 export const DATABASE_SQL = `SELECT datname AS __value, datname AS __text
   FROM databases
- WHERE instance_id IN (\${instance:sqlstring})
+ WHERE instance_id IN (\${instance:sqlstring}) AND datname NOT IN ('template0', 'template1')
 UNION
 SELECT datname, datname
   FROM metrics_pg_stats_database
- WHERE instance_id IN (\${instance:sqlstring})
+ WHERE instance_id IN (\${instance:sqlstring}) AND datname NOT IN ('template0', 'template1')
    AND time > $__timeTo()::timestamptz - interval '1 hour' AND time <= $__timeTo()::timestamptz
  ORDER BY 1`;
 
