@@ -48,6 +48,7 @@ before(async () => {
     startMonitored({ settings: {
       logging_collector: true, log_destination: 'csvlog,stderr', log_checkpoints: true, log_autovacuum_min_duration: 0,
       log_min_duration_statement: 0, log_temp_files: 0, log_connections: true, autovacuum_naptime: 1,
+      log_lock_waits: true, deadlock_timeout: '100ms',
     } }),
   ]);
   const { local } = await registerCollector(stack, { hostname: hostname(), targetUrl: m.monitorUrl() });
@@ -181,6 +182,8 @@ test('the workload is visible: TPS, statements with text, the blocked session, t
   assert.ok(top.some((r) => /pgbench_accounts/.test(String(r.query))), 'pgbench statements with their text');
   assert.ok(first('Top statements by WAL', '1h').rows.length > 0);
   const blocked = first('Blocked sessions and their blockers', '1h').rows;
+  // The wait is in the log too (log_lock_waits, deadlock_timeout 100 ms).
+  assert.ok(first('Lock waits in the log', '1h').rows.some((r) => r.kind === 'lock_waiting' && Number(r.records) > 0), 'the logged lock wait');
   assert.ok(blocked.some((r) => /pgbench_branches/.test(String(r.blocked_query)) && r.blocking_state === 'idle in transaction'), 'the blocked session and its blocker');
   assert.ok(first('Largest tables', '24h').rows.some((r) => r.relation === 'public.pgbench_accounts'));
   const servers = first('Servers', '1h').rows;
@@ -300,7 +303,7 @@ test('count panels are zero-filled in every sampled bucket; a silent collector l
     [from, now])).rows.map((r) => Number(r.t));
   assert.ok(sampled.length >= 5);
   const run = (title: string, uid?: string) => report.panels.find((p) => p.panelTitle === title && p.range === '1h' && (!uid || p.dashboardUid === uid))!;
-  for (const title of ['Events by kind', 'Autovacuum log records', 'Active sessions by wait event', 'Blocked sessions']) {
+  for (const title of ['Events by kind', 'Autovacuum log records', 'Active sessions by wait event', 'Blocked sessions (sampled)', 'Lock waits in the log']) {
     const rows = run(title).rows;
     const labels = run(title).columns.filter((c) => c.type === 'text').map((c) => c.name);
     const series = new Map<string, number[]>();
@@ -310,8 +313,14 @@ test('count panels are zero-filled in every sampled bucket; a silent collector l
       series.set(key, [...(series.get(key) ?? []), (r.time as Date).getTime()]);
     }
     assert.ok(series.size > 0, `${title}: no series`);
-    for (const [key, times] of series) assert.deepEqual(times, sampled, `${title} ${key}: a row (0 when nothing happened) in every sampled bucket`);
+    for (const [key, times] of series) {
+      const missing = sampled.filter((t) => !times.includes(t));
+      assert.deepEqual(missing, [], `${title} ${key}: a row (0 when nothing happened) in every sampled bucket`);
+    }
   }
+  // Filling loses nothing: log records at their own times (not the cycles') are all counted.
+  const logged = (await stack.db.query<{ n: string }>('SELECT count(*) AS n FROM metrics_pg_log WHERE time BETWEEN $1 AND $2', [from, now])).rows[0]!.n;
+  assert.equal(run('Events by kind').rows.reduce((n, r) => n + Number(r.records ?? 0), 0), Number(logged));
   // Gauges and rates: a row of nulls right after a sample followed by a 25-minute silence.
   const tps = run('Transactions per second', 'pga-postgresql-overview').rows;
   const gap = tps.filter((r) => r.tps === null).map((r) => (r.time as Date).getTime());

@@ -35,6 +35,15 @@ const blockedSql = seriesSql({
   parts: [{ name: 'pairs', raw: 'count(*)', rollup: 'sum(m.pairs)' }, maxPart('wait', 'm.wait_s', 'm.max_wait_s')],
   values: ['sum(pairs)::double precision AS blocked_pairs', 'max(wait)::double precision AS longest_wait_s'], zeroFill: true,
 });
+// Every wait longer than deadlock_timeout, from the log (log_lock_waits): the sampled pairs
+// above miss waits that begin and end between two samples.
+const lockWaitsLogSql = seriesSql({
+  rawTable: 'metrics_pg_log', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind IN ('lock_waiting', 'lock_timeout', 'deadlock')`,
+  labels: { kind: 'm.kind' },
+  parts: [{ name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' }],
+  values: ['sum(records)::double precision AS records'], zeroFill: true,
+});
+
 const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, m.blocked_pid, m.usename, m.wait_event_type, m.wait_event,
        m.wait_s, left(m.blocked_query, 300) AS blocked_query,
        m.blocking_pid, m.blocking_state, m.blocking_xact_age_s, left(m.blocking_query, 300) AS blocking_query
@@ -61,12 +70,13 @@ export function locksActivity(): dashboard.Dashboard {
     .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
     .withPanel(sqlTimeSeries({ title: 'Sessions by state', description: 'Client sessions per state, averaged over the samples in each bucket.' }, byStateSql))
     .withPanel(sqlTimeSeries({ title: 'Active sessions by wait event', description: 'What active sessions wait for (CPU: not waiting).' }, byWaitSql))
-    .withPanel(sqlTimeSeries({ title: 'Blocked sessions', description: 'Blocked/blocking session pairs seen per bucket and the longest wait.' }, blockedSql))
-    .withPanel(sqlTimeSeries({ title: 'Deadlocks', bars: true, description: 'Deadlocks per database per bucket.' }, deadlocksSql))
+    .withPanel(sqlTimeSeries({ title: 'Blocked sessions (sampled)', description: 'Blocked/blocking session pairs seen per bucket and the longest wait. Sampled from pg_stat_activity every activity_sample_seconds (10 s by default): a wait that starts and ends between two samples is not seen here; the log beside counts every wait.' }, blockedSql))
+    .withPanel(sqlTimeSeries({ title: 'Lock waits in the log', bars: true, description: 'Log records per bucket: lock waits longer than deadlock_timeout (log_lock_waits = on), lock timeouts and deadlocks. Every wait, not a sample; empty when log_lock_waits is off.' }, lockWaitsLogSql))
     .withPanel(sqlTable({ title: 'Blocked sessions and their blockers', height: 9,
       description: 'Each blocked session with the session holding the lock (last day of the range).' }, blockingPairsSql))
     .withPanel(sqlTimeSeries({ title: 'Longest transaction and query', description: 'Age of the oldest open transaction and the longest running query, by state.' }, longestSql))
     .withPanel(sqlTimeSeries({ title: 'Locks by mode', description: 'Granted and waiting locks by mode, averaged per sample.' }, locksSql))
+    .withPanel(sqlTimeSeries({ title: 'Deadlocks', bars: true, width: 24, description: 'Deadlocks per database per bucket.' }, deadlocksSql))
     .withPanel(sqlTable({ title: 'Longest transactions now', description: 'Oldest transactions by backend type, state and wait event in the newest sample.' }, longestNowSql));
   return assignPanelIds(d.build());
 }

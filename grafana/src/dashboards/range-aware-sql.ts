@@ -69,7 +69,8 @@ export interface SeriesSpec {
   /** Value columns of the outer query over the parts, e.g. sum(xacts) / nullif(sum(secs), 0) AS tps. */
   readonly values: readonly string[];
   /** Counts of things that have rows only when they happen (log records, waiting sessions):
-   *  0 in every bucket the collector sampled, rather than a line drawn across the empty ones. */
+   *  0 in every bucket the collector sampled, rather than a line drawn across the empty ones.
+   *  Buckets with rows but no sample (a log record in a minute the cycle skipped) are kept. */
   readonly zeroFill?: boolean;
 }
 
@@ -109,7 +110,7 @@ function withHeartbeat(spec: SeriesSpec, beat: Heartbeat): string {
    WHERE next - time > greatest(2 * width, 180) * interval '1 second'`;
   const body = spec.zeroFill
     ? `SELECT g.time${labels.length ? `, ${labelList}` : ''}, ${values.map((v) => `coalesce(s.${quoted(v)}, 0)::double precision AS ${quoted(v)}`).join(', ')}
-  FROM grid g${labels.length ? ` CROSS JOIN (SELECT DISTINCT ${labels.join(', ')} FROM series) l` : ''}
+  FROM (SELECT time FROM grid UNION SELECT time FROM series) g${labels.length ? ` CROSS JOIN (SELECT DISTINCT ${labels.join(', ')} FROM series) l` : ''}
   LEFT JOIN series s ON s.time = g.time${labels.map((l) => ` AND s.${l} IS NOT DISTINCT FROM l.${l}`).join('')}`
     : `SELECT * FROM series`;
   return `WITH series AS (
