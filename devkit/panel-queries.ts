@@ -64,9 +64,14 @@ export interface PanelRun extends QueryRun {
   readonly format: 'time_series' | 'table';
 }
 
+export interface AnnotationRun extends QueryRun {
+  readonly name: string;
+}
+
 export interface PanelQueriesReport {
   readonly variables: readonly VariableRun[];
   readonly panels: readonly PanelRun[];
+  readonly annotations: readonly AnnotationRun[];
 }
 
 const TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -122,6 +127,7 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
   const interval: IntervalOptions = { datasourceTimeInterval: '1m', ...options.interval };
   const variables: VariableRun[] = [];
   const panels: PanelRun[] = [];
+  const annotations: AnnotationRun[] = [];
 
   for (const d of dashboards) {
     const uid = d.uid ?? '';
@@ -146,6 +152,11 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
         values[v.name] = multi ? options_ : (options_[0] ?? '');
         variables.push({ dashboardUid: uid, range: range.name, variable: v.name, value: values[v.name]!, ...res });
       }
+      for (const a of d.annotations?.list ?? []) {
+        const target = a.target as unknown as SqlDataquery | undefined;
+        if (!target?.rawSql || !isPostgres(a.datasource)) continue;
+        annotations.push({ dashboardUid: uid, range: range.name, name: a.name, ...(await run(db, expand(target.rawSql))) });
+      }
       for (const p of panelsOf(d)) {
         for (const t of (p.targets ?? []) as unknown as SqlDataquery[]) {
           if (!isPostgres(t.datasource ?? p.datasource)) continue;
@@ -158,5 +169,5 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
       }
     }
   }
-  return { variables, panels };
+  return { variables, panels, annotations };
 }

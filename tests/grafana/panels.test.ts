@@ -411,3 +411,12 @@ test('the fill-up forecast needs hours of history and is not moved by a short bu
     await stack.db.query("DELETE FROM metrics_disk_usage WHERE role = 'test'");
   }
 });
+
+test('every annotation query (restarts, statistics resets) runs and returns time, text and tags', { skip }, () => {
+  assert.ok(report.annotations.length >= 2 * 3);
+  for (const a of report.annotations) {
+    assert.equal(a.error, undefined, `${a.dashboardUid} ${a.name} (${a.range}): ${a.error}\n${a.sql}`);
+    assert.deepEqual(a.columns.map((c) => `${c.name}:${c.type}`), ['time:timestamptz', 'text:text', 'tags:text'], a.name);
+  }
+  assert.ok(report.annotations.some((a) => a.name === 'Restarts' && a.rows.length > 0), 'the monitored server started within the range');
+});

@@ -12,6 +12,12 @@ export const INDEXES = 'metrics_pg_stats_index';
 /** Total size of a table row: heap, TOAST and indexes (the rollup keeps hourly maxima of each). */
 export const TOTAL_BYTES = 'm.table_bytes + coalesce(m.toast_bytes, 0) + coalesce(m.index_bytes, 0)';
 
+/** Live tuples, also after a statistics reset: pg_stat_reset() zeroes n_live_tup and the
+ *  last_(auto)vacuum/analyze times but not pg_class.reltuples, so a table with no vacuum or
+ *  analyze recorded takes the larger of the two (reltuples is -1 for a table never analyzed). */
+export const LIVE_TUPLES = `(CASE WHEN coalesce(m.last_vacuum, m.last_autovacuum, m.last_analyze, m.last_autoanalyze) IS NULL
+  AND m.reltuples >= 0 THEN greatest(m.n_live_tup, m.reltuples) ELSE m.n_live_tup END)`;
+
 const tableKeys = { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: "m.schemaname || '.' || m.relname" };
 
 export const tableDetailLink = drillDown('Table detail', drillDownUrl(DASHBOARD_UIDS.tableDetail, {
@@ -22,7 +28,7 @@ const largestSql = latestSql({
   rawTable: TABLES, ...BY_DATABASE, keys: tableKeys,
   columns: {
     total_bytes: TOTAL_BYTES, table_bytes: 'm.table_bytes', index_bytes: 'm.index_bytes', toast_bytes: 'm.toast_bytes',
-    live_tuples: 'm.n_live_tup', dead_tuples: 'm.n_dead_tup',
+    live_tuples: LIVE_TUPLES, dead_tuples: 'm.n_dead_tup',
   },
   orderBy: 'total_bytes DESC NULLS LAST', limit: 25,
 });
@@ -36,7 +42,7 @@ const growthSql = totalsSql({
 
 const seqScansSql = totalsSql({
   rawTable: TABLES, ...BY_DATABASE, labels: tableKeys,
-  parts: [sumPart('seq', 'm.seq_scan'), sumPart('seq_read', 'm.seq_tup_read'), sumPart('idx', 'm.idx_scan'), maxPart('live', 'm.n_live_tup')],
+  parts: [sumPart('seq', 'm.seq_scan'), sumPart('seq_read', 'm.seq_tup_read'), sumPart('idx', 'm.idx_scan'), maxPart('live', LIVE_TUPLES, 'm.n_live_tup')],
   values: ['sum(seq)::double precision AS seq_scans', 'sum(seq_read)::double precision AS seq_read_tuples', 'sum(idx)::double precision AS index_scans',
     '(100.0 * sum(seq) / nullif(sum(seq) + sum(idx), 0))::double precision AS seq_scan_pct', 'max(live)::double precision AS live_tuples'],
   having: 'sum(seq) > 0', orderBy: 'seq_read_tuples DESC NULLS LAST', limit: 25,
@@ -45,8 +51,8 @@ const seqScansSql = totalsSql({
 export const deadTuplesSql = latestSql({
   rawTable: TABLES, ...BY_DATABASE, keys: tableKeys,
   columns: {
-    dead_tuples: 'm.n_dead_tup', live_tuples: 'm.n_live_tup',
-    dead_pct: '(100.0 * m.n_dead_tup / nullif(m.n_live_tup + m.n_dead_tup, 0))::double precision',
+    dead_tuples: 'm.n_dead_tup', live_tuples: LIVE_TUPLES,
+    dead_pct: `(100.0 * m.n_dead_tup / nullif(${LIVE_TUPLES} + m.n_dead_tup, 0))::double precision`,
     last_autovacuum: 'm.last_autovacuum', last_vacuum: 'm.last_vacuum', last_autoanalyze: 'm.last_autoanalyze',
   },
   orderBy: 'dead_tuples DESC NULLS LAST', limit: 25,

@@ -2,6 +2,7 @@
 // fragments that filter by them. Every value goes through ${var:sqlstring} (GRAFANA-SQL.md).
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { sqlVariable } from './sql-panels.ts';
+import { withRestartsAndResets } from './annotations.ts';
 
 export const SERVER_SQL = 'SELECT id::text AS __value, hostname AS __text FROM servers ORDER BY hostname';
 export const INSTANCE_SQL = `SELECT id::text AS __value, name AS __text
@@ -51,9 +52,10 @@ export const instanceVariable = () =>
 export const databaseVariable = (multi = true) =>
   sqlVariable('database', 'Database', DATABASE_SQL, { multi, refresh: dashboard.VariableRefresh.OnTimeRangeChanged });
 
-/** Server, instance and database pickers, in the order Grafana must resolve them. */
+/** Server, instance and database pickers, in the order Grafana must resolve them, and the
+ *  restart and statistics-reset annotations of the chosen instances. */
 export function withInstanceVariables(d: dashboard.DashboardBuilder, opts: { database?: 'multi' | 'single' | 'none' } = {}): dashboard.DashboardBuilder {
-  d.withVariable(serverVariable()).withVariable(instanceVariable());
+  withRestartsAndResets(d).withVariable(serverVariable()).withVariable(instanceVariable());
   if (opts.database !== 'none') d.withVariable(databaseVariable(opts.database !== 'single'));
   return d;
 }
