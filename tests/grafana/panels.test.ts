@@ -37,7 +37,7 @@ const CERTAIN = new Set(['pg_stats_database', 'pg_stats_table', 'pg_stats_index'
 const MAY_BE_EMPTY = new Set([
   'Alerts firing', // nothing breaches a threshold in the test
   'Unused and invalid indexes', // pgbench's indexes are all primary keys
-  'Longest transactions now', 'Top statements by I/O', 'Top statements by temp files', 'Growth over the range',
+  'Longest transactions now', 'Idle in transaction now', 'Top statements by I/O', 'Top statements by temp files', 'Growth over the range',
 ]);
 const familiesOf = (sql: string): string[] => [...new Set([...sql.matchAll(/\bmetrics_([a-z_]+?)(?:_1h|_1m)?\b/g)].map((x) => x[1]!))];
 
@@ -419,4 +419,18 @@ test('every annotation query (restarts, statistics resets) runs and returns time
     assert.deepEqual(a.columns.map((c) => `${c.name}:${c.type}`), ['time:timestamptz', 'text:text', 'tags:text'], a.name);
   }
   assert.ok(report.annotations.some((a) => a.name === 'Restarts' && a.rows.length > 0), 'the monitored server started within the range');
+});
+
+test('the views DBAs look for first: settings, freeze age %, autovacuum workers, idle in transaction, per-process CPU, swap', { skip }, () => {
+  const rows = (title: string) => report.panels.find((p) => p.panelTitle === title && p.range === '1h')!.rows;
+  assert.ok(rows('Changed settings').some((r) => r.name === 'shared_preload_libraries' && r.setting === 'pg_stat_statements'), 'changed settings');
+  const freeze = rows('Freeze age % of autovacuum_freeze_max_age').filter((r) => r.freeze_age_pct !== null);
+  assert.ok(freeze.length > 0 && freeze.every((r) => Number(r.freeze_age_pct) > 0 && Number(r.freeze_age_pct) < 100), 'freeze age % against the default 200 million');
+  assert.ok(rows('Oldest tables to freeze').every((r) => Number(r.freeze_age_pct) >= 0 && Number(r.freeze_age_pct) < 100));
+  assert.ok(rows('Autovacuum workers').some((r) => r.max_workers === 3), 'autovacuum_max_workers (default 3)');
+  // The blocker of the blocked session was idle in transaction in one cycle.
+  assert.ok(rows('Idle in transaction').some((r) => Number(r.sessions) > 0 && Number(r.longest_idle_s) >= 0), 'idle in transaction seen');
+  assert.ok(rows('CPU by process type').some((r) => /client backend|checkpointer|background writer/.test(String(r.process))), 'per-process CPU');
+  assert.ok(rows('Swap').some((r) => r.swap_total_bytes !== null), 'swap');
+  assert.ok(rows('Database I/O time per second').some((r) => r.read_time_ms_per_s !== null), 'database I/O time (track_io_timing)');
 });

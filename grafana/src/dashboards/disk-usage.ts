@@ -11,6 +11,10 @@ const SERVER = 'm.server_id IN (${server:sqlstring})';
 const fs = { rawTable: 'metrics_disk_usage', joins: 'JOIN servers s ON s.id = m.server_id', where: SERVER, labels: { filesystem: "m.role || ' ' || m.path" } } as const;
 
 const usedPctSql = seriesSql({ ...fs, parts: [maxPart('pct', 'm.used_pct', 'm.used_pct_max')], values: ['max(pct)::double precision AS used_pct'] });
+const inodesSql = seriesSql({
+  ...fs, parts: [{ name: 'ipct', raw: 'max(100.0 * (m.inodes_total - m.inodes_free) / nullif(m.inodes_total, 0))', rollup: 'NULL::double precision' }],
+  values: ['max(ipct)::double precision AS inodes_used_pct'],
+});
 const bytesSql = seriesSql({
   ...fs, parts: [maxPart('used', 'm.used_bytes', 'm.used_bytes_max'), minPart('avail', 'm.available_bytes', 'm.available_bytes_min')],
   values: ['max(used)::double precision AS used_bytes', 'min(avail)::double precision AS available_bytes'],
@@ -43,7 +47,8 @@ export function diskUsage(): dashboard.Dashboard {
     .withPanel(sqlTable({ title: 'Fill-up forecast', height: 7,
       description: `Growth per day of used bytes over the range (a resistant line: the slope between the medians of the first and the last third of the samples, so a short burst does not count), and days until the space available now runs out at that rate. No forecast until the samples span ${FORECAST_MIN_HISTORY_HOURS} hours (history_s): choose a range of at least that.` }, forecastSql))
     .withPanel(sqlTimeSeries({ title: 'Filesystem used', description: 'Used share of each monitored filesystem (data directory, WAL).' }, usedPctSql))
-    .withPanel(sqlTimeSeries({ title: 'Filesystem used and available', description: 'Used and available bytes per filesystem.' }, bytesSql))
+    .withPanel(sqlTimeSeries({ title: 'Inodes used', description: 'Used share of each filesystem\'s inodes: many small files (WAL archives, temp files) can fill them before the bytes (ranges up to 2 days).' }, inodesSql))
+    .withPanel(sqlTimeSeries({ title: 'Filesystem used and available', width: 24, description: 'Used and available bytes per filesystem.' }, bytesSql))
     .withPanel(sqlTimeSeries({ title: 'Database size', width: 24, description: 'pg_database_size per database.' }, dbSizeSql));
   return assignPanelIds(d.build());
 }

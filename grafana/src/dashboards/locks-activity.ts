@@ -18,6 +18,18 @@ const byWaitSql = seriesSql({
   ...activity, where: `${clients} AND m.state = 'active'`, labels: { wait: "coalesce(m.wait_event_type, 'CPU')" },
   parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')], zeroFill: true,
 });
+// Sessions idle in a transaction: they hold locks and hold back vacuum (xmin) for as long as they last.
+const idleInXactSql = seriesSql({
+  ...activity, where: `${clients} AND m.state LIKE 'idle in transaction%'`, labels: { state: 'm.state' },
+  parts: [sumPart('sessions', 'm.count_avg'), samplesPart, maxPart('age', 'm.max_state_age_s')],
+  values: [perSample('sessions'), 'max(age)::double precision AS longest_idle_s'], zeroFill: true,
+});
+const idleInXactNowSql = latestSql({
+  rawTable: 'metrics_pg_activity', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.state LIKE 'idle in transaction%'`,
+  keys: { instance: 'i.name', backend_type: 'm.backend_type', state: 'm.state' },
+  columns: { sessions: 'm.count_max', idle_s: 'm.max_state_age_s', oldest_xact_s: 'm.max_xact_age_s' },
+  orderBy: 'idle_s DESC NULLS LAST',
+});
 const longestSql = seriesSql({
   ...activity, labels: { state: 'm.state' },
   parts: [maxPart('xact', 'm.max_xact_age_s'), maxPart('query', 'm.max_query_age_s')],
@@ -69,7 +81,7 @@ export function locksActivity(): dashboard.Dashboard {
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
     .withPanel(sqlTimeSeries({ title: 'Sessions by state', description: 'Client sessions per state, averaged over the samples in each bucket.' }, byStateSql))
-    .withPanel(sqlTimeSeries({ title: 'Active sessions by wait event', description: 'What active sessions wait for (CPU: not waiting).' }, byWaitSql))
+    .withPanel(sqlTimeSeries({ title: 'Active sessions by wait event', stacked: true, description: 'Active client sessions by what they wait for (CPU: not waiting), stacked: the height is the average number of active sessions, sampled every activity_sample_seconds.' }, byWaitSql))
     .withPanel(sqlTimeSeries({ title: 'Blocked sessions (sampled)', description: 'Blocked/blocking session pairs seen per bucket and the longest wait. Sampled from pg_stat_activity every activity_sample_seconds (10 s by default): a wait that starts and ends between two samples is not seen here; the log beside counts every wait.' }, blockedSql))
     .withPanel(sqlTimeSeries({ title: 'Lock waits in the log', bars: true, description: 'Log records per bucket: lock waits longer than deadlock_timeout (log_lock_waits = on), lock timeouts and deadlocks. Every wait, not a sample; empty when log_lock_waits is off.' }, lockWaitsLogSql))
     .withPanel(sqlTable({ title: 'Blocked sessions and their blockers', height: 9,
@@ -77,6 +89,8 @@ export function locksActivity(): dashboard.Dashboard {
     .withPanel(sqlTimeSeries({ title: 'Longest transaction and query', description: 'Age of the oldest open transaction and the longest running query, by state.' }, longestSql))
     .withPanel(sqlTimeSeries({ title: 'Locks by mode', description: 'Granted and waiting locks by mode, averaged per sample.' }, locksSql))
     .withPanel(sqlTimeSeries({ title: 'Deadlocks', bars: true, width: 24, description: 'Deadlocks per database per bucket.' }, deadlocksSql))
+    .withPanel(sqlTimeSeries({ title: 'Idle in transaction', description: 'Client sessions idle inside a transaction (average per sample) and the longest such idle time (right axis).' }, idleInXactSql))
+    .withPanel(sqlTable({ title: 'Idle in transaction now', width: 12, description: 'Sessions idle in a transaction in the newest sample: how many, idle for how long, and their transaction age.' }, idleInXactNowSql))
     .withPanel(sqlTable({ title: 'Longest transactions now', description: 'Oldest transactions by backend type, state and wait event in the newest sample.' }, longestNowSql));
   return assignPanelIds(d.build());
 }

@@ -192,9 +192,11 @@ export function latestSql(spec: LatestSpec): string {
     ...Object.entries(spec.columns).map(([n, e]) => `${e} AS ${n}`),
     'extract(epoch FROM $__timeTo()::timestamptz - m.time)::double precision AS sample_age_s'];
   const owner = spec.where.includes(INSTANCE_BEAT) ? 'instance_id' : spec.where.includes(SERVER_BEAT) ? 'server_id' : undefined;
+  // The newest sample of the family, whatever rows it has: a filtered-out newest sample (no
+  // session idle in transaction now) must not let an older one pass for current.
   const newest = owner && spec.newestSampleOnly !== false
     ? `\n    JOIN (SELECT m.${owner}, max(m.time) AS time FROM ${spec.rawTable} m
-           WHERE ${LATEST_WINDOW} AND ${spec.where}
+           WHERE ${LATEST_WINDOW} AND ${owner === 'instance_id' ? INSTANCE_BEAT : SERVER_BEAT}
            GROUP BY m.${owner}) newest ON newest.${owner} = m.${owner} AND newest.time = m.time`
     : '';
   return `SELECT *

@@ -49,6 +49,15 @@ const networkSql = seriesSql({
   values: [avgOf('rx', 'rx_bytes_per_s'), avgOf('tx', 'tx_bytes_per_s')],
 });
 
+const swapSql = seriesSql({
+  ...base, parts: [maxPart('used', 'm.swap_used_bytes'), maxPart('total', 'm.swap_total_bytes', 'NULL::bigint')],
+  values: ['max(used)::double precision AS swap_used_bytes', 'max(total)::double precision AS swap_total_bytes'],
+});
+const schedulerSql = seriesSql({
+  ...base, parts: [...avgCol('ctxt_per_s'), ...avgCol('forks_per_s'), maxPart('blocked', 'm.procs_blocked', 'm.procs_blocked_max')],
+  values: [avgOf('ctxt_per_s', 'context_switches_per_s'), avgOf('forks_per_s'), 'max(blocked)::double precision AS blocked_processes'],
+});
+
 export function systemHealth(): dashboard.Dashboard {
   const d = pgaDashboard('System health', DASHBOARD_UIDS.systemHealth,
     'CPU, load, memory, disk I/O and network of the hosts running monitored PostgreSQL instances.', ['system'])
@@ -65,6 +74,8 @@ export function systemHealth(): dashboard.Dashboard {
       description: 'Busy share (100 - idle) of each CPU: one saturated CPU hides in the average.' }, perCpuSql))
     .withPanel(sqlTimeSeries({ title: 'Disk throughput per second', description: 'Bytes read and written per second per block device.' }, diskBytesSql))
     .withPanel(sqlTimeSeries({ title: 'Disk utilisation and latency', description: 'Busy percent and average read/write wait (ms) per block device.' }, diskUtilSql))
+    .withPanel(sqlTimeSeries({ title: 'Swap', description: 'Swap in use and swap size: a database server that swaps is short of memory.' }, swapSql))
+    .withPanel(sqlTimeSeries({ title: 'Context switches and forks per second', description: 'Context switches and process forks per second (new connections fork), and processes blocked on I/O (right axis).' }, schedulerSql))
     .withPanel(sqlTimeSeries({ title: 'Network per second', width: 24, description: 'Bytes received and sent per second per interface.' }, networkSql));
   return assignPanelIds(d.build());
 }

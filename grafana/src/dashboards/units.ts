@@ -10,6 +10,8 @@ export const UNIT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
   // The alert table's rows are different rules with different units; the rule's title names it.
   [/^(value|threshold)$/, 'none'],
   [/_bytes_per_s$/, 'Bps'],
+  // Time spent per second of wall time (I/O, sessions): not a latency.
+  [/_ms_per_s$/, 'suffix: ms/s'],
   [/(_per_s|^tps)$/, 'ops'],
   [/_bytes(_per_day)?$/, 'bytes'],
   [/_pct$/, 'percent'],

@@ -2,15 +2,34 @@
 // transaction ID and MultiXact age per database, the oldest tables to freeze, running vacuums.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
-import { latestSql, maxPart, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
 import { deadTuplesSql, tableDetailLink, TABLES } from './tables-indexes.ts';
+import { SETTING_DEFAULTS, settingJoin } from './settings-sql.ts';
 
 // Wraparound concerns every database, template0 and template1 included: not filtered by $database.
 const byDatabase = { rawTable: 'metrics_pg_stats_database', ...BY_INSTANCE, labels: { datname: "i.name || '/' || m.datname" } } as const;
 const xidSql = seriesSql({ ...byDatabase, parts: [maxPart('xid', 'm.xid_age')], values: ['max(xid)::double precision AS xid_age'] });
 const mxidSql = seriesSql({ ...byDatabase, parts: [maxPart('mxid', 'm.mxid_age')], values: ['max(mxid)::double precision AS mxid_age'] });
+
+// Freeze age as a share of autovacuum_freeze_max_age: at 100 % autovacuum forces an
+// anti-wraparound vacuum of the table.
+const FREEZE_MAX = `coalesce(f.value, ${SETTING_DEFAULTS.autovacuum_freeze_max_age})`;
+const freezePctSql = seriesSql({
+  ...byDatabase, joins: `${BY_INSTANCE.joins}\n    ${settingJoin('f', 'autovacuum_freeze_max_age')}`,
+  parts: [maxPart('pct', `100.0 * m.xid_age / ${FREEZE_MAX}`)],
+  values: ['max(pct)::double precision AS freeze_age_pct'],
+});
+
+// Autovacuum workers running against autovacuum_max_workers: always at the limit means tables
+// wait their turn.
+const workersSql = seriesSql({
+  rawTable: 'metrics_pg_activity', joins: `${BY_INSTANCE.joins}\n    ${settingJoin('w', 'autovacuum_max_workers')}`,
+  where: `${BY_INSTANCE.where} AND m.backend_type = 'autovacuum worker'`, labels: { instance: 'i.name' },
+  parts: [sumPart('n', 'm.count_avg'), samplesPart, maxPart('maxw', `coalesce(w.value, ${SETTING_DEFAULTS.autovacuum_max_workers})`)],
+  values: [perSample('n', 'autovacuum_workers'), 'max(maxw)::double precision AS max_workers'], zeroFill: true,
+});
 
 const autovacuumRunsSql = seriesSql({
   rawTable: TABLES, ...BY_DATABASE, labels: { datname: 'm.datname' },
@@ -34,9 +53,10 @@ const autovacuumRecordsSql = `SELECT m.time, i.name AS instance, m.kind, m.datab
  LIMIT 100`;
 
 const freezeSql = latestSql({
-  rawTable: TABLES, ...BY_DATABASE,
+  rawTable: TABLES, ...BY_DATABASE, joins: `${BY_DATABASE.joins}\n    ${settingJoin('f', 'autovacuum_freeze_max_age')}`,
   keys: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: "m.schemaname || '.' || m.relname" },
-  columns: { relfrozenxid_age: 'm.relfrozenxid_age', table_bytes: 'm.table_bytes', last_autovacuum: 'm.last_autovacuum' },
+  columns: { relfrozenxid_age: 'm.relfrozenxid_age', freeze_age_pct: `(100.0 * m.relfrozenxid_age / ${FREEZE_MAX})::double precision`,
+    table_bytes: 'm.table_bytes', last_autovacuum: 'm.last_autovacuum' },
   orderBy: 'relfrozenxid_age DESC NULLS LAST', limit: 25,
 });
 
@@ -62,6 +82,8 @@ export function vacuum(): dashboard.Dashboard {
     .link(dashboardLink('Logs & events', DASHBOARD_UIDS.logsEvents))
     .withPanel(sqlTimeSeries({ title: 'Transaction ID age', description: 'age(datfrozenxid) of every database of the instance, template0 and template1 included: wraparound protection starts at 2^31 (about 2.1 billion); alert at 1 billion.' }, xidSql))
     .withPanel(sqlTimeSeries({ title: 'MultiXact age', description: 'mxid_age(datminmxid) of every database of the instance, templates included.' }, mxidSql))
+    .withPanel(sqlTimeSeries({ title: 'Freeze age % of autovacuum_freeze_max_age', description: 'age(datfrozenxid) per database as a share of autovacuum_freeze_max_age: at 100 % autovacuum forces an anti-wraparound vacuum.' }, freezePctSql))
+    .withPanel(sqlTimeSeries({ title: 'Autovacuum workers', description: 'Autovacuum workers running (average per sample) against autovacuum_max_workers: at the limit for long, tables wait for a worker.' }, workersSql))
     .withPanel(sqlTimeSeries({ title: 'Autovacuum and autoanalyze runs', bars: true, description: 'Runs counted by pg_stat_user_tables on the monitored tables, per bucket.' }, autovacuumRunsSql))
     .withPanel(sqlTimeSeries({ title: 'Autovacuum log records', bars: true, description: 'Automatic vacuum and analyze records in the server log (log_autovacuum_min_duration).' }, autovacuumLogSql))
     .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'Tables with the most dead tuples and their last autovacuum.' }, deadTuplesSql))
