@@ -70,8 +70,10 @@ export interface SeriesSpec {
   readonly values: readonly string[];
   /** Counts of things that have rows only when they happen (log records, waiting sessions):
    *  0 in every bucket the collector sampled, rather than a line drawn across the empty ones.
-   *  Buckets with rows but no sample (a log record in a minute the cycle skipped) are kept. */
-  readonly zeroFill?: boolean;
+   *  Buckets with rows but no sample (a log record in a minute the cycle skipped) are kept.
+   *  A list names the counts; the other values (a limit drawn beside them) take their largest
+   *  value of the range in the filled buckets. */
+  readonly zeroFill?: boolean | readonly string[];
 }
 
 /** A time_series query: time, label columns, value columns, ordered by time. Where the collector
@@ -108,8 +110,11 @@ function withHeartbeat(spec: SeriesSpec, beat: Heartbeat): string {
   const breaks = `SELECT time + width * interval '1 second' AS time FROM (
     SELECT time, width, lead(time) OVER (ORDER BY time) AS next FROM grid) g
    WHERE next - time > greatest(2 * width, 180) * interval '1 second'`;
+  const counts: readonly string[] = spec.zeroFill === true ? values : spec.zeroFill || [];
   const body = spec.zeroFill
-    ? `SELECT g.time${labels.length ? `, ${labelList}` : ''}, ${values.map((v) => `coalesce(s.${quoted(v)}, 0)::double precision AS ${quoted(v)}`).join(', ')}
+    ? `SELECT g.time${labels.length ? `, ${labelList}` : ''}, ${values.map((v) => (counts.includes(v)
+      ? `coalesce(s.${quoted(v)}, 0)::double precision AS ${quoted(v)}`
+      : `coalesce(s.${quoted(v)}, max(s.${quoted(v)}) OVER (${labels.length ? `PARTITION BY ${labelList}` : ''}))::double precision AS ${quoted(v)}`)).join(', ')}
   FROM (SELECT time FROM grid UNION SELECT time FROM series) g${labels.length ? ` CROSS JOIN (SELECT DISTINCT ${labels.join(', ')} FROM series) l` : ''}
   LEFT JOIN series s ON s.time = g.time${labels.map((l) => ` AND s.${l} IS NOT DISTINCT FROM l.${l}`).join('')}`
     : `SELECT * FROM series`;

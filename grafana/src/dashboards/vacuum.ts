@@ -28,7 +28,7 @@ const workersSql = seriesSql({
   rawTable: 'metrics_pg_activity', joins: `${BY_INSTANCE.joins}\n    ${settingJoin('w', 'autovacuum_max_workers')}`,
   where: `${BY_INSTANCE.where} AND m.backend_type = 'autovacuum worker'`, labels: { instance: 'i.name' },
   parts: [sumPart('n', 'm.count_avg'), samplesPart, maxPart('maxw', `coalesce(w.value, ${SETTING_DEFAULTS.autovacuum_max_workers})`)],
-  values: [perSample('n', 'autovacuum_workers'), 'max(maxw)::double precision AS max_workers'], zeroFill: true,
+  values: [perSample('n', 'autovacuum_workers'), 'max(maxw)::double precision AS max_workers'], zeroFill: ['autovacuum_workers'],
 });
 
 const autovacuumRunsSql = seriesSql({
