@@ -94,7 +94,7 @@ export function tablesIndexes(): dashboard.Dashboard {
     .withPanel(sqlTable({ title: 'Sequential scans', width: 12, height: 9, dataLinks: [tableDetailLink],
       description: 'Tables read by sequential scans over the range, most rows read first: candidates for an index.' }, seqScansSql))
     .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink],
-      description: 'Dead tuples awaiting vacuum and when autovacuum last ran, newest sample.' }, deadTuplesSql))
+      description: 'Dead tuples awaiting vacuum and when autovacuum last ran, newest sample. After a statistics reset PostgreSQL forgets the last vacuum times (empty until the next one); live tuples come from pg_class.reltuples then.' }, deadTuplesSql))
     .withPanel(sqlTable({ title: 'Unused and invalid indexes', width: 12, height: 8, dataLinks: [tableDetailLink],
       description: 'Indexes never scanned since statistics were reset (not unique, not primary) and indexes left invalid by a failed CREATE INDEX CONCURRENTLY.' }, unusedSql))
     .withPanel(sqlTable({ title: 'Index usage', width: 12, height: 8, dataLinks: [tableDetailLink],
