@@ -37,7 +37,7 @@ const CERTAIN = new Set(['pg_stats_database', 'pg_stats_table', 'pg_stats_index'
 const MAY_BE_EMPTY = new Set([
   'Alerts firing', // nothing breaches a threshold in the test
   'Unused and invalid indexes', // pgbench's indexes are all primary keys
-  'Longest transactions now', 'Idle in transaction now', 'Top statements by I/O', 'Top statements by temp files', 'Growth over the range',
+  'Longest transactions now', 'Idle in transaction now', 'Blockers now', 'Top statements by I/O', 'Top statements by temp files', 'Growth over the range',
 ]);
 const familiesOf = (sql: string): string[] => [...new Set([...sql.matchAll(/\bmetrics_([a-z_]+?)(?:_1h|_1m)?\b/g)].map((x) => x[1]!))];
 
@@ -433,4 +433,19 @@ test('the views DBAs look for first: settings, freeze age %, autovacuum workers,
   assert.ok(rows('CPU by process type').some((r) => /client backend|checkpointer|background writer/.test(String(r.process))), 'per-process CPU');
   assert.ok(rows('Swap').some((r) => r.swap_total_bytes !== null), 'swap');
   assert.ok(rows('Database I/O time per second').some((r) => r.read_time_ms_per_s !== null), 'database I/O time (track_io_timing)');
+});
+
+test('"Blockers now" at the cycle that saw the blocked session: its blocker, as the root, with the sessions it blocked', { skip }, async () => {
+  const pairs = report.panels.find((p) => p.panelTitle === 'Blocked sessions and their blockers' && p.range === '1h')!.rows;
+  const pair = pairs[0]!;
+  const at = (pair.time as Date).getTime();
+  // The test's waiting session, and any other its lock held up then (the collector's size query).
+  const blocked = new Set(pairs.filter((r) => (r.time as Date).getTime() === at && r.blocking_pid === pair.blocking_pid).map((r) => r.blocked_pid)).size;
+  const dashboards = DASHBOARDS.map((make) => make()).filter((d) => d.uid === 'pga-locks-activity');
+  const atBlock = await runPanelQueries(grafana, { dashboards, ranges: [{ name: 'at', from: new Date(at - 3_600_000), to: new Date(at + 1000) }], now: new Date(at + 1000) });
+  const blockers = atBlock.panels.find((p) => p.panelTitle === 'Blockers now')!.rows;
+  assert.deepEqual(blockers.map((r) => [r.blocking_pid, r.position, r.blocked_sessions, r.blocking_state]),
+    [[pair.blocking_pid, 'root', blocked, 'idle in transaction']]);
+  // A minute later the episode is over: nothing is shown as current.
+  assert.deepEqual(report.panels.find((p) => p.panelTitle === 'Blockers now' && p.range === '1h')!.rows, []);
 });

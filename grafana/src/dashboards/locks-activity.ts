@@ -2,7 +2,7 @@
 // the longest transactions, locks by mode and deadlocks.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
-import { latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { LATEST_WINDOW, latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
 
@@ -64,6 +64,29 @@ const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, m.blocke
  ORDER BY m.time DESC, m.wait_s DESC NULLS LAST
  LIMIT 100`;
 
+// Who blocks whom now: each blocking session of the newest cycle (the instance's newest
+// pg_instance sample: pg_blocking has rows only while someone waits, so its own newest rows may
+// be an old episode), how many it blocks and whether it is itself blocked (root: it is not, so
+// ending it frees the chain). One level of the tree, without a recursive query.
+const blockersNowSql = `WITH newest AS (
+  SELECT m.instance_id, max(m.time) AS time FROM metrics_pg_instance m
+   WHERE ${LATEST_WINDOW} AND ${BY_INSTANCE.where}
+   GROUP BY m.instance_id
+), pairs AS (
+  SELECT m.instance_id, m.time, m.blocked_pid, m.blocking_pid, m.blocking_state, m.blocking_xact_age_s, m.wait_s, m.blocking_query
+    FROM metrics_pg_blocking m JOIN newest n ON n.instance_id = m.instance_id AND n.time = m.time
+   WHERE ${LATEST_WINDOW} AND ${BY_DATABASE.where}
+)
+SELECT i.name AS instance, p.blocking_pid, CASE WHEN b.blocked_pid IS NULL THEN 'root' ELSE 'blocked too' END AS position,
+       max(p.blocking_state) AS blocking_state, max(p.blocking_xact_age_s)::double precision AS blocking_xact_age_s,
+       count(DISTINCT p.blocked_pid)::int AS blocked_sessions, max(p.wait_s)::double precision AS longest_wait_s,
+       left(max(p.blocking_query), 300) AS blocking_query,
+       extract(epoch FROM $__timeTo()::timestamptz - max(p.time))::double precision AS sample_age_s
+  FROM pairs p JOIN postgresql_instances i ON i.id = p.instance_id
+  LEFT JOIN (SELECT DISTINCT instance_id, blocked_pid FROM pairs) b ON b.instance_id = p.instance_id AND b.blocked_pid = p.blocking_pid
+ GROUP BY i.name, p.blocking_pid, b.blocked_pid
+ ORDER BY position DESC, blocked_sessions DESC, longest_wait_s DESC NULLS LAST`;
+
 const locksSql = seriesSql({
   rawTable: 'metrics_pg_locks', ...BY_INSTANCE, labels: { mode: 'm.mode' },
   parts: [sumPart('granted', 'm.granted'), sumPart('waiting', 'm.waiting'), samplesPart],
@@ -84,6 +107,7 @@ export function locksActivity(): dashboard.Dashboard {
     .withPanel(sqlTimeSeries({ title: 'Active sessions by wait event', stacked: true, description: 'Active client sessions by what they wait for (CPU: not waiting), stacked: the height is the average number of active sessions, sampled every activity_sample_seconds.' }, byWaitSql))
     .withPanel(sqlTimeSeries({ title: 'Blocked sessions (sampled)', description: 'Blocked/blocking session pairs seen per bucket and the longest wait. Sampled from pg_stat_activity every activity_sample_seconds (10 s by default): a wait that starts and ends between two samples is not seen here; the log beside counts every wait.' }, blockedSql))
     .withPanel(sqlTimeSeries({ title: 'Lock waits in the log', bars: true, description: 'Log records per bucket: lock waits longer than deadlock_timeout (log_lock_waits = on), lock timeouts and deadlocks. Every wait, not a sample; empty when log_lock_waits is off.' }, lockWaitsLogSql))
+    .withPanel(sqlTable({ title: 'Blockers now', height: 7, description: 'Sessions blocking others in the newest cycle: how many they block, the longest wait, and whether they are blocked themselves (root: ending it frees the chain).' }, blockersNowSql))
     .withPanel(sqlTable({ title: 'Blocked sessions and their blockers', height: 9,
       description: 'Each blocked session with the session holding the lock (last day of the range).' }, blockingPairsSql))
     .withPanel(sqlTimeSeries({ title: 'Longest transaction and query', description: 'Age of the oldest open transaction and the longest running query, by state.' }, longestSql))
