@@ -28,6 +28,8 @@ export interface RunPanelQueriesOptions {
   readonly timescaledb?: boolean;
   /** Default: the provisioned datasource's timeInterval (1m) and 1000 data points. */
   readonly interval?: IntervalOptions;
+  /** Values for custom variables (default: each one's current value), e.g. { ownqueries: 'include' }. */
+  readonly custom?: Readonly<Record<string, VariableValue>>;
 }
 
 export interface ColumnInfo {
@@ -62,9 +64,14 @@ export interface PanelRun extends QueryRun {
   readonly format: 'time_series' | 'table';
 }
 
+export interface AnnotationRun extends QueryRun {
+  readonly name: string;
+}
+
 export interface PanelQueriesReport {
   readonly variables: readonly VariableRun[];
   readonly panels: readonly PanelRun[];
+  readonly annotations: readonly AnnotationRun[];
 }
 
 const TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -120,6 +127,7 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
   const interval: IntervalOptions = { datasourceTimeInterval: '1m', ...options.interval };
   const variables: VariableRun[] = [];
   const panels: PanelRun[] = [];
+  const annotations: AnnotationRun[] = [];
 
   for (const d of dashboards) {
     const uid = d.uid ?? '';
@@ -127,6 +135,11 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
     const multiVariables = varDefs.filter((v) => v.multi || v.includeAll).map((v) => v.name);
     for (const range of ranges) {
       const values: Record<string, VariableValue> = {};
+      for (const v of d.templating.list ?? []) {
+        if (v.type !== 'custom') continue;
+        const current = (v.current?.value ?? '') as VariableValue;
+        values[v.name] = options.custom?.[v.name] ?? current;
+      }
       const expand = (sql: string) => () => expandMacros(sql, {
         range, variables: values, multiVariables, interval, timescaledb: options.timescaledb, now: options.now,
       });
@@ -138,6 +151,11 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
         // Like a dashboard opened with "All" selected (multi) or the first option (single).
         values[v.name] = multi ? options_ : (options_[0] ?? '');
         variables.push({ dashboardUid: uid, range: range.name, variable: v.name, value: values[v.name]!, ...res });
+      }
+      for (const a of d.annotations?.list ?? []) {
+        const target = a.target as unknown as SqlDataquery | undefined;
+        if (!target?.rawSql || !isPostgres(a.datasource)) continue;
+        annotations.push({ dashboardUid: uid, range: range.name, name: a.name, ...(await run(db, expand(target.rawSql))) });
       }
       for (const p of panelsOf(d)) {
         for (const t of (p.targets ?? []) as unknown as SqlDataquery[]) {
@@ -151,5 +169,5 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
       }
     }
   }
-  return { variables, panels };
+  return { variables, panels, annotations };
 }

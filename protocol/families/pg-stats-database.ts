@@ -1,4 +1,4 @@
-import { bigint, float, int, key, type FamilySpec } from './types.ts';
+import { bigint, float, int, key, timestamptz, type FamilySpec } from './types.ts';
 
 /** pg_stat_database per database; counters are deltas over interval_s (null on a first sample). */
 export const pgStatsDatabase = {
@@ -14,6 +14,6 @@ export const pgStatsDatabase = {
     float('blk_read_time_ms'), float('blk_write_time_ms'),
     bigint('sessions'), bigint('sessions_abandoned'), bigint('sessions_fatal'), bigint('sessions_killed'),
     float('session_time_ms'), float('active_time_ms'), float('idle_in_transaction_time_ms'),
-    bigint('size_bytes'), bigint('xid_age'), bigint('mxid_age'),
+    bigint('size_bytes'), bigint('xid_age'), bigint('mxid_age'), timestamptz('stats_reset'),
   ],
 } as const satisfies FamilySpec;

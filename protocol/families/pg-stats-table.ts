@@ -16,6 +16,6 @@ export const pgStatsTable = {
     bigint('vacuum_count'), bigint('autovacuum_count'), bigint('analyze_count'), bigint('autoanalyze_count'),
     bigint('heap_blks_read'), bigint('heap_blks_hit'), bigint('idx_blks_read'), bigint('idx_blks_hit'),
     bigint('toast_blks_read'), bigint('toast_blks_hit'),
-    bigint('table_bytes'), bigint('toast_bytes'), bigint('index_bytes'), bigint('relfrozenxid_age'), int('index_count'),
+    bigint('table_bytes'), bigint('toast_bytes'), bigint('index_bytes'), bigint('relfrozenxid_age'), int('index_count'), float('reltuples'),
   ],
 } as const satisfies FamilySpec;

@@ -86,3 +86,30 @@ test('a sample fed row by row (begin, row, end) diffs as one given whole', () =>
   chunked.end();
   assert.deepEqual(again.map((r) => r.xact_commit), [10, 3, null]);
 });
+
+test('a reset the server dates (stats_reset inside the interval): the values since the reset are the delta, over the time since it', () => {
+  const s = new CounterState();
+  const o = { keys: ['datname'], counters: ['xact_commit', 'blks_read'] };
+  const t0 = Date.parse('2026-12-04T12:00:00Z');
+  const at = (sec: number) => t0 + sec * 1000;
+  const before = new Date(t0 - 3_600_000).toISOString();
+  s.diff([{ datname: 'db', xact_commit: 500, blks_read: 40, stats_reset: before }], at(0), o);
+  s.diff([{ datname: 'db', xact_commit: 560, blks_read: 44, stats_reset: before }], at(60), o);
+  // pg_stat_reset() at 100 s; by the sample at 120 s, 25 commits and 3 reads since.
+  const resetAt = new Date(at(100)).toISOString().replace('Z', '+00:00');
+  const r = s.diff([{ datname: 'db', xact_commit: 25, blks_read: 3, stats_reset: resetAt }], at(120), o);
+  assert.equal(r[0].xact_commit, 25);
+  assert.equal(r[0].blks_read, 3);
+  assert.equal(r[0].interval_s, 20);
+  const next = s.diff([{ datname: 'db', xact_commit: 85, blks_read: 3, stats_reset: resetAt }], at(180), o);
+  assert.equal(next[0].xact_commit, 60);
+  assert.equal(next[0].interval_s, 60);
+  // A reset of another object moves the database's stats_reset, but these counters did not go
+  // back: an ordinary delta. A stats_reset outside the interval (clock skew) gives nulls.
+  const other = new Date(at(200)).toISOString();
+  assert.equal(s.diff([{ datname: 'db', xact_commit: 95, blks_read: 4, stats_reset: other }], at(240), o)[0].xact_commit, 10);
+  const skewed = new Date(at(400)).toISOString();
+  const bad = s.diff([{ datname: 'db', xact_commit: 5, blks_read: 0, stats_reset: skewed }], at(300), o);
+  assert.equal(bad[0].xact_commit, null);
+  assert.equal(bad[0].interval_s, null);
+});

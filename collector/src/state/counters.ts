@@ -1,7 +1,8 @@
 // Turns cumulative counters into deltas over the real elapsed interval, per series.
 // A counter that went backwards, a changed stats_reset, or a restarted server (postmaster
 // start time) means the counters were reset: that sample's deltas are null rather than a
-// negative number or a huge spike, and the next sample diffs from the new values.
+// negative number or a huge spike, and the next sample diffs from the new values. When the
+// server says when it reset (stats_reset inside the interval), the values since then are the delta.
 export type Sample = Record<string, unknown>;
 
 /** What the next sample is diffed against: only the counters (parsed once) and stats_reset,
@@ -89,12 +90,23 @@ export class CounterState {
     }
     // A key seen twice in one sample (interval 0) has no delta.
     if (prev.sample !== sample) this.seen++;
-    const interval = (at - prev.at) / 1000;
-    let reset = !(interval > 0) || (row.stats_reset !== undefined && statsReset !== prev.statsReset);
+    let interval = (at - prev.at) / 1000;
     // NaN (null) compares false: a missing value is no reset, only its own delta is null.
-    for (let i = 0; !reset && i < n; i++) if (cur[i] < prev.counters[i]) reset = true;
+    let wentBack = false;
+    for (let i = 0; !wentBack && i < n; i++) if (cur[i] < prev.counters[i]) wentBack = true;
+    const newReset = row.stats_reset !== undefined && statsReset !== prev.statsReset;
+    // The server says when it reset (stats_reset): if that is inside this interval and the
+    // counters did go back, what they hold now was counted since the reset, so it is the delta,
+    // over the time since the reset. Only the activity between the previous sample and the reset
+    // is lost. (A reset of one table moves its database's stats_reset: the others' counters did
+    // not go back and diff as usual.)
+    const resetAt = newReset ? Date.parse(statsReset) : NaN;
+    const resetInside = resetAt > prev.at && resetAt <= at;
+    const sinceReset = interval > 0 && wentBack && resetInside;
+    const reset = !sinceReset && (!(interval > 0) || wentBack || (newReset && !resetInside));
+    if (sinceReset) interval = (at - resetAt) / 1000;
     for (let i = 0; i < n; i++) {
-      const d = reset ? NaN : cur[i] - prev.counters[i];
+      const d = reset ? NaN : sinceReset ? cur[i] : cur[i] - prev.counters[i];
       row[counters[i]] = Number.isNaN(d) ? null : roundDelta(d);
       prev.counters[i] = cur[i];
     }

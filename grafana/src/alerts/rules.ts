@@ -8,6 +8,8 @@
 // `window` is the predicate on m.time: $__timeFilter(m.time) under alerting (its range is the
 // rule's relativeTimeRange), the last `windowMinutes` before $__timeTo() on a dashboard.
 
+import { FORECAST_MIN_HISTORY_HOURS, resistantSlopeSql, secondsUntilFull } from '../forecast.ts';
+
 /** The thresholds, named once. */
 export const THRESHOLDS = {
   collectorSilentSeconds: 300,
@@ -124,18 +126,18 @@ export const ALERT_RULES: readonly AlertRule[] = [
   },
   {
     uid: 'pga-disk-full-forecast', title: 'Filesystem full within 24 hours (linear forecast)', severity: 'warning',
-    summary: 'At the growth of the last 6 hours, {{ $labels.subject }} on {{ $labels.server }} is full in {{ $values.B.Value | printf "%.1f" }} h.',
-    windowMinutes: 360, op: 'lt', threshold: THRESHOLDS.diskFullHours, for: '15m', noDataState: 'OK',
-    // Hours left = space available now / growth per hour (least-squares slope over the window).
-    // A flat or shrinking filesystem gets 1e9 hours rather than no value, so its series resolves.
-    sql: (w) => `SELECT max(m.time) AS time, s.hostname AS server, m.role || ' ' || m.path AS subject,
-       coalesce(CASE WHEN regr_slope(m.used_bytes, extract(epoch FROM m.time)) > 0
-                     THEN (array_agg(m.available_bytes ORDER BY m.time DESC))[1]
-                          / regr_slope(m.used_bytes, extract(epoch FROM m.time)) / 3600 END, 1e9)::double precision AS value
-  FROM metrics_disk_usage m
-  JOIN servers s ON s.id = m.server_id
- WHERE ${w}
- GROUP BY s.hostname, m.role, m.path
+    summary: `At the growth of the last 12 hours (robust fit, at least ${FORECAST_MIN_HISTORY_HOURS} h of samples), {{ $labels.subject }} on {{ $labels.server }} is full in {{ $values.B.Value | printf "%.1f" }} h.`,
+    windowMinutes: 720, op: 'lt', threshold: THRESHOLDS.diskFullHours, for: '15m', noDataState: 'OK',
+    // Hours left = space available now / growth per hour (forecast.ts: a resistant line, and no
+    // forecast from less than the minimum history). A flat or shrinking filesystem, or one with
+    // too little history, gets 1e9 hours rather than no value, so its series resolves.
+    sql: (w) => `SELECT f.time, f.server, f.subject,
+       coalesce(${secondsUntilFull('f')} / 3600, 1e9)::double precision AS value
+  FROM (${resistantSlopeSql(`SELECT m.time, s.hostname AS server, m.role || ' ' || m.path AS subject,
+                 m.used_bytes AS used, m.available_bytes AS avail, m.size_bytes AS size
+            FROM metrics_disk_usage m
+            JOIN servers s ON s.id = m.server_id
+           WHERE ${w}`)}) f
  ORDER BY 1`,
   },
   {

@@ -21,7 +21,8 @@ const buffersSql = seriesSql({
   ...bgwriter,
   parts: [sumPart('ckpt', 'm.buffers_checkpoint'), sumPart('clean', 'm.buffers_clean'), sumPart('backend', 'm.buffers_backend'),
     sumPart('alloc', 'm.buffers_alloc'), secondsPart('m.buffers_alloc')],
-  values: [perSecond('ckpt', 'checkpointer'), perSecond('clean', 'bgwriter'), perSecond('backend', 'backends'), perSecond('alloc', 'allocated')],
+  values: [['ckpt', 'checkpointer'], ['clean', 'bgwriter'], ['backend', 'backends'], ['alloc', 'allocated']]
+    .map(([part, who]) => `(sum(${part}) * 8192 / nullif(sum(secs), 0))::double precision AS ${who}_bytes_per_s`),
 });
 const walBytesSql = seriesSql({
   ...wal, parts: [sumPart('gen', 'm.wal_generated_bytes'), secondsPart('m.wal_generated_bytes')],
@@ -43,11 +44,11 @@ export function checkpointsWal(): dashboard.Dashboard {
   withInstanceVariables(d, { database: 'none' })
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Replication', DASHBOARD_UIDS.replication))
-    .withPanel(sqlTimeSeries({ title: 'Checkpoints', unit: 'short', bars: true, description: 'Timed and requested checkpoints per bucket; many requested ones mean max_wal_size is too small.' }, checkpointsSql))
-    .withPanel(sqlTimeSeries({ title: 'Checkpoint write and sync time', unit: 'ms', description: 'Milliseconds checkpoints spent writing and syncing files, per bucket.' }, checkpointTimeSql))
-    .withPanel(sqlTimeSeries({ title: 'Buffers written', unit: 'short', description: 'Buffers per second written by the checkpointer, the background writer and backends, and allocated.' }, buffersSql))
-    .withPanel(sqlTimeSeries({ title: 'WAL generated', unit: 'Bps', description: 'WAL bytes per second.' }, walBytesSql))
-    .withPanel(sqlTimeSeries({ title: 'WAL records', unit: 'ops', description: 'WAL records, full-page images and wal_buffers-full events per second.' }, walRecordsSql))
-    .withPanel(sqlTimeSeries({ title: 'WAL archiving', unit: 'short', description: 'Segments archived and failed per bucket, and the most pending.' }, archiverSql));
+    .withPanel(sqlTimeSeries({ title: 'Checkpoints', bars: true, description: 'Timed and requested checkpoints per bucket; many requested ones mean max_wal_size is too small.' }, checkpointsSql))
+    .withPanel(sqlTimeSeries({ title: 'Checkpoint write and sync time', description: 'Milliseconds checkpoints spent writing and syncing files, per bucket.' }, checkpointTimeSql))
+    .withPanel(sqlTimeSeries({ title: 'Buffers written per second', description: 'Bytes of shared buffers (8 kB blocks) written per second by the checkpointer, the background writer and backends, and allocated.' }, buffersSql))
+    .withPanel(sqlTimeSeries({ title: 'WAL generated per second', description: 'WAL bytes per second.' }, walBytesSql))
+    .withPanel(sqlTimeSeries({ title: 'WAL records per second', description: 'WAL records, full-page images and wal_buffers-full events per second.' }, walRecordsSql))
+    .withPanel(sqlTimeSeries({ title: 'WAL archiving', description: 'Segments archived and failed per bucket, and the most pending.' }, archiverSql));
   return assignPanelIds(d.build());
 }

@@ -1,37 +1,37 @@
-// "Disk usage trends": filesystem space with a linear fill-up forecast (least-squares slope over
-// the range), database sizes and the largest tables.
+// "Disk usage trends": filesystem space with a fill-up forecast (a resistant line over the range,
+// forecast.ts), database sizes and the largest tables.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { maxPart, minPart, rangeAwareUnion, seriesSql } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
+import { FORECAST_MIN_HISTORY_HOURS, resistantSlopeSql, secondsUntilFull } from '../forecast.ts';
 
 const SERVER = 'm.server_id IN (${server:sqlstring})';
 const fs = { rawTable: 'metrics_disk_usage', joins: 'JOIN servers s ON s.id = m.server_id', where: SERVER, labels: { filesystem: "m.role || ' ' || m.path" } } as const;
 
 const usedPctSql = seriesSql({ ...fs, parts: [maxPart('pct', 'm.used_pct', 'm.used_pct_max')], values: ['max(pct)::double precision AS used_pct'] });
+const inodesSql = seriesSql({
+  ...fs, parts: [{ name: 'ipct', raw: 'max(100.0 * (m.inodes_total - m.inodes_free) / nullif(m.inodes_total, 0))', rollup: 'NULL::double precision' }],
+  values: ['max(ipct)::double precision AS inodes_used_pct'],
+});
 const bytesSql = seriesSql({
   ...fs, parts: [maxPart('used', 'm.used_bytes', 'm.used_bytes_max'), minPart('avail', 'm.available_bytes', 'm.available_bytes_min')],
   values: ['max(used)::double precision AS used_bytes', 'min(avail)::double precision AS available_bytes'],
 });
 
-// The slope of used bytes against time over the samples of the range (raw for short ranges,
-// hourly maxima for long ones); a regression is not additive, so the tail branch is left out.
-const forecastSql = `SELECT server, filesystem,
-       (array_agg(size ORDER BY time DESC))[1]::double precision AS size_bytes,
-       (array_agg(avail ORDER BY time DESC))[1]::double precision AS available_bytes,
-       (regr_slope(used, extract(epoch FROM time)) * 86400)::double precision AS growth_bytes_per_day,
-       CASE WHEN regr_slope(used, extract(epoch FROM time)) > 0
-            THEN ((array_agg(avail ORDER BY time DESC))[1] / regr_slope(used, extract(epoch FROM time)) / 86400)::double precision
-       END AS days_until_full
-  FROM (
-${rangeAwareUnion('metrics_disk_usage', (b) => `  SELECT m.time, s.hostname AS server, m.role || ' ' || m.path AS filesystem, m.size_bytes AS size,
+// The growth of used bytes over the samples of the range (raw for short ranges, hourly maxima
+// for long ones) by the resistant line of forecast.ts; no forecast from less than its minimum
+// span of history. A fit is not additive, so the tail branch is left out.
+const forecastSql = `SELECT f.server, f.subject AS filesystem, f.size::double precision AS size_bytes,
+       f.avail::double precision AS available_bytes, f.history_s::double precision AS history_s,
+       (f.slope * 86400)::double precision AS growth_bytes_per_day,
+       (${secondsUntilFull('f')} / 86400)::double precision AS days_until_full
+  FROM (${resistantSlopeSql(rangeAwareUnion('metrics_disk_usage', (b) => `  SELECT m.time, s.hostname AS server, m.role || ' ' || m.path AS subject, m.size_bytes AS size,
          ${b.rollup ? 'm.used_bytes_max' : 'm.used_bytes'} AS used, ${b.rollup ? 'm.available_bytes_min' : 'm.available_bytes'} AS avail
     FROM ${b.table} m JOIN servers s ON s.id = m.server_id
    WHERE $__timeFilter(m.time) AND ${SERVER}
-     AND ${b.guard}`, { tail: false })}
-  ) samples
- GROUP BY server, filesystem
+     AND ${b.guard}`, { tail: false }))}) f
  ORDER BY days_until_full NULLS LAST, server, filesystem`;
 
 const dbSizeSql = seriesSql({
@@ -44,10 +44,11 @@ export function diskUsage(): dashboard.Dashboard {
   withInstanceVariables(d)
     .link(dashboardLink('System health', DASHBOARD_UIDS.systemHealth))
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
-    .withPanel(sqlTable({ title: 'Fill-up forecast', unit: 'short', height: 7,
-      description: 'Growth per day from a least-squares fit of used bytes over the range, and days until the space available now runs out at that rate.' }, forecastSql))
-    .withPanel(sqlTimeSeries({ title: 'Filesystem used', unit: 'percent', description: 'Used share of each monitored filesystem (data directory, WAL).' }, usedPctSql))
-    .withPanel(sqlTimeSeries({ title: 'Filesystem used and available', unit: 'bytes', description: 'Used and available bytes per filesystem.' }, bytesSql))
-    .withPanel(sqlTimeSeries({ title: 'Database size', unit: 'bytes', width: 24, description: 'pg_database_size per database.' }, dbSizeSql));
+    .withPanel(sqlTable({ title: 'Fill-up forecast', height: 7,
+      description: `Growth per day of used bytes over the range (a resistant line: the slope between the medians of the first and the last third of the samples, so a short burst does not count), and days until the space available now runs out at that rate. No forecast until the samples span ${FORECAST_MIN_HISTORY_HOURS} hours (history_s): choose a range of at least that.` }, forecastSql))
+    .withPanel(sqlTimeSeries({ title: 'Filesystem used', description: 'Used share of each monitored filesystem (data directory, WAL).' }, usedPctSql))
+    .withPanel(sqlTimeSeries({ title: 'Inodes used', description: 'Used share of each filesystem\'s inodes: many small files (WAL archives, temp files) can fill them before the bytes (ranges up to 2 days).' }, inodesSql))
+    .withPanel(sqlTimeSeries({ title: 'Filesystem used and available', width: 24, description: 'Used and available bytes per filesystem.' }, bytesSql))
+    .withPanel(sqlTimeSeries({ title: 'Database size', width: 24, description: 'pg_database_size per database.' }, dbSizeSql));
   return assignPanelIds(d.build());
 }

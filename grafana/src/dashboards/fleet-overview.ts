@@ -4,24 +4,31 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { LATEST_WINDOW, maxPart, perSecond, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
+import { VERSION } from './variables.ts';
 import { firingAlertsSql } from '../alerts/rules.ts';
 
 const INSTANCE_SERVER = 'JOIN postgresql_instances i ON i.id = m.instance_id JOIN servers s ON s.id = i.server_id';
 
-// One row per server; every metric is its newest sample in the last hour of the range.
+// One row per server, each value from the newest sample in the last hour of the range: TPS is
+// that sample's delta over its interval, not an average.
 const serversSql = `WITH inst AS (
-  SELECT DISTINCT ON (m.instance_id) i.server_id, m.up, m.version, m.connections, m.max_connections
+  SELECT DISTINCT ON (m.instance_id) i.server_id, m.time, m.up, m.version, m.version_num, m.connections, m.max_connections
     FROM metrics_pg_instance m JOIN postgresql_instances i ON i.id = m.instance_id
    WHERE ${LATEST_WINDOW}
    ORDER BY m.instance_id, m.time DESC
+), per_server AS (
+  SELECT server_id, count(*) FILTER (WHERE up) || '/' || count(*) AS instances_up,
+         string_agg(DISTINCT coalesce(${VERSION}, split_part(m.version, ' ', 1)), ', ') AS version,
+         max(100.0 * connections / nullif(max_connections, 0)) AS connections_pct,
+         extract(epoch FROM $__timeTo()::timestamptz - min(time)) AS sample_age_s
+    FROM inst m GROUP BY server_id
 ), tps AS (
-  SELECT server_id, sum(rate) AS tps
-    FROM (SELECT i.server_id, sum(m.xact_commit + m.xact_rollback)
-                 / nullif(sum(m.interval_s) FILTER (WHERE m.xact_commit IS NOT NULL), 0) AS rate
-            FROM metrics_pg_stats_database m JOIN postgresql_instances i ON i.id = m.instance_id
-           WHERE ${LATEST_WINDOW} AND m.time > $__timeTo()::timestamptz - interval '15 minutes'
-           GROUP BY i.server_id, m.instance_id, m.datname) per_database
-   GROUP BY server_id
+  SELECT i.server_id, sum((m.xact_commit + m.xact_rollback) / nullif(m.interval_s, 0)) AS tps
+    FROM metrics_pg_stats_database m JOIN postgresql_instances i ON i.id = m.instance_id
+    JOIN (SELECT m.instance_id, max(m.time) AS time FROM metrics_pg_stats_database m
+           WHERE ${LATEST_WINDOW} GROUP BY m.instance_id) newest ON newest.instance_id = m.instance_id AND newest.time = m.time
+   WHERE ${LATEST_WINDOW}
+   GROUP BY i.server_id
 ), lag AS (
   SELECT i.server_id, max(coalesce(m.replay_lag_s, m.replay_delay_s)) AS lag_s
     FROM metrics_replication m JOIN postgresql_instances i ON i.id = m.instance_id
@@ -39,16 +46,16 @@ const serversSql = `WITH inst AS (
 ), firing AS (
   SELECT server, count(*) AS alerts FROM (${firingAlertsSql()}) f GROUP BY server
 )
-SELECT s.id::text AS server_id, s.hostname AS server,
-       (SELECT count(*) FILTER (WHERE up) || '/' || count(*) FROM inst WHERE inst.server_id = s.id) AS instances_up,
-       (SELECT string_agg(DISTINCT split_part(version, ' ', 2), ', ') FROM inst WHERE inst.server_id = s.id) AS version,
+SELECT s.id::text AS server_id, s.hostname AS server, p.instances_up, p.version,
        tps.tps::double precision AS tps,
-       (SELECT max(100.0 * connections / nullif(max_connections, 0)) FROM inst WHERE inst.server_id = s.id)::double precision AS connections_pct,
+       p.connections_pct::double precision AS connections_pct,
        lag.lag_s::double precision AS replication_lag_s,
        disk.free_bytes::double precision AS disk_free_bytes, disk.used_pct::double precision AS disk_used_pct,
+       p.sample_age_s::double precision AS sample_age_s,
        seen.last_seen_at,
        coalesce(firing.alerts, 0)::int AS alerts_firing
   FROM servers s
+  LEFT JOIN per_server p ON p.server_id = s.id
   LEFT JOIN tps ON tps.server_id = s.id
   LEFT JOIN lag ON lag.server_id = s.id
   LEFT JOIN disk ON disk.server_id = s.id
@@ -91,15 +98,15 @@ export function fleetOverview(): dashboard.Dashboard {
     'Every monitored server at a glance; click a server for its PostgreSQL overview.', ['fleet'])
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('pgAnalytics self-monitoring', DASHBOARD_UIDS.selfMonitoring))
-    .withPanel(sqlTable({ title: 'Servers', unit: 'short', height: 10,
-      description: 'Newest values per server in the last hour of the range; alerts_firing counts the alert rules its current values breach.',
+    .withPanel(sqlTable({ title: 'Servers', height: 10,
+      description: 'Each server as of its newest sample (sample_age_s old at the end of the range; none in the last hour: empty): TPS over that sample\'s interval, connections, lag, disk; alerts_firing counts the alert rules its current values breach.',
       dataLinks: [drillDown('PostgreSQL overview of ${__data.fields.server}',
         drillDownUrl(DASHBOARD_UIDS.postgresqlOverview, { server: '${__data.fields.server_id}' }))] }, serversSql))
-    .withPanel(sqlTable({ title: 'Alerts firing', unit: 'short', height: 8,
+    .withPanel(sqlTable({ title: 'Alerts firing', height: 8,
       description: 'Servers whose current values breach an alert rule threshold (the same rules Grafana alerting evaluates).' }, firingAlertsSql()))
-    .withPanel(sqlTimeSeries({ title: 'Transactions per second', unit: 'ops', description: 'Commits and rollbacks per second, per server.' }, tpsSql))
-    .withPanel(sqlTimeSeries({ title: 'Connections % of max_connections', unit: 'percent', description: 'Connections of all instances of the server over their max_connections.' }, connectionsPctSql))
-    .withPanel(sqlTimeSeries({ title: 'Replication lag', unit: 's', description: 'Largest replay lag of any standby, per server.' }, lagSql))
-    .withPanel(sqlTimeSeries({ title: 'Disk used', unit: 'percent', description: 'Fullest monitored filesystem, per server.' }, diskSql));
+    .withPanel(sqlTimeSeries({ title: 'Transactions per second', description: 'Commits and rollbacks per second, per server.' }, tpsSql))
+    .withPanel(sqlTimeSeries({ title: 'Connections % of max_connections', description: 'Connections of all instances of the server over their max_connections.' }, connectionsPctSql))
+    .withPanel(sqlTimeSeries({ title: 'Replication lag', description: 'Largest replay lag of any standby, per server.' }, lagSql))
+    .withPanel(sqlTimeSeries({ title: 'Disk used', description: 'Fullest monitored filesystem, per server.' }, diskSql));
   return assignPanelIds(d.build());
 }

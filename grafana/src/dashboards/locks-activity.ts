@@ -2,7 +2,7 @@
 // the longest transactions, locks by mode and deadlocks.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
-import { latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { LATEST_WINDOW, latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
 
@@ -12,11 +12,23 @@ const clients = `${BY_INSTANCE.where} AND m.backend_type = 'client backend'`;
 
 const byStateSql = seriesSql({
   ...activity, where: clients, labels: { state: 'm.state' },
-  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')],
+  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')], zeroFill: true,
 });
 const byWaitSql = seriesSql({
   ...activity, where: `${clients} AND m.state = 'active'`, labels: { wait: "coalesce(m.wait_event_type, 'CPU')" },
-  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')],
+  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')], zeroFill: true,
+});
+// Sessions idle in a transaction: they hold locks and hold back vacuum (xmin) for as long as they last.
+const idleInXactSql = seriesSql({
+  ...activity, where: `${clients} AND m.state LIKE 'idle in transaction%'`, labels: { state: 'm.state' },
+  parts: [sumPart('sessions', 'm.count_avg'), samplesPart, maxPart('age', 'm.max_state_age_s')],
+  values: [perSample('sessions'), 'max(age)::double precision AS longest_idle_s'], zeroFill: true,
+});
+const idleInXactNowSql = latestSql({
+  rawTable: 'metrics_pg_activity', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.state LIKE 'idle in transaction%'`,
+  keys: { instance: 'i.name', backend_type: 'm.backend_type', state: 'm.state' },
+  columns: { sessions: 'm.count_max', idle_s: 'm.max_state_age_s', oldest_xact_s: 'm.max_xact_age_s' },
+  orderBy: 'idle_s DESC NULLS LAST',
 });
 const longestSql = seriesSql({
   ...activity, labels: { state: 'm.state' },
@@ -33,8 +45,17 @@ const longestNowSql = latestSql({
 const blockedSql = seriesSql({
   rawTable: 'metrics_pg_blocking', ...BY_DATABASE, labels: { datname: 'm.datname' },
   parts: [{ name: 'pairs', raw: 'count(*)', rollup: 'sum(m.pairs)' }, maxPart('wait', 'm.wait_s', 'm.max_wait_s')],
-  values: ['sum(pairs)::double precision AS blocked_pairs', 'max(wait)::double precision AS longest_wait_s'],
+  values: ['sum(pairs)::double precision AS blocked_pairs', 'max(wait)::double precision AS longest_wait_s'], zeroFill: true,
 });
+// Every wait longer than deadlock_timeout, from the log (log_lock_waits): the sampled pairs
+// above miss waits that begin and end between two samples.
+const lockWaitsLogSql = seriesSql({
+  rawTable: 'metrics_pg_log', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind IN ('lock_waiting', 'lock_timeout', 'deadlock')`,
+  labels: { kind: 'm.kind' },
+  parts: [{ name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' }],
+  values: ['sum(records)::double precision AS records'], zeroFill: true,
+});
+
 const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, m.blocked_pid, m.usename, m.wait_event_type, m.wait_event,
        m.wait_s, left(m.blocked_query, 300) AS blocked_query,
        m.blocking_pid, m.blocking_state, m.blocking_xact_age_s, left(m.blocking_query, 300) AS blocking_query
@@ -43,10 +64,33 @@ const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, m.blocke
  ORDER BY m.time DESC, m.wait_s DESC NULLS LAST
  LIMIT 100`;
 
+// Who blocks whom now: each blocking session of the newest cycle (the instance's newest
+// pg_instance sample: pg_blocking has rows only while someone waits, so its own newest rows may
+// be an old episode), how many it blocks and whether it is itself blocked (root: it is not, so
+// ending it frees the chain). One level of the tree, without a recursive query.
+const blockersNowSql = `WITH newest AS (
+  SELECT m.instance_id, max(m.time) AS time FROM metrics_pg_instance m
+   WHERE ${LATEST_WINDOW} AND ${BY_INSTANCE.where}
+   GROUP BY m.instance_id
+), pairs AS (
+  SELECT m.instance_id, m.time, m.blocked_pid, m.blocking_pid, m.blocking_state, m.blocking_xact_age_s, m.wait_s, m.blocking_query
+    FROM metrics_pg_blocking m JOIN newest n ON n.instance_id = m.instance_id AND n.time = m.time
+   WHERE ${LATEST_WINDOW} AND ${BY_DATABASE.where}
+)
+SELECT i.name AS instance, p.blocking_pid, CASE WHEN b.blocked_pid IS NULL THEN 'root' ELSE 'blocked too' END AS position,
+       max(p.blocking_state) AS blocking_state, max(p.blocking_xact_age_s)::double precision AS blocking_xact_age_s,
+       count(DISTINCT p.blocked_pid)::int AS blocked_sessions, max(p.wait_s)::double precision AS longest_wait_s,
+       left(max(p.blocking_query), 300) AS blocking_query,
+       extract(epoch FROM $__timeTo()::timestamptz - max(p.time))::double precision AS sample_age_s
+  FROM pairs p JOIN postgresql_instances i ON i.id = p.instance_id
+  LEFT JOIN (SELECT DISTINCT instance_id, blocked_pid FROM pairs) b ON b.instance_id = p.instance_id AND b.blocked_pid = p.blocking_pid
+ GROUP BY i.name, p.blocking_pid, b.blocked_pid
+ ORDER BY position DESC, blocked_sessions DESC, longest_wait_s DESC NULLS LAST`;
+
 const locksSql = seriesSql({
   rawTable: 'metrics_pg_locks', ...BY_INSTANCE, labels: { mode: 'm.mode' },
   parts: [sumPart('granted', 'm.granted'), sumPart('waiting', 'm.waiting'), samplesPart],
-  values: [perSample('granted'), perSample('waiting')],
+  values: [perSample('granted'), perSample('waiting')], zeroFill: true,
 });
 const deadlocksSql = seriesSql({
   rawTable: 'metrics_pg_stats_database', ...BY_DATABASE, labels: { datname: 'm.datname' },
@@ -59,14 +103,18 @@ export function locksActivity(): dashboard.Dashboard {
   withInstanceVariables(d)
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
-    .withPanel(sqlTimeSeries({ title: 'Sessions by state', unit: 'short', description: 'Client sessions per state, averaged over the samples in each bucket.' }, byStateSql))
-    .withPanel(sqlTimeSeries({ title: 'Active sessions by wait event', unit: 'short', description: 'What active sessions wait for (CPU: not waiting).' }, byWaitSql))
-    .withPanel(sqlTimeSeries({ title: 'Blocked sessions', unit: 'short', description: 'Blocked/blocking session pairs seen per bucket and the longest wait.' }, blockedSql))
-    .withPanel(sqlTimeSeries({ title: 'Deadlocks', unit: 'short', bars: true, description: 'Deadlocks per database per bucket.' }, deadlocksSql))
-    .withPanel(sqlTable({ title: 'Blocked sessions and their blockers', unit: 'short', height: 9,
+    .withPanel(sqlTimeSeries({ title: 'Sessions by state', description: 'Client sessions per state, averaged over the samples in each bucket.' }, byStateSql))
+    .withPanel(sqlTimeSeries({ title: 'Active sessions by wait event', stacked: true, description: 'Active client sessions by what they wait for (CPU: not waiting), stacked: the height is the average number of active sessions, sampled every activity_sample_seconds.' }, byWaitSql))
+    .withPanel(sqlTimeSeries({ title: 'Blocked sessions (sampled)', description: 'Blocked/blocking session pairs seen per bucket and the longest wait. Sampled from pg_stat_activity every activity_sample_seconds (10 s by default): a wait that starts and ends between two samples is not seen here; the log beside counts every wait.' }, blockedSql))
+    .withPanel(sqlTimeSeries({ title: 'Lock waits in the log', bars: true, description: 'Log records per bucket: lock waits longer than deadlock_timeout (log_lock_waits = on), lock timeouts and deadlocks. Every wait, not a sample; empty when log_lock_waits is off.' }, lockWaitsLogSql))
+    .withPanel(sqlTable({ title: 'Blockers now', height: 7, description: 'Sessions blocking others in the newest cycle: how many they block, the longest wait, and whether they are blocked themselves (root: ending it frees the chain).' }, blockersNowSql))
+    .withPanel(sqlTable({ title: 'Blocked sessions and their blockers', height: 9,
       description: 'Each blocked session with the session holding the lock (last day of the range).' }, blockingPairsSql))
-    .withPanel(sqlTimeSeries({ title: 'Longest transaction and query', unit: 's', description: 'Age of the oldest open transaction and the longest running query, by state.' }, longestSql))
-    .withPanel(sqlTimeSeries({ title: 'Locks by mode', unit: 'short', description: 'Granted and waiting locks by mode, averaged per sample.' }, locksSql))
-    .withPanel(sqlTable({ title: 'Longest transactions now', unit: 's', description: 'Oldest transactions by backend type, state and wait event in the newest sample.' }, longestNowSql));
+    .withPanel(sqlTimeSeries({ title: 'Longest transaction and query', description: 'Age of the oldest open transaction and the longest running query, by state.' }, longestSql))
+    .withPanel(sqlTimeSeries({ title: 'Locks by mode', description: 'Granted and waiting locks by mode, averaged per sample.' }, locksSql))
+    .withPanel(sqlTimeSeries({ title: 'Deadlocks', bars: true, width: 24, description: 'Deadlocks per database per bucket.' }, deadlocksSql))
+    .withPanel(sqlTimeSeries({ title: 'Idle in transaction', description: 'Client sessions idle inside a transaction (average per sample) and the longest such idle time (right axis).' }, idleInXactSql))
+    .withPanel(sqlTable({ title: 'Idle in transaction now', width: 12, description: 'Sessions idle in a transaction in the newest sample: how many, idle for how long, and their transaction age.' }, idleInXactNowSql))
+    .withPanel(sqlTable({ title: 'Longest transactions now', description: 'Oldest transactions by backend type, state and wait event in the newest sample.' }, longestNowSql));
   return assignPanelIds(d.build());
 }

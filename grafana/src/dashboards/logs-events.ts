@@ -9,15 +9,15 @@ import { BY_INSTANCE, withInstanceVariables } from './variables.ts';
 const LOG = 'metrics_pg_log';
 const records = { name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' };
 
-const byKindSql = seriesSql({ rawTable: LOG, ...BY_INSTANCE, labels: { kind: 'm.kind' }, parts: [records], values: ['sum(records)::double precision AS records'] });
+const byKindSql = seriesSql({ rawTable: LOG, ...BY_INSTANCE, labels: { kind: 'm.kind' }, parts: [records], values: ['sum(records)::double precision AS records'], zeroFill: true });
 const bySeveritySql = seriesSql({
   rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.severity IN ('WARNING', 'ERROR', 'FATAL', 'PANIC')`,
-  labels: { severity: 'm.severity' }, parts: [records], values: ['sum(records)::double precision AS records'],
+  labels: { severity: 'm.severity' }, parts: [records], values: ['sum(records)::double precision AS records'], zeroFill: true,
 });
 const tempSql = seriesSql({
   rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind = 'temp_file'`, labels: { instance: 'i.name' },
   parts: [records, { name: 'bytes', raw: 'sum(m.temp_bytes)', rollup: 'sum(m.temp_bytes)' }],
-  values: ['sum(records)::double precision AS temp_files', 'sum(bytes)::double precision AS temp_bytes'],
+  values: ['sum(records)::double precision AS temp_files', 'sum(bytes)::double precision AS temp_bytes'], zeroFill: true,
 });
 
 /** The newest records of some kinds in the last day of the range. */
@@ -48,13 +48,13 @@ export function logsEvents(): dashboard.Dashboard {
   withInstanceVariables(d, { database: 'none' })
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Vacuum & wraparound', DASHBOARD_UIDS.vacuum))
-    .withPanel(sqlTimeSeries({ title: 'Events by kind', unit: 'short', bars: true, width: 24, description: 'Log records per bucket by event kind.' }, byKindSql))
-    .withPanel(sqlTimeSeries({ title: 'Warnings and errors', unit: 'short', bars: true, description: 'WARNING, ERROR, FATAL and PANIC records per bucket.' }, bySeveritySql))
-    .withPanel(sqlTimeSeries({ title: 'Temporary files', unit: 'short', description: 'Temporary files logged (log_temp_files) and their bytes per bucket.' }, tempSql))
-    .withPanel(sqlTable({ title: 'Latest errors', unit: 'short', height: 9, description: 'The newest ERROR, FATAL and PANIC records (last day of the range).' }, errorsSql))
-    .withPanel(sqlTable({ title: 'Slow statements', unit: 'ms', height: 9, description: 'The slowest statements logged (log_min_duration_statement), last day of the range.' }, slowSql))
-    .withPanel(sqlTable({ title: 'Temporary files written', unit: 'bytes', width: 12, height: 8, description: 'The largest temporary files logged, with their statement.' }, tempFilesSql))
-    .withPanel(sqlTable({ title: 'Failed logins', unit: 'short', width: 12, height: 8, description: 'Authentication failures and refused connections.' }, loginsSql))
-    .withPanel(sqlTable({ title: 'Server events', unit: 'short', width: 24, height: 9, description: 'Starts, shutdowns, crashes and recovery, reloads and changed parameters, streaming, checksum and archiver failures, skipped vacuums, refused and broken connections (last day of the range).' }, serverEventsSql));
+    .withPanel(sqlTimeSeries({ title: 'Events by kind', bars: true, width: 24, description: 'Log records per bucket by event kind.' }, byKindSql))
+    .withPanel(sqlTimeSeries({ title: 'Warnings and errors', bars: true, description: 'WARNING, ERROR, FATAL and PANIC records per bucket.' }, bySeveritySql))
+    .withPanel(sqlTimeSeries({ title: 'Temporary files', description: 'Temporary files logged (log_temp_files) and their bytes per bucket.' }, tempSql))
+    .withPanel(sqlTable({ title: 'Latest errors', height: 9, description: 'The newest ERROR, FATAL and PANIC records (last day of the range).' }, errorsSql))
+    .withPanel(sqlTable({ title: 'Slow statements', height: 9, description: 'The slowest statements logged (log_min_duration_statement), last day of the range.' }, slowSql))
+    .withPanel(sqlTable({ title: 'Temporary files written', width: 12, height: 8, description: 'The largest temporary files logged, with their statement.' }, tempFilesSql))
+    .withPanel(sqlTable({ title: 'Failed logins', width: 12, height: 8, description: 'Authentication failures and refused connections.' }, loginsSql))
+    .withPanel(sqlTable({ title: 'Server events', width: 24, height: 9, description: 'Starts, shutdowns, crashes and recovery, reloads and changed parameters, streaming, checksum and archiver failures, skipped vacuums, refused and broken connections (last day of the range).' }, serverEventsSql));
   return assignPanelIds(d.build());
 }

@@ -4,7 +4,8 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlStat, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { avgOf, avgParts, latestSql, maxPart, perSecond, rangeAwareUnion, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, dashboardUrl, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
-import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
+import { BY_DATABASE, BY_INSTANCE, VERSION, withInstanceVariables } from './variables.ts';
+import { CHANGED_SETTINGS_SQL } from './settings-sql.ts';
 
 const TABLE = 'metrics_pg_stats_database';
 
@@ -57,7 +58,7 @@ const instancesSql = latestSql({
   rawTable: 'metrics_pg_instance', ...BY_INSTANCE,
   keys: { instance: 'i.name' },
   columns: {
-    up: 'm.up', version: 'm.version', uptime_s: 'm.uptime_s', in_recovery: 'm.is_in_recovery',
+    up: 'm.up', version: `coalesce(${VERSION}, split_part(m.version, ' ', 1))`, uptime_s: 'm.uptime_s', in_recovery: 'm.is_in_recovery',
     connections: 'm.connections', max_connections: 'm.max_connections',
     connections_pct: '(100.0 * m.connections / nullif(m.max_connections, 0))::double precision', error: 'm.error',
   },
@@ -80,6 +81,33 @@ ${rangeAwareUnion(TABLE, (b) => `  SELECT m.time, i.name AS instance, m.datname,
   ) b
  ORDER BY instance, datname, time DESC`;
 
+// Health: database I/O time, sessions (PG14+), recovery conflicts and checksum failures, from
+// pg_stat_database; CPU and memory per PostgreSQL process type from /proc; changed settings.
+const ioTimeSql = seriesSql({
+  ...base, parts: [sumPart('r', 'm.blk_read_time_ms'), sumPart('w', 'm.blk_write_time_ms'), secondsPart('m.blk_read_time_ms')],
+  values: [perSecond('r', 'read_time_ms_per_s'), perSecond('w', 'write_time_ms_per_s')],
+});
+const sessionsSql = seriesSql({
+  ...base, // The hourly rollup keeps sessions but not how they ended, nor session times.
+  parts: [sumPart('n', 'm.sessions'), sumPart('ab', 'm.sessions_abandoned', 'NULL::bigint'), sumPart('fa', 'm.sessions_fatal', 'NULL::bigint'), sumPart('ki', 'm.sessions_killed', 'NULL::bigint')],
+  values: ['sum(n)::double precision AS sessions', 'sum(ab)::double precision AS abandoned_sessions',
+    'sum(fa)::double precision AS fatal_sessions', 'sum(ki)::double precision AS killed_sessions'],
+});
+const sessionTimeSql = seriesSql({
+  ...base, parts: [sumPart('act', 'm.active_time_ms', 'NULL::float8'), sumPart('iit', 'm.idle_in_transaction_time_ms', 'NULL::float8'), secondsPart('m.active_time_ms')],
+  values: [perSecond('act', 'active_ms_per_s'), perSecond('iit', 'idle_in_transaction_ms_per_s')],
+});
+const conflictsSql = seriesSql({
+  ...base, parts: [sumPart('c', 'm.conflicts'), sumPart('cs', 'm.checksum_failures')],
+  values: ['sum(c)::double precision AS conflicts', 'sum(cs)::double precision AS checksum_failures'],
+});
+const processes = { rawTable: 'metrics_pg_processes', ...BY_INSTANCE, labels: { process: "i.name || ' ' || m.backend_type" } } as const;
+const processCpuSql = seriesSql({ ...processes, parts: avgParts('cpu', 'm.cpu_pct'), values: [avgOf('cpu', 'cpu_pct')] });
+const processMemorySql = seriesSql({
+  ...processes, parts: [maxPart('anon', 'm.rss_anon_bytes', 'm.rss_anon_bytes_max'), maxPart('swap', 'm.swap_bytes', 'm.swap_bytes_max')],
+  values: ['max(anon)::double precision AS rss_anon_bytes', 'max(swap)::double precision AS swap_bytes'],
+});
+
 export function postgresqlOverview(): dashboard.Dashboard {
   const d = pgaDashboard('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview,
     'Instance availability and connections; transactions, cache, deadlocks, temporary files and sizes per database.', ['postgresql']);
@@ -89,30 +117,38 @@ export function postgresqlOverview(): dashboard.Dashboard {
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
     .link(dashboardLink('pgAnalytics self-monitoring', DASHBOARD_UIDS.selfMonitoring))
     .withRow(new dashboard.RowBuilder('Instance'))
-    .withPanel(sqlStat({ title: 'Instances up', unit: 'short', description: 'Instances whose latest sample (last hour of the range) says up.' }, upStatSql))
-    .withPanel(sqlStat({ title: 'Uptime', unit: 's', description: 'Time since the most recently restarted selected instance started.' }, uptimeStatSql))
-    .withPanel(sqlTimeSeries({ title: 'Availability', unit: 'percent', description: 'Share of samples in which the collector reached the instance.' }, availabilitySql))
-    .withPanel(sqlTimeSeries({ title: 'Connections vs max_connections', unit: 'short',
+    .withPanel(sqlStat({ title: 'Instances up', description: 'Instances whose latest sample (last hour of the range) says up.' }, upStatSql))
+    .withPanel(sqlStat({ title: 'Uptime', description: 'Time since the most recently restarted selected instance started.' }, uptimeStatSql))
+    .withPanel(sqlTimeSeries({ title: 'Availability', description: 'Share of samples in which the collector reached the instance.' }, availabilitySql))
+    .withPanel(sqlTimeSeries({ title: 'Connections vs max_connections', 
       description: 'Client connections of the instance against max_connections.' }, connectionsVsMaxSql))
-    .withPanel(sqlTable({ title: 'Instances', unit: 'short', width: 12,
+    .withPanel(sqlTable({ title: 'Instances', width: 12,
       description: 'Latest sample per instance: up, version, uptime, connections (% of max), last error.' }, instancesSql))
     .withRow(new dashboard.RowBuilder('Activity'))
-    .withPanel(sqlTimeSeries({ title: 'Transactions per second', unit: 'ops',
+    .withPanel(sqlTimeSeries({ title: 'Transactions per second', 
       description: 'Commits and rollbacks per second: sum of deltas over sum of sample seconds per time bucket.' }, tpsSql))
-    .withPanel(sqlTimeSeries({ title: 'Cache hit ratio', unit: 'percent',
+    .withPanel(sqlTimeSeries({ title: 'Cache hit ratio', 
       description: 'Share of block reads served from shared buffers.' }, cacheHitSql))
-    .withPanel(sqlTimeSeries({ title: 'Connections', unit: 'short',
+    .withPanel(sqlTimeSeries({ title: 'Connections', 
       description: 'Backends connected to each database (pg_stat_database.numbackends).',
       links: [new dashboard.DashboardLinkBuilder('Host health of this server').type(dashboard.DashboardLinkType.Link)
         .url(dashboardUrl(DASHBOARD_UIDS.systemHealth) + '?${__url_time_range}&var-server=${server}')] }, connectionsSql))
-    .withPanel(sqlTimeSeries({ title: 'Deadlocks', unit: 'short', bars: true,
+    .withPanel(sqlTimeSeries({ title: 'Deadlocks', bars: true,
       description: 'Deadlocks detected per time bucket.' }, deadlocksSql))
     .withRow(new dashboard.RowBuilder('Storage'))
-    .withPanel(sqlTimeSeries({ title: 'Temporary files written', unit: 'Bps',
+    .withPanel(sqlTimeSeries({ title: 'Temporary files written per second', 
       description: 'Bytes written to temporary files per second (queries spilling past work_mem).' }, tempBytesSql))
-    .withPanel(sqlTimeSeries({ title: 'Database size', unit: 'bytes',
+    .withPanel(sqlTimeSeries({ title: 'Database size', 
       description: 'pg_database_size per database.' }, sizeSql))
-    .withPanel(sqlTable({ title: 'Databases', unit: 'short',
+    .withRow(new dashboard.RowBuilder('Health'))
+    .withPanel(sqlTimeSeries({ title: 'Database I/O time per second', description: 'Milliseconds per second that backends spent reading and writing data blocks (blk_read_time, blk_write_time; needs track_io_timing = on).' }, ioTimeSql))
+    .withPanel(sqlTimeSeries({ title: 'Sessions', bars: true, description: 'Sessions started per bucket, and those that ended abandoned (client gone), by a fatal error or killed (PostgreSQL 14+; how they ended on ranges up to 2 days).' }, sessionsSql))
+    .withPanel(sqlTimeSeries({ title: 'Session time per second', description: 'Milliseconds per second sessions spent active and idle in transaction (PostgreSQL 14+; ranges up to 2 days): idle in transaction holds locks and snapshots.' }, sessionTimeSql))
+    .withPanel(sqlTimeSeries({ title: 'Recovery conflicts and checksum failures', bars: true, description: 'Queries cancelled by recovery conflicts (standbys) and data page checksum failures per bucket: any checksum failure means corruption.' }, conflictsSql))
+    .withPanel(sqlTimeSeries({ title: 'CPU by process type', description: 'CPU of the PostgreSQL processes per backend type (percent of one CPU), from /proc.' }, processCpuSql))
+    .withPanel(sqlTimeSeries({ title: 'Memory by process type', description: 'Private resident memory (RSS anon) and swap of the PostgreSQL processes per backend type, from /proc.' }, processMemorySql))
+    .withPanel(sqlTable({ title: 'Changed settings', width: 24, description: 'Settings changed from their defaults in the newest report (sent when they change), pending restarts first.' }, CHANGED_SETTINGS_SQL))
+    .withPanel(sqlTable({ title: 'Databases', 
       description: 'Latest sample per database in the time range.' }, databasesTableSql));
   return assignPanelIds(d.build());
 }

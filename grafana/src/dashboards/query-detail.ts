@@ -31,7 +31,7 @@ const rowsSql = seriesSql({ ...series, parts: [sumPart('calls', 'm.calls'), sumP
 const buffersSql = seriesSql({
   ...series,
   parts: [sumPart('hit', 'm.shared_blks_hit'), sumPart('read', 'm.shared_blks_read'), sumPart('dirtied', 'm.shared_blks_dirtied'), sumPart('written', 'm.shared_blks_written'), widthPart],
-  values: [perBucketSecond('hit', 'shared_hit'), perBucketSecond('read', 'shared_read'), perBucketSecond('dirtied', 'shared_dirtied'), perBucketSecond('written', 'shared_written')],
+  values: ['hit', 'read', 'dirtied', 'written'].map((x) => `(sum(${x}) * 8192 / nullif(max(width), 0))::double precision AS shared_${x}_bytes_per_s`),
 });
 const tempWalSql = seriesSql({
   ...series, parts: [sumPart('temp', 'm.temp_blks_written'), sumPart('wal', 'm.wal_bytes'), widthPart],
@@ -50,12 +50,12 @@ export function queryDetail(): dashboard.Dashboard {
     .withVariable(sqlVariable('queryid', 'Statement', QUERYID_SQL, { multi: false, refresh: dashboard.VariableRefresh.OnTimeRangeChanged, sort: dashboard.VariableSort.Disabled }))
     .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
     .link(dashboardLink('Table detail', DASHBOARD_UIDS.tableDetail))
-    .withPanel(sqlTable({ title: 'Statement', unit: 'short', height: 6,
+    .withPanel(sqlTable({ title: 'Statement', height: 6,
       description: 'Its text and totals over the range, per database and user.' }, whereSql))
-    .withPanel(sqlTimeSeries({ title: 'Calls', unit: 'ops', description: 'Executions per second.' }, callsSql))
-    .withPanel(sqlTimeSeries({ title: 'Mean time', unit: 'ms', description: 'Mean execution and planning time per call.' }, latencySql))
-    .withPanel(sqlTimeSeries({ title: 'Rows per call', unit: 'short', description: 'Rows returned or affected per call.' }, rowsSql))
-    .withPanel(sqlTimeSeries({ title: 'Shared buffers', unit: 'short', description: 'Blocks per second hit, read, dirtied and written.' }, buffersSql))
-    .withPanel(sqlTimeSeries({ title: 'Temporary files and WAL', unit: 'Bps', description: 'Bytes per second written to temporary files and to WAL.' }, tempWalSql));
+    .withPanel(sqlTimeSeries({ title: 'Calls per second', description: 'Executions per second.' }, callsSql))
+    .withPanel(sqlTimeSeries({ title: 'Mean time', description: 'Mean execution and planning time per call.' }, latencySql))
+    .withPanel(sqlTimeSeries({ title: 'Rows per call', description: 'Rows returned or affected per call.' }, rowsSql))
+    .withPanel(sqlTimeSeries({ title: 'Shared buffers per second', description: 'Shared buffer bytes (8 kB blocks) per second hit, read, dirtied and written.' }, buffersSql))
+    .withPanel(sqlTimeSeries({ title: 'Temporary files and WAL per second', description: 'Bytes per second written to temporary files and to WAL.' }, tempWalSql));
   return assignPanelIds(d.build());
 }

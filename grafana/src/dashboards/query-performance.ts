@@ -34,8 +34,27 @@ export function withStatementText(sql: string, orderBy: string): string {
  ORDER BY ${orderBy}`;
 }
 
+// The collector's own statements start with its marker (catalog.ts QUERY_MARKER); they are left
+// out unless $ownqueries says include. The marker is matched with '_' for its slashes, so no
+// comment delimiter appears in the SQL (Grafana strips comments before it expands macros). Texts
+// come once a day per statement: a day before the range finds every statement of the range.
+export const OWN_QUERIES = `(\${ownqueries:sqlstring} = 'include' OR m.queryid NOT IN (
+    SELECT q.queryid FROM metrics_pg_statement_texts q
+     WHERE q.instance_id IN (\${instance:sqlstring}) AND q.queryid IS NOT NULL
+       AND q.time > $__timeFrom()::timestamptz - interval '1 day' AND q.time <= $__timeTo()::timestamptz
+       AND q.query LIKE '_* pganalytics-collector *_%'))`;
+const STATEMENT_FILTER = { joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${OWN_QUERIES}` } as const;
+
+export const ownQueriesVariable = (): dashboard.CustomVariableBuilder => new dashboard.CustomVariableBuilder('ownqueries')
+  .label("pgAnalytics' own statements")
+  .description('The collector\'s own statements (tagged /* pganalytics-collector */): left out of the lists by default.')
+  .values('exclude,include')
+  .current({ text: 'exclude', value: 'exclude' })
+  .options([{ text: 'exclude', value: 'exclude', selected: true }, { text: 'include', value: 'include', selected: false }])
+  .multi(false).includeAll(false);
+
 const topSql = (orderBy: string, having: string): string => withStatementText(totalsSql({
-  rawTable: STATEMENTS, ...BY_DATABASE,
+  rawTable: STATEMENTS, ...STATEMENT_FILTER,
   labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', queryid: 'm.queryid' },
   parts: STATEMENT_PARTS, values: STATEMENT_VALUES, having, orderBy: `${orderBy} DESC NULLS LAST`, limit: 20,
 }), `${orderBy} DESC NULLS LAST`);
@@ -49,8 +68,8 @@ const TOP_LISTS = [
   { title: 'Top statements by WAL', order: 'wal_bytes', having: 'sum(wal) > 0', description: 'WAL generated: the writes that cost replication and backup.' },
 ] as const;
 
-const byDatabase = { rawTable: STATEMENTS, ...BY_DATABASE, labels: { datname: 'm.datname' } } as const;
-const execTimeSql = seriesSql({ ...byDatabase, parts: [sumPart('total_ms', 'm.total_exec_time_ms'), widthPart], values: [perBucketSecond('total_ms', 'exec_ms_per_s')] });
+const byDatabase = { rawTable: STATEMENTS, ...STATEMENT_FILTER, labels: { datname: 'm.datname' } } as const;
+const execTimeSql = seriesSql({ ...byDatabase, parts: [sumPart('total_ms', 'm.total_exec_time_ms'), widthPart], values: ['(sum(total_ms) / 1000.0 / nullif(max(width), 0))::double precision AS busy_backends'] });
 const callsSql = seriesSql({ ...byDatabase, parts: [sumPart('calls', 'm.calls'), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
 
 export const queryDetailLink = drillDown('Query detail', drillDownUrl(DASHBOARD_UIDS.queryDetail, {
@@ -61,12 +80,13 @@ export function queryPerformance(): dashboard.Dashboard {
   const d = pgaDashboard('Query performance', DASHBOARD_UIDS.queryPerformance,
     'Top statements by time, calls, mean time, I/O, temporary files and WAL (pg_stat_statements). Click a statement for its detail.', ['postgresql', 'queries']);
   withInstanceVariables(d)
+    .withVariable(ownQueriesVariable())
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Query detail', DASHBOARD_UIDS.queryDetail))
-    .withPanel(sqlTimeSeries({ title: 'Execution time', unit: 'ms', description: 'Milliseconds of statement execution per second, per database (above 1000 means more than one busy backend).' }, execTimeSql))
-    .withPanel(sqlTimeSeries({ title: 'Calls', unit: 'ops', description: 'Statement executions per second, per database.' }, callsSql));
+    .withPanel(sqlTimeSeries({ title: 'Execution time per second (busy backends)', description: 'Seconds of statement execution per second of wall time, per database: the average number of backends executing statements.' }, execTimeSql))
+    .withPanel(sqlTimeSeries({ title: 'Calls per second', description: 'Statement executions per second, per database.' }, callsSql));
   for (const t of TOP_LISTS) {
-    d.withPanel(sqlTable({ title: t.title, unit: 'short', height: 9, description: t.description, dataLinks: [queryDetailLink] }, topSql(t.order, t.having)));
+    d.withPanel(sqlTable({ title: t.title, height: 9, description: t.description, dataLinks: [queryDetailLink] }, topSql(t.order, t.having)));
   }
   return assignPanelIds(d.build());
 }

@@ -68,11 +68,68 @@ export interface SeriesSpec {
   readonly parts: readonly Part[];
   /** Value columns of the outer query over the parts, e.g. sum(xacts) / nullif(sum(secs), 0) AS tps. */
   readonly values: readonly string[];
+  /** Counts of things that have rows only when they happen (log records, waiting sessions):
+   *  0 in every bucket the collector sampled, rather than a line drawn across the empty ones.
+   *  Buckets with rows but no sample (a log record in a minute the cycle skipped) are kept.
+   *  A list names the counts; the other values (a limit drawn beside them) take their largest
+   *  value of the range in the filled buckets. */
+  readonly zeroFill?: boolean | readonly string[];
 }
 
-/** A time_series query: time, label columns, value columns, ordered by time. */
+/** A time_series query: time, label columns, value columns, ordered by time. Where the collector
+ *  had no sample for longer than two buckets (and 3 minutes), a row of nulls breaks the line. */
 export function seriesSql(spec: SeriesSpec): string {
-  return aggregate(spec, true);
+  const beat = heartbeatOf(spec.where);
+  return beat ? withHeartbeat(spec, beat) : aggregate(spec, true);
+}
+
+// The collector's own rows say when it sampled: one metrics_pg_instance row per instance and
+// cycle (up or not), one metrics_sysstat row per host and cycle.
+interface Heartbeat { readonly table: string; readonly where: string; readonly raw: string; readonly rollup: string }
+const INSTANCE_BEAT = 'm.instance_id IN (${instance:sqlstring})';
+const SERVER_BEAT = 'm.server_id IN (${server:sqlstring})';
+function heartbeatOf(where: string): Heartbeat | undefined {
+  if (where.includes(INSTANCE_BEAT)) return { table: 'metrics_pg_instance', where: INSTANCE_BEAT, raw: 'm.up', rollup: 'm.samples_up > 0' };
+  if (where.includes(SERVER_BEAT)) return { table: 'metrics_sysstat', where: SERVER_BEAT, raw: 'true', rollup: 'true' };
+  return undefined;
+}
+
+const aliasOf = (expr: string): string => /\bAS\s+"?([a-z_][a-z0-9_]*)"?\s*$/i.exec(expr)![1]!;
+
+function withHeartbeat(spec: SeriesSpec, beat: Heartbeat): string {
+  const labels = Object.keys(spec.labels);
+  const values = spec.values.map(aliasOf);
+  const quoted = (n: string): string => (n === 'user' ? '"user"' : n);
+  const grid = rangeAwareUnion(beat.table, (b) => `  SELECT DISTINCT ${b.bucket} AS time, ${b.rollup ? longSeconds : rawSeconds} AS width
+    FROM ${b.table} m
+   WHERE $__timeFilter(m.time) AND ${beat.where} AND ${b.rollup ? beat.rollup : beat.raw}
+     AND ${b.guard}`);
+  const labelList = labels.map((l) => `l.${l}`).join(', ');
+  const nulls = values.map((v) => `NULL::double precision AS ${quoted(v)}`).join(', ');
+  // Buckets after which the collector was silent for more than two buckets (and 3 minutes).
+  const breaks = `SELECT time + width * interval '1 second' AS time FROM (
+    SELECT time, width, lead(time) OVER (ORDER BY time) AS next FROM grid) g
+   WHERE next - time > greatest(2 * width, 180) * interval '1 second'`;
+  const counts: readonly string[] = spec.zeroFill === true ? values : spec.zeroFill || [];
+  const body = spec.zeroFill
+    ? `SELECT g.time${labels.length ? `, ${labelList}` : ''}, ${values.map((v) => (counts.includes(v)
+      ? `coalesce(s.${quoted(v)}, 0)::double precision AS ${quoted(v)}`
+      : `coalesce(s.${quoted(v)}, max(s.${quoted(v)}) OVER (${labels.length ? `PARTITION BY ${labelList}` : ''}))::double precision AS ${quoted(v)}`)).join(', ')}
+  FROM (SELECT time FROM grid UNION SELECT time FROM series) g${labels.length ? ` CROSS JOIN (SELECT DISTINCT ${labels.join(', ')} FROM series) l` : ''}
+  LEFT JOIN series s ON s.time = g.time${labels.map((l) => ` AND s.${l} IS NOT DISTINCT FROM l.${l}`).join('')}`
+    : `SELECT * FROM series`;
+  return `WITH series AS (
+${aggregate({ ...spec, values: spec.values }, true, false)}
+), grid AS (
+${grid}
+)
+SELECT * FROM (
+${body}
+UNION ALL
+SELECT b.time${labels.length ? `, ${labelList}` : ''}, ${nulls}
+  FROM (${breaks}) b${labels.length ? ` CROSS JOIN (SELECT DISTINCT ${labels.join(', ')} FROM series) l` : ''}
+) filled
+ ORDER BY time${labels.length ? `, ${labels.join(', ')}` : ''}`;
 }
 
 export interface TotalsSpec extends SeriesSpec {
@@ -88,7 +145,7 @@ export function totalsSql(spec: TotalsSpec): string {
   return aggregate(spec, false);
 }
 
-function aggregate(spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limit' | 'having'>>, withTime: boolean): string {
+function aggregate(spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limit' | 'having'>>, withTime: boolean, ordered = true): string {
   const labelNames = Object.keys(spec.labels);
   const union = rangeAwareUnion(spec.rawTable, (b) => {
     const cols = [...(withTime ? [`${b.bucket} AS time`] : []), ...labelNames.map((n) => `${spec.labels[n]} AS ${n}`),
@@ -102,7 +159,7 @@ function aggregate(spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limi
   const keys = [...(withTime ? ['time'] : []), ...labelNames];
   const grouped = keys.length ? `\n GROUP BY ${keys.join(', ')}` : '';
   const having = spec.having ? `\nHAVING ${spec.having}` : '';
-  const order = spec.orderBy ?? keys.join(', ');
+  const order = ordered ? spec.orderBy ?? keys.join(', ') : '';
   return `SELECT ${[...keys, ...spec.values].join(',\n       ')}
   FROM (
 ${union}
@@ -126,18 +183,32 @@ export interface LatestSpec {
   readonly limit?: number;
   /** Filter on the latest rows (outer query), e.g. "dead_tuples > 0". */
   readonly filter?: string;
+  /** false: each key's newest row in the hour, even from an older sample (things that come and
+   *  go, like a vacuum that ended). Default: only the newest sample of each instance or host. */
+  readonly newestSampleOnly?: boolean;
 }
 
-/** A table query: the newest row per key in the last hour of the range. */
+/** A table query: the rows of the newest sample (per instance or host) in the last hour of the
+ *  range, with the sample's age at the end of the range (sample_age_s). A key missing from the
+ *  newest sample (a session state that ended, a table dropped) is not shown as current. */
 export function latestSql(spec: LatestSpec): string {
   const keyNames = Object.keys(spec.keys);
   const cols = [...keyNames.map((n) => `${spec.keys[n]} AS ${n}`),
-    ...Object.entries(spec.columns).map(([n, e]) => `${e} AS ${n}`), 'm.time AS last_sample'];
+    ...Object.entries(spec.columns).map(([n, e]) => `${e} AS ${n}`),
+    'extract(epoch FROM $__timeTo()::timestamptz - m.time)::double precision AS sample_age_s'];
+  const owner = spec.where.includes(INSTANCE_BEAT) ? 'instance_id' : spec.where.includes(SERVER_BEAT) ? 'server_id' : undefined;
+  // The newest sample of the family, whatever rows it has: a filtered-out newest sample (no
+  // session idle in transaction now) must not let an older one pass for current.
+  const newest = owner && spec.newestSampleOnly !== false
+    ? `\n    JOIN (SELECT m.${owner}, max(m.time) AS time FROM ${spec.rawTable} m
+           WHERE ${LATEST_WINDOW} AND ${owner === 'instance_id' ? INSTANCE_BEAT : SERVER_BEAT}
+           GROUP BY m.${owner}) newest ON newest.${owner} = m.${owner} AND newest.time = m.time`
+    : '';
   return `SELECT *
   FROM (
   SELECT DISTINCT ON (${keyNames.join(', ')})
          ${cols.join(',\n         ')}
-    FROM ${spec.rawTable} m ${spec.joins}
+    FROM ${spec.rawTable} m ${spec.joins}${newest}
    WHERE ${LATEST_WINDOW} AND ${spec.where}
    ORDER BY ${keyNames.join(', ')}, m.time DESC
   ) latest${spec.filter ? `\n WHERE ${spec.filter}` : ''}

@@ -41,10 +41,10 @@ export function replication(): dashboard.Dashboard {
   withInstanceVariables(d, { database: 'none' })
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Checkpoints, WAL & bgwriter', DASHBOARD_UIDS.checkpointsWal))
-    .withPanel(sqlTimeSeries({ title: 'Replication lag (time)', unit: 's', description: 'Replay lag reported by the primary per standby, and replay delay measured on standbys.' }, lagSecondsSql))
-    .withPanel(sqlTimeSeries({ title: 'Replication lag (bytes)', unit: 'bytes', description: 'WAL bytes sent but not yet replayed, per standby.' }, lagBytesSql))
-    .withPanel(sqlTable({ title: 'Standbys', unit: 'short', description: 'Newest state of each standby (primary side) and WAL receiver (standby side).' }, statusSql))
-    .withPanel(sqlTimeSeries({ title: 'WAL retained by slots', unit: 'bytes', description: 'WAL kept on disk for each replication slot.' }, retainedSql))
-    .withPanel(sqlTable({ title: 'Replication slots', unit: 'short', width: 12, description: 'Newest state of each slot: active, wal_status, retained WAL, xmin age.' }, slotsSql));
+    .withPanel(sqlTimeSeries({ title: 'Replication lag (time)', description: 'Replay lag reported by the primary per standby, and replay delay measured on standbys.' }, lagSecondsSql))
+    .withPanel(sqlTimeSeries({ title: 'Replication lag (bytes)', description: 'WAL bytes sent but not yet replayed, per standby.' }, lagBytesSql))
+    .withPanel(sqlTable({ title: 'Standbys', description: 'Newest state of each standby (primary side) and WAL receiver (standby side).' }, statusSql))
+    .withPanel(sqlTimeSeries({ title: 'WAL retained by slots', description: 'WAL kept on disk for each replication slot.' }, retainedSql))
+    .withPanel(sqlTable({ title: 'Replication slots', width: 12, description: 'Newest state of each slot: active, wal_status, retained WAL, xmin age.' }, slotsSql));
   return assignPanelIds(d.build());
 }

@@ -50,12 +50,12 @@ export function selfMonitoring(): dashboard.Dashboard {
     .withRow(new dashboard.RowBuilder('Collectors'))
     .withPanel(sqlStat({ title: 'Silent collectors', unit: 'short',
       description: `Active collectors with no accepted batch for ${THRESHOLDS.collectorSilentSeconds} s before the end of the range.` }, silentSql))
-    .withPanel(sqlTable({ title: 'Collectors', unit: 'short', width: 18, height: 6,
+    .withPanel(sqlTable({ title: 'Collectors', width: 18, height: 6,
       description: 'Every registered collector: status, version, when the backend last accepted a batch from it.' }, collectorsSql))
-    .withPanel(sqlTimeSeries({ title: 'Spool depth', unit: 'short', description: 'Batches waiting in each collector\'s spool and the age (s) of the oldest: the backend was unreachable or refused them.' }, spoolSql))
-    .withPanel(sqlTimeSeries({ title: 'Collection cycle time', unit: 'ms', description: 'Time a collector takes for one cycle, average and peak.' }, cycleSql))
-    .withPanel(sqlTimeSeries({ title: 'Collection errors', unit: 'short', description: 'Families skipped because they failed, and instances the collector could not reach.' }, errorsSql))
-    .withPanel(sqlTimeSeries({ title: 'Collector memory', unit: 'bytes', description: 'Resident memory of each collector.' }, rssSql))
+    .withPanel(sqlTimeSeries({ title: 'Spool depth', description: 'Batches waiting in each collector\'s spool and the age (s) of the oldest: the backend was unreachable or refused them.' }, spoolSql))
+    .withPanel(sqlTimeSeries({ title: 'Collection cycle time', description: 'Time a collector takes for one cycle, average and peak.' }, cycleSql))
+    .withPanel(sqlTimeSeries({ title: 'Collection errors', description: 'Families skipped because they failed, and instances the collector could not reach.' }, errorsSql))
+    .withPanel(sqlTimeSeries({ title: 'Collector memory', description: 'Resident memory of each collector.' }, rssSql))
     .withPanel(promTimeSeries({ title: 'Collector spool (scraped)', unit: 'short', description: 'Spool depth from collectors Prometheus scrapes directly (live, even while a collector cannot reach the backend).' },
       `max by (instance) (${C.spoolBatches})`, '{{instance}}'))
     .withRow(new dashboard.RowBuilder('Backend'))

@@ -8,14 +8,19 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import { POSTGRES_DATASOURCE } from '../datasources.ts';
 import { SqlQueryBuilder } from '../query.ts';
+import { unitPlan } from './units.ts';
 
 export interface PanelOptions {
   readonly title: string;
   readonly description: string;
-  readonly unit: string;
+  /** SQL panels take their units from column names (units.ts); this picks the left axis. */
+  readonly unit?: string;
   readonly width?: number;
   readonly height?: number;
   readonly bars?: boolean;
+  /** Stack the series (CPU states add up to 100 %). */
+  readonly stacked?: boolean;
+  readonly max?: number;
   readonly links?: readonly cog.Builder<dashboard.DashboardLink>[];
 }
 
@@ -24,19 +29,34 @@ const legend = () => new common.VizLegendOptionsBuilder()
 
 export function timeSeries(o: PanelOptions, target: cog.Builder<cog.Dataquery>): timeseries.PanelBuilder {
   const p = new timeseries.PanelBuilder()
-    .title(o.title).description(o.description).unit(o.unit)
+    .title(o.title).description(o.description).unit(o.unit ?? 'short')
     .span(o.width ?? 12).height(o.height ?? 8)
     .legend(legend())
     .drawStyle(o.bars ? common.GraphDrawStyle.Bars : common.GraphDrawStyle.Line)
-    .fillOpacity(10)
+    .fillOpacity(o.stacked ? 70 : 10)
+    // A missing sample is a gap, not a line drawn across it.
+    .spanNulls(false)
     .withTarget(target);
+  if (o.stacked) p.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)).lineWidth(0);
+  if (o.max !== undefined) p.max(o.max);
   if (o.links) p.links([...o.links]);
   return p;
 }
 
-/** A time_series panel over the PostgreSQL datasource. */
+const unitProperty = (unit: string): dashboard.DynamicConfigValue => ({ id: 'unit', value: unit });
+const byNames = (names: readonly string[]): dashboard.MatcherConfig =>
+  ({ id: 'byNames', options: { mode: 'include', names: [...names] } });
+
+/** A time_series panel over the PostgreSQL datasource: one unit on the left axis, a second on
+ *  the right (Grafana gives each unit its own axis; the right side keeps them apart). */
 export function sqlTimeSeries(o: PanelOptions, rawSql: string): timeseries.PanelBuilder {
-  return timeSeries(o, new SqlQueryBuilder(rawSql, 'time_series')).datasource({ ...POSTGRES_DATASOURCE });
+  const plan = unitPlan(rawSql, o.unit);
+  const p = timeSeries({ ...o, unit: plan.unit }, new SqlQueryBuilder(rawSql, 'time_series')).datasource({ ...POSTGRES_DATASOURCE });
+  for (const other of plan.others) {
+    p.withOverride({ matcher: byNames(other.names), properties: [unitProperty(other.unit),
+      ...(other.unit === 'none' ? [] : [{ id: 'custom.axisPlacement', value: common.AxisPlacement.Right }])] });
+  }
+  return p;
 }
 
 export interface TableOptions extends Omit<PanelOptions, 'bars'> {
@@ -45,11 +65,13 @@ export interface TableOptions extends Omit<PanelOptions, 'bars'> {
 }
 
 export function sqlTable(o: TableOptions, rawSql: string): table.PanelBuilder {
+  const plan = unitPlan(rawSql, o.unit);
   const p = new table.PanelBuilder()
-    .title(o.title).description(o.description).unit(o.unit)
+    .title(o.title).description(o.description).unit(plan.unit)
     .span(o.width ?? 24).height(o.height ?? 8)
     .datasource({ ...POSTGRES_DATASOURCE })
     .withTarget(new SqlQueryBuilder(rawSql, 'table'));
+  for (const other of plan.others) p.withOverride({ matcher: byNames(other.names), properties: [unitProperty(other.unit)] });
   if (o.dataLinks) p.dataLinks([...o.dataLinks]);
   if (o.links) p.links([...o.links]);
   return p;
@@ -58,7 +80,7 @@ export function sqlTable(o: TableOptions, rawSql: string): table.PanelBuilder {
 /** A single number (the last value of the query's first numeric column). */
 export function sqlStat(o: Omit<PanelOptions, 'bars'>, rawSql: string): stat.PanelBuilder {
   return new stat.PanelBuilder()
-    .title(o.title).description(o.description).unit(o.unit)
+    .title(o.title).description(o.description).unit(unitPlan(rawSql, o.unit).unit)
     .span(o.width ?? 6).height(o.height ?? 4)
     .datasource({ ...POSTGRES_DATASOURCE })
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))

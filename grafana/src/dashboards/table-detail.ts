@@ -5,7 +5,7 @@ import { assignPanelIds, sqlTable, sqlTimeSeries, sqlVariable } from './sql-pane
 import { LATEST_WINDOW, latestSql, maxPart, perBucketSecond, seriesSql, sumPart, widthPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
-import { INDEXES, TABLES } from './tables-indexes.ts';
+import { INDEXES, LIVE_TUPLES, TABLES } from './tables-indexes.ts';
 
 const RELATION_SQL = `SELECT relation AS __value, relation AS __text
   FROM (SELECT DISTINCT ON (m.schemaname, m.relname) m.schemaname || '.' || m.relname AS relation, m.table_bytes
@@ -22,7 +22,7 @@ const sizeSql = seriesSql({
   values: ['max(heap)::double precision AS table_bytes', 'max(toast)::double precision AS toast_bytes', 'max(idx)::double precision AS index_bytes'],
 });
 const tuplesSql = seriesSql({
-  ...one, parts: [maxPart('live', 'm.n_live_tup'), maxPart('dead', 'm.n_dead_tup')],
+  ...one, parts: [maxPart('live', LIVE_TUPLES, 'm.n_live_tup'), maxPart('dead', 'm.n_dead_tup')],
   values: ['max(live)::double precision AS live_tuples', 'max(dead)::double precision AS dead_tuples'],
 });
 const scansSql = seriesSql({
@@ -60,12 +60,12 @@ export function tableDetail(): dashboard.Dashboard {
     .withVariable(sqlVariable('relation', 'Table', RELATION_SQL, { multi: false, refresh: dashboard.VariableRefresh.OnTimeRangeChanged, sort: dashboard.VariableSort.Disabled }))
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
     .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
-    .withPanel(sqlTimeSeries({ title: 'Size', unit: 'bytes', description: 'Heap, TOAST and index bytes.' }, sizeSql))
-    .withPanel(sqlTimeSeries({ title: 'Live and dead tuples', unit: 'short', description: 'Estimated live and dead rows.' }, tuplesSql))
-    .withPanel(sqlTimeSeries({ title: 'Scans', unit: 'ops', description: 'Sequential and index scans per second.' }, scansSql))
-    .withPanel(sqlTimeSeries({ title: 'Row writes', unit: 'ops', description: 'Rows inserted, updated (HOT among them) and deleted per second.' }, writesSql))
-    .withPanel(sqlTimeSeries({ title: 'Cache hit ratio', unit: 'percent', description: 'Heap and index blocks found in shared buffers.' }, cacheSql))
-    .withPanel(sqlTable({ title: 'Vacuum and analyze', unit: 'short', width: 12, description: 'Last (auto)vacuum and (auto)analyze, rows changed since, freeze age.' }, vacuumSql))
-    .withPanel(sqlTable({ title: 'Indexes', unit: 'bytes', description: 'Indexes of this table, newest sample.' }, indexesSql));
+    .withPanel(sqlTimeSeries({ title: 'Size', description: 'Heap, TOAST and index bytes.' }, sizeSql))
+    .withPanel(sqlTimeSeries({ title: 'Live and dead tuples', description: 'Estimated live and dead rows (after a statistics reset, live rows from pg_class.reltuples until the next vacuum or analyze).' }, tuplesSql))
+    .withPanel(sqlTimeSeries({ title: 'Scans per second', description: 'Sequential and index scans per second.' }, scansSql))
+    .withPanel(sqlTimeSeries({ title: 'Row writes per second', description: 'Rows inserted, updated (HOT among them) and deleted per second.' }, writesSql))
+    .withPanel(sqlTimeSeries({ title: 'Cache hit ratio', description: 'Heap and index blocks found in shared buffers.' }, cacheSql))
+    .withPanel(sqlTable({ title: 'Vacuum and analyze', width: 12, description: 'Last (auto)vacuum and (auto)analyze, rows changed since, freeze age.' }, vacuumSql))
+    .withPanel(sqlTable({ title: 'Indexes', description: 'Indexes of this table, newest sample.' }, indexesSql));
   return assignPanelIds(d.build());
 }

@@ -12,6 +12,12 @@ export const INDEXES = 'metrics_pg_stats_index';
 /** Total size of a table row: heap, TOAST and indexes (the rollup keeps hourly maxima of each). */
 export const TOTAL_BYTES = 'm.table_bytes + coalesce(m.toast_bytes, 0) + coalesce(m.index_bytes, 0)';
 
+/** Live tuples, also after a statistics reset: pg_stat_reset() zeroes n_live_tup and the
+ *  last_(auto)vacuum/analyze times but not pg_class.reltuples, so a table with no vacuum or
+ *  analyze recorded takes the larger of the two (reltuples is -1 for a table never analyzed). */
+export const LIVE_TUPLES = `(CASE WHEN coalesce(m.last_vacuum, m.last_autovacuum, m.last_analyze, m.last_autoanalyze) IS NULL
+  AND m.reltuples >= 0 THEN greatest(m.n_live_tup, m.reltuples) ELSE m.n_live_tup END)`;
+
 const tableKeys = { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: "m.schemaname || '.' || m.relname" };
 
 export const tableDetailLink = drillDown('Table detail', drillDownUrl(DASHBOARD_UIDS.tableDetail, {
@@ -22,7 +28,7 @@ const largestSql = latestSql({
   rawTable: TABLES, ...BY_DATABASE, keys: tableKeys,
   columns: {
     total_bytes: TOTAL_BYTES, table_bytes: 'm.table_bytes', index_bytes: 'm.index_bytes', toast_bytes: 'm.toast_bytes',
-    live_tuples: 'm.n_live_tup', dead_tuples: 'm.n_dead_tup',
+    live_tuples: LIVE_TUPLES, dead_tuples: 'm.n_dead_tup',
   },
   orderBy: 'total_bytes DESC NULLS LAST', limit: 25,
 });
@@ -36,17 +42,17 @@ const growthSql = totalsSql({
 
 const seqScansSql = totalsSql({
   rawTable: TABLES, ...BY_DATABASE, labels: tableKeys,
-  parts: [sumPart('seq', 'm.seq_scan'), sumPart('seq_read', 'm.seq_tup_read'), sumPart('idx', 'm.idx_scan'), maxPart('live', 'm.n_live_tup')],
-  values: ['sum(seq)::double precision AS seq_scans', 'sum(seq_read)::double precision AS rows_seq_read', 'sum(idx)::double precision AS index_scans',
+  parts: [sumPart('seq', 'm.seq_scan'), sumPart('seq_read', 'm.seq_tup_read'), sumPart('idx', 'm.idx_scan'), maxPart('live', LIVE_TUPLES, 'm.n_live_tup')],
+  values: ['sum(seq)::double precision AS seq_scans', 'sum(seq_read)::double precision AS seq_read_tuples', 'sum(idx)::double precision AS index_scans',
     '(100.0 * sum(seq) / nullif(sum(seq) + sum(idx), 0))::double precision AS seq_scan_pct', 'max(live)::double precision AS live_tuples'],
-  having: 'sum(seq) > 0', orderBy: 'rows_seq_read DESC NULLS LAST', limit: 25,
+  having: 'sum(seq) > 0', orderBy: 'seq_read_tuples DESC NULLS LAST', limit: 25,
 });
 
 export const deadTuplesSql = latestSql({
   rawTable: TABLES, ...BY_DATABASE, keys: tableKeys,
   columns: {
-    dead_tuples: 'm.n_dead_tup', live_tuples: 'm.n_live_tup',
-    dead_pct: '(100.0 * m.n_dead_tup / nullif(m.n_live_tup + m.n_dead_tup, 0))::double precision',
+    dead_tuples: 'm.n_dead_tup', live_tuples: LIVE_TUPLES,
+    dead_pct: `(100.0 * m.n_dead_tup / nullif(${LIVE_TUPLES} + m.n_dead_tup, 0))::double precision`,
     last_autovacuum: 'm.last_autovacuum', last_vacuum: 'm.last_vacuum', last_autoanalyze: 'm.last_autoanalyze',
   },
   orderBy: 'dead_tuples DESC NULLS LAST', limit: 25,
@@ -64,7 +70,7 @@ const unusedSql = latestSql({
 const indexUsageSql = totalsSql({
   rawTable: INDEXES, ...BY_DATABASE, labels: indexKeys,
   parts: [sumPart('scans', 'm.idx_scan'), sumPart('tup_read', 'm.idx_tup_read'), maxPart('size', 'm.size_bytes')],
-  values: ['sum(scans)::double precision AS index_scans', 'sum(tup_read)::double precision AS tuples_read', 'max(size)::double precision AS size_bytes'],
+  values: ['sum(scans)::double precision AS index_scans', 'sum(tup_read)::double precision AS read_tuples', 'max(size)::double precision AS size_bytes'],
   orderBy: 'size_bytes DESC NULLS LAST', limit: 25,
 });
 
@@ -81,18 +87,18 @@ export function tablesIndexes(): dashboard.Dashboard {
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Table detail', DASHBOARD_UIDS.tableDetail))
     .link(dashboardLink('Vacuum & wraparound', DASHBOARD_UIDS.vacuum))
-    .withPanel(sqlTable({ title: 'Largest tables', unit: 'bytes', width: 12, height: 9, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Largest tables', width: 12, height: 9, dataLinks: [tableDetailLink],
       description: 'Heap, TOAST and index size, newest sample.' }, largestSql))
-    .withPanel(sqlTable({ title: 'Growth over the range', unit: 'bytes', width: 12, height: 9, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Growth over the range', width: 12, height: 9, dataLinks: [tableDetailLink],
       description: 'Total size now and how much it grew between its smallest and largest sample in the range.' }, growthSql))
-    .withPanel(sqlTable({ title: 'Sequential scans', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Sequential scans', width: 12, height: 9, dataLinks: [tableDetailLink],
       description: 'Tables read by sequential scans over the range, most rows read first: candidates for an index.' }, seqScansSql))
-    .withPanel(sqlTable({ title: 'Dead tuples', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink],
-      description: 'Dead tuples awaiting vacuum and when autovacuum last ran, newest sample.' }, deadTuplesSql))
-    .withPanel(sqlTable({ title: 'Unused and invalid indexes', unit: 'bytes', width: 12, height: 8, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink],
+      description: 'Dead tuples awaiting vacuum and when autovacuum last ran, newest sample. After a statistics reset PostgreSQL forgets the last vacuum times (empty until the next one); live tuples come from pg_class.reltuples then.' }, deadTuplesSql))
+    .withPanel(sqlTable({ title: 'Unused and invalid indexes', width: 12, height: 8, dataLinks: [tableDetailLink],
       description: 'Indexes never scanned since statistics were reset (not unique, not primary) and indexes left invalid by a failed CREATE INDEX CONCURRENTLY.' }, unusedSql))
-    .withPanel(sqlTable({ title: 'Index usage', unit: 'short', width: 12, height: 8, dataLinks: [tableDetailLink],
+    .withPanel(sqlTable({ title: 'Index usage', width: 12, height: 8, dataLinks: [tableDetailLink],
       description: 'Largest indexes and how often they were scanned in the range.' }, indexUsageSql))
-    .withPanel(sqlTimeSeries({ title: 'Scans per second', unit: 'ops', width: 24, description: 'Sequential and index scans per second over the monitored tables, per database.' }, scansSql));
+    .withPanel(sqlTimeSeries({ title: 'Scans per second', width: 24, description: 'Sequential and index scans per second over the monitored tables, per database.' }, scansSql));
   return assignPanelIds(d.build());
 }

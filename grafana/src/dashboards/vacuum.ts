@@ -2,14 +2,34 @@
 // transaction ID and MultiXact age per database, the oldest tables to freeze, running vacuums.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
-import { latestSql, maxPart, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
+import { latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
 import { deadTuplesSql, tableDetailLink, TABLES } from './tables-indexes.ts';
+import { SETTING_DEFAULTS, settingJoin } from './settings-sql.ts';
 
-const byDatabase = { rawTable: 'metrics_pg_stats_database', ...BY_DATABASE, labels: { datname: 'm.datname' } } as const;
+// Wraparound concerns every database, template0 and template1 included: not filtered by $database.
+const byDatabase = { rawTable: 'metrics_pg_stats_database', ...BY_INSTANCE, labels: { datname: "i.name || '/' || m.datname" } } as const;
 const xidSql = seriesSql({ ...byDatabase, parts: [maxPart('xid', 'm.xid_age')], values: ['max(xid)::double precision AS xid_age'] });
 const mxidSql = seriesSql({ ...byDatabase, parts: [maxPart('mxid', 'm.mxid_age')], values: ['max(mxid)::double precision AS mxid_age'] });
+
+// Freeze age as a share of autovacuum_freeze_max_age: at 100 % autovacuum forces an
+// anti-wraparound vacuum of the table.
+const FREEZE_MAX = `coalesce(f.value, ${SETTING_DEFAULTS.autovacuum_freeze_max_age})`;
+const freezePctSql = seriesSql({
+  ...byDatabase, joins: `${BY_INSTANCE.joins}\n    ${settingJoin('f', 'autovacuum_freeze_max_age')}`,
+  parts: [maxPart('pct', `100.0 * m.xid_age / ${FREEZE_MAX}`)],
+  values: ['max(pct)::double precision AS freeze_age_pct'],
+});
+
+// Autovacuum workers running against autovacuum_max_workers: always at the limit means tables
+// wait their turn.
+const workersSql = seriesSql({
+  rawTable: 'metrics_pg_activity', joins: `${BY_INSTANCE.joins}\n    ${settingJoin('w', 'autovacuum_max_workers')}`,
+  where: `${BY_INSTANCE.where} AND m.backend_type = 'autovacuum worker'`, labels: { instance: 'i.name' },
+  parts: [sumPart('n', 'm.count_avg'), samplesPart, maxPart('maxw', `coalesce(w.value, ${SETTING_DEFAULTS.autovacuum_max_workers})`)],
+  values: [perSample('n', 'autovacuum_workers'), 'max(maxw)::double precision AS max_workers'], zeroFill: ['autovacuum_workers'],
+});
 
 const autovacuumRunsSql = seriesSql({
   rawTable: TABLES, ...BY_DATABASE, labels: { datname: 'm.datname' },
@@ -22,7 +42,7 @@ const autovacuumLogSql = seriesSql({
   rawTable: 'metrics_pg_log', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind IN ('autovacuum', 'autoanalyze')`,
   labels: { kind: 'm.kind' },
   parts: [{ name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' }],
-  values: ['sum(records)::double precision AS records'],
+  values: ['sum(records)::double precision AS records'], zeroFill: true,
 });
 
 const autovacuumRecordsSql = `SELECT m.time, i.name AS instance, m.kind, m.database AS datname,
@@ -33,16 +53,17 @@ const autovacuumRecordsSql = `SELECT m.time, i.name AS instance, m.kind, m.datab
  LIMIT 100`;
 
 const freezeSql = latestSql({
-  rawTable: TABLES, ...BY_DATABASE,
+  rawTable: TABLES, ...BY_DATABASE, joins: `${BY_DATABASE.joins}\n    ${settingJoin('f', 'autovacuum_freeze_max_age')}`,
   keys: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: "m.schemaname || '.' || m.relname" },
-  columns: { relfrozenxid_age: 'm.relfrozenxid_age', table_bytes: 'm.table_bytes', last_autovacuum: 'm.last_autovacuum' },
+  columns: { relfrozenxid_age: 'm.relfrozenxid_age', freeze_age_pct: `(100.0 * m.relfrozenxid_age / ${FREEZE_MAX})::double precision`,
+    table_bytes: 'm.table_bytes', last_autovacuum: 'm.last_autovacuum' },
   orderBy: 'relfrozenxid_age DESC NULLS LAST', limit: 25,
 });
 
 const runningSql = seriesSql({
   rawTable: 'metrics_pg_vacuum_progress', ...BY_DATABASE, labels: { datname: 'm.datname' },
   parts: [{ name: 'n', raw: 'count(*)', rollup: 'sum(m.samples)' }, samplesPart],
-  values: ['(sum(n) / nullif(sum(samples), 0))::double precision AS running_vacuums'],
+  values: ['(sum(n) / nullif(sum(samples), 0))::double precision AS running_vacuums'], zeroFill: true,
 });
 
 const progressSql = latestSql({
@@ -50,7 +71,7 @@ const progressSql = latestSql({
   keys: { instance: 'i.name', pid: 'm.pid' },
   columns: { datname: 'm.datname', relname: 'm.relname', phase: 'm.phase', is_autovacuum: 'm.is_autovacuum',
     scanned_pct: 'm.scanned_pct', heap_blks_total: 'm.heap_blks_total', dead_tuples: 'm.dead_tuples', duration_s: 'm.duration_s' },
-  orderBy: 'last_sample DESC',
+  orderBy: 'sample_age_s', newestSampleOnly: false,
 });
 
 export function vacuum(): dashboard.Dashboard {
@@ -59,14 +80,16 @@ export function vacuum(): dashboard.Dashboard {
   withInstanceVariables(d)
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
     .link(dashboardLink('Logs & events', DASHBOARD_UIDS.logsEvents))
-    .withPanel(sqlTimeSeries({ title: 'Transaction ID age', unit: 'short', description: 'age(datfrozenxid): wraparound protection starts at 2^31 (about 2.1 billion); alert at 1 billion.' }, xidSql))
-    .withPanel(sqlTimeSeries({ title: 'MultiXact age', unit: 'short', description: 'mxid_age(datminmxid) per database.' }, mxidSql))
-    .withPanel(sqlTimeSeries({ title: 'Autovacuum and autoanalyze runs', unit: 'short', bars: true, description: 'Runs counted by pg_stat_user_tables on the monitored tables, per bucket.' }, autovacuumRunsSql))
-    .withPanel(sqlTimeSeries({ title: 'Autovacuum log records', unit: 'short', bars: true, description: 'Automatic vacuum and analyze records in the server log (log_autovacuum_min_duration).' }, autovacuumLogSql))
-    .withPanel(sqlTable({ title: 'Dead tuples', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'Tables with the most dead tuples and their last autovacuum.' }, deadTuplesSql))
-    .withPanel(sqlTable({ title: 'Oldest tables to freeze', unit: 'short', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'age(relfrozenxid) per table: these decide the database XID age.' }, freezeSql))
-    .withPanel(sqlTable({ title: 'Recent autovacuum records', unit: 'short', height: 8, description: 'The latest automatic vacuum and analyze log records (last day of the range).' }, autovacuumRecordsSql))
-    .withPanel(sqlTimeSeries({ title: 'Running vacuums', unit: 'short', description: 'Vacuums in progress (pg_stat_progress_vacuum), averaged per bucket.' }, runningSql))
-    .withPanel(sqlTable({ title: 'Vacuum progress', unit: 'short', width: 12, description: 'Vacuums running in the last hour of the range and how far each got.' }, progressSql));
+    .withPanel(sqlTimeSeries({ title: 'Transaction ID age', description: 'age(datfrozenxid) of every database of the instance, template0 and template1 included: wraparound protection starts at 2^31 (about 2.1 billion); alert at 1 billion.' }, xidSql))
+    .withPanel(sqlTimeSeries({ title: 'MultiXact age', description: 'mxid_age(datminmxid) of every database of the instance, templates included.' }, mxidSql))
+    .withPanel(sqlTimeSeries({ title: 'Freeze age % of autovacuum_freeze_max_age', description: 'age(datfrozenxid) per database as a share of autovacuum_freeze_max_age: at 100 % autovacuum forces an anti-wraparound vacuum.' }, freezePctSql))
+    .withPanel(sqlTimeSeries({ title: 'Autovacuum workers', description: 'Autovacuum workers running (average per sample) against autovacuum_max_workers: at the limit for long, tables wait for a worker.' }, workersSql))
+    .withPanel(sqlTimeSeries({ title: 'Autovacuum and autoanalyze runs', bars: true, description: 'Runs counted by pg_stat_user_tables on the monitored tables, per bucket.' }, autovacuumRunsSql))
+    .withPanel(sqlTimeSeries({ title: 'Autovacuum log records', bars: true, description: 'Automatic vacuum and analyze records in the server log (log_autovacuum_min_duration).' }, autovacuumLogSql))
+    .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'Tables with the most dead tuples and their last (auto)vacuum, newest sample. After a statistics reset PostgreSQL forgets the last vacuum times (empty until the next one); live tuples come from pg_class.reltuples then.' }, deadTuplesSql))
+    .withPanel(sqlTable({ title: 'Oldest tables to freeze', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'age(relfrozenxid) per table: these decide the database XID age.' }, freezeSql))
+    .withPanel(sqlTable({ title: 'Recent autovacuum records', height: 8, description: 'The latest automatic vacuum and analyze log records (last day of the range).' }, autovacuumRecordsSql))
+    .withPanel(sqlTimeSeries({ title: 'Running vacuums', description: 'Vacuums in progress (pg_stat_progress_vacuum), averaged per bucket.' }, runningSql))
+    .withPanel(sqlTable({ title: 'Vacuum progress', width: 12, description: 'Vacuums running in the last hour of the range and how far each got.' }, progressSql));
   return assignPanelIds(d.build());
 }

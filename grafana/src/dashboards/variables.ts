@@ -2,6 +2,7 @@
 // fragments that filter by them. Every value goes through ${var:sqlstring} (GRAFANA-SQL.md).
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { sqlVariable } from './sql-panels.ts';
+import { withRestartsAndResets } from './annotations.ts';
 
 export const SERVER_SQL = 'SELECT id::text AS __value, hostname AS __text FROM servers ORDER BY hostname';
 export const INSTANCE_SQL = `SELECT id::text AS __value, name AS __text
@@ -9,16 +10,22 @@ export const INSTANCE_SQL = `SELECT id::text AS __value, name AS __text
  WHERE server_id IN (\${server:sqlstring})
  ORDER BY name`;
 // The databases table lists what the backend has registered; recent rows add databases it has
-// not (yet) recorded, so the picker is never empty while data is arriving.
+// not (yet) recorded, so the picker is never empty while data is arriving. The templates are
+// collected for their XID age (wraparound panels read every database of the instance) but left
+// out of the picker: nobody works in them, and "All" would add two idle lines to every panel.
 export const DATABASE_SQL = `SELECT datname AS __value, datname AS __text
   FROM databases
- WHERE instance_id IN (\${instance:sqlstring})
+ WHERE instance_id IN (\${instance:sqlstring}) AND datname NOT IN ('template0', 'template1')
 UNION
 SELECT datname, datname
   FROM metrics_pg_stats_database
- WHERE instance_id IN (\${instance:sqlstring})
+ WHERE instance_id IN (\${instance:sqlstring}) AND datname NOT IN ('template0', 'template1')
    AND time > $__timeTo()::timestamptz - interval '1 hour' AND time <= $__timeTo()::timestamptz
  ORDER BY 1`;
+
+/** The server version as DBAs write it (15.20) from server_version_num (150020); m is a
+ *  metrics_pg_instance row. server_version itself may carry a distributor's suffix. */
+export const VERSION = "(m.version_num / 10000) || '.' || (m.version_num % 10000)";
 
 /** Joins and filters for instance-scoped families (aliases m and i). */
 export const BY_INSTANCE = {
@@ -45,9 +52,10 @@ export const instanceVariable = () =>
 export const databaseVariable = (multi = true) =>
   sqlVariable('database', 'Database', DATABASE_SQL, { multi, refresh: dashboard.VariableRefresh.OnTimeRangeChanged });
 
-/** Server, instance and database pickers, in the order Grafana must resolve them. */
+/** Server, instance and database pickers, in the order Grafana must resolve them, and the
+ *  restart and statistics-reset annotations of the chosen instances. */
 export function withInstanceVariables(d: dashboard.DashboardBuilder, opts: { database?: 'multi' | 'single' | 'none' } = {}): dashboard.DashboardBuilder {
-  d.withVariable(serverVariable()).withVariable(instanceVariable());
+  withRestartsAndResets(d).withVariable(serverVariable()).withVariable(instanceVariable());
   if (opts.database !== 'none') d.withVariable(databaseVariable(opts.database !== 'single'));
   return d;
 }

@@ -13,12 +13,14 @@ export const pgActivity: CatalogEntry = {
   counters: [],
   sql: {
     // query_start of an idle session is its last query: the query age counts active ones only.
+    // clock_timestamp(), not now(): now() is when our transaction began, and a session that
+    // began after that but before the activity snapshot would get a negative age.
     [PG13]: `
 SELECT coalesce(a.backend_type, '') AS backend_type, coalesce(a.state, '') AS state, a.wait_event_type, a.wait_event,
        count(*)::int AS count, (count(*) FILTER (WHERE a.wait_event_type = 'Lock'))::int AS blocked,
-       max(extract(epoch FROM now() - a.xact_start))::float8 AS max_xact_age_s,
-       (max(extract(epoch FROM now() - a.query_start)) FILTER (WHERE a.state = 'active'))::float8 AS max_query_age_s,
-       max(extract(epoch FROM now() - a.state_change))::float8 AS max_state_age_s
+       max(extract(epoch FROM clock_timestamp() - a.xact_start))::float8 AS max_xact_age_s,
+       (max(extract(epoch FROM clock_timestamp() - a.query_start)) FILTER (WHERE a.state = 'active'))::float8 AS max_query_age_s,
+       max(extract(epoch FROM clock_timestamp() - a.state_change))::float8 AS max_state_age_s
   FROM pg_stat_activity a
  WHERE a.pid <> pg_backend_pid()
  GROUP BY 1, 2, 3, 4`,
@@ -39,11 +41,11 @@ export const pgBlocking: CatalogEntry = {
     [PG13]: `
 SELECT a.pid AS blocked_pid, bp.pid AS blocking_pid, coalesce(a.datname, '') AS datname, a.usename,
        a.wait_event_type, a.wait_event, left(a.query, 1024) AS blocked_query,
-       extract(epoch FROM now() - a.query_start)::float8 AS wait_s,
-       extract(epoch FROM now() - a.xact_start)::float8 AS blocked_xact_age_s,
+       extract(epoch FROM clock_timestamp() - a.query_start)::float8 AS wait_s,
+       extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS blocked_xact_age_s,
        b.state AS blocking_state, left(b.query, 1024) AS blocking_query,
-       extract(epoch FROM now() - b.xact_start)::float8 AS blocking_xact_age_s,
-       extract(epoch FROM now() - b.state_change)::float8 AS blocking_state_age_s
+       extract(epoch FROM clock_timestamp() - b.xact_start)::float8 AS blocking_xact_age_s,
+       extract(epoch FROM clock_timestamp() - b.state_change)::float8 AS blocking_state_age_s
   FROM pg_stat_activity a
  CROSS JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS bp(pid)
   LEFT JOIN pg_stat_activity b ON b.pid = bp.pid

@@ -13,11 +13,13 @@ const TAIL = `CASE WHEN d.oid = ANY ($2::oid[]) THEN pg_database_size(d.oid) END
        s.stats_reset, d.oid AS datid
   FROM pg_database d JOIN pg_stat_database s ON s.datid = d.oid
  WHERE d.oid = ANY ($1::oid[])`;
-const DATABASES = `SELECT coalesce(array_agg(oid ORDER BY oid), '{}') AS oids FROM pg_database WHERE datallowconn AND NOT datistemplate`;
+// Every database, templates included: wraparound concerns template0 and template1 too (autovacuum
+// freezes them), and their rows are the only place their XID age shows.
+const DATABASES = `SELECT coalesce(array_agg(oid ORDER BY oid), '{}') AS oids FROM pg_database WHERE datallowconn OR datistemplate`;
 
 export const pgStatsDatabase: CatalogEntry = {
   family: 'pg_stats_database',
-  description: 'pg_stat_database counters, sizes (at most 5 cycles old) and wraparound ages per database',
+  description: 'pg_stat_database counters, sizes (at most 5 cycles old) and wraparound ages per database, templates included',
   kind: 'snapshot',
   scope: 'instance',
   intervalSeconds: 60,

@@ -26,7 +26,7 @@ SELECT current_database() AS datname, s.schemaname, s.relname,
          CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) ELSE 0 END END AS toast_bytes,
        CASE WHEN s.relid = ANY ($2::oid[]) THEN pg_indexes_size(c.oid) END AS index_bytes,
        CASE WHEN c.relkind IN ('r', 'm') THEN age(c.relfrozenxid) END AS relfrozenxid_age,
-       (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)::int AS index_count,
+       (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)::int AS index_count, c.reltuples::float8 AS reltuples,
        (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset
   FROM pg_stat_user_tables s
   JOIN pg_statio_user_tables io ON io.relid = s.relid

@@ -1,0 +1,34 @@
+// Annotations on every instance dashboard: server restarts and statistics resets, so a drop in a
+// counter-based panel is not read as a drop in load. Each query returns time, text and tags
+// (Grafana's annotation columns) for the selected instances.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { POSTGRES_DATASOURCE } from '../datasources.ts';
+import { SqlQueryBuilder } from '../query.ts';
+
+// The start time is the sample time less the uptime; samples disagree by a fraction of a second,
+// so starts within a minute are one restart.
+export const RESTARTS_SQL = `SELECT min(start) AS time, 'PostgreSQL restarted: ' || instance AS text, 'restart' AS tags
+  FROM (SELECT i.name AS instance, m.time - m.uptime_s * interval '1 second' AS start
+          FROM metrics_pg_instance m JOIN postgresql_instances i ON i.id = m.instance_id
+         WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring}) AND m.up) s
+ WHERE start BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
+ GROUP BY instance, floor(extract(epoch FROM start) / 60)
+ ORDER BY 1`;
+
+// pg_stat_database.stats_reset as the collector last saw it: a value inside the range is a reset
+// there (pg_stat_reset(), or a reset of one of the database's tables or functions).
+export const RESETS_SQL = `SELECT m.stats_reset AS time, 'Statistics reset: ' || i.name || '/' || m.datname AS text, 'reset' AS tags
+  FROM metrics_pg_stats_database m JOIN postgresql_instances i ON i.id = m.instance_id
+ WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring})
+   AND m.stats_reset BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
+ GROUP BY m.stats_reset, i.name, m.datname
+ ORDER BY 1`;
+
+const annotation = (name: string, color: string, sql: string): dashboard.AnnotationQueryBuilder => new dashboard.AnnotationQueryBuilder()
+  .name(name).datasource({ ...POSTGRES_DATASOURCE }).enable(true).iconColor(color)
+  .target(new SqlQueryBuilder(sql, 'table').refId(name.replace(/\W/g, '')));
+
+/** Restart and reset markers, for dashboards with the instance variable. */
+export function withRestartsAndResets(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {
+  return d.annotation(annotation('Restarts', 'red', RESTARTS_SQL)).annotation(annotation('Statistics resets', 'orange', RESETS_SQL));
+}
