@@ -186,14 +186,12 @@ function dashboardSvg(d: dashboard.Dashboard, runs: PanelRun[], from: number, to
 <rect width="100%" height="100%" fill="#111217"/>${body}</svg>`;
 }
 
-/** A throwaway stack with 40 minutes of a pgbench workload pushed by the real collector. */
+/** A throwaway stack with 40 minutes of a pgbench-like workload (our own, devkit/pgbench-workload.ts) pushed by the real collector. */
 async function demoData(): Promise<{ db: pg.Client; stop: () => Promise<void> }> {
   const { startStack, registerCollector, quietLog } = await import('../tests/helpers/stack.ts');
   const { startMonitored, superClient } = await import('../tests/postgres/monitored.ts');
   const { Runner } = await import('../collector/src/runner.ts');
-  const { clientTool } = await import('../devkit/postgres-server.ts');
-  const pgbenchPath = clientTool('pgbench');
-  if (!pgbenchPath) throw new Error('pgbench not found: install the PostgreSQL client tools, or pass --database-url');
+  const { pgbenchInit, pgbenchRun } = await import('../devkit/pgbench-workload.ts');
   const [stack, m] = await Promise.all([startStack({ backend: { storage: 'native' } }), startMonitored({ settings: {
     logging_collector: true, log_destination: 'csvlog,stderr', log_checkpoints: true, log_autovacuum_min_duration: 0,
     log_min_duration_statement: 50, log_temp_files: 0, log_lock_waits: true, deadlock_timeout: '100ms', autovacuum_naptime: 5,
@@ -202,13 +200,13 @@ async function demoData(): Promise<{ db: pg.Client; stop: () => Promise<void> }>
   try {
     const { local } = await registerCollector(stack, { hostname: hostname(), targetUrl: m.monitorUrl() });
     const runner = new Runner(local, quietLog('collector'));
-    const pgbench = (...a: string[]) => spawnSync(pgbenchPath, ['-h', m.server.host, '-p', String(m.server.port), '-U', 'postgres', ...a], { encoding: 'utf8' });
     await runner.pullConfig();
     await m.admin('CREATE DATABASE benchdb');
-    pgbench('-i', '-s', '2', '-q', 'benchdb');
+    const benchUrl = m.server.url('benchdb');
+    await pgbenchInit(benchUrl, 2);
     const start = Date.now();
     for (let min = 40; min >= 0; min -= 2) {
-      pgbench('-c', '4', '-t', String(50 + 10 * (min % 7)), '-n', 'benchdb');
+      await pgbenchRun(benchUrl, { clients: 4, transactions: 50 + 10 * (min % 7) });
       const c = await superClient(m.server, 'benchdb');
       await c.query("SET work_mem = '64kB'");
       await c.query('SELECT count(*) FROM (SELECT g FROM generate_series(1, 100000) g ORDER BY g DESC) s');
