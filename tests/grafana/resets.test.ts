@@ -3,7 +3,6 @@
 // dashboards show no false 100 % dead tuples, and the reset and the server start are annotated.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
@@ -11,9 +10,8 @@ import { startMonitored, superClient, type Monitored } from '../postgres/monitor
 import { Runner } from '../../collector/src/runner.ts';
 import { runPanelQueries, type PanelQueriesReport } from '../../devkit/panel-queries.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards/index.ts';
-import { clientTool } from '../../devkit/postgres-server.ts';
+import { pgbenchInit, pgbenchRun } from '../../devkit/pgbench-workload.ts';
 
-const skip = clientTool('pgbench') ? false : 'pgbench not installed (PostgreSQL client tools)';
 
 let stack: Stack;
 let m: Monitored;
@@ -25,14 +23,9 @@ let report: PanelQueriesReport;
 const UPDATE_ACCOUNTS = /^UPDATE pgbench_accounts/;
 
 before(async () => {
-  if (skip) return;
   [stack, m] = await Promise.all([startStack({ backend: { storage: 'native' } }), startMonitored()]);
   const { local } = await registerCollector(stack, { hostname: hostname(), targetUrl: m.monitorUrl() });
   const runner = new Runner(local, quietLog('collector'));
-  const pgbench = (...args: string[]): void => {
-    const res = spawnSync(clientTool('pgbench')!, ['-h', m.server.host, '-p', String(m.server.port), '-U', 'postgres', ...args], { encoding: 'utf8' });
-    assert.equal(res.status, 0, `pgbench ${args.join(' ')}: ${res.stderr}`);
-  };
   // Families are due once a minute: the samples before the reset are dated minutes back, the
   // one after it now (the reset itself is dated by the server's clock, which is this machine's).
   const cycle = async (at: Date): Promise<void> => {
@@ -56,12 +49,13 @@ before(async () => {
   try {
     await runner.pullConfig();
     await m.admin('CREATE DATABASE benchdb');
-    pgbench('-i', '-s', '1', '-q', 'benchdb');
+    const benchUrl = m.server.url('benchdb');
+    await pgbenchInit(benchUrl, 1);
     await m.admin('CREATE EXTENSION IF NOT EXISTS pg_stat_statements', 'benchdb');
     const t0 = Date.now();
     await cycle(new Date(t0 - 240_000)); // baseline: no deltas yet
     const first = await server();
-    pgbench('-c', '2', '-t', '100', '-n', 'benchdb');
+    await pgbenchRun(benchUrl, { clients: 2, transactions: 100 });
     await cycle(new Date(t0 - 120_000));
     const beforeReset = await server();
     // The reset, right after a sample; then work, which the server counts since the reset.
@@ -69,7 +63,7 @@ before(async () => {
     resetAt = new Date();
     await m.admin('SELECT pg_stat_reset()', 'benchdb');
     await m.admin('SELECT pg_stat_statements_reset()', 'benchdb');
-    pgbench('-c', '2', '-t', '100', '-n', 'benchdb');
+    await pgbenchRun(benchUrl, { clients: 2, transactions: 100 });
     await cycle(new Date());
     const end = await server();
     counted.commits = beforeReset.commits - first.commits + end.commits;
@@ -90,7 +84,7 @@ after(async () => {
   await m?.stop();
 });
 
-test('stored deltas over a reset add up to what the server counted', { skip }, async () => {
+test('stored deltas over a reset add up to what the server counted', async () => {
   const stored = (await stack.db.query<{ commits: string }>(
     "SELECT sum(xact_commit) AS commits FROM metrics_pg_stats_database WHERE datname = 'benchdb'")).rows[0]!;
   // Within one cycle's own traffic (the collector's and this test's connections to benchdb).
@@ -107,7 +101,7 @@ test('stored deltas over a reset add up to what the server counted', { skip }, a
   assert.ok(rows[0]!.interval_s <= (rows[0]!.time.getTime() - resetAt.getTime()) / 1000 + 1, `interval ${rows[0]!.interval_s} s`);
 });
 
-test('no false 100 % dead tuples after a reset; the reset and the server start are annotated', { skip }, () => {
+test('no false 100 % dead tuples after a reset; the reset and the server start are annotated', () => {
   const dead = report.panels.find((p) => p.panelTitle === 'Dead tuples')!;
   assert.equal(dead.error, undefined);
   const accounts = dead.rows.find((r) => r.relation === 'public.pgbench_accounts')!;

@@ -204,6 +204,9 @@ async function runWorkload(server: PostgresServer, logDir: string): Promise<void
 
   // crash recovery: SIGKILL a backend, with WAL written since the last checkpoint to redo (the
   // other sessions' "terminating connection because of crash" goes to the client only since PG 14)
+  // CHECKPOINT first: a spread checkpoint still running from the WAL burst above could otherwise
+  // complete after the write and leave nothing to redo ("redo is not required").
+  await c.query('CHECKPOINT');
   await c.query('CREATE TABLE after_checkpoint AS SELECT 1 AS one');
   const doomed = await client(server);
   const doomedPid = (await doomed.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
