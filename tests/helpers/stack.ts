@@ -29,7 +29,8 @@ export async function startStack(opts: { pg?: StartOptions; backend?: Partial<Ba
   const dir = mkdtempSync(join(tmpdir(), 'pga-stack-'));
   const settings = settingsFromEnv({
     databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'),
-    maintenanceIntervalSeconds: 0, storage: 'auto', ...opts.backend,
+    // Tests call health many times a second from one address; hostile-pushes.test.ts tests the limit.
+    maintenanceIntervalSeconds: 0, storage: 'auto', probeRatePerAddress: 0, healthIntervalSeconds: 1, ...opts.backend,
   });
   await ensureDatabase(settings.databaseUrl);
   const backend = await startBackend(settings, quietLog('backend'));
