@@ -16,10 +16,12 @@ import { PROTOCOL_VERSION, toWire } from '../protocol/index.ts';
 import { nodeSigner } from '../backend/src/pki/ca.ts';
 import { benchBatch } from './ingest-batch.ts';
 
+/** a: slow bodies, b: costly JSON, c: unauthenticated health, /metrics and login, h: the same without login. */
+export type Vector = 'a' | 'b' | 'c' | 'h';
 export interface ClientsStart { role: 'fleet' | 'attack'; url: string; caPem: string; enrolmentToken: string; collectors: number; cadenceSeconds: number; adminUser: string }
 export type ClientsCommand =
   | { kind: 'phase'; name: string; seconds: number }
-  | { kind: 'attack'; vectors: readonly ('a' | 'b' | 'c')[] }
+  | { kind: 'attack'; vectors: readonly Vector[] }
   | { kind: 'stop' };
 export interface PhaseReport {
   kind: 'phase'; name: string; attempted: number; stored: number; refused: Record<string, number>; lost: number;
@@ -173,7 +175,7 @@ async function attack(s: ClientsStart): Promise<void> {
   const payloads = costlyPayloads(costlyC);
   await send({ kind: 'ready', registerSeconds: 0, connectSeconds: 0, connectStored: 0 });
   const u = new URL(s.url);
-  const counts: Record<string, Record<string, number>> = { a: {}, b: {}, c: {} };
+  const counts: Record<string, Record<string, number>> = { a: {}, b: {}, c: {}, h: {} };
   const count = (v: string, key: string): void => { counts[v][key] = (counts[v][key] ?? 0) + 1; };
   let running = false;
   let loops: Promise<void>[] = [];
@@ -205,16 +207,17 @@ async function attack(s: ClientsStart): Promise<void> {
       await pause(r);
     }
   };
-  const unauthLoop = async (i: number): Promise<void> => {
+  const unauthLoop = async (i: number, v: 'c' | 'h'): Promise<void> => {
+    const kinds = v === 'c' ? 3 : 2;
     const agent = new https.Agent({ ca: s.caPem, keepAlive: true, maxSockets: 1, localAddress: `127.0.0.${2 + (i % 4)}` });
     const login = Buffer.from(JSON.stringify({ username: s.adminUser, password: 'not-the-password' }));
     for (let k = i; running; k++) {
-      const which = k % 3;
+      const which = k % kinds;
       const o: https.RequestOptions = which === 0 ? { path: '/api/v1/health' } : which === 1 ? { path: '/metrics' }
         : { path: '/api/v1/auth/login', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(login.length) } };
       const r = await request({ host: u.hostname, port: u.port, agent, ca: s.caPem, ...o }, which === 2 ? login : undefined)
         .catch((): Reply => ({ status: 0, text: 'error' }));
-      count('c', `${o.path} ${r.status}`);
+      count(v, `${o.path} ${r.status}`);
     }
   };
 
@@ -225,7 +228,7 @@ async function attack(s: ClientsStart): Promise<void> {
       for (const v of cmd.vectors) {
         if (v === 'a') loops.push(...Array.from({ length: 50 }, () => slowLoop()));
         if (v === 'b') loops.push(costlyLoop(0), costlyLoop(2));
-        if (v === 'c') loops.push(...Array.from({ length: 40 }, (_, i) => unauthLoop(i)));
+        if (v === 'c' || v === 'h') loops.push(...Array.from({ length: 40 }, (_, i) => unauthLoop(i, v)));
       }
     } else if (cmd.kind === 'stop') {
       running = false;

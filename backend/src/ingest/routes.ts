@@ -54,7 +54,11 @@ export function ingestRoutes(deps: IngestDeps): Router {
     admission.enter();
     res.once('close', () => admission.leave());
     end = metrics.ingestStage.startTimer({ stage: 'decode' });
-    const { raw, release } = await inflateBatch(body, deps.maxDecompressedBytes, admission);
+    const { raw, release } = await inflateBatch(body, deps.maxDecompressedBytes, admission).catch((err: unknown) => {
+      // A bomb cost the inflating up to the limit: charged to its sender like a batch that size.
+      if (err instanceof HttpError && err.code === 'decompressed_too_large') admission.chargeBytes(collector.id, deps.maxDecompressedBytes);
+      throw err;
+    });
     res.once('close', release);
     admission.chargeBytes(collector.id, raw.length);
     const json = parseBatch(raw);
