@@ -48,10 +48,12 @@ function get(url: string, path: string, localAddress = '127.0.0.1'): Promise<Rep
 }
 
 /** A push that sends its headers and one byte of a declared megabyte, then nothing. */
-function slowPush(c: Credentials): { answer: Promise<Reply>; at: number; destroy(): void } {
+function slowPush(c: Credentials): { answer: Promise<Reply>; at: number; closed: Promise<void>; destroy(): void } {
   const u = new URL(stack.backend.url);
   const at = performance.now();
   let req!: ReturnType<typeof https.request>;
+  let socketClosed!: () => void;
+  const closed = new Promise<void>((r) => { socketClosed = r; });
   const answer = new Promise<Reply>((resolve, reject) => {
     req = https.request({ host: u.hostname, port: u.port, path: '/api/v1/metrics/push', method: 'POST', ca: stack.backend.pki.caCertPem,
       cert: c.certPem, key: c.keyPem, agent: false, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip',
@@ -61,9 +63,10 @@ function slowPush(c: Credentials): { answer: Promise<Reply>; at: number; destroy
       res.on('end', () => { const text = Buffer.concat(chunks).toString(); resolve({ status: res.statusCode!, headers: res.headers, text, body: JSON.parse(text) }); });
     });
     req.on('error', reject);
+    req.on('socket', (socket) => socket.once('close', () => socketClosed()));
     req.write(Buffer.from([0x1f]));
   });
-  return { answer, at, destroy: () => req.destroy() };
+  return { answer, at, closed, destroy: () => req.destroy() };
 }
 
 test('slow uploads: a collector gets at most two in hand, each ends in 408, and others push meanwhile', { timeout: 60_000 }, async () => {
@@ -82,6 +85,9 @@ test('slow uploads: a collector gets at most two in hand, each ends in 408, and 
       assert.equal(t.headers.connection, 'close');
       assert.ok(performance.now() - s.at < 10_000, 'answered at the body deadline, not at Node\'s 300 s request timeout');
     }
+    // The backend closes those connections itself; the client never would.
+    await Promise.race([Promise.all(slow.map((s) => s.closed)),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the backend kept a refused upload\'s connection open')), 5_000))]);
     assert.equal((await push(stack.backend, a, sysstat(a))).status, 201, 'a is served again once its uploads are over');
   } finally {
     for (const s of slow) s.destroy();
@@ -98,7 +104,7 @@ test('5 million nested [ (under 10 KB of gzip) is refused before JSON.parse, in 
   assert.equal(r.body.error.code, 'invalid_json');
   assert.match(r.body.error.message, /deeper than 24 levels/);
   assert.equal(health.status, 200);
-  assert.ok(ms < 1500, `answered in ${ms.toFixed(0)} ms (JSON.parse alone takes ~2.7 s on it)`);
+  assert.ok(ms < 2000, `answered in ${ms.toFixed(0)} ms (JSON.parse alone takes ~2.7 s on it)`);
   // As many objects as 16 MiB can hold: refused by count before parsing.
   const objects = gzipSync(`[${'{},'.repeat(LIMITS.maxJsonContainers)}{}]`);
   const many = await push(stack.backend, a, objects);

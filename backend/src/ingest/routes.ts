@@ -97,8 +97,13 @@ export function ingestRoutes(deps: IngestDeps): Router {
   // Every refused push is counted by reason, including those refused by auth and admission.
   router.use(PUSH, (err: unknown, req: Request, res: Response, next: NextFunction) => {
     const reason = err instanceof HttpError ? err.code : 'internal_error';
-    // A push refused before its body was read: close the connection rather than read the rest.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // A push refused before its body was read: close the connection rather than read the rest,
+    // and do not wait for the client to close it (a slow sender never would; Node would keep
+    // the socket until its 300 s request timeout): a second after the answer, it is destroyed.
+    if (!req.complete) {
+      res.setHeader('Connection', 'close');
+      res.once('finish', () => { setTimeout(() => req.socket.destroy(), 1000).unref(); });
+    }
     metrics.batchesRejected.inc({ reason });
     if (reason === 'time_in_future') metrics.validationFailures.inc({ family: (err as HttpError).message.split(':')[0], reason });
     next(err);
