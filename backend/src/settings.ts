@@ -71,7 +71,7 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
   const poolSize = overrides.dbPoolSize ?? num('PGA_DB_POOL_SIZE', 10);
   const storage = (env.PGA_STORAGE ?? 'auto') as StorageMode;
   if (!['auto', 'timescaledb', 'native'].includes(storage)) throw new Error(`PGA_STORAGE must be auto, timescaledb or native`);
-  return {
+  const settings: BackendSettings = {
     databaseUrl: env.PGA_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pganalytics',
     host: env.PGA_HOST ?? '0.0.0.0',
     port: num('PGA_PORT', 8443),
@@ -109,4 +109,9 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
     retention: retentionFromEnv(env),
     ...overrides,
   };
+  // A push larger than the whole budget could never be admitted: it would be retried forever.
+  if (settings.ingestMemoryBudgetBytes > 0 && settings.ingestMemoryBudgetBytes < settings.maxDecompressedBytes) {
+    throw new Error('PGA_INGEST_MEMORY_BUDGET must be at least PGA_MAX_DECOMPRESSED_BYTES');
+  }
+  return settings;
 }
