@@ -24,7 +24,7 @@ export type ClientsCommand =
   | { kind: 'attack'; vectors: readonly Vector[] }
   | { kind: 'stop' };
 export interface PhaseReport {
-  kind: 'phase'; name: string; attempted: number; stored: number; refused: Record<string, number>; lost: number;
+  kind: 'phase'; name: string; attempted: number; stored: number; refused: Record<string, number>; lost: number; retried: number;
   latenciesMs: number[]; healthMs: number[]; healthFailed: number;
 }
 export type ClientsReport =
@@ -111,7 +111,7 @@ async function fleet(s: ClientsStart): Promise<void> {
     const cmd = await nextCommand();
     if (cmd.kind === 'stop') return;
     if (cmd.kind !== 'phase') continue;
-    const report: PhaseReport = { kind: 'phase', name: cmd.name, attempted: 0, stored: 0, refused: {}, lost: 0, latenciesMs: [], healthMs: [], healthFailed: 0 };
+    const report: PhaseReport = { kind: 'phase', name: cmd.name, attempted: 0, stored: 0, refused: {}, lost: 0, retried: 0, latenciesMs: [], healthMs: [], healthFailed: 0 };
     const start = performance.now();
     const end = start + cmd.seconds * 1000;
     const spacing = (s.cadenceSeconds * 1000) / sims.length;
@@ -135,7 +135,10 @@ async function fleet(s: ClientsStart): Promise<void> {
       report.attempted++;
       const t = performance.now();
       const body = pushBody(sim.c);
-      const p = request(pushOptions(s, sim.c, sim.agent, body.length), body).then((r) => {
+      // A kept-alive connection the backend closed as it was reused (its 65 s keep-alive against
+      // the 60 s cadence) is a socket error: a collector retries at once, and so does this.
+      const send = (): Promise<Reply> => request(pushOptions(s, sim.c, sim.agent, body.length), body);
+      const p = send().catch(() => { report.retried++; return send(); }).then((r) => {
         if (r.status === 201 || r.status === 200) { report.stored++; report.latenciesMs.push(performance.now() - t); }
         else if (r.status >= 400 && r.status < 500) {
           const code = (JSON.parse(r.text) as { error?: { code?: string } }).error?.code ?? String(r.status);

@@ -80,7 +80,17 @@ async function main(): Promise<void> {
     `memory budget ${settings.ingestMemoryBudgetBytes / 2 ** 20} MiB, health/metrics ${settings.probeRatePerAddress}/s per address`);
 
   let peak = 0;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 250);
+  let maxWaiting = 0;
+  let maxInFlight = 0;
+  const inFlightGauge = backend.metrics.ingestInFlight;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+    maxWaiting = Math.max(maxWaiting, backend.pool.waitingCount);
+    void inFlightGauge.get().then((g) => { maxInFlight = Math.max(maxInFlight, g.values[0]?.value ?? 0); });
+  }, 250);
+  const stop = (): void => { clearInterval(sampler); void backend.close().finally(() => server.stop()).finally(() => process.exit(130)); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   const base = { url: backend.url, caPem: backend.pki.caCertPem, enrolmentToken: token, cadenceSeconds: 60, adminUser };
   const fleet = client({ ...base, role: 'fleet', collectors });
   const attack = client({ ...base, role: 'attack', collectors: 0 });
@@ -93,6 +103,8 @@ async function main(): Promise<void> {
     const loop = monitorEventLoopDelay({ resolution: 10 });
     for (const phase of PHASES) {
       peak = process.memoryUsage().rss;
+      maxWaiting = 0;
+      maxInFlight = 0;
       loop.reset();
       loop.enable();
       const cpu0 = process.cpuUsage();
@@ -116,10 +128,10 @@ async function main(): Promise<void> {
       rows.push({ phase: report, peakMiB: peak / 2 ** 20, attacked });
       const r = report;
       const refused = Object.values(r.refused).reduce((x, y) => x + y, 0);
-      console.log(`${r.name.padEnd(18)} pushes ${r.attempted}, stored ${r.stored}, refused ${refused}${refused ? ` ${JSON.stringify(r.refused)}` : ''}, lost ${r.lost}; ` +
+      console.log(`${r.name.padEnd(18)} pushes ${r.attempted}, stored ${r.stored}, refused ${refused}${refused ? ` ${JSON.stringify(r.refused)}` : ''}, lost ${r.lost} (${r.retried} retried after a socket error); ` +
         `latency p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms, p95 ${percentile(r.latenciesMs, 95).toFixed(1)}, p99 ${percentile(r.latenciesMs, 99).toFixed(1)}; ` +
         `health p99 ${percentile(r.healthMs, 99).toFixed(1)} ms (${r.healthMs.length} ok, ${r.healthFailed} failed); backend peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB, ` +
-        `${cores.toFixed(2)} cores, event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms; load average ${loadavg()[0].toFixed(1)}`);
+        `${cores.toFixed(2)} cores, most pushes in hand ${maxInFlight}, most queries waiting for an ingest connection ${maxWaiting}, event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms; load average ${loadavg()[0].toFixed(1)}`);
       if (attacked) for (const [v, counts] of Object.entries(attacked)) if (Object.keys(counts).length) console.log(`   attacker ${v}: ${JSON.stringify(counts)}`);
     }
     fleet.send({ kind: 'stop' });

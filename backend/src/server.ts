@@ -86,7 +86,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   });
   const check = new BackgroundCheck(settings.databaseUrl, settings.healthIntervalSeconds, log);
   await check.run();
-  const metrics = createMetrics(pool, () => admission.inFlight, () => check.registered);
+  const metrics = createMetrics(pool, () => admission.inFlight, () => check.registered, () => admission.heldBytes);
   const collectorAuth = requireCollector(apiPool, keys);
   const requireUser = userAuth(apiPool, keys);
   const probeLimit = perAddressLimit(settings.probeRatePerAddress, settings.probeBurstPerAddress);

@@ -200,6 +200,7 @@ test('/metrics can live on a listener of its own (then the main listener does no
   const m = await get(stack.backend.metricsUrl!, '/metrics', '127.0.0.4');
   assert.equal(m.status, 200);
   assert.match(m.text, /pga_batches_total/);
+  assert.match(m.text, /pga_ingest_held_bytes 0/, 'every push answered has released its bytes');
   const main = await get(stack.backend.url, '/metrics', '127.0.0.4');
   assert.equal(main.status, 404);
   assert.equal((await get(stack.backend.metricsUrl!, '/api/v1/health', '127.0.0.4')).status, 404, 'only /metrics there');

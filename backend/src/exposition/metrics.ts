@@ -21,7 +21,7 @@ export interface BackendMetrics {
 /** `registered`: collectors by status, as the background check last counted them (a scrape runs
  *  no query). */
 export function createMetrics(pool: pg.Pool, inFlight: () => number = () => 0,
-  registered: () => ReadonlyMap<string, number> = () => new Map()): BackendMetrics {
+  registered: () => ReadonlyMap<string, number> = () => new Map(), heldBytes: () => number = () => 0): BackendMetrics {
   const registry = new client.Registry();
   // Default process metrics include event-loop lag (nodejs_eventloop_lag_*, from
   // monitorEventLoopDelay), heap, RSS, GC and open handles.
@@ -59,6 +59,10 @@ export function createMetrics(pool: pg.Pool, inFlight: () => number = () => 0,
       collect() { this.set(inFlight()); },
     }),
   };
+  new client.Gauge({
+    name: 'pga_ingest_held_bytes', help: 'Decompressed push bytes held against PGA_INGEST_MEMORY_BUDGET', registers: [registry],
+    collect() { this.set(heldBytes()); },
+  });
   new client.Gauge({
     name: 'pga_collectors_registered', help: 'Registered collectors by status', labelNames: ['status'], registers: [registry],
     collect() {

@@ -59,7 +59,8 @@ export function ingestRoutes(deps: IngestDeps): Router {
       if (err instanceof HttpError && err.code === 'decompressed_too_large') admission.chargeBytes(collector.id, deps.maxDecompressedBytes);
       throw err;
     });
-    res.once('close', release);
+    // The client may have gone while gunzip ran on the thread pool: 'close' has then fired already.
+    if (res.closed) release(); else res.once('close', release);
     admission.chargeBytes(collector.id, raw.length);
     const json = parseBatch(raw);
     end();
