@@ -19,6 +19,7 @@ import { registrationRoutes } from './registration/routes.ts';
 import { ingestRoutes } from './ingest/routes.ts';
 import { configRoutes } from './config/routes.ts';
 import { Admission } from './ingest/admission.ts';
+import { stopPreCheck } from './ingest/decode.ts';
 import { userAuth } from './auth/user-auth.ts';
 import { userRoutes } from './users/routes.ts';
 import { apiTokenRoutes } from './users/api-token-routes.ts';
@@ -175,6 +176,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
         s.closeAllConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
+      await stopPreCheck();
       await pool.end();
       await apiPool.end();
     },

@@ -128,6 +128,11 @@ test('jsonb values: nesting and size are bounded (4xx, never 500), a value withi
   const long = await push(stack.backend, a, simpleBatch(a.collectorId, { pg_log: [logRow({ text: 'x'.repeat(100_000) })] }));
   assert.equal(long.status, 400, long.text);
   assert.match(JSON.stringify(long.body.error.details), /longer than 16384 characters/);
+  // Past 2 MiB a batch is checked in a worker thread first: the same refusal, off the event loop.
+  const wide = await push(stack.backend, a, simpleBatch(a.collectorId, { pg_log: Array.from({ length: 150 }, () => logRow({ text: 'w'.repeat(20_000) })) }));
+  assert.equal(wide.status, 400, wide.text);
+  assert.equal(wide.body.error.code, 'schema_violation');
+  assert.match(JSON.stringify(wide.body.error.details), /longer than 16384 characters/);
   // 21 rows whose details inflate to 3 MB each: past the decompressed limit, refused while inflating.
   const huge = { blob: 'y'.repeat(3_000_000) };
   const big = await push(stack.backend, a, simpleBatch(a.collectorId, { pg_log: Array.from({ length: 21 }, () => logRow(huge)) }));

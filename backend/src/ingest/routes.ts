@@ -10,7 +10,7 @@ import { clientCertificate, collectorOf } from '../auth/collector-auth.ts';
 import type { BackendMetrics } from '../exposition/metrics.ts';
 import type { MetricFamilies } from '../storage/metric-families.ts';
 import type { Logger } from '../../../common/log.ts';
-import { inflateBatch, parseBatch, readBody } from './decode.ts';
+import { inflateBatch, parseBatch, preCheck, PRECHECK_MIN_BYTES, readBody } from './decode.ts';
 import { storeBatch } from './store-batch.ts';
 import { createBatchValidator } from './validate-batch.ts';
 import type { Admission } from './admission.ts';
@@ -62,6 +62,17 @@ export function ingestRoutes(deps: IngestDeps): Router {
     // The client may have gone while gunzip ran on the thread pool: 'close' has then fired already.
     if (res.closed) release(); else res.once('close', release);
     admission.chargeBytes(collector.id, raw.length);
+    if (raw.length > PRECHECK_MIN_BYTES) {
+      const verdict = await preCheck(raw);
+      if (!verdict.ok) {
+        for (const family of verdict.families ?? []) {
+          metrics.validationFailures.inc({ family, reason: 'schema_violation' });
+          metrics.familyBatches.inc({ family, outcome: 'rejected' });
+        }
+        if (verdict.code === 'schema_violation' && verdict.families?.length === 0) metrics.validationFailures.inc({ family: 'batch', reason: 'schema_violation' });
+        throw new HttpError(verdict.status, verdict.code, verdict.message, verdict.details, verdict.status === 503 ? { 'Retry-After': '5' } : undefined);
+      }
+    }
     const json = parseBatch(raw);
     end();
     metrics.decompressedBytes.inc(raw.length);
