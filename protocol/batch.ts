@@ -21,10 +21,55 @@ export const ROWS_PROTOCOL_VERSION = 1;
 /** Hard limits the backend enforces; the collector keeps its batches below them. */
 export const LIMITS = {
   maxCompressedBytes: 16 * 1024 * 1024,
-  maxDecompressedBytes: 64 * 1024 * 1024,
+  /** The backend's default; a 2,000-table server's batch is ~1.7 MB. */
+  maxDecompressedBytes: 16 * 1024 * 1024,
   maxRowsPerBatch: 500_000,
   maxInstances: 64,
+  /** The whole batch: nesting (a batch needs ~6 levels plus its jsonb values') and objects and
+   *  arrays (a column batch has one array per column, plus one object per jsonb value). */
+  maxJsonDepth: 24,
+  maxJsonContainers: 250_000,
+  /** Each jsonb value: nesting (the value's own object is level 1) and size in JSON characters. */
+  maxJsonbDepth: 8,
+  maxJsonbChars: 16 * 1024,
 } as const;
+
+const JSONB_KEY_MAX = 128;
+
+/** Why a value is not a jsonb value the protocol admits (an object of at most LIMITS.maxJsonbDepth
+ *  levels and about LIMITS.maxJsonbChars characters of JSON, top-level keys up to 128
+ *  characters), or undefined when it is. Iterative, and stops as soon as a bound is passed: a
+ *  value nested 10,000 deep or megabytes long costs no more than one at the limit. */
+export function jsonbProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a JSON object';
+  for (const k of Object.keys(value)) if (k.length > JSONB_KEY_MAX) return `key longer than ${JSONB_KEY_MAX} characters`;
+  let chars = 0;
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 1 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    if (typeof v === 'string') chars += v.length + 2;
+    else if (typeof v === 'number') { if (!Number.isFinite(v)) return 'numbers must be finite'; chars += 8; }
+    else if (typeof v === 'boolean' || v === null) chars += 5;
+    else if (typeof v === 'object') {
+      if (depth > LIMITS.maxJsonbDepth) return `nests deeper than ${LIMITS.maxJsonbDepth} levels`;
+      const proto = Object.getPrototypeOf(v);
+      if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return 'must hold only JSON values';
+      chars += 2;
+      for (const [k, child] of Object.entries(v)) {
+        if (!Array.isArray(v)) chars += k.length + 3;
+        chars += 1;
+        stack.push({ v: child, depth: depth + 1 });
+      }
+    } else return 'must hold only JSON values';
+    if (chars > LIMITS.maxJsonbChars) return `longer than ${LIMITS.maxJsonbChars} characters of JSON`;
+  }
+  return undefined;
+}
+
+/** A jsonb column value: see jsonbProblem. (Not z.json(), which recurses without a bound.) */
+export const jsonbValueSchema = z.custom<Record<string, unknown>>((v) => jsonbProblem(v) === undefined, {
+  error: (issue) => `jsonb value ${jsonbProblem(issue.input) ?? 'is not valid'}`,
+});
 
 const INT32 = 2 ** 31 - 1;
 const name = z.string().min(1).max(128);
@@ -37,7 +82,7 @@ function valueSchema(c: ColumnSpec): z.ZodType {
     case 'float': return z.number().finite();
     case 'bool': return z.boolean();
     case 'timestamptz': return z.iso.datetime({ offset: true });
-    case 'jsonb': return z.record(z.string().max(128), z.json());
+    case 'jsonb': return jsonbValueSchema;
   }
 }
 

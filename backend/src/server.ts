@@ -14,11 +14,12 @@ import { migrate } from './storage/migrate.ts';
 import { loadMetricFamilies } from './storage/metric-families.ts';
 import { runMaintenance } from './storage/maintenance.ts';
 import { createMetrics, type BackendMetrics } from './exposition/metrics.ts';
-import { expositionRoutes } from './exposition/routes.ts';
+import { BackgroundCheck, expositionRoutes, metricsRoutes, perAddressLimit } from './exposition/routes.ts';
 import { registrationRoutes } from './registration/routes.ts';
 import { ingestRoutes } from './ingest/routes.ts';
 import { configRoutes } from './config/routes.ts';
 import { Admission } from './ingest/admission.ts';
+import { stopPreCheck } from './ingest/decode.ts';
 import { userAuth } from './auth/user-auth.ts';
 import { userRoutes } from './users/routes.ts';
 import { HashSlots } from './users/password.ts';
@@ -34,7 +35,11 @@ import { setRetention } from './storage/retention.ts';
 export interface Backend {
   url: string;
   port: number;
+  /** https://… of the /metrics listener when PGA_METRICS_LISTEN sets one, else undefined. */
+  metricsUrl?: string;
+  /** The ingest pool (pushes only); `apiPool` serves every other route and maintenance. */
   pool: pg.Pool;
+  apiPool: pg.Pool;
   pki: Pki;
   keys: JwtKeys;
   metrics: BackendMetrics;
@@ -58,8 +63,11 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
 }
 
 export async function startBackend(settings: BackendSettings, log = createLogger('backend')): Promise<Backend> {
+  // Two pools: pushes wait only behind pushes. Logins, registrations, the user API, health and
+  // maintenance queue in the API pool, so a flood there never makes a push wait or get 429.
   const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: settings.dbPoolSize, application_name: 'pganalytics-backend' });
-  pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
+  const apiPool = new pg.Pool({ connectionString: settings.databaseUrl, max: settings.apiPoolSize, application_name: 'pganalytics-backend-api' });
+  for (const p of [pool, apiPool]) p.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
   const migrator = await pool.connect();
   try {
     const res = await migrate(migrator, { storage: settings.storage });
@@ -78,10 +86,15 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   const admission = new Admission(pool, {
     maxInFlight: settings.ingestMaxInFlight, maxPoolWaiting: settings.ingestMaxPoolWaiting,
     ratePerSecond: settings.collectorPushRate, burst: settings.collectorPushBurst, retryAfterSeconds: 1,
+    perCollectorInFlight: settings.collectorMaxInFlight, byteRate: settings.collectorByteRate, byteBurst: settings.collectorByteBurst,
+    memoryBudgetBytes: settings.ingestMemoryBudgetBytes,
   });
-  const metrics = createMetrics(pool, () => admission.inFlight);
-  const collectorAuth = requireCollector(pool, keys);
-  const requireUser = userAuth(pool, keys, log);
+  const check = new BackgroundCheck(settings.databaseUrl, settings.healthIntervalSeconds, log);
+  await check.run();
+  const metrics = createMetrics(pool, () => admission.inFlight, () => check.registered, () => admission.heldBytes);
+  const collectorAuth = requireCollector(apiPool, keys);
+  const requireUser = userAuth(apiPool, keys, log);
+  const probeLimit = perAddressLimit(settings.probeRatePerAddress, settings.probeBurstPerAddress);
   const hashSlots = new HashSlots(settings.passwordHashConcurrency, settings.passwordHashQueue);
   const throttle = new LoginThrottle({ ...USER_THROTTLE, freeFailures: settings.loginFreeFailuresPerUser },
     { ...ADDRESS_THROTTLE, freeFailures: settings.loginFreeFailuresPerAddress });
@@ -110,22 +123,88 @@ export async function startBackend(settings: BackendSettings, log = createLogger
     }
     next();
   });
-  app.use(expositionRoutes(pool, metrics, keys));
-  app.use(registrationRoutes({ pool, pki, keys, log, requireCollector: collectorAuth, jwtTtlSeconds: settings.collectorJwtTtlSeconds, certValidityDays: settings.collectorCertValidityDays,
+  app.use(expositionRoutes(check, keys, probeLimit));
+  if (settings.metricsPort === undefined) app.use(metricsRoutes(metrics, probeLimit));
+  app.use(registrationRoutes({ pool: apiPool, pki, keys, log, requireCollector: collectorAuth, jwtTtlSeconds: settings.collectorJwtTtlSeconds, certValidityDays: settings.collectorCertValidityDays,
     freeFailuresPerAddress: settings.loginFreeFailuresPerAddress }));
-  app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: collectorAuth, admission,
-    maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes }));
-  app.use(configRoutes(pool, collectorAuth));
-  app.use(userRoutes({ pool, keys, requireUser, throttle, hashSlots, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
-  app.use(apiTokenRoutes(pool, requireUser));
-  app.use(auditRoutes(pool, requireUser));
-  app.use(collectorRoutes(pool, requireUser));
-  app.use(enrolmentTokenRoutes(pool, requireUser));
-  app.use(queryRoutes(pool, families, requireUser));
-  app.use(retentionRoutes(pool, families, requireUser));
-  app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such endpoint')));
+  app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: requireCollector(pool, keys), admission,
+    maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes, bodyTimeoutSeconds: settings.ingestBodyTimeoutSeconds }));
+  app.use(configRoutes(apiPool, collectorAuth));
+  app.use(userRoutes({ pool: apiPool, keys, requireUser, throttle, hashSlots, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
+  app.use(apiTokenRoutes(apiPool, requireUser));
+  app.use(auditRoutes(apiPool, requireUser));
+  app.use(collectorRoutes(apiPool, requireUser));
+  app.use(enrolmentTokenRoutes(apiPool, requireUser));
+  app.use(queryRoutes(apiPool, families, requireUser));
+  app.use(retentionRoutes(apiPool, families, requireUser));
+  app.use(notFound);
+  app.use(errorHandler);
+
+  const tls = { key: pki.serverKeyPem, cert: pki.serverCertPem, minVersion: 'TLSv1.3' as const };
+  const server = https.createServer({
+    ...tls,
+    ca: [pki.caCertPem],
+    requestCert: true,
+    // Registration, health and metrics need no client certificate; collector routes check
+    // socket.authorized themselves and refuse with a JSON 401.
+    rejectUnauthorized: false,
+  }, app);
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, settings.port, settings.host);
+  const url = `https://${urlHost(settings.host)}:${port}`;
+  log.info('backend listening', { url, storage: families.mode });
+
+  // /metrics on a listener of its own (an internal network, as Prometheus exporters are): the
+  // same TLS 1.3 and server certificate, no client certificate asked.
+  let metricsServer: https.Server | undefined;
+  let metricsUrl: string | undefined;
+  if (settings.metricsPort !== undefined) {
+    const metricsApp = express();
+    metricsApp.disable('x-powered-by');
+    metricsApp.use(metricsRoutes(metrics, probeLimit));
+    metricsApp.use(notFound);
+    metricsApp.use(errorHandler);
+    metricsServer = https.createServer(tls, metricsApp);
+    const host = settings.metricsHost ?? '127.0.0.1';
+    metricsUrl = `https://${urlHost(host)}:${await listen(metricsServer, settings.metricsPort, host)}`;
+    log.info('metrics listening', { url: metricsUrl });
+  }
+
+  const maintain = async (): Promise<void> => {
+    const end = metrics.maintenanceDuration.startTimer();
+    try {
+      // Retention may have been changed through another backend.
+      await families.reload(apiPool);
+      const r = await runMaintenance(apiPool);
+      end({ outcome: r.ran ? 'ran' : 'skipped' });
+      if (r.partitionsCreated || r.partitionsDropped || r.hoursRolledUp) log.info('maintenance', { ...r });
+    } catch (err) {
+      end({ outcome: 'failed' });
+      log.error('maintenance failed', { error: toError(err).message });
+    }
+  };
+  const timer = settings.maintenanceIntervalSeconds > 0 ? setInterval(maintain, settings.maintenanceIntervalSeconds * 1000) : undefined;
+  timer?.unref();
+  if (timer) void maintain();
+
+  return {
+    url, port, metricsUrl, pool, apiPool, pki, keys, metrics, log,
+    close: async () => {
+      if (timer) clearInterval(timer);
+      await check.stop();
+      for (const s of [server, metricsServer]) {
+        if (!s) continue;
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+      await stopPreCheck();
+      await pool.end();
+      await apiPool.end();
+    },
+  };
+
   // Express recognises an error handler by its four parameters.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
     const e = toError(err) as Error & { type?: string; status?: number };
     let http: HttpError;
     if (e instanceof HttpError) http = e;
@@ -143,51 +222,17 @@ export async function startBackend(settings: BackendSettings, log = createLogger
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(http.headers ?? {})) res.setHeader(k, v);
     res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) } });
-  });
+  }
+}
 
-  const server = https.createServer({
-    key: pki.serverKeyPem,
-    cert: pki.serverCertPem,
-    ca: [pki.caCertPem],
-    minVersion: 'TLSv1.3',
-    requestCert: true,
-    // Registration, health and metrics need no client certificate; collector routes check
-    // socket.authorized themselves and refuse with a JSON 401.
-    rejectUnauthorized: false,
-  }, app);
-  server.keepAliveTimeout = 65_000;
+function notFound(_req: Request, _res: Response, next: NextFunction): void { next(new HttpError(404, 'not_found', 'no such endpoint')); }
+
+const urlHost = (host: string): string => (host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host);
+
+async function listen(server: https.Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(settings.port, settings.host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
-  const url = `https://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}`;
-  log.info('backend listening', { url, storage: families.mode });
-
-  const maintain = async (): Promise<void> => {
-    const end = metrics.maintenanceDuration.startTimer();
-    try {
-      // Retention may have been changed through another backend.
-      await families.reload(pool);
-      const r = await runMaintenance(pool);
-      end({ outcome: r.ran ? 'ran' : 'skipped' });
-      if (r.partitionsCreated || r.partitionsDropped || r.hoursRolledUp) log.info('maintenance', { ...r });
-    } catch (err) {
-      end({ outcome: 'failed' });
-      log.error('maintenance failed', { error: toError(err).message });
-    }
-  };
-  const timer = settings.maintenanceIntervalSeconds > 0 ? setInterval(maintain, settings.maintenanceIntervalSeconds * 1000) : undefined;
-  timer?.unref();
-  if (timer) void maintain();
-
-  return {
-    url, port, pool, pki, keys, metrics, log,
-    close: async () => {
-      if (timer) clearInterval(timer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await pool.end();
-    },
-  };
+  return (server.address() as AddressInfo).port;
 }

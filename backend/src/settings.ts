@@ -13,9 +13,29 @@ export interface BackendSettings {
   collectorJwtTtlSeconds: number;
   collectorCertValidityDays: number;
   storage: StorageMode;
+  /** Connections for pushes; everything else (users, registration, config, health, metrics,
+   *  maintenance) has a pool of its own, so no other request waits in the ingest pool's queue. */
   dbPoolSize: number;
+  apiPoolSize: number;
   maxCompressedBytes: number;
   maxDecompressedBytes: number;
+  /** A push body must arrive within this many seconds (else 408); no slot is held meanwhile. */
+  ingestBodyTimeoutSeconds: number;
+  /** Decompressed push bytes held at once by this process, across all pushes (else 429). */
+  ingestMemoryBudgetBytes: number;
+  /** Pushes one collector may have in hand at once, body upload included (else 429). */
+  collectorMaxInFlight: number;
+  /** Per-collector decompressed bytes per second, and burst: each collector's share of parsing. */
+  collectorByteRate: number;
+  collectorByteBurst: number;
+  /** Health and /metrics: requests per second and burst per client address (else 429). */
+  probeRatePerAddress: number;
+  probeBurstPerAddress: number;
+  /** Seconds between the background checks that health and /metrics answer from. */
+  healthIntervalSeconds: number;
+  /** Serve /metrics on this address instead of the main listener (e.g. an internal network). */
+  metricsHost?: string;
+  metricsPort?: number;
   /** How often the maintenance job runs (partitions, retention, rollups), in seconds. */
   maintenanceIntervalSeconds: number;
   userJwtTtlSeconds: number;
@@ -45,12 +65,20 @@ function num(name: string, dflt: number): number {
   return n;
 }
 
+/** PGA_METRICS_LISTEN=host:port (IPv6 in brackets) moves /metrics to a listener of its own. */
+function metricsListen(v: string | undefined): Pick<BackendSettings, 'metricsHost' | 'metricsPort'> {
+  if (!v) return {};
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[3]) > 65535) throw new Error(`PGA_METRICS_LISTEN must be host:port, got ${JSON.stringify(v)}`);
+  return { metricsHost: m[1] ?? m[2], metricsPort: Number(m[3]) };
+}
+
 export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): BackendSettings {
   const env = process.env;
   const poolSize = overrides.dbPoolSize ?? num('PGA_DB_POOL_SIZE', 10);
   const storage = (env.PGA_STORAGE ?? 'auto') as StorageMode;
   if (!['auto', 'timescaledb', 'native'].includes(storage)) throw new Error(`PGA_STORAGE must be auto, timescaledb or native`);
-  return {
+  const settings: BackendSettings = {
     databaseUrl: env.PGA_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pganalytics',
     host: env.PGA_HOST ?? '0.0.0.0',
     port: num('PGA_PORT', 8443),
@@ -64,8 +92,19 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
     collectorCertValidityDays: num('PGA_COLLECTOR_CERT_DAYS', 90),
     storage,
     dbPoolSize: poolSize,
+    apiPoolSize: num('PGA_DB_API_POOL_SIZE', 4),
     maxCompressedBytes: num('PGA_MAX_BODY_BYTES', 16 * 1024 * 1024),
-    maxDecompressedBytes: num('PGA_MAX_DECOMPRESSED_BYTES', 64 * 1024 * 1024),
+    // A 2,000-table server's batch is ~1.7 MB of JSON: 16 MiB leaves room for ten times that.
+    maxDecompressedBytes: num('PGA_MAX_DECOMPRESSED_BYTES', 16 * 1024 * 1024),
+    ingestBodyTimeoutSeconds: num('PGA_INGEST_BODY_TIMEOUT', 20),
+    ingestMemoryBudgetBytes: num('PGA_INGEST_MEMORY_BUDGET', 256 * 1024 * 1024),
+    collectorMaxInFlight: num('PGA_COLLECTOR_MAX_IN_FLIGHT', 2),
+    collectorByteRate: num('PGA_COLLECTOR_BYTE_RATE', 1024 * 1024),
+    collectorByteBurst: num('PGA_COLLECTOR_BYTE_BURST', 40 * 1024 * 1024),
+    probeRatePerAddress: num('PGA_PROBE_RATE', 5),
+    probeBurstPerAddress: num('PGA_PROBE_BURST', 20),
+    healthIntervalSeconds: num('PGA_HEALTH_INTERVAL', 5),
+    ...metricsListen(env.PGA_METRICS_LISTEN),
     maintenanceIntervalSeconds: num('PGA_MAINTENANCE_INTERVAL', 300),
     userJwtTtlSeconds: num('PGA_USER_JWT_TTL', 900),
     userRefreshTtlSeconds: num('PGA_USER_REFRESH_TTL', 7 * 86_400),
@@ -82,4 +121,9 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
     retention: retentionFromEnv(env),
     ...overrides,
   };
+  // A push larger than the whole budget could never be admitted: it would be retried forever.
+  if (settings.ingestMemoryBudgetBytes > 0 && settings.ingestMemoryBudgetBytes < settings.maxDecompressedBytes) {
+    throw new Error('PGA_INGEST_MEMORY_BUDGET must be at least PGA_MAX_DECOMPRESSED_BYTES');
+  }
+  return settings;
 }

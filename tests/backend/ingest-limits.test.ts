@@ -23,10 +23,33 @@ after(async () => { await stack?.stop(); });
 const stored = async (): Promise<number> => Number((await stack.db.query('SELECT count(*) AS n FROM ingested_batches')).rows[0].n);
 const batch = (c: Credentials) => simpleBatch(c.collectorId, { sysstat: [{ time: new Date().toISOString(), load1: 1 }] });
 
-test('backpressure: a push beyond the in-flight limit gets 429 overloaded with Retry-After', async () => {
+test('backpressure: a push beyond the in-flight limit gets 429 overloaded with Retry-After', { timeout: 60_000 }, async () => {
+  // SHARE blocks COPY's inserts, not counting them. A push whose COPY waits on it holds the only in-flight slot while it works.
+  const locker = await stack.db.connect();
+  await locker.query('BEGIN');
+  await locker.query('LOCK TABLE ingested_batches IN SHARE MODE');
+  let stuck: Promise<{ status: number }> | undefined;
+  try {
+    stuck = push(stack.backend, a, batch(a));
+    for (let i = 0; i < 100 && stack.backend.pool.totalCount - stack.backend.pool.idleCount < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    const before = await stored();
+    const r = await push(stack.backend, b, batch(b));
+    assert.equal(r.status, 429, r.text);
+    assert.equal(r.body.error.code, 'overloaded');
+    assert.equal(r.headers['retry-after'], '1');
+    assert.equal(await stored(), before, 'nothing stored');
+  } finally {
+    await locker.query('ROLLBACK');
+    locker.release();
+  }
+  assert.equal((await stuck!).status, 201);
+  assert.equal((await push(stack.backend, b, batch(b))).status, 201, 'accepted again once the slot is free');
+});
+
+test('a slow upload holds no shared slot: another collector is served meanwhile', { timeout: 60_000 }, async () => {
   const url = new URL(stack.backend.url);
   const body = gzipSync(JSON.stringify(toWire(batch(a))));
-  // A push whose body is still arriving holds the only in-flight slot.
   let answer!: (s: number) => void;
   const slowDone = new Promise<number>((r) => { answer = r; });
   const slow = https.request({ host: url.hostname, port: url.port, path: '/api/v1/metrics/push', method: 'POST', ca: stack.backend.pki.caCertPem,
@@ -34,15 +57,10 @@ test('backpressure: a push beyond the in-flight limit gets 429 overloaded with R
       authorization: `Bearer ${a.accessToken}`, 'content-length': String(body.length) } }, (res) => { res.resume(); res.on('end', () => answer(res.statusCode!)); });
   slow.write(body.subarray(0, 10));
   await new Promise((r) => setTimeout(r, 300));
-  const before = await stored();
   const r = await push(stack.backend, b, batch(b));
-  assert.equal(r.status, 429, r.text);
-  assert.equal(r.body.error.code, 'overloaded');
-  assert.equal(r.headers['retry-after'], '1');
-  assert.equal(await stored(), before, 'nothing stored');
+  assert.equal(r.status, 201, r.text);
   slow.end(body.subarray(10));
   assert.equal(await slowDone, 201);
-  assert.equal((await push(stack.backend, b, batch(b))).status, 201, 'accepted again once the slot is free');
 });
 
 test('rate limit: a collector past its burst gets 429 rate_limited; others are unaffected', async () => {

@@ -29,7 +29,8 @@ export const quietLog = (component: string) => createLogger(component, process.e
 export function stackSettings(server: Pick<PostgresServer, 'url'>, dir: string, overrides: Partial<BackendSettings> = {}): BackendSettings {
   return settingsFromEnv({
     databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'),
-    maintenanceIntervalSeconds: 0, ...overrides,
+    // Tests call health many times a second from one address; hostile-pushes.test.ts tests the limit.
+    maintenanceIntervalSeconds: 0, probeRatePerAddress: 0, healthIntervalSeconds: 1, ...overrides,
   });
 }
 

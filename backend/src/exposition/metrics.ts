@@ -19,7 +19,10 @@ export interface BackendMetrics {
   ingestInFlight: client.Gauge;
 }
 
-export function createMetrics(pool: pg.Pool, inFlight: () => number = () => 0): BackendMetrics {
+/** `registered`: collectors by status, as the background check last counted them (a scrape runs
+ *  no query). */
+export function createMetrics(pool: pg.Pool, inFlight: () => number = () => 0,
+  registered: () => ReadonlyMap<string, number> = () => new Map(), heldBytes: () => number = () => 0): BackendMetrics {
   const registry = new client.Registry();
   // Default process metrics include event-loop lag (nodejs_eventloop_lag_*, from
   // monitorEventLoopDelay), heap, RSS, GC and open handles.
@@ -58,15 +61,18 @@ export function createMetrics(pool: pg.Pool, inFlight: () => number = () => 0): 
     }),
   };
   new client.Gauge({
+    name: 'pga_ingest_held_bytes', help: 'Decompressed push bytes held against PGA_INGEST_MEMORY_BUDGET', registers: [registry],
+    collect() { this.set(heldBytes()); },
+  });
+  new client.Gauge({
     name: 'pga_collectors_registered', help: 'Registered collectors by status', labelNames: ['status'], registers: [registry],
-    async collect() {
+    collect() {
       this.reset();
-      const res = await pool.query('SELECT status, count(*)::int AS n FROM collectors GROUP BY status');
-      for (const r of res.rows) this.set({ status: r.status }, r.n);
+      for (const [status, n] of registered()) this.set({ status }, n);
     },
   });
   new client.Gauge({
-    name: 'pga_db_pool_connections', help: 'Backend database pool connections by state', labelNames: ['state'], registers: [registry],
+    name: 'pga_db_pool_connections', help: 'Backend ingest database pool connections by state', labelNames: ['state'], registers: [registry],
     collect() {
       this.set({ state: 'total' }, pool.totalCount);
       this.set({ state: 'idle' }, pool.idleCount);

@@ -37,3 +37,33 @@ test('in-flight and pool-waiting limits answer 429 overloaded', () => {
   assert.equal(e.headers?.['Retry-After'], '1');
   assert.equal(a.inFlight, 0);
 });
+
+test('per collector: pushes in hand, and a byte bucket that refuses while in debt', () => {
+  const a = new Admission({ waitingCount: 0 }, { ...settings, ratePerSecond: 100, burst: 100, perCollectorInFlight: 2, byteRate: 1000, byteBurst: 5000 });
+  const r1 = a.enterCollector('c1');
+  a.enterCollector('c1');
+  assert.equal(refusal(() => a.enterCollector('c1')).code, 'too_many_in_flight');
+  a.enterCollector('c2'); // another collector is not affected
+  r1();
+  r1(); // releasing twice frees one slot only
+  a.enterCollector('c1');
+  assert.equal(refusal(() => a.enterCollector('c1')).code, 'too_many_in_flight');
+  const t0 = 2_000_000;
+  a.takeToken('c3', t0);
+  a.chargeBytes('c3', 8000, t0); // 3000 in debt
+  const e = refusal(() => a.takeToken('c3', t0));
+  assert.equal(e.code, 'rate_limited');
+  assert.equal(e.headers?.['Retry-After'], '3');
+  a.takeToken('c4', t0);
+  a.takeToken('c3', t0 + 3000); // paid back
+});
+
+test('memory budget: holds and releases bytes, 429 overloaded past it', () => {
+  const a = new Admission({ waitingCount: 0 }, { ...settings, memoryBudgetBytes: 100 });
+  const release = a.holdBytes(60);
+  assert.equal(a.roomBytes, 40);
+  assert.equal(refusal(() => a.holdBytes(41)).code, 'overloaded');
+  release();
+  release();
+  assert.equal(a.roomBytes, 100);
+});

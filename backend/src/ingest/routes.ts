@@ -1,5 +1,7 @@
 // POST /api/v1/metrics/push: mTLS + JWT, gzip JSON body → validated → stored in one transaction.
-// Before any work: the collector's rate limit (by its verified certificate) and backpressure.
+// In order, each before the work it guards (admission.ts says why): the collector's own limits
+// (by its verified certificate), authentication, the upload under a deadline, then the shared
+// backpressure slot and the memory budget, then decode, validate and store.
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type pg from 'pg';
 import { PROTOCOL_VERSION, ROWS_PROTOCOL_VERSION, type PushResponse } from '../../../protocol/index.ts';
@@ -8,7 +10,7 @@ import { clientCertificate, collectorOf } from '../auth/collector-auth.ts';
 import type { BackendMetrics } from '../exposition/metrics.ts';
 import type { MetricFamilies } from '../storage/metric-families.ts';
 import type { Logger } from '../../../common/log.ts';
-import { decodeBatch, readBody } from './decode.ts';
+import { inflateBatch, parseBatch, preCheck, PRECHECK_MIN_BYTES, readBody } from './decode.ts';
 import { storeBatch } from './store-batch.ts';
 import { createBatchValidator } from './validate-batch.ts';
 import type { Admission } from './admission.ts';
@@ -22,6 +24,7 @@ export interface IngestDeps {
   admission: Admission;
   maxCompressedBytes: number;
   maxDecompressedBytes: number;
+  bodyTimeoutSeconds: number;
 }
 
 const PUSH = '/api/v1/metrics/push';
@@ -31,25 +34,48 @@ export function ingestRoutes(deps: IngestDeps): Router {
   const validate = createBatchValidator();
   const router = Router();
 
-  const admit: RequestHandler = (req, res, next) => {
-    admission.takeToken(clientCertificate(req).collectorId);
-    admission.enter();
-    res.once('close', () => admission.leave());
+  /** The collector's own limits; nothing shared is taken yet. */
+  const admitCollector: RequestHandler = (req, res, next) => {
+    const { collectorId } = clientCertificate(req);
+    admission.takeToken(collectorId);
+    res.once('close', admission.enterCollector(collectorId));
     next();
   };
 
-  router.post(PUSH, admit, deps.requireCollector, async (req, res) => {
+  router.post(PUSH, admitCollector, deps.requireCollector, async (req, res) => {
     const collector = collectorOf(res);
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '') || req.headers['content-encoding'] !== 'gzip') {
       throw new HttpError(415, 'unsupported_media_type', 'body must be Content-Type: application/json with Content-Encoding: gzip');
     }
     let end = metrics.ingestStage.startTimer({ stage: 'read' });
-    const body = await readBody(req, deps.maxCompressedBytes);
+    const body = await readBody(req, deps.maxCompressedBytes, deps.bodyTimeoutSeconds * 1000);
     end();
+    // The body is in: only now does the push take a shared slot, for the work left to do.
+    admission.enter();
+    res.once('close', () => admission.leave());
     end = metrics.ingestStage.startTimer({ stage: 'decode' });
-    const { json, bytes } = await decodeBatch(body, deps.maxDecompressedBytes);
+    const { raw, release } = await inflateBatch(body, deps.maxDecompressedBytes, admission).catch((err: unknown) => {
+      // A bomb cost the inflating up to the limit: charged to its sender like a batch that size.
+      if (err instanceof HttpError && err.code === 'decompressed_too_large') admission.chargeBytes(collector.id, deps.maxDecompressedBytes);
+      throw err;
+    });
+    // The client may have gone while gunzip ran on the thread pool: 'close' has then fired already.
+    if (res.closed) release(); else res.once('close', release);
+    admission.chargeBytes(collector.id, raw.length);
+    if (raw.length > PRECHECK_MIN_BYTES) {
+      const verdict = await preCheck(raw);
+      if (!verdict.ok) {
+        for (const family of verdict.families ?? []) {
+          metrics.validationFailures.inc({ family, reason: 'schema_violation' });
+          metrics.familyBatches.inc({ family, outcome: 'rejected' });
+        }
+        if (verdict.code === 'schema_violation' && verdict.families?.length === 0) metrics.validationFailures.inc({ family: 'batch', reason: 'schema_violation' });
+        throw new HttpError(verdict.status, verdict.code, verdict.message, verdict.details, verdict.status === 503 ? { 'Retry-After': '5' } : undefined);
+      }
+    }
+    const json = parseBatch(raw);
     end();
-    metrics.decompressedBytes.inc(bytes);
+    metrics.decompressedBytes.inc(raw.length);
     // A collector newer (or older) than this backend: keep its batch out, but as a retryable
     // refusal, so the collector keeps it spooled until the backend is upgraded.
     const version = (json as { protocol_version?: unknown } | null)?.protocol_version;
@@ -81,8 +107,15 @@ export function ingestRoutes(deps: IngestDeps): Router {
   });
 
   // Every refused push is counted by reason, including those refused by auth and admission.
-  router.use(PUSH, (err: unknown, _req: Request, _res: Response, next: NextFunction) => {
+  router.use(PUSH, (err: unknown, req: Request, res: Response, next: NextFunction) => {
     const reason = err instanceof HttpError ? err.code : 'internal_error';
+    // A push refused before its body was read: close the connection rather than read the rest,
+    // and do not wait for the client to close it (a slow sender never would; Node would keep
+    // the socket until its 300 s request timeout): a second after the answer, it is destroyed.
+    if (!req.complete) {
+      res.setHeader('Connection', 'close');
+      res.once('finish', () => { setTimeout(() => req.socket.destroy(), 1000).unref(); });
+    }
     metrics.batchesRejected.inc({ reason });
     if (reason === 'time_in_future') metrics.validationFailures.inc({ family: (err as HttpError).message.split(':')[0], reason });
     next(err);
