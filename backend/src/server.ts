@@ -91,7 +91,10 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   });
   const check = new BackgroundCheck(settings.databaseUrl, settings.healthIntervalSeconds, log);
   await check.run();
-  const metrics = createMetrics(pool, () => admission.inFlight, () => check.registered, () => admission.heldBytes);
+  const metrics = createMetrics(pool, {
+    inFlight: () => admission.inFlight, heldBytes: () => admission.heldBytes,
+    registered: () => check.registered, storageJobs: () => check.storageJobs,
+  });
   const collectorAuth = requireCollector(apiPool, keys);
   const requireUser = userAuth(apiPool, keys, log);
   const probeLimit = perAddressLimit(settings.probeRatePerAddress, settings.probeBurstPerAddress);

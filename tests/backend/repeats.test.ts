@@ -11,7 +11,9 @@ import type { Row } from '../../protocol/index.ts';
 let stack: Stack;
 let a: Credentials;
 before(async () => {
-  stack = await startStack({ backend: { collectorPushRate: 1000, collectorPushBurst: 1000 } });
+  // Five pushes of one collector at once: its in-hand limit (2 by default) is raised so that all
+  // five reach the store; hostile-pushes.test.ts tests the limit itself.
+  stack = await startStack({ backend: { collectorPushRate: 1000, collectorPushBurst: 1000, collectorMaxInFlight: 5 } });
   a = (await registerCollector(stack, { name: 'a' })).creds;
 });
 after(async () => { await stack?.stop(); });

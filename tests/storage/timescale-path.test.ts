@@ -12,6 +12,7 @@ import { migrate } from '../../backend/src/storage/migrate.ts';
 import { markLateRows, TIMESCALE_LATE_AFTER_MS } from '../../backend/src/storage/metric-families.ts';
 import { consecutiveRuns, runMaintenance } from '../../backend/src/storage/maintenance.ts';
 import { createMetrics } from '../../backend/src/exposition/metrics.ts';
+import { STORAGE_JOBS_SQL, type StorageJobRow } from '../../backend/src/exposition/storage-jobs.ts';
 
 const TIMEOUT = { timeout: 120_000 };
 const HOUR = 3_600_000;
@@ -76,7 +77,8 @@ describe('on plain PostgreSQL', () => {
       'last_successful_finish', 'total_runs', 'total_failures', 'last_error']);
     assert.equal((await pool!.query("SELECT has_table_privilege('pganalytics_grafana', 'storage_jobs', 'SELECT') AS ok")).rows[0].ok, true);
     assert.equal((await pool!.query('SELECT count(*)::int AS n FROM storage_jobs')).rows[0].n, 0);
-    const text = await createMetrics(pool!).registry.metrics();
+    const jobs = (await pool!.query<StorageJobRow>(STORAGE_JOBS_SQL)).rows;
+    const text = await createMetrics(pool!, { storageJobs: () => jobs }).registry.metrics();
     assert.match(text, /# TYPE pga_storage_job_last_run_failed gauge/);
     assert.doesNotMatch(text, /^pga_storage_job_\w+\{/m, 'no series on native storage');
   });
@@ -116,7 +118,8 @@ describe('on TimescaleDB (PGA_TIMESCALEDB_URL)', { skip: TSDB ? false : 'PGA_TIM
     const types = new Set(jobs.map((j) => j.job_type));
     for (const t of ['policy_compression', 'policy_retention', 'policy_refresh_continuous_aggregate']) assert.ok(types.has(t), `${t} in ${[...types]}`);
     assert.ok(jobs.some((j) => j.job_type === 'policy_refresh_continuous_aggregate' && j.relation === 'metrics_sysstat_1h'));
-    const text = await createMetrics(pool!).registry.metrics();
+    const rows = (await pool!.query<StorageJobRow>(STORAGE_JOBS_SQL)).rows;
+    const text = await createMetrics(pool!, { storageJobs: () => rows }).registry.metrics();
     assert.match(text, /^pga_storage_job_last_run_failed\{job_id="\d+",job_type="policy_refresh_continuous_aggregate",relation="metrics_sysstat_1h"\} [01]$/m);
   });
 });

@@ -2,7 +2,7 @@
 // self-monitoring dashboard: change them in both places.
 import client from 'prom-client';
 import type pg from 'pg';
-import { registerStorageJobMetrics } from './storage-jobs.ts';
+import { registerStorageJobMetrics, type StorageJobRow } from './storage-jobs.ts';
 
 export interface BackendMetrics {
   registry: client.Registry;
@@ -19,10 +19,19 @@ export interface BackendMetrics {
   ingestInFlight: client.Gauge;
 }
 
-/** `registered`: collectors by status, as the background check last counted them (a scrape runs
- *  no query). */
-export function createMetrics(pool: pg.Pool, inFlight: () => number = () => 0,
-  registered: () => ReadonlyMap<string, number> = () => new Map(), heldBytes: () => number = () => 0): BackendMetrics {
+/** What the gauges read at scrape time; a scrape runs no query. `registered` (collectors by
+ *  status) and `storageJobs` are what the background check last read. */
+export interface MetricsState {
+  inFlight?: () => number;
+  heldBytes?: () => number;
+  registered?: () => ReadonlyMap<string, number>;
+  storageJobs?: () => readonly StorageJobRow[];
+}
+
+export function createMetrics(pool: pg.Pool, state: MetricsState = {}): BackendMetrics {
+  const inFlight = state.inFlight ?? (() => 0);
+  const heldBytes = state.heldBytes ?? (() => 0);
+  const registered = state.registered ?? (() => new Map<string, number>());
   const registry = new client.Registry();
   // Default process metrics include event-loop lag (nodejs_eventloop_lag_*, from
   // monitorEventLoopDelay), heap, RSS, GC and open handles.
@@ -80,6 +89,6 @@ export function createMetrics(pool: pg.Pool, inFlight: () => number = () => 0,
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
-  registerStorageJobMetrics(registry, pool);
+  registerStorageJobMetrics(registry, state.storageJobs ?? (() => []));
   return m;
 }

@@ -8,16 +8,19 @@
 import { Router, type RequestHandler } from 'express';
 import pg from 'pg';
 import type { BackendMetrics } from './metrics.ts';
+import { STORAGE_JOBS_SQL, type StorageJobRow } from './storage-jobs.ts';
 import type { JwtKeys } from '../auth/jwt-keys.ts';
 import type { Logger } from '../../../common/log.ts';
 import { toError } from '../errors.ts';
 
 export interface HealthState { status: 'ok' | 'degraded'; database: 'up' | 'down'; checked_at: string | null }
 
-/** The background check: every `intervalSeconds`, one query that proves the database answers
- *  and counts collectors by status (for pga_collectors_registered). */
+/** The background check: every `intervalSeconds`, a query that proves the database answers and
+ *  counts collectors by status (for pga_collectors_registered), and one of TimescaleDB's job
+ *  outcomes (pga_storage_job_*). */
 export class BackgroundCheck {
   registered = new Map<string, number>();
+  storageJobs: StorageJobRow[] = [];
   private okAt = 0;
   private checkedAt: Date | null = null;
   private running = false;
@@ -44,6 +47,7 @@ export class BackgroundCheck {
       }
       const res = await this.client.query('SELECT status, count(*)::int AS n FROM collectors GROUP BY status');
       this.registered = new Map(res.rows.map((r: { status: string; n: number }) => [r.status, r.n]));
+      this.storageJobs = (await this.client.query<StorageJobRow>(STORAGE_JOBS_SQL)).rows;
       this.okAt = Date.now();
     } catch (err) {
       this.log.warn('health check failed', { error: toError(err).message });
