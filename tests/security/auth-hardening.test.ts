@@ -195,9 +195,12 @@ test('#6 the collector refreshes one at a time, so the refresh token it saves is
   const { creds, local } = await registerCollector(stack, { name: 'rot2' });
   const client = new BackendClient(stack.backend.url, creds, local.collector.state_dir);
   t.after(() => client.close());
-  const refreshes = async (): Promise<number> => (await call(stack.backend, '/metrics')).text.split('\n')
-    .filter((l) => l.startsWith('http_request_duration_seconds_count') && l.includes('route="/api/v1/collectors/token"'))
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const refreshes = async (): Promise<number> => {
+    await new Promise((r) => setTimeout(r, 1100)); // /metrics is rendered at most once a second
+    return (await call(stack.backend, '/metrics')).text.split('\n')
+      .filter((l) => l.startsWith('http_request_duration_seconds_count') && l.includes('route="/api/v1/collectors/token"'))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  };
   const before = await refreshes();
   for (let i = 0; i < 3; i++) {
     // A push and a config pull both finding the token stale refresh at once.
