@@ -56,3 +56,9 @@ test("the packages named in .ci/run are the ones that ship those programs here",
     assert.ok(owners.includes(pkg), `${program}: .ci/run says ${pkg}, dpkg says ${owners.join(', ')}`);
   }
 });
+
+test('.ci/run is valid bash (a quote inside its TOOLS table once ended the table early)', { timeout: 30_000 }, () => {
+  const r = spawnSync('bash', ['-n', join(ROOT, '.ci', 'run')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  for (const line of table().keys()) assert.doesNotMatch(line, /'/);
+});
