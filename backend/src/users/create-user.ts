@@ -1,7 +1,8 @@
 // Creating a user: shared by `backend create-user` (the first admin) and POST /api/v1/users.
 import { z } from 'zod';
 import type pg from 'pg';
-import { HttpError, SQLSTATE, sqlState } from '../errors.ts';
+import { HttpError } from '../errors.ts';
+import { SQLSTATE, sqlState } from '../db/errors.ts';
 import { hashPassword, type HashSlots } from './password.ts';
 import { passwordProblem } from './password-policy.ts';
 import { ROLES, type Role } from './roles.ts';
