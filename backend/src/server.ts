@@ -27,7 +27,7 @@ import { userRoutes } from './users/routes.ts';
 import { HashSlots } from './users/password.ts';
 import { ADDRESS_THROTTLE, LoginThrottle, USER_THROTTLE } from './auth/login-throttle.ts';
 import { apiTokenRoutes } from './users/api-token-routes.ts';
-import { auditRoutes } from './audit/routes.ts';
+import { auditRoutes } from './users/audit-routes.ts';
 import { collectorRoutes } from './collectors/routes.ts';
 import { enrolmentTokenRoutes } from './collectors/enrolment-token-routes.ts';
 import { queryRoutes } from './query/routes.ts';

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import type { Backend } from '../../backend/src/server.ts';
 import { createUser } from '../../backend/src/users/create-user.ts';
-import type { Role } from '../../backend/src/users/roles.ts';
+import type { Role } from '../../backend/src/auth/roles.ts';
 import type { Credentials } from '../../collector/src/credentials.ts';
 import { toWire, type Batch, type Row } from '../../protocol/index.ts';
 

@@ -11,7 +11,7 @@ import { HttpError } from '../errors.ts';
 import { errorMessage } from '../../../common/errors.ts';
 import { recordFoldedAudit } from '../audit/audit-log.ts';
 import type { Logger } from '../../../common/log.ts';
-import { can, type Permission, type Role } from '../users/roles.ts';
+import { can, type Permission, type Role } from './roles.ts';
 import { USER_AUDIENCE, type JwtKeys } from './jwt-keys.ts';
 import { sha256Hex } from './hash.ts';
 
