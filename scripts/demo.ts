@@ -28,6 +28,7 @@ import { register } from '../collector/src/sender/backend-client.ts';
 import { COLLECTOR_VERSION } from '../collector/src/agent.ts';
 import { Runner } from '../collector/src/runner.ts';
 import { DEMO_SETTINGS_FILE, type DemoSettings } from '../backend/src/demo-settings.ts';
+import { errorMessage } from '../common/errors.ts';
 
 const { values } = parseArgs({
   options: {
@@ -162,7 +163,7 @@ async function stop(signal: string): Promise<void> {
   say(`stopping (${signal})…`);
   let code = 0;
   const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
-    try { await fn(); } catch (err) { code = 1; say(`stopping: ${what} failed: ${(err as Error).message}`); }
+    try { await fn(); } catch (err) { code = 1; say(`stopping: ${what} failed: ${errorMessage(err)}`); }
   };
   await step('workload', () => workload.stop());
   await step('collector', () => runner.stop());

@@ -9,6 +9,7 @@ import { PostgresSource, type FamilyError } from './sources/postgres/postgres-so
 import { SystemSource } from './sources/system/index.ts';
 import type { SelfMetrics } from './self-metrics.ts';
 import { InstanceLogs } from './sources/logs/instance-logs.ts';
+import { errorMessage } from '../../common/errors.ts';
 
 export const COLLECTOR_VERSION = '0.1.0';
 
@@ -102,7 +103,7 @@ export class Agent {
         if (r.parseErrors > 0) this.metrics?.logParseErrors.inc(r.parseErrors);
       } catch (err) {
         // Skipped with a reason (unreadable directory, odd settings); the other sources go on.
-        errors.push({ family: 'pg_log', error: `${name}: ${(err as Error).message}` });
+        errors.push({ family: 'pg_log', error: `${name}: ${errorMessage(err)}` });
       }
     }
     return commits;

@@ -7,6 +7,7 @@ import { guessPrefix } from '../sources/logs/create-parser.ts';
 import { openLogFile, parseLogStream } from '../sources/logs/parse-stream.ts';
 import { pgLogRowJson } from '../sources/logs/row-json.ts';
 import { toPgLogRow } from '../sources/logs/to-row.ts';
+import { errorMessage } from '../../../common/errors.ts';
 
 const USAGE = 'usage: collector parse-log [--format stderr|csvlog|jsonlog|syslog] [--prefix \'log_line_prefix\'] [--no-redact] FILE...';
 
@@ -18,7 +19,7 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
       options: { format: { type: 'string' }, prefix: { type: 'string' }, 'no-redact': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = args;

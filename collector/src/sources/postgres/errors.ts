@@ -1,5 +1,6 @@
 // Errors of the postgres source are values: a family that cannot be collected becomes one
 // FamilyError in the cycle's result, and the rest of the cycle goes on.
+import { errorMessage } from '../../../../common/errors.ts';
 
 export const FAMILY_ERROR_REASONS = [
   /** The catalogue has no SQL for this server version. */
@@ -33,10 +34,6 @@ const SQLSTATE_REASONS: Readonly<Record<string, FamilyErrorReason>> = {
   '28000': 'DatabaseUnreachable', // invalid_authorization_specification (pg_hba)
   '53300': 'DatabaseUnreachable', // too_many_connections
 };
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export function reasonOf(err: unknown, fallback: FamilyErrorReason = 'QueryFailed'): FamilyErrorReason {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';

@@ -16,9 +16,10 @@ import { CounterState, toNumber, type DiffOptions, type Sample } from '../../sta
 import { ActivityWindow } from '../../state/activity-window.ts';
 import { SlowColumns } from '../../state/slow-columns.ts';
 import { CATALOG, CATALOG_BY_FAMILY, DEFAULT_LIMITS, QUERY_MARKER, pickSql, rowsOf, sqlFor, type CatalogEntry, type CollectLimits } from './catalog.ts';
-import { errorMessage, familyError, type FamilyError } from './errors.ts';
+import { familyError, type FamilyError } from './errors.ts';
 import { MIN_SUPPORTED } from './versions.ts';
 import { COLLECTOR_TYPES, jsonTimestamp } from './pg-types.ts';
+import { errorMessage } from '../../../../common/errors.ts';
 
 export type { FamilyError } from './errors.ts';
 

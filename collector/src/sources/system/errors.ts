@@ -1,5 +1,6 @@
 // Errors of the system source are values: each failed family (or path, or instance) becomes one
 // SystemError in SystemSource.lastErrors, and the rest of the collection goes on.
+import { errorMessage } from '../../../../common/errors.ts';
 
 export const SYSTEM_ERROR_NAMES = [
   /** A /proc file could not be read (missing on this kernel, permission, not Linux). */
@@ -30,10 +31,6 @@ export class ProcParseError extends Error {
 /** Thrown when an instance's postmaster cannot be found. */
 export class PostmasterNotRunningError extends Error {
   override readonly name = 'PostmasterNotRunningError';
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** ENOENT / ESRCH: a process exited between listing /proc and reading its files. Normal. */
