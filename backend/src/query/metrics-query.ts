@@ -3,6 +3,7 @@
 //           the family's own rollup SELECT is run over the raw rows with date_bin(step)
 //   hourly  longer ranges, or step = 3600: the metrics_<family>_1h rollup table
 // Table names come from metric_families (written by our migrations), never from the request.
+import pg from 'pg';
 import { z } from 'zod';
 import { FAMILY_BY_NAME } from '../../../protocol/index.ts';
 import { readsRollup } from '../../../protocol/resolution.ts';
@@ -36,8 +37,6 @@ export interface MetricsPlan {
   scope: 'instance' | 'server';
 }
 
-const quoteIdent = (s: string): string => `"${s.replaceAll('"', '""')}"`;
-
 export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, ownerIds: number[]): MetricsPlan {
   const spec = FAMILY_BY_NAME.get(q.family);
   const storage: FamilyStorage | undefined = families.storage(q.family);
@@ -57,7 +56,7 @@ export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, owne
   const wantsHourly = readsRollup(range) || q.step === HOUR_S;
   if (wantsHourly && storage.rollupTable) {
     return { resolution: 'hourly', scope: spec.scope, params: base,
-      sql: `SELECT * FROM ${quoteIdent(storage.rollupTable)} WHERE ${filter} ORDER BY time, ${owner}` };
+      sql: `SELECT * FROM ${pg.escapeIdentifier(storage.rollupTable)} WHERE ${filter} ORDER BY time, ${owner}` };
   }
   if (range > RAW_ONLY_MAX_RANGE_MS) {
     throw new HttpError(400, 'range_too_long', `${q.family} has no hourly rollup; raw rows span at most ${RAW_ONLY_MAX_RANGE_MS / 86_400_000} days`);
@@ -67,5 +66,5 @@ export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, owne
     return { resolution: 'raw_step', scope: spec.scope, params: [...base, q.step], sql: `SELECT * FROM (${select}) s ORDER BY time, ${owner}` };
   }
   return { resolution: 'raw', scope: spec.scope, params: base,
-    sql: `SELECT * FROM ${quoteIdent(storage.rawTable)} WHERE ${filter} ORDER BY time, ${owner}` };
+    sql: `SELECT * FROM ${pg.escapeIdentifier(storage.rawTable)} WHERE ${filter} ORDER BY time, ${owner}` };
 }

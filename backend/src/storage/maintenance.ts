@@ -4,7 +4,7 @@
 // On TimescaleDB it only refreshes the continuous aggregates over the hours that late rows,
 // older than the refresh policy's window, made dirty (refreshLateHours).
 // Several backends may run it; an advisory lock lets one at a time do the work.
-import type pg from 'pg';
+import pg from 'pg';
 import { readMetricFamilies } from '../db/metric-families.ts';
 import { HOUR_BUCKET, renderRollupSql } from '../db/rollup-sql.ts';
 import { withTransaction } from '../db/transaction.ts';
@@ -38,21 +38,24 @@ export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<M
         if (!f.rollupTable || !f.rollupSql) continue;
 
         const select = renderRollupSql(f.rollupSql, HOUR_BUCKET, 'time >= $1 AND time < $2');
+        // Names from metric_families, which only our migrations write; quoted all the same.
+        const raw = pg.escapeIdentifier(f.rawTable);
+        const rollup = pg.escapeIdentifier(f.rollupTable);
         const ranges: [Date, Date][] = [];
         // Completed hours since the watermark; a new family starts from its oldest raw row.
         const start = f.rolledUpTo
-          ?? (await client.query(`SELECT date_trunc('hour', min(time)) AS t FROM ${f.rawTable}`)).rows[0].t as Date | null;
+          ?? (await client.query(`SELECT date_trunc('hour', min(time)) AS t FROM ${raw}`)).rows[0].t as Date | null;
         if (start && start < currentHour) ranges.push([start, currentHour]);
         const dirty = await client.query(
           'DELETE FROM rollup_dirty_hours WHERE family = $1 AND hour < $2 RETURNING hour', [f.family, start ?? currentHour]);
         for (const r of dirty.rows) ranges.push([r.hour, new Date(r.hour.getTime() + HOUR_MS)]);
         for (const [from, to] of ranges) {
-          await client.query(`DELETE FROM ${f.rollupTable} WHERE time >= $1 AND time < $2`, [from, to]);
-          await client.query(`INSERT INTO ${f.rollupTable} ${select}`, [from, to]);
+          await client.query(`DELETE FROM ${rollup} WHERE time >= $1 AND time < $2`, [from, to]);
+          await client.query(`INSERT INTO ${rollup} ${select}`, [from, to]);
           report.hoursRolledUp += Math.round((to.getTime() - from.getTime()) / HOUR_MS);
         }
         await client.query('UPDATE metric_families SET rolled_up_to = $2 WHERE family = $1', [f.family, start ? currentHour : null]);
-        await client.query(`DELETE FROM ${f.rollupTable} WHERE time < $1::timestamptz - (SELECT rollup_retention FROM metric_families WHERE family = $2)`,
+        await client.query(`DELETE FROM ${rollup} WHERE time < $1::timestamptz - (SELECT rollup_retention FROM metric_families WHERE family = $2)`,
           [now, f.family]);
       }
     });
