@@ -90,7 +90,7 @@ await backend.pool.query(`ALTER ROLE pganalytics_grafana PASSWORD '${scramVerifi
 
 // What `npm run backend -- create-user` and friends read to act on this demo (0600: a password).
 const demo: DemoSettings = { databaseUrl: settings.databaseUrl, backendUrl: backend.url, backendDataDir: settings.dataDir, pid: process.pid };
-writeFileSync(join(dataDir, DEMO_SETTINGS_FILE), JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 });
+writeFileSync(join(dataDir, DEMO_SETTINGS_FILE), `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
 chmodSync(join(dataDir, DEMO_SETTINGS_FILE), 0o600);
 
 const configPath = join(dataDir, 'collector.toml');

@@ -116,7 +116,8 @@ export class Agent {
     const instances: InstanceInfo[] = [];
     const errors: FamilyError[] = [];
     const add = (family: string, rows: Row[]): void => {
-      const list = (families[family] ??= []);
+      families[family] ??= [];
+      const list = families[family];
       for (const r of rows) list.push(r); // not push(...rows): a log chunk can exceed the argument limit
     };
 

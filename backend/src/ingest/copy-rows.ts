@@ -2,7 +2,7 @@
 // (protocol int → integer, bigint → bigint, float → double precision, bool, text, timestamptz,
 // jsonb; tests/storage/migrations.test.ts holds the tables to it), so numbers travel as their
 // 4 or 8 bytes: neither this process prints them as decimal text nor PostgreSQL parses it back.
-import type { Columns, ColumnSpec, FamilySpec } from '../../../protocol/index.ts';
+import type { Columns, FamilySpec } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import type { CopyStatement } from '../db/copy-in.ts';
 

@@ -23,8 +23,8 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = args;
-  if (values.help) { process.stdout.write(USAGE + '\n'); return 0; }
-  if (positionals.length === 0) { process.stderr.write(USAGE + '\n'); return 2; }
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (positionals.length === 0) { process.stderr.write(`${USAGE}\n`); return 2; }
   const format = values.format as LogFormat | undefined;
   if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) {
     process.stderr.write(`unknown --format ${format}\n${USAGE}\n`);
@@ -74,7 +74,7 @@ class LineWriter {
     const most = s.length * 3 + 1; // UTF-8 bytes at most
     if (this.pos + most > LineWriter.BYTES) {
       this.flush();
-      if (most > LineWriter.BYTES) { process.stdout.write(s + '\n'); return; }
+      if (most > LineWriter.BYTES) { process.stdout.write(`${s}\n`); return; }
     }
     this.pos += this.buf.write(s, this.pos);
     this.buf[this.pos++] = 10;

@@ -1,7 +1,7 @@
 // "Tables & indexes": the largest and fastest-growing tables, sequential scans, dead tuples,
 // unused and invalid indexes, from metrics_pg_stats_table and metrics_pg_stats_index. Each
 // table row links to the table detail.
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { latestSql, maxPart, minPart, perBucketSecond, seriesSql, sumPart, totalsSql, widthPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';

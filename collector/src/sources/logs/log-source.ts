@@ -214,7 +214,7 @@ export class LogSource {
     for (const file of names) {
       if (!this.nameRe.test(file)) continue;
       const st = statOrNull(join(this.opts.directory, file));
-      if (st && st.isFile()) out.push({ file, ino: st.ino, mtimeMs: st.mtimeMs, size: st.size });
+      if (st?.isFile()) out.push({ file, ino: st.ino, mtimeMs: st.mtimeMs, size: st.size });
     }
     return out.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   }
@@ -244,7 +244,7 @@ export class LogSource {
     try {
       for (const file of readdirSync(this.opts.directory)) {
         const st = statOrNull(join(this.opts.directory, file));
-        if (st && st.isFile() && st.ino === ino) return file;
+        if (st?.isFile() && st.ino === ino) return file;
       }
     } catch { /* directory gone: nothing to find */ }
     return null;
@@ -257,7 +257,7 @@ export class LogSource {
       for (const file of readdirSync(this.opts.directory)) {
         const path = join(this.opts.directory, file);
         const st = statOrNull(path);
-        if (!st || !st.isFile() || st.ino === cur.ino || st.size < cur.offset) continue;
+        if (!st?.isFile() || st.ino === cur.ino || st.size < cur.offset) continue;
         if (tailMatches(path, cur)) return { file, ino: st.ino };
       }
     } catch { /* directory gone */ }

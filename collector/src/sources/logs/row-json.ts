@@ -3,11 +3,12 @@
 import type { PgLogRow } from './to-row.ts';
 
 // Characters JSON must escape, and lone surrogates (JSON.stringify writes those as \uXXXX).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters JSON must escape
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function str(s: string | null): string {
   if (s === null) return 'null';
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
 function num(v: number | null): string {
@@ -21,7 +22,7 @@ export function pgLogRowJson(row: PgLogRow): string {
   for (const k in row.details) {
     const v = row.details[k];
     const json = typeof v === 'string' ? str(v) : typeof v === 'number' ? num(v) : typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-    details += (first ? '"' : ',"') + k + '":' + json;
+    details += `${first ? '"' : ',"'}${k}":${json}`;
     first = false;
   }
   details += '}';

@@ -276,7 +276,10 @@ export class PostgresSource {
 
   private slowColumns(entry: CatalogEntry): SlowColumns {
     let s = this.slow.get(entry.family);
-    if (!s) this.slow.set(entry.family, (s = new SlowColumns(entry.slow!.columns, entry.slow!.refreshCycles)));
+    if (!s) {
+      s = new SlowColumns(entry.slow!.columns, entry.slow!.refreshCycles);
+      this.slow.set(entry.family, s);
+    }
     return s;
   }
 
@@ -317,7 +320,10 @@ export class PostgresSource {
 
   private counterState(entry: CatalogEntry): CounterState {
     let state = this.counters.get(entry.family);
-    if (!state) this.counters.set(entry.family, (state = new CounterState()));
+    if (!state) {
+      state = new CounterState();
+      this.counters.set(entry.family, state);
+    }
     return state;
   }
 
