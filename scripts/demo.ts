@@ -28,6 +28,7 @@ import { register } from '../collector/src/sender/backend-client.ts';
 import { COLLECTOR_VERSION } from '../collector/src/agent.ts';
 import { Runner } from '../collector/src/runner.ts';
 import { DEMO_SETTINGS_FILE, type DemoSettings } from '../backend/src/demo-settings.ts';
+import { readMetricFamilies } from '../backend/src/db/metric-families.ts';
 import { errorMessage } from '../common/errors.ts';
 
 const { values } = parseArgs({
@@ -144,12 +145,11 @@ say(`Grafana datasource (PostgreSQL): host 127.0.0.1:${server.port}, database pg
 say(`JSON logs: ${shown(logFile)}. Ctrl-C stops everything.`);
 
 async function report(): Promise<void> {
-  const families = (await backend.pool.query('SELECT family, raw_table FROM metric_families ORDER BY family')).rows;
   let total = 0;
-  for (const f of families) {
-    const n = Number((await backend.pool.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(f.raw_table)}`)).rows[0].n);
+  for (const f of await readMetricFamilies(backend.pool)) {
+    const n = Number((await backend.pool.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(f.rawTable)}`)).rows[0].n);
     total += n;
-    if (n > 0) say(`  ${f.raw_table}: ${n} rows`);
+    if (n > 0) say(`  ${f.rawTable}: ${n} rows`);
   }
   say(`rows stored: ${total}`);
 }
