@@ -13,7 +13,7 @@ import { PostgresSource } from '../collector/src/sources/postgres/postgres-sourc
 import { QUERY_MARKER } from '../collector/src/sources/postgres/catalog.ts';
 import { MONITOR_ROLE, startMonitored } from '../tests/postgres/monitored.ts';
 
-const TABLES = 2000;
+const TABLES = Number(process.env.BENCH_TABLES ?? 2000);
 const ROUNDS = 7;
 const SIDES = {
   'table + index statistics (per minute, reference)': ['pg_stats_table', 'pg_stats_index'],
@@ -41,6 +41,7 @@ try {
   await m.admin('ANALYZE', 'bench');
 
   const bench = new pg.Client({ connectionString: m.server.url('bench') });
+  bench.on('error', () => undefined); // the server stopping at the end
   await bench.connect();
   const src = new PostgresSource({ name: 'bench', url: m.monitorUrl('bench') });
   const dbMs = async (): Promise<number> => Number((await bench.query(
@@ -70,6 +71,9 @@ try {
   for (const [side, r] of results) {
     console.log(`${side.padEnd(52)} rows ${String(r.rows).padStart(5)}  database ms median ${median(r.db).toFixed(1)} (range ${range(r.db)})  wall ms median ${median(r.wall).toFixed(1)} (range ${range(r.wall)})`);
   }
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
 } finally {
   await m.stop();
 }
