@@ -285,7 +285,9 @@ test('every numeric field has the unit its name says, and a time series at most 
 test('the unit table: sizes in bytes, ids without prefixes, rates per second, ages and counts as numbers', () => {
   const cases: Array<[string, string]> = [['size_bytes', 'bytes'], ['temp_bytes_per_s', 'Bps'], ['calls_per_s', 'ops'], ['tps', 'ops'],
     ['blocked_pid', 'none'], ['instance_id', 'none'], ['queryid', 'none'], ['dead_tuples', 'short'], ['mean_ms', 'ms'], ['uptime_s', 's'],
-    ['cache_hit_pct', 'percent'], ['xid_age', 'short'], ['days_until_full', 'd']];
+    ['cache_hit_pct', 'percent'], ['xid_age', 'short'], ['days_until_full', 'd'],
+    // Bloat estimates: bytes and share of the relation; fillfactor is a percentage too.
+    ['bloat_bytes', 'bytes'], ['bloat_pct', 'percent'], ['fillfactor', 'percent']];
   for (const [name, unit] of cases) assert.equal(unitOf(name), unit, name);
 });
 
