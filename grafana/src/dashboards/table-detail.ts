@@ -79,6 +79,6 @@ export function tableDetail(): dashboard.Dashboard {
     .withPanel(sqlTable({ title: 'Vacuum and analyze', width: 12, description: 'Last (auto)vacuum and (auto)analyze, rows changed since, freeze age. After a statistics reset PostgreSQL forgets these times until the next vacuum or analyze: the last known ones from earlier samples are shown, and vacuum_note says so.' }, vacuumSql))
     .withPanel(sqlTable({ title: 'Indexes', description: 'Indexes of this table, newest sample.' }, indexesSql))
     .withPanel(sqlTimeSeries({ title: 'Estimated bloat', description: `Heap bytes beyond what the live rows fill at the table's fillfactor, and their share of the heap (TOAST not included). ${BLOAT_NOTE}` }, bloatSql))
-    .withPanel(sqlTable({ title: 'Estimated index bloat', description: `Bytes of each btree index beyond what its live entries fill at its fillfactor, newest estimate. ${BLOAT_NOTE}` }, indexBloatSql));
+    .withPanel(sqlTable({ title: 'Estimated index bloat', width: 12, description: `Bytes of each btree index beyond what its live entries fill at its fillfactor, newest estimate. ${BLOAT_NOTE}` }, indexBloatSql));
   return assignPanelIds(d.build());
 }
