@@ -25,7 +25,16 @@ export class Schedule {
   private readonly last = new Map<string, number>();
   constructor(private served: ServedConfig | undefined, private defaultInterval: number) {}
 
+  private minimums = true;
+
   update(served: ServedConfig | undefined, defaultInterval: number): void { this.served = served; this.defaultInterval = defaultInterval; }
+
+  /** Every family due at every cycle, slow ones too (`collector once` prints a second cycle with
+   *  everything `run` may send). */
+  allDue(): void {
+    this.update(undefined, 0);
+    this.minimums = false;
+  }
 
   servedLogs(instance: string): NonNullable<ServedConfig['instances'][string]['logs']> | undefined {
     return this.served?.instances[instance]?.logs;
@@ -51,7 +60,7 @@ export class Schedule {
     const own = inst?.families?.[family]?.interval_seconds ?? s?.families[family]?.interval_seconds;
     if (own !== undefined) return own;
     const cycle = inst?.interval_seconds ?? s?.collector.interval_seconds ?? this.defaultInterval;
-    return Math.max(cycle, CATALOG_BY_FAMILY.get(family)?.minIntervalSeconds ?? 0);
+    return this.minimums ? Math.max(cycle, CATALOG_BY_FAMILY.get(family)?.minIntervalSeconds ?? 0) : cycle;
   }
 
   /** True when enabled and its interval has passed (with a little slack for timer jitter). */
