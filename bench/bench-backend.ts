@@ -78,3 +78,12 @@ export function processTreeCpuSeconds(pid: number): number {
 /** The postmaster's pid, from the data directory's postmaster.pid. */
 export const postmasterPid = (server: PostgresServer): number =>
   Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+/** Seconds a process's main thread (a Node process's event loop) has spent runnable but waiting
+ *  for a CPU, from /proc/<pid>/schedstat (its second field, ns); NaN where that is not there.
+ *  It tells a loop delayed by a machine short of CPU from one blocked by its own work. */
+export function runQueueWaitSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch { return NaN; }
+}

@@ -10,7 +10,8 @@
 // refused and lost, latency p50/p95/p99 (against the quiet phase before it), the health probe's
 // p99 and the backend's peak RSS; the CPU of each process apart (the backend, PostgreSQL, the
 // fleet and the attackers, which share the machine's cores here and would not in production),
-// the backend's event-loop delay (to tell a blocked loop from a machine short of CPU) and the
+// the backend's event-loop delay and how long its event loop was ready to run but waited for a
+// CPU (/proc schedstat: a loop delayed by a machine short of CPU, not by its own work), and the
 // machine's load average; then what the attackers got.
 // "Lost" is a push that got no answer or a 5xx, or a 2xx whose batch is not in the database.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createUser } from '../backend/src/users/create-user.ts';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { DURABILITY, postmasterPid, processTreeCpuSeconds, startBenchBackend } from './bench-backend.ts';
+import { DURABILITY, postmasterPid, processTreeCpuSeconds, runQueueWaitSeconds, startBenchBackend } from './bench-backend.ts';
 import type { ClientsCommand, ClientsReport, ClientsStart, PhaseReport, Vector } from './hostile-clients.ts';
 
 const { values } = parseArgs({ options: {
@@ -66,6 +67,8 @@ interface Row {
   peakMiB: number;
   /** Cores used during the phase, per process. */
   cores: { backend: number; postgres: number; fleet: number; attack: number };
+  /** Seconds per second the backend's event loop was ready to run but waited for a CPU. */
+  loopWaitedForCpu: number;
 }
 
 const sumValues = (r: Record<string, number>): number => Object.values(r).reduce((x, y) => x + y, 0);
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 2000)); // the attack is under way before the phase starts
       }
       const cpu0 = cpuNow();
+      const waited0 = runQueueWaitSeconds(process.pid);
       const t0 = performance.now();
       fleet.send({ kind: 'phase', name: phase.name, seconds: phaseSeconds });
       const report = await fleet.next();
@@ -128,6 +132,7 @@ async function main(): Promise<void> {
       // The phase's CPU, before the attack's wind-down (slow uploads wait out the body deadline).
       const cpu1 = cpuNow();
       const wall = (performance.now() - t0) / 1000;
+      const loopWaitedForCpu = (runQueueWaitSeconds(process.pid) - waited0) / wall;
       let attacked: Record<string, Record<string, number>> | undefined;
       if (phase.vectors.length > 0) {
         attack.send({ kind: 'stop' });
@@ -137,14 +142,15 @@ async function main(): Promise<void> {
       loop.disable();
       const cores = { backend: (cpu1.backend - cpu0.backend) / wall, postgres: (cpu1.postgres - cpu0.postgres) / wall,
         fleet: (cpu1.fleet - cpu0.fleet) / wall, attack: (cpu1.attack - cpu0.attack) / wall };
-      rows.push({ phase: report, peakMiB: peak / 2 ** 20, cores });
+      rows.push({ phase: report, peakMiB: peak / 2 ** 20, cores, loopWaitedForCpu });
       const r = report;
       const refused = sumValues(r.refused);
       console.log(`${r.name.padEnd(18)} pushes ${r.attempted}, stored ${r.stored}, refused ${refused}${refused ? ` ${JSON.stringify(r.refused)}` : ''}, lost ${r.lost} (${r.retried} retried after a socket error); ` +
         `latency p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms, p95 ${percentile(r.latenciesMs, 95).toFixed(1)}, p99 ${percentile(r.latenciesMs, 99).toFixed(1)}; ` +
         `health p99 ${percentile(r.healthMs, 99).toFixed(1)} ms (${r.healthMs.length} ok, ${r.healthFailed} failed); backend peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB; ` +
         `cores: backend ${cores.backend.toFixed(2)}, PostgreSQL ${cores.postgres.toFixed(2)}, fleet ${cores.fleet.toFixed(2)}, attackers ${cores.attack.toFixed(2)}; ` +
-        `most pushes in hand ${maxInFlight}, most queries waiting for an ingest connection ${maxWaiting}, event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms; load average ${loadavg()[0].toFixed(1)}`);
+        `most pushes in hand ${maxInFlight}, most queries waiting for an ingest connection ${maxWaiting}, event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms, ` +
+        `event loop waiting for a CPU ${(loopWaitedForCpu * 1000).toFixed(0)} ms/s; load average ${loadavg()[0].toFixed(1)}`);
       if (attacked) for (const [v, counts] of Object.entries(attacked)) if (Object.keys(counts).length) console.log(`   attacker ${v}: ${JSON.stringify(counts)}`);
     }
     fleet.send({ kind: 'stop' });
