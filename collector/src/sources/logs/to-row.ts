@@ -59,6 +59,10 @@ export function toPgLogRow(rec: LogRecord, opts: RowOptions, now: () => string =
   if (c.messageSql !== null) {
     statement = clean(c.messageSql, literals);
     message = message.slice(0, c.messageSqlAt) + statement;
+  } else if (c.details.phase === 'plan') {
+    // auto_explain: the plan shows literals (Query Text, Filter); pg_plans keeps it redacted node by node.
+    const at = message.indexOf('plan:') + 5;
+    message = message.slice(0, at) + clean(message.slice(at, at + 4 * 2048), literals);
   } else {
     message = redactPasswords(message.length > 4 * 2048 ? message.slice(0, 4 * 2048) : message);
   }
