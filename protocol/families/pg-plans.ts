@@ -16,3 +16,13 @@ export const pgPlans = {
     text('statement', 2048), text('plan', PLAN_TEXT_MAX), bool('plan_truncated'),
   ],
 } as const satisfies FamilySpec;
+
+/**
+ * statement_fingerprint in SQL over a text expression: pg_stat_statements' text with its "$n"
+ * parameters as "?", whitespace collapsed, lower case; the first 16 hex digits of its SHA-256.
+ * The collector computes the same from a plan's Query Text after redacting its literals
+ * (statementFingerprint in collector/src/sources/logs/auto-explain.ts), so a plan logged without
+ * a queryid still finds its statement.
+ */
+export const statementFingerprintSql = (e: string): string =>
+  `left(encode(sha256(convert_to(lower(btrim(regexp_replace(regexp_replace(${e}, '\\$\\d+', '?', 'g'), '\\s+', ' ', 'g'))), 'UTF8')), 'hex'), 16)`;

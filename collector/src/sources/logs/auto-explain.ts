@@ -60,16 +60,13 @@ export function planFingerprint(outline: string): string {
 /**
  * The statement's identity when the server logs no queryid: its text with literals and
  * parameters as "?", lower case, whitespace collapsed. The Query detail dashboard computes the
- * same from pg_stat_statements' text (see STATEMENT_FINGERPRINT_SQL) to link plans to it.
+ * same from pg_stat_statements' text (statementFingerprintSql in protocol/families/pg-plans.ts)
+ * to link plans to it.
  */
 export function statementFingerprint(sql: string): string {
   const norm = redactLiterals(sql).replace(/\$\d+/g, '?').replace(/\s+/g, ' ').trim().toLowerCase();
   return createHash('sha256').update(norm).digest('hex').slice(0, 16);
 }
-
-/** The same as statementFingerprint, in SQL over a text expression `e`. */
-export const statementFingerprintSql = (e: string): string =>
-  `left(encode(sha256(convert_to(lower(btrim(regexp_replace(regexp_replace(${e}, '\\$\\d+', '?', 'g'), '\\s+', ' ', 'g'))), 'UTF8')), 'hex'), 16)`;
 
 function planFormat(body: string): PlanFormat {
   const c = body.charCodeAt(0);
