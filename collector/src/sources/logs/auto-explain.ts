@@ -101,16 +101,19 @@ const NODE_LINE = new RegExp('^(?:Parallel |Async )?(?:Partial |Finalize )?(?:' 
 
 const COST = '  (cost=';
 
+/** The line of a text plan's top node: after the Query Text, which may span lines; -1 if none. */
+function topNodeLine(lines: readonly string[], body: string): number {
+  if (!lines[0].startsWith('Query Text: ')) return 0;
+  const costs = body.includes(COST);
+  return lines.findIndex((l, i) => i > 0 && l.charCodeAt(0) !== 32 && (costs ? l.includes(COST) : NODE_LINE.test(l)));
+}
+
 function readTextPlan(body: string): ReadPlan {
   const lines = body.split('\n');
   const p: ReadPlan = { queryText: null, queryId: null, labels: [], depths: [], analyzed: false, totalCost: null };
-  let top = 0;
-  if (lines[0].startsWith('Query Text: ')) {
-    const costs = body.includes(COST);
-    top = lines.findIndex((l, i) => i > 0 && l.charCodeAt(0) !== 32 && (costs ? l.includes(COST) : NODE_LINE.test(l)));
-    if (top < 0) return p;
-    p.queryText = [lines[0].slice(12), ...lines.slice(1, top)].join('\n');
-  }
+  const top = topNodeLine(lines, body);
+  if (top < 0) return p;
+  if (top > 0) p.queryText = [lines[0].slice(12), ...lines.slice(1, top)].join('\n');
   const head = lines[top];
   p.analyzed = head.includes('(actual ') || head.includes('(never executed)');
   const cost = /\(cost=[\d.]+\.\.([\d.]+) /.exec(head);
@@ -283,36 +286,35 @@ const TEXT_STAT_KEYS = new Set([
 ]);
 
 /**
- * The plan with the literals of its expressions and its statement as "?" (passwords always):
- * node lines, names, costs, times and counters stay, so the plan still reads as a plan.
+ * A plan as logged (after "plan:\n") with the literals of its expressions and its statement as
+ * "?" (passwords always): node lines, names, costs, times and counters stay, so the plan still
+ * reads as a plan. Only the first scanChars are read and returned (redaction only shortens).
  */
-export function redactPlan(plan: ExtractedPlan, literals: boolean, scanChars = Infinity): string {
-  const body = redactPasswords(plan.body.length > scanChars ? plan.body.slice(0, scanChars) : plan.body);
+export function redactPlanBody(plan: string, literals: boolean, scanChars = Infinity): string {
+  const body = redactPasswords(plan.length > scanChars ? plan.slice(0, scanChars) : plan);
   if (!literals) return body;
+  const format = planFormat(body);
   const lines = body.split('\n');
-  if (plan.format === 'text') {
-    let i = 0;
-    if (plan.queryText !== null) {
-      const n = plan.queryText.split('\n').length;
-      const q = redactLiterals(lines.slice(0, n).join('\n'));
-      lines.splice(0, n, q);
-      i = 1;
-    }
-    for (; i < lines.length; i++) lines[i] = redactTextLine(lines[i]);
+  if (format === 'text') {
+    const top = topNodeLine(lines, body);
+    // Cut inside its Query Text: all of it is statement.
+    if (top < 0) return redactLiterals(body);
+    if (top > 0) lines.splice(0, top, redactLiterals(lines.slice(0, top).join('\n')));
+    for (let i = top > 0 ? 1 : 0; i < lines.length; i++) lines[i] = redactTextLine(lines[i]);
     return lines.join('\n');
   }
   let inQueryText = false;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
-    if (plan.format === 'xml' && (inQueryText || l.trimStart().startsWith('<Query-Text>'))) {
+    if (format === 'xml' && (inQueryText || l.trimStart().startsWith('<Query-Text>'))) {
       inQueryText = !l.includes('</Query-Text>');
       lines[i] = redactLiterals(l);
       continue;
     }
-    const kv = keyValue(l, plan.format);
+    const kv = keyValue(l, format);
     if (kv && NAME_KEYS.has(kv.key)) continue;
     if (kv && /^-?[\d.]+$|^(?:true|false)$/.test(kv.value) && kv.key !== 'Query Text') continue;
-    lines[i] = plan.format === 'xml' ? redactLiterals(l) : redactJsonStrings(l);
+    lines[i] = format === 'xml' ? redactLiterals(l) : redactJsonStrings(l);
   }
   return lines.join('\n');
 }

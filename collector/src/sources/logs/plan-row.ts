@@ -3,7 +3,7 @@
 // (kind statement_duration, details.phase "plan").
 import type { Row } from '../../../../protocol/batch.ts';
 import { PLAN_TEXT_MAX, pgPlans } from '../../../../protocol/families/pg-plans.ts';
-import { extractPlan, planFingerprint, redactPlan, statementFingerprint } from './auto-explain.ts';
+import { extractPlan, planFingerprint, redactPlanBody, statementFingerprint } from './auto-explain.ts';
 import type { LogRecord } from './log-record.ts';
 import { redactLiterals, redactPasswords } from './redact.ts';
 import type { RowOptions } from './to-row.ts';
@@ -46,7 +46,7 @@ export function toPgPlanRow(rec: LogRecord, opts: RowOptions, now: () => string 
   const literals = opts.redactLiterals ?? true;
   const sql = p.queryText === null ? null : redactPasswords(p.queryText.length > SQL_SCAN_CHARS ? p.queryText.slice(0, SQL_SCAN_CHARS) : p.queryText);
   // Redaction only shortens, so four times the limit is more than the row can keep.
-  const plan = redactPlan(p, literals, 4 * PLAN_TEXT_MAX);
+  const plan = redactPlanBody(p.body, literals, 4 * PLAN_TEXT_MAX);
   const truncated = plan.length > PLAN_TEXT_MAX || p.body.length > 4 * PLAN_TEXT_MAX;
   const queryId = rec.queryId !== null && rec.queryId !== '0' ? rec.queryId : p.queryId;
   return {

@@ -1,6 +1,7 @@
 // A record as a pg_log row: classified, redacted and bounded to the family's column limits.
 import type { Row } from '../../../../protocol/batch.ts';
 import { pgLog } from '../../../../protocol/families/pg-log.ts';
+import { redactPlanBody } from './auto-explain.ts';
 import { classify, type Details } from './classify.ts';
 import type { LogRecord } from './log-record.ts';
 import { redactLiterals, redactPasswords } from './redact.ts';
@@ -59,10 +60,10 @@ export function toPgLogRow(rec: LogRecord, opts: RowOptions, now: () => string =
   if (c.messageSql !== null) {
     statement = clean(c.messageSql, literals);
     message = message.slice(0, c.messageSqlAt) + statement;
-  } else if (c.details.phase === 'plan') {
-    // auto_explain: the plan shows literals (Query Text, Filter); pg_plans keeps it redacted node by node.
-    const at = message.indexOf('plan:') + 5;
-    message = message.slice(0, at) + clean(message.slice(at, at + 4 * 2048), literals);
+  } else if (c.details.phase === 'plan' && message.includes('plan:\n')) {
+    // auto_explain: the plan shows literals (Query Text, Filter, in JSON strings too).
+    const at = message.indexOf('plan:\n') + 6;
+    message = message.slice(0, at) + redactPlanBody(message.slice(at), literals, 4 * 2048);
   } else {
     message = redactPasswords(message.length > 4 * 2048 ? message.slice(0, 4 * 2048) : message);
   }
