@@ -61,7 +61,8 @@ const recentPlansSql = `SELECT m.time, i.name AS instance, m.database AS datname
  ORDER BY m.time DESC
  LIMIT 50`;
 
-const planChangesSql = `SELECT $__timeGroupAlias(m.time, $__interval), count(DISTINCT m.plan_fingerprint)::double precision AS distinct_plans,
+const planChangesSql = `SELECT to_timestamp(floor(extract(epoch from m.time) / ($__interval_ms / 1000.0)) * ($__interval_ms / 1000.0)) AS time,
+       count(DISTINCT m.plan_fingerprint)::double precision AS distinct_plans,
        count(*)::double precision AS plans
   FROM ${PLANS_OF_STATEMENT}
  GROUP BY 1
