@@ -5,6 +5,7 @@
 // log_format), change it when the index changes the plan, carry the statement's queryid, redact
 // every literal and stay within their bounds; the tailer returns the same plans.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,7 +113,9 @@ function assertSameRows(actual: string[], expected: string[], what: string): voi
 
 const plansOf = (rows: PgPlanRow[], sqlStart: string) => rows.filter((r) => r.statement?.startsWith(sqlStart));
 
-async function runFor(binDir: string | undefined): Promise<void> {
+const root = join(import.meta.dirname, '..', '..');
+
+async function runFor(binDir: string | undefined, cli = false): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'pga-plans-it-'));
   const server = await startPostgres({
     binDir,
@@ -197,6 +200,16 @@ async function runFor(binDir: string | undefined): Promise<void> {
     assert.ok(!plans.filter((p) => p !== big).some((p) => p.plan_truncated));
     assert.ok(plans.every((p) => (p.statement?.length ?? 0) <= 2048));
 
+    // What a DBA runs: parse-log --plans prints the same rows (without the instance).
+    if (cli) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'parse-log', '--plans', files.jsonlog],
+        { cwd: root, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(` ${json.plans.length} plans, 0 parse errors`));
+      const printed = r.stdout.trim().split('\n').map((l) => JSON.stringify({ ...JSON.parse(l) as PgPlanRow, instance: undefined }));
+      assertSameRows(printed, json.plans.map(key), 'parse-log --plans');
+    }
+
     // The tailer returns the same plans as a one-shot parse.
     const tailed: PgPlanRow[] = [];
     for (let i = 0; i < 5; i++) {
@@ -213,7 +226,7 @@ async function runFor(binDir: string | undefined): Promise<void> {
 }
 
 test('PostgreSQL 15 (this machine): plans from stderr, csvlog and jsonlog agree; fingerprints, queryids, redaction, bounds', { timeout: 120_000 }, async () => {
-  await runFor(undefined);
+  await runFor(undefined, true);
 });
 
 test('PostgreSQL 18 (embedded binaries): the same', { timeout: 120_000 }, async () => {
