@@ -19,7 +19,7 @@ import { logSourceOptionsFromSettings, readLogSettings } from '../../collector/s
 import { openLogFile, parseLogStream } from '../../collector/src/sources/logs/parse-stream.ts';
 import { toPgPlanRow, type PgPlanRow } from '../../collector/src/sources/logs/plan-row.ts';
 import { toPgLogRow, type PgLogRow } from '../../collector/src/sources/logs/to-row.ts';
-import { logFiles, waitForLog } from './three-formats.ts';
+import { logFiles, THREE_FORMAT_SETTINGS, waitForLog } from './three-formats.ts';
 
 const PREFIX = '%m [%p] %q%u@%d qid=%Q ';
 // Literals the statements carry: none may reach a row.
@@ -121,9 +121,7 @@ async function runFor(binDir: string | undefined, cli = false): Promise<void> {
     binDir,
     dataDir: join(base, 'data'),
     settings: {
-      logging_collector: true, log_destination: 'stderr,csvlog,jsonlog', log_directory: 'log',
-      log_filename: 'postgresql-%Y-%m-%d_%H%M%S.log', log_rotation_age: 0, log_rotation_size: 0,
-      log_line_prefix: PREFIX, lc_messages: 'C',
+      ...THREE_FORMAT_SETTINGS, log_line_prefix: PREFIX,
       shared_preload_libraries: 'auto_explain', compute_query_id: 'on',
       'auto_explain.log_min_duration': 0, 'auto_explain.log_verbose': true, 'auto_explain.log_buffers': true,
     },

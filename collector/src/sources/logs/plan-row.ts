@@ -3,6 +3,7 @@
 // (kind statement_duration, details.phase "plan").
 import type { Row } from '../../../../protocol/batch.ts';
 import { PLAN_TEXT_MAX, pgPlans } from '../../../../protocol/families/pg-plans.ts';
+import { columnCutter } from '../../../../protocol/families/types.ts';
 import { extractPlan, planFingerprint, redactPlanBody, statementFingerprint } from './auto-explain.ts';
 import type { LogRecord } from './log-record.ts';
 import { redactLiterals, redactPasswords } from './redact.ts';
@@ -27,16 +28,9 @@ export interface PgPlanRow extends Row {
   plan_truncated: boolean;
 }
 
-const LIMIT: Readonly<Record<string, number>> = Object.fromEntries(
-  pgPlans.columns.flatMap((c) => ('maxLength' in c && c.maxLength ? [[c.name, c.maxLength]] : [])));
+const cut = columnCutter(pgPlans);
 /** Statements longer than this are cut before redaction: the row keeps 2048 characters anyway. */
 const SQL_SCAN_CHARS = 16 * 1024;
-
-function cut(s: string | null, column: string): string | null {
-  if (s === null) return null;
-  const max = LIMIT[column] ?? 256;
-  return s.length > max ? s.slice(0, max) : s;
-}
 
 /** The pg_plans row of an auto_explain record, or null when the record holds no plan. */
 export function toPgPlanRow(rec: LogRecord, opts: RowOptions, now: () => string = () => new Date().toISOString()): PgPlanRow | null {
