@@ -20,16 +20,21 @@ import { pgInstance } from './pg-instance.ts';
 import { sysstat } from './sysstat.ts';
 import { collector } from './collector.ts';
 import { pgLog } from './pg-log.ts';
+import { pgPlans } from './pg-plans.ts';
 import { cpu } from './cpu.ts';
 import { diskIo } from './disk-io.ts';
 import { network } from './network.ts';
 import { diskUsage } from './disk-usage.ts';
 import { pgProcesses } from './pg-processes.ts';
+import { pgTableBloat } from './pg-table-bloat.ts';
+import { pgIndexBloat } from './pg-index-bloat.ts';
 
 export const FAMILIES = [
   pgStatsDatabase,
   pgStatsTable,
   pgStatsIndex,
+  pgTableBloat,
+  pgIndexBloat,
   pgStatements,
   pgStatementTexts,
   pgActivity,
@@ -51,6 +56,7 @@ export const FAMILIES = [
   diskUsage,
   pgProcesses,
   pgLog,
+  pgPlans,
 ] as const satisfies readonly FamilySpec[];
 
 export type FamilyName = (typeof FAMILIES)[number]['name'];
