@@ -3,6 +3,7 @@
 // would send for a log file. .gz and .bz2 are read decompressed, "-" is stdin.
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { LOG_FORMATS, type LogFormat } from '../sources/logs/event-kinds.ts';
 import { guessPrefix } from '../sources/logs/create-parser.ts';
 import { openLogFile, parseLogStream } from '../sources/logs/parse-stream.ts';
@@ -11,7 +12,19 @@ import { toPgLogRow } from '../sources/logs/to-row.ts';
 
 const USAGE = 'usage: collector parse-log [--format stderr|csvlog|jsonlog|syslog] [--prefix \'log_line_prefix\'] [--no-redact] FILE...';
 
+/**
+ * V8 grows the young generation to 2 × 16 MiB under parse-log's allocation rate; each record dies
+ * young, so a young generation that stays at its first size costs little more scavenging and
+ * keeps peak RSS about 30 MiB lower (measured with bench:logs). Set here, not on node's command
+ * line, because a DBA runs `node collector.mjs parse-log` as it is; V8 reads this flag at each
+ * resize, so it holds from now on (the space limits themselves are fixed at start-up).
+ */
+export function useLogParsingHeap(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+
 export async function parseLogCommand(argv: string[]): Promise<number> {
+  useLogParsingHeap();
   let args;
   try {
     args = parseArgs({
