@@ -45,6 +45,12 @@ export class RowJsonEncoder {
     this.buf[this.pos++] = 10;
   }
 
+  /** A line of JSON made elsewhere (parse-log --plans). */
+  jsonLine(json: string): void {
+    this.text(json);
+    this.byte(10);
+  }
+
   flush(): void {
     if (this.pos === 0) return;
     if (this.sink(this.buf.subarray(0, this.pos))) this.buf = Buffer.allocUnsafe(this.buf.length);
