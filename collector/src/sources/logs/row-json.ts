@@ -29,8 +29,8 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 export class RowJsonEncoder {
   private buf: Buffer;
   private pos = 0;
-  private lastFloat = Number.NaN;
-  private lastFloatText = '';
+  private lastNum = Number.NaN;
+  private lastNumText = '';
   /** `,"key":` of details keys (a few dozen names, all from classify). */
   private readonly keys = new Map<string, Uint8Array>();
 
@@ -135,21 +135,14 @@ export class RowJsonEncoder {
 
   private num(v: number | null): void {
     if (v === null || !Number.isFinite(v)) { this.lit(NULL); return; }
-    if (!Number.isSafeInteger(v)) {
-      // A duration is written twice per row (duration_ms and details): format it once.
-      if (v !== this.lastFloat) { this.lastFloat = v; this.lastFloatText = String(v); }
-      this.text(this.lastFloatText);
-      return;
-    }
-    // Integers (pids, sizes, counts) are most numbers here: their digits without a string.
-    this.room(17);
+    // A duration is written twice per row (duration_ms and details): format it once. (V8
+    // caches the text of small integers itself.)
+    if (v !== this.lastNum) { this.lastNum = v; this.lastNumText = String(v); }
+    const t = this.lastNumText;
+    this.room(t.length);
     const b = this.buf;
     let p = this.pos;
-    let x = v;
-    if (x < 0) { b[p++] = 45; x = -x; }
-    const start = p;
-    do { b[p++] = 48 + (x % 10); x = Math.floor(x / 10); } while (x > 0);
-    for (let i = start, j = p - 1; i < j; i++, j--) { const t = b[i]; b[i] = b[j]; b[j] = t; }
+    for (let i = 0; i < t.length; i++) b[p++] = t.charCodeAt(i);
     this.pos = p;
   }
 
