@@ -291,7 +291,18 @@ const TEXT_STAT_KEYS = new Set([
  * reads as a plan. Only the first scanChars are read and returned (redaction only shortens).
  */
 export function redactPlanBody(plan: string, literals: boolean, scanChars = Infinity): string {
-  const body = redactPasswords(plan.length > scanChars ? plan.slice(0, scanChars) : plan);
+  const scan = Math.min(plan.length, scanChars);
+  // The tailer redacts each plan twice, for its pg_log row and its pg_plans row: the second is free.
+  if (last !== null && last.literals === literals && last.scan === scan && last.plan === plan) return last.out;
+  const out = redactPlanScan(plan.slice(0, scan), literals);
+  last = { plan, literals, scan, out };
+  return out;
+}
+
+let last: { plan: string; literals: boolean; scan: number; out: string } | null = null;
+
+function redactPlanScan(plan: string, literals: boolean): string {
+  const body = redactPasswords(plan);
   if (!literals) return body;
   const format = planFormat(body);
   const lines = body.split('\n');
