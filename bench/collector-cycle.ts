@@ -165,6 +165,9 @@ const untilStored = async (n: number, child: ChildProcess): Promise<void> => {
 if (!existsSync(EXPORTER)) throw new Error(`${EXPORTER} is not installed: apt-get install -y prometheus-postgres-exporter`);
 await admin.query(`CREATE ROLE ${EXPORTER_ROLE} LOGIN PASSWORD '${scramVerifier(m.server.password)}'`);
 await admin.query(`GRANT pg_monitor TO ${EXPORTER_ROLE}`);
+// The exporter reads pg_stat_statements in the one database it connects to (ours reads it in
+// `postgres`, where startMonitored created it).
+await bench.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
 const queriesFile = join(work, 'exporter-queries.yaml');
 writeFileSync(queriesFile, `${readFileSync(EXPORTER_QUERIES, 'utf8')
   // The example predates PostgreSQL 13, where these columns gained "exec": without this its
