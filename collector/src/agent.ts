@@ -90,7 +90,7 @@ export function instanceOf(source: PostgresSource): Instance {
 export async function collectInstance(p: Instance, now: Date, due: (family: string) => boolean, out: BatchColumns): Promise<{ info: InstanceInfo; errors: CollectError[] }> {
   const reading = await p.source.read(now, p.state, due);
   const time = now.toISOString();
-  for (const entry of reading.read) out.add(entry.family, p.state.of(entry).end(), time, p.source.settings.name);
+  for (const [family, samples] of p.state.take()) out.add(family, samples, time, p.source.settings.name);
   return { info: reading.info, errors: reading.errors };
 }
 

@@ -3,12 +3,15 @@
 // pushes its rows here; nothing of what was read before lives in the source.
 import type { CatalogEntry, CollectLimits } from '../sources/postgres/catalog/types.ts';
 import { OnChangeState, SampledState, SnapshotState, StatementTextsState, TopStatementsState, type FamilyState } from './family-state.ts';
+import type { Sample } from './sample.ts';
 import { SlowColumns } from './slow-columns.ts';
 
 export class InstanceState {
   private readonly families = new Map<string, FamilyState>();
   private readonly slow = new Map<string, SlowColumns>();
   private top: TopStatementsState | undefined;
+  /** This cycle's samples of the families read whole, until the agent takes them. */
+  private finished = new Map<string, Sample[]>();
   /** Cycles so far: the slow columns' clock. */
   cycle = 0;
 
@@ -17,7 +20,21 @@ export class InstanceState {
   /** A new cycle: statement texts follow only this cycle's top statements. */
   nextCycle(): void {
     this.cycle++;
+    this.finished = new Map();
     if (this.top) this.top.lastIds = [];
+  }
+
+  /** The family's reading is complete (a family that failed half-way is never finished, and its
+   *  state keeps what it had). */
+  finish(entry: CatalogEntry): void {
+    this.finished.set(entry.family, this.of(entry).end());
+  }
+
+  /** The samples of the families finished this cycle. */
+  take(): Map<string, Sample[]> {
+    const f = this.finished;
+    this.finished = new Map();
+    return f;
   }
 
   of(entry: CatalogEntry): FamilyState {
@@ -27,7 +44,9 @@ export class InstanceState {
   }
 
   texts(entry: CatalogEntry): StatementTextsState {
-    return this.of(entry) as StatementTextsState;
+    const s = this.of(entry);
+    if (!(s instanceof StatementTextsState)) throw new Error(`catalogue entry ${entry.family} is not of kind statement-texts`);
+    return s;
   }
 
   slowColumns(entry: CatalogEntry & { slow: NonNullable<CatalogEntry['slow']> }): SlowColumns {

@@ -44,10 +44,9 @@ export interface InstanceSettings {
   activitySampleMs?: number;
 }
 
-/** What one cycle read from an instance: the families whose reading went into the state whole. */
+/** What one cycle read from an instance besides the rows, which went into its state. */
 export interface InstanceReading {
   info: InstanceInfo;
-  read: CatalogEntry[];
   errors: CollectError[];
 }
 
@@ -112,13 +111,12 @@ export class PostgresSource {
     const at = now.getTime();
     state.nextCycle();
     const due = CATALOG.filter((e) => enabled(e.family));
-    const read: CatalogEntry[] = [];
     const errors: CollectError[] = [];
     const into = (entry: CatalogEntry, rows: readonly Sample[], epoch = ''): void => {
       const s = state.of(entry);
       s.begin(at, epoch);
       s.add(rows);
-      read.push(entry);
+      state.finish(entry);
     };
     let client: pg.Client;
     let epoch: string;
@@ -132,11 +130,11 @@ export class PostgresSource {
       const error = errorMessage(err).slice(0, 1024);
       const instance = due.find((e) => e.family === 'pg_instance');
       if (instance) into(instance, [downRow(error)]);
-      return { info: { name, up: false, error }, read, errors };
+      return { info: { name, up: false, error }, errors };
     }
     const versionNum = this.versionNum;
     const info: InstanceInfo = { name, up: true, version_num: versionNum };
-    if (versionNum < MIN_SUPPORTED) return { info: { ...info, error: `server_version_num ${versionNum} is older than supported` }, read, errors };
+    if (versionNum < MIN_SUPPORTED) return { info: { ...info, error: `server_version_num ${versionNum} is older than supported` }, errors };
 
     const fail = (e: CollectError): void => {
       errors.push(e);
@@ -156,7 +154,7 @@ export class PostgresSource {
         switch (entry.kind) {
           case 'top-statements':
             await this.readStatements(client, entry, sql, state, at, epoch);
-            read.push(entry);
+            state.finish(entry);
             break;
           case 'statement-texts': {
             const wanted = state.texts(entry).wanted(at);
@@ -184,16 +182,16 @@ export class PostgresSource {
         s.begin(at, epoch);
         for (const rows of this.pending.get(e)!) s.add(rows);
         this.pending.set(e, []);
-        read.push(e);
+        state.finish(e);
       }
       this.startSampler();
     }
 
     const perDatabase = due.filter((e) => e.scope === 'database');
     if (perDatabase.length > 0 && this.client) {
-      for (const e of await this.readDatabases(client, perDatabase, state, at, epoch, fail)) read.push(e);
+      for (const e of await this.readDatabases(client, perDatabase, state, at, epoch, fail)) state.finish(e);
     }
-    return { info, read, errors };
+    return { info, errors };
   }
 
   /** Extensions installed in the connected database, asked only when a due family needs one. */
