@@ -205,12 +205,13 @@ await untilStored(2, collector); // the first cycle is the counters' baseline, t
 
 interface Round { cpuMs: number; dbMs: number; exCpuMs: number; exDbMs: number }
 const rounds: Round[] = [];
-let stored = 2;
 for (let r = 0; r < ROUNDS; r++) {
+  // From a batch boundary (the exporter's scrapes of the round before may have outlasted a cycle).
+  const boundary = (await batchesStored()) + 1;
+  await untilStored(boundary, collector);
   const cpu0 = cpuMsOf(collector.pid!);
   const db0 = await dbTime(...ourFilter);
-  stored += CYCLES_PER_ROUND;
-  await untilStored(stored, collector);
+  await untilStored(boundary + CYCLES_PER_ROUND, collector);
   const cpuMs = (cpuMsOf(collector.pid!) - cpu0) / CYCLES_PER_ROUND;
   const dbMs = (await dbTime(...ourFilter) - db0) / CYCLES_PER_ROUND;
   // Right after our batch landed: the collector sleeps (but for its activity samples) while the
