@@ -25,11 +25,15 @@ import { diskIo } from './disk-io.ts';
 import { network } from './network.ts';
 import { diskUsage } from './disk-usage.ts';
 import { pgProcesses } from './pg-processes.ts';
+import { pgTableBloat } from './pg-table-bloat.ts';
+import { pgIndexBloat } from './pg-index-bloat.ts';
 
 export const FAMILIES = [
   pgStatsDatabase,
   pgStatsTable,
   pgStatsIndex,
+  pgTableBloat,
+  pgIndexBloat,
   pgStatements,
   pgStatementTexts,
   pgActivity,

@@ -1,4 +1,4 @@
-import { bigint, bool, float, key, type FamilySpec } from './types.ts';
+import { bigint, bool, float, key, timestamptz, type FamilySpec } from './types.ts';
 
 /** pg_stat_statements per (database, user, queryid, toplevel): deltas over interval_s of the top N
  *  statements by execution time in the interval. queryid is text: it is a full 64-bit value. */
@@ -16,5 +16,7 @@ export const pgStatements = {
     bigint('temp_blks_read'), bigint('temp_blks_written'),
     float('shared_blk_read_time_ms'), float('shared_blk_write_time_ms'),
     bigint('wal_records'), bigint('wal_fpi'), bigint('wal_bytes'),
+    // When pg_stat_statements_reset() last discarded every entry (PG14+), for the annotations.
+    timestamptz('info_stats_reset'),
   ],
 } as const satisfies FamilySpec;

@@ -5,6 +5,7 @@ import { assignPanelIds, sqlTimeSeries } from './sql-panels.ts';
 import { maxPart, perSecond, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_INSTANCE, withInstanceVariables } from './variables.ts';
+import { withBgwriterResets } from './annotations.ts';
 
 const bgwriter = { rawTable: 'metrics_pg_bgwriter', ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
 const wal = { rawTable: 'metrics_pg_wal', ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
@@ -41,7 +42,7 @@ const archiverSql = seriesSql({
 export function checkpointsWal(): dashboard.Dashboard {
   const d = pgaDashboard('Checkpoints, WAL & bgwriter', DASHBOARD_UIDS.checkpointsWal,
     'Checkpoints (timed vs requested), checkpoint I/O time, buffer writes by process, WAL volume and archiving.', ['postgresql', 'wal']);
-  withInstanceVariables(d, { database: 'none' })
+  withBgwriterResets(withInstanceVariables(d, { database: 'none' }))
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Replication', DASHBOARD_UIDS.replication))
     .withPanel(sqlTimeSeries({ title: 'Checkpoints', bars: true, description: 'Timed and requested checkpoints per bucket; many requested ones mean max_wal_size is too small.' }, checkpointsSql))

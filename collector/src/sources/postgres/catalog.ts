@@ -10,6 +10,7 @@ import { pgActivity, pgBlocking, pgLocks } from './catalog/pg-activity.ts';
 import { replication, replicationSlots } from './catalog/replication.ts';
 import { pgArchiver, pgBgwriter, pgVacuumProgress, pgWal } from './catalog/server-activity.ts';
 import { pgInstance, pgSettings } from './catalog/instance.ts';
+import { pgIndexBloat, pgTableBloat } from './catalog/bloat.ts';
 import type { CatalogEntry, VersionedSql } from './catalog/types.ts';
 
 export * from './catalog/types.ts';
@@ -34,6 +35,8 @@ export const CATALOG: readonly CatalogEntry[] = [
   pgSettings,
   pgStatsTable,
   pgStatsIndex,
+  pgTableBloat,
+  pgIndexBloat,
   pgVacuumProgress,
 ];
 

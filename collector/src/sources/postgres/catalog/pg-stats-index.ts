@@ -2,7 +2,7 @@ import { PG13 } from '../versions.ts';
 import type { CatalogEntry } from './types.ts';
 
 // The biggest indexes by relpages, chosen cheaply from pg_class (see pg-stats-table.ts).
-const SELECTION = `
+export const SELECTION = `
 SELECT coalesce(array_agg(oid), '{}') AS oids FROM (
   SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind = 'i'
