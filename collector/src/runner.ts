@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { servedConfigSchema, type ServedConfig } from '../../protocol/collector-config.ts';
-import { Agent, encodeBatch } from './agent.ts';
+import { Agent } from './agent.ts';
+import { encodeBatch } from './transform/batch-columns.ts';
 import type { LocalConfig } from './config.ts';
 import { loadCredentials } from './credentials.ts';
 import { writeFileAtomic } from '../../common/files.ts';
@@ -42,8 +43,6 @@ export interface CycleSummary {
 const DEFAULT_SPOOL: SpoolLimits = { maxBytes: 512 * 1024 * 1024, maxAgeMs: 72 * 3600_000 };
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000; // a returning backend is found within a minute
-/** Node's gc(), present when node runs with --expose-gc (the systemd unit's flags). */
-const gc = (globalThis as { gc?: (options: { type: 'major'; execution: 'async' }) => unknown }).gc;
 
 export class Runner {
   readonly client: BackendClient;
@@ -138,11 +137,11 @@ export class Runner {
   async collectAndSpool(now = new Date()): Promise<void> {
     this.metrics.setSpool(this.spool.stats(now.getTime()));
     const cycle = await this.agent.collect(now, this.configVersion);
-    for (const e of cycle.errors) this.log.warn('family skipped', { family: e.family, error: e.error });
+    for (const e of cycle.errors) this.log.warn('family skipped', { family: e.family, ...(e.reason ? { reason: e.reason } : {}), error: e.error });
     for (const i of cycle.batch.instances) if (!i.up) this.log.warn('instance down', { instance: i.name, error: i.error });
     const gz = encodeBatch(cycle.batch);
     this.status.last_cycle_at = now.toISOString();
-    const counts = Object.values(cycle.batch.families).map((rows) => rows?.length ?? 0).filter((n) => n > 0);
+    const counts = [...cycle.rowCounts.values()].filter((n) => n > 0);
     this.lastCycle = { at: this.status.last_cycle_at, families: counts.length, rows: counts.reduce((a, b) => a + b, 0), errors: cycle.errors.length };
     const droppedBefore = this.spool.dropped;
     try {
@@ -272,11 +271,6 @@ export class Runner {
         await this.renewIfDue();
         await this.drain(true);
         if (this.onCycle && this.lastCycle) this.onCycle({ ...this.lastCycle, spool_batches: this.spool.list().length });
-        // The collector now sleeps for most of the interval. Collected now, the cycle's garbage
-        // does not stay until V8's old space reaches its next limit (~8 MB above the live heap),
-        // where the next cycles' garbage piled on top of it and set the peak RSS. Async: from
-        // a task of its own, with no JavaScript on the stack, so V8 may move every object.
-        gc?.({ type: 'major', execution: 'async' });
       });
       this.cycleTimer = setTimeout(tick, this.intervalMs);
     };
