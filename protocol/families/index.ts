@@ -20,6 +20,7 @@ import { pgInstance } from './pg-instance.ts';
 import { sysstat } from './sysstat.ts';
 import { collector } from './collector.ts';
 import { pgLog } from './pg-log.ts';
+import { pgPlans } from './pg-plans.ts';
 import { cpu } from './cpu.ts';
 import { diskIo } from './disk-io.ts';
 import { network } from './network.ts';
@@ -55,6 +56,7 @@ export const FAMILIES = [
   diskUsage,
   pgProcesses,
   pgLog,
+  pgPlans,
 ] as const satisfies readonly FamilySpec[];
 
 export type FamilyName = (typeof FAMILIES)[number]['name'];

@@ -35,3 +35,13 @@ export const float = (name: string): ColumnSpec => ({ name, type: 'float' });
 export const bool = (name: string): ColumnSpec => ({ name, type: 'bool' });
 export const timestamptz = (name: string): ColumnSpec => ({ name, type: 'timestamptz' });
 export const jsonb = (name: string): ColumnSpec => ({ name, type: 'jsonb' });
+
+/** Cuts text to a column's maxLength (256 when unset): rows stay within what the validator accepts. */
+export function columnCutter(f: FamilySpec): (s: string | null, column: string) => string | null {
+  const limit = new Map(f.columns.flatMap((c) => (c.type === 'text' ? [[c.name, c.maxLength ?? 256] as const] : [])));
+  return (s, column) => {
+    if (s === null) return null;
+    const max = limit.get(column) ?? 256;
+    return s.length > max ? s.slice(0, max) : s;
+  };
+}
