@@ -30,7 +30,8 @@ export const DEMO_SETTINGS: Record<string, string | number | boolean> = {
   wal_level: 'logical', max_wal_senders: 5, max_replication_slots: 5,
 };
 
-/** The collector's role, as the README tells a DBA to make it (pg_monitor and no more). */
+/** The collector's role, as the README tells a DBA to make it: pg_monitor, and pg_read_all_data
+ *  for the bloat estimates (pg_stats shows a column's statistics only to a role that may read it). */
 export const DEMO_MONITOR_ROLE = 'pga_monitor';
 
 export interface DemoPostgres {
@@ -51,7 +52,7 @@ export async function startDemoPostgres(dataDir: string, opts: { port?: number; 
       const exists = (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [DEMO_MONITOR_ROLE])).rowCount;
       // Set at every start: the secret file is the truth, whatever an earlier run left.
       await c.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${DEMO_MONITOR_ROLE} LOGIN PASSWORD '${scramVerifier(monitorPassword)}'`);
-      await c.query(`GRANT pg_monitor TO ${DEMO_MONITOR_ROLE}`);
+      await c.query(`GRANT pg_monitor, pg_read_all_data TO ${DEMO_MONITOR_ROLE}`);
     } finally {
       await c.end();
     }

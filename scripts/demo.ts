@@ -21,6 +21,7 @@ import { startWorkload } from '../devkit/demo-workload.ts';
 import { settingsFromEnv } from '../backend/src/settings.ts';
 import { ensureDatabase, startBackend } from '../backend/src/server.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
+import { updateCollectorConfig } from '../backend/src/config/routes.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { loadLocalConfig } from '../collector/src/config.ts';
 import { isRegistered, loadCredentials } from '../collector/src/credentials.ts';
@@ -128,6 +129,11 @@ if (!isRegistered(stateDir)) {
     hostname: local.collector.hostname, stateDir, collectorVersion: COLLECTOR_VERSION });
   say(`collector registered as ${creds.collectorId}`);
 }
+// The bloat estimates run hourly by default (they change only when analyze runs); the demo
+// serves a minute so that its tables, made after the collector's first cycle, show within two.
+await updateCollectorConfig(backend.pool, loadCredentials(stateDir).collectorId, {
+  families: { pg_table_bloat: { interval_seconds: 60 }, pg_index_bloat: { interval_seconds: 60 } },
+});
 const runner = new Runner(local, logger('collector'));
 runner.onCycle = (c) => say(`${c.at.slice(11, 19)} cycle: ${c.families} families, ${c.rows} rows, ${c.errors} errors, spool ${c.spool_batches}`);
 await runner.start();
