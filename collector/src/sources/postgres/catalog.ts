@@ -5,11 +5,19 @@
 import { pgStatsDatabase } from './catalog/pg-stats-database.ts';
 import { pgStatsTable } from './catalog/pg-stats-table.ts';
 import { pgStatsIndex } from './catalog/pg-stats-index.ts';
-import { pgStatements, pgStatementTexts } from './catalog/pg-statements.ts';
-import { pgActivity, pgBlocking, pgLocks } from './catalog/pg-activity.ts';
-import { replication, replicationSlots } from './catalog/replication.ts';
-import { pgArchiver, pgBgwriter, pgVacuumProgress, pgWal } from './catalog/server-activity.ts';
-import { pgInstance, pgSettings } from './catalog/instance.ts';
+import { pgStatements } from './catalog/pg-statements.ts';
+import { pgStatementTexts } from './catalog/pg-statement-texts.ts';
+import { pgActivity } from './catalog/pg-activity.ts';
+import { pgBlocking } from './catalog/pg-blocking.ts';
+import { pgLocks } from './catalog/pg-locks.ts';
+import { replication } from './catalog/replication.ts';
+import { replicationSlots } from './catalog/replication-slots.ts';
+import { pgBgwriter } from './catalog/pg-bgwriter.ts';
+import { pgWal } from './catalog/pg-wal.ts';
+import { pgArchiver } from './catalog/pg-archiver.ts';
+import { pgVacuumProgress } from './catalog/pg-vacuum-progress.ts';
+import { pgInstance } from './catalog/pg-instance.ts';
+import { pgSettings } from './catalog/pg-settings.ts';
 import type { CatalogEntry, VersionedSql } from './catalog/types.ts';
 
 export * from './catalog/types.ts';
