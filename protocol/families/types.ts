@@ -80,3 +80,8 @@ export const text = <const N extends string>(name: N, maxLength = 256): ColumnSp
 export const bool = <const N extends string>(name: N): ColumnSpec<N> => ({ name, type: 'bool', kind: 'label' });
 export const jsonb = <const N extends string>(name: N): ColumnSpec<N> => ({ name, type: 'jsonb', kind: 'label' });
 export const timestamptz = <const N extends string>(name: N): ColumnSpec<N> => ({ name, type: 'timestamptz', kind: 'time' });
+
+/** The PostgreSQL type a column is stored as (the table a migration creates, the COPY format). */
+export const SQL_TYPES: Readonly<Record<ColumnType, string>> = {
+  text: 'text', int: 'int', bigint: 'bigint', float: 'double precision', bool: 'boolean', timestamptz: 'timestamptz', jsonb: 'jsonb',
+};

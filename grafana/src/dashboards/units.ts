@@ -3,7 +3,7 @@
 // write_bytes_per_s) gets one from a table of name patterns (pgwatch's contract: the unit is in
 // the name). Panels get a field override per unit, so a table shows bytes as bytes next to counts
 // as counts, and a time series with two units draws the second on a right-hand axis.
-import { FAMILIES, type Unit } from '../../../protocol/index.ts';
+import { FAMILIES, type Unit } from '../../../protocol/families/index.ts';
 
 /** A definition's unit as Grafana spells it. */
 export const GRAFANA_UNIT: Readonly<Record<Unit, string>> = {
