@@ -4,24 +4,25 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { POSTGRES_DATASOURCE } from '../datasources.ts';
 import { SqlQueryBuilder } from '../query.ts';
+import { t } from './families.ts';
 
 // The start time is the sample time less the uptime; samples disagree by a fraction of a second,
 // so starts within a minute are one restart.
 export const RESTARTS_SQL = `SELECT min(start) AS time, 'PostgreSQL restarted: ' || instance AS text, 'restart' AS tags
-  FROM (SELECT i.name AS instance, m.time - m.uptime_s * interval '1 second' AS start
-          FROM metrics_pg_instance m JOIN postgresql_instances i ON i.id = m.instance_id
-         WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring}) AND m.up) s
+  FROM (SELECT i.name AS instance, m.time - ${t.pgInstance.m.uptime_s} * interval '1 second' AS start
+          FROM ${t.pgInstance.table} m JOIN postgresql_instances i ON i.id = m.instance_id
+         WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring}) AND ${t.pgInstance.m.up}) s
  WHERE start BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
  GROUP BY instance, floor(extract(epoch FROM start) / 60)
  ORDER BY 1`;
 
 // pg_stat_database.stats_reset as the collector last saw it: a value inside the range is a reset
 // there (pg_stat_reset(), or a reset of one of the database's tables or functions).
-export const RESETS_SQL = `SELECT m.stats_reset AS time, 'Statistics reset: ' || i.name || '/' || m.datname AS text, 'reset' AS tags
-  FROM metrics_pg_stats_database m JOIN postgresql_instances i ON i.id = m.instance_id
+export const RESETS_SQL = `SELECT ${t.pgStatsDatabase.m.stats_reset} AS time, 'Statistics reset: ' || i.name || '/' || ${t.pgStatsDatabase.m.datname} AS text, 'reset' AS tags
+  FROM ${t.pgStatsDatabase.table} m JOIN postgresql_instances i ON i.id = m.instance_id
  WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring})
-   AND m.stats_reset BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
- GROUP BY m.stats_reset, i.name, m.datname
+   AND ${t.pgStatsDatabase.m.stats_reset} BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
+ GROUP BY ${t.pgStatsDatabase.m.stats_reset}, i.name, ${t.pgStatsDatabase.m.datname}
  ORDER BY 1`;
 
 const annotation = (name: string, color: string, sql: string): dashboard.AnnotationQueryBuilder => new dashboard.AnnotationQueryBuilder()

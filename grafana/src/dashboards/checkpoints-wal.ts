@@ -5,36 +5,37 @@ import { assignPanelIds, sqlTimeSeries } from './sql-panels.ts';
 import { maxPart, perSecond, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_INSTANCE, withInstanceVariables } from './variables.ts';
+import { t } from './families.ts';
 
-const bgwriter = { rawTable: 'metrics_pg_bgwriter', ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
-const wal = { rawTable: 'metrics_pg_wal', ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
+const bgwriter = { rawTable: t.pgBgwriter.table, ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
+const wal = { rawTable: t.pgWal.table, ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
 
 const checkpointsSql = seriesSql({
-  ...bgwriter, parts: [sumPart('timed', 'm.checkpoints_timed'), sumPart('req', 'm.checkpoints_req')],
+  ...bgwriter, parts: [sumPart('timed', t.pgBgwriter.m.checkpoints_timed), sumPart('req', t.pgBgwriter.m.checkpoints_req)],
   values: ['sum(timed)::double precision AS timed', 'sum(req)::double precision AS requested'],
 });
 const checkpointTimeSql = seriesSql({
-  ...bgwriter, parts: [sumPart('w', 'm.checkpoint_write_time_ms'), sumPart('s', 'm.checkpoint_sync_time_ms')],
+  ...bgwriter, parts: [sumPart('w', t.pgBgwriter.m.checkpoint_write_time_ms), sumPart('s', t.pgBgwriter.m.checkpoint_sync_time_ms)],
   values: ['sum(w)::double precision AS write_ms', 'sum(s)::double precision AS sync_ms'],
 });
 const buffersSql = seriesSql({
   ...bgwriter,
-  parts: [sumPart('ckpt', 'm.buffers_checkpoint'), sumPart('clean', 'm.buffers_clean'), sumPart('backend', 'm.buffers_backend'),
-    sumPart('alloc', 'm.buffers_alloc'), secondsPart('m.buffers_alloc')],
+  parts: [sumPart('ckpt', t.pgBgwriter.m.buffers_checkpoint), sumPart('clean', t.pgBgwriter.m.buffers_clean), sumPart('backend', t.pgBgwriter.m.buffers_backend),
+    sumPart('alloc', t.pgBgwriter.m.buffers_alloc), secondsPart(t.pgBgwriter.m.buffers_alloc)],
   values: [['ckpt', 'checkpointer'], ['clean', 'bgwriter'], ['backend', 'backends'], ['alloc', 'allocated']]
     .map(([part, who]) => `(sum(${part}) * 8192 / nullif(sum(secs), 0))::double precision AS ${who}_bytes_per_s`),
 });
 const walBytesSql = seriesSql({
-  ...wal, parts: [sumPart('gen', 'm.wal_generated_bytes'), secondsPart('m.wal_generated_bytes')],
+  ...wal, parts: [sumPart('gen', t.pgWal.m.wal_generated_bytes), secondsPart(t.pgWal.m.wal_generated_bytes)],
   values: [perSecond('gen', 'wal_bytes_per_s')],
 });
 const walRecordsSql = seriesSql({
-  ...wal, parts: [sumPart('rec', 'm.wal_records'), sumPart('fpi', 'm.wal_fpi'), sumPart('bufs_full', 'm.wal_buffers_full'), secondsPart('m.wal_records')],
+  ...wal, parts: [sumPart('rec', t.pgWal.m.wal_records), sumPart('fpi', t.pgWal.m.wal_fpi), sumPart('bufs_full', t.pgWal.m.wal_buffers_full), secondsPart(t.pgWal.m.wal_records)],
   values: [perSecond('rec', 'records_per_s'), perSecond('fpi', 'full_page_images_per_s'), perSecond('bufs_full', 'wal_buffers_full_per_s')],
 });
 const archiverSql = seriesSql({
-  rawTable: 'metrics_pg_archiver', ...BY_INSTANCE, labels: { instance: 'i.name' },
-  parts: [sumPart('ok', 'm.archived_count'), sumPart('failed', 'm.failed_count'), maxPart('pending', 'm.pending_count', 'm.pending_count_max')],
+  rawTable: t.pgArchiver.table, ...BY_INSTANCE, labels: { instance: 'i.name' },
+  parts: [sumPart('ok', t.pgArchiver.m.archived_count), sumPart('failed', t.pgArchiver.m.failed_count), maxPart('pending', t.pgArchiver.m.pending_count, 'm.pending_count_max')],
   values: ['sum(ok)::double precision AS archived', 'sum(failed)::double precision AS failed', 'max(pending)::double precision AS pending'],
 });
 

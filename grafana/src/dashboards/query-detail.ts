@@ -6,12 +6,13 @@ import { LATEST_WINDOW, perBucketSecond, seriesSql, sumPart, totalsSql, widthPar
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
 import { STATEMENT_PARTS, STATEMENT_VALUES, STATEMENTS, withStatementText } from './query-performance.ts';
+import { t } from './families.ts';
 
 // The statements busiest in the last hour of the range, busiest first.
 const QUERYID_SQL = `SELECT queryid AS __value, queryid || ': ' || coalesce(left(regexp_replace(
-         (SELECT q.query FROM metrics_pg_statement_texts q WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
+         (SELECT q.query FROM ${t.pgStatementTexts.table} q WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
            ORDER BY q.time DESC LIMIT 1), '\\s+', ' ', 'g'), 80), '?') AS __text
-  FROM (SELECT m.instance_id, m.queryid, sum(m.total_exec_time_ms) AS total_ms
+  FROM (SELECT m.instance_id, ${t.pgStatementTexts.m.queryid}, sum(m.total_exec_time_ms) AS total_ms
           FROM ${STATEMENTS} m
          WHERE ${LATEST_WINDOW} AND m.instance_id IN (\${instance:sqlstring}) AND m.datname IN (\${database:sqlstring})
          GROUP BY 1, 2
@@ -19,7 +20,7 @@ const QUERYID_SQL = `SELECT queryid AS __value, queryid || ': ' || coalesce(left
          LIMIT 200) t
  ORDER BY total_ms DESC NULLS LAST`;
 
-const one = { rawTable: STATEMENTS, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND m.queryid IN (\${queryid:sqlstring})` } as const;
+const one = { rawTable: STATEMENTS, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${t.pgStatementTexts.m.queryid} IN (\${queryid:sqlstring})` } as const;
 const series = { ...one, labels: { datname: 'm.datname' } } as const;
 
 const callsSql = seriesSql({ ...series, parts: [sumPart('calls', 'm.calls'), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
@@ -39,7 +40,7 @@ const tempWalSql = seriesSql({
 });
 
 const whereSql = withStatementText(totalsSql({
-  ...one, labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', usename: 'm.usename', queryid: 'm.queryid' },
+  ...one, labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', usename: 'm.usename', queryid: t.pgStatementTexts.m.queryid },
   parts: STATEMENT_PARTS, values: STATEMENT_VALUES, orderBy: 'total_ms DESC NULLS LAST',
 }), 'total_ms DESC NULLS LAST');
 

@@ -14,6 +14,7 @@
 // datasource's timescaledb flag: the same dashboards serve the TimescaleDB and the native path.
 // 2 days: raw rows are kept 7 days, and a 2-day range at 1000 points (3-minute buckets) still
 // shows raw detail that hourly rollups would lose.
+import { t } from './families.ts';
 
 export const SHORT_RANGE = "$__timeTo()::timestamptz - $__timeFrom()::timestamptz <= interval '2 days'";
 export const ROLLUP_SUFFIX = '_1h';
@@ -89,8 +90,8 @@ interface Heartbeat { readonly table: string; readonly where: string; readonly r
 const INSTANCE_BEAT = 'm.instance_id IN (${instance:sqlstring})';
 const SERVER_BEAT = 'm.server_id IN (${server:sqlstring})';
 function heartbeatOf(where: string): Heartbeat | undefined {
-  if (where.includes(INSTANCE_BEAT)) return { table: 'metrics_pg_instance', where: INSTANCE_BEAT, raw: 'm.up', rollup: 'm.samples_up > 0' };
-  if (where.includes(SERVER_BEAT)) return { table: 'metrics_sysstat', where: SERVER_BEAT, raw: 'true', rollup: 'true' };
+  if (where.includes(INSTANCE_BEAT)) return { table: t.pgInstance.table, where: INSTANCE_BEAT, raw: t.pgInstance.m.up, rollup: 'm.samples_up > 0' };
+  if (where.includes(SERVER_BEAT)) return { table: t.sysstat.table, where: SERVER_BEAT, raw: 'true', rollup: 'true' };
   return undefined;
 }
 
