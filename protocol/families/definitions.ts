@@ -24,3 +24,4 @@ export { diskIo } from './disk-io.ts';
 export { network } from './network.ts';
 export { diskUsage } from './disk-usage.ts';
 export { pgProcesses } from './pg-processes.ts';
+export { pgStatIo } from './pg-stat-io.ts';

@@ -5,7 +5,7 @@ import {
   pgStatsDatabase, pgStatsTable, pgStatsIndex, pgStatements, pgStatementTexts, pgActivity,
   pgBlocking, pgLocks, replication, replicationSlots, pgBgwriter, pgWal, pgArchiver,
   pgVacuumProgress, pgSettings, pgInstance, sysstat, collector, pgLog, cpu, diskIo, network,
-  diskUsage, pgProcesses,
+  diskUsage, pgProcesses, pgStatIo,
 } from './definitions.ts';
 
 export const FAMILIES = [
@@ -23,6 +23,7 @@ export const FAMILIES = [
   pgWal,
   pgArchiver,
   pgVacuumProgress,
+  pgStatIo,
   pgSettings,
   pgInstance,
   sysstat,

@@ -1,5 +1,5 @@
 // "Checkpoints, WAL & bgwriter": checkpoints (timed vs requested), their write and sync time,
-// who writes buffers, WAL generated, and WAL archiving.
+// who writes buffers, WAL generated, relation I/O by process type, and WAL archiving.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTimeSeries } from './sql-panels.ts';
 import { maxPart, perSecond, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
@@ -39,9 +39,19 @@ const archiverSql = seriesSql({
   values: ['sum(ok)::double precision AS archived', 'sum(failed)::double precision AS failed', 'max(pending)::double precision AS pending'],
 });
 
+// pg_stat_io (PG16+): relation I/O in the normal context, one row per process type and cycle, so
+// the seconds of its deltas are the rate's denominator as for the other counters.
+const ioSql = seriesSql({
+  rawTable: t.pgStatIo.table, ...BY_INSTANCE,
+  where: `${BY_INSTANCE.where} AND ${t.pgStatIo.m.object} = 'relation' AND ${t.pgStatIo.m.context} = 'normal'`,
+  labels: { process: `i.name || ' ' || ${t.pgStatIo.m.backend_type}` },
+  parts: [sumPart('rd', t.pgStatIo.m.read_bytes), sumPart('wr', t.pgStatIo.m.write_bytes), secondsPart(t.pgStatIo.m.read_bytes)],
+  values: [perSecond('rd', 'read_bytes_per_s'), perSecond('wr', 'write_bytes_per_s')],
+});
+
 export function checkpointsWal(): dashboard.Dashboard {
   const d = pgaDashboard('Checkpoints, WAL & bgwriter', DASHBOARD_UIDS.checkpointsWal,
-    'Checkpoints (timed vs requested), checkpoint I/O time, buffer writes by process, WAL volume and archiving.', ['postgresql', 'wal']);
+    'Checkpoints (timed vs requested), checkpoint I/O time, buffer writes by process, WAL volume, I/O by process type and archiving.', ['postgresql', 'wal']);
   withInstanceVariables(d, { database: 'none' })
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Replication', DASHBOARD_UIDS.replication))
@@ -50,6 +60,7 @@ export function checkpointsWal(): dashboard.Dashboard {
     .withPanel(sqlTimeSeries({ title: 'Buffers written per second', description: 'Bytes of shared buffers (8 kB blocks) written per second by the checkpointer, the background writer and backends, and allocated.' }, buffersSql))
     .withPanel(sqlTimeSeries({ title: 'WAL generated per second', description: 'WAL bytes per second.' }, walBytesSql))
     .withPanel(sqlTimeSeries({ title: 'WAL records per second', description: 'WAL records, full-page images and wal_buffers-full events per second.' }, walRecordsSql))
+    .withPanel(sqlTimeSeries({ title: 'Relation I/O by process type', description: 'Bytes per second read and written by each process type (pg_stat_io, PostgreSQL 16 and later; empty on older servers).' }, ioSql))
     .withPanel(sqlTimeSeries({ title: 'WAL archiving', description: 'Segments archived and failed per bucket, and the most pending.' }, archiverSql));
   return assignPanelIds(d.build());
 }

@@ -18,6 +18,7 @@ import { pgArchiver } from './catalog/pg-archiver.ts';
 import { pgVacuumProgress } from './catalog/pg-vacuum-progress.ts';
 import { pgInstance } from './catalog/pg-instance.ts';
 import { pgSettings } from './catalog/pg-settings.ts';
+import { pgStatIo } from './catalog/pg-stat-io.ts';
 import type { CatalogEntry, VersionedSql } from './catalog/types.ts';
 
 export * from './catalog/types.ts';
@@ -38,6 +39,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   replicationSlots,
   pgBgwriter,
   pgWal,
+  pgStatIo,
   pgArchiver,
   pgSettings,
   pgStatsTable,
@@ -54,6 +56,11 @@ function versionOf(sql: VersionedSql, serverVersionNum: number): string | undefi
     if (v <= serverVersionNum && (best === undefined || v > best)) best = v;
   }
   return best === undefined ? undefined : sql[best].trim();
+}
+
+/** The lowest server version an entry has SQL for: older servers do not collect it. */
+export function firstVersion(entry: CatalogEntry): number {
+  return Math.min(...Object.keys(entry.sql).map(Number));
 }
 
 /** The SQL of the highest minimum version not above the server's, tagged, or undefined. */

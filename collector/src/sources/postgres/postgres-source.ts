@@ -15,7 +15,10 @@ import { STATEMENT_TEXT_MAX } from '../../../../protocol/families/pg-statement-t
 import { CounterState, toNumber, type DiffOptions, type Sample } from '../../state/counters.ts';
 import { ActivityWindow } from '../../state/activity-window.ts';
 import { SlowColumns } from '../../state/slow-columns.ts';
-import { CATALOG, CATALOG_BY_FAMILY, DEFAULT_LIMITS, QUERY_MARKER, pickSql, rowsOf, sqlFor, type CatalogEntry, type CollectLimits } from './catalog.ts';
+import {
+  CATALOG, CATALOG_BY_FAMILY, DEFAULT_LIMITS, QUERY_MARKER, firstVersion, pickSql, rowsOf, sqlFor, type CatalogEntry, type CollectLimits,
+} from './catalog.ts';
+import { createLogger } from '../../../../common/log.ts';
 import { errorMessage, familyError, type FamilyError } from './errors.ts';
 import { MIN_SUPPORTED } from './versions.ts';
 import { COLLECTOR_TYPES, jsonTimestamp } from './pg-types.ts';
@@ -41,6 +44,9 @@ export interface InstanceSettings {
   limits?: Partial<CollectLimits>;
   /** How often pg_activity and pg_blocking are sampled within an interval. */
   activitySampleMs?: number;
+  /** Where what is said once goes (a family this server is too old for); the collector's log
+   *  unless given. */
+  notice?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 export interface InstanceCollection {
@@ -63,6 +69,8 @@ export class PostgresSource {
   private versionNum = 0;
   private lastSettings: string | undefined;
   private readonly textsSent = new Map<string, number>();
+  /** Families already said to be too new for this server. */
+  private readonly tooNew = new Set<string>();
   readonly limits: CollectLimits;
   /** Failures per family since start (a family skipped in a cycle counts once per database). */
   readonly errorCounts = new Map<string, number>();
@@ -150,7 +158,17 @@ export class PostgresSource {
     for (const entry of CATALOG) {
       if (entry.scope !== 'instance' || !due.has(entry.family) || entry.kind === 'sampled') continue;
       const sql = sqlFor(entry, versionNum);
-      if (!sql) { fail({ family: entry.family, reason: 'NoSqlForVersion', error: `no SQL for server_version_num ${versionNum}` }); continue; }
+      if (!sql) {
+        // Not an error: a family that starts at a later major (pg_stat_io, PG16) is skipped on
+        // older servers, with nothing to send, and said once per source.
+        if (!this.tooNew.has(entry.family)) {
+          this.tooNew.add(entry.family);
+          (this.settings.notice ?? defaultNotice)('family not collected: the server is older than its first version',
+            { instance: name, family: entry.family, server_version_num: versionNum, first_version_num: firstVersion(entry) });
+        }
+        emit(entry, []);
+        continue;
+      }
       if (entry.requiresExtension && !extensions.has(entry.requiresExtension)) {
         fail({ family: entry.family, reason: 'ExtensionMissing', error: `${entry.requiresExtension} is not installed in the monitored database (CREATE EXTENSION ${entry.requiresExtension})` });
         continue;
@@ -361,6 +379,11 @@ export class PostgresSource {
       return row;
     });
   }
+}
+
+let noticeLog: ReturnType<typeof createLogger> | undefined;
+function defaultNotice(message: string, fields: Record<string, unknown>): void {
+  (noticeLog ??= createLogger('collector')).warn(message, fields);
 }
 
 function diffOptions(entry: CatalogEntry, epoch: string): DiffOptions {
