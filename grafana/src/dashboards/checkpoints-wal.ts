@@ -60,7 +60,7 @@ export function checkpointsWal(): dashboard.Dashboard {
     .withPanel(sqlTimeSeries({ title: 'Buffers written per second', description: 'Bytes of shared buffers (8 kB blocks) written per second by the checkpointer, the background writer and backends, and allocated.' }, buffersSql))
     .withPanel(sqlTimeSeries({ title: 'WAL generated per second', description: 'WAL bytes per second.' }, walBytesSql))
     .withPanel(sqlTimeSeries({ title: 'WAL records per second', description: 'WAL records, full-page images and wal_buffers-full events per second.' }, walRecordsSql))
-    .withPanel(sqlTimeSeries({ title: 'Relation I/O by process type', description: 'Bytes per second read and written by each process type (pg_stat_io, PostgreSQL 16 and later; empty on older servers).' }, ioSql))
+    .withPanel(sqlTimeSeries({ title: 'Relation I/O per second by process type', description: 'Bytes per second read and written by each process type (pg_stat_io, PostgreSQL 16 and later; empty on older servers).' }, ioSql))
     .withPanel(sqlTimeSeries({ title: 'WAL archiving', description: 'Segments archived and failed per bucket, and the most pending.' }, archiverSql));
   return assignPanelIds(d.build());
 }
