@@ -12,35 +12,35 @@ import { t } from './families.ts';
 const QUERYID_SQL = `SELECT queryid AS __value, queryid || ': ' || coalesce(left(regexp_replace(
          (SELECT q.query FROM ${t.pgStatementTexts.table} q WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
            ORDER BY q.time DESC LIMIT 1), '\\s+', ' ', 'g'), 80), '?') AS __text
-  FROM (SELECT m.instance_id, ${t.pgStatementTexts.m.queryid}, sum(m.total_exec_time_ms) AS total_ms
+  FROM (SELECT m.instance_id, ${t.pgStatements.m.queryid}, sum(${t.pgStatements.m.total_exec_time_ms}) AS total_ms
           FROM ${STATEMENTS} m
-         WHERE ${LATEST_WINDOW} AND m.instance_id IN (\${instance:sqlstring}) AND m.datname IN (\${database:sqlstring})
+         WHERE ${LATEST_WINDOW} AND m.instance_id IN (\${instance:sqlstring}) AND ${t.pgStatements.m.datname} IN (\${database:sqlstring})
          GROUP BY 1, 2
          ORDER BY 3 DESC NULLS LAST
          LIMIT 200) t
  ORDER BY total_ms DESC NULLS LAST`;
 
-const one = { rawTable: STATEMENTS, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${t.pgStatementTexts.m.queryid} IN (\${queryid:sqlstring})` } as const;
-const series = { ...one, labels: { datname: 'm.datname' } } as const;
+const one = { rawTable: STATEMENTS, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${t.pgStatements.m.queryid} IN (\${queryid:sqlstring})` } as const;
+const series = { ...one, labels: { datname: t.pgStatements.m.datname } } as const;
 
-const callsSql = seriesSql({ ...series, parts: [sumPart('calls', 'm.calls'), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
+const callsSql = seriesSql({ ...series, parts: [sumPart('calls', t.pgStatements.m.calls), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
 const latencySql = seriesSql({
-  ...series, parts: [sumPart('calls', 'm.calls'), sumPart('total_ms', 'm.total_exec_time_ms'), sumPart('plan_ms', 'm.total_plan_time_ms')],
+  ...series, parts: [sumPart('calls', t.pgStatements.m.calls), sumPart('total_ms', t.pgStatements.m.total_exec_time_ms), sumPart('plan_ms', t.pgStatements.m.total_plan_time_ms)],
   values: ['(sum(total_ms) / nullif(sum(calls), 0))::double precision AS mean_exec_ms', '(sum(plan_ms) / nullif(sum(calls), 0))::double precision AS mean_plan_ms'],
 });
-const rowsSql = seriesSql({ ...series, parts: [sumPart('calls', 'm.calls'), sumPart('rows_', 'm.rows')], values: ['(sum(rows_) / nullif(sum(calls), 0))::double precision AS rows_per_call'] });
+const rowsSql = seriesSql({ ...series, parts: [sumPart('calls', t.pgStatements.m.calls), sumPart('rows_', t.pgStatements.m.rows)], values: ['(sum(rows_) / nullif(sum(calls), 0))::double precision AS rows_per_call'] });
 const buffersSql = seriesSql({
   ...series,
-  parts: [sumPart('hit', 'm.shared_blks_hit'), sumPart('read', 'm.shared_blks_read'), sumPart('dirtied', 'm.shared_blks_dirtied'), sumPart('written', 'm.shared_blks_written'), widthPart],
+  parts: [sumPart('hit', t.pgStatements.m.shared_blks_hit), sumPart('read', t.pgStatements.m.shared_blks_read), sumPart('dirtied', t.pgStatements.m.shared_blks_dirtied), sumPart('written', t.pgStatements.m.shared_blks_written), widthPart],
   values: ['hit', 'read', 'dirtied', 'written'].map((x) => `(sum(${x}) * 8192 / nullif(max(width), 0))::double precision AS shared_${x}_bytes_per_s`),
 });
 const tempWalSql = seriesSql({
-  ...series, parts: [sumPart('temp', 'm.temp_blks_written'), sumPart('wal', 'm.wal_bytes'), widthPart],
+  ...series, parts: [sumPart('temp', t.pgStatements.m.temp_blks_written), sumPart('wal', t.pgStatements.m.wal_bytes), widthPart],
   values: ['(sum(temp) * 8192 / nullif(max(width), 0))::double precision AS temp_written_bytes_per_s', perBucketSecond('wal', 'wal_bytes_per_s')],
 });
 
 const whereSql = withStatementText(totalsSql({
-  ...one, labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', usename: 'm.usename', queryid: t.pgStatementTexts.m.queryid },
+  ...one, labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: t.pgStatements.m.datname, usename: t.pgStatements.m.usename, queryid: t.pgStatements.m.queryid },
   parts: STATEMENT_PARTS, values: STATEMENT_VALUES, orderBy: 'total_ms DESC NULLS LAST',
 }), 'total_ms DESC NULLS LAST');
 

@@ -34,7 +34,7 @@ const workersSql = seriesSql({
 
 const autovacuumRunsSql = seriesSql({
   rawTable: TABLES, ...BY_DATABASE, labels: { datname: 'm.datname' },
-  parts: [sumPart('vac', 'm.autovacuum_count'), sumPart('ana', 'm.autoanalyze_count')],
+  parts: [sumPart('vac', t.pgStatsTable.m.autovacuum_count), sumPart('ana', t.pgStatsTable.m.autoanalyze_count)],
   values: ['sum(vac)::double precision AS autovacuums', 'sum(ana)::double precision AS autoanalyzes'],
 });
 
@@ -55,9 +55,9 @@ const autovacuumRecordsSql = `SELECT m.time, i.name AS instance, ${t.pgLog.m.kin
 
 const freezeSql = latestSql({
   rawTable: TABLES, ...BY_DATABASE, joins: `${BY_DATABASE.joins}\n    ${settingJoin('f', 'autovacuum_freeze_max_age')}`,
-  keys: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: `m.schemaname || '.' || ${t.pgVacuumProgress.m.relname}` },
-  columns: { relfrozenxid_age: 'm.relfrozenxid_age', freeze_age_pct: `(100.0 * m.relfrozenxid_age / ${FREEZE_MAX})::double precision`,
-    table_bytes: 'm.table_bytes', last_autovacuum: 'm.last_autovacuum' },
+  keys: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: `${t.pgStatsTable.m.schemaname} || '.' || ${t.pgVacuumProgress.m.relname}` },
+  columns: { relfrozenxid_age: t.pgStatsTable.m.relfrozenxid_age, freeze_age_pct: `(100.0 * ${t.pgStatsTable.m.relfrozenxid_age} / ${FREEZE_MAX})::double precision`,
+    table_bytes: t.pgStatsTable.m.table_bytes, last_autovacuum: t.pgStatsTable.m.last_autovacuum },
   orderBy: 'relfrozenxid_age DESC NULLS LAST', limit: 25,
 });
 
