@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { toWire, type Batch, type InstanceInfo, type Row, type ServedConfig } from '../../protocol/index.ts';
 import type { LocalConfig } from './config.ts';
 import { PostgresSource, type FamilyError } from './sources/postgres/postgres-source.ts';
+import { CATALOG_BY_FAMILY } from './sources/postgres/catalog.ts';
 import { SystemSource } from './sources/system/index.ts';
 import type { SelfMetrics } from './self-metrics.ts';
 import type { Logger } from '../../common/log.ts';
@@ -25,7 +26,16 @@ export class Schedule {
   private readonly last = new Map<string, number>();
   constructor(private served: ServedConfig | undefined, private defaultInterval: number) {}
 
+  private minimums = true;
+
   update(served: ServedConfig | undefined, defaultInterval: number): void { this.served = served; this.defaultInterval = defaultInterval; }
+
+  /** Every family due at every cycle, slow ones too (`collector once` prints a second cycle with
+   *  everything `run` may send). */
+  allDue(): void {
+    this.update(undefined, 0);
+    this.minimums = false;
+  }
 
   servedLogs(instance: string): NonNullable<ServedConfig['instances'][string]['logs']> | undefined {
     return this.served?.instances[instance]?.logs;
@@ -43,11 +53,15 @@ export class Schedule {
     return (inst?.families?.[family]?.enabled ?? s.families[family]?.enabled) !== false;
   }
 
+  /** The family's own setting (served, per instance first), else the instance's or collector's
+   *  cycle, but not more often than the family's minIntervalSeconds (the bloat estimates). */
   interval(instance: string | undefined, family: string): number {
     const s = this.served;
     const inst = instance ? s?.instances[instance] : undefined;
-    return inst?.families?.[family]?.interval_seconds ?? s?.families[family]?.interval_seconds
-      ?? inst?.interval_seconds ?? s?.collector.interval_seconds ?? this.defaultInterval;
+    const own = inst?.families?.[family]?.interval_seconds ?? s?.families[family]?.interval_seconds;
+    if (own !== undefined) return own;
+    const cycle = inst?.interval_seconds ?? s?.collector.interval_seconds ?? this.defaultInterval;
+    return this.minimums ? Math.max(cycle, CATALOG_BY_FAMILY.get(family)?.minIntervalSeconds ?? 0) : cycle;
   }
 
   /** True when enabled and its interval has passed (with a little slack for timer jitter). */

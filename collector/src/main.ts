@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       const { formatCycle } = await import('./commands/format-cycle.ts');
       const agent = new Agent(local, '00000000-0000-0000-0000-000000000000');
       const first = await agent.collect(new Date());
-      agent.schedule.update(undefined, 0);
+      agent.schedule.allDue();
       for (const p of agent.postgres) p.forgetSent();
       await new Promise((r) => setTimeout(r, Number(values.wait) * 1000));
       const cycle = await agent.collect(new Date());

@@ -25,3 +25,5 @@ export { network } from './network.ts';
 export { diskUsage } from './disk-usage.ts';
 export { pgProcesses } from './pg-processes.ts';
 export { pgStatIo } from './pg-stat-io.ts';
+export { pgTableBloat } from './pg-table-bloat.ts';
+export { pgIndexBloat } from './pg-index-bloat.ts';

@@ -5,13 +5,15 @@ import {
   pgStatsDatabase, pgStatsTable, pgStatsIndex, pgStatements, pgStatementTexts, pgActivity,
   pgBlocking, pgLocks, replication, replicationSlots, pgBgwriter, pgWal, pgArchiver,
   pgVacuumProgress, pgSettings, pgInstance, sysstat, collector, pgLog, cpu, diskIo, network,
-  diskUsage, pgProcesses, pgStatIo,
+  diskUsage, pgProcesses, pgStatIo, pgTableBloat, pgIndexBloat,
 } from './definitions.ts';
 
 export const FAMILIES = [
   pgStatsDatabase,
   pgStatsTable,
   pgStatsIndex,
+  pgTableBloat,
+  pgIndexBloat,
   pgStatements,
   pgStatementTexts,
   pgActivity,

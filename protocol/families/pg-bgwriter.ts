@@ -1,4 +1,4 @@
-import { counter, interval, type FamilySpec } from './types.ts';
+import { counter, interval, timestamptz, type FamilySpec } from './types.ts';
 
 /** Checkpointer and background writer counters (deltas); PG17 split them into
  *  pg_stat_checkpointer and pg_stat_bgwriter, the columns stay the same. */
@@ -20,5 +20,7 @@ export const pgBgwriter = {
     counter('buffers_backend', 'bigint'),
     counter('buffers_backend_fsync', 'bigint'),
     counter('buffers_alloc', 'bigint'),
+    timestamptz('bgwriter_stats_reset'),
+    timestamptz('checkpointer_stats_reset'),
   ],
 } as const satisfies FamilySpec;

@@ -1,4 +1,4 @@
-import { counter, gauge, interval, key, optionalKey, type FamilySpec } from './types.ts';
+import { counter, gauge, interval, key, optionalKey, timestamptz, type FamilySpec } from './types.ts';
 
 /** pg_stat_statements per (database, user, queryid, toplevel): deltas over interval_s of the top N
  *  statements by execution time in the interval. queryid is text: it is a full 64-bit value. */
@@ -35,5 +35,7 @@ export const pgStatements = {
     counter('wal_records', 'bigint', 'count'),
     counter('wal_fpi', 'bigint'),
     counter('wal_bytes', 'bigint', 'bytes'),
+    // When pg_stat_statements_reset() last discarded every entry (PG14+), for the annotations.
+    timestamptz('info_stats_reset'),
   ],
 } as const satisfies FamilySpec;

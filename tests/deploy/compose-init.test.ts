@@ -54,7 +54,6 @@ test('init prepares everything the backend, Grafana and the collector need; the 
   const admin = new pg.Client({ connectionString: server.url('postgres') });
   await admin.connect();
   try {
-    // The test cluster trusts every local connection, so prove the passwords by their hashes.
     const roles = await admin.query(`SELECT rolname, rolpassword IS NOT NULL AS has_password,
         pg_has_role(rolname, 'pg_monitor', 'member') AS monitor FROM pg_authid
        WHERE rolname IN ('pganalytics_grafana', 'pganalytics_monitor') ORDER BY rolname`);
@@ -66,6 +65,17 @@ test('init prepares everything the backend, Grafana and the collector need; the 
     assert.equal(ext.rowCount, 1);
   } finally {
     await admin.end();
+  }
+  // TCP needs SCRAM on the test cluster: each role logs in with the password .env gave it, and
+  // not with another.
+  const url = new URL(server.url('pganalytics'));
+  for (const [user, password] of [['pganalytics_grafana', 'grafana-secret'], ['pganalytics_monitor', 'monitor-secret']]) {
+    const as = (pw: string) => new pg.Client({ host: url.hostname, port: Number(url.port), database: 'pganalytics', user, password: pw });
+    const ok = as(password);
+    await ok.connect();
+    await ok.end();
+    await assert.rejects(async () => { const bad = as(`${password}-wrong`); try { await bad.connect(); } finally { await bad.end(); } },
+      /password authentication failed/, `${user} with a wrong password`);
   }
 
   backend = await startBackend(settingsFromEnv({

@@ -25,6 +25,25 @@ export const RESETS_SQL = `SELECT ${t.pgStatsDatabase.m.stats_reset} AS time, 'S
  GROUP BY ${t.pgStatsDatabase.m.stats_reset}, i.name, ${t.pgStatsDatabase.m.datname}
  ORDER BY 1`;
 
+// pg_stat_statements_reset() of every entry (pg_stat_statements_info.stats_reset, PG14+), as the
+// statements rows last carried it: on the dashboards that plot statement deltas.
+export const STATEMENT_RESETS_SQL = `SELECT ${t.pgStatements.m.info_stats_reset} AS time, 'pg_stat_statements reset: ' || i.name AS text, 'reset' AS tags
+  FROM ${t.pgStatements.table} m JOIN postgresql_instances i ON i.id = m.instance_id
+ WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring})
+   AND ${t.pgStatements.m.info_stats_reset} BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
+ GROUP BY ${t.pgStatements.m.info_stats_reset}, i.name
+ ORDER BY 1`;
+
+// pg_stat_reset_shared('bgwriter') (and 'checkpointer', PG17+, where the two are reset apart;
+// before PG17 one reset sets both columns and makes one annotation).
+export const BGWRITER_RESETS_SQL = `SELECT r.time, string_agg(DISTINCT r.what, ' and ') || ' statistics reset: ' || i.name AS text, 'reset' AS tags
+  FROM ${t.pgBgwriter.table} m JOIN postgresql_instances i ON i.id = m.instance_id
+ CROSS JOIN LATERAL (VALUES ('Background writer', ${t.pgBgwriter.m.bgwriter_stats_reset}), ('Checkpointer', ${t.pgBgwriter.m.checkpointer_stats_reset})) r(what, time)
+ WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring})
+   AND r.time BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
+ GROUP BY r.time, i.name
+ ORDER BY 1`;
+
 const annotation = (name: string, color: string, sql: string): dashboard.AnnotationQueryBuilder => new dashboard.AnnotationQueryBuilder()
   .name(name).datasource({ ...POSTGRES_DATASOURCE }).enable(true).iconColor(color)
   .target(new SqlQueryBuilder(sql, 'table').refId(name.replace(/\W/g, '')));
@@ -32,4 +51,14 @@ const annotation = (name: string, color: string, sql: string): dashboard.Annotat
 /** Restart and reset markers, for dashboards with the instance variable. */
 export function withRestartsAndResets(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {
   return d.annotation(annotation('Restarts', 'red', RESTARTS_SQL)).annotation(annotation('Statistics resets', 'orange', RESETS_SQL));
+}
+
+/** pg_stat_statements resets, for dashboards that plot statement deltas. */
+export function withStatementResets(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {
+  return d.annotation(annotation('pg_stat_statements resets', 'orange', STATEMENT_RESETS_SQL));
+}
+
+/** Background writer and checkpointer resets, for dashboards that plot their counters. */
+export function withBgwriterResets(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {
+  return d.annotation(annotation('Checkpointer and bgwriter resets', 'orange', BGWRITER_RESETS_SQL));
 }

@@ -6,6 +6,7 @@ import { maxPart, perSecond, secondsPart, seriesSql, sumPart } from './range-awa
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_INSTANCE, withInstanceVariables } from './variables.ts';
 import { t } from './families.ts';
+import { withBgwriterResets } from './annotations.ts';
 
 const bgwriter = { rawTable: t.pgBgwriter.table, ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
 const wal = { rawTable: t.pgWal.table, ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
@@ -52,7 +53,7 @@ const ioSql = seriesSql({
 export function checkpointsWal(): dashboard.Dashboard {
   const d = pgaDashboard('Checkpoints, WAL & bgwriter', DASHBOARD_UIDS.checkpointsWal,
     'Checkpoints (timed vs requested), checkpoint I/O time, buffer writes by process, WAL volume, I/O by process type and archiving.', ['postgresql', 'wal']);
-  withInstanceVariables(d, { database: 'none' })
+  withBgwriterResets(withInstanceVariables(d, { database: 'none' }))
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Replication', DASHBOARD_UIDS.replication))
     .withPanel(sqlTimeSeries({ title: 'Checkpoints', bars: true, description: 'Timed and requested checkpoints per bucket; many requested ones mean max_wal_size is too small.' }, checkpointsSql))

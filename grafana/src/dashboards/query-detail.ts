@@ -5,6 +5,7 @@ import { assignPanelIds, sqlTable, sqlTimeSeries, sqlVariable } from './sql-pane
 import { LATEST_WINDOW, perBucketSecond, seriesSql, sumPart, totalsSql, widthPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
+import { withStatementResets } from './annotations.ts';
 import { STATEMENT_PARTS, STATEMENT_VALUES, STATEMENTS, withStatementText } from './query-performance.ts';
 import { t } from './families.ts';
 
@@ -47,7 +48,7 @@ const whereSql = withStatementText(totalsSql({
 export function queryDetail(): dashboard.Dashboard {
   const d = pgaDashboard('Query detail', DASHBOARD_UIDS.queryDetail,
     'One statement over time: calls, latency, rows, buffers, temporary files and WAL.', ['postgresql', 'queries']);
-  withInstanceVariables(d)
+  withStatementResets(withInstanceVariables(d))
     .withVariable(sqlVariable('queryid', 'Statement', QUERYID_SQL, { multi: false, refresh: dashboard.VariableRefresh.OnTimeRangeChanged, sort: dashboard.VariableSort.Disabled }))
     .link(dashboardLink('Query performance', DASHBOARD_UIDS.queryPerformance))
     .link(dashboardLink('Table detail', DASHBOARD_UIDS.tableDetail))

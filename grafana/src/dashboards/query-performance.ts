@@ -6,6 +6,7 @@ import { perBucketSecond, seriesSql, sumPart, totalsSql, widthPart, type Part } 
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
 import { t } from './families.ts';
+import { withStatementResets } from './annotations.ts';
 
 export const STATEMENTS = t.pgStatements.table;
 const BLOCK = 8192; // PostgreSQL's default block size, to show blocks as bytes
@@ -80,7 +81,7 @@ export const queryDetailLink = drillDown('Query detail', drillDownUrl(DASHBOARD_
 export function queryPerformance(): dashboard.Dashboard {
   const d = pgaDashboard('Query performance', DASHBOARD_UIDS.queryPerformance,
     'Top statements by time, calls, mean time, I/O, temporary files and WAL (pg_stat_statements). Click a statement for its detail.', ['postgresql', 'queries']);
-  withInstanceVariables(d)
+  withStatementResets(withInstanceVariables(d))
     .withVariable(ownQueriesVariable())
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Query detail', DASHBOARD_UIDS.queryDetail))

@@ -171,6 +171,10 @@ ${union}
 // cover it, and a current-state table has no business reading a week of rows.
 export const LATEST_WINDOW = "$__timeFilter(m.time) AND m.time > $__timeTo()::timestamptz - interval '1 hour'";
 
+// The newest sample of a family collected hourly or less often (the bloat estimates, hourly by
+// default, at most daily): up to two days before the end of the range, whatever its start.
+export const SLOW_LATEST_WINDOW = "m.time <= $__timeTo()::timestamptz AND m.time > $__timeTo()::timestamptz - interval '2 days'";
+
 export interface LatestSpec {
   readonly rawTable: string;
   readonly joins: string;
@@ -187,6 +191,9 @@ export interface LatestSpec {
   /** false: each key's newest row in the hour, even from an older sample (things that come and
    *  go, like a vacuum that ended). Default: only the newest sample of each instance or host. */
   readonly newestSampleOnly?: boolean;
+  /** Where the newest sample is looked for; default LATEST_WINDOW. A family collected less
+   *  often than hourly needs a longer one (SLOW_LATEST_WINDOW). */
+  readonly window?: string;
 }
 
 /** A table query: the rows of the newest sample (per instance or host) in the last hour of the
@@ -197,12 +204,13 @@ export function latestSql(spec: LatestSpec): string {
   const cols = [...keyNames.map((n) => `${spec.keys[n]} AS ${n}`),
     ...Object.entries(spec.columns).map(([n, e]) => `${e} AS ${n}`),
     'extract(epoch FROM $__timeTo()::timestamptz - m.time)::double precision AS sample_age_s'];
+  const window = spec.window ?? LATEST_WINDOW;
   const owner = spec.where.includes(INSTANCE_BEAT) ? 'instance_id' : spec.where.includes(SERVER_BEAT) ? 'server_id' : undefined;
   // The newest sample of the family, whatever rows it has: a filtered-out newest sample (no
   // session idle in transaction now) must not let an older one pass for current.
   const newest = owner && spec.newestSampleOnly !== false
     ? `\n    JOIN (SELECT m.${owner}, max(m.time) AS time FROM ${spec.rawTable} m
-           WHERE ${LATEST_WINDOW} AND ${owner === 'instance_id' ? INSTANCE_BEAT : SERVER_BEAT}
+           WHERE ${window} AND ${owner === 'instance_id' ? INSTANCE_BEAT : SERVER_BEAT}
            GROUP BY m.${owner}) newest ON newest.${owner} = m.${owner} AND newest.time = m.time`
     : '';
   return `SELECT *
@@ -210,7 +218,7 @@ export function latestSql(spec: LatestSpec): string {
   SELECT DISTINCT ON (${keyNames.join(', ')})
          ${cols.join(',\n         ')}
     FROM ${spec.rawTable} m ${spec.joins}${newest}
-   WHERE ${LATEST_WINDOW} AND ${spec.where}
+   WHERE ${window} AND ${spec.where}
    ORDER BY ${keyNames.join(', ')}, m.time DESC
   ) latest${spec.filter ? `\n WHERE ${spec.filter}` : ''}
  ORDER BY ${spec.orderBy ?? keyNames.join(', ')}${spec.limit ? `\n LIMIT ${spec.limit}` : ''}`;

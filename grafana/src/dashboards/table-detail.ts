@@ -2,10 +2,10 @@
 // writes, cache hits, its indexes and its vacuum history. Reached from Tables & indexes.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries, sqlVariable } from './sql-panels.ts';
-import { LATEST_WINDOW, latestSql, maxPart, perBucketSecond, seriesSql, sumPart, widthPart } from './range-aware-sql.ts';
+import { LATEST_WINDOW, latestSql, maxPart, perBucketSecond, seriesSql, SLOW_LATEST_WINDOW, sumPart, widthPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
-import { INDEXES, LIVE_TUPLES, TABLES } from './tables-indexes.ts';
+import { BLOAT_NOTE, INDEX_BLOAT, INDEXES, KNOWN_VACUUM_TIMES, LIVE_TUPLES, TABLE_BLOAT, TABLES, VACUUM_NOTE, vacuumTime } from './tables-indexes.ts';
 import { t } from './families.ts';
 
 const RELATION_SQL = `SELECT relation AS __value, relation AS __text
@@ -45,18 +45,29 @@ const indexesSql = latestSql({
   columns: { size_bytes: t.pgStatsIndex.m.size_bytes, is_unique: t.pgStatsIndex.m.is_unique, is_primary: t.pgStatsIndex.m.is_primary, is_valid: t.pgStatsIndex.m.is_valid, is_unused: t.pgStatsIndex.m.is_unused },
   orderBy: 'size_bytes DESC NULLS LAST',
 });
+const bloatSql = seriesSql({
+  ...one, rawTable: TABLE_BLOAT, parts: [maxPart('bloat', 'm.bloat_bytes'), maxPart('pct', 'm.bloat_pct')],
+  values: ['max(bloat)::double precision AS bloat_bytes', 'max(pct)::double precision AS bloat_pct'],
+});
+const indexBloatSql = latestSql({
+  rawTable: INDEX_BLOAT, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${RELATION}`, window: SLOW_LATEST_WINDOW,
+  keys: { datname: 'm.datname', index: 'm.indexrelname' },
+  columns: { bloat_bytes: 'm.bloat_bytes', bloat_pct: 'm.bloat_pct', index_bytes: 'm.index_bytes', fillfactor: 'm.fillfactor' },
+  orderBy: 'bloat_bytes DESC NULLS LAST',
+});
 const vacuumSql = latestSql({
-  rawTable: TABLES, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${RELATION}`,
+  rawTable: TABLES, joins: `${BY_DATABASE.joins}\n    ${KNOWN_VACUUM_TIMES}`, where: `${BY_DATABASE.where} AND ${RELATION}`,
   keys: { datname: 'm.datname', relation: "m.schemaname || '.' || m.relname" },
   columns: {
-    last_vacuum: t.pgStatsTable.m.last_vacuum, last_autovacuum: t.pgStatsTable.m.last_autovacuum, last_analyze: t.pgStatsTable.m.last_analyze, last_autoanalyze: t.pgStatsTable.m.last_autoanalyze,
+    last_vacuum: vacuumTime('last_vacuum'), last_autovacuum: vacuumTime('last_autovacuum'),
+    last_analyze: vacuumTime('last_analyze'), last_autoanalyze: vacuumTime('last_autoanalyze'), vacuum_note: VACUUM_NOTE,
     n_mod_since_analyze: t.pgStatsTable.m.n_mod_since_analyze, n_ins_since_vacuum: t.pgStatsTable.m.n_ins_since_vacuum, relfrozenxid_age: t.pgStatsTable.m.relfrozenxid_age,
   },
 });
 
 export function tableDetail(): dashboard.Dashboard {
   const d = pgaDashboard('Table detail', DASHBOARD_UIDS.tableDetail,
-    'One table over time: size, tuples, scans, writes, cache hits, indexes and vacuum.', ['postgresql', 'tables']);
+    'One table over time: size, tuples, scans, writes, cache hits, indexes, vacuum and estimated bloat.', ['postgresql', 'tables']);
   withInstanceVariables(d, { database: 'single' })
     .withVariable(sqlVariable('relation', 'Table', RELATION_SQL, { multi: false, refresh: dashboard.VariableRefresh.OnTimeRangeChanged, sort: dashboard.VariableSort.Disabled }))
     .link(dashboardLink('Tables & indexes', DASHBOARD_UIDS.tablesIndexes))
@@ -66,7 +77,9 @@ export function tableDetail(): dashboard.Dashboard {
     .withPanel(sqlTimeSeries({ title: 'Scans per second', description: 'Sequential and index scans per second.' }, scansSql))
     .withPanel(sqlTimeSeries({ title: 'Row writes per second', description: 'Rows inserted, updated (HOT among them) and deleted per second.' }, writesSql))
     .withPanel(sqlTimeSeries({ title: 'Cache hit ratio', description: 'Heap and index blocks found in shared buffers.' }, cacheSql))
-    .withPanel(sqlTable({ title: 'Vacuum and analyze', width: 12, description: 'Last (auto)vacuum and (auto)analyze, rows changed since, freeze age.' }, vacuumSql))
-    .withPanel(sqlTable({ title: 'Indexes', description: 'Indexes of this table, newest sample.' }, indexesSql));
+    .withPanel(sqlTable({ title: 'Vacuum and analyze', width: 12, description: 'Last (auto)vacuum and (auto)analyze, rows changed since, freeze age. After a statistics reset PostgreSQL forgets these times until the next vacuum or analyze: the last known ones from earlier samples are shown, and vacuum_note says so.' }, vacuumSql))
+    .withPanel(sqlTable({ title: 'Indexes', description: 'Indexes of this table, newest sample.' }, indexesSql))
+    .withPanel(sqlTimeSeries({ title: 'Estimated bloat', description: `Heap bytes beyond what the live rows fill at the table's fillfactor, and their share of the heap (TOAST not included). ${BLOAT_NOTE}` }, bloatSql))
+    .withPanel(sqlTable({ title: 'Estimated index bloat', width: 12, description: `Bytes of each btree index beyond what its live entries fill at its fillfactor, newest estimate. ${BLOAT_NOTE}` }, indexBloatSql));
   return assignPanelIds(d.build());
 }

@@ -1,15 +1,18 @@
 // "Tables & indexes": the largest and fastest-growing tables, sequential scans, dead tuples,
-// unused and invalid indexes, from metrics_pg_stats_table and metrics_pg_stats_index. Each
-// table row links to the table detail.
+// unused and invalid indexes, from metrics_pg_stats_table and metrics_pg_stats_index, and the
+// most bloated tables and indexes (metrics_pg_table_bloat, metrics_pg_index_bloat). Each table
+// row links to the table detail.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels.ts';
-import { latestSql, maxPart, minPart, perBucketSecond, seriesSql, sumPart, totalsSql, widthPart } from './range-aware-sql.ts';
+import { latestSql, maxPart, minPart, perBucketSecond, seriesSql, SLOW_LATEST_WINDOW, sumPart, totalsSql, widthPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
 import { t } from './families.ts';
 
 export const TABLES = t.pgStatsTable.table;
 export const INDEXES = t.pgStatsIndex.table;
+export const TABLE_BLOAT = t.pgTableBloat.table;
+export const INDEX_BLOAT = t.pgIndexBloat.table;
 /** Total size of a table row: heap, TOAST and indexes (the rollup keeps hourly maxima of each). */
 export const TOTAL_BYTES = `${t.pgStatsTable.m.table_bytes} + coalesce(${t.pgStatsTable.m.toast_bytes}, 0) + coalesce(${t.pgStatsTable.m.index_bytes}, 0)`;
 
@@ -18,6 +21,25 @@ export const TOTAL_BYTES = `${t.pgStatsTable.m.table_bytes} + coalesce(${t.pgSta
  *  analyze recorded takes the larger of the two (reltuples is -1 for a table never analyzed). */
 export const LIVE_TUPLES = `(CASE WHEN coalesce(${t.pgStatsTable.m.last_vacuum}, ${t.pgStatsTable.m.last_autovacuum}, ${t.pgStatsTable.m.last_analyze}, ${t.pgStatsTable.m.last_autoanalyze}) IS NULL
   AND ${t.pgStatsTable.m.reltuples} >= 0 THEN greatest(${t.pgStatsTable.m.n_live_tup}, ${t.pgStatsTable.m.reltuples}) ELSE ${t.pgStatsTable.m.n_live_tup} END)`;
+
+// pg_stat_reset() also forgets when each table was last vacuumed and analyzed, until the next
+// time: the newest time earlier samples saw stands in (hourly rollups of the week before the end
+// of the range, and the raw rows newer than the newest rollup hour), and vacuum_note says so.
+const VACUUM_TIMES = ['last_vacuum', 'last_autovacuum', 'last_analyze', 'last_autoanalyze'] as const;
+const knownRows = (table: string, bound: string): string => `SELECT r.instance_id, r.datname, r.schemaname, r.relname, ${VACUUM_TIMES.map((c) => `r.${c}`).join(', ')}
+            FROM ${table} r
+           WHERE r.time <= $__timeTo()::timestamptz AND ${bound} AND r.instance_id IN (\${instance:sqlstring})`;
+export const KNOWN_VACUUM_TIMES = `LEFT JOIN (
+    SELECT k.instance_id, k.datname, k.schemaname, k.relname, ${VACUUM_TIMES.map((c) => `max(k.${c}) AS ${c}`).join(', ')}
+      FROM (${knownRows(`${TABLES}_1h`, "r.time > $__timeTo()::timestamptz - interval '7 days'")}
+          UNION ALL
+          ${knownRows(TABLES, `r.time >= (SELECT coalesce(max(h.time) + interval '1 hour', $__timeTo()::timestamptz - interval '1 day') FROM ${TABLES}_1h h)`)}) k
+     GROUP BY 1, 2, 3, 4) known
+      ON known.instance_id = m.instance_id AND known.datname = m.datname AND known.schemaname = m.schemaname AND known.relname = m.relname`;
+/** A vacuum or analyze time: the server's, else the last one known before a statistics reset. */
+export const vacuumTime = (c: (typeof VACUUM_TIMES)[number]): string => `coalesce(m.${c}, known.${c})`;
+export const VACUUM_NOTE = `CASE WHEN ${VACUUM_TIMES.map((c) => `(m.${c} IS NULL AND known.${c} IS NOT NULL)`).join(' OR ')}
+    THEN 'statistics reset since: last known times' END`;
 
 const tableKeys = { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: "m.schemaname || '.' || m.relname" };
 
@@ -49,12 +71,14 @@ const seqScansSql = totalsSql({
   having: 'sum(seq) > 0', orderBy: 'seq_read_tuples DESC NULLS LAST', limit: 25,
 });
 
+export const DEAD_TUPLES_NOTE = 'Dead tuples awaiting vacuum and when (auto)vacuum last ran, newest sample. After a statistics reset PostgreSQL forgets the last vacuum and analyze times until the next one: the last times known from earlier samples are shown, and vacuum_note says so; live tuples come from pg_class.reltuples then.';
 export const deadTuplesSql = latestSql({
-  rawTable: TABLES, ...BY_DATABASE, keys: tableKeys,
+  rawTable: TABLES, ...BY_DATABASE, joins: `${BY_DATABASE.joins}\n    ${KNOWN_VACUUM_TIMES}`, keys: tableKeys,
   columns: {
     dead_tuples: t.pgStatsTable.m.n_dead_tup, live_tuples: LIVE_TUPLES,
     dead_pct: `(100.0 * ${t.pgStatsTable.m.n_dead_tup} / nullif(${LIVE_TUPLES} + ${t.pgStatsTable.m.n_dead_tup}, 0))::double precision`,
-    last_autovacuum: t.pgStatsTable.m.last_autovacuum, last_vacuum: t.pgStatsTable.m.last_vacuum, last_autoanalyze: t.pgStatsTable.m.last_autoanalyze,
+    last_autovacuum: vacuumTime('last_autovacuum'), last_vacuum: vacuumTime('last_vacuum'), last_autoanalyze: vacuumTime('last_autoanalyze'),
+    vacuum_note: VACUUM_NOTE,
   },
   orderBy: 'dead_tuples DESC NULLS LAST', limit: 25,
 });
@@ -75,6 +99,19 @@ const indexUsageSql = totalsSql({
   orderBy: 'size_bytes DESC NULLS LAST', limit: 25,
 });
 
+// Bloat estimates are hourly by default: the newest sample may be older than the last hour.
+const tableBloatSql = latestSql({
+  rawTable: TABLE_BLOAT, ...BY_DATABASE, keys: tableKeys, window: SLOW_LATEST_WINDOW,
+  columns: { bloat_bytes: 'm.bloat_bytes', bloat_pct: 'm.bloat_pct', table_bytes: 'm.table_bytes', fillfactor: 'm.fillfactor' },
+  orderBy: 'bloat_bytes DESC NULLS LAST', limit: 25,
+});
+const indexBloatSql = latestSql({
+  rawTable: INDEX_BLOAT, ...BY_DATABASE, keys: indexKeys, window: SLOW_LATEST_WINDOW,
+  columns: { bloat_bytes: 'm.bloat_bytes', bloat_pct: 'm.bloat_pct', index_bytes: 'm.index_bytes', fillfactor: 'm.fillfactor' },
+  orderBy: 'bloat_bytes DESC NULLS LAST', limit: 25,
+});
+export const BLOAT_NOTE = 'Estimated from statistics (pg_class, pg_stats avg_width and null_frac), without reading the table: as fresh as its last analyze, hourly by default. Needs the collector role to see pg_stats of the tables (pg_read_all_data or SELECT on them).';
+
 const byDatabase = { rawTable: TABLES, ...BY_DATABASE, labels: { datname: 'm.datname' } } as const;
 const scansSql = seriesSql({
   ...byDatabase, parts: [sumPart('seq', t.pgStatsTable.m.seq_scan), sumPart('idx', 'm.idx_scan'), widthPart],
@@ -83,7 +120,7 @@ const scansSql = seriesSql({
 
 export function tablesIndexes(): dashboard.Dashboard {
   const d = pgaDashboard('Tables & indexes', DASHBOARD_UIDS.tablesIndexes,
-    'Largest and growing tables, sequential scans, dead tuples, unused and invalid indexes. Click a table for its detail.', ['postgresql', 'tables']);
+    'Largest and growing tables, sequential scans, dead tuples, estimated bloat, unused and invalid indexes. Click a table for its detail.', ['postgresql', 'tables']);
   withInstanceVariables(d)
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('Table detail', DASHBOARD_UIDS.tableDetail))
@@ -95,7 +132,11 @@ export function tablesIndexes(): dashboard.Dashboard {
     .withPanel(sqlTable({ title: 'Sequential scans', width: 12, height: 9, dataLinks: [tableDetailLink],
       description: 'Tables read by sequential scans over the range, most rows read first: candidates for an index.' }, seqScansSql))
     .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink],
-      description: 'Dead tuples awaiting vacuum and when autovacuum last ran, newest sample. After a statistics reset PostgreSQL forgets the last vacuum times (empty until the next one); live tuples come from pg_class.reltuples then.' }, deadTuplesSql))
+      description: DEAD_TUPLES_NOTE }, deadTuplesSql))
+    .withPanel(sqlTable({ title: 'Most bloated tables', width: 12, height: 9, dataLinks: [tableDetailLink],
+      description: `Bytes of heap beyond what the live rows fill at the table's fillfactor (TOAST not included), newest estimate. ${BLOAT_NOTE}` }, tableBloatSql))
+    .withPanel(sqlTable({ title: 'Most bloated indexes', width: 12, height: 9, dataLinks: [tableDetailLink],
+      description: `Bytes of btree index beyond what the live entries fill at the index's fillfactor, newest estimate. Deduplicated indexes (many equal keys) read lower than they are. ${BLOAT_NOTE}` }, indexBloatSql))
     .withPanel(sqlTable({ title: 'Unused and invalid indexes', width: 12, height: 8, dataLinks: [tableDetailLink],
       description: 'Indexes never scanned since statistics were reset (not unique, not primary) and indexes left invalid by a failed CREATE INDEX CONCURRENTLY.' }, unusedSql))
     .withPanel(sqlTable({ title: 'Index usage', width: 12, height: 8, dataLinks: [tableDetailLink],

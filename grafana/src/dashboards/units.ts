@@ -26,7 +26,7 @@ export const UNIT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/_ms_per_s$/, 'suffix: ms/s'],
   [/(_per_s|^tps)$/, 'ops'],
   [/_bytes(_per_day)?$/, 'bytes'],
-  [/_pct$/, 'percent'],
+  [/(_pct|^fillfactor)$/, 'percent'],
   [/_ms$/, 'ms'],
   [/_s$/, 's'],
   [/(_days$|^days_)/, 'd'],

@@ -5,7 +5,7 @@ import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
-import { deadTuplesSql, tableDetailLink, TABLES } from './tables-indexes.ts';
+import { DEAD_TUPLES_NOTE, deadTuplesSql, tableDetailLink, TABLES } from './tables-indexes.ts';
 import { SETTING_DEFAULTS, settingJoin } from './settings-sql.ts';
 import { t } from './families.ts';
 
@@ -87,7 +87,7 @@ export function vacuum(): dashboard.Dashboard {
     .withPanel(sqlTimeSeries({ title: 'Autovacuum workers', description: 'Autovacuum workers running (average per sample) against autovacuum_max_workers: at the limit for long, tables wait for a worker.' }, workersSql))
     .withPanel(sqlTimeSeries({ title: 'Autovacuum and autoanalyze runs', bars: true, description: 'Runs counted by pg_stat_user_tables on the monitored tables, per bucket.' }, autovacuumRunsSql))
     .withPanel(sqlTimeSeries({ title: 'Autovacuum log records', bars: true, description: 'Automatic vacuum and analyze records in the server log (log_autovacuum_min_duration).' }, autovacuumLogSql))
-    .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'Tables with the most dead tuples and their last (auto)vacuum, newest sample. After a statistics reset PostgreSQL forgets the last vacuum times (empty until the next one); live tuples come from pg_class.reltuples then.' }, deadTuplesSql))
+    .withPanel(sqlTable({ title: 'Dead tuples', width: 12, height: 9, dataLinks: [tableDetailLink], description: DEAD_TUPLES_NOTE }, deadTuplesSql))
     .withPanel(sqlTable({ title: 'Oldest tables to freeze', width: 12, height: 9, dataLinks: [tableDetailLink], description: 'age(relfrozenxid) per table: these decide the database XID age.' }, freezeSql))
     .withPanel(sqlTable({ title: 'Recent autovacuum records', height: 8, description: 'The latest automatic vacuum and analyze log records (last day of the range).' }, autovacuumRecordsSql))
     .withPanel(sqlTimeSeries({ title: 'Running vacuums', description: 'Vacuums in progress (pg_stat_progress_vacuum), averaged per bucket.' }, runningSql))

@@ -19,6 +19,8 @@ import { pgVacuumProgress } from './catalog/pg-vacuum-progress.ts';
 import { pgInstance } from './catalog/pg-instance.ts';
 import { pgSettings } from './catalog/pg-settings.ts';
 import { pgStatIo } from './catalog/pg-stat-io.ts';
+import { pgTableBloat } from './catalog/pg-table-bloat.ts';
+import { pgIndexBloat } from './catalog/pg-index-bloat.ts';
 import type { CatalogEntry, VersionedSql } from './catalog/types.ts';
 
 export * from './catalog/types.ts';
@@ -44,6 +46,8 @@ export const CATALOG: readonly CatalogEntry[] = [
   pgSettings,
   pgStatsTable,
   pgStatsIndex,
+  pgTableBloat,
+  pgIndexBloat,
   pgVacuumProgress,
 ];
 

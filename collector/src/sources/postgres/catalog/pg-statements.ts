@@ -5,7 +5,7 @@ import { catalogEntry } from './entry.ts';
 // pg_stat_statements(false): the cheap pass, without reading the query text file. Column names
 // follow the extension version that ships with each server major (1.8 with PG13, 1.9 PG14,
 // 1.11 PG17: blk_read_time became shared_blk_read_time).
-const body = (o: { toplevel: string; readTime: string; writeTime: string; reset: string }) => `
+const body = (o: { toplevel: string; readTime: string; writeTime: string; reset: string; infoReset: string }) => `
 SELECT coalesce(d.datname, s.dbid::text) AS datname, coalesce(r.rolname, s.userid::text) AS usename,
        s.queryid::text AS queryid, ${o.toplevel} AS toplevel, s.dbid, s.userid,
        s.calls, s.total_exec_time AS total_exec_time_ms, s.plans, s.total_plan_time AS total_plan_time_ms, s.rows,
@@ -13,11 +13,14 @@ SELECT coalesce(d.datname, s.dbid::text) AS datname, coalesce(r.rolname, s.useri
        s.local_blks_hit, s.local_blks_read, s.local_blks_dirtied, s.local_blks_written,
        s.temp_blks_read, s.temp_blks_written,
        ${o.readTime} AS shared_blk_read_time_ms, ${o.writeTime} AS shared_blk_write_time_ms,
-       s.wal_records, s.wal_fpi, s.wal_bytes, ${o.reset} AS stats_reset
+       s.wal_records, s.wal_fpi, s.wal_bytes, ${o.reset} AS stats_reset, ${o.infoReset} AS info_stats_reset
   FROM pg_stat_statements(false) s
   LEFT JOIN pg_database d ON d.oid = s.dbid
   LEFT JOIN pg_roles r ON r.oid = s.userid
  WHERE s.queryid IS NOT NULL`;
+
+// When pg_stat_statements_reset() last discarded every entry (an InitPlan: read once a query).
+const INFO_RESET = '(SELECT stats_reset FROM pg_stat_statements_info)';
 
 export const pgStatements = catalogEntry(definition, {
   description: 'pg_stat_statements deltas of the top statements by execution time in the interval',
@@ -34,12 +37,12 @@ export const pgStatements = catalogEntry(definition, {
   textRows: true,
   requiresExtension: 'pg_stat_statements',
   sql: {
-    [PG13]: body({ toplevel: 'NULL::boolean', readTime: 's.blk_read_time', writeTime: 's.blk_write_time', reset: 'NULL::timestamptz' }),
+    [PG13]: body({ toplevel: 'NULL::boolean', readTime: 's.blk_read_time', writeTime: 's.blk_write_time', reset: 'NULL::timestamptz', infoReset: 'NULL::timestamptz' }),
     // PG14 (1.9): toplevel, and pg_stat_statements_info tells when everything was reset.
     [PG14]: body({ toplevel: 's.toplevel', readTime: 's.blk_read_time', writeTime: 's.blk_write_time',
-      reset: '(SELECT stats_reset FROM pg_stat_statements_info)' }),
+      reset: INFO_RESET, infoReset: INFO_RESET }),
     // PG17 (1.11): shared_blk_*_time, and stats_since per entry says when it was (re)created.
     [PG17]: body({ toplevel: 's.toplevel', readTime: 's.shared_blk_read_time', writeTime: 's.shared_blk_write_time',
-      reset: 's.stats_since' }),
+      reset: 's.stats_since', infoReset: INFO_RESET }),
   },
 });

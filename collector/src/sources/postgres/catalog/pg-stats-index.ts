@@ -3,7 +3,7 @@ import { pgStatsIndex as definition } from '../../../../../protocol/families/pg-
 import { catalogEntry } from './entry.ts';
 
 // The biggest indexes by relpages, chosen cheaply from pg_class (see pg-stats-table.ts).
-const SELECTION = `
+export const SELECTION = `
 SELECT coalesce(array_agg(oid), '{}') AS oids FROM (
   SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind = 'i'

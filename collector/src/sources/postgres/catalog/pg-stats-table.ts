@@ -6,7 +6,7 @@ import { catalogEntry } from './entry.ts';
 // database with 50,000 tables costs no more than one with the limit. The oids go to the main
 // query as a parameter: a sub-select there would not be pushed into pg_stat_user_tables' GROUP BY
 // and every table's statistics would be computed.
-const SELECTION = `
+export const SELECTION = `
 SELECT coalesce(array_agg(oid), '{}') AS oids FROM (
   SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'm', 'p')

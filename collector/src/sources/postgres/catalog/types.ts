@@ -41,6 +41,9 @@ export interface CatalogEntry {
   readonly scope: 'instance' | 'database';
   /** Default collection interval; the served config may override it. */
   readonly intervalSeconds: number;
+  /** Unless the served config sets the family's interval, it runs at most this often whatever
+   *  the cycle: for a query too costly to run every minute on a server with thousands of tables. */
+  readonly minIntervalSeconds?: number;
   /** Columns that identify a series (for diffing counters); may name columns not sent. */
   readonly keys: readonly string[];
   /** Cumulative counters: sent as deltas over interval_s. */
