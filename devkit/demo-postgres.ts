@@ -12,7 +12,9 @@ export const DEMO_SETTINGS: Record<string, string | number | boolean> = {
   cluster_name: 'pganalytics-demo',
   shared_preload_libraries: 'pg_stat_statements,auto_explain',
   'pg_stat_statements.track': 'all',
-  'auto_explain.log_min_duration': '500ms',
+  // Plans of the statements logged as slow (log_min_duration_statement): the demo's slow sort and
+  // pg_sleep (devkit/demo-workload.ts) give pg_plans and Query detail's plan panels rows.
+  'auto_explain.log_min_duration': '250ms',
   track_io_timing: true,
   track_functions: 'all',
   logging_collector: true, log_destination: 'stderr,csvlog', log_directory: 'log',

@@ -115,6 +115,7 @@ export class Agent {
         if (problem) errors.push({ family: 'pg_log', error: `${name}: ${problem}` });
         if (!r) continue;
         add('pg_log', r.rows);
+        if (this.schedule.enabled(name, 'pg_plans')) add('pg_plans', r.plans);
         commits.push(r.commit);
         this.metrics?.countLogBytes(r.bytesRead);
         if (r.parseErrors > 0) this.metrics?.logParseErrors.inc(r.parseErrors);

@@ -27,3 +27,4 @@ export { pgProcesses } from './pg-processes.ts';
 export { pgStatIo } from './pg-stat-io.ts';
 export { pgTableBloat } from './pg-table-bloat.ts';
 export { pgIndexBloat } from './pg-index-bloat.ts';
+export { pgPlans } from './pg-plans.ts';

@@ -5,7 +5,7 @@ import {
   pgStatsDatabase, pgStatsTable, pgStatsIndex, pgStatements, pgStatementTexts, pgActivity,
   pgBlocking, pgLocks, replication, replicationSlots, pgBgwriter, pgWal, pgArchiver,
   pgVacuumProgress, pgSettings, pgInstance, sysstat, collector, pgLog, cpu, diskIo, network,
-  diskUsage, pgProcesses, pgStatIo, pgTableBloat, pgIndexBloat,
+  diskUsage, pgProcesses, pgStatIo, pgTableBloat, pgIndexBloat, pgPlans,
 } from './definitions.ts';
 
 export const FAMILIES = [
@@ -36,6 +36,7 @@ export const FAMILIES = [
   diskUsage,
   pgProcesses,
   pgLog,
+  pgPlans,
 ] as const satisfies readonly FamilySpec[];
 
 export type FamilyName = (typeof FAMILIES)[number]['name'];

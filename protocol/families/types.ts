@@ -85,3 +85,13 @@ export const timestamptz = <const N extends string>(name: N): ColumnSpec<N> => (
 export const SQL_TYPES: Readonly<Record<ColumnType, string>> = {
   text: 'text', int: 'int', bigint: 'bigint', float: 'double precision', bool: 'boolean', timestamptz: 'timestamptz', jsonb: 'jsonb',
 };
+
+/** Cuts text to a column's maxLength (256 when unset): rows stay within what the validator accepts. */
+export function columnCutter(f: FamilySpec): (s: string | null, column: string) => string | null {
+  const limit = new Map(f.columns.flatMap((c) => (c.type === 'text' ? [[c.name, c.maxLength ?? 256] as const] : [])));
+  return (s, column) => {
+    if (s === null) return null;
+    const max = limit.get(column) ?? 256;
+    return s.length > max ? s.slice(0, max) : s;
+  };
+}

@@ -7,6 +7,12 @@ import type { LogFormat } from '../../collector/src/sources/logs/event-kinds.ts'
 import { openLogFile, parseLogStream } from '../../collector/src/sources/logs/parse-stream.ts';
 import { toPgLogRow, type PgLogRow } from '../../collector/src/sources/logs/to-row.ts';
 
+/** Server settings for one file per format in <data>/log, never rotated, messages in English. */
+export const THREE_FORMAT_SETTINGS = {
+  logging_collector: true, log_destination: 'stderr,csvlog,jsonlog', log_directory: 'log',
+  log_filename: 'postgresql-%Y-%m-%d_%H%M%S.log', log_rotation_age: 0, log_rotation_size: 0, lc_messages: 'C',
+} as const;
+
 export interface Parsed { rows: PgLogRow[]; parseErrors: number }
 
 export async function parseFile(path: string, format: LogFormat, prefix: string): Promise<Parsed> {

@@ -1,21 +1,23 @@
-// `collector parse-log [--format F] [--prefix P] [--no-redact] FILE...`: prints one JSON object
-// per record (the pg_log row without the instance) so a DBA can check what the collector
-// would send for a log file. .gz and .bz2 are read decompressed, "-" is stdin.
+// `collector parse-log [--format F] [--prefix P] [--no-redact] [--plans] FILE...`: prints one JSON
+// object per record (the pg_log row without the instance) so a DBA can check what the collector
+// would send for a log file; with --plans, one per auto_explain plan (the pg_plans row) instead.
+// .gz and .bz2 are read decompressed, "-" is stdin.
 import { parseArgs } from 'node:util';
 import { LOG_FORMATS, type LogFormat } from '../sources/logs/event-kinds.ts';
 import { guessPrefix } from '../sources/logs/create-parser.ts';
 import { openLogFile, parseLogStream } from '../sources/logs/parse-stream.ts';
 import { pgLogRowJson } from '../sources/logs/row-json.ts';
+import { toPgPlanRow } from '../sources/logs/plan-row.ts';
 import { toPgLogRow } from '../sources/logs/to-row.ts';
 
-const USAGE = 'usage: collector parse-log [--format stderr|csvlog|jsonlog|syslog] [--prefix \'log_line_prefix\'] [--no-redact] FILE...';
+const USAGE = 'usage: collector parse-log [--format stderr|csvlog|jsonlog|syslog] [--prefix \'log_line_prefix\'] [--no-redact] [--plans] FILE...';
 
 export async function parseLogCommand(argv: string[]): Promise<number> {
   let args;
   try {
     args = parseArgs({
       args: argv, allowPositionals: true,
-      options: { format: { type: 'string' }, prefix: { type: 'string' }, 'no-redact': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { format: { type: 'string' }, prefix: { type: 'string' }, 'no-redact': { type: 'boolean' }, plans: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
@@ -33,11 +35,18 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
   for (const file of positionals) {
     try {
       const out = new LineWriter();
-      const res = await parseLogStream(openLogFile(file), { format, prefix: values.prefix }, (records) => {
-        for (const r of records) out.line(pgLogRowJson(toPgLogRow(r, { instance: '-', redactLiterals: !values['no-redact'] })));
+      const opts = { instance: '-', redactLiterals: !values['no-redact'] };
+      let plans = 0;
+      const res = await parseLogStream(openLogFile(file), { format, prefix: values.prefix }, values.plans ? (records) => {
+        for (const r of records) {
+          const p = toPgPlanRow(r, opts);
+          if (p) { const { instance: _i, ...row } = p; out.line(JSON.stringify(row)); plans++; }
+        }
+      } : (records) => {
+        for (const r of records) out.line(pgLogRowJson(toPgLogRow(r, opts)));
       });
       out.flush();
-      process.stderr.write(`${file}: ${res.records} records, ${res.parseErrors} parse errors (format ${res.format}${res.prefix !== null ? `, prefix '${res.prefix}'` : ''})\n`);
+      process.stderr.write(`${file}: ${res.records} records, ${values.plans ? `${plans} plans, ` : ''}${res.parseErrors} parse errors (format ${res.format}${res.prefix !== null ? `, prefix '${res.prefix}'` : ''})\n`);
       if (res.unread.length > 0) process.stderr.write(explainUnread(res.unread, res.format, res.prefix));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

@@ -17,7 +17,7 @@ test('the system source makes exactly the system families', () => {
 });
 
 test('log and self-report families are the ones the logs source and the agent make', () => {
-  assert.deepEqual(defined('logs'), ['pg_log']);
+  assert.deepEqual(defined('logs'), ['pg_log', 'pg_plans']);
   assert.deepEqual(defined('collector'), ['collector']);
 });
 

@@ -30,11 +30,13 @@ export const UNIT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/_ms$/, 'ms'],
   [/_s$/, 's'],
   [/(_days$|^days_)/, 'd'],
+  // Planner costs are in the planner's own arbitrary units: a plain number.
+  [/_cost$/, 'short'],
   // Transaction ID ages and plain counts: a number, with K/Mil/Bil.
   [/(xid_age|xmin_age)$/, 'short'],
   [/^(n_mod_since_analyze|n_ins_since_vacuum)$/, 'short'],
   [/^load(1|5|15)$/, 'short'],
-  [/(^|_)(calls|count|sessions|connections|backends|numbackends|tuples|records|files|scans|deadlocks|pairs|workers|vacuums|autovacuums|autoanalyzes|analyzes|checkpoints|timed|requested|segments|archived|failed|pending|alerts|firing|batches|errors|locks|granted|waiting|instances|down|conflicts|failures|restarts|resets|events|waits|settings|max_connections|max_workers|processes|per_call|cpus|up|collectors|blks_total)$/, 'short'],
+  [/(^|_)(calls|count|sessions|connections|backends|numbackends|tuples|records|files|scans|deadlocks|pairs|workers|vacuums|autovacuums|autoanalyzes|analyzes|checkpoints|timed|requested|segments|archived|failed|pending|alerts|firing|batches|errors|locks|granted|waiting|instances|down|conflicts|failures|restarts|resets|events|waits|settings|max_connections|max_workers|processes|per_call|cpus|up|collectors|blks_total|plans|nodes)$/, 'short'],
 ];
 
 /** The unit of a column, or undefined when no rule knows its name. */

@@ -19,6 +19,13 @@ const num = (v: unknown): number | null => {
   return Number.isFinite(n) ? n : null;
 };
 
+/** The digits of an integer field as the line writes them (a key appears unescaped only as a key). */
+function rawInteger(text: string, key: string): string | null {
+  const at = text.lastIndexOf(key);
+  const m = at < 0 ? null : /^-?\d+/.exec(text.slice(at + key.length, at + key.length + 21));
+  return m ? m[0] : null;
+}
+
 export class JsonParser implements LogParser {
   private out: LogRecord[] = [];
   private errors = 0;
@@ -41,7 +48,13 @@ export class JsonParser implements LogParser {
     }
     if (typeof o !== 'object' || o === null || Array.isArray(o)) { this.errors++; return; }
     const j = o as Json;
-    if (typeof j.error_severity === 'string') { this.push(fromJsonlog(j, this.opts.defaultOffsetMinutes ?? 0)); return; }
+    if (typeof j.error_severity === 'string') {
+      const r = fromJsonlog(j, this.opts.defaultOffsetMinutes ?? 0);
+      // query_id is a 64-bit integer that JSON.parse rounds: its digits as written link plans to pg_stat_statements.
+      if (r && typeof j.query_id === 'number' && !Number.isSafeInteger(j.query_id)) r.queryId = rawInteger(text, '"query_id":');
+      this.push(r);
+      return;
+    }
     if (typeof j.record === 'object' && j.record !== null) { this.push(fromCsvNames(j.record as Json, this.opts.defaultOffsetMinutes ?? 0)); return; }
     if (typeof j.textPayload === 'string') {
       this.cloud ??= new StderrParser({ prefix: this.opts.cloudSqlPrefix ?? CLOUDSQL_PREFIX });

@@ -11,6 +11,7 @@ import type { LogFormat } from './event-kinds.ts';
 import { filenameForFormat, filenameMatcher } from './log-file-pattern.ts';
 import { LineSplitter } from './line-splitter.ts';
 import type { LogParser } from './log-parser.ts';
+import { toPgPlanRow, type PgPlanRow } from './plan-row.ts';
 import { toPgLogRow, type PgLogRow } from './to-row.ts';
 
 export interface LogSourceOptions {
@@ -38,6 +39,8 @@ export interface LogSourceOptions {
 
 export interface LogCollectResult {
   rows: PgLogRow[];
+  /** The plans auto_explain logged among those records (pg_plans). */
+  plans: PgPlanRow[];
   parseErrors: number;
   bytesRead: number;
   /** Persists the position after these rows; call once they are durably spooled. */
@@ -90,13 +93,19 @@ export class LogSource {
     this.dirty = true;
 
     const rows: PgLogRow[] = [];
+    const plans: PgPlanRow[] = [];
     let parseErrors = 0;
     let bytesRead = 0;
     let consumed = 0;
     let partialIsContinuation = false;
     let budget = this.chunkBytes;
     const take = (): void => {
-      for (const r of this.parser!.take()) rows.push(toPgLogRow(r, { instance: this.opts.instance, redactLiterals: this.opts.redactLiterals }));
+      const opts = { instance: this.opts.instance, redactLiterals: this.opts.redactLiterals };
+      for (const r of this.parser!.take()) {
+        const row = toPgLogRow(r, opts);
+        rows.push(row);
+        if (row.details.phase === 'plan') { const plan = toPgPlanRow(r, opts); if (plan) plans.push(plan); }
+      }
     };
     const errorsBefore = (): number => this.parser?.parseErrors ?? 0;
     let errBase = errorsBefore();
@@ -172,7 +181,7 @@ export class LogSource {
 
     const at = this.commitPosition();
     return {
-      rows, parseErrors, bytesRead,
+      rows, plans, parseErrors, bytesRead,
       commit: async () => {
         writeState(this.opts.stateFile, { version: 1, position: at });
         this.committed = at;

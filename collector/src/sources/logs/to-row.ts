@@ -1,6 +1,8 @@
 // A record as a pg_log row: classified, redacted and bounded to the family's column limits.
 import type { Row } from '../../../../protocol/batch.ts';
 import { pgLog } from '../../../../protocol/families/pg-log.ts';
+import { columnCutter } from '../../../../protocol/families/types.ts';
+import { redactPlanBody } from './auto-explain.ts';
 import { classify, type Details } from './classify.ts';
 import type { LogRecord } from './log-record.ts';
 import { redactLiterals, redactPasswords } from './redact.ts';
@@ -35,16 +37,9 @@ export interface PgLogRow extends Row {
   details: Details;
 }
 
-const LIMIT: Readonly<Record<string, number>> = Object.fromEntries(
-  pgLog.columns.flatMap((c) => ('maxLength' in c && c.maxLength ? [[c.name, c.maxLength]] : [])));
+const cut = columnCutter(pgLog);
 /** SQL longer than this is cut before redaction: the row keeps 2048 characters anyway. */
 const SQL_SCAN_CHARS = 16 * 1024;
-
-function cut(s: string | null, column: string): string | null {
-  if (s === null) return null;
-  const max = LIMIT[column] ?? 256;
-  return s.length > max ? s.slice(0, max) : s;
-}
 
 function clean(sql: string, literals: boolean): string {
   const s = sql.length > SQL_SCAN_CHARS ? sql.slice(0, SQL_SCAN_CHARS) : sql;
@@ -59,6 +54,10 @@ export function toPgLogRow(rec: LogRecord, opts: RowOptions, now: () => string =
   if (c.messageSql !== null) {
     statement = clean(c.messageSql, literals);
     message = message.slice(0, c.messageSqlAt) + statement;
+  } else if (c.details.phase === 'plan' && message.includes('plan:\n')) {
+    // auto_explain: the plan shows literals (Query Text, Filter, in JSON strings too).
+    const at = message.indexOf('plan:\n') + 6;
+    message = message.slice(0, at) + redactPlanBody(message.slice(at), literals, 4 * 2048);
   } else {
     message = redactPasswords(message.length > 4 * 2048 ? message.slice(0, 4 * 2048) : message);
   }
