@@ -1,15 +1,16 @@
 // Cost of the bloat estimates (pg_table_bloat, pg_index_bloat) on a database with 2,000 tables of
 // 8 columns and 4,000 btree indexes, against the per-minute table and index statistics
 // (pg_stats_table + pg_stats_index) of the same tables, in paired rounds of the same run, each
-// through the collector's own path (PostgresSource.collect with only those families due, as
-// the pg_monitor role plus pg_read_all_data so pg_stats shows every column).
+// through the collector's own path (source, state and transform as agent.ts runs them, with
+// only those families due, as the pg_monitor role plus pg_read_all_data so pg_stats shows
+// every column).
 // Per round and side: database time of the collector's queries (pg_stat_statements rows with
 // the marker, reset before each side) and wall time of the collect() call. Prints the median
 // and the range of each over the rounds, with the load average.
 // Run: npm run bench:bloat   (not part of npm test)
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { PostgresSource } from '../collector/src/sources/postgres/postgres-source.ts';
+import { InstanceUnderTest } from '../collector/src/testing/stages.ts';
 import { QUERY_MARKER } from '../collector/src/sources/postgres/catalog.ts';
 import { MONITOR_ROLE, startMonitored } from '../tests/postgres/monitored.ts';
 
@@ -43,7 +44,7 @@ try {
   const bench = new pg.Client({ connectionString: m.server.url('bench') });
   bench.on('error', () => undefined); // the server stopping at the end
   await bench.connect();
-  const src = new PostgresSource({ name: 'bench', url: m.monitorUrl('bench') });
+  const src = new InstanceUnderTest({ name: 'bench', url: m.monitorUrl('bench') });
   const dbMs = async (): Promise<number> => Number((await bench.query(
     'SELECT coalesce(sum(total_exec_time), 0) AS ms FROM pg_stat_statements WHERE query LIKE $1', [`${QUERY_MARKER}%`])).rows[0].ms);
   const results = new Map<string, { db: number[]; wall: number[]; rows: number }>(Object.keys(SIDES).map((k) => [k, { db: [], wall: [], rows: 0 }]));

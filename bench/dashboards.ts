@@ -14,9 +14,10 @@ import pg from 'pg';
 import { startStack, registerCollector, quietLog } from '../tests/helpers/stack.ts';
 import { startMonitored } from '../tests/postgres/monitored.ts';
 import { Runner } from '../collector/src/runner.ts';
-import { encodeBatch } from '../collector/src/agent.ts';
+import { cycleRows } from '../collector/src/agent.ts';
+import { encodeBatch } from '../collector/src/transform/batch-columns.ts';
 import { runMaintenance } from '../backend/src/storage/maintenance.ts';
-import type { Batch } from '../protocol/index.ts';
+import { toWire, type Batch } from '../protocol/index.ts';
 import { DASHBOARDS } from '../grafana/src/dashboards/index.ts';
 import { defaultRanges, runPanelQueries } from '../devkit/panel-queries.ts';
 import { expandMacros } from '../devkit/grafana-macros.ts';
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
     }
     await runners[0]!.agent.collect(new Date(Date.now() - 60_000));
     await pgbenchRun(m.server.url('benchdb'), { clients: 2, transactions: 200 });
-    const sample = (await runners[0]!.agent.collect(new Date())).batch;
+    const cycle = await runners[0]!.agent.collect(new Date());
+    const sample: Batch = { ...cycle.batch, families: cycleRows(cycle) };
     const rowsPerCycle = Object.values(sample.families).reduce((n, r) => n + (r?.length ?? 0), 0);
 
     // Replay across the days, oldest first, one push per collector per hour of cycles.
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
         }
         const batch: Batch = { ...sample, batch_id: randomUUID(), collector_id: runner.agent.collectorId,
           hostname: runner.local.collector.hostname, created_at: new Date(at).toISOString(), families };
-        const outcome = await runner.client.push(encodeBatch(batch));
+        const outcome = await runner.client.push(encodeBatch(toWire(batch)));
         if (outcome.kind !== 'accepted') throw new Error(`push refused: ${JSON.stringify(outcome)}`);
         pushes++;
         rows += Object.values(families).reduce((n, r) => n + (r?.length ?? 0), 0);

@@ -12,20 +12,14 @@
 //   3. push latency p50/p95/p99 with N collectors on a 60 s cadence, spread evenly;
 //   4. backend RSS sampled through (3), with its trend.
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { FAMILY_BY_NAME, rowCount, toWire } from '../protocol/index.ts';
-import { startPostgres } from '../devkit/postgres-server.ts';
-import { ensureDatabase, startBackend } from '../backend/src/server.ts';
-import { settingsFromEnv } from '../backend/src/settings.ts';
-import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
 import { copyIn } from '../backend/src/ingest/copy-in.ts';
 import { copyBinary, type CopyStatement } from '../backend/src/ingest/copy-rows.ts';
-import { createLogger } from '../common/log.ts';
 import { benchBatch } from './ingest-batch.ts';
+import { DURABILITY, startBenchBackend } from './bench-backend.ts';
 import type { GeneratorCommand, GeneratorReport, GeneratorStart } from './ingest-generator.ts';
 
 const { values } = parseArgs({ options: {
@@ -93,16 +87,9 @@ const rate = (r: { rows: number; seconds: number }): number => r.rows / r.second
 const fmt = (n: number): string => Math.round(n).toLocaleString();
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'pga-bench-'));
-  const server = await startPostgres({ settings: { shared_buffers: '512MB', max_wal_size: '4GB', checkpoint_timeout: '30min' } });
-  const settings = settingsFromEnv({
-    databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'), dbPoolSize: poolSize,
-    ingestMaxInFlight: 2 * poolSize, ingestMaxPoolWaiting: poolSize, maintenanceIntervalSeconds: 300,
-  });
-  await ensureDatabase(settings.databaseUrl);
-  const backend = await startBackend(settings, createLogger('backend', 'error'));
-  const { token } = await createEnrolmentToken(backend.pool, { uses: collectors + 10, ttlHours: 4, description: 'bench' });
-  console.log(`PostgreSQL ${server.versionNum} (fsync off, as in tests), backend pool ${poolSize}, ${collectors} collectors`);
+  const bench = await startBenchBackend({ poolSize, sharedBuffers: '512MB', collectors });
+  const { server, settings, backend, enrolmentToken: token } = bench;
+  console.log(`PostgreSQL ${server.versionNum} (${DURABILITY}), backend pool ${poolSize}, ${collectors} collectors`);
 
   const raw = await rawCopy(settings.databaseUrl);
   const rounds = Number(values.rounds);
@@ -198,9 +185,7 @@ async function main(): Promise<void> {
     const n = await backend.pool.query('SELECT count(*)::int AS n, sum(rows)::bigint AS r FROM ingested_batches');
     console.log(`stored: ${n.rows[0].n} batches, ${Number(n.rows[0].r).toLocaleString()} rows`);
     await raw.end();
-    await backend.close();
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

@@ -3,28 +3,30 @@
 // those of rds.log.bz2 (pgBadger's field fixture, Amazon RDS prefix) when ../shared is beside
 // the repository, else those a PostgreSQL of our own writes, with the same prefix, while a
 // workload makes it log statements, durations, errors, temp files and lock waits; and a 30 MB
-// head of it. Then it measures in paired rounds, each a whole process (start-up included) timed
-// by GNU time: our pipeline (split, parse, classify, redact, row) on one core, `collector
-// parse-log` of the packaged bundle to /dev/null, and `pgbadger -j 1` on the same file (the small
-// file only: pgBadger reads about 1 MB/s). Median and spread of wall and CPU rates, peak RSS.
-// Usage: node --import tsx bench/log-parse.ts [--mb 200] [--small-mb 30] [--big-gb 2] [--rounds 3] [--skip-pgbadger]
+// head of it. With --plans, also a plan-heavy 30 MB log: a PostgreSQL of our own with
+// auto_explain logging the plan of every statement (auto_explain.log_min_duration = 0).
+// Then it measures in paired rounds, each a whole process (start-up included) timed by GNU time:
+// our pipeline (split, parse, classify, redact, row; bench/log-parse-measure.ts bundled) on one
+// core, `collector parse-log` of the packaged bundle to /dev/null, and `pgbadger -j 1` on the
+// same file (30 MB files only: pgBadger reads about 1 MB/s). Median and spread of wall and CPU
+// rates, peak RSS.
+// Usage: node --import tsx bench/log-parse.ts [--mb 200] [--small-mb 30] [--big-gb 2] [--plans] [--rounds 3] [--skip-pgbadger]
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
-  closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync,
+  closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync,
   rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build as esbuild } from 'esbuild';
-import { parseLogStream } from '../collector/src/sources/logs/parse-stream.ts';
-import { toPgLogRow } from '../collector/src/sources/logs/to-row.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../shared/fixtures/pgbadger-logs/rds.log.bz2');
 const PREFIX = '%t:%r:%u@%d:[%p]:';
 
-/** The log lines a PostgreSQL of our own writes with PREFIX while a workload runs. */
-async function ownServerLines(): Promise<string[]> {
+/** The log lines a PostgreSQL of our own writes with PREFIX while a workload runs; `plans`: with
+ *  auto_explain writing every statement's plan. */
+async function ownServerLines(plans = false): Promise<string[]> {
   // Imported here: the measuring bundle below holds this file, and needs neither.
   const { default: pg } = await import('pg');
   const { startPostgres } = await import('../devkit/postgres-server.ts');
@@ -32,6 +34,7 @@ async function ownServerLines(): Promise<string[]> {
     logging_collector: true, log_directory: 'log', log_filename: 'bench.log', log_line_prefix: PREFIX,
     log_min_duration_statement: 0, log_checkpoints: true, log_connections: true, log_disconnections: true,
     log_lock_waits: true, deadlock_timeout: '50ms', log_temp_files: 0, log_autovacuum_min_duration: 0,
+    ...(plans ? { shared_preload_libraries: 'auto_explain', 'auto_explain.log_min_duration': 0 } : {}),
   } });
   try {
     const a = new pg.Client({ connectionString: server.url(), application_name: 'bench' });
@@ -67,11 +70,15 @@ async function ownServerLines(): Promise<string[]> {
   }
 }
 
-async function build(path: string, targetBytes: number): Promise<void> {
+async function realLines(): Promise<string[]> {
   const lines = existsSync(FIXTURE)
     ? execFileSync('bzip2', ['-dc', FIXTURE], { maxBuffer: 1 << 30 }).toString('utf8').split('\n')
     : await ownServerLines();
   if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+async function build(path: string, targetBytes: number, lines: string[]): Promise<void> {
   const out = createWriteStream(path);
   const shifted = new Map<string, string>();
   let written = 0;
@@ -92,19 +99,6 @@ async function build(path: string, targetBytes: number): Promise<void> {
     out.write(buf);
   }
   await new Promise<void>((r) => out.end(r));
-}
-
-/** Child mode: parse the file and print {records, parseErrors, seconds, cpuSeconds, maxRssMiB}. */
-async function measureOurs(path: string): Promise<void> {
-  const t0 = process.hrtime.bigint();
-  const c0 = process.cpuUsage();
-  let rows = 0;
-  const res = await parseLogStream(createReadStream(path, { highWaterMark: 256 << 10 }), { format: 'stderr', prefix: PREFIX }, (recs) => {
-    for (const r of recs) { toPgLogRow(r, { instance: 'bench' }); rows++; }
-  });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = process.cpuUsage(c0);
-  process.stdout.write(JSON.stringify({ records: res.records, rows, parseErrors: res.parseErrors, seconds, cpuSeconds: (c.user + c.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
 /** One whole process, start-up included: wall and CPU seconds and peak RSS from GNU time. */
@@ -140,10 +134,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       mb: { type: 'string', default: '200' }, 'small-mb': { type: 'string', default: '30' }, 'big-gb': { type: 'string' },
-      rounds: { type: 'string', default: '3' }, 'skip-pgbadger': { type: 'boolean' }, measure: { type: 'string' },
+      rounds: { type: 'string', default: '3' }, 'skip-pgbadger': { type: 'boolean' }, plans: { type: 'boolean' },
     },
   });
-  if (values.measure) { await measureOurs(values.measure); return; }
   const dir = join(tmpdir(), 'pga-bench-logs');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'bench.log');
@@ -152,7 +145,7 @@ async function main(): Promise<void> {
   // The input is kept between runs; the marker says which source made it.
   const marker = join(dir, 'source.txt');
   if (!existsSync(file) || statSync(file).size < target || !existsSync(marker) || readFileSync(marker, 'utf8') !== source) {
-    await build(file, target);
+    await build(file, target, await realLines());
     writeFileSync(marker, source);
   }
   const small = join(dir, 'bench-small.log');
@@ -165,22 +158,29 @@ async function main(): Promise<void> {
   // bundle below holds this file, and package-collector.ts runs its own CLI when evaluated.)
   const { buildCollectorBundle } = await import('../scripts/package-collector.ts');
   await buildCollectorBundle(bundle);
-  // The pipeline's process runs this file bundled too, so its start-up is node's, not tsx's
-  // (tsx costs about a second of CPU); next to node_modules so that esbuild still resolves.
-  const measurer = join(import.meta.dirname, '../node_modules/.cache/pga-bench-log-parse.mjs');
+  // The pipeline's process runs bundled and minified too, as the collector is, so its start-up
+  // is node's, not tsx's (tsx costs about a second of CPU).
+  const measurer = join(dir, 'log-parse-measure.mjs');
   await esbuild({
-    entryPoints: [import.meta.filename], outfile: measurer, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    external: ['esbuild', 'pg-native'], logLevel: 'warning',
-    banner: { js: "import { createRequire as __pgaCreateRequire } from 'node:module';\nconst require = __pgaCreateRequire(import.meta.url);" },
+    entryPoints: [join(import.meta.dirname, 'log-parse-measure.ts')], outfile: measurer, bundle: true, platform: 'node',
+    format: 'esm', target: 'node20', minify: true, logLevel: 'warning',
   });
   console.log(`input: real ${source} (prefix '${PREFIX}'); MB = 10^6 bytes; ${rounds} paired rounds; times are whole processes, start-up included`);
 
-  const files: Array<{ path: string; pgbadger: boolean }> = [{ path: small, pgbadger: hasPgbadger }, { path: file, pgbadger: false }];
+  const files: Array<{ path: string; pgbadger: boolean; what: string }> = [
+    { path: small, pgbadger: hasPgbadger, what: source }, { path: file, pgbadger: false, what: source }];
   if (values['big-gb']) {
     const big = join(dir, 'bench-big.log');
     const want = Number(values['big-gb']) * 1e9;
-    if (!existsSync(big) || statSync(big).size < want) await build(big, want);
-    files.push({ path: big, pgbadger: false });
+    if (!existsSync(big) || statSync(big).size < want) await build(big, want, await realLines());
+    files.push({ path: big, pgbadger: false, what: source });
+  }
+  if (values.plans) {
+    // Plan-heavy: every statement's plan, as auto_explain writes it (made anew: a real server).
+    const plans = join(dir, 'bench-plans.log');
+    const want = Number(values['small-mb']) * 1e6;
+    if (!existsSync(plans) || statSync(plans).size < want) await build(plans, want, await ownServerLines(true));
+    files.push({ path: plans, pgbadger: hasPgbadger, what: 'plan-heavy: a PostgreSQL of our own with auto_explain.log_min_duration = 0' });
   }
   for (const f of files) {
     const mb = statSync(f.path).size / 1e6;
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     let records = 0, parseErrors = 0;
     for (let i = 0; i < rounds; i++) {
       // 1. the pipeline in a process of its own (split, parse, classify, redact, row; no output)
-      const run = timed(process.execPath, [measurer, '--measure', f.path], join(dir, 'measure.json'));
+      const run = timed(process.execPath, [measurer, f.path, PREFIX], join(dir, 'measure.json'));
       const m = JSON.parse(readFileSync(join(dir, 'measure.json'), 'utf8')) as { records: number; parseErrors: number; seconds: number; cpuSeconds: number };
       records = m.records;
       parseErrors = m.parseErrors;
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
       }
     }
     const rate = (runs: Run[], key: 'wall' | 'cpu') => runs.map((r) => mb / r[key]);
-    console.log(`\n${f.path}: ${mb.toFixed(1)} MB, ${records} records, ${parseErrors} parse errors`);
+    console.log(`\n${f.path} (${f.what}): ${mb.toFixed(1)} MB, ${records} records, ${parseErrors} parse errors`);
     console.log(`  pipeline (bench)   MB/s wall ${fmt(rate(pipe, 'wall'))}, MB/s CPU ${fmt(rate(pipe, 'cpu'))}, parse only (CPU, no start-up) ${fmt(inproc)}, peak RSS MiB ${fmt(pipe.map((r) => r.rssMiB), 0)}`);
     console.log(`  parse-log > null   MB/s wall ${fmt(rate(parseLog, 'wall'))}, MB/s CPU ${fmt(rate(parseLog, 'cpu'))}, peak RSS MiB ${fmt(parseLog.map((r) => r.rssMiB), 0)}`);
     if (badger.length > 0) {

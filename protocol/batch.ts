@@ -190,6 +190,15 @@ export function toColumns(f: FamilySpec, rows: readonly Row[]): Columns {
   return out;
 }
 
+/** A family's columns as rows, every column named (null where left out): toColumns undone,
+ *  for a reader of a batch (collector once, tests). */
+export function rowsOfColumns(f: FamilySpec, cols: Columns): Row[] {
+  const names = columnNames(f);
+  const rows: Row[] = [];
+  for (let i = 0; i < (cols.time?.length ?? 0); i++) rows.push(Object.fromEntries(names.map((k) => [k, cols[k]?.[i] ?? null])) as Row);
+  return rows;
+}
+
 /** A collector's batch as it goes on the wire. Rows of a family the protocol does not know
  *  are sent as they are, for the backend to refuse by name. */
 export function toWire(batch: Batch): ColumnBatch {

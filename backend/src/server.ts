@@ -24,6 +24,7 @@ import { userAuth } from './auth/user-auth.ts';
 import { userRoutes } from './users/routes.ts';
 import { HashSlots } from './users/password.ts';
 import { ADDRESS_THROTTLE, LoginThrottle, USER_THROTTLE } from './auth/login-throttle.ts';
+import { LoginThrottleStore } from './auth/login-throttle-store.ts';
 import { apiTokenRoutes } from './users/api-token-routes.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { collectorRoutes } from './collectors/routes.ts';
@@ -133,7 +134,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: requireCollector(pool, keys), admission,
     maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes, bodyTimeoutSeconds: settings.ingestBodyTimeoutSeconds }));
   app.use(configRoutes(apiPool, collectorAuth));
-  app.use(userRoutes({ pool: apiPool, keys, requireUser, throttle, hashSlots, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
+  app.use(userRoutes({ pool: apiPool, keys, requireUser, throttle, throttleStore: new LoginThrottleStore(apiPool, throttle), hashSlots, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
   app.use(apiTokenRoutes(apiPool, requireUser));
   app.use(auditRoutes(apiPool, requireUser));
   app.use(collectorRoutes(apiPool, requireUser));

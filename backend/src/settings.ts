@@ -1,4 +1,5 @@
 // Backend settings: environment variables (PGA_*), with defaults that run on one machine.
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { StorageMode } from './storage/migrate.ts';
 import { retentionFromEnv } from './storage/retention.ts';
@@ -115,8 +116,10 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
     collectorPushBurst: num('PGA_COLLECTOR_PUSH_BURST', 60),
     loginFreeFailuresPerUser: num('PGA_LOGIN_FREE_FAILURES_PER_USER', 5),
     loginFreeFailuresPerAddress: num('PGA_LOGIN_FREE_FAILURES_PER_ADDRESS', 20),
-    // Half of libuv's default 4 threads: gunzip and file I/O keep the other half.
-    passwordHashConcurrency: num('PGA_PASSWORD_HASH_CONCURRENCY', 2),
+    // One hash is a core's worth of CPU for its 0.1-0.2 s: at most all cores but one (and at most half
+    // of libuv's default 4 threads), so a login flood from many addresses, each within its free
+    // failures, always leaves a core to ingest; on 2 cores that is one hash at a time.
+    passwordHashConcurrency: num('PGA_PASSWORD_HASH_CONCURRENCY', Math.max(1, Math.min(2, availableParallelism() - 1))),
     passwordHashQueue: num('PGA_PASSWORD_HASH_QUEUE', 16),
     retention: retentionFromEnv(env),
     ...overrides,

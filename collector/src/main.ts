@@ -72,12 +72,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'once': {
       // Two samples a moment apart, so counters show deltas and rates.
-      const { Agent } = await import('./agent.ts');
+      const { Agent, cycleRows } = await import('./agent.ts');
       const { formatCycle } = await import('./commands/format-cycle.ts');
       const agent = new Agent(local, '00000000-0000-0000-0000-000000000000');
       const first = await agent.collect(new Date());
       agent.schedule.allDue();
-      for (const p of agent.postgres) p.forgetSent();
+      for (const p of agent.postgres) p.state.forgetSent();
       await new Promise((r) => setTimeout(r, Number(values.wait) * 1000));
       const cycle = await agent.collect(new Date());
       await agent.close();
@@ -85,7 +85,9 @@ export async function main(argv: string[]): Promise<number> {
       const seen = new Set(cycle.errors.map((e) => e.error));
       cycle.errors.unshift(...first.errors.filter((e) => !seen.has(e.error)));
       // Written and flushed before main returns: process.exit would cut a pipe's output short.
-      const text = values.json ? JSON.stringify(cycle.batch, null, 2) : formatCycle(cycle);
+      // --json: the batch with its families as rows, a form easier to read than the wire's columns.
+      const { protocol_version: _v, ...envelope } = cycle.batch;
+      const text = values.json ? JSON.stringify({ ...envelope, families: cycleRows(cycle) }, null, 2) : formatCycle(cycle);
       await new Promise((resolve) => process.stdout.write(`${text}\n`, resolve));
       // A check: non-zero when an instance cannot be reached.
       return cycle.batch.instances.every((i) => i.up) ? 0 : 1;

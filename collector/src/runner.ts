@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { servedConfigSchema, type ServedConfig } from '../../protocol/collector-config.ts';
-import { Agent, encodeBatch } from './agent.ts';
+import { Agent } from './agent.ts';
+import { encodeBatch } from './transform/batch-columns.ts';
 import type { LocalConfig } from './config.ts';
 import { loadCredentials } from './credentials.ts';
 import { writeFileAtomic } from '../../common/files.ts';
@@ -138,11 +139,11 @@ export class Runner {
   async collectAndSpool(now = new Date()): Promise<void> {
     this.metrics.setSpool(this.spool.stats(now.getTime()));
     const cycle = await this.agent.collect(now, this.configVersion);
-    for (const e of cycle.errors) this.log.warn('family skipped', { family: e.family, error: e.error });
+    for (const e of cycle.errors) this.log.warn('family skipped', { family: e.family, ...(e.reason ? { reason: e.reason } : {}), error: e.error });
     for (const i of cycle.batch.instances) if (!i.up) this.log.warn('instance down', { instance: i.name, error: i.error });
     const gz = encodeBatch(cycle.batch);
     this.status.last_cycle_at = now.toISOString();
-    const counts = Object.values(cycle.batch.families).map((rows) => rows?.length ?? 0).filter((n) => n > 0);
+    const counts = [...cycle.rowCounts.values()].filter((n) => n > 0);
     this.lastCycle = { at: this.status.last_cycle_at, families: counts.length, rows: counts.reduce((a, b) => a + b, 0), errors: cycle.errors.length };
     const droppedBefore = this.spool.dropped;
     try {

@@ -11,7 +11,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Row } from '../../protocol/index.ts';
-import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
+import { InstanceUnderTest } from '../../collector/src/testing/stages.ts';
 import { Schedule } from '../../collector/src/agent.ts';
 import { MONITOR_ROLE, startMonitored, type Monitored } from './monitored.ts';
 
@@ -23,7 +23,7 @@ describe('bloat estimates on a real server', { timeout: 180_000 }, () => {
   let pgstattuple = false;
   const sql = async (text: string): Promise<Array<Record<string, unknown>>> => (await m.admin(text, 'shop')).rows;
   const collect = async (): Promise<{ tables: Map<string, Row>; indexes: Map<string, Row> }> => {
-    const src = new PostgresSource({ name: 'db1', url: m.monitorUrl() });
+    const src = new InstanceUnderTest({ name: 'db1', url: m.monitorUrl() });
     try {
       const r = await src.collect(new Date(), BLOAT);
       assert.deepEqual(r.errors, []);

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { FAMILY_BY_NAME, rowSchema, type ColumnType } from '../../protocol/index.ts';
 import { embeddedBinDir } from '../../devkit/postgres-server.ts';
 import { migrate } from '../../backend/src/storage/migrate.ts';
-import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
+import { InstanceUnderTest } from '../../collector/src/testing/stages.ts';
 import { CATALOG } from '../../collector/src/sources/postgres/catalog.ts';
 import { isoTimestamp, jsonTimestamp } from '../../collector/src/sources/postgres/pg-types.ts';
 import { startMonitored, superClient, type Monitored } from './monitored.ts';
@@ -34,7 +34,7 @@ for (const which of ['local', 'embedded PG18'] as const) {
     after(async () => { await m?.stop(); });
 
     test('every family collects without an error as pg_monitor; rows are valid protocol rows', async () => {
-      const src = new PostgresSource({ name: 'db1', url: m.monitorUrl(), activitySampleMs: 200 });
+      const src = new InstanceUnderTest({ name: 'db1', url: m.monitorUrl(), activitySampleMs: 200 });
       try {
         const first = await src.collect(new Date(Date.now() - 60_000));
         assert.deepEqual(first.errors, [], 'first cycle has no family errors');
@@ -82,7 +82,7 @@ for (const which of ['local', 'embedded PG18'] as const) {
     });
 
     test('a database without pg_stat_statements: the statements families say so, the rest goes on', async () => {
-      const src = new PostgresSource({ name: 'db2', url: m.monitorUrl('shop') });
+      const src = new InstanceUnderTest({ name: 'db2', url: m.monitorUrl('shop') });
       try {
         const r = await src.collect(new Date());
         const names = r.errors.map((e) => e.family).sort();
@@ -95,7 +95,7 @@ for (const which of ['local', 'embedded PG18'] as const) {
     });
 
     test('caps: only the biggest N tables and indexes per database', async () => {
-      const src = new PostgresSource({ name: 'db3', url: m.monitorUrl(), limits: { maxTables: 1, maxIndexes: 1 } });
+      const src = new InstanceUnderTest({ name: 'db3', url: m.monitorUrl(), limits: { maxTables: 1, maxIndexes: 1 } });
       try {
         const r = await src.collect(new Date());
         const shop = r.rows.pg_stats_table.filter((x) => x.datname === 'shop');
@@ -107,7 +107,7 @@ for (const which of ['local', 'embedded PG18'] as const) {
     });
 
     test('database sizes: a new database is measured at once, the others a share per cycle, repeated in between', async () => {
-      const src = new PostgresSource({ name: 'db4', url: m.monitorUrl() });
+      const src = new InstanceUnderTest({ name: 'db4', url: m.monitorUrl() });
       const onlyDatabases = (f: string): boolean => f === 'pg_stats_database';
       const t0 = Date.now();
       const sizes = async (cycle: number): Promise<Map<string, number>> => {

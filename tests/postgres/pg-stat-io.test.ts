@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAMILY_BY_NAME, rowSchema } from '../../protocol/index.ts';
 import { embeddedBinDir } from '../../devkit/postgres-server.ts';
-import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
+import { InstanceUnderTest } from '../../collector/src/testing/stages.ts';
 import { PG16 } from '../../collector/src/sources/postgres/versions.ts';
 import { startMonitored, type Monitored } from './monitored.ts';
 
@@ -27,7 +27,7 @@ test('pg_stat_io on PostgreSQL 16+: a row per process type, object and context; 
   const m = recent ?? local;
   assert.ok(m.server.versionNum >= PG16);
   await m.admin('CREATE TABLE io_probe AS SELECT g, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 20000) g');
-  const src = new PostgresSource({ name: 'io', url: m.monitorUrl(), notice: () => assert.fail('nothing to say on PG16+') });
+  const src = new InstanceUnderTest({ name: 'io', url: m.monitorUrl(), notice: () => assert.fail('nothing to say on PG16+') });
   try {
     const first = await src.collect(new Date(Date.now() - 60_000), onlyIo);
     assert.deepEqual(first.errors, []);
@@ -56,7 +56,7 @@ test('pg_stat_io on PostgreSQL 16+: a row per process type, object and context; 
 test('pg_stat_io on PostgreSQL 15 or older: not collected, no family error, said once', { timeout: 60_000 }, async (t) => {
   if (local.server.versionNum >= PG16) { t.skip(`this machine's PostgreSQL is ${local.server.versionNum}: nothing older to try`); return; }
   const said: Array<Record<string, unknown>> = [];
-  const src = new PostgresSource({ name: 'old', url: local.monitorUrl(), notice: (message, fields) => said.push({ message, ...fields }) });
+  const src = new InstanceUnderTest({ name: 'old', url: local.monitorUrl(), notice: (message, fields) => said.push({ message, ...fields }) });
   try {
     for (let cycle = 0; cycle < 2; cycle++) {
       const r = await src.collect(new Date(Date.now() + cycle * 60_000), onlyIo);

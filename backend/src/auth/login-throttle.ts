@@ -6,8 +6,9 @@
 // Attempts still being checked count against the free ones, so guesses sent in parallel get no
 // more than sequential ones (the rest wait a second and see the outcome).
 // The username key uses the name as submitted (known or not), so a throttled name does not tell
-// whether the account exists. The counters live in this process: with N backends behind a
-// balancer a guesser gets N times the budget (still doubling delays on each).
+// whether the account exists. The counters live in this process, and the checked failures are
+// also counted in PostgreSQL (login-throttle-store.ts), whose counts this process adopts: N
+// backends behind a balancer give a guesser one budget, not N.
 export interface ThrottleSettings {
   freeFailures: number;
   baseDelayMs: number;
@@ -89,6 +90,19 @@ export class Throttle {
     this.entries.set(key, e);
   }
 
+  /** Takes a count kept elsewhere (the fleet's, in PostgreSQL) where it is ahead of this one. */
+  adopt(key: string, failures: number, blockedUntil: number, now = Date.now()): void {
+    const e = this.live(key, now);
+    if (e) {
+      e.failures = Math.max(e.failures, failures);
+      e.blockedUntil = Math.max(e.blockedUntil, blockedUntil);
+      e.lastFailure = now;
+      return;
+    }
+    if (this.entries.size >= this.s.maxKeys) this.evict(now);
+    this.entries.set(key, { failures, pending: 0, lastFailure: now, blockedUntil, audited: false });
+  }
+
   succeed(key: string): void {
     const e = this.entries.get(key);
     // Others' attempts may still be in flight on this key: keep counting them.
@@ -116,18 +130,23 @@ export class Throttle {
   }
 }
 
+export type LoginBlock = Blocked & { by: 'address' | 'username' };
+
+/** A key's failures and block (epoch ms) as the whole fleet counted them. */
+export interface FleetCount { key: string; failures: number; blockedUntil: number }
+
 /** Login throttles for usernames and addresses. */
 export class LoginThrottle {
   readonly users: Throttle;
   readonly addresses: Throttle;
 
-  constructor(users: ThrottleSettings = USER_THROTTLE, addresses: ThrottleSettings = ADDRESS_THROTTLE) {
-    this.users = new Throttle(users);
-    this.addresses = new Throttle(addresses);
+  constructor(readonly userSettings: ThrottleSettings = USER_THROTTLE, readonly addressSettings: ThrottleSettings = ADDRESS_THROTTLE) {
+    this.users = new Throttle(userSettings);
+    this.addresses = new Throttle(addressSettings);
   }
 
   /** The block that refuses this attempt, if any (the address first: it needs no lookup). */
-  check(username: string, address: string, now = Date.now()): (Blocked & { by: 'address' | 'username' }) | undefined {
+  check(username: string, address: string, now = Date.now()): LoginBlock | undefined {
     const a = this.addresses.blocked(`addr:${address}`, now);
     if (a) return { ...a, by: 'address' };
     const u = this.users.blocked(`user:${username}`, now);
@@ -153,5 +172,10 @@ export class LoginThrottle {
   abandon(username: string, address: string): void {
     this.addresses.abandon(`addr:${address}`);
     this.users.abandon(`user:${username}`);
+  }
+
+  /** Adopts the fleet's counts of `user:` and `addr:` keys. */
+  adopt(counts: readonly FleetCount[], now = Date.now()): void {
+    for (const c of counts) (c.key.startsWith('addr:') ? this.addresses : this.users).adopt(c.key, c.failures, c.blockedUntil, now);
   }
 }

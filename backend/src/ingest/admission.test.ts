@@ -67,3 +67,11 @@ test('memory budget: holds and releases bytes, 429 overloaded past it', () => {
   release();
   assert.equal(a.roomBytes, 100);
 });
+
+test('a push arriving while the ingest pool queue is past its limit is refused before it queues a lookup', () => {
+  const pool = { waitingCount: 4 };
+  const a = new Admission(pool, settings);
+  assert.equal(refusal(() => a.checkPool()).code, 'overloaded');
+  pool.waitingCount = 3;
+  a.checkPool();
+});

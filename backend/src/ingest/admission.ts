@@ -1,10 +1,11 @@
 // Admission control for pushes, checked before the work it guards is done:
-//   - per collector, before anything else (by its verified certificate): a token bucket of
+//   - per collector, before anything else but the pool check below (by its verified certificate): a token bucket of
 //     pushes, a bucket of decompressed bytes (its share of the event loop's parsing), and a
 //     small number of pushes in hand at once, upload included; so one collector replaying a
 //     long spool, a broken one in a loop or a compromised one sending slow or costly bodies
 //     only ever spends its own allowance, never another collector's;
-//   - for the process, once a push's body has arrived (a slow upload holds no shared slot):
+//   - for the process, as a push arrives, the ingest pool's queue (its collector lookup would
+//     join it), and once its body has arrived (a slow upload holds no shared slot):
 //     backpressure when the database falls behind (too many pushes being processed, or too
 //     many queries queued for an ingest-pool connection) answers 429 + Retry-After instead of
 //     joining an unbounded queue, and a memory budget bounds the decompressed bytes held.
@@ -113,9 +114,18 @@ export class Admission {
     };
   }
 
+  /** Throws 429 overloaded while the ingest pool's queue is past its limit. Checked as a push
+   *  arrives too, before its collector lookup joins that queue: else, with the database behind,
+   *  the lookups of every arriving push queued without bound (916 waiting with 2,000 collectors
+   *  on an overloaded machine) and enter() refused them only after they had waited their turn. */
+  checkPool(): void {
+    if (this.pool.waitingCount > this.s.maxPoolWaiting) throw this.overloaded();
+  }
+
   /** Enters the in-flight set or throws 429 overloaded; call leave() once the push is answered. */
   enter(): void {
-    if (this.inFlight >= this.s.maxInFlight || this.pool.waitingCount > this.s.maxPoolWaiting) throw this.overloaded();
+    this.checkPool();
+    if (this.inFlight >= this.s.maxInFlight) throw this.overloaded();
     this.inFlight++;
   }
 

@@ -37,6 +37,8 @@ export function ingestRoutes(deps: IngestDeps): Router {
   /** The collector's own limits; nothing shared is taken yet. */
   const admitCollector: RequestHandler = (req, res, next) => {
     const { collectorId } = clientCertificate(req);
+    // Before the collector's token is spent: a push refused for the fleet's load costs it nothing.
+    admission.checkPool();
     admission.takeToken(collectorId);
     res.once('close', admission.enterCollector(collectorId));
     next();

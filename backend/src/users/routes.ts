@@ -18,7 +18,8 @@ import { parseWith, idParam } from '../http/parse.ts';
 import { actorName, principalOf, USER_AUDIENCE, type RequireRole } from '../auth/user-auth.ts';
 import type { JwtKeys } from '../auth/jwt-keys.ts';
 import { recordAudit, recordFoldedAudit, UNKNOWN_ACCOUNT } from '../audit/audit-log.ts';
-import { LoginThrottle, REFUSAL_DELAY_MS } from '../auth/login-throttle.ts';
+import { LoginThrottle, REFUSAL_DELAY_MS, type FleetCount, type LoginBlock } from '../auth/login-throttle.ts';
+import type { LoginThrottleStore } from '../auth/login-throttle-store.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, SLOT_HELD, verifyPassword, type HashSlots } from './password.ts';
 import { createUser, passwordSchema, roleSchema, usernameSchema } from './create-user.ts';
 import { sha256Hex } from '../auth/hash.ts';
@@ -30,6 +31,8 @@ export interface UserRouteDeps {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   throttle: LoginThrottle;
+  /** The throttle's counts for the whole fleet. */
+  throttleStore: LoginThrottleStore;
   /** This backend's share of libuv's threads for scrypt. */
   hashSlots: HashSlots;
 }
@@ -66,41 +69,54 @@ export function userRoutes(deps: UserRouteDeps): Router {
   const findUser = async (username: string) =>
     (await pool.query('SELECT id, username, role, password_hash, disabled FROM users WHERE username = $1', [username])).rows[0];
 
+  /** The refusal of a throttled login, audited once per burst; the audit names an account only
+   *  if the name is one. */
+  const throttled = async (req: express.Request, username: string, block: LoginBlock): Promise<HttpError> => {
+    if (block.firstRefusal) {
+      const target = block.by === 'username' ? (await findUser(username))?.username ?? UNKNOWN_ACCOUNT : null;
+      await recordAudit(pool, req, { actor: 'anonymous', action: 'auth.login_throttled', target,
+        details: { by: block.by, failures: block.failures, retry_after_s: block.retryAfterSeconds } });
+    }
+    return new HttpError(429, 'too_many_attempts', 'too many failed logins; retry later', undefined, { 'Retry-After': String(block.retryAfterSeconds) });
+  };
+
   router.post('/api/v1/auth/login', json, async (req, res) => {
     const body = parseWith(loginBody, req.body, 'body');
     const address = req.ip ?? 'unknown';
     // Throttled before any lookup or hash: a blocked guesser costs no scrypt and no query.
     const block = deps.throttle.check(body.username, address);
-    if (block) {
-      if (block.firstRefusal) {
-        // Once per burst; the audit names an account only if the name is one.
-        const target = block.by === 'username' ? (await findUser(body.username))?.username ?? UNKNOWN_ACCOUNT : null;
-        await recordAudit(pool, req, { actor: 'anonymous', action: 'auth.login_throttled', target,
-          details: { by: block.by, failures: block.failures, retry_after_s: block.retryAfterSeconds } });
-      }
-      await refuseSlowly(new HttpError(429, 'too_many_attempts', 'too many failed logins; retry later', undefined, { 'Retry-After': String(block.retryAfterSeconds) }));
-    }
+    if (block) await refuseSlowly(await throttled(req, body.username, block));
     type Outcome = 'failed' | 'succeeded' | 'abandoned';
     let outcome = 'abandoned' as Outcome;
     let user;
+    let fleetCounts: FleetCount[] = [];
     deps.throttle.begin(body.username, address);
     try {
       // The whole check holds a hashing slot, lookup and audit included: logins use at most that
       // many pool connections and threads, whatever arrives (the rest wait or get 429).
       user = await deps.hashSlots.run(async () => {
+        // Another backend may have counted this name's or address's failures: the fleet's budget.
+        const fleetBlock = await deps.throttleStore.check(body.username, address);
+        // Thrown at once: the pause (refuseSlowly below) comes after the slot is given back.
+        if (fleetBlock) throw await throttled(req, body.username, fleetBlock);
         const found = await findUser(body.username);
         // Unknown users cost a scrypt too, so response time does not reveal which names exist.
         const ok = await verifyPassword(body.password, found?.password_hash ?? await DUMMY_HASH_PROMISE, SLOT_HELD);
         outcome = found && ok && !found.disabled ? 'succeeded' : 'failed' as Outcome;
         // Only a real account's name is stored (a password typed into the username field is
         // not), and repeats fold into one row per account and address.
-        if (outcome === 'failed') await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'auth.login_failed', target: found?.username ?? UNKNOWN_ACCOUNT });
+        if (outcome === 'failed') {
+          await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'auth.login_failed', target: found?.username ?? UNKNOWN_ACCOUNT });
+          fleetCounts = await deps.throttleStore.fail(body.username, address);
+        } else if (outcome === 'succeeded') await deps.throttleStore.succeed(body.username);
         return found;
       }).catch(refuseSlowly);
     } finally {
       if (outcome === 'failed') deps.throttle.fail(body.username, address);
       else if (outcome === 'succeeded') deps.throttle.succeed(body.username, address);
       else deps.throttle.abandon(body.username, address);
+      // After this process counted the failure itself: the fleet's count includes it.
+      deps.throttle.adopt(fleetCounts);
     }
     if (outcome === 'failed') throw new HttpError(401, 'invalid_credentials', 'username or password is wrong, or the user is disabled');
     const refreshToken = newRefreshToken();

@@ -1,6 +1,6 @@
 // `collector once` output: what a DBA wants to see at a glance — each instance, then each
 // family with its row count and a few columns of its first rows.
-import type { Cycle } from '../agent.ts';
+import { cycleRows, type Cycle } from '../agent.ts';
 
 const MAX_ROWS = 5;
 const MAX_COLS = 8;
@@ -19,8 +19,7 @@ export function formatCycle(cycle: Cycle): string {
   for (const i of b.instances) {
     out.push(`instance ${i.name}: ${i.up ? `up, server_version_num ${i.version_num}` : `DOWN (${i.error})`}`);
   }
-  for (const [family, rows] of Object.entries(b.families)) {
-    if (!rows) continue;
+  for (const [family, rows] of Object.entries(cycleRows(cycle))) {
     out.push('', `${family}: ${rows.length} row(s)`);
     const cols = Object.keys(rows[0] ?? {}).filter((c) => c !== 'time').slice(0, MAX_COLS);
     if (cols.length === 0) continue;

@@ -1,11 +1,22 @@
-// Aggregates activity samples taken within one interval into the rows sent at its end:
-//   pg_activity  per group (backend type, state, wait event): samples, average and peak count
-//                (a group absent from a sample counts 0 there), and the oldest ages seen;
-//   pg_blocking  per (blocked pid, blocking pid) pair: the latest sample that showed it.
-import { toNumber, type Sample } from './counters.ts';
+// How a sampled family's samples, taken within one interval, become the rows sent at its end.
+// Each catalogue entry of kind 'sampled' names its aggregate; the series are its keys.
+//   groups  per key (pg_activity: backend type, state, wait event): samples, average and peak
+//           `count` (a group absent from a sample counts 0 there), peak `blocked`, the oldest ages
+//   latest  per key (pg_blocking: blocked pid, blocking pid): the latest sample that showed it
+import { toNumber, type Sample } from './sample.ts';
 
 /** Past this many samples (an interval far longer than the sampling period) the oldest go. */
 const MAX_SAMPLES = 720;
+
+export interface SampleWindow {
+  /** One sample's rows. */
+  add(rows: readonly Sample[]): void;
+  /** The interval's rows; the window starts empty again. */
+  drain(): Sample[];
+}
+
+const AGE_COLUMNS = ['max_xact_age_s', 'max_query_age_s', 'max_state_age_s'] as const;
+type AgeColumn = (typeof AGE_COLUMNS)[number];
 
 interface Group {
   key: Sample;
@@ -15,38 +26,28 @@ interface Group {
   ages: Record<AgeColumn, number | null>;
 }
 
-const AGE_COLUMNS = ['max_xact_age_s', 'max_query_age_s', 'max_state_age_s'] as const;
-type AgeColumn = (typeof AGE_COLUMNS)[number];
-const GROUP_COLUMNS = ['backend_type', 'state', 'wait_event_type', 'wait_event'] as const;
+export class GroupWindow implements SampleWindow {
+  private samples: Sample[][] = [];
 
-export class ActivityWindow {
-  private activity: Sample[][] = [];
-  private readonly blocking = new Map<string, Sample>();
+  constructor(private readonly keys: readonly string[]) {}
 
-  get sampleCount(): number { return this.activity.length; }
+  get sampleCount(): number { return this.samples.length; }
 
-  /** One pg_activity sample: rows grouped by GROUP_COLUMNS with count, blocked and the ages. */
-  addActivity(rows: readonly Sample[]): void {
-    this.activity.push([...rows]);
-    if (this.activity.length > MAX_SAMPLES) this.activity.shift();
+  add(rows: readonly Sample[]): void {
+    this.samples.push([...rows]);
+    if (this.samples.length > MAX_SAMPLES) this.samples.shift();
   }
 
-  /** One pg_blocking sample: the pairs seen now replace what earlier samples saw of them. */
-  addBlocking(rows: readonly Sample[]): void {
-    for (const r of rows) this.blocking.set(`${String(r.blocked_pid)}:${String(r.blocking_pid)}`, r);
-  }
-
-  /** The interval's pg_activity rows; the window starts empty again. */
-  drainActivity(): Sample[] {
-    const samples = this.activity;
-    this.activity = [];
+  drain(): Sample[] {
+    const samples = this.samples;
+    this.samples = [];
     const groups = new Map<string, Group>();
     for (const sample of samples) {
       for (const r of sample) {
-        const k = GROUP_COLUMNS.map((c) => String(r[c] ?? '')).join('\u0000');
+        const k = this.keys.map((c) => String(r[c] ?? '')).join('\u0000');
         let g = groups.get(k);
         if (!g) {
-          g = { key: Object.fromEntries(GROUP_COLUMNS.map((c) => [c, r[c] ?? null])), sum: 0, max: 0, blockedMax: 0,
+          g = { key: Object.fromEntries(this.keys.map((c) => [c, r[c] ?? null])), sum: 0, max: 0, blockedMax: 0,
             ages: { max_xact_age_s: null, max_query_age_s: null, max_state_age_s: null } };
           groups.set(k, g);
         }
@@ -69,11 +70,24 @@ export class ActivityWindow {
       ...g.ages,
     }));
   }
+}
 
-  /** The interval's pg_blocking rows; the window starts empty again. */
-  drainBlocking(): Sample[] {
-    const rows = [...this.blocking.values()];
-    this.blocking.clear();
+export class LatestWindow implements SampleWindow {
+  private readonly latest = new Map<string, Sample>();
+
+  constructor(private readonly keys: readonly string[]) {}
+
+  /** The series seen now replace what earlier samples saw of them. */
+  add(rows: readonly Sample[]): void {
+    for (const r of rows) this.latest.set(this.keys.map((c) => String(r[c])).join('\u0000'), r);
+  }
+
+  drain(): Sample[] {
+    const rows = [...this.latest.values()];
+    this.latest.clear();
     return rows;
   }
 }
+
+export const SAMPLE_AGGREGATES = { groups: GroupWindow, latest: LatestWindow } as const;
+export type SampleAggregate = keyof typeof SAMPLE_AGGREGATES;

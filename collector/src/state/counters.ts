@@ -3,7 +3,7 @@
 // start time) means the counters were reset: that sample's deltas are null rather than a
 // negative number or a huge spike, and the next sample diffs from the new values. When the
 // server says when it reset (stats_reset inside the interval), the values since then are the delta.
-export type Sample = Record<string, unknown>;
+import { toNumber, type Sample } from './sample.ts';
 
 /** What the next sample is diffed against: only the counters (parsed once) and stats_reset,
  *  not the whole row, so the state of 2,000 tables stays small. Counters hold NaN for null: an
@@ -122,12 +122,6 @@ export class CounterState {
     const sample = this.sample;
     if (this.seen < this.previous.size) for (const [key, p] of this.previous) if (p.sample !== sample) this.previous.delete(key);
   }
-}
-
-export function toNumber(v: unknown): number | null {
-  if (v === null || v === undefined) return null;
-  const n = typeof v === 'number' ? v : Number(v);
-  return Number.isFinite(n) ? n : null;
 }
 
 /** Integer counters stay integers; float counters (milliseconds) keep three decimals. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SlowColumns } from './slow-columns.ts';
-import type { Sample } from './counters.ts';
+import type { Sample } from './sample.ts';
 
 const ids = Array.from({ length: 10 }, (_, i) => String(100 + i));
 

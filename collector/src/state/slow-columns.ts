@@ -5,7 +5,7 @@
 // the share measured longest ago, and every other row carries the value from its last
 // measurement: with refreshCycles = 5, a size is at most five cycles old (five minutes at the
 // default interval), and the cost is spread evenly instead of spiking every fifth cycle.
-import type { Sample } from './counters.ts';
+import type { Sample } from './sample.ts';
 
 interface Measured {
   cycle: number;

@@ -1,5 +1,7 @@
-// Errors of the postgres source are values: a family that cannot be collected becomes one
-// FamilyError in the cycle's result, and the rest of the cycle goes on.
+// The postgres source's reasons for a CollectError (collect-error.ts), and the SQLSTATEs it
+// tells apart.
+import { errorMessage, type CollectError } from '../../collect-error.ts';
+
 
 export const FAMILY_ERROR_REASONS = [
   /** The catalogue has no SQL for this server version. */
@@ -17,14 +19,6 @@ export const FAMILY_ERROR_REASONS = [
 ] as const;
 export type FamilyErrorReason = (typeof FAMILY_ERROR_REASONS)[number];
 
-export interface FamilyError {
-  family: string;
-  error: string;
-  reason?: FamilyErrorReason;
-  /** For per-database families: the database it failed in. */
-  database?: string;
-}
-
 /** The SQLSTATEs the source tells apart; everything else is QueryFailed. */
 const SQLSTATE_REASONS: Readonly<Record<string, FamilyErrorReason>> = {
   '57014': 'StatementTimeout', // query_canceled
@@ -34,16 +28,12 @@ const SQLSTATE_REASONS: Readonly<Record<string, FamilyErrorReason>> = {
   '53300': 'DatabaseUnreachable', // too_many_connections
 };
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 export function reasonOf(err: unknown, fallback: FamilyErrorReason = 'QueryFailed'): FamilyErrorReason {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
   return SQLSTATE_REASONS[code] ?? fallback;
 }
 
-export function familyError(family: string, err: unknown, opts: { database?: string; reason?: FamilyErrorReason } = {}): FamilyError {
+export function familyError(family: string, err: unknown, opts: { database?: string; reason?: FamilyErrorReason } = {}): CollectError {
   const message = errorMessage(err);
   return {
     family,

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { SystemSource } from './system-source.ts';
+import { HostUnderTest } from '../../testing/stages.ts';
 import { findMount, parseMountinfo } from './filesystems.ts';
 import { parseDiskstats } from './diskstats.ts';
 
@@ -24,7 +24,7 @@ test('writing and fsyncing 64 MiB shows as at least 64 MiB written on the temp d
   if (!device) return t.skip('the temp dir is not on a block device');
   assert.ok(parseDiskstats(readFileSync('/proc/diskstats', 'utf8')).some((d) => d.device === device), `${device} is kept`);
 
-  const src = new SystemSource({});
+  const src = new HostUnderTest({});
   await src.collect();
   const size = 64 * 1024 * 1024;
   const chunk = Buffer.alloc(4 * 1024 * 1024, 0xa5);

@@ -1,6 +1,6 @@
 // /proc/diskstats: I/O counters per block device since boot (or since the device appeared).
 // Sectors here are always 512 bytes, whatever the device's real sector size.
-import { perSecond, round, wentBackwards } from './counters.ts';
+import { perSecond, round, wentBackwards } from '../../state/rates.ts';
 import { ProcParseError } from './errors.ts';
 import { readProcFile } from './proc-file.ts';
 

@@ -1,5 +1,7 @@
-// Errors of the system source are values: each failed family (or path, or instance) becomes one
-// SystemError in SystemSource.lastErrors, and the rest of the collection goes on.
+// The system source's reasons for a CollectError (collect-error.ts): each failed family (or
+// path, or instance) becomes one, and the rest of the collection goes on.
+import { errorMessage, type CollectError } from '../../collect-error.ts';
+
 
 export const SYSTEM_ERROR_NAMES = [
   /** A /proc file could not be read (missing on this kernel, permission, not Linux). */
@@ -13,16 +15,7 @@ export const SYSTEM_ERROR_NAMES = [
 ] as const;
 export type SystemErrorName = (typeof SYSTEM_ERROR_NAMES)[number];
 
-export interface SystemError {
-  readonly name: SystemErrorName;
-  /** The family that was skipped (wholly, or for this path / instance). */
-  readonly family: string;
-  readonly message: string;
-  readonly instance?: string;
-  readonly path?: string;
-}
-
-/** Thrown by the parsers; turned into a ProcParseFailed value by the source. */
+/** Thrown by the parsers; turned into a ProcParseFailed error by the source. */
 export class ProcParseError extends Error {
   override readonly name = 'ProcParseError';
 }
@@ -32,21 +25,17 @@ export class PostmasterNotRunningError extends Error {
   override readonly name = 'PostmasterNotRunningError';
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** ENOENT / ESRCH: a process exited between listing /proc and reading its files. Normal. */
 export function isVanished(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'ENOENT' || code === 'ESRCH';
 }
 
-/** The one way an exception becomes a SystemError. */
-export function toSystemError(family: string, err: unknown, where: { instance?: string; path?: string } = {}): SystemError {
+/** The one way an exception of the system source becomes a CollectError. */
+export function toSystemError(family: string, err: unknown, where: { instance?: string; path?: string } = {}): CollectError {
   let name: SystemErrorName = 'ProcReadFailed';
   if (err instanceof ProcParseError) name = 'ProcParseFailed';
   else if (err instanceof PostmasterNotRunningError) name = 'PostmasterNotRunning';
   else if (where.path !== undefined) name = 'StatfsFailed';
-  return { name, family, message: errorMessage(err), ...where };
+  return { family, reason: name, error: errorMessage(err), ...where };
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SystemSource } from './system-source.ts';
+import { HostUnderTest } from '../../testing/stages.ts';
 import { findMount, parseMountinfo } from './filesystems.ts';
 
 function df(path: string, fields: string): number[] {
@@ -18,7 +18,7 @@ test('disk_usage agrees with df for the same path, through a symlink too', async
   t.after(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'main'));
   await symlink(join(dir, 'main'), join(dir, 'pg_wal')); // pg_wal elsewhere is the usual layout
-  const src = new SystemSource({ paths: [{ role: 'data', path: join(dir, 'main') }, { role: 'wal', path: join(dir, 'pg_wal') }] });
+  const src = new HostUnderTest({ paths: [{ role: 'data', path: join(dir, 'main') }, { role: 'wal', path: join(dir, 'pg_wal') }] });
   const out = await src.collect();
   assert.deepEqual([...src.lastErrors], []);
   const [data, wal] = out.disk_usage;

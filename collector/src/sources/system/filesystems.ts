@@ -2,7 +2,7 @@
 // mount (and device) a path lives on.
 import { access, realpath, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { round } from './counters.ts';
+import { round } from '../../state/rates.ts';
 import { readProcFile } from './proc-file.ts';
 
 export interface Mount {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
-import { SystemSource } from './system-source.ts';
+import { HostUnderTest } from '../../testing/stages.ts';
 import { parseNetDev } from './net-dev.ts';
 
 test('bytes sent over loopback TCP show up in lo rx and tx', async () => {
@@ -18,7 +18,7 @@ test('bytes sent over loopback TCP show up in lo rx and tx', async () => {
       const c = connect(port, '127.0.0.1', () => c.end(Buffer.alloc(size, 1)));
     });
   });
-  const src = new SystemSource({});
+  const src = new HostUnderTest({});
   await done;
   const out = await src.collect();
   assert.equal(received, size);

@@ -1,5 +1,5 @@
 // /proc/net/dev: per-interface counters of the collector's network namespace.
-import { perSecond, round, wentBackwards } from './counters.ts';
+import { perSecond, round, wentBackwards } from '../../state/rates.ts';
 import { ProcParseError } from './errors.ts';
 import { readProcFile } from './proc-file.ts';
 

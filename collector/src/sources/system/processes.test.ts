@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startPostgres } from '../../../../devkit/postgres-server.ts';
-import { SystemSource } from './system-source.ts';
+import { HostUnderTest } from '../../testing/stages.ts';
 import { backendTypeOf, parsePidStat, readPostmasterPid } from './processes.ts';
 
 test('pg_processes finds a real postmaster\'s children by type, their memory and CPU', async (t) => {
@@ -13,7 +13,7 @@ test('pg_processes finds a real postmaster\'s children by type, their memory and
   await client.connect();
   t.after(() => client.end());
 
-  const src = new SystemSource({ instances: [{ name: 'main', dataDir: server.dataDir }] });
+  const src = new HostUnderTest({ instances: [{ name: 'main', dataDir: server.dataDir }] });
   const first = await src.collect();
   assert.deepEqual([...src.lastErrors], []);
   const rows = new Map(first.pg_processes.map((r) => [r.backend_type, r]));
@@ -60,15 +60,15 @@ test('pg_processes finds a real postmaster\'s children by type, their memory and
   const third = await src.collect();
   assert.deepEqual(third.pg_processes, []);
   assert.ok(third.sysstat.length === 1);
-  assert.deepEqual(src.lastErrors.map((e) => [e.name, e.family, e.instance]), [['PostmasterNotRunning', 'pg_processes', 'main']]);
+  assert.deepEqual(src.lastErrors.map((e) => [e.reason, e.family, e.instance]), [['PostmasterNotRunning', 'pg_processes', 'main']]);
 });
 
 test('a postmaster.pid naming a process that is not postgres is refused', async () => {
-  const src = new SystemSource({ instances: [{ name: 'x', postmasterPid: process.pid }] });
+  const src = new HostUnderTest({ instances: [{ name: 'x', postmasterPid: process.pid }] });
   const out = await src.collect();
   assert.deepEqual(out.pg_processes, []);
-  assert.equal(src.lastErrors[0].name, 'PostmasterNotRunning');
-  assert.match(src.lastErrors[0].message, /not a running postmaster/);
+  assert.equal(src.lastErrors[0].reason, 'PostmasterNotRunning');
+  assert.match(src.lastErrors[0].error, /not a running postmaster/);
   await assert.rejects(readPostmasterPid('/nonexistent'), { name: 'PostmasterNotRunningError' });
 });
 

@@ -3,7 +3,7 @@
 // /proc/<pid>/stat. Processes come and go while we read; one that vanished is skipped.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { round } from './counters.ts';
+import { round } from '../../state/rates.ts';
 import { PostmasterNotRunningError, ProcParseError, isVanished } from './errors.ts';
 import { readProcFile } from './proc-file.ts';
 

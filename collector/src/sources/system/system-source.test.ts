@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { execFileSync } from 'node:child_process';
 import { rowSchema, type Row } from '../../../../protocol/batch.ts';
 import { FAMILY_BY_NAME } from '../../../../protocol/families/index.ts';
-import { SystemSource } from './system-source.ts';
+import { HostUnderTest } from '../../testing/stages.ts';
 import { copyProcSnapshot, editSnapshotLine } from './proc-snapshot.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,7 +24,7 @@ function assertValid(out: Record<string, Row[]>): void {
 }
 
 test('first sample: gauges now, no CPU rates and no counter-family rows; second sample has them', async () => {
-  const src = new SystemSource({});
+  const src = new HostUnderTest({});
   const now = new Date('2026-01-02T03:04:05.000Z');
   const first = await src.collect(now);
   assert.deepEqual([...src.lastErrors], []);
@@ -52,7 +52,7 @@ test('first sample: gauges now, no CPU rates and no counter-family rows; second 
 });
 
 test('memory agrees with free(1) and with /proc/meminfo', async () => {
-  const src = new SystemSource({});
+  const src = new HostUnderTest({});
   const { sysstat: [s] } = await src.collect();
   // free (procps-ng ≥ 4): used = total - available; buff/cache = Buffers + Cached + SReclaimable
   const line = execFileSync('free', ['-b'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Mem:'))!;
@@ -68,7 +68,7 @@ test('memory agrees with free(1) and with /proc/meminfo', async () => {
 });
 
 test('a busy thread shows up as busy CPU in sysstat and on one CPU in cpu', async () => {
-  const src = new SystemSource({});
+  const src = new HostUnderTest({});
   await src.collect();
   const worker = new Worker('const end = Date.now() + 1500; let x = 0; while (Date.now() < end) x += Math.sqrt(x + 1);', { eval: true });
   await new Promise((r) => worker.once('exit', r));
@@ -89,7 +89,7 @@ test('counters going backwards in a copied /proc give nulls, never negative rate
   const root = await mkdtemp(join(tmpdir(), 'pga-proc-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   await copyProcSnapshot(root);
-  const src = new SystemSource({ procRoot: root });
+  const src = new HostUnderTest({ procRoot: root });
   const first = await src.collect();
   assert.deepEqual([...src.lastErrors], []);
   const disk = (await import('./diskstats.ts')).parseDiskstats((await import('node:fs')).readFileSync(join(root, 'diskstats'), 'utf8'))[0];
@@ -143,10 +143,10 @@ test('a family whose /proc file is missing is skipped with a named error; the ot
   await copyProcSnapshot(root);
   await unlink(join(root, 'diskstats'));
   await editSnapshotLine(join(root, 'loadavg'), '', () => ['garbage']);
-  const src = new SystemSource({ procRoot: root, paths: [{ role: 'data', path: tmpdir() }, { role: 'gone', path: join(root, 'nope') }] });
+  const src = new HostUnderTest({ procRoot: root, paths: [{ role: 'data', path: tmpdir() }, { role: 'gone', path: join(root, 'nope') }] });
   const out = await src.collect();
   assert.deepEqual(Object.keys(out).sort(), ['cpu', 'disk_usage', 'network']);
-  const byFamily = new Map(src.lastErrors.map((e) => [e.family + (e.path ? ':' + e.path : ''), e.name]));
+  const byFamily = new Map(src.lastErrors.map((e) => [e.family + (e.path ? ':' + e.path : ''), e.reason]));
   assert.equal(byFamily.get('disk_io'), 'ProcReadFailed');
   assert.equal(byFamily.get('sysstat'), 'ProcParseFailed');
   assert.equal(byFamily.get(`disk_usage:${join(root, 'nope')}`), 'StatfsFailed');

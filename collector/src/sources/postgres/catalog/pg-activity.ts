@@ -7,6 +7,7 @@ import { catalogEntry } from './entry.ts';
 export const pgActivity = catalogEntry(definition, {
   description: 'pg_stat_activity grouped by backend type, state and wait event, sampled within the interval',
   kind: 'sampled',
+  aggregate: 'groups',
   scope: 'instance',
   intervalSeconds: 60,
   sql: {

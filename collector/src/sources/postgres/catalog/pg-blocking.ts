@@ -7,7 +7,10 @@ import { catalogEntry } from './entry.ts';
 export const pgBlocking = catalogEntry(definition, {
   description: 'sessions waiting on a lock and the sessions blocking them',
   kind: 'sampled',
+  aggregate: 'latest',
   scope: 'instance',
+  // A pair of sessions is the series; its database comes with the blocked one.
+  keys: ['blocked_pid', 'blocking_pid'],
   intervalSeconds: 60,
   sql: {
     [PG13]: `

@@ -64,4 +64,7 @@ export interface CatalogEntry {
    *  (~7 µs a row, ~27 ms a cycle) than it saved us. A 'top-statements' entry needs it: its
    *  rows are read from a cursor a chunk at a time (PostgresSource.topStatements). */
   readonly textRows?: boolean;
+  /** A 'sampled' entry: how the interval's samples become its rows, per series of `keys`
+   *  (state/activity-window.ts): `groups` averages and peaks counts, `latest` keeps the last. */
+  readonly aggregate?: 'groups' | 'latest';
 }

@@ -3,17 +3,17 @@
 // 2^64 would be worse than a gap.
 
 /** A parsed /proc file and when it was read, on the monotonic clock (wall time can jump). */
-export interface Sample<T> {
+export interface Timed<T> {
   readonly atMs: number;
   readonly value: T;
 }
 
-export function sample<T>(value: T): Sample<T> {
+export function timed<T>(value: T): Timed<T> {
   return { atMs: performance.now(), value };
 }
 
-/** Seconds between two samples, or null when the clock did not move. */
-export function elapsedSeconds(prev: Sample<unknown>, cur: Sample<unknown>): number | null {
+/** Seconds between two readings, or null when the clock did not move. */
+export function elapsedSeconds(prev: Timed<unknown>, cur: Timed<unknown>): number | null {
   const s = (cur.atMs - prev.atMs) / 1000;
   return s > 0 ? s : null;
 }

@@ -1,0 +1,160 @@
+// What a family's previous readings are, by the catalogue entry's kind: one small strategy per
+// kind, one instance of it per family and PostgreSQL instance (so two on-change families keep
+// two fingerprints). A source pushes a cycle's rows in as it reads them (begin, add…, end) and
+// end() gives the samples to send. Keys and counters come from the catalogue entry.
+//   snapshot         counters become deltas over the interval (CounterState); others pass
+//   on-change        sent only when the reading differs from the last one sent
+//   sampled          background samples aggregate over the interval (activity-window.ts)
+//   top-statements   counters diffed as the cursor's chunks arrive; the top N by time are kept
+//   statement-texts  texts of the top statements not sent within TEXT_RESEND_MS
+import type { CatalogEntry } from '../sources/postgres/catalog/types.ts';
+import { SAMPLE_AGGREGATES, type SampleWindow } from './activity-window.ts';
+import { CounterState, type DiffOptions } from './counters.ts';
+import { toNumber, type Sample } from './sample.ts';
+
+/** A statement's text is sent again after this long, so it outlives the table's retention. */
+const TEXT_RESEND_MS = 24 * 3600_000;
+const MAX_REMEMBERED_TEXTS = 100_000;
+
+export interface FamilyState {
+  /** A cycle's reading starts: `at` is its time (ms), `epoch` the server's start time. */
+  begin(at: number, epoch: string): void;
+  /** Rows as they are read: one database's result, a cursor's chunk, a background sample. */
+  add(rows: readonly Sample[]): void;
+  /** The cycle's samples to send. */
+  end(): Sample[];
+  /** Forget what was sent, so the next cycle sends as a first one does. */
+  forget?(): void;
+}
+
+function diffOptions(entry: CatalogEntry, epoch: string): DiffOptions {
+  return { keys: entry.keys, counters: entry.counters, epoch, newSeriesFromZero: entry.newSeriesFromZero };
+}
+
+/** Counters become deltas in place (the rows are the reading's own, not copies). */
+class SnapshotState implements FamilyState {
+  private readonly counters = new CounterState();
+  private rows: Sample[] = [];
+  constructor(private readonly entry: CatalogEntry) {}
+
+  begin(at: number, epoch: string): void {
+    this.rows = [];
+    if (this.entry.counters.length > 0) this.counters.begin(at, diffOptions(this.entry, epoch));
+  }
+
+  add(rows: readonly Sample[]): void {
+    const diff = this.entry.counters.length > 0;
+    for (const r of rows) {
+      if (diff) this.counters.row(r);
+      this.rows.push(r);
+    }
+  }
+
+  end(): Sample[] {
+    if (this.entry.counters.length > 0) this.counters.end();
+    const rows = this.rows;
+    this.rows = [];
+    return rows;
+  }
+}
+
+class OnChangeState implements FamilyState {
+  private fingerprint: string | undefined;
+  private rows: Sample[] = [];
+
+  begin(): void { this.rows = []; }
+  add(rows: readonly Sample[]): void { for (const r of rows) this.rows.push(r); }
+
+  /** Unchanged: no rows, so the family shows as collected with nothing to send. */
+  end(): Sample[] {
+    const rows = this.rows;
+    this.rows = [];
+    const fingerprint = JSON.stringify(rows);
+    const changed = fingerprint !== this.fingerprint;
+    this.fingerprint = fingerprint;
+    return changed ? rows : [];
+  }
+
+  forget(): void { this.fingerprint = undefined; }
+}
+
+/** Samples arrive between cycles (the source's sampler) and the cycle's own last one. */
+class SampledState implements FamilyState {
+  private readonly window: SampleWindow;
+  constructor(entry: CatalogEntry) {
+    if (!entry.aggregate) throw new Error(`catalogue entry ${entry.family} is sampled but names no aggregate`);
+    this.window = new SAMPLE_AGGREGATES[entry.aggregate](entry.keys);
+  }
+
+  begin(): void { /* the window spans the interval, not the cycle */ }
+  add(rows: readonly Sample[]): void { this.window.add(rows); }
+  end(): Sample[] { return this.window.drain(); }
+}
+
+/** pg_stat_statements holds up to pg_stat_statements.max entries (5,000 by default): they come a
+ *  chunk at a time and are diffed as they come, so the cycle holds one chunk and the leaders,
+ *  not every entry (read as one result, ~3.5 MB of rows lived long enough for V8 to move them to
+ *  its old space each cycle, and that set the peak RSS). */
+export class TopStatementsState implements FamilyState {
+  private readonly counters = new CounterState();
+  private ran: Sample[] = [];
+  /** The queryids sent by the last cycle: whose texts the statement-texts family reads. */
+  lastIds: string[] = [];
+  constructor(private readonly entry: CatalogEntry, private readonly max: () => number) {}
+
+  begin(at: number, epoch: string): void {
+    this.ran = [];
+    this.counters.begin(at, diffOptions(this.entry, epoch));
+  }
+
+  add(rows: readonly Sample[]): void {
+    const max = this.max();
+    for (const row of rows) {
+      this.counters.row(row);
+      if (!((toNumber(row.calls) ?? 0) > 0)) continue;
+      this.ran.push(row);
+      if (this.ran.length > 2 * max) { this.ran.sort(byTime); this.ran.length = max; }
+    }
+  }
+
+  end(): Sample[] {
+    this.counters.end();
+    const top = this.ran.sort(byTime).slice(0, this.max());
+    this.ran = [];
+    for (const r of top) r.mean_exec_time_ms = Math.round(((toNumber(r.total_exec_time_ms) ?? 0) / toNumber(r.calls)!) * 1000) / 1000;
+    this.lastIds = top.map((r) => String(r.queryid));
+    return top;
+  }
+}
+
+function byTime(a: Sample, b: Sample): number {
+  return (toNumber(b.total_exec_time_ms) ?? 0) - (toNumber(a.total_exec_time_ms) ?? 0);
+}
+
+export class StatementTextsState implements FamilyState {
+  private readonly sent = new Map<string, number>();
+  private at = 0;
+  private rows: Sample[] = [];
+  constructor(private readonly top: () => TopStatementsState | undefined) {}
+
+  /** The top statements' queryids whose text was not sent within TEXT_RESEND_MS. */
+  wanted(at: number): string[] {
+    const ids = this.top()?.lastIds ?? [];
+    return [...new Set(ids)].filter((id) => !(at - (this.sent.get(id) ?? -Infinity) < TEXT_RESEND_MS));
+  }
+
+  begin(at: number): void { this.at = at; this.rows = []; }
+  add(rows: readonly Sample[]): void { for (const r of rows) this.rows.push(r); }
+
+  end(): Sample[] {
+    if (this.sent.size > MAX_REMEMBERED_TEXTS) this.sent.clear();
+    for (const t of this.rows) this.sent.set(String(t.queryid), this.at);
+    const rows = this.rows;
+    this.rows = [];
+    return rows;
+  }
+
+  forget(): void { this.sent.clear(); }
+}
+
+export { SnapshotState, OnChangeState, SampledState };
