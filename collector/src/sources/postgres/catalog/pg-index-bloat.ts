@@ -1,7 +1,7 @@
 import { PG13 } from '../versions.ts';
 import { pgIndexBloat as definition } from '../../../../../protocol/families/pg-index-bloat.ts';
 import { catalogEntry } from './entry.ts';
-import { BLOAT_INTERVAL_S, fillfactor } from './bloat-model.ts';
+import { BLOAT_INTERVAL_S, estimateColumns, fillfactor } from './bloat-model.ts';
 import { SELECTION as BIGGEST_INDEXES } from './pg-stats-index.ts';
 
 // The model and its limits: bloat-model.ts.
@@ -37,10 +37,7 @@ WITH e AS (
   SELECT l.*, 1 + l.leaf_pages + ceil(l.leaf_pages / greatest(floor((l.bs - 40) * 0.7 / l.tuple_bytes), 1)) AS expected_pages FROM l
 )
 SELECT current_database() AS datname, p.nspname AS schemaname, p.relname, p.indexrelname,
-       p.relpages::bigint * p.bs AS index_bytes, p.reltuples::float8 AS reltuples, p.fillfactor,
-       greatest(p.relpages - p.expected_pages, 0)::bigint * p.bs AS bloat_bytes,
-       round((100 * greatest(p.relpages - p.expected_pages, 0) / p.relpages)::numeric, 2)::float8 AS bloat_pct
-  FROM p`;
+       ${estimateColumns('index_bytes')}`;
 
 export const pgIndexBloat = catalogEntry(definition, {
   description: 'estimated bloat of the biggest btree indexes in each database, from pg_class and pg_stats (no index is read)',

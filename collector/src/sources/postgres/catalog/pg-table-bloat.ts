@@ -1,7 +1,7 @@
 import { PG13 } from '../versions.ts';
 import { pgTableBloat as definition } from '../../../../../protocol/families/pg-table-bloat.ts';
 import { catalogEntry } from './entry.ts';
-import { BLOAT_INTERVAL_S, fillfactor } from './bloat-model.ts';
+import { BLOAT_INTERVAL_S, estimateColumns, fillfactor } from './bloat-model.ts';
 import { SELECTION as BIGGEST_TABLES } from './pg-stats-table.ts';
 
 // The model and its limits: bloat-model.ts.
@@ -31,10 +31,7 @@ WITH e AS (
   SELECT e.*, ceil(e.reltuples / greatest(floor((e.bs * e.fillfactor / 100.0 - 24) / e.row_bytes), 1)) AS expected_pages FROM e
 )
 SELECT current_database() AS datname, p.nspname AS schemaname, p.relname,
-       p.relpages::bigint * p.bs AS table_bytes, p.reltuples::float8 AS reltuples, p.fillfactor,
-       greatest(p.relpages - p.expected_pages, 0)::bigint * p.bs AS bloat_bytes,
-       round((100 * greatest(p.relpages - p.expected_pages, 0) / p.relpages)::numeric, 2)::float8 AS bloat_pct
-  FROM p`;
+       ${estimateColumns('table_bytes')}`;
 
 export const pgTableBloat = catalogEntry(definition, {
   description: 'estimated heap bloat of the biggest tables in each database, from pg_class and pg_stats (no table is read)',
