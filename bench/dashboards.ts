@@ -80,7 +80,11 @@ async function main(): Promise<void> {
       for (let at = start; at <= end; at += STEP_MS * CYCLES_PER_PUSH) {
         const families: Batch['families'] = {};
         for (let k = 0; k < CYCLES_PER_PUSH && at + k * STEP_MS <= end; k++) {
-          for (const [f, rs] of Object.entries(shifted(sample, at + k * STEP_MS))) (families[f] ??= []).push(...(rs ?? []));
+          for (const [f, rs] of Object.entries(shifted(sample, at + k * STEP_MS))) {
+            const list = families[f] ?? [];
+            list.push(...(rs ?? []));
+            families[f] = list;
+          }
         }
         const batch: Batch = { ...sample, batch_id: randomUUID(), collector_id: runner.agent.collectorId,
           hostname: runner.local.collector.hostname, created_at: new Date(at).toISOString(), families };
@@ -149,8 +153,8 @@ async function main(): Promise<void> {
     }
     const slow = results.filter((r) => !(r.p95 < 200));
     const raw = results.filter((r) => r.rawScans.length > 0);
-    console.log(`\nover 200 ms at p95: ${slow.length}${slow.length ? ' — ' + slow.map((r) => `${r.name} (${r.range}) ${r.p95.toFixed(0)} ms`).join('; ') : ''}`);
-    console.log(`7 d queries reading raw partitions before the tail: ${raw.length}${raw.length ? ' — ' + raw.map((r) => r.name).join('; ') : ''}`);
+    console.log(`\nover 200 ms at p95: ${slow.length}${slow.length ? ` — ${slow.map((r) => `${r.name} (${r.range}) ${r.p95.toFixed(0)} ms`).join('; ')}` : ''}`);
+    console.log(`7 d queries reading raw partitions before the tail: ${raw.length}${raw.length ? ` — ${raw.map((r) => r.name).join('; ')}` : ''}`);
     for (const r of runners) await r.stop();
   } finally {
     await stack.stop();

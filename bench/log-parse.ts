@@ -90,9 +90,9 @@ async function build(path: string, targetBytes: number, lines: string[]): Promis
       if (l.charCodeAt(0) >= 48 && l.charCodeAt(0) <= 57 && l.charCodeAt(4) === 45) {
         const d = l.slice(0, 10);
         let nd = shifted.get(d);
-        if (!nd) { nd = new Date(Date.parse(d + 'T00:00:00Z') + rep * 7 * 86_400_000).toISOString().slice(0, 10); shifted.set(d, nd); }
-        buf += nd + l.slice(10) + '\n';
-      } else buf += l + '\n';
+        if (!nd) { nd = new Date(Date.parse(`${d}T00:00:00Z`) + rep * 7 * 86_400_000).toISOString().slice(0, 10); shifted.set(d, nd); }
+        buf += `${nd}${l.slice(10)}\n`;
+      } else buf += `${l}\n`;
       if (buf.length > 1 << 20) { written += Buffer.byteLength(buf); if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r())); buf = ''; }
     }
     written += Buffer.byteLength(buf);

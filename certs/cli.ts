@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCa, createServerCert, writeSecretFile } from '../backend/src/pki/ca.ts';
+import { errorMessage } from '../common/errors.ts';
 
 const USAGE = `usage: npm run certs -- <command>
   create-ca --out DIR [--force]
@@ -147,7 +148,7 @@ export function main(argv: string[]): number {
         return 2;
     }
   } catch (err) {
-    console.error(`certs: ${(err as Error).message}`);
+    console.error(`certs: ${errorMessage(err)}`);
     return err instanceof UsageError ? 2 : 1;
   }
 }

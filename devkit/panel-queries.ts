@@ -6,6 +6,7 @@ import { DASHBOARDS } from '../grafana/src/dashboards/index.ts';
 import { POSTGRES_DATASOURCE } from '../grafana/src/datasources.ts';
 import { expandMacros, type IntervalOptions, type VariableValue } from './grafana-macros.ts';
 import type { SqlDataquery } from '../grafana/src/query.ts';
+import { errorMessage } from '../common/errors.ts';
 
 /** The part of a pg.Client (or pool) the harness needs. */
 export interface SqlRunner {
@@ -91,10 +92,6 @@ export function defaultRanges(now: Date = new Date()): RangeSpec[] {
 }
 
 const isPostgres = (ds: { uid?: string } | undefined): boolean => ds?.uid === POSTGRES_DATASOURCE.uid;
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 async function run(db: SqlRunner, expand: () => string): Promise<Pick<QueryRun, 'sql' | 'rows' | 'columns' | 'error'>> {
   let sql = '';

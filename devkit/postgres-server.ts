@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { errorMessage } from '../common/errors.ts';
 
 export interface PostgresServer {
   readonly host: string;
@@ -368,7 +369,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
         return;
       } catch (err) {
         await c.end().catch(() => undefined);
-        if (child!.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not start: ${(err as Error).message}\n${stderr}`);
+        if (child!.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not start: ${errorMessage(err)}\n${stderr}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }

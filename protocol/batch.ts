@@ -218,25 +218,32 @@ export function rowCount(batch: ColumnBatch): number {
   return rows;
 }
 
-function problemsOf(error: z.ZodError): string[] {
-  return error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(batch)'}: ${i.message}`);
+/** Why a batch was refused: readable problems (the first ten issues) and the families they
+ *  are in, taken from each issue's path (families.<name>…) rather than read back from text. */
+export interface BatchProblems { ok: false; problems: string[]; families: string[] }
+
+function problemsOf(error: z.ZodError): BatchProblems {
+  const issues = error.issues.slice(0, 10);
+  const families = new Set<string>();
+  for (const { path } of issues) if (path[0] === 'families' && typeof path[1] === 'string') families.add(path[1]);
+  return { ok: false, problems: issues.map((i) => `${i.path.join('.') || '(batch)'}: ${i.message}`), families: [...families] };
 }
 
 /** Validates a parsed batch of either version against the schema. Returns it as columns, or
- *  a list of readable problems. */
-export function validateBatch(input: unknown): { ok: true; batch: ColumnBatch } | { ok: false; problems: string[] } {
+ *  why it was refused. */
+export function validateBatch(input: unknown): { ok: true; batch: ColumnBatch } | BatchProblems {
   let batch: ColumnBatch;
   if ((input as { protocol_version?: unknown } | null)?.protocol_version === ROWS_PROTOCOL_VERSION) {
     const res = schemas().rows.safeParse(input);
-    if (!res.success) return { ok: false, problems: problemsOf(res.error) };
+    if (!res.success) return problemsOf(res.error);
     const { protocol_version: _v, ...rest } = res.data as Batch & { protocol_version: number };
     batch = toWire(rest);
   } else {
     const res = schemas().columns.safeParse(input);
-    if (!res.success) return { ok: false, problems: problemsOf(res.error) };
+    if (!res.success) return problemsOf(res.error);
     batch = res.data as ColumnBatch;
   }
   const rows = rowCount(batch);
-  if (rows > LIMITS.maxRowsPerBatch) return { ok: false, problems: [`families: ${rows} rows exceed the limit of ${LIMITS.maxRowsPerBatch}`] };
+  if (rows > LIMITS.maxRowsPerBatch) return { ok: false, problems: [`families: ${rows} rows exceed the limit of ${LIMITS.maxRowsPerBatch}`], families: [] };
   return { ok: true, batch };
 }

@@ -28,6 +28,8 @@ import { register } from '../collector/src/sender/backend-client.ts';
 import { COLLECTOR_VERSION } from '../collector/src/agent.ts';
 import { Runner } from '../collector/src/runner.ts';
 import { DEMO_SETTINGS_FILE, type DemoSettings } from '../backend/src/demo-settings.ts';
+import { readMetricFamilies } from '../backend/src/db/metric-families.ts';
+import { errorMessage } from '../common/errors.ts';
 
 const { values } = parseArgs({
   options: {
@@ -89,7 +91,7 @@ await backend.pool.query(`ALTER ROLE pganalytics_grafana PASSWORD '${scramVerifi
 
 // What `npm run backend -- create-user` and friends read to act on this demo (0600: a password).
 const demo: DemoSettings = { databaseUrl: settings.databaseUrl, backendUrl: backend.url, backendDataDir: settings.dataDir, pid: process.pid };
-writeFileSync(join(dataDir, DEMO_SETTINGS_FILE), JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 });
+writeFileSync(join(dataDir, DEMO_SETTINGS_FILE), `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
 chmodSync(join(dataDir, DEMO_SETTINGS_FILE), 0o600);
 
 const configPath = join(dataDir, 'collector.toml');
@@ -143,12 +145,11 @@ say(`Grafana datasource (PostgreSQL): host 127.0.0.1:${server.port}, database pg
 say(`JSON logs: ${shown(logFile)}. Ctrl-C stops everything.`);
 
 async function report(): Promise<void> {
-  const families = (await backend.pool.query('SELECT family, raw_table FROM metric_families ORDER BY family')).rows;
   let total = 0;
-  for (const f of families) {
-    const n = Number((await backend.pool.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(f.raw_table)}`)).rows[0].n);
+  for (const f of await readMetricFamilies(backend.pool)) {
+    const n = Number((await backend.pool.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(f.rawTable)}`)).rows[0].n);
     total += n;
-    if (n > 0) say(`  ${f.raw_table}: ${n} rows`);
+    if (n > 0) say(`  ${f.rawTable}: ${n} rows`);
   }
   say(`rows stored: ${total}`);
 }
@@ -162,7 +163,7 @@ async function stop(signal: string): Promise<void> {
   say(`stopping (${signal})…`);
   let code = 0;
   const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
-    try { await fn(); } catch (err) { code = 1; say(`stopping: ${what} failed: ${(err as Error).message}`); }
+    try { await fn(); } catch (err) { code = 1; say(`stopping: ${what} failed: ${errorMessage(err)}`); }
   };
   await step('workload', () => workload.stop());
   await step('collector', () => runner.stop());

@@ -20,9 +20,15 @@ export const SQL_DIR = join(import.meta.dirname, '..', 'sql');
 /** The rollup's select list for one column, or none. */
 function aggregates(c: ColumnSpec): string[] {
   switch (c.kind) {
-    case 'key': case 'label': return [];
-    case 'counter': case 'interval': return [`sum(${c.name}) AS ${c.name}`];
-    case 'peak': case 'time': return [`max(${c.name}) AS ${c.name}`];
+    case 'key':
+    case 'label':
+      return [];
+    case 'counter':
+    case 'interval':
+      return [`sum(${c.name}) AS ${c.name}`];
+    case 'peak':
+    case 'time':
+      return [`max(${c.name}) AS ${c.name}`];
     case 'gauge': {
       // avg() of an integer is numeric: the rollup keeps the raw column's float type.
       const avg = c.type === 'float' ? `avg(${c.name})` : `avg(${c.name})::double precision`;
@@ -35,12 +41,17 @@ function aggregates(c: ColumnSpec): string[] {
 export function familyMigration(f: FamilySpec, source: string): string {
   const owner = f.scope === 'instance' ? 'instance_id' : 'server_id';
   const width = Math.max(owner.length, ...f.columns.map((c) => c.name.length)) + 2;
-  const columns = [`${owner.padEnd(width)}int NOT NULL`,
-    ...f.columns.map((c) => `${c.name.padEnd(width)}${SQL_TYPES[c.type]}${c.key ? ' NOT NULL' : ''}`)];
+  const columns = [
+    `${owner.padEnd(width)}int NOT NULL`,
+    ...f.columns.map((c) => `${c.name.padEnd(width)}${SQL_TYPES[c.type]}${c.key ? ' NOT NULL' : ''}`),
+  ];
   const keys = [owner, ...f.columns.filter((c) => c.kind === 'key').map((c) => c.name)];
   const values = f.columns.flatMap(aggregates);
   // Nothing but keys and labels (statement texts): no rollup, the raw rows are all there is.
-  const rollup = values.length === 0 ? 'NULL' : `$rollup$
+  const rollup =
+    values.length === 0
+      ? 'NULL'
+      : `$rollup$
 SELECT {bucket} AS time, ${keys.join(', ')},
 ${values.map((v) => `       ${v}`).join(',\n')}
   FROM ${f.table}
@@ -57,7 +68,14 @@ $cols$, '${owner}', INTERVAL '${f.retentionDays ?? 7} days', ${rollup});
 
 /** The next migration number after the highest in `dir`. */
 export function nextNumber(dir = SQL_DIR): number {
-  return Math.max(0, ...readdirSync(dir).filter((n) => /^\d{3}_/.test(n)).map((n) => Number(n.slice(0, 3)))) + 1;
+  return (
+    Math.max(
+      0,
+      ...readdirSync(dir)
+        .filter((n) => /^\d{3}_/.test(n))
+        .map((n) => Number(n.slice(0, 3))),
+    ) + 1
+  );
 }
 
 /** Writes the family's migration and returns its path; refuses a family a migration already creates. */
@@ -85,7 +103,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(2);
   }
   try {
-    console.log(`wrote ${writeFamilyMigration(positionals[0]!, { number: values.number === undefined ? undefined : Number(values.number) })}`);
+    console.log(
+      `wrote ${writeFamilyMigration(positionals[0]!, { number: values.number === undefined ? undefined : Number(values.number) })}`,
+    );
   } catch (err) {
     console.error((err as Error).message);
     process.exit(1);

@@ -110,7 +110,7 @@ test('npm start: every family gets rows, the next steps act on it, Ctrl-C stops 
       await sleep(1000);
     }
     // As root the demo's cluster lives outside .data (PostgreSQL's user cannot reach it).
-    if (where && where.startsWith('/var/lib/pganalytics-dev/')) rmSync(join(where, '..'), { recursive: true, force: true });
+    if (where?.startsWith('/var/lib/pganalytics-dev/')) rmSync(join(where, '..'), { recursive: true, force: true });
     rmSync(root, { recursive: true, force: true });
   }
 });

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { errorMessage } from '../../common/errors.ts';
 
 export const DEMO_SETTINGS_FILE = 'demo.json';
 
@@ -22,7 +23,7 @@ export function readDemoSettings(dataDir = join(process.cwd(), '.data')): { file
   try {
     return { file, settings: demoSettingsSchema.parse(JSON.parse(readFileSync(file, 'utf8'))) };
   } catch (err) {
-    throw new Error(`${file} is not what npm start writes (${(err as Error).message.slice(0, 200)}); remove it or set PGA_DATABASE_URL`);
+    throw new Error(`${file} is not what npm start writes (${errorMessage(err).slice(0, 200)}); remove it or set PGA_DATABASE_URL`);
   }
 }
 

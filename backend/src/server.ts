@@ -6,7 +6,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import pg from 'pg';
 import type { BackendSettings } from './settings.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
-import { HttpError, isDatabaseUnavailable, toError } from './errors.ts';
+import { HttpError } from './errors.ts';
+import { isDatabaseUnavailable } from './db/errors.ts';
+import { errorMessage, toError } from '../../common/errors.ts';
 import { loadOrCreatePki, type Pki } from './pki/ca.ts';
 import { COLLECTOR_AUDIENCE, loadOrCreateJwtKeys, USER_AUDIENCE, type JwtKeys } from './auth/jwt-keys.ts';
 import { requireCollector } from './auth/collector-auth.ts';
@@ -26,7 +28,7 @@ import { HashSlots } from './users/password.ts';
 import { ADDRESS_THROTTLE, LoginThrottle, USER_THROTTLE } from './auth/login-throttle.ts';
 import { LoginThrottleStore } from './auth/login-throttle-store.ts';
 import { apiTokenRoutes } from './users/api-token-routes.ts';
-import { auditRoutes } from './audit/routes.ts';
+import { auditRoutes } from './users/audit-routes.ts';
 import { collectorRoutes } from './collectors/routes.ts';
 import { enrolmentTokenRoutes } from './collectors/enrolment-token-routes.ts';
 import { queryRoutes } from './query/routes.ts';
@@ -184,7 +186,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
       if (r.partitionsCreated || r.partitionsDropped || r.hoursRolledUp) log.info('maintenance', { ...r });
     } catch (err) {
       end({ outcome: 'failed' });
-      log.error('maintenance failed', { error: toError(err).message });
+      log.error('maintenance failed', { error: errorMessage(err) });
     }
   };
   const timer = settings.maintenanceIntervalSeconds > 0 ? setInterval(maintain, settings.maintenanceIntervalSeconds * 1000) : undefined;

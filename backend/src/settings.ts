@@ -69,7 +69,7 @@ function num(name: string, dflt: number): number {
 /** PGA_METRICS_LISTEN=host:port (IPv6 in brackets) moves /metrics to a listener of its own. */
 function metricsListen(v: string | undefined): Pick<BackendSettings, 'metricsHost' | 'metricsPort'> {
   if (!v) return {};
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(v);
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v);
   if (!m || Number(m[3]) > 65535) throw new Error(`PGA_METRICS_LISTEN must be host:port, got ${JSON.stringify(v)}`);
   return { metricsHost: m[1] ?? m[2], metricsPort: Number(m[3]) };
 }

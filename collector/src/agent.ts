@@ -3,7 +3,7 @@
 // them into the batch's columns. The served config decides which families run and how often.
 import { randomUUID } from 'node:crypto';
 import { FAMILY_BY_NAME, rowsOfColumns, type ColumnBatch, type InstanceInfo, type Row, type ServedConfig } from '../../protocol/index.ts';
-import type { CollectError } from './collect-error.ts';
+import { errorMessage, type CollectError } from './collect-error.ts';
 import type { LocalConfig } from './config.ts';
 import { PostgresSource } from './sources/postgres/postgres-source.ts';
 import { CATALOG_BY_FAMILY } from './sources/postgres/catalog.ts';
@@ -167,7 +167,7 @@ export class Agent {
         if (r.parseErrors > 0) this.metrics?.logParseErrors.inc(r.parseErrors);
       } catch (err) {
         // Skipped with a reason (unreadable directory, odd settings); the other sources go on.
-        errors.push({ family: 'pg_log', error: `${name}: ${(err as Error).message}` });
+        errors.push({ family: 'pg_log', error: `${name}: ${errorMessage(err)}` });
       }
     }
     return commits;

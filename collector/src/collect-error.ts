@@ -19,7 +19,6 @@ export interface CollectError {
   readonly path?: string;
 }
 
-/** The one way an unknown thrown value becomes an error's text. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** The one way an unknown thrown value becomes an error's text (common/errors.ts), here too
+ *  for the sources that import it with CollectError. */
+export { errorMessage } from '../../common/errors.ts';

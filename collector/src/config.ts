@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse } from 'smol-toml';
 import { z } from 'zod';
+import { errorMessage } from '../../common/errors.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pganalytics/collector.toml';
 
@@ -70,7 +71,7 @@ export function parseLocalConfig(text: string, env: NodeJS.ProcessEnv = process.
   try {
     raw = parse(text) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`collector config is not valid TOML: ${(err as Error).message}`);
+    throw new Error(`collector config is not valid TOML: ${errorMessage(err)}`);
   }
   const backend = { ...(raw.backend as object | undefined) } as Record<string, unknown>;
   const collector = { ...(raw.collector as object | undefined) } as Record<string, unknown>;
@@ -95,7 +96,7 @@ export function loadLocalConfig(path = DEFAULT_CONFIG_PATH): LocalConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read collector config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read collector config ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
   }
   return parseLocalConfig(text);
 }

@@ -1,8 +1,8 @@
 // What registration leaves in the state directory: the private key (0600, never leaves the
 // host), the certificate and CA chain, and the tokens (0600).
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../common/files.ts';
+import { renameDurable, writeFileAtomic } from '../../common/files.ts';
 
 export interface Credentials {
   collectorId: string;
@@ -50,8 +50,8 @@ function finishRenewal(stateDir: string): void {
   const keyNew = join(stateDir, `${FILES.key}.new`);
   const certNew = join(stateDir, `${FILES.cert}.new`);
   if (existsSync(certNew)) {
-    if (existsSync(keyNew)) renameSync(keyNew, join(stateDir, FILES.key));
-    renameSync(certNew, join(stateDir, FILES.cert));
+    if (existsSync(keyNew)) renameDurable(keyNew, join(stateDir, FILES.key));
+    renameDurable(certNew, join(stateDir, FILES.cert));
   } else if (existsSync(keyNew)) {
     rmSync(keyNew); // the renewal never completed; the old key and certificate stay in use
   }

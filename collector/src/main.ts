@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG_PATH, loadLocalConfig, type LocalConfig } from './config.ts';
 import { isRegistered } from './credentials.ts';
+import { errorMessage } from '../../common/errors.ts';
 
 const USAGE = 'usage: collector <register|run|once|parse-log|status> [--config PATH] …';
 
@@ -65,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
         try {
           void runner.reload(loadLocalConfig(values.config));
         } catch (err) {
-          log.error('reload refused: local config is not valid; keeping the running one', { error: (err as Error).message });
+          log.error('reload refused: local config is not valid; keeping the running one', { error: errorMessage(err) });
         }
       });
       return -1;

@@ -19,6 +19,7 @@ import { Spool, SpoolCorruptError, type SpoolLimits } from './spool/spool.ts';
 import { SelfMetrics } from './self-metrics.ts';
 import type http from 'node:http';
 import type { Logger } from '../../common/log.ts';
+import { errorMessage } from '../../common/errors.ts';
 
 export interface RunnerStatus {
   collector_id: string;
@@ -109,7 +110,7 @@ export class Runner {
       got = await this.client.pullConfig(this.etag);
     } catch (err) {
       this.metrics.configPulls.inc({ result: 'failed' });
-      this.log.warn('config pull failed', { error: (err as Error).message });
+      this.log.warn('config pull failed', { error: errorMessage(err) });
       return;
     }
     if (!got) { this.metrics.configPulls.inc({ result: 'unchanged' }); return; }
@@ -118,7 +119,7 @@ export class Runner {
       cfg = servedConfigSchema.parse(parse(got.toml));
     } catch (err) {
       this.metrics.configPulls.inc({ result: 'refused' });
-      this.log.error('served config refused, keeping the last good one', { error: (err as Error).message.slice(0, 500) });
+      this.log.error('served config refused, keeping the last good one', { error: errorMessage(err).slice(0, 500) });
       return;
     }
     this.served = cfg;
@@ -153,7 +154,7 @@ export class Runner {
     } catch (err) {
       this.metrics.countBatch('spool_failed');
       this.log.error('cannot write to the spool; sending this batch without a safety copy', {
-        spool: this.spool.dir, error: (err as Error).message });
+        spool: this.spool.dir, error: errorMessage(err) });
       const outcome = await this.client.push(gz);
       if (outcome.kind === 'accepted') { this.metrics.countBatch('sent'); await cycle.commit(); }
       else this.log.error('batch lost: neither spooled nor accepted', { batch_id: cycle.batch.batch_id, reason: outcome.reason });
@@ -182,7 +183,7 @@ export class Runner {
           this.log.error('corrupt spool file quarantined', { file: b.file, quarantine: this.spool.quarantineDir, error: err.message });
           this.spool.quarantine(b);
         } else {
-          this.log.error('cannot read spool file', { file: b.file, error: (err as Error).message });
+          this.log.error('cannot read spool file', { file: b.file, error: errorMessage(err) });
         }
         continue;
       }
@@ -233,7 +234,7 @@ export class Runner {
       await this.client.renewCertificate();
       this.log.info('client certificate renewed', { not_after: new Date(this.client.certificateValidity().notAfter).toISOString() });
     } catch (err) {
-      this.log.error('certificate renewal failed; will try again next cycle', { error: (err as Error).message });
+      this.log.error('certificate renewal failed; will try again next cycle', { error: errorMessage(err) });
     }
   }
 
@@ -258,7 +259,7 @@ export class Runner {
 
   /** Runs tasks one at a time: a cycle never overlaps a drain. */
   private serial(task: () => Promise<void>): Promise<void> {
-    this.busy = this.busy.then(task).catch((err) => { this.log.error('task failed', { error: (err as Error).message }); });
+    this.busy = this.busy.then(task).catch((err) => { this.log.error('task failed', { error: errorMessage(err) }); });
     return this.busy;
   }
 

@@ -16,7 +16,7 @@ export function renderDashboards(): Map<string, string> {
     const d = make();
     if (!d.uid) throw new Error(`dashboard "${d.title}" has no uid`);
     if (files.has(`${d.uid}.json`)) throw new Error(`duplicate dashboard uid ${d.uid}`);
-    files.set(`${d.uid}.json`, JSON.stringify(d, null, 2) + '\n');
+    files.set(`${d.uid}.json`, `${JSON.stringify(d, null, 2)}\n`);
   }
   return files;
 }

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import type { Backend } from '../../backend/src/server.ts';
 import { createUser } from '../../backend/src/users/create-user.ts';
-import type { Role } from '../../backend/src/users/roles.ts';
+import type { Role } from '../../backend/src/auth/roles.ts';
 import type { Credentials } from '../../collector/src/credentials.ts';
 import { toWire, type Batch, type Row } from '../../protocol/index.ts';
 
@@ -14,6 +14,7 @@ export interface Reply {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   /** Parsed JSON (any: tests read many shapes; the code under test has typed bodies). */
+  // biome-ignore lint/suspicious/noExplicitAny: as the comment above says
   body: any;
 }
 
@@ -41,7 +42,7 @@ export function call(backend: Pick<Backend, 'url' | 'pki'>, path: string, o: Cal
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = undefined;
+        let parsed: unknown;
         try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
         resolve({ status: res.statusCode!, headers: res.headers, text, body: parsed });
       });

@@ -92,6 +92,16 @@ test('validation failures are counted by family', async () => {
   assert.match(m.text, /pga_validation_failures_total\{family="pg_stats_database",reason="schema_violation"\} 1/);
 });
 
+test('a row ahead of the backend clock is counted under its family', async () => {
+  const ahead = simpleBatch(b.collectorId, { pg_stats_database: [{ time: '2999-01-01T00:00:00Z', instance: 'main', datname: 'x' }] });
+  await new Promise((r) => setTimeout(r, 5000)); // let b's bucket refill
+  const r = await push(stack.backend, b, ahead);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.code, 'time_in_future');
+  const m = await call(stack.backend, '/metrics');
+  assert.match(m.text, /pga_validation_failures_total\{family="pg_stats_database",reason="time_in_future"\} 1/);
+});
+
 test('oversized and malformed requests on the user API', async () => {
   const big = await call(stack.backend, '/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ username: 'x', password: 'y'.repeat(40_000) }),
     headers: { 'content-type': 'application/json' } });

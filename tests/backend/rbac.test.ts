@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, registerCollector, type Stack } from '../helpers/stack.ts';
 import type { Credentials } from '../../collector/src/credentials.ts';
-import type { Permission } from '../../backend/src/users/roles.ts';
+import type { Permission } from '../../backend/src/auth/roles.ts';
 import { call, push, simpleBatch, userWithRole, type LoggedIn } from './api.ts';
 
 let stack: Stack;

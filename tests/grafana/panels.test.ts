@@ -6,7 +6,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
 import { MONITOR_ROLE, startMonitored, superClient, type Monitored } from '../postgres/monitored.ts';

@@ -31,7 +31,7 @@ async function workload(server: PostgresServer): Promise<void> {
   await a.query(`ALTER ROLE pwuser PASSWORD '${PASSWORD}'`);
   // pg_hba: pwuser must give its password over TCP (everyone else stays trust)
   const hba = join(server.dataDir, 'pg_hba.conf');
-  writeFileSync(hba, 'host all pwuser 127.0.0.1/32 scram-sha-256\n' + readFileSync(hba, 'utf8'));
+  writeFileSync(hba, `host all pwuser 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`);
   await a.query('SELECT pg_reload_conf()');
   await sleep(300);
   await assert.rejects(client(server, 'pwuser', 'wrong'));

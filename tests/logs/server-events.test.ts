@@ -143,7 +143,7 @@ async function runWorkload(server: PostgresServer, logDir: string): Promise<void
   await refused(server, { database: 'closed_db' });
   await a.query(`CREATE ROLE identuser LOGIN PASSWORD '${scramVerifier(server.password)}'`); // TCP needs SCRAM
   const hba = join(server.dataDir, 'pg_hba.conf');
-  writeFileSync(hba, 'host all identuser 127.0.0.1/32 ident\n' + readFileSync(hba, 'utf8'));
+  writeFileSync(hba, `host all identuser 127.0.0.1/32 ident\n${readFileSync(hba, 'utf8')}`);
   await a.query('SELECT pg_reload_conf()');
   // The postmaster reloads pg_hba.conf when it gets to the signal: until then identuser is trusted.
   for (let i = 0; ; i++) {

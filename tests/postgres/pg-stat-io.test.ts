@@ -23,7 +23,9 @@ after(async () => {
 
 const onlyIo = (f: string): boolean => f === 'pg_stat_io' || f === 'pg_instance';
 
-test('pg_stat_io on PostgreSQL 16+: a row per process type, object and context; client reads counted as deltas', { timeout: 120_000 }, async () => {
+test('pg_stat_io on PostgreSQL 16+: a row per process type, object and context; client reads counted as deltas', {
+  timeout: 120_000,
+}, async () => {
   const m = recent ?? local;
   assert.ok(m.server.versionNum >= PG16);
   await m.admin('CREATE TABLE io_probe AS SELECT g, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 20000) g');
@@ -32,7 +34,10 @@ test('pg_stat_io on PostgreSQL 16+: a row per process type, object and context; 
     const first = await src.collect(new Date(Date.now() - 60_000), onlyIo);
     assert.deepEqual(first.errors, []);
     assert.ok(first.rows.pg_stat_io.length > 5, `${first.rows.pg_stat_io.length} rows`);
-    assert.ok(first.rows.pg_stat_io.every((r) => r.reads === null && r.interval_s === null), 'no deltas on a first sample');
+    assert.ok(
+      first.rows.pg_stat_io.every((r) => r.reads === null && r.interval_s === null),
+      'no deltas on a first sample',
+    );
     for (let i = 0; i < 5; i++) await m.admin('SELECT count(*) FROM io_probe');
     await m.admin('SELECT pg_stat_force_next_flush()');
     const second = await src.collect(new Date(), onlyIo);
@@ -41,7 +46,9 @@ test('pg_stat_io on PostgreSQL 16+: a row per process type, object and context; 
     for (const r of second.rows.pg_stat_io) assert.ok(schema.safeParse(r).success, JSON.stringify(r));
     const keys = second.rows.pg_stat_io.map((r) => `${r.backend_type}/${r.object}/${r.context}`);
     assert.equal(new Set(keys).size, keys.length, 'one row per process type, object and context');
-    const client = second.rows.pg_stat_io.find((r) => r.backend_type === 'client backend' && r.object === 'relation' && r.context === 'normal');
+    const client = second.rows.pg_stat_io.find(
+      (r) => r.backend_type === 'client backend' && r.object === 'relation' && r.context === 'normal',
+    );
     assert.ok(client, keys.join(', '));
     assert.ok(Number(client.interval_s) > 0);
     // The five scans read the table's pages: from shared buffers (hits) or from the kernel (reads).
@@ -54,9 +61,16 @@ test('pg_stat_io on PostgreSQL 16+: a row per process type, object and context; 
 });
 
 test('pg_stat_io on PostgreSQL 15 or older: not collected, no family error, said once', { timeout: 60_000 }, async (t) => {
-  if (local.server.versionNum >= PG16) { t.skip(`this machine's PostgreSQL is ${local.server.versionNum}: nothing older to try`); return; }
+  if (local.server.versionNum >= PG16) {
+    t.skip(`this machine's PostgreSQL is ${local.server.versionNum}: nothing older to try`);
+    return;
+  }
   const said: Array<Record<string, unknown>> = [];
-  const src = new InstanceUnderTest({ name: 'old', url: local.monitorUrl(), notice: (message, fields) => said.push({ message, ...fields }) });
+  const src = new InstanceUnderTest({
+    name: 'old',
+    url: local.monitorUrl(),
+    notice: (message, fields) => said.push({ message, ...fields }),
+  });
   try {
     for (let cycle = 0; cycle < 2; cycle++) {
       const r = await src.collect(new Date(Date.now() + cycle * 60_000), onlyIo);
@@ -64,8 +78,15 @@ test('pg_stat_io on PostgreSQL 15 or older: not collected, no family error, said
       assert.deepEqual(r.rows.pg_stat_io, [], 'nothing to send');
       assert.equal(r.rows.pg_instance[0]!.up, true, 'the rest goes on');
     }
-    assert.deepEqual(said, [{ message: 'family not collected: the server is older than its first version', instance: 'old',
-      family: 'pg_stat_io', server_version_num: local.server.versionNum, first_version_num: PG16 }]);
+    assert.deepEqual(said, [
+      {
+        message: 'family not collected: the server is older than its first version',
+        instance: 'old',
+        family: 'pg_stat_io',
+        server_version_num: local.server.versionNum,
+        first_version_num: PG16,
+      },
+    ]);
   } finally {
     await src.close();
   }

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
 import { startPostgres } from '../../devkit/postgres-server.ts';
 import { pgbenchInit, pgbenchRun } from '../../devkit/pgbench-workload.ts';

@@ -27,8 +27,13 @@ after(async () => {
 });
 
 const INFO_TYPES: Record<string, string> = {
-  text: 'text', int: 'integer', bigint: 'bigint', float: 'double precision', bool: 'boolean',
-  timestamptz: 'timestamp with time zone', jsonb: 'jsonb',
+  text: 'text',
+  int: 'integer',
+  bigint: 'bigint',
+  float: 'double precision',
+  bool: 'boolean',
+  timestamptz: 'timestamp with time zone',
+  jsonb: 'jsonb',
 };
 
 test("every family's generated migration creates the definition's table and a rollup by its keys", { timeout: 120_000 }, async () => {
@@ -43,40 +48,75 @@ test("every family's generated migration creates the definition's table and a ro
   const pool = new pg.Pool({ connectionString: server.url('generated'), max: 2 });
   try {
     const c = await pool.connect();
-    try { await migrate(c, { dir: base }); } finally { c.release(); }
+    try {
+      await migrate(c, { dir: base });
+    } finally {
+      c.release();
+    }
     for (const f of FAMILIES) await pool.query(familyMigration(f, 'test'));
 
     for (const f of FAMILIES) {
       const owner = f.scope === 'instance' ? 'instance_id' : 'server_id';
       const cols = await pool.query(
-        `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [f.table]);
-      assert.deepEqual(cols.rows.map((r) => [r.column_name, r.data_type, r.is_nullable]),
-        [['time', 'timestamp with time zone', 'NO'], [owner, 'integer', 'NO'],
-          ...f.columns.map((c) => [c.name, INFO_TYPES[c.type], c.key ? 'NO' : 'YES'])], `table ${f.table}`);
-      const { rollup_table: rollupTable } = (await pool.query('SELECT rollup_table FROM metric_families WHERE family = $1', [f.name])).rows[0];
+        `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
+        [f.table],
+      );
+      assert.deepEqual(
+        cols.rows.map((r) => [r.column_name, r.data_type, r.is_nullable]),
+        [
+          ['time', 'timestamp with time zone', 'NO'],
+          [owner, 'integer', 'NO'],
+          ...f.columns.map((c) => [c.name, INFO_TYPES[c.type], c.key ? 'NO' : 'YES']),
+        ],
+        `table ${f.table}`,
+      );
+      const { rollup_table: rollupTable } = (await pool.query('SELECT rollup_table FROM metric_families WHERE family = $1', [f.name]))
+        .rows[0];
       const aggregated = f.columns.some((c) => c.kind !== 'key' && c.kind !== 'label');
       assert.equal(rollupTable, aggregated ? `${f.table}_1h` : null, `${f.name} has a rollup when it has values to aggregate`);
       if (!aggregated) continue;
       const rollup = await pool.query(
-        `SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [`${f.table}_1h`]);
+        `SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
+        [`${f.table}_1h`],
+      );
       const keys = f.columns.filter((c) => c.kind === 'key').map((c) => c.name);
-      assert.deepEqual(rollup.rows.slice(0, 2 + keys.length).map((r) => r.column_name), ['time', owner, ...keys], `rollup of ${f.name}`);
+      assert.deepEqual(
+        rollup.rows.slice(0, 2 + keys.length).map((r) => r.column_name),
+        ['time', owner, ...keys],
+        `rollup of ${f.name}`,
+      );
       for (const c of f.columns.filter((c) => c.kind === 'counter')) {
-        assert.ok(rollup.rows.some((r) => r.column_name === c.name), `rollup of ${f.name} sums ${c.name}`);
+        assert.ok(
+          rollup.rows.some((r) => r.column_name === c.name),
+          `rollup of ${f.name} sums ${c.name}`,
+        );
       }
     }
 
     // The rollup sums counters over an hour: two rows of pg_stats_database in one past hour.
     const server1 = (await pool.query("INSERT INTO servers (hostname) VALUES ('h') RETURNING id")).rows[0].id;
-    const inst = (await pool.query("INSERT INTO postgresql_instances (server_id, name) VALUES ($1, 'main') RETURNING id", [server1])).rows[0].id;
+    const inst = (await pool.query("INSERT INTO postgresql_instances (server_id, name) VALUES ($1, 'main') RETURNING id", [server1]))
+      .rows[0].id;
     const hour = Math.floor(Date.now() / 3600_000) * 3600_000 - 3600_000;
-    for (const [offset, commits, backends] of [[60_000, 10, 2], [120_000, 5, 4]] as const) {
-      await pool.query(`INSERT INTO metrics_pg_stats_database (time, instance_id, datname, interval_s, xact_commit, numbackends)
-        VALUES ($1, $2, 'app', 60, $3, $4)`, [new Date(hour + offset), inst, commits, backends]);
+    for (const [offset, commits, backends] of [
+      [60_000, 10, 2],
+      [120_000, 5, 4],
+    ] as const) {
+      await pool.query(
+        `INSERT INTO metrics_pg_stats_database (time, instance_id, datname, interval_s, xact_commit, numbackends)
+        VALUES ($1, $2, 'app', 60, $3, $4)`,
+        [new Date(hour + offset), inst, commits, backends],
+      );
     }
     await runMaintenance(pool);
-    const rolled = await pool.query('SELECT interval_s, xact_commit, numbackends, numbackends_max FROM metrics_pg_stats_database_1h WHERE instance_id = $1', [inst]);
-    assert.deepEqual(rolled.rows.map((r) => [r.interval_s, Number(r.xact_commit), r.numbackends, r.numbackends_max]), [[120, 15, 3, 4]]);
+    const rolled = await pool.query(
+      'SELECT interval_s, xact_commit, numbackends, numbackends_max FROM metrics_pg_stats_database_1h WHERE instance_id = $1',
+      [inst],
+    );
+    assert.deepEqual(
+      rolled.rows.map((r) => [r.interval_s, Number(r.xact_commit), r.numbackends, r.numbackends_max]),
+      [[120, 15, 3, 4]],
+    );
   } finally {
     await pool.end();
   }

@@ -26,6 +26,7 @@ const MAX_DEPTH = 4;
 
 /** Text without control characters (C0, DEL, C1), at most MAX_TEXT characters. */
 export function cleanText(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
   return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT)}…` : clean;
 }

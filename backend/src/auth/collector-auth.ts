@@ -26,7 +26,7 @@ export function clientCertificate(req: Request): ClientCertificate {
   const known = verifiedCertificates.get(socket);
   if (known) return known;
   const cert = socket.getPeerCertificate?.();
-  if (!cert || !cert.raw) throw new HttpError(401, 'client_certificate_required', 'a client certificate issued at registration is required');
+  if (!cert?.raw) throw new HttpError(401, 'client_certificate_required', 'a client certificate issued at registration is required');
   if (!socket.authorized) throw new HttpError(401, 'client_certificate_untrusted', `client certificate refused: ${socket.authorizationError}`);
   const cn = cert.subject?.CN;
   const collectorId = Array.isArray(cn) ? cn[0] : cn;

@@ -7,10 +7,11 @@
 // disabled account takes effect immediately, not when a token expires.
 import type { Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
-import { HttpError, toError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
+import { errorMessage } from '../../../common/errors.ts';
 import { recordFoldedAudit } from '../audit/audit-log.ts';
 import type { Logger } from '../../../common/log.ts';
-import { can, type Permission, type Role } from '../users/roles.ts';
+import { can, type Permission, type Role } from './roles.ts';
 import { USER_AUDIENCE, type JwtKeys } from './jwt-keys.ts';
 import { sha256Hex } from './hash.ts';
 
@@ -79,7 +80,7 @@ export function userAuth(pool: pg.Pool, keys: JwtKeys, log?: Logger): RequireRol
       // The route pattern, not the URL: ids and query strings would defeat the folding.
       const route = `${req.method} ${(req.route?.path as string | undefined) ?? req.path}`;
       await recordFoldedAudit(pool, req, { actor: actorName(principal), action: 'auth.forbidden', target: `${actorName(principal)} ${route}`,
-        details: { permission, role: principal.role } }).catch((err: unknown) => log?.warn('audit failed', { error: toError(err).message }));
+        details: { permission, role: principal.role } }).catch((err: unknown) => log?.warn('audit failed', { error: errorMessage(err) }));
       throw new HttpError(403, 'forbidden', `role ${principal.role} may not do this`);
     }
     res.locals.principal = principal;

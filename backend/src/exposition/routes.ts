@@ -11,7 +11,7 @@ import type { BackendMetrics } from './metrics.ts';
 import { STORAGE_JOBS_SQL, type StorageJobRow } from './storage-jobs.ts';
 import type { JwtKeys } from '../auth/jwt-keys.ts';
 import type { Logger } from '../../../common/log.ts';
-import { toError } from '../errors.ts';
+import { errorMessage } from '../../../common/errors.ts';
 
 export interface HealthState { status: 'ok' | 'degraded'; database: 'up' | 'down'; checked_at: string | null }
 
@@ -50,7 +50,7 @@ export class BackgroundCheck {
       this.storageJobs = (await this.client.query<StorageJobRow>(STORAGE_JOBS_SQL)).rows;
       this.okAt = Date.now();
     } catch (err) {
-      this.log.warn('health check failed', { error: toError(err).message });
+      this.log.warn('health check failed', { error: errorMessage(err) });
       void this.client?.end().catch(() => undefined);
       this.client = undefined;
     } finally {

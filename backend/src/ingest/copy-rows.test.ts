@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { bool, gauge, jsonb, text, timestamptz, type Columns, type FamilySpec } from '../../../protocol/index.ts';
 import { startPostgres, type PostgresServer } from '../../../devkit/postgres-server.ts';
-import { copyIn } from './copy-in.ts';
+import { copyIn } from '../db/copy-in.ts';
 import { copyBinary, jsonText, pgMicros } from './copy-rows.ts';
 
 let server: PostgresServer;

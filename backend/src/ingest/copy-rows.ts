@@ -2,11 +2,9 @@
 // (protocol int → integer, bigint → bigint, float → double precision, bool, text, timestamptz,
 // jsonb; tests/storage/migrations.test.ts holds the tables to it), so numbers travel as their
 // 4 or 8 bytes: neither this process prints them as decimal text nor PostgreSQL parses it back.
-import type { Columns, ColumnSpec, FamilySpec } from '../../../protocol/index.ts';
+import type { Columns, FamilySpec } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
-
-/** A COPY statement and its data, encoded ahead of the transaction that sends it. */
-export interface CopyStatement { sql: string; chunks: Buffer[] }
+import type { CopyStatement } from '../db/copy-in.ts';
 
 // Signature, flags (no OIDs) and header extension length: the binary format's fixed header.
 const HEADER = Buffer.from([...Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), 0, 0, 0, 0, 0, 0, 0, 0]);

@@ -11,5 +11,5 @@ test('the pre-parse scan counts nesting and containers, not brackets inside stri
   assert.equal(shape('["\\\\", [[1]]]'), undefined, 'an escaped backslash ends before the closing quote');
   assert.match(shape('["\\\\", [[[1]]]]')!, /deeper than 3/);
   assert.match(shape(`[${'{},'.repeat(10)}{}]`)!, /more than 10 objects and arrays/);
-  assert.equal(shape('[' + '{},'.repeat(8) + '{}]'), undefined);
+  assert.equal(shape(`[${'{},'.repeat(8)}{}]`), undefined);
 });

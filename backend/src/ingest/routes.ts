@@ -11,7 +11,7 @@ import type { BackendMetrics } from '../exposition/metrics.ts';
 import type { MetricFamilies } from '../storage/metric-families.ts';
 import type { Logger } from '../../../common/log.ts';
 import { inflateBatch, parseBatch, preCheck, PRECHECK_MIN_BYTES, readBody } from './decode.ts';
-import { storeBatch } from './store-batch.ts';
+import { RowTimeInFuture, storeBatch } from './store-batch.ts';
 import { createBatchValidator } from './validate-batch.ts';
 import type { Admission } from './admission.ts';
 
@@ -119,7 +119,7 @@ export function ingestRoutes(deps: IngestDeps): Router {
       res.once('finish', () => { setTimeout(() => req.socket.destroy(), 1000).unref(); });
     }
     metrics.batchesRejected.inc({ reason });
-    if (reason === 'time_in_future') metrics.validationFailures.inc({ family: (err as HttpError).message.split(':')[0], reason });
+    if (err instanceof RowTimeInFuture) metrics.validationFailures.inc({ family: err.family, reason });
     next(err);
   });
   return router;

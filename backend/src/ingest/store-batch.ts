@@ -9,8 +9,9 @@ import type pg from 'pg';
 import { FAMILY_BY_NAME, type ColumnBatch, type Columns, type FamilySpec } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthenticatedCollector } from '../auth/collector-auth.ts';
-import { copyIn, type Statement } from './copy-in.ts';
-import { copyBinary, type CopyStatement } from './copy-rows.ts';
+import { copyIn, failedStatement, type CopyStatement, type Statement } from '../db/copy-in.ts';
+import { SQLSTATE, sqlState } from '../db/errors.ts';
+import { copyBinary } from './copy-rows.ts';
 import type { MetricFamilies } from '../storage/metric-families.ts';
 
 export interface StoreResult {
@@ -23,6 +24,13 @@ export interface StoreResult {
 }
 
 const FUTURE_TOLERANCE_MS = 60 * 60_000; // a collector clock an hour ahead is refused, not stored
+
+/** A row stamped ahead of the backend clock; the family it is in, for the refusal metric. */
+export class RowTimeInFuture extends HttpError {
+  constructor(readonly family: string, time: string) {
+    super(400, 'time_in_future', `${family}: row time ${time} is ahead of the backend clock`);
+  }
+}
 
 /** A family's columns to store: its spec, its columns and how many rows they hold. */
 interface Kept { spec: FamilySpec; cols: Columns; rows: number }
@@ -52,7 +60,7 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
     for (let i = 0; i < times.length; i++) {
       if (times[i] !== last) { last = times[i]; t = Date.parse(last); }
       if (t > now + FUTURE_TOLERANCE_MS) {
-        throw new HttpError(400, 'time_in_future', `${name}: row time ${last} is ahead of the backend clock`);
+        throw new RowTimeInFuture(name, last);
       }
       // Rows past retention (a long outage replayed) would be dropped by the next maintenance run.
       if (t < oldest) { expiredByFamily[name] = (expiredByFamily[name] ?? 0) + 1; continue; }
@@ -115,11 +123,13 @@ const SEEN = `WITH inst AS (
   UPDATE collectors SET last_seen_at = now(), collector_version = $6 WHERE id = $1
   RETURNING (SELECT version FROM collector_configs WHERE collector_id = $1) AS config_version`;
 
-/** The batch id is already stored: this batch was stored before. */
+/** The batch id is already stored: this batch was stored before. The batch id's COPY is the
+ *  first statement sent, and a unique violation there can only be its primary key; which
+ *  statement failed is known without the constraint's name, which not every server reports. */
 function isRepeat(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string };
-  return e.code === '23505' && e.constraint === 'ingested_batches_pkey';
+  return sqlState(err) === SQLSTATE.uniqueViolation && failedStatement(err) === BATCH_ID_STATEMENT;
 }
+const BATCH_ID_STATEMENT = 0;
 
 /** Ids of the instances a batch names (in its instances list or its rows), by name. They come
  *  from a cache; a name not seen before is inserted first, in a statement of its own (an

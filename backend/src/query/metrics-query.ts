@@ -1,15 +1,18 @@
 // Plans a metrics read: which table (raw rows or the hourly rollup), which SQL, which owners.
-//   raw     ranges up to RAW_MAX_RANGE_MS with no step or a step under an hour; with a step,
+//   raw     ranges up to RAW_MAX_RANGE_MS (protocol/resolution.ts) with no step or a step under an hour; with a step,
 //           the family's own rollup SELECT is run over the raw rows with date_bin(step)
 //   hourly  longer ranges, or step = 3600: the metrics_<family>_1h rollup table
 // Table names come from metric_families (written by our migrations), never from the request.
+import pg from 'pg';
 import { z } from 'zod';
 import { FAMILY_BY_NAME } from '../../../protocol/index.ts';
+import { readsRollup } from '../../../protocol/resolution.ts';
 import { HttpError } from '../errors.ts';
 import { intString } from '../http/parse.ts';
-import type { FamilyStorage, MetricFamilies } from '../storage/metric-families.ts';
+import type { MetricFamilies } from '../storage/metric-families.ts';
+import type { FamilyStorage } from '../db/metric-families.ts';
+import { renderRollupSql } from '../db/rollup-sql.ts';
 
-export const RAW_MAX_RANGE_MS = 2 * 86_400_000;
 /** Without a rollup a family can still be read raw, over at most this long a range. */
 export const RAW_ONLY_MAX_RANGE_MS = 31 * 86_400_000;
 export const MAX_RANGE_MS = 400 * 86_400_000; // rollups are kept 400 days
@@ -34,8 +37,6 @@ export interface MetricsPlan {
   scope: 'instance' | 'server';
 }
 
-const quoteIdent = (s: string): string => `"${s.replaceAll('"', '""')}"`;
-
 export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, ownerIds: number[]): MetricsPlan {
   const spec = FAMILY_BY_NAME.get(q.family);
   const storage: FamilyStorage | undefined = families.storage(q.family);
@@ -52,20 +53,18 @@ export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, owne
   const owner = spec.scope === 'instance' ? 'instance_id' : 'server_id';
   const filter = `time >= $1 AND time < $2 AND ${owner} = ANY($3::int[])`;
   const base = [new Date(from), new Date(to), ownerIds];
-  const wantsHourly = range > RAW_MAX_RANGE_MS || q.step === HOUR_S;
+  const wantsHourly = readsRollup(range) || q.step === HOUR_S;
   if (wantsHourly && storage.rollupTable) {
     return { resolution: 'hourly', scope: spec.scope, params: base,
-      sql: `SELECT * FROM ${quoteIdent(storage.rollupTable)} WHERE ${filter} ORDER BY time, ${owner}` };
+      sql: `SELECT * FROM ${pg.escapeIdentifier(storage.rollupTable)} WHERE ${filter} ORDER BY time, ${owner}` };
   }
   if (range > RAW_ONLY_MAX_RANGE_MS) {
     throw new HttpError(400, 'range_too_long', `${q.family} has no hourly rollup; raw rows span at most ${RAW_ONLY_MAX_RANGE_MS / 86_400_000} days`);
   }
   if (q.step !== undefined && storage.rollupSql) {
-    const select = storage.rollupSql
-      .replaceAll('{bucket}', "date_bin(make_interval(secs => $4), time, timestamptz '2000-01-01')")
-      .replaceAll('{filter}', filter);
+    const select = renderRollupSql(storage.rollupSql, "date_bin(make_interval(secs => $4), time, timestamptz '2000-01-01')", filter);
     return { resolution: 'raw_step', scope: spec.scope, params: [...base, q.step], sql: `SELECT * FROM (${select}) s ORDER BY time, ${owner}` };
   }
   return { resolution: 'raw', scope: spec.scope, params: base,
-    sql: `SELECT * FROM ${quoteIdent(storage.rawTable)} WHERE ${filter} ORDER BY time, ${owner}` };
+    sql: `SELECT * FROM ${pg.escapeIdentifier(storage.rawTable)} WHERE ${filter} ORDER BY time, ${owner}` };
 }

@@ -94,7 +94,7 @@ async function streamRows(pool: pg.Pool, res: Response, sql: string, params: unk
       writableObjectMode: true,
       transform(row: Record<string, unknown>, _enc, cb) {
         const line = JSON.stringify(shape(row));
-        if (ndjson) cb(null, line + '\n');
+        if (ndjson) cb(null, `${line}\n`);
         else { cb(null, (first ? '[' : ',') + line); first = false; }
       },
       flush(cb) { cb(null, ndjson ? '' : first ? '[]' : ']'); },

@@ -6,11 +6,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type pg from 'pg';
-import { HttpError, toError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
+import { errorMessage, toError } from '../../../common/errors.ts';
 import { recordAudit, recordFoldedAudit } from '../audit/audit-log.ts';
 import { ADDRESS_THROTTLE, REFUSAL_DELAY_MS, Throttle } from '../auth/login-throttle.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseWith } from '../http/parse.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { sha256Hex } from '../auth/hash.ts';
 import { certThumbprint, pemToDer, type Pki } from '../pki/ca.ts';
 import { COLLECTOR_AUDIENCE, type JwtKeys } from '../auth/jwt-keys.ts';
@@ -82,9 +84,7 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
     const body = parseWith(registerBody, req.body, 'body');
     const collectorId = randomUUID();
     const refreshToken = newRefreshToken();
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    const { serverId, signed } = await withTransaction(pool, async (client) => {
       // Consume one use of the token atomically: two registrations racing for the last use
       // cannot both succeed.
       const tok = await client.query(
@@ -104,23 +104,18 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
       await client.query(
         `INSERT INTO audit_log (actor, action, target, source_ip, details) VALUES ('enrolment-token', 'collector.register', $1, $2, $3)`,
         [collectorId, req.ip ?? null, { hostname: body.hostname, cert_serial: signed.serial, enrolment_token_id: tok.rows[0].id }]);
-      await client.query('COMMIT');
-      log.info('collector registered', { collector_id: collectorId, hostname: body.hostname, cert_serial: signed.serial });
-      res.status(201).json({
-        collector_id: collectorId,
-        server_id: serverId,
-        certificate: signed.certPem,
-        ca_chain: [pki.caCertPem],
-        access_token: issueCollectorToken(keys, collectorId, pemToDer(signed.certPem), deps.jwtTtlSeconds),
-        expires_in: deps.jwtTtlSeconds,
-        refresh_token: refreshToken,
-      });
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return { serverId, signed };
+    });
+    log.info('collector registered', { collector_id: collectorId, hostname: body.hostname, cert_serial: signed.serial });
+    res.status(201).json({
+      collector_id: collectorId,
+      server_id: serverId,
+      certificate: signed.certPem,
+      ca_chain: [pki.caCertPem],
+      access_token: issueCollectorToken(keys, collectorId, pemToDer(signed.certPem), deps.jwtTtlSeconds),
+      expires_in: deps.jwtTtlSeconds,
+      refresh_token: refreshToken,
+    });
   });
 
   // Refused registrations (bad JSON, schema, token, CSR) are audited, folded per reason and
@@ -132,7 +127,7 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
       failures.fail(`addr:${req.ip ?? 'unknown'}`);
       const reason = e instanceof HttpError ? e.code : 'bad_request';
       await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'collector.register_failed', target: reason, details: { status } })
-        .catch((auditErr: unknown) => log.warn('audit failed', { error: toError(auditErr).message }));
+        .catch((auditErr: unknown) => log.warn('audit failed', { error: errorMessage(auditErr) }));
     }
     next(err);
   });

@@ -4,7 +4,10 @@
 // On TimescaleDB it only refreshes the continuous aggregates over the hours that late rows,
 // older than the refresh policy's window, made dirty (refreshLateHours).
 // Several backends may run it; an advisory lock lets one at a time do the work.
-import type pg from 'pg';
+import pg from 'pg';
+import { readMetricFamilies } from '../db/metric-families.ts';
+import { HOUR_BUCKET, renderRollupSql } from '../db/rollup-sql.ts';
+import { withTransaction } from '../db/transaction.ts';
 
 const MAINTENANCE_LOCK = 7_402_118_002; // arbitrary, constant: pg_advisory_xact_lock key
 const PARTITION_DAYS_AHEAD = 3;
@@ -18,60 +21,45 @@ export interface MaintenanceReport {
   hoursRolledUp: number;
 }
 
-interface FamilyRow {
-  family: string;
-  raw_table: string;
-  rollup_table: string | null;
-  rollup_sql: string | null;
-  rolled_up_to: Date | null;
-}
-
-/** The rollup SELECT for the native path, restricted to [$1, $2). */
-export function nativeRollupSql(rollupSql: string): string {
-  return rollupSql.replaceAll('{bucket}', "date_trunc('hour', time)").replaceAll('{filter}', 'time >= $1 AND time < $2');
-}
-
 export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<MaintenanceReport> {
   const client = await pool.connect();
   const report: MaintenanceReport = { ran: false, mode: 'native', partitionsCreated: 0, partitionsDropped: 0, hoursRolledUp: 0 };
   try {
     report.mode = (await client.query('SELECT pga_storage_mode() AS m')).rows[0].m;
     if (report.mode !== 'native') { await refreshLateHours(client, now, report); return report; }
-    await client.query('BEGIN');
-    const got = await client.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [MAINTENANCE_LOCK]);
-    if (!got.rows[0].ok) { await client.query('ROLLBACK'); return report; }
-    report.ran = true;
-    const families: FamilyRow[] = (await client.query('SELECT * FROM metric_families ORDER BY family')).rows;
-    const currentHour = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS);
-    for (const f of families) {
-      report.partitionsCreated += (await client.query('SELECT pga_ensure_partitions($1, $2::timestamptz - interval \'1 day\', $2::timestamptz + make_interval(days => $3)) AS n',
-        [f.family, now, PARTITION_DAYS_AHEAD])).rows[0].n;
-      report.partitionsDropped += (await client.query('SELECT pga_drop_expired_partitions($1) AS n', [f.family])).rows[0].n;
-      if (!f.rollup_table || !f.rollup_sql) continue;
+    await withTransaction(client, async () => {
+      if (!(await client.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [MAINTENANCE_LOCK])).rows[0].ok) return;
+      report.ran = true;
+      const currentHour = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS);
+      for (const f of await readMetricFamilies(client)) {
+        report.partitionsCreated += (await client.query('SELECT pga_ensure_partitions($1, $2::timestamptz - interval \'1 day\', $2::timestamptz + make_interval(days => $3)) AS n',
+          [f.family, now, PARTITION_DAYS_AHEAD])).rows[0].n;
+        report.partitionsDropped += (await client.query('SELECT pga_drop_expired_partitions($1) AS n', [f.family])).rows[0].n;
+        if (!f.rollupTable || !f.rollupSql) continue;
 
-      const select = nativeRollupSql(f.rollup_sql);
-      const ranges: [Date, Date][] = [];
-      // Completed hours since the watermark; a new family starts from its oldest raw row.
-      const start = f.rolled_up_to
-        ?? (await client.query(`SELECT date_trunc('hour', min(time)) AS t FROM ${f.raw_table}`)).rows[0].t as Date | null;
-      if (start && start < currentHour) ranges.push([start, currentHour]);
-      const dirty = await client.query(
-        'DELETE FROM rollup_dirty_hours WHERE family = $1 AND hour < $2 RETURNING hour', [f.family, start ?? currentHour]);
-      for (const r of dirty.rows) ranges.push([r.hour, new Date(r.hour.getTime() + HOUR_MS)]);
-      for (const [from, to] of ranges) {
-        await client.query(`DELETE FROM ${f.rollup_table} WHERE time >= $1 AND time < $2`, [from, to]);
-        await client.query(`INSERT INTO ${f.rollup_table} ${select}`, [from, to]);
-        report.hoursRolledUp += Math.round((to.getTime() - from.getTime()) / HOUR_MS);
+        const select = renderRollupSql(f.rollupSql, HOUR_BUCKET, 'time >= $1 AND time < $2');
+        // Names from metric_families, which only our migrations write; quoted all the same.
+        const raw = pg.escapeIdentifier(f.rawTable);
+        const rollup = pg.escapeIdentifier(f.rollupTable);
+        const ranges: [Date, Date][] = [];
+        // Completed hours since the watermark; a new family starts from its oldest raw row.
+        const start = f.rolledUpTo
+          ?? (await client.query(`SELECT date_trunc('hour', min(time)) AS t FROM ${raw}`)).rows[0].t as Date | null;
+        if (start && start < currentHour) ranges.push([start, currentHour]);
+        const dirty = await client.query(
+          'DELETE FROM rollup_dirty_hours WHERE family = $1 AND hour < $2 RETURNING hour', [f.family, start ?? currentHour]);
+        for (const r of dirty.rows) ranges.push([r.hour, new Date(r.hour.getTime() + HOUR_MS)]);
+        for (const [from, to] of ranges) {
+          await client.query(`DELETE FROM ${rollup} WHERE time >= $1 AND time < $2`, [from, to]);
+          await client.query(`INSERT INTO ${rollup} ${select}`, [from, to]);
+          report.hoursRolledUp += Math.round((to.getTime() - from.getTime()) / HOUR_MS);
+        }
+        await client.query('UPDATE metric_families SET rolled_up_to = $2 WHERE family = $1', [f.family, start ? currentHour : null]);
+        await client.query(`DELETE FROM ${rollup} WHERE time < $1::timestamptz - (SELECT rollup_retention FROM metric_families WHERE family = $2)`,
+          [now, f.family]);
       }
-      await client.query('UPDATE metric_families SET rolled_up_to = $2 WHERE family = $1', [f.family, start ? currentHour : null]);
-      await client.query(`DELETE FROM ${f.rollup_table} WHERE time < $1::timestamptz - (SELECT rollup_retention FROM metric_families WHERE family = $2)`,
-        [now, f.family]);
-    }
-    await client.query('COMMIT');
+    });
     return report;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
   } finally {
     client.release();
   }

@@ -3,15 +3,8 @@
 // that exist, so ingest only asks the database to make one when a batch reaches a new day.
 // reload() re-reads metric_families after a retention change (here or on another backend).
 import type pg from 'pg';
-import type { Statement } from '../ingest/copy-in.ts';
-
-export interface FamilyStorage {
-  family: string;
-  rawTable: string;
-  rollupTable: string | null;
-  rollupSql: string | null;
-  retentionMs: number;
-}
+import type { Statement } from '../db/copy-in.ts';
+import { readMetricFamilies, type FamilyStorage } from '../db/metric-families.ts';
 
 export interface MetricFamilies {
   mode: 'timescaledb' | 'native';
@@ -52,11 +45,7 @@ export function markLateRows(mode: MetricFamilies['mode'], families: string[], f
 }
 
 async function readFamilies(pool: pg.Pool): Promise<Map<string, FamilyStorage>> {
-  const rows = (await pool.query(
-    `SELECT family, raw_table, rollup_table, rollup_sql, extract(epoch FROM retention) * 1000 AS retention_ms FROM metric_families`)).rows;
-  return new Map(rows.map((r) => [r.family as string, {
-    family: r.family, rawTable: r.raw_table, rollupTable: r.rollup_table, rollupSql: r.rollup_sql, retentionMs: Number(r.retention_ms),
-  }]));
+  return new Map((await readMetricFamilies(pool)).map((f) => [f.family, f]));
 }
 
 export async function loadMetricFamilies(pool: pg.Pool): Promise<MetricFamilies> {

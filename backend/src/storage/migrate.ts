@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { errorMessage } from '../../../common/errors.ts';
+import { withTransaction } from '../db/transaction.ts';
 
 export const SQL_DIR = join(import.meta.dirname, '..', '..', '..', 'sql');
 const MIGRATION_LOCK = 7_402_118_001; // arbitrary, constant: pg_advisory_lock key for migrations
@@ -123,16 +125,16 @@ export async function migrate(client: pg.Client | pg.PoolClient, opts: { storage
       // Decided once, before the first pending migration, and only while the metric storage is
       // not yet created: the migration that creates it reads pga.storage, never 'auto' now.
       storage ??= await storageFor(client, opts.storage ?? 'auto');
-      await client.query('BEGIN');
+      const { mode } = storage;
       try {
-        await client.query("SELECT set_config('pga.storage', $1, true)", [storage.mode]);
-        await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
-        await client.query('COMMIT');
+        await withTransaction(client, async () => {
+          await client.query("SELECT set_config('pga.storage', $1, true)", [mode]);
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
+        });
       } catch (err) {
-        // A dead session cannot roll back (and needs not): what reaches the user is the cause.
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw new Error(`migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
+        // What reaches the user is the cause, named by its migration.
+        throw new Error(`migration ${m.name} failed: ${errorMessage(err)}`, { cause: err });
       }
       applied.push(m.name);
     }

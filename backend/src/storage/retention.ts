@@ -6,6 +6,7 @@
 // (PUT /api/v1/families/{family}/retention).
 import type pg from 'pg';
 import { HttpError } from '../errors.ts';
+import { withTransaction } from '../db/transaction.ts';
 
 const UNIT_SECONDS = { h: 3600, d: 86_400, w: 604_800 } as const;
 export const MIN_RETENTION_S = 3600;
@@ -33,24 +34,16 @@ export function retentionFromEnv(env: NodeJS.ProcessEnv = process.env): Record<s
 
 /** Sets a family's retention; returns false when it already had that value. One transaction. */
 export async function setRetention(pool: pg.Pool, family: string, seconds: number): Promise<boolean> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     const row = (await client.query(
       'SELECT raw_table, extract(epoch FROM retention)::bigint AS s FROM metric_families WHERE family = $1 FOR UPDATE', [family])).rows[0];
     if (!row) throw new HttpError(404, 'unknown_family', `no metric family ${family}`);
-    if (Number(row.s) === seconds) { await client.query('ROLLBACK'); return false; }
+    if (Number(row.s) === seconds) return false;
     await client.query('UPDATE metric_families SET retention = make_interval(secs => $2) WHERE family = $1', [family, seconds]);
     if ((await client.query('SELECT pga_storage_mode() AS m')).rows[0].m === 'timescaledb') {
       await client.query('SELECT remove_retention_policy($1::regclass, if_exists => true)', [row.raw_table]);
       await client.query('SELECT add_retention_policy($1::regclass, drop_after => make_interval(secs => $2))', [row.raw_table, seconds]);
     }
-    await client.query('COMMIT');
     return true;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,10 +1,11 @@
 // Creating a user: shared by `backend create-user` (the first admin) and POST /api/v1/users.
 import { z } from 'zod';
 import type pg from 'pg';
-import { HttpError, SQLSTATE, sqlState } from '../errors.ts';
+import { HttpError } from '../errors.ts';
+import { SQLSTATE, sqlState } from '../db/errors.ts';
 import { hashPassword, type HashSlots } from './password.ts';
 import { passwordProblem } from './password-policy.ts';
-import { ROLES, type Role } from './roles.ts';
+import { ROLES, type Role } from '../auth/roles.ts';
 
 export const usernameSchema = z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'username: 1-64 letters, digits, . _ @ -');
 export const passwordSchema = z.string().min(12, 'password must be at least 12 characters').max(1024)

@@ -18,7 +18,7 @@ import { parseWith, idParam } from '../http/parse.ts';
 import { actorName, principalOf, USER_AUDIENCE, type RequireRole } from '../auth/user-auth.ts';
 import type { JwtKeys } from '../auth/jwt-keys.ts';
 import { recordAudit, recordFoldedAudit, UNKNOWN_ACCOUNT } from '../audit/audit-log.ts';
-import { LoginThrottle, REFUSAL_DELAY_MS, type FleetCount, type LoginBlock } from '../auth/login-throttle.ts';
+import { type LoginThrottle, REFUSAL_DELAY_MS, type FleetCount, type LoginBlock } from '../auth/login-throttle.ts';
 import type { LoginThrottleStore } from '../auth/login-throttle-store.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, SLOT_HELD, verifyPassword, type HashSlots } from './password.ts';
 import { createUser, passwordSchema, roleSchema, usernameSchema } from './create-user.ts';

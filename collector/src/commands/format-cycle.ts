@@ -25,7 +25,7 @@ export function formatCycle(cycle: Cycle): string {
     if (cols.length === 0) continue;
     const table = [cols, ...rows.slice(0, MAX_ROWS).map((r) => cols.map((c) => cell(r[c])))];
     const widths = cols.map((_, i) => Math.max(...table.map((r) => r[i].length)));
-    for (const r of table) out.push('  ' + r.map((v, i) => v.padEnd(widths[i])).join('  '));
+    for (const r of table) out.push(`  ${r.map((v, i) => v.padEnd(widths[i])).join('  ')}`);
     if (rows.length > MAX_ROWS) out.push(`  … ${rows.length - MAX_ROWS} more`);
   }
   for (const e of cycle.errors) out.push(`skipped ${e.family}: ${e.error}`);

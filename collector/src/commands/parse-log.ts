@@ -11,6 +11,7 @@ import { openLogFile, parseLogStream } from '../sources/logs/parse-stream.ts';
 import { toPgPlanRow } from '../sources/logs/plan-row.ts';
 import { RowJsonEncoder } from '../sources/logs/row-json.ts';
 import { toPgLogRow } from '../sources/logs/to-row.ts';
+import { errorMessage } from '../../../common/errors.ts';
 
 const USAGE = 'usage: collector parse-log [--format stderr|csvlog|jsonlog|syslog] [--prefix \'log_line_prefix\'] [--no-redact] [--plans] FILE...';
 
@@ -34,12 +35,12 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
       options: { format: { type: 'string' }, prefix: { type: 'string' }, 'no-redact': { type: 'boolean' }, plans: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = args;
-  if (values.help) { process.stdout.write(USAGE + '\n'); return 0; }
-  if (positionals.length === 0) { process.stderr.write(USAGE + '\n'); return 2; }
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (positionals.length === 0) { process.stderr.write(`${USAGE}\n`); return 2; }
   const format = values.format as LogFormat | undefined;
   if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) {
     process.stderr.write(`unknown --format ${format}\n${USAGE}\n`);

@@ -7,6 +7,7 @@ import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PushResponse } from '../../../protocol/index.ts';
 import { completeRenewal, saveCredentials, saveTokens, stageRenewalKey, type Credentials } from '../credentials.ts';
+import { errorMessage } from '../../../common/errors.ts';
 
 /** What became of one push. */
 export type PushOutcome =
@@ -195,7 +196,7 @@ export class BackendClient {
         // A kept-alive connection the backend closed (it restarted) fails at once: one more
         // try on a fresh connection is safe, the batch id makes a repeat harmless.
         if (attempt === 0 && isStaleConnection(err)) continue;
-        return { kind: 'retry', reason: `network: ${(err as Error).message}` };
+        return { kind: 'retry', reason: `network: ${errorMessage(err)}` };
       }
       if (res.statusCode === 200 || res.statusCode === 201) {
         let j: PushResponse;

@@ -6,7 +6,10 @@ import { FAMILIES } from '../../../protocol/index.ts';
 import { CATALOG } from './postgres/catalog.ts';
 import { SYSTEM_FAMILIES } from './system/system-source.ts';
 
-const defined = (source: string): string[] => FAMILIES.filter((f) => f.source === source).map((f) => f.name).sort();
+const defined = (source: string): string[] =>
+  FAMILIES.filter((f) => f.source === source)
+    .map((f) => f.name)
+    .sort();
 
 test('every postgres family has one catalogue entry and every entry a postgres family', () => {
   assert.deepEqual(CATALOG.map((e) => e.family).sort(), defined('postgres'));
@@ -24,7 +27,11 @@ test('log and self-report families are the ones the logs source and the agent ma
 test('a family with counters says the interval they cover; units only on numbers; one unit per column name', () => {
   const units = new Map<string, string>();
   for (const f of FAMILIES) {
-    if (f.columns.some((c) => c.kind === 'counter')) assert.ok(f.columns.some((c) => c.kind === 'interval'), `${f.name} has interval_s`);
+    if (f.columns.some((c) => c.kind === 'counter'))
+      assert.ok(
+        f.columns.some((c) => c.kind === 'interval'),
+        `${f.name} has interval_s`,
+      );
     for (const c of f.columns) {
       if (c.kind === 'counter') assert.ok(['int', 'bigint', 'float'].includes(c.type), `${f.name}.${c.name}: a counter is a number`);
       if (!c.unit) continue;

@@ -3,9 +3,11 @@
 // sends what is spooled, oldest first. Bounded by size and age: past either, the oldest
 // batches are dropped and counted. Batches the backend refuses for good go to dead-letter/;
 // files that are not whole gzip (disk corruption, a hand edit) go to quarantine/.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { errorMessage } from '../../../common/errors.ts';
+import { writeFileAtomic } from '../../../common/files.ts';
 
 export interface SpoolLimits {
   maxBytes: number;
@@ -46,13 +48,7 @@ export class Spool {
   /** Durably stores a gzipped batch. */
   write(batchId: string, gz: Buffer, now = Date.now()): SpooledBatch {
     const name = `${now}-${String(this.seq++ % 1_000_000).padStart(6, '0')}-${batchId}.json.gz`;
-    const tmp = join(this.dir, `${name}.tmp-${process.pid}`);
-    writeFileSync(tmp, gz, { mode: 0o600 });
-    const fd = openSync(tmp, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
-    renameSync(tmp, join(this.dir, name));
-    const dfd = openSync(this.dir, 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
+    writeFileAtomic(join(this.dir, name), gz, 0o600);
     this.enforceLimits(now);
     return { file: name, batchId, createdAt: now, bytes: gz.length };
   }
@@ -76,7 +72,7 @@ export class Spool {
     try {
       gunzipSync(gz); // integrity check: a truncated or damaged file fails here, not at the backend
     } catch (err) {
-      throw new SpoolCorruptError(`${b.file}: ${(err as Error).message}`);
+      throw new SpoolCorruptError(`${b.file}: ${errorMessage(err)}`);
     }
     return gz;
   }

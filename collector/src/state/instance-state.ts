@@ -39,7 +39,10 @@ export class InstanceState {
 
   of(entry: CatalogEntry): FamilyState {
     let s = this.families.get(entry.family);
-    if (!s) this.families.set(entry.family, (s = this.make(entry)));
+    if (!s) {
+      s = this.make(entry);
+      this.families.set(entry.family, s);
+    }
     return s;
   }
 
@@ -51,7 +54,10 @@ export class InstanceState {
 
   slowColumns(entry: CatalogEntry & { slow: NonNullable<CatalogEntry['slow']> }): SlowColumns {
     let s = this.slow.get(entry.family);
-    if (!s) this.slow.set(entry.family, (s = new SlowColumns(entry.slow.columns, entry.slow.refreshCycles)));
+    if (!s) {
+      s = new SlowColumns(entry.slow.columns, entry.slow.refreshCycles);
+      this.slow.set(entry.family, s);
+    }
     return s;
   }
 
@@ -66,7 +72,9 @@ export class InstanceState {
       case 'snapshot': return new SnapshotState(entry);
       case 'on-change': return new OnChangeState();
       case 'sampled': return new SampledState(entry);
-      case 'top-statements': return (this.top = new TopStatementsState(entry, () => this.limits().maxStatements));
+      case 'top-statements':
+        this.top = new TopStatementsState(entry, () => this.limits().maxStatements);
+        return this.top;
       case 'statement-texts': return new StatementTextsState(() => this.top);
     }
   }

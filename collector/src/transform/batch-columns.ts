@@ -78,7 +78,8 @@ export class BatchColumns {
     if (!f) {
       const spec = FAMILY_BY_NAME.get(family);
       if (!spec) return undefined;
-      this.families.set(family, (f = { spec, time: [], instance: [], values: spec.columns.map(() => []) }));
+      f = { spec, time: [], instance: [], values: spec.columns.map(() => []) };
+      this.families.set(family, f);
     }
     return f;
   }

@@ -1,6 +1,6 @@
 // "Checkpoints, WAL & bgwriter": checkpoints (timed vs requested), their write and sync time,
 // who writes buffers, WAL generated, relation I/O by process type, and WAL archiving.
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTimeSeries } from './sql-panels.ts';
 import { maxPart, perSecond, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';

@@ -1,6 +1,6 @@
 // "Disk usage trends": filesystem space with a fill-up forecast (a resistant line over the range,
 // forecast.ts), database sizes and the largest tables.
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { maxPart, minPart, rangeAwareUnion, seriesSql } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';

@@ -11,7 +11,10 @@ test('every family has its table and its columns, as the panels alias them', () 
   for (const f of FAMILIES) {
     const ref = Object.values(t).find((r) => r.table === f.table);
     assert.ok(ref, `${f.name} has a reference`);
-    assert.deepEqual(Object.entries(ref.m), f.columns.map((c) => [c.name, `m.${c.name}`]));
+    assert.deepEqual(
+      Object.entries(ref.m),
+      f.columns.map((c) => [c.name, `m.${c.name}`]),
+    );
   }
   assert.equal(t.pgStatsDatabase.table, 'metrics_pg_stats_database');
   assert.equal(col(pgStatsDatabase, 'xact_commit'), 'xact_commit');

@@ -25,8 +25,9 @@ function ref<F extends FamilySpec>(f: F): FamilyRef<F> {
 
 type Definitions = typeof definitions;
 /** Every family by its name in code. */
-export const t = Object.fromEntries(Object.entries(definitions).map(([k, f]) => [k, ref(f)])) as
-  { readonly [K in keyof Definitions]: FamilyRef<Definitions[K]> };
+export const t = Object.fromEntries(Object.entries(definitions).map(([k, f]) => [k, ref(f)])) as {
+  readonly [K in keyof Definitions]: FamilyRef<Definitions[K]>;
+};
 
 /** One column's name, checked against the family's definition. */
 export const col = <F extends FamilySpec>(_family: F, name: ColumnName<F>): ColumnName<F> => name;

@@ -1,6 +1,6 @@
 // "Fleet overview": every server on one screen: up, version, TPS, connections % of max,
 // replication lag, disk free, last seen, and which alert thresholds its current values breach.
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { LATEST_WINDOW, maxPart, perSecond, secondsPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';

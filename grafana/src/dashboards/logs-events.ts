@@ -1,6 +1,6 @@
 // "Logs & events": what the PostgreSQL log says, from metrics_pg_log (one row per record,
 // classified by kind): events over time, latest errors, slow statements, temp files, failed logins.
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { RECENT_WINDOW, seriesSql } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';

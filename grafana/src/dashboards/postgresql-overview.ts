@@ -133,7 +133,7 @@ export function postgresqlOverview(): dashboard.Dashboard {
     .withPanel(sqlTimeSeries({ title: 'Connections', 
       description: 'Backends connected to each database (pg_stat_database.numbackends).',
       links: [new dashboard.DashboardLinkBuilder('Host health of this server').type(dashboard.DashboardLinkType.Link)
-        .url(dashboardUrl(DASHBOARD_UIDS.systemHealth) + '?${__url_time_range}&var-server=${server}')] }, connectionsSql))
+        .url(`${dashboardUrl(DASHBOARD_UIDS.systemHealth)}?\${__url_time_range}&var-server=\${server}`)] }, connectionsSql))
     .withPanel(sqlTimeSeries({ title: 'Deadlocks', bars: true,
       description: 'Deadlocks detected per time bucket.' }, deadlocksSql))
     .withRow(new dashboard.RowBuilder('Storage'))

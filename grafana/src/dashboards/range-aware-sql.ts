@@ -12,12 +12,11 @@
 // bucket fed by both the rollup and the tail is still right. Buckets are computed here rather than
 // with $__timeGroup so that the SQL and its `time` column (timestamptz) do not depend on the
 // datasource's timescaledb flag: the same dashboards serve the TimescaleDB and the native path.
-// 2 days: raw rows are kept 7 days, and a 2-day range at 1000 points (3-minute buckets) still
-// shows raw detail that hourly rollups would lose.
+// Where raw ends and the rollup begins is the query API's rule too (protocol/resolution.ts).
+import { readsRawSql, ROLLUP_SUFFIX } from '../../../protocol/resolution.ts';
 import { t } from './families.ts';
 
-export const SHORT_RANGE = "$__timeTo()::timestamptz - $__timeFrom()::timestamptz <= interval '2 days'";
-export const ROLLUP_SUFFIX = '_1h';
+export const SHORT_RANGE = readsRawSql('$__timeFrom()::timestamptz', '$__timeTo()::timestamptz');
 
 const rawSeconds = '($__interval_ms / 1000.0)';
 const longSeconds = 'greatest($__interval_ms / 1000.0, 3600)';

@@ -1,5 +1,5 @@
 // "Replication": standby lag in seconds and bytes, standby status, slots and the WAL they retain.
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { latestSql, maxPart, seriesSql } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';

@@ -1,6 +1,6 @@
 // "System health": host CPU (overall and per CPU), load, memory, disk I/O and network for the
 // chosen servers, from the host families the collector reads in /proc.
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTimeSeries } from './sql-panels.ts';
 import { avgOf, avgParts, maxPart, seriesSql } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';

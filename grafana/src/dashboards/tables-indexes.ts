@@ -2,7 +2,7 @@
 // unused and invalid indexes, from metrics_pg_stats_table and metrics_pg_stats_index, and the
 // most bloated tables and indexes (metrics_pg_table_bloat, metrics_pg_index_bloat). Each table
 // row links to the table detail.
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { latestSql, maxPart, minPart, perBucketSecond, seriesSql, SLOW_LATEST_WINDOW, sumPart, totalsSql, widthPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';

@@ -1,6 +1,6 @@
 // "Vacuum & wraparound": autovacuum activity (log records and per-table counters), dead tuples,
 // transaction ID and MultiXact age per database, the oldest tables to freeze, running vacuums.
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';

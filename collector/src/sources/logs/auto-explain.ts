@@ -90,14 +90,14 @@ interface ReadPlan {
 
 // The node names EXPLAIN prints (explain.c), for plans logged without costs: with costs, the
 // top node is the first unindented line with "(cost=" after the query text, whatever the SQL holds.
-const NODE_LINE = new RegExp('^(?:Parallel |Async )?(?:Partial |Finalize )?(?:' + [
+const NODE_LINE = new RegExp(`^(?:Parallel |Async )?(?:Partial |Finalize )?(?:${[
   'Result', 'ProjectSet', 'Insert', 'Update', 'Delete', 'Merge', 'Append', 'Merge Append', 'Recursive Union',
   'BitmapAnd', 'BitmapOr', 'Nested Loop', 'Merge(?: \\w+)? Join', 'Hash(?: \\w+)? Join', 'Seq Scan', 'Sample Scan',
   'Gather', 'Gather Merge', 'Index(?: Only)? Scan', 'Bitmap Index Scan', 'Bitmap Heap Scan', 'Tid(?: Range)? Scan',
   'Subquery Scan', 'Function Scan', 'Table Function Scan', 'Values Scan', 'CTE Scan', 'Named Tuplestore Scan',
   'WorkTable Scan', 'Foreign Scan', 'Custom Scan', 'Materialize', 'Memoize', '(?:Incremental )?Sort', 'Group',
   '(?:Group|Hash|Mixed)?Aggregate', 'WindowAgg', 'Unique', '(?:Hash)?SetOp', 'LockRows', 'Limit', 'Hash',
-].join('|') + ')(?: |$)');
+].join('|')})(?: |$)`);
 
 const COST = '  (cost=';
 

@@ -44,7 +44,7 @@ const WRAPAROUND = /must be vacuumed (?:within|before)|^database (?:with OID \d+
 const STATEMENT_PHASES = ['statement: ', 'execute ', 'parse ', 'bind ', 'plan:'] as const;
 
 /** "duration: 1.2 ms  statement: …", "execute S_1: …", "statement: …" */
-function statementLike(rec: LogRecord, msg: string, from: number, c: Classified): void {
+function statementLike(msg: string, from: number, c: Classified): void {
   for (const p of STATEMENT_PHASES) {
     if (!msg.startsWith(p, from)) continue;
     const phase = p === 'statement: ' ? 'statement' : p === 'plan:' ? 'plan' : p.trimEnd();
@@ -74,13 +74,13 @@ export function classify(rec: LogRecord): Classified {
       c.details.duration_ms = c.durationMs;
       if (msg.startsWith('  ', end + 3)) {
         c.kind = 'statement_duration';
-        statementLike(rec, msg, end + 5, c);
+        statementLike(msg, end + 5, c);
       }
       return c;
     }
     if (msg.startsWith('statement: ') || msg.startsWith('execute ')) {
       const c = base('statement', rec);
-      statementLike(rec, msg, 0, c);
+      statementLike(msg, 0, c);
       return c;
     }
     if (c0 === 99 /* c */) {

@@ -43,7 +43,7 @@ const KNOWN_PREFIXES = [
 const SYSLOG_PREFIXES = ['db=%d,user=%u,app=%a,client=%h ', 'user=%u,db=%d,app=%a,client=%h ', '[%l-1] user=%u,db=%d ', '%u@%d ', ''];
 const SYSLOG_HEADER = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s[]+\[\d+\]: \[\d+-\d+\] /;
 const CSV_START = /^"?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9+-]+"?,/;
-const LABEL = /^(?:LOG|ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|DEBUG\d?|DETAIL|HINT|CONTEXT|STATEMENT|QUERY|LOCATION):  /;
+const LABEL = /^(?:LOG|ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|DEBUG\d?|DETAIL|HINT|CONTEXT|STATEMENT|QUERY|LOCATION): {2}/;
 
 /** Which of `prefixes` reads the most of `lines` (ties: the first, i.e. the more specific). */
 export function guessPrefix(lines: readonly string[], prefixes: readonly string[] = KNOWN_PREFIXES): string | null {

@@ -171,7 +171,7 @@ test('garbage: binary bytes, a 200 MB line without newline, a wrong prefix are c
   // Far longer than any bound: holding it whole would show as 200+ MiB; reading it in 1 MiB
   // chunks and dropping it leaves only allocation churn (seen: ~40 MiB before a GC).
   appendFileSync(f, Buffer.alloc(200 * 1024 * 1024, 'x'));
-  appendFileSync(f, '\n' + rec(3));
+  appendFileSync(f, `\n${rec(3)}`);
   const src = new LogSource(opts);
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;

@@ -4,7 +4,7 @@
 // position is persisted only by commit(), after the runner has spooled the rows, so a crash
 // re-reads and never skips; a record is only returned once complete, and the persisted offset
 // is the start of the first record not yet returned, so nothing is sent twice either.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createLogParser } from './create-parser.ts';
 import type { LogFormat } from './event-kinds.ts';
@@ -13,6 +13,8 @@ import { LineSplitter } from './line-splitter.ts';
 import type { LogParser } from './log-parser.ts';
 import { toPgPlanRow, type PgPlanRow } from './plan-row.ts';
 import { toPgLogRow, type PgLogRow } from './to-row.ts';
+import { errorMessage } from '../../../../common/errors.ts';
+import { writeFileAtomic } from '../../../../common/files.ts';
 
 export interface LogSourceOptions {
   /** The collector's name for the PostgreSQL instance (the rows' `instance`). */
@@ -221,7 +223,7 @@ export class LogSource {
     for (const file of names) {
       if (!this.nameRe.test(file)) continue;
       const st = statOrNull(join(this.opts.directory, file));
-      if (st && st.isFile()) out.push({ file, ino: st.ino, mtimeMs: st.mtimeMs, size: st.size });
+      if (st?.isFile()) out.push({ file, ino: st.ino, mtimeMs: st.mtimeMs, size: st.size });
     }
     return out.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   }
@@ -251,7 +253,7 @@ export class LogSource {
     try {
       for (const file of readdirSync(this.opts.directory)) {
         const st = statOrNull(join(this.opts.directory, file));
-        if (st && st.isFile() && st.ino === ino) return file;
+        if (st?.isFile() && st.ino === ino) return file;
       }
     } catch { /* directory gone: nothing to find */ }
     return null;
@@ -264,7 +266,7 @@ export class LogSource {
       for (const file of readdirSync(this.opts.directory)) {
         const path = join(this.opts.directory, file);
         const st = statOrNull(path);
-        if (!st || !st.isFile() || st.ino === cur.ino || st.size < cur.offset) continue;
+        if (!st?.isFile() || st.ino === cur.ino || st.size < cur.offset) continue;
         if (tailMatches(path, cur)) return { file, ino: st.ino };
       }
     } catch { /* directory gone */ }
@@ -330,22 +332,12 @@ function loadState(path: string): Position | null {
     return s.version === 1 ? s.position : null;
   } catch (err) {
     // A torn state file cannot happen with rename; anything else is worth stopping for.
-    throw new LogStateError(`log position file ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new LogStateError(`log position file ${path} is not valid JSON: ${errorMessage(err)}`);
   }
 }
 
-/** Write temp, fsync, rename, fsync the directory: the state is the old or the new one, never torn. */
+/** The state is the old or the new one, never torn (writeFileAtomic). */
 function writeState(path: string, state: StateFile): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(state));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(dirname(path), 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  writeFileAtomic(path, JSON.stringify(state), 0o600);
 }

@@ -14,7 +14,7 @@ import { toPgLogRow } from './to-row.ts';
 
 function parse(format: LogFormat, prefix: string | undefined, lines: string[]): { records: LogRecord[]; parseErrors: number } {
   const p = createLogParser({ format, prefix });
-  lines.forEach((l, i) => p.line(l, i));
+  for (const [i, l] of lines.entries()) p.line(l, i);
   p.flush();
   return { records: p.take(), parseErrors: p.parseErrors };
 }

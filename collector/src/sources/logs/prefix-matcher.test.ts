@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { compilePrefix, emptyPrefixFields } from './prefix-matcher.ts';
 import { StderrParser } from './stderr-parser.ts';
 
-const label = (s: string, end: number): boolean => /^[A-Z]+:  /.test(s.slice(end));
+const label = (s: string, end: number): boolean => /^[A-Z]+: {2}/.test(s.slice(end));
 
 test('every escape, with padding', () => {
   const m = compilePrefix('%m|%n|%t|%s|%p|%P|%l|%c|%v|%x|%e|%Q|%-10u|%10d|%a|%r|%h|%b|%i|%%|');

@@ -188,6 +188,7 @@ function readEscape(line: string, pos: number, t: { esc: Escape; pad: number; ne
         end++;
       }
       break;
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: an unknown backend type is read like free text
     case 'backend': {
       const hit = BACKEND_TYPES.find((b) => line.startsWith(b, start));
       if (hit) { end = start + hit.length; break; }

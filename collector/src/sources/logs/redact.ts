@@ -51,7 +51,7 @@ export function redactLiterals(sql: string): string {
         j = q + 1;
         break;
       }
-      out += sql.slice(last, start) + '?';
+      out += `${sql.slice(last, start)}?`;
       last = i = j;
       continue;
     }
@@ -69,7 +69,7 @@ export function redactLiterals(sql: string): string {
         const tag = sql.slice(i, j + 1);
         const close = sql.indexOf(tag, j + 1);
         const end = close < 0 ? n : close + tag.length;
-        out += sql.slice(last, i) + '?';
+        out += `${sql.slice(last, i)}?`;
         last = i = end;
         continue;
       }
@@ -87,7 +87,7 @@ export function redactLiterals(sql: string): string {
         else if ((d === 43 || d === 45) && (sql.charCodeAt(j - 1) | 0x20) === 101) j++;
         else break;
       }
-      out += sql.slice(last, i) + '?';
+      out += `${sql.slice(last, i)}?`;
       last = i = j;
       continue;
     }

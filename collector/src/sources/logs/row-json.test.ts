@@ -33,5 +33,5 @@ test('RowJsonEncoder writes JSON.stringify lines across flushes, with every kind
   const enc = new RowJsonEncoder((b) => { chunks.push(Buffer.from(b)); return false; }, 64);
   for (const row of rows) enc.line({ ...row, instance: 'i' });
   enc.flush();
-  assert.equal(Buffer.concat(chunks).toString('utf8'), rows.map((r) => JSON.stringify(r) + '\n').join(''));
+  assert.equal(Buffer.concat(chunks).toString('utf8'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
 });

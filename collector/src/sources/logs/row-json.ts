@@ -19,6 +19,7 @@ const KEY = {
 } as const;
 const HEX = ascii('0123456789abcdef');
 // Characters JSON must escape, and lone surrogates (JSON.stringify writes those as \\uXXXX).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters JSON must escape
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**

@@ -95,7 +95,7 @@ export class StderrParser implements LogParser {
       if (!h) { this.parseErrors++; return; }
       const field = FIELD_OF[label as SecondaryLabel];
       h.last = field;
-      if (field) h.rec[field] = h.rec[field] === null ? body : bounded(h.rec[field] + '\n' + body);
+      if (field) h.rec[field] = h.rec[field] === null ? body : bounded(`${h.rec[field]}\n${body}`);
       return;
     }
     const rec = emptyRecord(label as Severity, body);
@@ -150,7 +150,7 @@ export class StderrParser implements LogParser {
   private continueWith(text: string, pid: number | null): void {
     const h = this.find(pid);
     if (!h || h.last === null) { this.parseErrors++; return; }
-    h.rec[h.last] = bounded((h.rec[h.last] ?? '') + '\n' + text);
+    h.rec[h.last] = bounded(`${h.rec[h.last] ?? ''}\n${text}`);
   }
 
   /** Is "<LABEL>:  " at `end`? Remembers which label. */

@@ -28,7 +28,7 @@ export class SyslogParser implements LogParser {
     const m = HEADER.exec(text);
     if (!m) { this.errors++; return; }
     let rest = text.slice(m[0].length);
-    if (rest.startsWith('#011')) rest = '\t' + rest.slice(4);
+    if (rest.startsWith('#011')) rest = `\t${rest.slice(4)}`;
     const part = Number(m[6]);
     this.inner.ingest(rest, offset, {
       time: syslogTimeToIso(m[1], Number(m[2]), m[3], this.offsetMinutes),

@@ -326,7 +326,8 @@ function noSql(entry: CatalogEntry, versionNum: number): CollectError {
 
 let noticeLog: ReturnType<typeof createLogger> | undefined;
 function defaultNotice(message: string, fields: Record<string, unknown>): void {
-  (noticeLog ??= createLogger('collector')).warn(message, fields);
+  noticeLog ??= createLogger('collector');
+  noticeLog.warn(message, fields);
 }
 
 function downRow(error: string): Sample {

@@ -14,7 +14,7 @@ export interface Mount {
 }
 
 // mountinfo escapes space, tab, newline and backslash as octal (\040, \011, \012, \134).
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 export function parseMountinfo(text: string): Mount[] {
   const out: Mount[] = [];
@@ -23,7 +23,7 @@ export function parseMountinfo(text: string): Mount[] {
     // Optional fields (shared:N, master:N, …) vary in number; " - " ends them.
     const dash = f.indexOf('-', 6);
     if (f.length < 10 || dash < 0) continue;
-    out.push({ devNumbers: f[2], mountPoint: unescape(f[4]), fsType: f[dash + 1], source: unescape(f[dash + 2]) });
+    out.push({ devNumbers: f[2], mountPoint: unescapeOctal(f[4]), fsType: f[dash + 1], source: unescapeOctal(f[dash + 2]) });
   }
   return out;
 }
@@ -37,7 +37,7 @@ export async function readMounts(procRoot: string): Promise<Mount[]> {
 export function findMount(mounts: readonly Mount[], path: string): Mount | undefined {
   let best: Mount | undefined;
   for (const m of mounts) {
-    const inside = m.mountPoint === '/' || path === m.mountPoint || path.startsWith(m.mountPoint + '/');
+    const inside = m.mountPoint === '/' || path === m.mountPoint || path.startsWith(`${m.mountPoint}/`);
     if (inside && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
   }
   return best;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { round } from '../../state/rates.ts';
 import { PostmasterNotRunningError, ProcParseError, isVanished } from './errors.ts';
 import { readProcFile } from './proc-file.ts';
+import { errorMessage } from '../../../../common/errors.ts';
 
 /** /proc reports process CPU time in USER_HZ ticks, which the kernel fixes at 100 for
  *  userspace on every mainstream architecture (independent of CONFIG_HZ). */
@@ -31,7 +32,7 @@ export async function readPostmasterPid(dataDir: string): Promise<number> {
   try {
     text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8');
   } catch (err) {
-    throw new PostmasterNotRunningError(`cannot read ${join(dataDir, 'postmaster.pid')}: ${(err as Error).message}`);
+    throw new PostmasterNotRunningError(`cannot read ${join(dataDir, 'postmaster.pid')}: ${errorMessage(err)}`);
   }
   const pid = Number(text.split('\n')[0]);
   // A negative pid marks a single-user backend, not a postmaster.

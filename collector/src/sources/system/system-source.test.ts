@@ -146,7 +146,7 @@ test('a family whose /proc file is missing is skipped with a named error; the ot
   const src = new HostUnderTest({ procRoot: root, paths: [{ role: 'data', path: tmpdir() }, { role: 'gone', path: join(root, 'nope') }] });
   const out = await src.collect();
   assert.deepEqual(Object.keys(out).sort(), ['cpu', 'disk_usage', 'network']);
-  const byFamily = new Map(src.lastErrors.map((e) => [e.family + (e.path ? ':' + e.path : ''), e.reason]));
+  const byFamily = new Map(src.lastErrors.map((e) => [e.family + (e.path ? `:${e.path}` : ''), e.reason]));
   assert.equal(byFamily.get('disk_io'), 'ProcReadFailed');
   assert.equal(byFamily.get('sysstat'), 'ProcParseFailed');
   assert.equal(byFamily.get(`disk_usage:${join(root, 'nope')}`), 'StatfsFailed');

@@ -28,7 +28,9 @@ export const fillfactor = (reloptions: string, byDefault: number): string =>
 
 /** The estimate over p (relpages, expected_pages, bs, reltuples, fillfactor per relation): the
  *  relation's size as `size`, the bytes beyond the pages its live rows need, and their share. */
-export const estimateColumns = (size: string): string => `p.relpages::bigint * p.bs AS ${size}, p.reltuples::float8 AS reltuples, p.fillfactor,
+export const estimateColumns = (
+  size: string,
+): string => `p.relpages::bigint * p.bs AS ${size}, p.reltuples::float8 AS reltuples, p.fillfactor,
        greatest(p.relpages - p.expected_pages, 0)::bigint * p.bs AS bloat_bytes,
        round((100 * greatest(p.relpages - p.expected_pages, 0) / p.relpages)::numeric, 2)::float8 AS bloat_pct
   FROM p`;

@@ -1,13 +1,26 @@
-// Sends COPY statements with their data (copy-rows.ts encodes it) and the statements after
-// them as one transaction in one round trip. COPY is far faster than INSERTs (measured ~760k
-// narrow rows/s here, against ~260k for unnest arrays).
+// Sends COPY statements with their data (ingest/copy-rows.ts encodes a family's) and the
+// statements after them as one transaction in one round trip. COPY is far faster than INSERTs
+// (measured ~760k narrow rows/s here, against ~260k for unnest arrays).
 import type pg from 'pg';
 import { prepareValue } from 'pg/lib/utils.js';
-import type { CopyStatement } from './copy-rows.ts';
+
+/** A COPY statement and its data, encoded ahead of the transaction that sends it. */
+export interface CopyStatement { sql: string; chunks: Buffer[] }
 
 /** A parameterised statement run after the COPYs, in their transaction: a named prepared
  *  statement, parsed once per connection. */
 export interface Statement { name: string; text: string; values: readonly unknown[] }
+
+/** The server's error for a failed copyIn, with which COPY or statement it refused: its index
+ *  in the order sent, COPYs first (the error's own fields, such as its constraint, vary with
+ *  the server: a distributed one may omit them). */
+export type CopyInError = Error & { code?: string; statement: number };
+
+/** Which COPY or statement (index in the order sent) a copyIn rejection came from. */
+export function failedStatement(err: unknown): number | undefined {
+  const at = (err as Partial<CopyInError> | null)?.statement;
+  return typeof at === 'number' ? at : undefined;
+}
 
 export interface CopyResult {
   /** Rows copied in all. */
@@ -90,7 +103,11 @@ class CopyTransaction {
     if (this.completed++ < this.copies.length) this.rows += Number(/^COPY (\d+)/.exec(msg.text ?? '')?.[1] ?? 0);
   }
   handleEmptyQuery(): void { /* no empty statements are sent */ }
-  handleError(err: Error): void { this.error = err; this.done(err, { rows: 0, firstRows: [] }); }
+  handleError(err: Error): void {
+    // Everything before the failing COPY or statement completed: the count says which it was.
+    this.error = Object.assign(err, { statement: this.completed });
+    this.done(this.error, { rows: 0, firstRows: [] });
+  }
   // pg calls this after the server's ReadyForQuery; after an error it calls handleError only.
   handleReadyForQuery(connection: PgConnection): void {
     if (this.error) return;

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from '../../../devkit/postgres-server.ts';
-import { copyIn } from './copy-in.ts';
+import { copyIn, failedStatement } from './copy-in.ts';
 
 let server: PostgresServer;
 let client: pg.Client;
@@ -119,4 +119,21 @@ test('statements after the COPYs run in their transaction, prepared once per con
   await assert.rejects(copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('6\n')] }], [mark('not a number', [])]),
     (err: Error & { code?: string }) => err.code === '22P02');
   assert.equal(await count(), 3);
+});
+
+test('a rejection names the COPY or statement the server refused, by its index in the order sent', async () => {
+  await client.query('CREATE TABLE IF NOT EXISTS u (k text PRIMARY KEY)');
+  await client.query('TRUNCATE u');
+  await client.query("INSERT INTO u VALUES ('taken')");
+  const copyU = { sql: 'COPY u (k) FROM STDIN', chunks: [Buffer.from('taken\n')] };
+  const copyT = { sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('1\n')] };
+  const at = async (p: Promise<unknown>): Promise<[string | undefined, number | undefined]> => {
+    const err = await p.then(() => assert.fail('copyIn should have failed'), (e: unknown) => e);
+    return [(err as { code?: string }).code, failedStatement(err)];
+  };
+  assert.deepEqual(await at(copyIn(client, [copyU, copyT])), ['23505', 0]);
+  assert.deepEqual(await at(copyIn(client, [copyT, copyT, copyU])), ['23505', 2]);
+  const insert = { name: 'test_insert_u', text: 'INSERT INTO u VALUES ($1)', values: ['taken'] };
+  assert.deepEqual(await at(copyIn(client, [copyT], [{ ...insert, values: ['free'] }, insert])), ['23505', 2]);
+  assert.equal(failedStatement(new Error('not from copyIn')), undefined);
 });
