@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { register } from '../collector/src/sender/backend-client.ts';
+import { CATALOG, firstVersion } from '../collector/src/sources/postgres/catalog.ts';
 
 const repo = join(import.meta.dirname, '..');
 const tsx = import.meta.resolve('tsx');
@@ -64,14 +65,17 @@ test('npm start: every family gets rows, the next steps act on it, Ctrl-C stops 
     await db.connect();
     assert.equal((await db.query("SELECT role FROM users WHERE username = 'admin'")).rows[0]?.role, 'admin');
 
-    // #17.6: every family has rows within two minutes of the banner.
+    // #17.6: every family has rows within two minutes of the banner, but for those the demo's
+    // PostgreSQL is too old for (pg_stat_io on PG15): the collector skips them, and says so.
+    const versionNum = Number((await db.query('SHOW server_version_num')).rows[0].server_version_num);
+    const tooNew = new Set(CATALOG.filter((e) => firstVersion(e) > versionNum).map((e) => e.family));
     const deadline = Date.now() + 120_000;
     let empty: string[] = [];
     for (;;) {
       empty = [];
       for (const f of (await db.query('SELECT family, raw_table FROM metric_families ORDER BY family')).rows) {
         const n = (await db.query(`SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(f.raw_table)}`)).rows[0].n;
-        if (n === 0) empty.push(f.family);
+        if (n === 0 && !tooNew.has(f.family)) empty.push(f.family);
       }
       if (empty.length === 0 || Date.now() > deadline) break;
       await sleep(5000);

@@ -9,6 +9,7 @@ import { PostgresSource } from './sources/postgres/postgres-source.ts';
 import { CATALOG_BY_FAMILY } from './sources/postgres/catalog.ts';
 import { SystemSource } from './sources/system/index.ts';
 import type { SelfMetrics } from './self-metrics.ts';
+import type { Logger } from '../../common/log.ts';
 import { InstanceLogs } from './sources/logs/instance-logs.ts';
 import { HostState } from './state/host-state.ts';
 import { InstanceState } from './state/instance-state.ts';
@@ -126,11 +127,14 @@ export class Agent {
   readonly schedule: Schedule;
   readonly logs: Map<string, InstanceLogs>;
 
-  constructor(readonly local: LocalConfig, readonly collectorId: string, served?: ServedConfig, private readonly metrics?: SelfMetrics) {
+  /** `log`: where the sources' notices go (said once); without it, a logger of their own. */
+  constructor(readonly local: LocalConfig, readonly collectorId: string, served?: ServedConfig, private readonly metrics?: SelfMetrics,
+    log?: Pick<Logger, 'warn'>) {
     this.postgres = local.instances.map((i) => instanceOf(new PostgresSource({
       name: i.name, url: i.url, statementTimeoutMs: i.statement_timeout_ms,
       limits: { maxTables: i.max_tables, maxIndexes: i.max_indexes, maxStatements: i.max_statements },
       activitySampleMs: i.activity_sample_seconds * 1000,
+      notice: log && ((message, fields) => log.warn(message, fields)),
     })));
     const paths = local.instances.flatMap((i) => i.data_directory
       ? [{ role: `${i.name}:data`, path: i.data_directory }, { role: `${i.name}:wal`, path: `${i.data_directory}/pg_wal` }] : []);

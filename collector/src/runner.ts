@@ -74,7 +74,7 @@ export class Runner {
     this.client = new BackendClient(local.backend.url, creds, stateDir);
     this.served = this.loadSavedConfig();
     this.spool = new Spool(join(stateDir, 'spool'), this.spoolLimits());
-    this.agent = new Agent(local, creds.collectorId, this.served, this.metrics);
+    this.agent = new Agent(local, creds.collectorId, this.served, this.metrics, this.log);
     this.status = { collector_id: creds.collectorId, config_version: this.served?.config_version ?? 0, spool_batches: 0, spool_bytes: 0, spool_dropped: 0 };
   }
 
@@ -243,7 +243,7 @@ export class Runner {
     await this.serial(async () => {
       this.retryNow();
       const old = this.agent;
-      this.agent = new Agent(local, this.status.collector_id, this.served, this.metrics);
+      this.agent = new Agent(local, this.status.collector_id, this.served, this.metrics, this.log);
       await old.close();
       this.log.info('local config reloaded', { instances: local.instances.map((i) => i.name) });
       await this.pullConfig();

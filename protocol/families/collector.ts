@@ -1,15 +1,27 @@
-import { bigint, float, int, text, type FamilySpec } from './types.ts';
+import { gauge, text, type FamilySpec } from './types.ts';
 
 /** The collector's report on itself, one row per batch: how it is doing, what it holds back. */
 export const collector = {
   name: 'collector',
   table: 'metrics_collector',
   scope: 'server',
+  source: 'collector',
   description: "the collector's own health: cycle time, errors, spool depth, memory",
   columns: [
-    text('collector_version', 64), int('config_version'), float('uptime_s'), float('cycle_ms'),
-    int('family_errors'), int('instances_down'), bigint('batches_sent'), bigint('batches_failed'),
-    int('spool_batches'), bigint('spool_bytes'), bigint('spool_dropped'), float('oldest_spooled_s'),
-    bigint('rss_bytes'), float('cpu_s'), bigint('log_bytes_read'),
+    text('collector_version', 64),
+    gauge('config_version', 'int'),
+    gauge('uptime_s', 'float', 's'),
+    gauge('cycle_ms', 'float', 'ms'),
+    gauge('family_errors', 'int', 'count'),
+    gauge('instances_down', 'int', 'count'),
+    gauge('batches_sent', 'bigint'),
+    gauge('batches_failed', 'bigint', 'count'),
+    gauge('spool_batches', 'int', 'count'),
+    gauge('spool_bytes', 'bigint', 'bytes'),
+    gauge('spool_dropped', 'bigint'),
+    gauge('oldest_spooled_s', 'float', 's'),
+    gauge('rss_bytes', 'bigint', 'bytes'),
+    gauge('cpu_s', 'float', 's'),
+    gauge('log_bytes_read', 'bigint'),
   ],
 } as const satisfies FamilySpec;

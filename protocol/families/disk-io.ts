@@ -1,4 +1,4 @@
-import { float, int, key, type FamilySpec } from './types.ts';
+import { gauge, interval, key, type FamilySpec } from './types.ts';
 
 /** Block device I/O from /proc/diskstats, whole devices only (partitions are counted in their
  *  disk); rates over interval_s, null after a counter reset, no rows on a first sample. */
@@ -6,10 +6,19 @@ export const diskIo = {
   name: 'disk_io',
   table: 'metrics_disk_io',
   scope: 'server',
+  source: 'system',
   description: 'per-device IOPS, throughput, await, utilisation and queue size from /proc/diskstats',
   columns: [
-    key('device', 64), float('interval_s'),
-    float('reads_per_s'), float('writes_per_s'), float('read_bytes_per_s'), float('write_bytes_per_s'),
-    float('read_await_ms'), float('write_await_ms'), float('util_pct'), float('queue_size'), int('in_flight'),
+    key('device', 64),
+    interval(),
+    gauge('reads_per_s', 'float', '/s'),
+    gauge('writes_per_s', 'float', '/s'),
+    gauge('read_bytes_per_s', 'float', 'bytes/s'),
+    gauge('write_bytes_per_s', 'float', 'bytes/s'),
+    gauge('read_await_ms', 'float', 'ms'),
+    gauge('write_await_ms', 'float', 'ms'),
+    gauge('util_pct', 'float', 'percent'),
+    gauge('queue_size', 'float'),
+    gauge('in_flight', 'int'),
   ],
 } as const satisfies FamilySpec;

@@ -1,33 +1,12 @@
-// Every metric family the protocol knows. Add a family: a file here, a line below, and a
-// numbered migration in sql/ that creates its table with the same columns.
+// Every metric family the protocol knows. Add a family: its definition in a file here, a line in
+// definitions.ts and below, and its migration (npm run family:migration -- <family>).
 import type { FamilySpec } from './types.ts';
-import { pgStatsDatabase } from './pg-stats-database.ts';
-import { pgStatsTable } from './pg-stats-table.ts';
-import { pgStatsIndex } from './pg-stats-index.ts';
-import { pgStatements } from './pg-statements.ts';
-import { pgStatementTexts } from './pg-statement-texts.ts';
-import { pgActivity } from './pg-activity.ts';
-import { pgBlocking } from './pg-blocking.ts';
-import { pgLocks } from './pg-locks.ts';
-import { replication } from './replication.ts';
-import { replicationSlots } from './replication-slots.ts';
-import { pgBgwriter } from './pg-bgwriter.ts';
-import { pgWal } from './pg-wal.ts';
-import { pgArchiver } from './pg-archiver.ts';
-import { pgVacuumProgress } from './pg-vacuum-progress.ts';
-import { pgSettings } from './pg-settings.ts';
-import { pgInstance } from './pg-instance.ts';
-import { sysstat } from './sysstat.ts';
-import { collector } from './collector.ts';
-import { pgLog } from './pg-log.ts';
-import { pgPlans } from './pg-plans.ts';
-import { cpu } from './cpu.ts';
-import { diskIo } from './disk-io.ts';
-import { network } from './network.ts';
-import { diskUsage } from './disk-usage.ts';
-import { pgProcesses } from './pg-processes.ts';
-import { pgTableBloat } from './pg-table-bloat.ts';
-import { pgIndexBloat } from './pg-index-bloat.ts';
+import {
+  pgStatsDatabase, pgStatsTable, pgStatsIndex, pgStatements, pgStatementTexts, pgActivity,
+  pgBlocking, pgLocks, replication, replicationSlots, pgBgwriter, pgWal, pgArchiver,
+  pgVacuumProgress, pgSettings, pgInstance, sysstat, collector, pgLog, cpu, diskIo, network,
+  diskUsage, pgProcesses, pgStatIo, pgTableBloat, pgIndexBloat, pgPlans,
+} from './definitions.ts';
 
 export const FAMILIES = [
   pgStatsDatabase,
@@ -46,6 +25,7 @@ export const FAMILIES = [
   pgWal,
   pgArchiver,
   pgVacuumProgress,
+  pgStatIo,
   pgSettings,
   pgInstance,
   sysstat,

@@ -1,4 +1,4 @@
-import { bool, float, int, key, text, type FamilySpec } from './types.ts';
+import { bool, gauge, key, text, type FamilySpec } from './types.ts';
 
 /** Longest plan kept, in characters: a plan past it is cut (plan_truncated). */
 export const PLAN_TEXT_MAX = 16 * 1024;
@@ -8,12 +8,23 @@ export const pgPlans = {
   name: 'pg_plans',
   table: 'metrics_pg_plans',
   scope: 'instance',
+  source: 'logs',
   description: 'query plans logged by auto_explain: statement, duration, redacted plan, queryid and a plan fingerprint that ignores costs and literals',
   columns: [
-    key('plan_fingerprint', 16), text('query_id', 32), text('statement_fingerprint', 16),
-    text('database', 128), text('user_name', 128), int('pid'),
-    float('duration_ms'), float('total_cost'), bool('analyzed'), text('plan_format', 8), int('plan_nodes'),
-    text('statement', 2048), text('plan', PLAN_TEXT_MAX), bool('plan_truncated'),
+    key('plan_fingerprint', 16),
+    text('query_id', 32),
+    text('statement_fingerprint', 16),
+    text('database', 128),
+    text('user_name', 128),
+    gauge('pid', 'int', 'id'),
+    gauge('duration_ms', 'float', 'ms'),
+    gauge('total_cost', 'float', 'count'),
+    bool('analyzed'),
+    text('plan_format', 8),
+    gauge('plan_nodes', 'int', 'count'),
+    text('statement', 2048),
+    text('plan', PLAN_TEXT_MAX),
+    bool('plan_truncated'),
   ],
 } as const satisfies FamilySpec;
 

@@ -1,4 +1,4 @@
-import { bigint, float, int, key, type FamilySpec } from './types.ts';
+import { gauge, interval, key, type FamilySpec } from './types.ts';
 
 /** A PostgreSQL instance's processes grouped by backend type (from the process title): count,
  *  memory without counting shared_buffers once per process, and CPU used over interval_s. */
@@ -6,10 +6,17 @@ export const pgProcesses = {
   name: 'pg_processes',
   table: 'metrics_pg_processes',
   scope: 'instance',
+  source: 'system',
   description: 'postmaster and children per backend type: count, private/shared memory, CPU',
   columns: [
-    key('backend_type', 64), float('interval_s'), int('process_count'),
-    bigint('rss_anon_bytes'), bigint('rss_file_bytes'), bigint('rss_shmem_max_bytes'), bigint('swap_bytes'),
-    float('cpu_seconds'), float('cpu_pct'),
+    key('backend_type', 64),
+    interval(),
+    gauge('process_count', 'int', 'count'),
+    gauge('rss_anon_bytes', 'bigint', 'bytes'),
+    gauge('rss_file_bytes', 'bigint', 'bytes'),
+    gauge('rss_shmem_max_bytes', 'bigint', 'bytes'),
+    gauge('swap_bytes', 'bigint', 'bytes'),
+    gauge('cpu_seconds', 'float'),
+    gauge('cpu_pct', 'float', 'percent'),
   ],
 } as const satisfies FamilySpec;

@@ -5,6 +5,13 @@ export const pgSettings = {
   name: 'pg_settings',
   table: 'metrics_pg_settings',
   scope: 'instance',
+  source: 'postgres',
   description: 'non-default settings (value, unit, source) and pending_restart, sent on change',
-  columns: [key('name', 128), text('setting', 1024), text('unit', 16), text('source', 64), bool('pending_restart')],
+  columns: [
+    key('name', 128),
+    text('setting', 1024),
+    text('unit', 16),
+    text('source', 64),
+    bool('pending_restart'),
+  ],
 } as const satisfies FamilySpec;

@@ -7,6 +7,10 @@ export const pgStatementTexts = {
   name: 'pg_statement_texts',
   table: 'metrics_pg_statement_texts',
   scope: 'instance',
+  source: 'postgres',
   description: 'normalised query text per queryid from pg_stat_statements, truncated',
-  columns: [key('queryid', 24), text('query', STATEMENT_TEXT_MAX)],
+  columns: [
+    key('queryid', 24),
+    text('query', 4000),
+  ],
 } as const satisfies FamilySpec;

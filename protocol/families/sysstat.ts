@@ -1,4 +1,4 @@
-import { bigint, float, int, type FamilySpec } from './types.ts';
+import { gauge, interval, type FamilySpec } from './types.ts';
 
 /** Host CPU (percent of all CPUs over interval_s), load averages, memory, swap and scheduler
  *  activity. CPU and per-second columns are null on a first sample and after a counter reset. */
@@ -6,14 +6,33 @@ export const sysstat = {
   name: 'sysstat',
   table: 'metrics_sysstat',
   scope: 'server',
+  source: 'system',
   description: 'host CPU, load, memory and scheduler activity from /proc',
   columns: [
-    float('interval_s'), int('cpu_count'),
-    float('cpu_user_pct'), float('cpu_nice_pct'), float('cpu_system_pct'), float('cpu_iowait_pct'),
-    float('cpu_irq_pct'), float('cpu_softirq_pct'), float('cpu_steal_pct'), float('cpu_idle_pct'),
-    float('load1'), float('load5'), float('load15'),
-    bigint('mem_total_bytes'), bigint('mem_available_bytes'), bigint('mem_used_bytes'),
-    bigint('mem_cached_bytes'), bigint('mem_buffers_bytes'), bigint('swap_total_bytes'), bigint('swap_used_bytes'),
-    bigint('mem_dirty_bytes'), float('ctxt_per_s'), float('forks_per_s'), int('procs_running'), int('procs_blocked'),
+    interval(),
+    gauge('cpu_count', 'int', 'count'),
+    gauge('cpu_user_pct', 'float', 'percent'),
+    gauge('cpu_nice_pct', 'float', 'percent'),
+    gauge('cpu_system_pct', 'float', 'percent'),
+    gauge('cpu_iowait_pct', 'float', 'percent'),
+    gauge('cpu_irq_pct', 'float', 'percent'),
+    gauge('cpu_softirq_pct', 'float', 'percent'),
+    gauge('cpu_steal_pct', 'float', 'percent'),
+    gauge('cpu_idle_pct', 'float', 'percent'),
+    gauge('load1', 'float', 'count'),
+    gauge('load5', 'float', 'count'),
+    gauge('load15', 'float', 'count'),
+    gauge('mem_total_bytes', 'bigint', 'bytes'),
+    gauge('mem_available_bytes', 'bigint', 'bytes'),
+    gauge('mem_used_bytes', 'bigint', 'bytes'),
+    gauge('mem_cached_bytes', 'bigint', 'bytes'),
+    gauge('mem_buffers_bytes', 'bigint', 'bytes'),
+    gauge('swap_total_bytes', 'bigint', 'bytes'),
+    gauge('swap_used_bytes', 'bigint', 'bytes'),
+    gauge('mem_dirty_bytes', 'bigint', 'bytes'),
+    gauge('ctxt_per_s', 'float', '/s'),
+    gauge('forks_per_s', 'float', '/s'),
+    gauge('procs_running', 'int'),
+    gauge('procs_blocked', 'int'),
   ],
 } as const satisfies FamilySpec;

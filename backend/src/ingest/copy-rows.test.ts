@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import type { Columns, FamilySpec } from '../../../protocol/index.ts';
+import { bool, gauge, jsonb, text, timestamptz, type Columns, type FamilySpec } from '../../../protocol/index.ts';
 import { startPostgres, type PostgresServer } from '../../../devkit/postgres-server.ts';
 import { copyIn } from '../db/copy-in.ts';
 import { copyBinary, jsonText, pgMicros } from './copy-rows.ts';
@@ -22,9 +22,8 @@ before(async () => {
 after(async () => { await client?.end(); await server?.stop(); });
 
 const ALL: FamilySpec = {
-  name: 'all', table: 'metrics_all', scope: 'instance', description: 'every column type',
-  columns: [{ name: 'i', type: 'int' }, { name: 'b', type: 'bigint' }, { name: 'f', type: 'float' }, { name: 'ok', type: 'bool' },
-    { name: 's', type: 'text' }, { name: 'at', type: 'timestamptz' }, { name: 'j', type: 'jsonb' }, { name: 'unsent', type: 'text' }],
+  name: 'all', table: 'metrics_all', scope: 'instance', source: 'postgres', description: 'every column type',
+  columns: [gauge('i', 'int'), gauge('b', 'bigint'), gauge('f', 'float'), bool('ok'), text('s'), timestamptz('at'), jsonb('j'), text('unsent')],
 };
 
 const TIMES = [

@@ -9,6 +9,7 @@
 // rule's relativeTimeRange), the last `windowMinutes` before $__timeTo() on a dashboard.
 
 import { FORECAST_MIN_HISTORY_HOURS, resistantSlopeSql, secondsUntilFull } from '../forecast.ts';
+import { t } from '../dashboards/families.ts';
 
 /** The thresholds, named once. */
 export const THRESHOLDS = {
@@ -53,8 +54,8 @@ export const ALERT_RULES: readonly AlertRule[] = [
     summary: 'The collector cannot connect to {{ $labels.subject }} on {{ $labels.server }}.',
     windowMinutes: 10, op: 'lt', threshold: 1, for: '2m', noDataState: 'NoData',
     sql: (w) => `SELECT m.time, s.hostname AS server, i.name AS subject,
-       CASE WHEN m.up THEN 1 ELSE 0 END::double precision AS value
-  FROM metrics_pg_instance m
+       CASE WHEN ${t.pgInstance.m.up} THEN 1 ELSE 0 END::double precision AS value
+  FROM ${t.pgInstance.table} m
   ${INSTANCE}
  WHERE ${w}
  ORDER BY 1`,
@@ -75,19 +76,19 @@ export const ALERT_RULES: readonly AlertRule[] = [
     summary: '{{ $labels.subject }} on {{ $labels.server }} uses {{ $values.B.Value | printf "%.0f" }}% of max_connections.',
     windowMinutes: 10, op: 'gt', threshold: THRESHOLDS.connectionsPct, for: '5m', noDataState: 'OK',
     sql: (w) => `SELECT m.time, s.hostname AS server, i.name AS subject,
-       (100.0 * m.connections / nullif(m.max_connections, 0))::double precision AS value
-  FROM metrics_pg_instance m
+       (100.0 * ${t.pgInstance.m.connections} / nullif(${t.pgInstance.m.max_connections}, 0))::double precision AS value
+  FROM ${t.pgInstance.table} m
   ${INSTANCE}
- WHERE ${w} AND m.up
+ WHERE ${w} AND ${t.pgInstance.m.up}
  ORDER BY 1`,
   },
   {
     uid: 'pga-replication-lag-seconds', title: 'Replication lag above 5 minutes', severity: 'warning',
     summary: 'Standby {{ $labels.subject }} of {{ $labels.server }} replays {{ $values.B.Value | humanizeDuration }} behind.',
     windowMinutes: 10, op: 'gt', threshold: THRESHOLDS.replicationLagSeconds, for: '5m', noDataState: 'OK',
-    sql: (w) => `SELECT m.time, s.hostname AS server, i.name || ' ' || m.role || ' ' || m.peer AS subject,
-       coalesce(m.replay_lag_s, m.replay_delay_s, 0)::double precision AS value
-  FROM metrics_replication m
+    sql: (w) => `SELECT m.time, s.hostname AS server, i.name || ' ' || m.role || ' ' || ${t.replication.m.peer} AS subject,
+       coalesce(${t.replication.m.replay_lag_s}, ${t.replication.m.replay_delay_s}, 0)::double precision AS value
+  FROM ${t.replication.table} m
   ${INSTANCE}
  WHERE ${w}
  ORDER BY 1`,
@@ -96,9 +97,9 @@ export const ALERT_RULES: readonly AlertRule[] = [
     uid: 'pga-replication-lag-bytes', title: 'Replication lag above 1 GiB of WAL', severity: 'warning',
     summary: 'Standby {{ $labels.subject }} of {{ $labels.server }} is {{ $values.B.Value | humanize1024 }}B of WAL behind.',
     windowMinutes: 10, op: 'gt', threshold: THRESHOLDS.replicationLagBytes, for: '5m', noDataState: 'OK',
-    sql: (w) => `SELECT m.time, s.hostname AS server, i.name || ' ' || m.role || ' ' || m.peer AS subject,
-       coalesce(m.replay_lag_bytes, 0)::double precision AS value
-  FROM metrics_replication m
+    sql: (w) => `SELECT m.time, s.hostname AS server, i.name || ' ' || m.role || ' ' || ${t.replication.m.peer} AS subject,
+       coalesce(${t.replication.m.replay_lag_bytes}, 0)::double precision AS value
+  FROM ${t.replication.table} m
   ${INSTANCE}
  WHERE ${w}
  ORDER BY 1`,
@@ -107,9 +108,9 @@ export const ALERT_RULES: readonly AlertRule[] = [
     uid: 'pga-xid-age', title: 'Transaction ID or MultiXact age above 1 billion', severity: 'critical',
     summary: 'Database {{ $labels.subject }} on {{ $labels.server }} is {{ $values.B.Value }} XIDs old: wraparound protection is near.',
     windowMinutes: 30, op: 'gt', threshold: THRESHOLDS.xidAge, for: '0s', noDataState: 'OK',
-    sql: (w) => `SELECT m.time, s.hostname AS server, i.name || '/' || m.datname AS subject,
-       greatest(m.xid_age, m.mxid_age)::double precision AS value
-  FROM metrics_pg_stats_database m
+    sql: (w) => `SELECT m.time, s.hostname AS server, i.name || '/' || ${t.pgStatsDatabase.m.datname} AS subject,
+       greatest(${t.pgStatsDatabase.m.xid_age}, ${t.pgStatsDatabase.m.mxid_age})::double precision AS value
+  FROM ${t.pgStatsDatabase.table} m
   ${INSTANCE}
  WHERE ${w}
  ORDER BY 1`,
@@ -118,8 +119,8 @@ export const ALERT_RULES: readonly AlertRule[] = [
     uid: 'pga-disk-used', title: 'Filesystem above 90% used', severity: 'critical',
     summary: '{{ $labels.subject }} on {{ $labels.server }} is {{ $values.B.Value | printf "%.1f" }}% full.',
     windowMinutes: 10, op: 'gt', threshold: THRESHOLDS.diskUsedPct, for: '5m', noDataState: 'OK',
-    sql: (w) => `SELECT m.time, s.hostname AS server, m.role || ' ' || m.path AS subject, m.used_pct::double precision AS value
-  FROM metrics_disk_usage m
+    sql: (w) => `SELECT m.time, s.hostname AS server, m.role || ' ' || ${t.diskUsage.m.path} AS subject, ${t.diskUsage.m.used_pct}::double precision AS value
+  FROM ${t.diskUsage.table} m
   JOIN servers s ON s.id = m.server_id
  WHERE ${w}
  ORDER BY 1`,
@@ -133,9 +134,9 @@ export const ALERT_RULES: readonly AlertRule[] = [
     // too little history, gets 1e9 hours rather than no value, so its series resolves.
     sql: (w) => `SELECT f.time, f.server, f.subject,
        coalesce(${secondsUntilFull('f')} / 3600, 1e9)::double precision AS value
-  FROM (${resistantSlopeSql(`SELECT m.time, s.hostname AS server, m.role || ' ' || m.path AS subject,
-                 m.used_bytes AS used, m.available_bytes AS avail, m.size_bytes AS size
-            FROM metrics_disk_usage m
+  FROM (${resistantSlopeSql(`SELECT m.time, s.hostname AS server, m.role || ' ' || ${t.diskUsage.m.path} AS subject,
+                 ${t.diskUsage.m.used_bytes} AS used, ${t.diskUsage.m.available_bytes} AS avail, m.size_bytes AS size
+            FROM ${t.diskUsage.table} m
             JOIN servers s ON s.id = m.server_id
            WHERE ${w}`)}) f
  ORDER BY 1`,
@@ -144,12 +145,12 @@ export const ALERT_RULES: readonly AlertRule[] = [
     uid: 'pga-deadlocks', title: 'Deadlocks detected', severity: 'warning',
     summary: '{{ $values.B.Value }} deadlocks in {{ $labels.subject }} on {{ $labels.server }} in the last 10 minutes.',
     windowMinutes: 10, op: 'gt', threshold: 0, for: '0s', noDataState: 'OK',
-    sql: (w) => `SELECT max(m.time) AS time, s.hostname AS server, i.name || '/' || m.datname AS subject,
-       coalesce(sum(m.deadlocks), 0)::double precision AS value
-  FROM metrics_pg_stats_database m
+    sql: (w) => `SELECT max(m.time) AS time, s.hostname AS server, i.name || '/' || ${t.pgStatsDatabase.m.datname} AS subject,
+       coalesce(sum(${t.pgStatsDatabase.m.deadlocks}), 0)::double precision AS value
+  FROM ${t.pgStatsDatabase.table} m
   ${INSTANCE}
  WHERE ${w}
- GROUP BY s.hostname, i.name, m.datname
+ GROUP BY s.hostname, i.name, ${t.pgStatsDatabase.m.datname}
  ORDER BY 1`,
   },
   {
@@ -157,8 +158,8 @@ export const ALERT_RULES: readonly AlertRule[] = [
     summary: '{{ $labels.subject }} on {{ $labels.server }} had {{ $values.B.Value }} requested checkpoints in the last hour: raise max_wal_size.',
     windowMinutes: 60, op: 'gt', threshold: THRESHOLDS.requestedCheckpointsPerHour, for: '0s', noDataState: 'OK',
     sql: (w) => `SELECT max(m.time) AS time, s.hostname AS server, i.name AS subject,
-       coalesce(sum(m.checkpoints_req), 0)::double precision AS value
-  FROM metrics_pg_bgwriter m
+       coalesce(sum(${t.pgBgwriter.m.checkpoints_req}), 0)::double precision AS value
+  FROM ${t.pgBgwriter.table} m
   ${INSTANCE}
  WHERE ${w}
  GROUP BY s.hostname, i.name
@@ -170,9 +171,9 @@ export const ALERT_RULES: readonly AlertRule[] = [
     windowMinutes: 10, op: 'gt', threshold: THRESHOLDS.errorsPerMinute, for: '5m', noDataState: 'OK',
     sql: (w) => `SELECT max(m.time) AS time, s.hostname AS server, i.name AS subject,
        (count(*) / 10.0)::double precision AS value
-  FROM metrics_pg_log m
+  FROM ${t.pgLog.table} m
   ${INSTANCE}
- WHERE ${w} AND m.severity IN ('ERROR', 'FATAL', 'PANIC')
+ WHERE ${w} AND ${t.pgLog.m.severity} IN ('ERROR', 'FATAL', 'PANIC')
  GROUP BY s.hostname, i.name
  ORDER BY 1`,
   },

@@ -6,17 +6,18 @@ import { maxPart, minPart, rangeAwareUnion, seriesSql } from './range-aware-sql.
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
 import { FORECAST_MIN_HISTORY_HOURS, resistantSlopeSql, secondsUntilFull } from '../forecast.ts';
+import { t } from './families.ts';
 
 const SERVER = 'm.server_id IN (${server:sqlstring})';
-const fs = { rawTable: 'metrics_disk_usage', joins: 'JOIN servers s ON s.id = m.server_id', where: SERVER, labels: { filesystem: "m.role || ' ' || m.path" } } as const;
+const fs = { rawTable: t.diskUsage.table, joins: 'JOIN servers s ON s.id = m.server_id', where: SERVER, labels: { filesystem: `${t.diskUsage.m.role} || ' ' || ${t.diskUsage.m.path}` } } as const;
 
-const usedPctSql = seriesSql({ ...fs, parts: [maxPart('pct', 'm.used_pct', 'm.used_pct_max')], values: ['max(pct)::double precision AS used_pct'] });
+const usedPctSql = seriesSql({ ...fs, parts: [maxPart('pct', t.diskUsage.m.used_pct, 'm.used_pct_max')], values: ['max(pct)::double precision AS used_pct'] });
 const inodesSql = seriesSql({
-  ...fs, parts: [{ name: 'ipct', raw: 'max(100.0 * (m.inodes_total - m.inodes_free) / nullif(m.inodes_total, 0))', rollup: 'NULL::double precision' }],
+  ...fs, parts: [{ name: 'ipct', raw: `max(100.0 * (${t.diskUsage.m.inodes_total} - ${t.diskUsage.m.inodes_free}) / nullif(${t.diskUsage.m.inodes_total}, 0))`, rollup: 'NULL::double precision' }],
   values: ['max(ipct)::double precision AS inodes_used_pct'],
 });
 const bytesSql = seriesSql({
-  ...fs, parts: [maxPart('used', 'm.used_bytes', 'm.used_bytes_max'), minPart('avail', 'm.available_bytes', 'm.available_bytes_min')],
+  ...fs, parts: [maxPart('used', t.diskUsage.m.used_bytes, 'm.used_bytes_max'), minPart('avail', t.diskUsage.m.available_bytes, 'm.available_bytes_min')],
   values: ['max(used)::double precision AS used_bytes', 'min(avail)::double precision AS available_bytes'],
 });
 
@@ -27,15 +28,15 @@ const forecastSql = `SELECT f.server, f.subject AS filesystem, f.size::double pr
        f.avail::double precision AS available_bytes, f.history_s::double precision AS history_s,
        (f.slope * 86400)::double precision AS growth_bytes_per_day,
        (${secondsUntilFull('f')} / 86400)::double precision AS days_until_full
-  FROM (${resistantSlopeSql(rangeAwareUnion('metrics_disk_usage', (b) => `  SELECT m.time, s.hostname AS server, m.role || ' ' || m.path AS subject, m.size_bytes AS size,
-         ${b.rollup ? 'm.used_bytes_max' : 'm.used_bytes'} AS used, ${b.rollup ? 'm.available_bytes_min' : 'm.available_bytes'} AS avail
+  FROM (${resistantSlopeSql(rangeAwareUnion(t.diskUsage.table, (b) => `  SELECT m.time, s.hostname AS server, ${t.diskUsage.m.role} || ' ' || ${t.diskUsage.m.path} AS subject, m.size_bytes AS size,
+         ${b.rollup ? 'm.used_bytes_max' : t.diskUsage.m.used_bytes} AS used, ${b.rollup ? 'm.available_bytes_min' : t.diskUsage.m.available_bytes} AS avail
     FROM ${b.table} m JOIN servers s ON s.id = m.server_id
    WHERE $__timeFilter(m.time) AND ${SERVER}
      AND ${b.guard}`, { tail: false }))}) f
  ORDER BY days_until_full NULLS LAST, server, filesystem`;
 
 const dbSizeSql = seriesSql({
-  rawTable: 'metrics_pg_stats_database', ...BY_DATABASE, labels: { datname: "i.name || '/' || m.datname" },
+  rawTable: t.pgStatsDatabase.table, ...BY_DATABASE, labels: { datname: `i.name || '/' || ${t.pgStatsDatabase.m.datname}` },
   parts: [maxPart('size', 'm.size_bytes')], values: ['max(size)::double precision AS size_bytes'],
 });
 export function diskUsage(): dashboard.Dashboard {

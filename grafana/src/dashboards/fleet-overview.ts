@@ -6,40 +6,41 @@ import { LATEST_WINDOW, maxPart, perSecond, secondsPart, seriesSql, sumPart } fr
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
 import { VERSION } from './variables.ts';
 import { firingAlertsSql } from '../alerts/rules.ts';
+import { t } from './families.ts';
 
 const INSTANCE_SERVER = 'JOIN postgresql_instances i ON i.id = m.instance_id JOIN servers s ON s.id = i.server_id';
 
 // One row per server, each value from the newest sample in the last hour of the range: TPS is
 // that sample's delta over its interval, not an average.
 const serversSql = `WITH inst AS (
-  SELECT DISTINCT ON (m.instance_id) i.server_id, m.time, m.up, m.version, m.version_num, m.connections, m.max_connections
-    FROM metrics_pg_instance m JOIN postgresql_instances i ON i.id = m.instance_id
+  SELECT DISTINCT ON (m.instance_id) i.server_id, m.time, ${t.pgInstance.m.up}, ${t.pgInstance.m.version}, ${t.pgInstance.m.version_num}, ${t.pgInstance.m.connections}, ${t.pgInstance.m.max_connections}
+    FROM ${t.pgInstance.table} m JOIN postgresql_instances i ON i.id = m.instance_id
    WHERE ${LATEST_WINDOW}
    ORDER BY m.instance_id, m.time DESC
 ), per_server AS (
   SELECT server_id, count(*) FILTER (WHERE up) || '/' || count(*) AS instances_up,
-         string_agg(DISTINCT coalesce(${VERSION}, split_part(m.version, ' ', 1)), ', ') AS version,
+         string_agg(DISTINCT coalesce(${VERSION}, split_part(${t.pgInstance.m.version}, ' ', 1)), ', ') AS version,
          max(100.0 * connections / nullif(max_connections, 0)) AS connections_pct,
          extract(epoch FROM $__timeTo()::timestamptz - min(time)) AS sample_age_s
     FROM inst m GROUP BY server_id
 ), tps AS (
-  SELECT i.server_id, sum((m.xact_commit + m.xact_rollback) / nullif(m.interval_s, 0)) AS tps
-    FROM metrics_pg_stats_database m JOIN postgresql_instances i ON i.id = m.instance_id
-    JOIN (SELECT m.instance_id, max(m.time) AS time FROM metrics_pg_stats_database m
+  SELECT i.server_id, sum((${t.pgStatsDatabase.m.xact_commit} + ${t.pgStatsDatabase.m.xact_rollback}) / nullif(${t.pgStatsDatabase.m.interval_s}, 0)) AS tps
+    FROM ${t.pgStatsDatabase.table} m JOIN postgresql_instances i ON i.id = m.instance_id
+    JOIN (SELECT m.instance_id, max(m.time) AS time FROM ${t.pgStatsDatabase.table} m
            WHERE ${LATEST_WINDOW} GROUP BY m.instance_id) newest ON newest.instance_id = m.instance_id AND newest.time = m.time
    WHERE ${LATEST_WINDOW}
    GROUP BY i.server_id
 ), lag AS (
-  SELECT i.server_id, max(coalesce(m.replay_lag_s, m.replay_delay_s)) AS lag_s
-    FROM metrics_replication m JOIN postgresql_instances i ON i.id = m.instance_id
+  SELECT i.server_id, max(coalesce(${t.replication.m.replay_lag_s}, ${t.replication.m.replay_delay_s})) AS lag_s
+    FROM ${t.replication.table} m JOIN postgresql_instances i ON i.id = m.instance_id
    WHERE ${LATEST_WINDOW} AND m.time > $__timeTo()::timestamptz - interval '5 minutes'
    GROUP BY i.server_id
 ), disk AS (
   SELECT server_id, min(available_bytes) AS free_bytes, max(used_pct) AS used_pct
-    FROM (SELECT DISTINCT ON (m.server_id, m.path) m.server_id, m.available_bytes, m.used_pct
-            FROM metrics_disk_usage m
+    FROM (SELECT DISTINCT ON (m.server_id, ${t.diskUsage.m.path}) m.server_id, ${t.diskUsage.m.available_bytes}, ${t.diskUsage.m.used_pct}
+            FROM ${t.diskUsage.table} m
            WHERE ${LATEST_WINDOW}
-           ORDER BY m.server_id, m.path, m.time DESC) latest
+           ORDER BY m.server_id, ${t.diskUsage.m.path}, m.time DESC) latest
    GROUP BY server_id
 ), seen AS (
   SELECT server_id, max(last_seen_at) AS last_seen_at FROM collector_status GROUP BY server_id
@@ -68,28 +69,28 @@ const everywhere = { joins: INSTANCE_SERVER, where: 'true' } as const;
 // TPS per server: a rate per database first (its seconds are its own), then summed per server.
 const tpsSql = `SELECT time, server, sum(tps)::double precision AS tps
   FROM (${seriesSql({
-    rawTable: 'metrics_pg_stats_database', ...everywhere, labels: { server: 's.hostname', db: "i.name || '/' || m.datname" },
-    parts: [sumPart('xacts', 'm.xact_commit + m.xact_rollback'), secondsPart('m.xact_commit')],
+    rawTable: t.pgStatsDatabase.table, ...everywhere, labels: { server: 's.hostname', db: `i.name || '/' || ${t.pgStatsDatabase.m.datname}` },
+    parts: [sumPart('xacts', `${t.pgStatsDatabase.m.xact_commit} + ${t.pgStatsDatabase.m.xact_rollback}`), secondsPart(t.pgStatsDatabase.m.xact_commit)],
     values: [perSecond('xacts', 'tps')],
   })}) per_database
  GROUP BY time, server
  ORDER BY time, server`;
 
 const connectionsPctSql = seriesSql({
-  rawTable: 'metrics_pg_instance', ...everywhere, labels: { server: 's.hostname' },
-  parts: [sumPart('conn', 'm.connections'), sumPart('maxconn', 'm.max_connections')],
+  rawTable: t.pgInstance.table, ...everywhere, labels: { server: 's.hostname' },
+  parts: [sumPart('conn', t.pgInstance.m.connections), sumPart('maxconn', t.pgInstance.m.max_connections)],
   values: ['(100.0 * sum(conn) / nullif(sum(maxconn), 0))::double precision AS connections_pct'],
 });
 
 const lagSql = seriesSql({
-  rawTable: 'metrics_replication', ...everywhere, labels: { server: 's.hostname' },
-  parts: [maxPart('lag', 'coalesce(m.replay_lag_s, m.replay_delay_s)', 'coalesce(m.replay_lag_s_max, m.replay_delay_s_max)')],
+  rawTable: t.replication.table, ...everywhere, labels: { server: 's.hostname' },
+  parts: [maxPart('lag', `coalesce(${t.replication.m.replay_lag_s}, ${t.replication.m.replay_delay_s})`, 'coalesce(m.replay_lag_s_max, m.replay_delay_s_max)')],
   values: ['max(lag)::double precision AS replication_lag_s'],
 });
 
 const diskSql = seriesSql({
-  rawTable: 'metrics_disk_usage', joins: 'JOIN servers s ON s.id = m.server_id', where: 'true', labels: { server: 's.hostname' },
-  parts: [maxPart('used', 'm.used_pct', 'm.used_pct_max')],
+  rawTable: t.diskUsage.table, joins: 'JOIN servers s ON s.id = m.server_id', where: 'true', labels: { server: 's.hostname' },
+  parts: [maxPart('used', t.diskUsage.m.used_pct, 'm.used_pct_max')],
   values: ['max(used)::double precision AS disk_used_pct'],
 });
 

@@ -5,63 +5,64 @@ import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { LATEST_WINDOW, latestSql, maxPart, perSample, RECENT_WINDOW, samplesPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
+import { t } from './families.ts';
 
-const activity = { rawTable: 'metrics_pg_activity', ...BY_INSTANCE } as const;
+const activity = { rawTable: t.pgActivity.table, ...BY_INSTANCE } as const;
 // Client backends only: background workers would drown the picture.
 const clients = `${BY_INSTANCE.where} AND m.backend_type = 'client backend'`;
 
 const byStateSql = seriesSql({
-  ...activity, where: clients, labels: { state: 'm.state' },
-  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')], zeroFill: true,
+  ...activity, where: clients, labels: { state: t.pgActivity.m.state },
+  parts: [sumPart('sessions', t.pgActivity.m.count_avg), samplesPart], values: [perSample('sessions')], zeroFill: true,
 });
 const byWaitSql = seriesSql({
-  ...activity, where: `${clients} AND m.state = 'active'`, labels: { wait: "coalesce(m.wait_event_type, 'CPU')" },
-  parts: [sumPart('sessions', 'm.count_avg'), samplesPart], values: [perSample('sessions')], zeroFill: true,
+  ...activity, where: `${clients} AND ${t.pgActivity.m.state} = 'active'`, labels: { wait: "coalesce(m.wait_event_type, 'CPU')" },
+  parts: [sumPart('sessions', t.pgActivity.m.count_avg), samplesPart], values: [perSample('sessions')], zeroFill: true,
 });
 // Sessions idle in a transaction: they hold locks and hold back vacuum (xmin) for as long as they last.
 const idleInXactSql = seriesSql({
-  ...activity, where: `${clients} AND m.state LIKE 'idle in transaction%'`, labels: { state: 'm.state' },
-  parts: [sumPart('sessions', 'm.count_avg'), samplesPart, maxPart('age', 'm.max_state_age_s')],
+  ...activity, where: `${clients} AND ${t.pgActivity.m.state} LIKE 'idle in transaction%'`, labels: { state: t.pgActivity.m.state },
+  parts: [sumPart('sessions', t.pgActivity.m.count_avg), samplesPart, maxPart('age', t.pgActivity.m.max_state_age_s)],
   values: [perSample('sessions'), 'max(age)::double precision AS longest_idle_s'], zeroFill: true,
 });
 const idleInXactNowSql = latestSql({
-  rawTable: 'metrics_pg_activity', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.state LIKE 'idle in transaction%'`,
-  keys: { instance: 'i.name', backend_type: 'm.backend_type', state: 'm.state' },
-  columns: { sessions: 'm.count_max', idle_s: 'm.max_state_age_s', oldest_xact_s: 'm.max_xact_age_s' },
+  rawTable: t.pgActivity.table, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND ${t.pgActivity.m.state} LIKE 'idle in transaction%'`,
+  keys: { instance: 'i.name', backend_type: 'm.backend_type', state: t.pgActivity.m.state },
+  columns: { sessions: t.pgActivity.m.count_max, idle_s: t.pgActivity.m.max_state_age_s, oldest_xact_s: t.pgActivity.m.max_xact_age_s },
   orderBy: 'idle_s DESC NULLS LAST',
 });
 const longestSql = seriesSql({
-  ...activity, labels: { state: 'm.state' },
-  parts: [maxPart('xact', 'm.max_xact_age_s'), maxPart('query', 'm.max_query_age_s')],
+  ...activity, labels: { state: t.pgActivity.m.state },
+  parts: [maxPart('xact', t.pgActivity.m.max_xact_age_s), maxPart('query', t.pgActivity.m.max_query_age_s)],
   values: ['max(xact)::double precision AS oldest_xact_s', 'max(query)::double precision AS longest_query_s'],
 });
 const longestNowSql = latestSql({
-  rawTable: 'metrics_pg_activity', ...BY_INSTANCE,
-  keys: { instance: 'i.name', backend_type: 'm.backend_type', state: 'm.state', wait_event_type: "coalesce(m.wait_event_type, '')", wait_event: "coalesce(m.wait_event, '')" },
-  columns: { sessions: 'm.count_max', oldest_xact_s: 'm.max_xact_age_s', longest_query_s: 'm.max_query_age_s', in_state_s: 'm.max_state_age_s' },
+  rawTable: t.pgActivity.table, ...BY_INSTANCE,
+  keys: { instance: 'i.name', backend_type: 'm.backend_type', state: t.pgActivity.m.state, wait_event_type: "coalesce(m.wait_event_type, '')", wait_event: "coalesce(m.wait_event, '')" },
+  columns: { sessions: t.pgActivity.m.count_max, oldest_xact_s: t.pgActivity.m.max_xact_age_s, longest_query_s: t.pgActivity.m.max_query_age_s, in_state_s: t.pgActivity.m.max_state_age_s },
   filter: 'oldest_xact_s IS NOT NULL', orderBy: 'oldest_xact_s DESC', limit: 20,
 });
 
 const blockedSql = seriesSql({
-  rawTable: 'metrics_pg_blocking', ...BY_DATABASE, labels: { datname: 'm.datname' },
-  parts: [{ name: 'pairs', raw: 'count(*)', rollup: 'sum(m.pairs)' }, maxPart('wait', 'm.wait_s', 'm.max_wait_s')],
+  rawTable: t.pgBlocking.table, ...BY_DATABASE, labels: { datname: 'm.datname' },
+  parts: [{ name: 'pairs', raw: 'count(*)', rollup: 'sum(m.pairs)' }, maxPart('wait', t.pgBlocking.m.wait_s, 'm.max_wait_s')],
   values: ['sum(pairs)::double precision AS blocked_pairs', 'max(wait)::double precision AS longest_wait_s'], zeroFill: true,
 });
 // Every wait longer than deadlock_timeout, from the log (log_lock_waits): the sampled pairs
 // above miss waits that begin and end between two samples.
 const lockWaitsLogSql = seriesSql({
-  rawTable: 'metrics_pg_log', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind IN ('lock_waiting', 'lock_timeout', 'deadlock')`,
-  labels: { kind: 'm.kind' },
+  rawTable: t.pgLog.table, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND ${t.pgLog.m.kind} IN ('lock_waiting', 'lock_timeout', 'deadlock')`,
+  labels: { kind: t.pgLog.m.kind },
   parts: [{ name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' }],
   values: ['sum(records)::double precision AS records'], zeroFill: true,
 });
 
-const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, m.blocked_pid, m.usename, m.wait_event_type, m.wait_event,
-       m.wait_s, left(m.blocked_query, 300) AS blocked_query,
-       m.blocking_pid, m.blocking_state, m.blocking_xact_age_s, left(m.blocking_query, 300) AS blocking_query
-  FROM metrics_pg_blocking m ${BY_DATABASE.joins}
+const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, ${t.pgBlocking.m.blocked_pid}, ${t.pgBlocking.m.usename}, m.wait_event_type, m.wait_event,
+       ${t.pgBlocking.m.wait_s}, left(${t.pgBlocking.m.blocked_query}, 300) AS blocked_query,
+       ${t.pgBlocking.m.blocking_pid}, ${t.pgBlocking.m.blocking_state}, ${t.pgBlocking.m.blocking_xact_age_s}, left(${t.pgBlocking.m.blocking_query}, 300) AS blocking_query
+  FROM ${t.pgBlocking.table} m ${BY_DATABASE.joins}
  WHERE ${RECENT_WINDOW} AND ${BY_DATABASE.where}
- ORDER BY m.time DESC, m.wait_s DESC NULLS LAST
+ ORDER BY m.time DESC, ${t.pgBlocking.m.wait_s} DESC NULLS LAST
  LIMIT 100`;
 
 // Who blocks whom now: each blocking session of the newest cycle (the instance's newest
@@ -69,12 +70,12 @@ const blockingPairsSql = `SELECT m.time, i.name AS instance, m.datname, m.blocke
 // be an old episode), how many it blocks and whether it is itself blocked (root: it is not, so
 // ending it frees the chain). One level of the tree, without a recursive query.
 const blockersNowSql = `WITH newest AS (
-  SELECT m.instance_id, max(m.time) AS time FROM metrics_pg_instance m
+  SELECT m.instance_id, max(m.time) AS time FROM ${t.pgInstance.table} m
    WHERE ${LATEST_WINDOW} AND ${BY_INSTANCE.where}
    GROUP BY m.instance_id
 ), pairs AS (
-  SELECT m.instance_id, m.time, m.blocked_pid, m.blocking_pid, m.blocking_state, m.blocking_xact_age_s, m.wait_s, m.blocking_query
-    FROM metrics_pg_blocking m JOIN newest n ON n.instance_id = m.instance_id AND n.time = m.time
+  SELECT m.instance_id, m.time, ${t.pgBlocking.m.blocked_pid}, ${t.pgBlocking.m.blocking_pid}, ${t.pgBlocking.m.blocking_state}, ${t.pgBlocking.m.blocking_xact_age_s}, ${t.pgBlocking.m.wait_s}, ${t.pgBlocking.m.blocking_query}
+    FROM ${t.pgBlocking.table} m JOIN newest n ON n.instance_id = m.instance_id AND n.time = m.time
    WHERE ${LATEST_WINDOW} AND ${BY_DATABASE.where}
 )
 SELECT i.name AS instance, p.blocking_pid, CASE WHEN b.blocked_pid IS NULL THEN 'root' ELSE 'blocked too' END AS position,
@@ -88,13 +89,13 @@ SELECT i.name AS instance, p.blocking_pid, CASE WHEN b.blocked_pid IS NULL THEN 
  ORDER BY position DESC, blocked_sessions DESC, longest_wait_s DESC NULLS LAST`;
 
 const locksSql = seriesSql({
-  rawTable: 'metrics_pg_locks', ...BY_INSTANCE, labels: { mode: 'm.mode' },
-  parts: [sumPart('granted', 'm.granted'), sumPart('waiting', 'm.waiting'), samplesPart],
+  rawTable: t.pgLocks.table, ...BY_INSTANCE, labels: { mode: t.pgLocks.m.mode },
+  parts: [sumPart('granted', t.pgLocks.m.granted), sumPart('waiting', t.pgLocks.m.waiting), samplesPart],
   values: [perSample('granted'), perSample('waiting')], zeroFill: true,
 });
 const deadlocksSql = seriesSql({
-  rawTable: 'metrics_pg_stats_database', ...BY_DATABASE, labels: { datname: 'm.datname' },
-  parts: [sumPart('deadlocks', 'm.deadlocks')], values: ['sum(deadlocks)::double precision AS deadlocks'],
+  rawTable: t.pgStatsDatabase.table, ...BY_DATABASE, labels: { datname: 'm.datname' },
+  parts: [sumPart('deadlocks', t.pgStatsDatabase.m.deadlocks)], values: ['sum(deadlocks)::double precision AS deadlocks'],
 });
 
 export function locksActivity(): dashboard.Dashboard {

@@ -5,18 +5,19 @@ import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { RECENT_WINDOW, seriesSql } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_INSTANCE, withInstanceVariables } from './variables.ts';
+import { t } from './families.ts';
 
-const LOG = 'metrics_pg_log';
+const LOG = t.pgLog.table;
 const records = { name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' };
 
-const byKindSql = seriesSql({ rawTable: LOG, ...BY_INSTANCE, labels: { kind: 'm.kind' }, parts: [records], values: ['sum(records)::double precision AS records'], zeroFill: true });
+const byKindSql = seriesSql({ rawTable: LOG, ...BY_INSTANCE, labels: { kind: t.pgLog.m.kind }, parts: [records], values: ['sum(records)::double precision AS records'], zeroFill: true });
 const bySeveritySql = seriesSql({
-  rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.severity IN ('WARNING', 'ERROR', 'FATAL', 'PANIC')`,
-  labels: { severity: 'm.severity' }, parts: [records], values: ['sum(records)::double precision AS records'], zeroFill: true,
+  rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND ${t.pgLog.m.severity} IN ('WARNING', 'ERROR', 'FATAL', 'PANIC')`,
+  labels: { severity: t.pgLog.m.severity }, parts: [records], values: ['sum(records)::double precision AS records'], zeroFill: true,
 });
 const tempSql = seriesSql({
-  rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind = 'temp_file'`, labels: { instance: 'i.name' },
-  parts: [records, { name: 'bytes', raw: 'sum(m.temp_bytes)', rollup: 'sum(m.temp_bytes)' }],
+  rawTable: LOG, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND ${t.pgLog.m.kind} = 'temp_file'`, labels: { instance: 'i.name' },
+  parts: [records, { name: 'bytes', raw: `sum(${t.pgLog.m.temp_bytes})`, rollup: `sum(${t.pgLog.m.temp_bytes})` }],
   values: ['sum(records)::double precision AS temp_files', 'sum(bytes)::double precision AS temp_bytes'], zeroFill: true,
 });
 
@@ -27,20 +28,20 @@ const recordsSql = (where: string, columns: string, orderBy = 'm.time DESC'): st
  ORDER BY ${orderBy}
  LIMIT 100`;
 
-const errorsSql = recordsSql("m.severity IN ('ERROR', 'FATAL', 'PANIC')",
-  'm.severity, m.sqlstate, m.kind, m.database AS datname, m.user_name, m.application, left(m.message, 500) AS message, left(m.statement, 500) AS statement');
-const slowSql = recordsSql("m.kind IN ('statement_duration', 'duration') AND m.duration_ms IS NOT NULL",
-  'm.duration_ms, m.database AS datname, m.user_name, m.application, left(coalesce(m.statement, m.message), 500) AS statement', 'm.duration_ms DESC, m.time DESC');
-const tempFilesSql = recordsSql("m.kind = 'temp_file'",
-  'm.temp_bytes, m.database AS datname, m.user_name, left(coalesce(m.statement, m.message), 500) AS statement', 'm.temp_bytes DESC NULLS LAST, m.time DESC');
+const errorsSql = recordsSql(`${t.pgLog.m.severity} IN ('ERROR', 'FATAL', 'PANIC')`,
+  `${t.pgLog.m.severity}, ${t.pgLog.m.sqlstate}, ${t.pgLog.m.kind}, ${t.pgLog.m.database} AS datname, ${t.pgLog.m.user_name}, ${t.pgLog.m.application}, left(${t.pgLog.m.message}, 500) AS message, left(${t.pgLog.m.statement}, 500) AS statement`);
+const slowSql = recordsSql(`${t.pgLog.m.kind} IN ('statement_duration', 'duration') AND ${t.pgLog.m.duration_ms} IS NOT NULL`,
+  `${t.pgLog.m.duration_ms}, ${t.pgLog.m.database} AS datname, ${t.pgLog.m.user_name}, ${t.pgLog.m.application}, left(coalesce(${t.pgLog.m.statement}, ${t.pgLog.m.message}), 500) AS statement`, `${t.pgLog.m.duration_ms} DESC, m.time DESC`);
+const tempFilesSql = recordsSql(`${t.pgLog.m.kind} = 'temp_file'`,
+  `${t.pgLog.m.temp_bytes}, ${t.pgLog.m.database} AS datname, ${t.pgLog.m.user_name}, left(coalesce(${t.pgLog.m.statement}, ${t.pgLog.m.message}), 500) AS statement`, `${t.pgLog.m.temp_bytes} DESC NULLS LAST, m.time DESC`);
 /** Kinds a DBA acts on that are not about one query (collector/src/sources/logs/server-events.ts). */
 const SERVER_EVENT_KINDS = ['server_start', 'server_shutdown', 'server_crash', 'process_exit', 'config_reload', 'config_changed',
   'recovery', 'replication_stream', 'checksum_failure', 'archive_failed', 'wraparound_warning', 'checkpoints_too_frequent',
   'vacuum_skipped', 'autovacuum_launcher', 'stats_timeout', 'connection_refused', 'protocol_error', 'ssl_failed', 'ident_failed'];
-const serverEventsSql = recordsSql(`m.kind IN (${SERVER_EVENT_KINDS.map((k) => `'${k}'`).join(', ')})`,
-  "m.severity, m.kind, m.details->>'stage' AS stage, m.pid, left(m.message, 300) AS message");
-const loginsSql = recordsSql("m.kind IN ('authentication_failed', 'too_many_connections')",
-  'm.kind, m.user_name, m.database AS datname, m.client, left(m.message, 300) AS message');
+const serverEventsSql = recordsSql(`${t.pgLog.m.kind} IN (${SERVER_EVENT_KINDS.map((k) => `'${k}'`).join(', ')})`,
+  `${t.pgLog.m.severity}, ${t.pgLog.m.kind}, ${t.pgLog.m.details}->>'stage' AS stage, ${t.pgLog.m.pid}, left(${t.pgLog.m.message}, 300) AS message`);
+const loginsSql = recordsSql(`${t.pgLog.m.kind} IN ('authentication_failed', 'too_many_connections')`,
+  `${t.pgLog.m.kind}, ${t.pgLog.m.user_name}, ${t.pgLog.m.database} AS datname, ${t.pgLog.m.client}, left(${t.pgLog.m.message}, 300) AS message`);
 
 export function logsEvents(): dashboard.Dashboard {
   const d = pgaDashboard('Logs & events', DASHBOARD_UIDS.logsEvents,

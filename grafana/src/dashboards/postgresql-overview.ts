@@ -6,75 +6,76 @@ import { avgOf, avgParts, latestSql, maxPart, perSecond, rangeAwareUnion, second
 import { dashboardLink, dashboardUrl, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, VERSION, withInstanceVariables } from './variables.ts';
 import { CHANGED_SETTINGS_SQL } from './settings-sql.ts';
+import { t } from './families.ts';
 
-const TABLE = 'metrics_pg_stats_database';
+const TABLE = t.pgStatsDatabase.table;
 
-const base = { rawTable: TABLE, ...BY_DATABASE, labels: { instance: 'i.name', datname: 'm.datname' } } as const;
-const instanceBase = { rawTable: 'metrics_pg_instance', ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
+const base = { rawTable: TABLE, ...BY_DATABASE, labels: { instance: 'i.name', datname: t.pgStatsDatabase.m.datname } } as const;
+const instanceBase = { rawTable: t.pgInstance.table, ...BY_INSTANCE, labels: { instance: 'i.name' } } as const;
 
 const tpsSql = seriesSql({
   ...base,
-  parts: [sumPart('xacts', 'm.xact_commit + m.xact_rollback'), secondsPart('m.xact_commit')],
+  parts: [sumPart('xacts', `${t.pgStatsDatabase.m.xact_commit} + ${t.pgStatsDatabase.m.xact_rollback}`), secondsPart(t.pgStatsDatabase.m.xact_commit)],
   values: [perSecond('xacts', 'tps')],
 });
 
 const cacheHitSql = seriesSql({
   ...base,
-  parts: [sumPart('hits', 'm.blks_hit'), sumPart('reads', 'm.blks_read')],
+  parts: [sumPart('hits', t.pgStatsDatabase.m.blks_hit), sumPart('reads', t.pgStatsDatabase.m.blks_read)],
   values: ['(100.0 * sum(hits) / nullif(sum(hits) + sum(reads), 0))::double precision AS cache_hit_pct'],
 });
 
 const connectionsSql = seriesSql({
   ...base,
-  parts: avgParts('backends', 'm.numbackends'),
+  parts: avgParts('backends', t.pgStatsDatabase.m.numbackends),
   values: [avgOf('backends', 'numbackends')],
 });
 
-const deadlocksSql = seriesSql({ ...base, parts: [sumPart('deadlocks', 'm.deadlocks')], values: ['sum(deadlocks)::double precision AS deadlocks'] });
+const deadlocksSql = seriesSql({ ...base, parts: [sumPart('deadlocks', t.pgStatsDatabase.m.deadlocks)], values: ['sum(deadlocks)::double precision AS deadlocks'] });
 
 const tempBytesSql = seriesSql({
   ...base,
-  parts: [sumPart('temp', 'm.temp_bytes'), secondsPart('m.temp_bytes')],
+  parts: [sumPart('temp', t.pgStatsDatabase.m.temp_bytes), secondsPart(t.pgStatsDatabase.m.temp_bytes)],
   values: [perSecond('temp', 'temp_bytes_per_s')],
 });
 
-const sizeSql = seriesSql({ ...base, parts: [maxPart('size', 'm.size_bytes')], values: ['max(size)::double precision AS size_bytes'] });
+const sizeSql = seriesSql({ ...base, parts: [maxPart('size', t.pgStatsDatabase.m.size_bytes)], values: ['max(size)::double precision AS size_bytes'] });
 
 // Connections against max_connections per instance (rollup rows hold hourly averages).
 const connectionsVsMaxSql = seriesSql({
   ...instanceBase,
-  parts: [...avgParts('conn', 'm.connections'), maxPart('maxconn', 'm.max_connections')],
+  parts: [...avgParts('conn', t.pgInstance.m.connections), maxPart('maxconn', t.pgInstance.m.max_connections)],
   values: [avgOf('conn', 'connections'), 'max(maxconn)::double precision AS max_connections'],
 });
 
 // Share of samples in which the collector could reach the instance.
 const availabilitySql = seriesSql({
   ...instanceBase,
-  parts: [{ name: 'up', raw: 'sum(m.up::int)', rollup: 'sum(m.samples_up)' }, { name: 'n', raw: 'count(*)', rollup: 'sum(m.samples)' }],
+  parts: [{ name: 'up', raw: `sum(${t.pgInstance.m.up}::int)`, rollup: 'sum(m.samples_up)' }, { name: 'n', raw: 'count(*)', rollup: 'sum(m.samples)' }],
   values: ['(100.0 * sum(up) / nullif(sum(n), 0))::double precision AS up_pct'],
 });
 
 const instancesSql = latestSql({
-  rawTable: 'metrics_pg_instance', ...BY_INSTANCE,
+  rawTable: t.pgInstance.table, ...BY_INSTANCE,
   keys: { instance: 'i.name' },
   columns: {
-    up: 'm.up', version: `coalesce(${VERSION}, split_part(m.version, ' ', 1))`, uptime_s: 'm.uptime_s', in_recovery: 'm.is_in_recovery',
-    connections: 'm.connections', max_connections: 'm.max_connections',
-    connections_pct: '(100.0 * m.connections / nullif(m.max_connections, 0))::double precision', error: 'm.error',
+    up: t.pgInstance.m.up, version: `coalesce(${VERSION}, split_part(${t.pgInstance.m.version}, ' ', 1))`, uptime_s: t.pgInstance.m.uptime_s, in_recovery: t.pgInstance.m.is_in_recovery,
+    connections: t.pgInstance.m.connections, max_connections: t.pgInstance.m.max_connections,
+    connections_pct: `(100.0 * ${t.pgInstance.m.connections} / nullif(${t.pgInstance.m.max_connections}, 0))::double precision`, error: t.pgInstance.m.error,
   },
 });
 
 const upStatSql = `SELECT count(*) FILTER (WHERE up)::double precision AS instances_up
-  FROM (${latestSql({ rawTable: 'metrics_pg_instance', ...BY_INSTANCE, keys: { instance: 'i.name' }, columns: { up: 'm.up' } })}) l`;
+  FROM (${latestSql({ rawTable: t.pgInstance.table, ...BY_INSTANCE, keys: { instance: 'i.name' }, columns: { up: t.pgInstance.m.up } })}) l`;
 const uptimeStatSql = `SELECT min(uptime_s)::double precision AS uptime_s
-  FROM (${latestSql({ rawTable: 'metrics_pg_instance', ...BY_INSTANCE, keys: { instance: 'i.name' }, columns: { uptime_s: 'm.uptime_s' } })}) l`;
+  FROM (${latestSql({ rawTable: t.pgInstance.table, ...BY_INSTANCE, keys: { instance: 'i.name' }, columns: { uptime_s: t.pgInstance.m.uptime_s } })}) l`;
 
 // Latest known values per database in the range, from whichever branch holds the range.
 const databasesTableSql = `SELECT DISTINCT ON (instance, datname)
        instance, datname, size_bytes, numbackends, xid_age, time AS last_sample
   FROM (
-${rangeAwareUnion(TABLE, (b) => `  SELECT m.time, i.name AS instance, m.datname, m.size_bytes,
-         m.numbackends::double precision AS numbackends, m.xid_age
+${rangeAwareUnion(TABLE, (b) => `  SELECT m.time, i.name AS instance, ${t.pgStatsDatabase.m.datname}, ${t.pgStatsDatabase.m.size_bytes},
+         ${t.pgStatsDatabase.m.numbackends}::double precision AS numbackends, ${t.pgStatsDatabase.m.xid_age}
     FROM ${b.table} m ${base.joins}
    WHERE $__timeFilter(m.time) AND ${base.where}
      AND ${b.guard}`)}
@@ -84,27 +85,27 @@ ${rangeAwareUnion(TABLE, (b) => `  SELECT m.time, i.name AS instance, m.datname,
 // Health: database I/O time, sessions (PG14+), recovery conflicts and checksum failures, from
 // pg_stat_database; CPU and memory per PostgreSQL process type from /proc; changed settings.
 const ioTimeSql = seriesSql({
-  ...base, parts: [sumPart('r', 'm.blk_read_time_ms'), sumPart('w', 'm.blk_write_time_ms'), secondsPart('m.blk_read_time_ms')],
+  ...base, parts: [sumPart('r', t.pgStatsDatabase.m.blk_read_time_ms), sumPart('w', t.pgStatsDatabase.m.blk_write_time_ms), secondsPart(t.pgStatsDatabase.m.blk_read_time_ms)],
   values: [perSecond('r', 'read_time_ms_per_s'), perSecond('w', 'write_time_ms_per_s')],
 });
 const sessionsSql = seriesSql({
   ...base, // The hourly rollup keeps sessions but not how they ended, nor session times.
-  parts: [sumPart('n', 'm.sessions'), sumPart('ab', 'm.sessions_abandoned', 'NULL::bigint'), sumPart('fa', 'm.sessions_fatal', 'NULL::bigint'), sumPart('ki', 'm.sessions_killed', 'NULL::bigint')],
+  parts: [sumPart('n', t.pgStatsDatabase.m.sessions), sumPart('ab', t.pgStatsDatabase.m.sessions_abandoned, 'NULL::bigint'), sumPart('fa', t.pgStatsDatabase.m.sessions_fatal, 'NULL::bigint'), sumPart('ki', t.pgStatsDatabase.m.sessions_killed, 'NULL::bigint')],
   values: ['sum(n)::double precision AS sessions', 'sum(ab)::double precision AS abandoned_sessions',
     'sum(fa)::double precision AS fatal_sessions', 'sum(ki)::double precision AS killed_sessions'],
 });
 const sessionTimeSql = seriesSql({
-  ...base, parts: [sumPart('act', 'm.active_time_ms', 'NULL::float8'), sumPart('iit', 'm.idle_in_transaction_time_ms', 'NULL::float8'), secondsPart('m.active_time_ms')],
+  ...base, parts: [sumPart('act', t.pgStatsDatabase.m.active_time_ms, 'NULL::float8'), sumPart('iit', t.pgStatsDatabase.m.idle_in_transaction_time_ms, 'NULL::float8'), secondsPart(t.pgStatsDatabase.m.active_time_ms)],
   values: [perSecond('act', 'active_ms_per_s'), perSecond('iit', 'idle_in_transaction_ms_per_s')],
 });
 const conflictsSql = seriesSql({
-  ...base, parts: [sumPart('c', 'm.conflicts'), sumPart('cs', 'm.checksum_failures')],
+  ...base, parts: [sumPart('c', t.pgStatsDatabase.m.conflicts), sumPart('cs', t.pgStatsDatabase.m.checksum_failures)],
   values: ['sum(c)::double precision AS conflicts', 'sum(cs)::double precision AS checksum_failures'],
 });
-const processes = { rawTable: 'metrics_pg_processes', ...BY_INSTANCE, labels: { process: "i.name || ' ' || m.backend_type" } } as const;
-const processCpuSql = seriesSql({ ...processes, parts: avgParts('cpu', 'm.cpu_pct'), values: [avgOf('cpu', 'cpu_pct')] });
+const processes = { rawTable: t.pgProcesses.table, ...BY_INSTANCE, labels: { process: `i.name || ' ' || ${t.pgProcesses.m.backend_type}` } } as const;
+const processCpuSql = seriesSql({ ...processes, parts: avgParts('cpu', t.pgProcesses.m.cpu_pct), values: [avgOf('cpu', 'cpu_pct')] });
 const processMemorySql = seriesSql({
-  ...processes, parts: [maxPart('anon', 'm.rss_anon_bytes', 'm.rss_anon_bytes_max'), maxPart('swap', 'm.swap_bytes', 'm.swap_bytes_max')],
+  ...processes, parts: [maxPart('anon', t.pgProcesses.m.rss_anon_bytes, 'm.rss_anon_bytes_max'), maxPart('swap', t.pgProcesses.m.swap_bytes, 'm.swap_bytes_max')],
   values: ['max(anon)::double precision AS rss_anon_bytes', 'max(swap)::double precision AS swap_bytes'],
 });
 

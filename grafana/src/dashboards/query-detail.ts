@@ -9,61 +9,62 @@ import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts'
 import { withStatementResets } from './annotations.ts';
 import { STATEMENT_PARTS, STATEMENT_VALUES, STATEMENTS, withStatementText } from './query-performance.ts';
 import { statementFingerprintSql } from '../../../protocol/families/pg-plans.ts';
+import { t } from './families.ts';
 
 // The statements busiest in the last hour of the range, busiest first.
 const QUERYID_SQL = `SELECT queryid AS __value, queryid || ': ' || coalesce(left(regexp_replace(
-         (SELECT q.query FROM metrics_pg_statement_texts q WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
+         (SELECT q.query FROM ${t.pgStatementTexts.table} q WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
            ORDER BY q.time DESC LIMIT 1), '\\s+', ' ', 'g'), 80), '?') AS __text
-  FROM (SELECT m.instance_id, m.queryid, sum(m.total_exec_time_ms) AS total_ms
+  FROM (SELECT m.instance_id, ${t.pgStatements.m.queryid}, sum(${t.pgStatements.m.total_exec_time_ms}) AS total_ms
           FROM ${STATEMENTS} m
-         WHERE ${LATEST_WINDOW} AND m.instance_id IN (\${instance:sqlstring}) AND m.datname IN (\${database:sqlstring})
+         WHERE ${LATEST_WINDOW} AND m.instance_id IN (\${instance:sqlstring}) AND ${t.pgStatements.m.datname} IN (\${database:sqlstring})
          GROUP BY 1, 2
          ORDER BY 3 DESC NULLS LAST
          LIMIT 200) t
  ORDER BY total_ms DESC NULLS LAST`;
 
-const one = { rawTable: STATEMENTS, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND m.queryid IN (\${queryid:sqlstring})` } as const;
-const series = { ...one, labels: { datname: 'm.datname' } } as const;
+const one = { rawTable: STATEMENTS, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${t.pgStatements.m.queryid} IN (\${queryid:sqlstring})` } as const;
+const series = { ...one, labels: { datname: t.pgStatements.m.datname } } as const;
 
-const callsSql = seriesSql({ ...series, parts: [sumPart('calls', 'm.calls'), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
+const callsSql = seriesSql({ ...series, parts: [sumPart('calls', t.pgStatements.m.calls), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
 const latencySql = seriesSql({
-  ...series, parts: [sumPart('calls', 'm.calls'), sumPart('total_ms', 'm.total_exec_time_ms'), sumPart('plan_ms', 'm.total_plan_time_ms')],
+  ...series, parts: [sumPart('calls', t.pgStatements.m.calls), sumPart('total_ms', t.pgStatements.m.total_exec_time_ms), sumPart('plan_ms', t.pgStatements.m.total_plan_time_ms)],
   values: ['(sum(total_ms) / nullif(sum(calls), 0))::double precision AS mean_exec_ms', '(sum(plan_ms) / nullif(sum(calls), 0))::double precision AS mean_plan_ms'],
 });
-const rowsSql = seriesSql({ ...series, parts: [sumPart('calls', 'm.calls'), sumPart('rows_', 'm.rows')], values: ['(sum(rows_) / nullif(sum(calls), 0))::double precision AS rows_per_call'] });
+const rowsSql = seriesSql({ ...series, parts: [sumPart('calls', t.pgStatements.m.calls), sumPart('rows_', t.pgStatements.m.rows)], values: ['(sum(rows_) / nullif(sum(calls), 0))::double precision AS rows_per_call'] });
 const buffersSql = seriesSql({
   ...series,
-  parts: [sumPart('hit', 'm.shared_blks_hit'), sumPart('read', 'm.shared_blks_read'), sumPart('dirtied', 'm.shared_blks_dirtied'), sumPart('written', 'm.shared_blks_written'), widthPart],
+  parts: [sumPart('hit', t.pgStatements.m.shared_blks_hit), sumPart('read', t.pgStatements.m.shared_blks_read), sumPart('dirtied', t.pgStatements.m.shared_blks_dirtied), sumPart('written', t.pgStatements.m.shared_blks_written), widthPart],
   values: ['hit', 'read', 'dirtied', 'written'].map((x) => `(sum(${x}) * 8192 / nullif(max(width), 0))::double precision AS shared_${x}_bytes_per_s`),
 });
 const tempWalSql = seriesSql({
-  ...series, parts: [sumPart('temp', 'm.temp_blks_written'), sumPart('wal', 'm.wal_bytes'), widthPart],
+  ...series, parts: [sumPart('temp', t.pgStatements.m.temp_blks_written), sumPart('wal', t.pgStatements.m.wal_bytes), widthPart],
   values: ['(sum(temp) * 8192 / nullif(max(width), 0))::double precision AS temp_written_bytes_per_s', perBucketSecond('wal', 'wal_bytes_per_s')],
 });
 
 const whereSql = withStatementText(totalsSql({
-  ...one, labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', usename: 'm.usename', queryid: 'm.queryid' },
+  ...one, labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: t.pgStatements.m.datname, usename: t.pgStatements.m.usename, queryid: t.pgStatements.m.queryid },
   parts: STATEMENT_PARTS, values: STATEMENT_VALUES, orderBy: 'total_ms DESC NULLS LAST',
 }), 'total_ms DESC NULLS LAST');
 
 // The statement's plans: by queryid when the server logged it (compute_query_id), else by the
 // statement fingerprint of its pg_stat_statements text (the collector computes the same from the
 // plan's Query Text). A plan's database is null when the log line does not carry it.
-const PLANS_OF_STATEMENT = `metrics_pg_plans m ${BY_INSTANCE.joins}
- WHERE $__timeFilter(m.time) AND ${BY_INSTANCE.where} AND (m.database IS NULL OR m.database IN (\${database:sqlstring}))
-   AND (m.query_id IN (\${queryid:sqlstring})
-        OR (m.query_id IS NULL AND m.statement_fingerprint IN (
-              SELECT ${statementFingerprintSql('q.query')} FROM metrics_pg_statement_texts q
+const PLANS_OF_STATEMENT = `${t.pgPlans.table} m ${BY_INSTANCE.joins}
+ WHERE $__timeFilter(m.time) AND ${BY_INSTANCE.where} AND (${t.pgPlans.m.database} IS NULL OR ${t.pgPlans.m.database} IN (\${database:sqlstring}))
+   AND (${t.pgPlans.m.query_id} IN (\${queryid:sqlstring})
+        OR (${t.pgPlans.m.query_id} IS NULL AND ${t.pgPlans.m.statement_fingerprint} IN (
+              SELECT ${statementFingerprintSql('q.query')} FROM ${t.pgStatementTexts.table} q
                WHERE q.instance_id = m.instance_id AND q.queryid IN (\${queryid:sqlstring}))))`;
 
-const recentPlansSql = `SELECT m.time, i.name AS instance, m.database AS datname, m.duration_ms, m.total_cost, m.plan_nodes,
-       m.plan_fingerprint, m.analyzed, m.plan_truncated, m.plan
+const recentPlansSql = `SELECT m.time, i.name AS instance, ${t.pgPlans.m.database} AS datname, ${t.pgPlans.m.duration_ms}, ${t.pgPlans.m.total_cost}, ${t.pgPlans.m.plan_nodes},
+       ${t.pgPlans.m.plan_fingerprint}, ${t.pgPlans.m.analyzed}, ${t.pgPlans.m.plan_truncated}, ${t.pgPlans.m.plan}
   FROM ${PLANS_OF_STATEMENT}
  ORDER BY m.time DESC
  LIMIT 50`;
 
 const planChangesSql = `SELECT to_timestamp(floor(extract(epoch from m.time) / ($__interval_ms / 1000.0)) * ($__interval_ms / 1000.0)) AS time,
-       count(DISTINCT m.plan_fingerprint)::double precision AS distinct_plans,
+       count(DISTINCT ${t.pgPlans.m.plan_fingerprint})::double precision AS distinct_plans,
        count(*)::double precision AS plans
   FROM ${PLANS_OF_STATEMENT}
  GROUP BY 1
@@ -71,10 +72,10 @@ const planChangesSql = `SELECT to_timestamp(floor(extract(epoch from m.time) / (
 
 // The slowest logged run of each distinct plan: the plan that costs the time, and whether a
 // plan change made the statement slower.
-const slowestPlansSql = `SELECT DISTINCT ON (m.plan_fingerprint) m.plan_fingerprint, m.duration_ms, m.time, i.name AS instance,
-       m.database AS datname, m.total_cost, m.plan_nodes, m.plan
+const slowestPlansSql = `SELECT DISTINCT ON (${t.pgPlans.m.plan_fingerprint}) ${t.pgPlans.m.plan_fingerprint}, ${t.pgPlans.m.duration_ms}, m.time, i.name AS instance,
+       ${t.pgPlans.m.database} AS datname, ${t.pgPlans.m.total_cost}, ${t.pgPlans.m.plan_nodes}, ${t.pgPlans.m.plan}
   FROM ${PLANS_OF_STATEMENT}
- ORDER BY m.plan_fingerprint, m.duration_ms DESC, m.time DESC`;
+ ORDER BY ${t.pgPlans.m.plan_fingerprint}, ${t.pgPlans.m.duration_ms} DESC, m.time DESC`;
 
 export function queryDetail(): dashboard.Dashboard {
   const d = pgaDashboard('Query detail', DASHBOARD_UIDS.queryDetail,

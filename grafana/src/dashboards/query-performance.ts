@@ -5,16 +5,17 @@ import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels
 import { perBucketSecond, seriesSql, sumPart, totalsSql, widthPart, type Part } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
+import { t } from './families.ts';
 import { withStatementResets } from './annotations.ts';
 
-export const STATEMENTS = 'metrics_pg_statements';
+export const STATEMENTS = t.pgStatements.table;
 const BLOCK = 8192; // PostgreSQL's default block size, to show blocks as bytes
 
 /** The statement counters every top list shows, summed over the range. */
 export const STATEMENT_PARTS: readonly Part[] = [
-  sumPart('calls', 'm.calls'), sumPart('total_ms', 'm.total_exec_time_ms'), sumPart('rows_', 'm.rows'),
-  sumPart('hit', 'm.shared_blks_hit'), sumPart('read', 'm.shared_blks_read'), sumPart('read_ms', 'm.shared_blk_read_time_ms'),
-  sumPart('temp', 'm.temp_blks_written'), sumPart('wal', 'm.wal_bytes'),
+  sumPart('calls', t.pgStatements.m.calls), sumPart('total_ms', t.pgStatements.m.total_exec_time_ms), sumPart('rows_', t.pgStatements.m.rows),
+  sumPart('hit', t.pgStatements.m.shared_blks_hit), sumPart('read', t.pgStatements.m.shared_blks_read), sumPart('read_ms', t.pgStatements.m.shared_blk_read_time_ms),
+  sumPart('temp', t.pgStatements.m.temp_blks_written), sumPart('wal', t.pgStatements.m.wal_bytes),
 ];
 export const STATEMENT_VALUES: readonly string[] = [
   'sum(calls)::double precision AS calls', 'sum(total_ms)::double precision AS total_ms',
@@ -29,7 +30,7 @@ export const STATEMENT_VALUES: readonly string[] = [
 export function withStatementText(sql: string, orderBy: string): string {
   return `SELECT t.*, left(regexp_replace(x.query, '\\s+', ' ', 'g'), 300) AS query
   FROM (${sql}) t
-  LEFT JOIN LATERAL (SELECT q.query FROM metrics_pg_statement_texts q
+  LEFT JOIN LATERAL (SELECT q.query FROM ${t.pgStatementTexts.table} q
                       WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
                       ORDER BY q.time DESC LIMIT 1) x ON true
  ORDER BY ${orderBy}`;
@@ -40,7 +41,7 @@ export function withStatementText(sql: string, orderBy: string): string {
 // comment delimiter appears in the SQL (Grafana strips comments before it expands macros). Texts
 // come once a day per statement: a day before the range finds every statement of the range.
 export const OWN_QUERIES = `(\${ownqueries:sqlstring} = 'include' OR m.queryid NOT IN (
-    SELECT q.queryid FROM metrics_pg_statement_texts q
+    SELECT q.queryid FROM ${t.pgStatementTexts.table} q
      WHERE q.instance_id IN (\${instance:sqlstring}) AND q.queryid IS NOT NULL
        AND q.time > $__timeFrom()::timestamptz - interval '1 day' AND q.time <= $__timeTo()::timestamptz
        AND q.query LIKE '_* pganalytics-collector *_%'))`;
@@ -56,7 +57,7 @@ export const ownQueriesVariable = (): dashboard.CustomVariableBuilder => new das
 
 const topSql = (orderBy: string, having: string): string => withStatementText(totalsSql({
   rawTable: STATEMENTS, ...STATEMENT_FILTER,
-  labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', queryid: 'm.queryid' },
+  labels: { instance_id: 'm.instance_id', instance: 'i.name', datname: t.pgStatements.m.datname, queryid: 'm.queryid' },
   parts: STATEMENT_PARTS, values: STATEMENT_VALUES, having, orderBy: `${orderBy} DESC NULLS LAST`, limit: 20,
 }), `${orderBy} DESC NULLS LAST`);
 
@@ -69,9 +70,9 @@ const TOP_LISTS = [
   { title: 'Top statements by WAL', order: 'wal_bytes', having: 'sum(wal) > 0', description: 'WAL generated: the writes that cost replication and backup.' },
 ] as const;
 
-const byDatabase = { rawTable: STATEMENTS, ...STATEMENT_FILTER, labels: { datname: 'm.datname' } } as const;
-const execTimeSql = seriesSql({ ...byDatabase, parts: [sumPart('total_ms', 'm.total_exec_time_ms'), widthPart], values: ['(sum(total_ms) / 1000.0 / nullif(max(width), 0))::double precision AS busy_backends'] });
-const callsSql = seriesSql({ ...byDatabase, parts: [sumPart('calls', 'm.calls'), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
+const byDatabase = { rawTable: STATEMENTS, ...STATEMENT_FILTER, labels: { datname: t.pgStatements.m.datname } } as const;
+const execTimeSql = seriesSql({ ...byDatabase, parts: [sumPart('total_ms', t.pgStatements.m.total_exec_time_ms), widthPart], values: ['(sum(total_ms) / 1000.0 / nullif(max(width), 0))::double precision AS busy_backends'] });
+const callsSql = seriesSql({ ...byDatabase, parts: [sumPart('calls', t.pgStatements.m.calls), widthPart], values: [perBucketSecond('calls', 'calls_per_s')] });
 
 export const queryDetailLink = drillDown('Query detail', drillDownUrl(DASHBOARD_UIDS.queryDetail, {
   server: '${server}', instance: '${__data.fields.instance_id}', database: '${__data.fields.datname}', queryid: '${__data.fields.queryid}',

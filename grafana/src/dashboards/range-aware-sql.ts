@@ -14,6 +14,7 @@
 // datasource's timescaledb flag: the same dashboards serve the TimescaleDB and the native path.
 // Where raw ends and the rollup begins is the query API's rule too (protocol/resolution.ts).
 import { readsRawSql, ROLLUP_SUFFIX } from '../../../protocol/resolution.ts';
+import { t } from './families.ts';
 
 export const SHORT_RANGE = readsRawSql('$__timeFrom()::timestamptz', '$__timeTo()::timestamptz');
 
@@ -88,8 +89,8 @@ interface Heartbeat { readonly table: string; readonly where: string; readonly r
 const INSTANCE_BEAT = 'm.instance_id IN (${instance:sqlstring})';
 const SERVER_BEAT = 'm.server_id IN (${server:sqlstring})';
 function heartbeatOf(where: string): Heartbeat | undefined {
-  if (where.includes(INSTANCE_BEAT)) return { table: 'metrics_pg_instance', where: INSTANCE_BEAT, raw: 'm.up', rollup: 'm.samples_up > 0' };
-  if (where.includes(SERVER_BEAT)) return { table: 'metrics_sysstat', where: SERVER_BEAT, raw: 'true', rollup: 'true' };
+  if (where.includes(INSTANCE_BEAT)) return { table: t.pgInstance.table, where: INSTANCE_BEAT, raw: t.pgInstance.m.up, rollup: 'm.samples_up > 0' };
+  if (where.includes(SERVER_BEAT)) return { table: t.sysstat.table, where: SERVER_BEAT, raw: 'true', rollup: 'true' };
   return undefined;
 }
 

@@ -9,6 +9,7 @@ import { assignPanelIds, sqlStat, sqlTable, sqlTimeSeries, timeSeries } from './
 import { avgOf, avgParts, maxPart, seriesSql, sumPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { THRESHOLDS } from '../alerts/rules.ts';
+import { t } from './families.ts';
 
 const promQuery = (expr: string, legendFormat: string) => new prometheus.DataqueryBuilder()
   .datasource({ ...PROMETHEUS_DATASOURCE }).expr(expr).legendFormat(legendFormat).range().refId('A');
@@ -27,20 +28,20 @@ const silentSql = `SELECT count(*)::double precision AS silent_collectors
  WHERE c.status = 'active'
    AND coalesce(c.last_seen_at, c.created_at) < $__timeTo()::timestamptz - interval '${THRESHOLDS.collectorSilentSeconds} seconds'`;
 
-const collectors = { rawTable: 'metrics_collector', joins: 'JOIN servers s ON s.id = m.server_id', where: 'true', labels: { server: 's.hostname' } } as const;
+const collectors = { rawTable: t.collector.table, joins: 'JOIN servers s ON s.id = m.server_id', where: 'true', labels: { server: 's.hostname' } } as const;
 const spoolSql = seriesSql({
-  ...collectors, parts: [maxPart('batches', 'm.spool_batches'), maxPart('oldest', 'm.oldest_spooled_s')],
+  ...collectors, parts: [maxPart('batches', t.collector.m.spool_batches), maxPart('oldest', t.collector.m.oldest_spooled_s)],
   values: ['max(batches)::double precision AS spool_batches', 'max(oldest)::double precision AS oldest_spooled_s'],
 });
 const cycleSql = seriesSql({
-  ...collectors, parts: [...avgParts('cycle', 'm.cycle_ms'), maxPart('cycle_max', 'm.cycle_ms', 'm.cycle_ms_max')],
+  ...collectors, parts: [...avgParts('cycle', t.collector.m.cycle_ms), maxPart('cycle_max', t.collector.m.cycle_ms, 'm.cycle_ms_max')],
   values: [avgOf('cycle', 'cycle_ms'), 'max(cycle_max)::double precision AS cycle_ms_max'],
 });
 const errorsSql = seriesSql({
-  ...collectors, parts: [sumPart('fam', 'm.family_errors'), maxPart('down', 'm.instances_down')],
+  ...collectors, parts: [sumPart('fam', t.collector.m.family_errors), maxPart('down', t.collector.m.instances_down)],
   values: ['sum(fam)::double precision AS family_errors', 'max(down)::double precision AS instances_down'],
 });
-const rssSql = seriesSql({ ...collectors, parts: [maxPart('rss', 'm.rss_bytes')], values: ['max(rss)::double precision AS rss_bytes'] });
+const rssSql = seriesSql({ ...collectors, parts: [maxPart('rss', t.collector.m.rss_bytes)], values: ['max(rss)::double precision AS rss_bytes'] });
 
 export function selfMonitoring(): dashboard.Dashboard {
   const d = pgaDashboard('pgAnalytics self-monitoring', DASHBOARD_UIDS.selfMonitoring,

@@ -5,14 +5,15 @@ import { assignPanelIds, sqlTimeSeries } from './sql-panels.ts';
 import { avgOf, avgParts, maxPart, seriesSql } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_SERVER, serverVariable } from './variables.ts';
+import { t } from './families.ts';
 
-const base = { rawTable: 'metrics_sysstat', ...BY_SERVER, labels: { host: 's.hostname' } } as const;
+const base = { rawTable: t.sysstat.table, ...BY_SERVER, labels: { host: 's.hostname' } } as const;
 const avgCol = (column: string) => avgParts(column, `m.${column}`);
 
 // Every CPU state, so the stack adds up to 100 % (a niced PostgreSQL is busy too). The hourly
 // rollup keeps user, system, iowait, steal and idle: there, nice holds nice + irq + softirq.
 const CPU_STATES = ['user', 'nice', 'system', 'iowait', 'irq', 'softirq', 'steal', 'idle'] as const;
-const ROLLUP_OTHER = 'greatest(100 - m.cpu_user_pct - m.cpu_system_pct - m.cpu_iowait_pct - m.cpu_steal_pct - m.cpu_idle_pct, 0)';
+const ROLLUP_OTHER = `greatest(100 - ${t.sysstat.m.cpu_user_pct} - ${t.sysstat.m.cpu_system_pct} - ${t.sysstat.m.cpu_iowait_pct} - ${t.sysstat.m.cpu_steal_pct} - ${t.sysstat.m.cpu_idle_pct}, 0)`;
 const cpuSql = seriesSql({
   ...base,
   parts: CPU_STATES.flatMap((st) => avgParts(st, `m.cpu_${st}_pct`,
@@ -24,37 +25,37 @@ const loadSql = seriesSql({ ...base, parts: ['load1', 'load5', 'load15'].flatMap
 
 const memorySql = seriesSql({
   ...base,
-  parts: [...avgCol('mem_used_bytes'), maxPart('total', 'm.mem_total_bytes')],
+  parts: [...avgCol('mem_used_bytes'), maxPart('total', t.sysstat.m.mem_total_bytes)],
   values: [avgOf('mem_used_bytes', 'used_bytes'), 'max(total)::double precision AS total_bytes'],
 });
 
 const perCpuSql = seriesSql({
-  rawTable: 'metrics_cpu', ...BY_SERVER, labels: { cpu: "s.hostname || ' ' || m.cpu" },
-  parts: avgParts('busy', '100 - m.idle_pct', '100 - m.idle_pct'),
+  rawTable: t.cpu.table, ...BY_SERVER, labels: { cpu: `s.hostname || ' ' || ${t.cpu.m.cpu}` },
+  parts: avgParts('busy', `100 - ${t.cpu.m.idle_pct}`, `100 - ${t.cpu.m.idle_pct}`),
   values: [avgOf('busy', 'busy_pct')],
 });
 
-const disks = { rawTable: 'metrics_disk_io', ...BY_SERVER, labels: { device: "s.hostname || ' ' || m.device" } } as const;
+const disks = { rawTable: t.diskIo.table, ...BY_SERVER, labels: { device: `s.hostname || ' ' || ${t.diskIo.m.device}` } } as const;
 const diskBytesSql = seriesSql({
-  ...disks, parts: [...avgParts('r', 'm.read_bytes_per_s'), ...avgParts('w', 'm.write_bytes_per_s')],
+  ...disks, parts: [...avgParts('r', t.diskIo.m.read_bytes_per_s), ...avgParts('w', t.diskIo.m.write_bytes_per_s)],
   values: [avgOf('r', 'read_bytes_per_s'), avgOf('w', 'write_bytes_per_s')],
 });
 const diskUtilSql = seriesSql({
-  ...disks, parts: [...avgParts('u', 'm.util_pct'), ...avgParts('ra', 'm.read_await_ms'), ...avgParts('wa', 'm.write_await_ms')],
+  ...disks, parts: [...avgParts('u', t.diskIo.m.util_pct), ...avgParts('ra', t.diskIo.m.read_await_ms), ...avgParts('wa', t.diskIo.m.write_await_ms)],
   values: [avgOf('u', 'util_pct'), avgOf('ra', 'read_await_ms'), avgOf('wa', 'write_await_ms')],
 });
 const networkSql = seriesSql({
-  rawTable: 'metrics_network', ...BY_SERVER, labels: { interface: "s.hostname || ' ' || m.interface" },
-  parts: [...avgParts('rx', 'm.rx_bytes_per_s'), ...avgParts('tx', 'm.tx_bytes_per_s')],
+  rawTable: t.network.table, ...BY_SERVER, labels: { interface: `s.hostname || ' ' || ${t.network.m.interface}` },
+  parts: [...avgParts('rx', t.network.m.rx_bytes_per_s), ...avgParts('tx', t.network.m.tx_bytes_per_s)],
   values: [avgOf('rx', 'rx_bytes_per_s'), avgOf('tx', 'tx_bytes_per_s')],
 });
 
 const swapSql = seriesSql({
-  ...base, parts: [maxPart('used', 'm.swap_used_bytes'), maxPart('total', 'm.swap_total_bytes', 'NULL::bigint')],
+  ...base, parts: [maxPart('used', t.sysstat.m.swap_used_bytes), maxPart('total', t.sysstat.m.swap_total_bytes, 'NULL::bigint')],
   values: ['max(used)::double precision AS swap_used_bytes', 'max(total)::double precision AS swap_total_bytes'],
 });
 const schedulerSql = seriesSql({
-  ...base, parts: [...avgCol('ctxt_per_s'), ...avgCol('forks_per_s'), maxPart('blocked', 'm.procs_blocked', 'm.procs_blocked_max')],
+  ...base, parts: [...avgCol('ctxt_per_s'), ...avgCol('forks_per_s'), maxPart('blocked', t.sysstat.m.procs_blocked, 'm.procs_blocked_max')],
   values: [avgOf('ctxt_per_s', 'context_switches_per_s'), avgOf('forks_per_s'), 'max(blocked)::double precision AS blocked_processes'],
 });
 

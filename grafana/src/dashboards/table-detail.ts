@@ -6,9 +6,10 @@ import { LATEST_WINDOW, latestSql, maxPart, perBucketSecond, seriesSql, SLOW_LAT
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
 import { BLOAT_NOTE, INDEX_BLOAT, INDEXES, KNOWN_VACUUM_TIMES, LIVE_TUPLES, TABLE_BLOAT, TABLES, VACUUM_NOTE, vacuumTime } from './tables-indexes.ts';
+import { t } from './families.ts';
 
 const RELATION_SQL = `SELECT relation AS __value, relation AS __text
-  FROM (SELECT DISTINCT ON (m.schemaname, m.relname) m.schemaname || '.' || m.relname AS relation, m.table_bytes
+  FROM (SELECT DISTINCT ON (m.schemaname, m.relname) m.schemaname || '.' || m.relname AS relation, ${t.pgStatsTable.m.table_bytes}
           FROM ${TABLES} m
          WHERE ${LATEST_WINDOW} AND m.instance_id IN (\${instance:sqlstring}) AND m.datname IN (\${database:sqlstring})
          ORDER BY m.schemaname, m.relname, m.time DESC) t
@@ -18,30 +19,30 @@ const RELATION = "m.schemaname || '.' || m.relname IN (${relation:sqlstring})";
 const one = { rawTable: TABLES, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${RELATION}`, labels: { relation: "m.datname || ':' || m.schemaname || '.' || m.relname" } } as const;
 
 const sizeSql = seriesSql({
-  ...one, parts: [maxPart('heap', 'm.table_bytes'), maxPart('toast', 'm.toast_bytes'), maxPart('idx', 'm.index_bytes')],
+  ...one, parts: [maxPart('heap', t.pgStatsTable.m.table_bytes), maxPart('toast', t.pgStatsTable.m.toast_bytes), maxPart('idx', t.pgStatsTable.m.index_bytes)],
   values: ['max(heap)::double precision AS table_bytes', 'max(toast)::double precision AS toast_bytes', 'max(idx)::double precision AS index_bytes'],
 });
 const tuplesSql = seriesSql({
-  ...one, parts: [maxPart('live', LIVE_TUPLES, 'm.n_live_tup'), maxPart('dead', 'm.n_dead_tup')],
+  ...one, parts: [maxPart('live', LIVE_TUPLES, t.pgStatsTable.m.n_live_tup), maxPart('dead', t.pgStatsTable.m.n_dead_tup)],
   values: ['max(live)::double precision AS live_tuples', 'max(dead)::double precision AS dead_tuples'],
 });
 const scansSql = seriesSql({
-  ...one, parts: [sumPart('seq', 'm.seq_scan'), sumPart('idx', 'm.idx_scan'), widthPart],
+  ...one, parts: [sumPart('seq', t.pgStatsTable.m.seq_scan), sumPart('idx', 'm.idx_scan'), widthPart],
   values: [perBucketSecond('seq', 'seq_scans_per_s'), perBucketSecond('idx', 'index_scans_per_s')],
 });
 const writesSql = seriesSql({
-  ...one, parts: [sumPart('ins', 'm.n_tup_ins'), sumPart('upd', 'm.n_tup_upd'), sumPart('del', 'm.n_tup_del'), sumPart('hot', 'm.n_tup_hot_upd'), widthPart],
+  ...one, parts: [sumPart('ins', t.pgStatsTable.m.n_tup_ins), sumPart('upd', t.pgStatsTable.m.n_tup_upd), sumPart('del', t.pgStatsTable.m.n_tup_del), sumPart('hot', t.pgStatsTable.m.n_tup_hot_upd), widthPart],
   values: [perBucketSecond('ins', 'inserts_per_s'), perBucketSecond('upd', 'updates_per_s'), perBucketSecond('del', 'deletes_per_s'), perBucketSecond('hot', 'hot_updates_per_s')],
 });
 const cacheSql = seriesSql({
-  ...one, parts: [sumPart('hit', 'm.heap_blks_hit'), sumPart('rd', 'm.heap_blks_read'), sumPart('ihit', 'm.idx_blks_hit'), sumPart('ird', 'm.idx_blks_read')],
+  ...one, parts: [sumPart('hit', t.pgStatsTable.m.heap_blks_hit), sumPart('rd', t.pgStatsTable.m.heap_blks_read), sumPart('ihit', 'm.idx_blks_hit'), sumPart('ird', 'm.idx_blks_read')],
   values: ['(100.0 * sum(hit) / nullif(sum(hit) + sum(rd), 0))::double precision AS heap_hit_pct',
     '(100.0 * sum(ihit) / nullif(sum(ihit) + sum(ird), 0))::double precision AS index_hit_pct'],
 });
 const indexesSql = latestSql({
   rawTable: INDEXES, joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${RELATION}`,
-  keys: { datname: 'm.datname', index: 'm.indexrelname' },
-  columns: { size_bytes: 'm.size_bytes', is_unique: 'm.is_unique', is_primary: 'm.is_primary', is_valid: 'm.is_valid', is_unused: 'm.is_unused' },
+  keys: { datname: 'm.datname', index: t.pgStatsIndex.m.indexrelname },
+  columns: { size_bytes: t.pgStatsIndex.m.size_bytes, is_unique: t.pgStatsIndex.m.is_unique, is_primary: t.pgStatsIndex.m.is_primary, is_valid: t.pgStatsIndex.m.is_valid, is_unused: t.pgStatsIndex.m.is_unused },
   orderBy: 'size_bytes DESC NULLS LAST',
 });
 const bloatSql = seriesSql({
@@ -60,7 +61,7 @@ const vacuumSql = latestSql({
   columns: {
     last_vacuum: vacuumTime('last_vacuum'), last_autovacuum: vacuumTime('last_autovacuum'),
     last_analyze: vacuumTime('last_analyze'), last_autoanalyze: vacuumTime('last_autoanalyze'), vacuum_note: VACUUM_NOTE,
-    n_mod_since_analyze: 'm.n_mod_since_analyze', n_ins_since_vacuum: 'm.n_ins_since_vacuum', relfrozenxid_age: 'm.relfrozenxid_age',
+    n_mod_since_analyze: t.pgStatsTable.m.n_mod_since_analyze, n_ins_since_vacuum: t.pgStatsTable.m.n_ins_since_vacuum, relfrozenxid_age: t.pgStatsTable.m.relfrozenxid_age,
   },
 });
 

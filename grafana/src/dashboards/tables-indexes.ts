@@ -7,19 +7,20 @@ import { assignPanelIds, drillDown, sqlTable, sqlTimeSeries } from './sql-panels
 import { latestSql, maxPart, minPart, perBucketSecond, seriesSql, SLOW_LATEST_WINDOW, sumPart, totalsSql, widthPart } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
+import { t } from './families.ts';
 
-export const TABLES = 'metrics_pg_stats_table';
-export const INDEXES = 'metrics_pg_stats_index';
-export const TABLE_BLOAT = 'metrics_pg_table_bloat';
-export const INDEX_BLOAT = 'metrics_pg_index_bloat';
+export const TABLES = t.pgStatsTable.table;
+export const INDEXES = t.pgStatsIndex.table;
+export const TABLE_BLOAT = t.pgTableBloat.table;
+export const INDEX_BLOAT = t.pgIndexBloat.table;
 /** Total size of a table row: heap, TOAST and indexes (the rollup keeps hourly maxima of each). */
-export const TOTAL_BYTES = 'm.table_bytes + coalesce(m.toast_bytes, 0) + coalesce(m.index_bytes, 0)';
+export const TOTAL_BYTES = `${t.pgStatsTable.m.table_bytes} + coalesce(${t.pgStatsTable.m.toast_bytes}, 0) + coalesce(${t.pgStatsTable.m.index_bytes}, 0)`;
 
 /** Live tuples, also after a statistics reset: pg_stat_reset() zeroes n_live_tup and the
  *  last_(auto)vacuum/analyze times but not pg_class.reltuples, so a table with no vacuum or
  *  analyze recorded takes the larger of the two (reltuples is -1 for a table never analyzed). */
-export const LIVE_TUPLES = `(CASE WHEN coalesce(m.last_vacuum, m.last_autovacuum, m.last_analyze, m.last_autoanalyze) IS NULL
-  AND m.reltuples >= 0 THEN greatest(m.n_live_tup, m.reltuples) ELSE m.n_live_tup END)`;
+export const LIVE_TUPLES = `(CASE WHEN coalesce(${t.pgStatsTable.m.last_vacuum}, ${t.pgStatsTable.m.last_autovacuum}, ${t.pgStatsTable.m.last_analyze}, ${t.pgStatsTable.m.last_autoanalyze}) IS NULL
+  AND ${t.pgStatsTable.m.reltuples} >= 0 THEN greatest(${t.pgStatsTable.m.n_live_tup}, ${t.pgStatsTable.m.reltuples}) ELSE ${t.pgStatsTable.m.n_live_tup} END)`;
 
 // pg_stat_reset() also forgets when each table was last vacuumed and analyzed, until the next
 // time: the newest time earlier samples saw stands in (hourly rollups of the week before the end
@@ -49,8 +50,8 @@ export const tableDetailLink = drillDown('Table detail', drillDownUrl(DASHBOARD_
 const largestSql = latestSql({
   rawTable: TABLES, ...BY_DATABASE, keys: tableKeys,
   columns: {
-    total_bytes: TOTAL_BYTES, table_bytes: 'm.table_bytes', index_bytes: 'm.index_bytes', toast_bytes: 'm.toast_bytes',
-    live_tuples: LIVE_TUPLES, dead_tuples: 'm.n_dead_tup',
+    total_bytes: TOTAL_BYTES, table_bytes: t.pgStatsTable.m.table_bytes, index_bytes: t.pgStatsTable.m.index_bytes, toast_bytes: t.pgStatsTable.m.toast_bytes,
+    live_tuples: LIVE_TUPLES, dead_tuples: t.pgStatsTable.m.n_dead_tup,
   },
   orderBy: 'total_bytes DESC NULLS LAST', limit: 25,
 });
@@ -64,7 +65,7 @@ const growthSql = totalsSql({
 
 const seqScansSql = totalsSql({
   rawTable: TABLES, ...BY_DATABASE, labels: tableKeys,
-  parts: [sumPart('seq', 'm.seq_scan'), sumPart('seq_read', 'm.seq_tup_read'), sumPart('idx', 'm.idx_scan'), maxPart('live', LIVE_TUPLES, 'm.n_live_tup')],
+  parts: [sumPart('seq', t.pgStatsTable.m.seq_scan), sumPart('seq_read', t.pgStatsTable.m.seq_tup_read), sumPart('idx', 'm.idx_scan'), maxPart('live', LIVE_TUPLES, t.pgStatsTable.m.n_live_tup)],
   values: ['sum(seq)::double precision AS seq_scans', 'sum(seq_read)::double precision AS seq_read_tuples', 'sum(idx)::double precision AS index_scans',
     '(100.0 * sum(seq) / nullif(sum(seq) + sum(idx), 0))::double precision AS seq_scan_pct', 'max(live)::double precision AS live_tuples'],
   having: 'sum(seq) > 0', orderBy: 'seq_read_tuples DESC NULLS LAST', limit: 25,
@@ -74,18 +75,18 @@ export const DEAD_TUPLES_NOTE = 'Dead tuples awaiting vacuum and when (auto)vacu
 export const deadTuplesSql = latestSql({
   rawTable: TABLES, ...BY_DATABASE, joins: `${BY_DATABASE.joins}\n    ${KNOWN_VACUUM_TIMES}`, keys: tableKeys,
   columns: {
-    dead_tuples: 'm.n_dead_tup', live_tuples: LIVE_TUPLES,
-    dead_pct: `(100.0 * m.n_dead_tup / nullif(${LIVE_TUPLES} + m.n_dead_tup, 0))::double precision`,
+    dead_tuples: t.pgStatsTable.m.n_dead_tup, live_tuples: LIVE_TUPLES,
+    dead_pct: `(100.0 * ${t.pgStatsTable.m.n_dead_tup} / nullif(${LIVE_TUPLES} + ${t.pgStatsTable.m.n_dead_tup}, 0))::double precision`,
     last_autovacuum: vacuumTime('last_autovacuum'), last_vacuum: vacuumTime('last_vacuum'), last_autoanalyze: vacuumTime('last_autoanalyze'),
     vacuum_note: VACUUM_NOTE,
   },
   orderBy: 'dead_tuples DESC NULLS LAST', limit: 25,
 });
 
-const indexKeys = { ...tableKeys, index: 'm.indexrelname' };
+const indexKeys = { ...tableKeys, index: t.pgStatsIndex.m.indexrelname };
 const unusedSql = latestSql({
   rawTable: INDEXES, ...BY_DATABASE, keys: indexKeys,
-  columns: { size_bytes: 'm.size_bytes', is_unique: 'm.is_unique', is_primary: 'm.is_primary', is_unused: 'm.is_unused', is_valid: 'm.is_valid' },
+  columns: { size_bytes: t.pgStatsIndex.m.size_bytes, is_unique: t.pgStatsIndex.m.is_unique, is_primary: t.pgStatsIndex.m.is_primary, is_unused: t.pgStatsIndex.m.is_unused, is_valid: t.pgStatsIndex.m.is_valid },
   // Unique and primary-key indexes enforce constraints even when never scanned.
   filter: '(is_unused AND NOT is_unique AND NOT is_primary) OR NOT is_valid',
   orderBy: 'size_bytes DESC NULLS LAST', limit: 50,
@@ -93,7 +94,7 @@ const unusedSql = latestSql({
 
 const indexUsageSql = totalsSql({
   rawTable: INDEXES, ...BY_DATABASE, labels: indexKeys,
-  parts: [sumPart('scans', 'm.idx_scan'), sumPart('tup_read', 'm.idx_tup_read'), maxPart('size', 'm.size_bytes')],
+  parts: [sumPart('scans', 'm.idx_scan'), sumPart('tup_read', t.pgStatsIndex.m.idx_tup_read), maxPart('size', t.pgStatsIndex.m.size_bytes)],
   values: ['sum(scans)::double precision AS index_scans', 'sum(tup_read)::double precision AS read_tuples', 'max(size)::double precision AS size_bytes'],
   orderBy: 'size_bytes DESC NULLS LAST', limit: 25,
 });
@@ -113,7 +114,7 @@ export const BLOAT_NOTE = 'Estimated from statistics (pg_class, pg_stats avg_wid
 
 const byDatabase = { rawTable: TABLES, ...BY_DATABASE, labels: { datname: 'm.datname' } } as const;
 const scansSql = seriesSql({
-  ...byDatabase, parts: [sumPart('seq', 'm.seq_scan'), sumPart('idx', 'm.idx_scan'), widthPart],
+  ...byDatabase, parts: [sumPart('seq', t.pgStatsTable.m.seq_scan), sumPart('idx', 'm.idx_scan'), widthPart],
   values: [perBucketSecond('seq', 'seq_scans_per_s'), perBucketSecond('idx', 'index_scans_per_s')],
 });
 

@@ -1,9 +1,21 @@
-// Every number a panel shows gets its unit from its column name (pgwatch's contract: the unit is
-// in the name), through one table of name patterns. Panels get a field override per unit, so a
-// table shows bytes as bytes next to counts as counts, and a time series with two units draws
-// the second on a right-hand axis.
+// Every number a panel shows gets its unit from its column name: a family column's unit is the
+// one its definition gives (protocol/families/); a computed column (tps, cache_hit_pct,
+// write_bytes_per_s) gets one from a table of name patterns (pgwatch's contract: the unit is in
+// the name). Panels get a field override per unit, so a table shows bytes as bytes next to counts
+// as counts, and a time series with two units draws the second on a right-hand axis.
+import { FAMILIES, type Unit } from '../../../protocol/families/index.ts';
 
-/** Name pattern → Grafana unit; the first match wins. */
+/** A definition's unit as Grafana spells it. */
+export const GRAFANA_UNIT: Readonly<Record<Unit, string>> = {
+  bytes: 'bytes', 'bytes/s': 'Bps', ms: 'ms', 'ms/s': 'suffix: ms/s', s: 's', d: 'd', percent: 'percent',
+  count: 'short', '/s': 'ops', id: 'none',
+};
+
+/** Family column name → Grafana unit (a name has one unit in every family: families.test.ts). */
+const DEFINED_UNITS: ReadonlyMap<string, string> = new Map(
+  FAMILIES.flatMap((f) => f.columns.flatMap((c) => (c.unit ? [[c.name, GRAFANA_UNIT[c.unit]] as const] : []))));
+
+/** Name pattern → Grafana unit, for computed columns; the first match wins. */
 export const UNIT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
   // Identifiers: no SI prefix ("15.6 K" for a PID, "2 B" for an instance id).
   [/^(pid|[a-z0-9_]+_pid|[a-z0-9_]+_id|queryid)$/, 'none'],
@@ -31,7 +43,7 @@ export const UNIT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
 export function unitOf(column: string): string | undefined {
   // An aggregate's suffix does not change the unit (cycle_ms_max is milliseconds).
   const name = column.replace(/_(max|min|avg)$/, '');
-  return UNIT_RULES.find(([re]) => re.test(name))?.[1];
+  return DEFINED_UNITS.get(name) ?? UNIT_RULES.find(([re]) => re.test(name))?.[1];
 }
 
 /** Names a query may output: its aliases and qualified column references. A superset is fine:

@@ -7,70 +7,71 @@ import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
 import { DEAD_TUPLES_NOTE, deadTuplesSql, tableDetailLink, TABLES } from './tables-indexes.ts';
 import { SETTING_DEFAULTS, settingJoin } from './settings-sql.ts';
+import { t } from './families.ts';
 
 // Wraparound concerns every database, template0 and template1 included: not filtered by $database.
-const byDatabase = { rawTable: 'metrics_pg_stats_database', ...BY_INSTANCE, labels: { datname: "i.name || '/' || m.datname" } } as const;
-const xidSql = seriesSql({ ...byDatabase, parts: [maxPart('xid', 'm.xid_age')], values: ['max(xid)::double precision AS xid_age'] });
-const mxidSql = seriesSql({ ...byDatabase, parts: [maxPart('mxid', 'm.mxid_age')], values: ['max(mxid)::double precision AS mxid_age'] });
+const byDatabase = { rawTable: t.pgStatsDatabase.table, ...BY_INSTANCE, labels: { datname: "i.name || '/' || m.datname" } } as const;
+const xidSql = seriesSql({ ...byDatabase, parts: [maxPart('xid', t.pgStatsDatabase.m.xid_age)], values: ['max(xid)::double precision AS xid_age'] });
+const mxidSql = seriesSql({ ...byDatabase, parts: [maxPart('mxid', t.pgStatsDatabase.m.mxid_age)], values: ['max(mxid)::double precision AS mxid_age'] });
 
 // Freeze age as a share of autovacuum_freeze_max_age: at 100 % autovacuum forces an
 // anti-wraparound vacuum of the table.
 const FREEZE_MAX = `coalesce(f.value, ${SETTING_DEFAULTS.autovacuum_freeze_max_age})`;
 const freezePctSql = seriesSql({
   ...byDatabase, joins: `${BY_INSTANCE.joins}\n    ${settingJoin('f', 'autovacuum_freeze_max_age')}`,
-  parts: [maxPart('pct', `100.0 * m.xid_age / ${FREEZE_MAX}`)],
+  parts: [maxPart('pct', `100.0 * ${t.pgStatsDatabase.m.xid_age} / ${FREEZE_MAX}`)],
   values: ['max(pct)::double precision AS freeze_age_pct'],
 });
 
 // Autovacuum workers running against autovacuum_max_workers: always at the limit means tables
 // wait their turn.
 const workersSql = seriesSql({
-  rawTable: 'metrics_pg_activity', joins: `${BY_INSTANCE.joins}\n    ${settingJoin('w', 'autovacuum_max_workers')}`,
+  rawTable: t.pgActivity.table, joins: `${BY_INSTANCE.joins}\n    ${settingJoin('w', 'autovacuum_max_workers')}`,
   where: `${BY_INSTANCE.where} AND m.backend_type = 'autovacuum worker'`, labels: { instance: 'i.name' },
-  parts: [sumPart('n', 'm.count_avg'), samplesPart, maxPart('maxw', `coalesce(w.value, ${SETTING_DEFAULTS.autovacuum_max_workers})`)],
+  parts: [sumPart('n', t.pgActivity.m.count_avg), samplesPart, maxPart('maxw', `coalesce(w.value, ${SETTING_DEFAULTS.autovacuum_max_workers})`)],
   values: [perSample('n', 'autovacuum_workers'), 'max(maxw)::double precision AS max_workers'], zeroFill: ['autovacuum_workers'],
 });
 
 const autovacuumRunsSql = seriesSql({
   rawTable: TABLES, ...BY_DATABASE, labels: { datname: 'm.datname' },
-  parts: [sumPart('vac', 'm.autovacuum_count'), sumPart('ana', 'm.autoanalyze_count')],
+  parts: [sumPart('vac', t.pgStatsTable.m.autovacuum_count), sumPart('ana', t.pgStatsTable.m.autoanalyze_count)],
   values: ['sum(vac)::double precision AS autovacuums', 'sum(ana)::double precision AS autoanalyzes'],
 });
 
 // Log records of kind autovacuum/autoanalyze (log_autovacuum_min_duration); the rollup counts them.
 const autovacuumLogSql = seriesSql({
-  rawTable: 'metrics_pg_log', ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND m.kind IN ('autovacuum', 'autoanalyze')`,
-  labels: { kind: 'm.kind' },
+  rawTable: t.pgLog.table, ...BY_INSTANCE, where: `${BY_INSTANCE.where} AND ${t.pgLog.m.kind} IN ('autovacuum', 'autoanalyze')`,
+  labels: { kind: t.pgLog.m.kind },
   parts: [{ name: 'records', raw: 'count(*)', rollup: 'sum(m.records)' }],
   values: ['sum(records)::double precision AS records'], zeroFill: true,
 });
 
-const autovacuumRecordsSql = `SELECT m.time, i.name AS instance, m.kind, m.database AS datname,
-       m.duration_ms, left(m.message, 500) AS message
-  FROM metrics_pg_log m ${BY_INSTANCE.joins}
- WHERE ${RECENT_WINDOW} AND ${BY_INSTANCE.where} AND m.kind IN ('autovacuum', 'autoanalyze')
+const autovacuumRecordsSql = `SELECT m.time, i.name AS instance, ${t.pgLog.m.kind}, ${t.pgLog.m.database} AS datname,
+       ${t.pgLog.m.duration_ms}, left(${t.pgLog.m.message}, 500) AS message
+  FROM ${t.pgLog.table} m ${BY_INSTANCE.joins}
+ WHERE ${RECENT_WINDOW} AND ${BY_INSTANCE.where} AND ${t.pgLog.m.kind} IN ('autovacuum', 'autoanalyze')
  ORDER BY m.time DESC
  LIMIT 100`;
 
 const freezeSql = latestSql({
   rawTable: TABLES, ...BY_DATABASE, joins: `${BY_DATABASE.joins}\n    ${settingJoin('f', 'autovacuum_freeze_max_age')}`,
-  keys: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: "m.schemaname || '.' || m.relname" },
-  columns: { relfrozenxid_age: 'm.relfrozenxid_age', freeze_age_pct: `(100.0 * m.relfrozenxid_age / ${FREEZE_MAX})::double precision`,
-    table_bytes: 'm.table_bytes', last_autovacuum: 'm.last_autovacuum' },
+  keys: { instance_id: 'm.instance_id', instance: 'i.name', datname: 'm.datname', relation: `${t.pgStatsTable.m.schemaname} || '.' || ${t.pgVacuumProgress.m.relname}` },
+  columns: { relfrozenxid_age: t.pgStatsTable.m.relfrozenxid_age, freeze_age_pct: `(100.0 * ${t.pgStatsTable.m.relfrozenxid_age} / ${FREEZE_MAX})::double precision`,
+    table_bytes: t.pgStatsTable.m.table_bytes, last_autovacuum: t.pgStatsTable.m.last_autovacuum },
   orderBy: 'relfrozenxid_age DESC NULLS LAST', limit: 25,
 });
 
 const runningSql = seriesSql({
-  rawTable: 'metrics_pg_vacuum_progress', ...BY_DATABASE, labels: { datname: 'm.datname' },
-  parts: [{ name: 'n', raw: 'count(*)', rollup: 'sum(m.samples)' }, samplesPart],
+  rawTable: t.pgVacuumProgress.table, ...BY_DATABASE, labels: { datname: 'm.datname' },
+  parts: [{ name: 'n', raw: 'count(*)', rollup: `sum(${t.pgActivity.m.samples})` }, samplesPart],
   values: ['(sum(n) / nullif(sum(samples), 0))::double precision AS running_vacuums'], zeroFill: true,
 });
 
 const progressSql = latestSql({
-  rawTable: 'metrics_pg_vacuum_progress', ...BY_DATABASE,
+  rawTable: t.pgVacuumProgress.table, ...BY_DATABASE,
   keys: { instance: 'i.name', pid: 'm.pid' },
-  columns: { datname: 'm.datname', relname: 'm.relname', phase: 'm.phase', is_autovacuum: 'm.is_autovacuum',
-    scanned_pct: 'm.scanned_pct', heap_blks_total: 'm.heap_blks_total', dead_tuples: 'm.dead_tuples', duration_s: 'm.duration_s' },
+  columns: { datname: 'm.datname', relname: t.pgVacuumProgress.m.relname, phase: t.pgVacuumProgress.m.phase, is_autovacuum: t.pgVacuumProgress.m.is_autovacuum,
+    scanned_pct: t.pgVacuumProgress.m.scanned_pct, heap_blks_total: t.pgVacuumProgress.m.heap_blks_total, dead_tuples: t.pgVacuumProgress.m.dead_tuples, duration_s: t.pgVacuumProgress.m.duration_s },
   orderBy: 'sample_age_s', newestSampleOnly: false,
 });
 

@@ -3,6 +3,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { sqlVariable } from './sql-panels.ts';
 import { withRestartsAndResets } from './annotations.ts';
+import { t } from './families.ts';
 
 export const SERVER_SQL = 'SELECT id::text AS __value, hostname AS __text FROM servers ORDER BY hostname';
 export const INSTANCE_SQL = `SELECT id::text AS __value, name AS __text
@@ -18,14 +19,14 @@ export const DATABASE_SQL = `SELECT datname AS __value, datname AS __text
  WHERE instance_id IN (\${instance:sqlstring}) AND datname NOT IN ('template0', 'template1')
 UNION
 SELECT datname, datname
-  FROM metrics_pg_stats_database
+  FROM ${t.pgStatsDatabase.table}
  WHERE instance_id IN (\${instance:sqlstring}) AND datname NOT IN ('template0', 'template1')
    AND time > $__timeTo()::timestamptz - interval '1 hour' AND time <= $__timeTo()::timestamptz
  ORDER BY 1`;
 
 /** The server version as DBAs write it (15.20) from server_version_num (150020); m is a
  *  metrics_pg_instance row. server_version itself may carry a distributor's suffix. */
-export const VERSION = "(m.version_num / 10000) || '.' || (m.version_num % 10000)";
+export const VERSION = `(${t.pgInstance.m.version_num} / 10000) || '.' || (${t.pgInstance.m.version_num} % 10000)`;
 
 /** Joins and filters for instance-scoped families (aliases m and i). */
 export const BY_INSTANCE = {

@@ -3,12 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAMILY_BY_NAME } from '../../../../protocol/index.ts';
-import { CATALOG, QUERY_MARKER, pickSql, sqlFor } from './catalog.ts';
-import { PG13, PG16, PG17, SUPPORTED_MAJORS } from './versions.ts';
+import { CATALOG, QUERY_MARKER, firstVersion, pickSql, sqlFor } from './catalog.ts';
+import { PG13, PG15, PG16, PG17, SUPPORTED_MAJORS } from './versions.ts';
+
+// Majors from the family's first: a family the server is too old for is skipped (pg_stat_io, PG16).
+const majorsOf = (entry: (typeof CATALOG)[number]): number[] => SUPPORTED_MAJORS.filter((v) => v >= firstVersion(entry));
 
 test('every family has SQL for every supported major, tagged with the marker', () => {
   for (const entry of CATALOG) {
-    for (const major of SUPPORTED_MAJORS) {
+    assert.ok(majorsOf(entry).length > 0, `${entry.family} has SQL for a supported major`);
+    for (const major of majorsOf(entry)) {
       const sql = sqlFor(entry, major);
       assert.ok(sql, `${entry.family} has SQL for ${major}`);
       assert.ok(sql.startsWith(QUERY_MARKER), `${entry.family} SQL is tagged`);
@@ -37,7 +41,7 @@ test('catalogue families are protocol families; keys and counters are real colum
     const cols = new Set(spec.columns.map((c) => c.name));
     for (const c of entry.counters) assert.ok(cols.has(c), `${entry.family}: counter ${c} is a column`);
     if (entry.counters.length > 0) assert.ok(cols.has('interval_s'), `${entry.family} has interval_s`);
-    for (const major of SUPPORTED_MAJORS) {
+    for (const major of majorsOf(entry)) {
       const sql = sqlFor(entry, major)!;
       for (const c of spec.columns) {
         if (c.name === 'interval_s' || entry.kind === 'sampled' || c.name === 'mean_exec_time_ms') continue;
@@ -45,4 +49,12 @@ test('catalogue families are protocol families; keys and counters are real colum
       }
     }
   }
+});
+
+test('only pg_stat_io starts after PG13, at PG16 (the view arrived then)', () => {
+  assert.deepEqual(CATALOG.filter((e) => firstVersion(e) !== PG13).map((e) => [e.family, firstVersion(e)]), [['pg_stat_io', PG16]]);
+  const io = CATALOG.find((e) => e.family === 'pg_stat_io')!;
+  assert.equal(sqlFor(io, PG15 + 10), undefined);
+  assert.match(sqlFor(io, PG16)!, /op_bytes/);
+  assert.doesNotMatch(sqlFor(io, PG17 + 10000)!, /op_bytes/);
 });

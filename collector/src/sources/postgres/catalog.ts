@@ -5,12 +5,22 @@
 import { pgStatsDatabase } from './catalog/pg-stats-database.ts';
 import { pgStatsTable } from './catalog/pg-stats-table.ts';
 import { pgStatsIndex } from './catalog/pg-stats-index.ts';
-import { pgStatements, pgStatementTexts } from './catalog/pg-statements.ts';
-import { pgActivity, pgBlocking, pgLocks } from './catalog/pg-activity.ts';
-import { replication, replicationSlots } from './catalog/replication.ts';
-import { pgArchiver, pgBgwriter, pgVacuumProgress, pgWal } from './catalog/server-activity.ts';
-import { pgInstance, pgSettings } from './catalog/instance.ts';
-import { pgIndexBloat, pgTableBloat } from './catalog/bloat.ts';
+import { pgStatements } from './catalog/pg-statements.ts';
+import { pgStatementTexts } from './catalog/pg-statement-texts.ts';
+import { pgActivity } from './catalog/pg-activity.ts';
+import { pgBlocking } from './catalog/pg-blocking.ts';
+import { pgLocks } from './catalog/pg-locks.ts';
+import { replication } from './catalog/replication.ts';
+import { replicationSlots } from './catalog/replication-slots.ts';
+import { pgBgwriter } from './catalog/pg-bgwriter.ts';
+import { pgWal } from './catalog/pg-wal.ts';
+import { pgArchiver } from './catalog/pg-archiver.ts';
+import { pgVacuumProgress } from './catalog/pg-vacuum-progress.ts';
+import { pgInstance } from './catalog/pg-instance.ts';
+import { pgSettings } from './catalog/pg-settings.ts';
+import { pgStatIo } from './catalog/pg-stat-io.ts';
+import { pgTableBloat } from './catalog/pg-table-bloat.ts';
+import { pgIndexBloat } from './catalog/pg-index-bloat.ts';
 import type { CatalogEntry, VersionedSql } from './catalog/types.ts';
 
 export * from './catalog/types.ts';
@@ -31,6 +41,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   replicationSlots,
   pgBgwriter,
   pgWal,
+  pgStatIo,
   pgArchiver,
   pgSettings,
   pgStatsTable,
@@ -49,6 +60,11 @@ function versionOf(sql: VersionedSql, serverVersionNum: number): string | undefi
     if (v <= serverVersionNum && (best === undefined || v > best)) best = v;
   }
   return best === undefined ? undefined : sql[best].trim();
+}
+
+/** The lowest server version an entry has SQL for: older servers do not collect it. */
+export function firstVersion(entry: CatalogEntry): number {
+  return Math.min(...Object.keys(entry.sql).map(Number));
 }
 
 /** The SQL of the highest minimum version not above the server's, tagged, or undefined. */

@@ -16,9 +16,12 @@ import type { InstanceInfo } from '../../../../protocol/index.ts';
 import { STATEMENT_TEXT_MAX } from '../../../../protocol/families/pg-statement-texts.ts';
 import type { InstanceState } from '../../state/instance-state.ts';
 import type { Sample } from '../../state/sample.ts';
-import { CATALOG, DEFAULT_LIMITS, QUERY_MARKER, pickSql, rowsOf, sqlFor, type CatalogEntry, type CollectLimits } from './catalog.ts';
+import {
+  CATALOG, DEFAULT_LIMITS, QUERY_MARKER, firstVersion, pickSql, rowsOf, sqlFor, type CatalogEntry, type CollectLimits,
+} from './catalog.ts';
 import { familyError } from './errors.ts';
 import { errorMessage, type CollectError } from '../../collect-error.ts';
+import { createLogger } from '../../../../common/log.ts';
 import { MIN_SUPPORTED } from './versions.ts';
 import { COLLECTOR_TYPES } from './pg-types.ts';
 
@@ -42,6 +45,9 @@ export interface InstanceSettings {
   limits?: Partial<CollectLimits>;
   /** How often pg_activity and pg_blocking are sampled within an interval. */
   activitySampleMs?: number;
+  /** Where what is said once goes (a family this server is too old for); the collector's log
+   *  unless given. */
+  notice?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 /** What one cycle read from an instance besides the rows, which went into its state. */
@@ -59,6 +65,8 @@ export class PostgresSource {
   private versionNum = 0;
   /** Sampled families the sampler reads, and its samples since the last cycle took them. */
   private readonly pending = new Map<CatalogEntry, Sample[][]>();
+  /** Families already said to be too new for this server. */
+  private readonly tooNew = new Set<string>();
   readonly limits: CollectLimits;
   /** Failures per family since start (a family skipped in a cycle counts once per database). */
   readonly errorCounts = new Map<string, number>();
@@ -145,7 +153,17 @@ export class PostgresSource {
     for (const entry of due) {
       if (entry.scope !== 'instance' || entry.kind === 'sampled') continue;
       const sql = sqlFor(entry, versionNum);
-      if (!sql) { fail(noSql(entry, versionNum)); continue; }
+      if (!sql) {
+        // Not an error: a family that starts at a later major (pg_stat_io, PG16) is skipped on
+        // older servers, with nothing to send, and said once per source.
+        if (!this.tooNew.has(entry.family)) {
+          this.tooNew.add(entry.family);
+          (this.settings.notice ?? defaultNotice)('family not collected: the server is older than its first version',
+            { instance: name, family: entry.family, server_version_num: versionNum, first_version_num: firstVersion(entry) });
+        }
+        into(entry, [], epoch);
+        continue;
+      }
       if (entry.requiresExtension && !extensions.has(entry.requiresExtension)) {
         fail({ family: entry.family, reason: 'ExtensionMissing', error: `${entry.requiresExtension} is not installed in the monitored database (CREATE EXTENSION ${entry.requiresExtension})` });
         continue;
@@ -304,6 +322,12 @@ export class PostgresSource {
 
 function noSql(entry: CatalogEntry, versionNum: number): CollectError {
   return { family: entry.family, reason: 'NoSqlForVersion', error: `no SQL for server_version_num ${versionNum}` };
+}
+
+let noticeLog: ReturnType<typeof createLogger> | undefined;
+function defaultNotice(message: string, fields: Record<string, unknown>): void {
+  noticeLog ??= createLogger('collector');
+  noticeLog.warn(message, fields);
 }
 
 function downRow(error: string): Sample {

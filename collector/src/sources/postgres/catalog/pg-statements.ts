@@ -1,5 +1,6 @@
 import { PG13, PG14, PG17 } from '../versions.ts';
-import type { CatalogEntry } from './types.ts';
+import { pgStatements as definition } from '../../../../../protocol/families/pg-statements.ts';
+import { catalogEntry } from './entry.ts';
 
 // pg_stat_statements(false): the cheap pass, without reading the query text file. Column names
 // follow the extension version that ships with each server major (1.8 with PG13, 1.9 PG14,
@@ -21,17 +22,13 @@ SELECT coalesce(d.datname, s.dbid::text) AS datname, coalesce(r.rolname, s.useri
 // When pg_stat_statements_reset() last discarded every entry (an InitPlan: read once a query).
 const INFO_RESET = '(SELECT stats_reset FROM pg_stat_statements_info)';
 
-export const pgStatements: CatalogEntry = {
-  family: 'pg_statements',
+export const pgStatements = catalogEntry(definition, {
   description: 'pg_stat_statements deltas of the top statements by execution time in the interval',
   kind: 'top-statements',
   scope: 'instance',
   intervalSeconds: 60,
+  // By oid rather than by name: a renamed database or role is still the same series.
   keys: ['dbid', 'userid', 'queryid', 'toplevel'],
-  counters: ['calls', 'total_exec_time_ms', 'plans', 'total_plan_time_ms', 'rows',
-    'shared_blks_hit', 'shared_blks_read', 'shared_blks_dirtied', 'shared_blks_written',
-    'local_blks_hit', 'local_blks_read', 'local_blks_dirtied', 'local_blks_written', 'temp_blks_read', 'temp_blks_written',
-    'shared_blk_read_time_ms', 'shared_blk_write_time_ms', 'wal_records', 'wal_fpi', 'wal_bytes'],
   // An entry is created at its first execution: one that appears between two samples counted
   // from zero. (An evicted entry that comes back also restarts from zero, so this stays true.)
   newSeriesFromZero: true,
@@ -48,23 +45,4 @@ export const pgStatements: CatalogEntry = {
     [PG17]: body({ toplevel: 's.toplevel', readTime: 's.shared_blk_read_time', writeTime: 's.shared_blk_write_time',
       reset: 's.stats_since', infoReset: INFO_RESET }),
   },
-};
-
-/** Texts only for the queryids not sent before ($1, text[]): the query text file is read once. */
-export const pgStatementTexts: CatalogEntry = {
-  family: 'pg_statement_texts',
-  description: 'normalised statement text for queryids not sent before, truncated',
-  kind: 'statement-texts',
-  scope: 'instance',
-  intervalSeconds: 60,
-  keys: ['queryid'],
-  counters: [],
-  requiresExtension: 'pg_stat_statements',
-  sql: {
-    [PG13]: `
-SELECT DISTINCT ON (s.queryid) s.queryid::text AS queryid, left(s.query, $2) AS query
-  FROM pg_stat_statements(true) s
- WHERE s.queryid = ANY ($1::bigint[])
- ORDER BY s.queryid`,
-  },
-};
+});

@@ -1,5 +1,6 @@
 import { PG13, PG14 } from '../versions.ts';
-import type { CatalogEntry } from './types.ts';
+import { pgStatsDatabase as definition } from '../../../../../protocol/families/pg-stats-database.ts';
+import { catalogEntry } from './entry.ts';
 
 const COMMON = `d.datname, s.numbackends, s.xact_commit, s.xact_rollback, s.blks_read, s.blks_hit,
        s.tup_returned, s.tup_fetched, s.tup_inserted, s.tup_updated, s.tup_deleted,
@@ -17,17 +18,11 @@ const TAIL = `CASE WHEN d.oid = ANY ($2::oid[]) THEN pg_database_size(d.oid) END
 // freezes them), and their rows are the only place their XID age shows.
 const DATABASES = `SELECT coalesce(array_agg(oid ORDER BY oid), '{}') AS oids FROM pg_database WHERE datallowconn OR datistemplate`;
 
-export const pgStatsDatabase: CatalogEntry = {
-  family: 'pg_stats_database',
+export const pgStatsDatabase = catalogEntry(definition, {
   description: 'pg_stat_database counters, sizes (at most 5 cycles old) and wraparound ages per database, templates included',
   kind: 'snapshot',
   scope: 'instance',
   intervalSeconds: 60,
-  keys: ['datname'],
-  counters: ['xact_commit', 'xact_rollback', 'blks_read', 'blks_hit', 'tup_returned', 'tup_fetched', 'tup_inserted',
-    'tup_updated', 'tup_deleted', 'conflicts', 'temp_files', 'temp_bytes', 'deadlocks', 'checksum_failures',
-    'blk_read_time_ms', 'blk_write_time_ms', 'sessions', 'sessions_abandoned', 'sessions_fatal', 'sessions_killed',
-    'session_time_ms', 'active_time_ms', 'idle_in_transaction_time_ms'],
   selection: { sql: { [PG13]: DATABASES } },
   slow: { columns: ['size_bytes'], idColumn: 'datid', refreshCycles: 5 },
   sql: {
@@ -44,4 +39,4 @@ SELECT ${COMMON},
        s.idle_in_transaction_time AS idle_in_transaction_time_ms,
        ${TAIL}`,
   },
-};
+});

@@ -1,5 +1,6 @@
 import { PG13 } from '../versions.ts';
-import type { CatalogEntry } from './types.ts';
+import { pgStatsIndex as definition } from '../../../../../protocol/families/pg-stats-index.ts';
+import { catalogEntry } from './entry.ts';
 
 // The biggest indexes by relpages, chosen cheaply from pg_class (see pg-stats-table.ts).
 export const SELECTION = `
@@ -9,14 +10,11 @@ SELECT coalesce(array_agg(oid), '{}') AS oids FROM (
      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
    ORDER BY c.relpages DESC, c.oid LIMIT $1) top`;
 
-export const pgStatsIndex: CatalogEntry = {
-  family: 'pg_stats_index',
+export const pgStatsIndex = catalogEntry(definition, {
   description: 'pg_stat_user_indexes + pg_statio_user_indexes of the biggest indexes in each database, invalid and unused flags; sizes at most 5 cycles old',
   kind: 'snapshot',
   scope: 'database',
   intervalSeconds: 60,
-  keys: ['datname', 'schemaname', 'relname', 'indexrelname'],
-  counters: ['idx_scan', 'idx_tup_read', 'idx_tup_fetch', 'idx_blks_read', 'idx_blks_hit'],
   selection: { limit: 'maxIndexes', sql: { [PG13]: SELECTION } },
   slow: { columns: ['size_bytes'], idColumn: 'oid', refreshCycles: 5 },
   sql: {
@@ -35,4 +33,4 @@ SELECT current_database() AS datname, s.schemaname, s.relname, s.indexrelname,
   JOIN pg_index i ON i.indexrelid = s.indexrelid
  WHERE s.indexrelid = ANY ($1::oid[]) AND io.indexrelid = ANY ($1::oid[])`,
   },
-};
+});

@@ -1,5 +1,6 @@
 import { PG13, PG16 } from '../versions.ts';
-import type { CatalogEntry } from './types.ts';
+import { pgStatsTable as definition } from '../../../../../protocol/families/pg-stats-table.ts';
+import { catalogEntry } from './entry.ts';
 
 // The biggest tables by relpages (an estimate kept in pg_class: no stat() per file), so a
 // database with 50,000 tables costs no more than one with the limit. The oids go to the main
@@ -33,16 +34,11 @@ SELECT current_database() AS datname, s.schemaname, s.relname,
   JOIN pg_class c ON c.oid = s.relid
  WHERE s.relid = ANY ($1::oid[]) AND io.relid = ANY ($1::oid[])`;
 
-export const pgStatsTable: CatalogEntry = {
-  family: 'pg_stats_table',
+export const pgStatsTable = catalogEntry(definition, {
   description: 'pg_stat_user_tables + pg_statio_user_tables of the biggest tables in each database; sizes at most 5 cycles old',
   kind: 'snapshot',
   scope: 'database',
   intervalSeconds: 60,
-  keys: ['datname', 'schemaname', 'relname'],
-  counters: ['seq_scan', 'seq_tup_read', 'idx_scan', 'idx_tup_fetch', 'n_tup_ins', 'n_tup_upd', 'n_tup_del', 'n_tup_hot_upd',
-    'n_tup_newpage_upd', 'vacuum_count', 'autovacuum_count', 'analyze_count', 'autoanalyze_count',
-    'heap_blks_read', 'heap_blks_hit', 'idx_blks_read', 'idx_blks_hit', 'toast_blks_read', 'toast_blks_hit'],
   selection: { limit: 'maxTables', sql: { [PG13]: SELECTION } },
   // Sizes open every table, TOAST table and index and stat() their files: a fifth per cycle.
   slow: { columns: ['table_bytes', 'toast_bytes', 'index_bytes'], idColumn: 'oid', refreshCycles: 5 },
@@ -51,4 +47,4 @@ export const pgStatsTable: CatalogEntry = {
     // PG16 counts updates that moved the row to a new page.
     [PG16]: body('s.n_tup_newpage_upd'),
   },
-};
+});

@@ -1,18 +1,16 @@
-import { PG13, PG17 } from '../versions.ts';
-import type { CatalogEntry } from './types.ts';
+import { PG13 } from '../versions.ts';
+import { replication as definition } from '../../../../../protocol/families/replication.ts';
+import { catalogEntry } from './entry.ts';
 
 // pg_current_wal_lsn() raises an error during recovery: on a standby (cascading) the reference
 // is the last replayed / received LSN. pg_is_in_recovery() is volatile, so CASE is not folded.
 const CURRENT_LSN = 'CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END';
 
-export const replication: CatalogEntry = {
-  family: 'replication',
+export const replication = catalogEntry(definition, {
   description: 'pg_stat_replication on a primary; WAL receiver and replay delay on a standby',
   kind: 'snapshot',
   scope: 'instance',
   intervalSeconds: 60,
-  keys: ['role', 'peer'],
-  counters: [],
   sql: {
     // Replay delay on a standby: 0 when it has replayed all it received (an idle primary writes
     // nothing, so the last replayed commit grows old without any lag).
@@ -39,27 +37,4 @@ SELECT 'standby', coalesce(w.sender_host || ':' || w.sender_port, ''), w.sender_
   LEFT JOIN pg_stat_wal_receiver w ON true
  WHERE pg_is_in_recovery()`,
   },
-};
-
-const slots = (inactive: string) => `
-SELECT slot_name, slot_type, database, active, wal_status,
-       pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END,
-                       restart_lsn)::bigint AS retained_bytes,
-       safe_wal_size AS safe_wal_size_bytes, age(xmin) AS xmin_age, age(catalog_xmin) AS catalog_xmin_age,
-       ${inactive} AS inactive_s
-  FROM pg_replication_slots`;
-
-export const replicationSlots: CatalogEntry = {
-  family: 'replication_slots',
-  description: 'pg_replication_slots: retained WAL, active, wal_status',
-  kind: 'snapshot',
-  scope: 'instance',
-  intervalSeconds: 60,
-  keys: ['slot_name'],
-  counters: [],
-  sql: {
-    [PG13]: slots('NULL::float8'),
-    // PG17 records since when a slot has been unused.
-    [PG17]: slots('extract(epoch FROM now() - inactive_since)::float8'),
-  },
-};
+});

@@ -1,0 +1,18 @@
+// A catalogue entry made from its family's definition (protocol/families/): the family name, the
+// series keys and the counters come from the definition's column kinds, so they are never
+// restated here. The entry adds how the rows are collected.
+import type { FamilySpec } from '../../../../../protocol/families/types.ts';
+import type { CatalogEntry } from './types.ts';
+
+/** The definition's key columns, in table order. */
+export const keysOf = (f: FamilySpec): string[] => f.columns.filter((c) => c.kind === 'key').map((c) => c.name);
+/** The definition's counter columns, in table order: the collector sends them as deltas. */
+export const countersOf = (f: FamilySpec): string[] => f.columns.filter((c) => c.kind === 'counter').map((c) => c.name);
+
+/** `keys` may be given where the collector diffs by columns it reads but does not send. */
+export function catalogEntry(
+  definition: FamilySpec,
+  entry: Omit<CatalogEntry, 'family' | 'keys' | 'counters'> & { readonly keys?: readonly string[] },
+): CatalogEntry {
+  return { family: definition.name, keys: keysOf(definition), counters: countersOf(definition), ...entry };
+}
