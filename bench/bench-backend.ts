@@ -28,27 +28,45 @@ export interface BenchBackend {
 
 export async function startBenchBackend(o: { poolSize: number; sharedBuffers: string; collectors: number }): Promise<BenchBackend> {
   const dir = mkdtempSync(join(tmpdir(), 'pga-bench-'));
-  const server = await startPostgres({ settings: {
-    fsync: true, synchronous_commit: true, full_page_writes: true,
-    shared_buffers: o.sharedBuffers, max_wal_size: '4GB', checkpoint_timeout: '30min',
-  } });
+  const server = await startPostgres({
+    settings: {
+      fsync: true,
+      synchronous_commit: true,
+      full_page_writes: true,
+      shared_buffers: o.sharedBuffers,
+      max_wal_size: '4GB',
+      checkpoint_timeout: '30min',
+    },
+  });
   // The in-flight and pool-waiting limits scale with the pool, as the settings' defaults do with theirs.
   const settings = settingsFromEnv({
-    databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'), dbPoolSize: o.poolSize,
-    ingestMaxInFlight: 2 * o.poolSize, ingestMaxPoolWaiting: o.poolSize, maintenanceIntervalSeconds: 300,
+    databaseUrl: server.url('pganalytics'),
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: join(dir, 'backend'),
+    dbPoolSize: o.poolSize,
+    ingestMaxInFlight: 2 * o.poolSize,
+    ingestMaxPoolWaiting: o.poolSize,
+    maintenanceIntervalSeconds: 300,
   });
   await ensureDatabase(settings.databaseUrl);
   const backend = await startBackend(settings, createLogger('backend', 'error'));
   const { token } = await createEnrolmentToken(backend.pool, { uses: o.collectors + 10, ttlHours: 4, description: 'bench' });
   let stopped: Promise<void> | undefined;
   return {
-    server, settings, backend, enrolmentToken: token,
-    stop: () => (stopped ??= (async () => {
-      try { await backend.close(); } finally {
-        await server.stop();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    })()),
+    server,
+    settings,
+    backend,
+    enrolmentToken: token,
+    stop: () =>
+      (stopped ??= (async () => {
+        try {
+          await backend.close();
+        } finally {
+          await server.stop();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      })()),
   };
 }
 
@@ -61,7 +79,9 @@ export function processTreeCpuSeconds(pid: number): number {
       const s = readFileSync(`/proc/${p}/stat`, 'utf8');
       // The command name is in parentheses and may hold spaces: fields are counted after it.
       return s.slice(s.lastIndexOf(')') + 2).split(' ');
-    } catch { return undefined; }
+    } catch {
+      return undefined;
+    }
   };
   // After ')': [0] state, [1] ppid, … [11] utime, [12] stime, [13] cutime, [14] cstime.
   const own = stat(pid);
@@ -85,5 +105,7 @@ export const postmasterPid = (server: PostgresServer): number =>
 export function runQueueWaitSeconds(pid: number): number {
   try {
     return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
-  } catch { return NaN; }
+  } catch {
+    return NaN;
+  }
 }

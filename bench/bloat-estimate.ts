@@ -34,20 +34,32 @@ try {
   await m.admin(`GRANT pg_read_all_data TO ${MONITOR_ROLE}`);
   await m.admin('CREATE EXTENSION pg_stat_statements', 'bench');
   // 200 tables a transaction: one holding all their locks runs out of max_locks_per_transaction.
-  for (let from = 1; from <= TABLES; from += 200) await m.admin(`DO $$ BEGIN FOR i IN ${from}..${from + 199} LOOP
+  for (let from = 1; from <= TABLES; from += 200)
+    await m.admin(
+      `DO $$ BEGIN FOR i IN ${from}..${from + 199} LOOP
     EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, a text, b int, c bigint, d timestamptz, e text, f numeric, g boolean)', i);
     EXECUTE format('CREATE INDEX ON t%s (b, c)', i);
     EXECUTE format('INSERT INTO t%s SELECT x, md5(x::text), x %% 10, x, now(), NULL, x / 3.0, x %% 2 = 0 FROM generate_series(1, %s) x', i, 10 + i % 50);
-  END LOOP; END $$`, 'bench');
+  END LOOP; END $$`,
+      'bench',
+    );
   await m.admin('ANALYZE', 'bench');
 
   const bench = new pg.Client({ connectionString: m.server.url('bench') });
   bench.on('error', () => undefined); // the server stopping at the end
   await bench.connect();
   const src = new InstanceUnderTest({ name: 'bench', url: m.monitorUrl('bench') });
-  const dbMs = async (): Promise<number> => Number((await bench.query(
-    'SELECT coalesce(sum(total_exec_time), 0) AS ms FROM pg_stat_statements WHERE query LIKE $1', [`${QUERY_MARKER}%`])).rows[0].ms);
-  const results = new Map<string, { db: number[]; wall: number[]; rows: number }>(Object.keys(SIDES).map((k) => [k, { db: [], wall: [], rows: 0 }]));
+  const dbMs = async (): Promise<number> =>
+    Number(
+      (
+        await bench.query('SELECT coalesce(sum(total_exec_time), 0) AS ms FROM pg_stat_statements WHERE query LIKE $1', [
+          `${QUERY_MARKER}%`,
+        ])
+      ).rows[0].ms,
+    );
+  const results = new Map<string, { db: number[]; wall: number[]; rows: number }>(
+    Object.keys(SIDES).map((k) => [k, { db: [], wall: [], rows: 0 }]),
+  );
   const names = Object.keys(SIDES) as Array<keyof typeof SIDES>;
   await src.collect(new Date(), () => true); // warm-up: caches, counter baselines
   for (let round = 0; round < ROUNDS; round++) {
@@ -68,9 +80,13 @@ try {
   await src.close();
   await bench.end();
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`${TABLES} tables, ${2 * TABLES} btree indexes, PG ${m.server.versionNum}, fsync on, ${ROUNDS} paired rounds, load average ${load}`);
+  console.log(
+    `${TABLES} tables, ${2 * TABLES} btree indexes, PG ${m.server.versionNum}, fsync on, ${ROUNDS} paired rounds, load average ${load}`,
+  );
   for (const [side, r] of results) {
-    console.log(`${side.padEnd(52)} rows ${String(r.rows).padStart(5)}  database ms median ${median(r.db).toFixed(1)} (range ${range(r.db)})  wall ms median ${median(r.wall).toFixed(1)} (range ${range(r.wall)})`);
+    console.log(
+      `${side.padEnd(52)} rows ${String(r.rows).padStart(5)}  database ms median ${median(r.db).toFixed(1)} (range ${range(r.db)})  wall ms median ${median(r.wall).toFixed(1)} (range ${range(r.wall)})`,
+    );
   }
 } catch (err) {
   console.error(err);

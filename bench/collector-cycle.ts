@@ -111,7 +111,10 @@ for (let i = 0; i < 300; i++) await bench.query(`SELECT count(*) FROM t${1 + (i 
 
 /** Database time (ms) of the statements matching a filter, from pg_stat_statements. */
 async function dbTime(filter: string, params: readonly unknown[]): Promise<number> {
-  const r = await admin.query(`SELECT coalesce(sum(total_exec_time + total_plan_time), 0)::float8 AS ms FROM pg_stat_statements WHERE ${filter}`, [...params]);
+  const r = await admin.query(
+    `SELECT coalesce(sum(total_exec_time + total_plan_time), 0)::float8 AS ms FROM pg_stat_statements WHERE ${filter}`,
+    [...params],
+  );
   return r.rows[0].ms;
 }
 const ourFilter = ['query LIKE $1', [`%${QUERY_MARKER}%`]] as const;
@@ -123,7 +126,9 @@ const stack = await startStack();
 const caFile = join(work, 'ca.crt');
 writeFileSync(caFile, stack.backend.pki.caCertPem);
 const config = join(work, 'collector.toml');
-writeFileSync(config, `
+writeFileSync(
+  config,
+  `
 [backend]
 url = "${stack.backend.url}"
 ca_file = "${caFile}"
@@ -140,17 +145,24 @@ activity_sample_seconds = 1
 max_tables = ${TABLES * 2}
 max_indexes = ${TABLES * 4}
 max_statements = 10000
-`);
+`,
+);
 const { token } = await createEnrolmentToken(stack.backend.pool);
 // Not spawnSync: the backend answering the registration runs in this process.
-const register = spawn(process.execPath, [bundle, 'register', '--token', token, '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+const register = spawn(process.execPath, [bundle, 'register', '--token', token, '--config', config], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 let registered = '';
-register.stdout!.on('data', (d: Buffer) => { registered += d; });
+register.stdout!.on('data', (d: Buffer) => {
+  registered += d;
+});
 await exited(register);
 if (register.exitCode !== 0) throw new Error(`collector register failed (exit ${register.exitCode})`);
 const collectorId = /registered as collector (\S+);/.exec(registered)![1];
-await stack.db.query('UPDATE collector_configs SET config = $2, version = version + 1 WHERE collector_id = $1',
-  [collectorId, { collector: { interval_seconds: INTERVAL_S } }]);
+await stack.db.query('UPDATE collector_configs SET config = $2, version = version + 1 WHERE collector_id = $1', [
+  collectorId,
+  { collector: { interval_seconds: INTERVAL_S } },
+]);
 
 const batchesStored = async (): Promise<number> =>
   Number((await stack.db.query('SELECT count(*) AS n FROM ingested_batches WHERE collector_id = $1', [collectorId])).rows[0].n);
@@ -169,10 +181,12 @@ await admin.query(`GRANT pg_monitor TO ${EXPORTER_ROLE}`);
 // `postgres`, where startMonitored created it).
 await bench.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
 const queriesFile = join(work, 'exporter-queries.yaml');
-writeFileSync(queriesFile, `${readFileSync(EXPORTER_QUERIES, 'utf8')
-  // The example predates PostgreSQL 13, where these columns gained "exec": without this its
-  // pg_stat_statements query fails and the exporter would do less than we do.
-  .replace(/\b(total|min|max|mean|stddev)_time \//g, '$1_exec_time /')}
+writeFileSync(
+  queriesFile,
+  `${readFileSync(EXPORTER_QUERIES, 'utf8')
+    // The example predates PostgreSQL 13, where these columns gained "exec": without this its
+    // pg_stat_statements query fails and the exporter would do less than we do.
+    .replace(/\b(total|min|max|mean|stddev)_time \//g, '$1_exec_time /')}
 pg_stat_user_indexes:
   query: "SELECT current_database() datname, schemaname, relname, indexrelname, idx_scan, idx_tup_read, idx_tup_fetch FROM pg_stat_user_indexes"
   metrics:
@@ -183,27 +197,45 @@ pg_stat_user_indexes:
     - idx_scan: { usage: "COUNTER", description: "index scans" }
     - idx_tup_read: { usage: "COUNTER", description: "index entries returned" }
     - idx_tup_fetch: { usage: "COUNTER", description: "live rows fetched" }
-`);
+`,
+);
 const exporterPort = await freePort();
-const exporter = spawn(EXPORTER, [`--web.listen-address=127.0.0.1:${exporterPort}`, '--log.level=error', `--extend.query-path=${queriesFile}`], {
-  env: { ...process.env, DATA_SOURCE_NAME: `postgresql://${EXPORTER_ROLE}@${m.server.host}:${m.server.port}/bench?sslmode=disable` },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const exporter = spawn(
+  EXPORTER,
+  [`--web.listen-address=127.0.0.1:${exporterPort}`, '--log.level=error', `--extend.query-path=${queriesFile}`],
+  {
+    env: { ...process.env, DATA_SOURCE_NAME: `postgresql://${EXPORTER_ROLE}@${m.server.host}:${m.server.port}/bench?sslmode=disable` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
 const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${exporterPort}/metrics`)).text();
 let scraped = '';
 for (let i = 0; ; i++) {
-  try { scraped = await scrape(); break; } catch { if (i > 100) throw new Error('exporter did not start'); await new Promise((r) => setTimeout(r, 100)); }
+  try {
+    scraped = await scrape();
+    break;
+  } catch {
+    if (i > 100) throw new Error('exporter did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 const childEnv = { ...process.env, ...launch.env, PGA_LOG_LEVEL: 'warn' };
 const extraFlags = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
 const nodeFlags = [...launch.nodeFlags, ...extraFlags];
 const runArgs = [...nodeFlags, bundle, 'run', '--config', config];
-console.log(`collector: node ${nodeFlags.join(' ')} collector.mjs run (flags from the systemd unit${extraFlags.length ? ' + BENCH_NODE_FLAGS' : ''}), every ${INTERVAL_S} s`);
+console.log(
+  `collector: node ${nodeFlags.join(' ')} collector.mjs run (flags from the systemd unit${extraFlags.length ? ' + BENCH_NODE_FLAGS' : ''}), every ${INTERVAL_S} s`,
+);
 const collector = spawn(process.execPath, runArgs, { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
 await untilStored(2, collector); // the first cycle is the counters' baseline, the second the first full one
 
-interface Round { cpuMs: number; dbMs: number; exCpuMs: number; exDbMs: number }
+interface Round {
+  cpuMs: number;
+  dbMs: number;
+  exCpuMs: number;
+  exDbMs: number;
+}
 const rounds: Round[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   // From a batch boundary (the exporter's scrapes of the round before may have outlasted a cycle).
@@ -213,13 +245,18 @@ for (let r = 0; r < ROUNDS; r++) {
   const db0 = await dbTime(...ourFilter);
   await untilStored(boundary + CYCLES_PER_ROUND, collector);
   const cpuMs = (cpuMsOf(collector.pid!) - cpu0) / CYCLES_PER_ROUND;
-  const dbMs = (await dbTime(...ourFilter) - db0) / CYCLES_PER_ROUND;
+  const dbMs = ((await dbTime(...ourFilter)) - db0) / CYCLES_PER_ROUND;
   // Right after our batch landed: the collector sleeps (but for its activity samples) while the
   // exporter is scraped.
   const ex0 = cpuMsOf(exporter.pid!);
   const exDb0 = await dbTime(...exporterFilter);
   for (let i = 0; i < SCRAPES_PER_ROUND; i++) scraped = await scrape();
-  rounds.push({ cpuMs, dbMs, exCpuMs: (cpuMsOf(exporter.pid!) - ex0) / SCRAPES_PER_ROUND, exDbMs: (await dbTime(...exporterFilter) - exDb0) / SCRAPES_PER_ROUND });
+  rounds.push({
+    cpuMs,
+    dbMs,
+    exCpuMs: (cpuMsOf(exporter.pid!) - ex0) / SCRAPES_PER_ROUND,
+    exDbMs: ((await dbTime(...exporterFilter)) - exDb0) / SCRAPES_PER_ROUND,
+  });
 }
 const peakRssMib = statusMib(collector.pid!, 'VmHWM');
 const rssMib = statusMib(collector.pid!, 'VmRSS');
@@ -229,11 +266,22 @@ await Promise.all([exited(collector), exited(exporter)]);
 const loadAfter = loadavg();
 
 // One cycle as JSON (`once` takes two samples a second apart), for the values and its own peak.
-const once = spawn(process.execPath, [...launch.nodeFlags, bundle, 'once', '--json', '--config', config], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+const once = spawn(process.execPath, [...launch.nodeFlags, bundle, 'once', '--json', '--config', config], {
+  env: childEnv,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 let onceOut = '';
-once.stdout!.on('data', (d: Buffer) => { onceOut += d; });
+once.stdout!.on('data', (d: Buffer) => {
+  onceOut += d;
+});
 let oncePeakMib = 0;
-const onceSampler = setInterval(() => { try { oncePeakMib = statusMib(once.pid!, 'VmHWM'); } catch { /* exited */ } }, 5);
+const onceSampler = setInterval(() => {
+  try {
+    oncePeakMib = statusMib(once.pid!, 'VmHWM');
+  } catch {
+    /* exited */
+  }
+}, 5);
 await exited(once);
 clearInterval(onceSampler);
 let values = 0;
@@ -243,10 +291,22 @@ for (const [family, list] of Object.entries(JSON.parse(onceOut).families as Reco
   rows += list.length;
   for (const r of list) for (const [k, v] of Object.entries(r)) if (k !== 'time' && typeof v === 'number') values++;
 }
-const heaviest = (await admin.query(`SELECT round((total_exec_time / calls)::numeric, 2) AS ms_per_call, query
-  FROM pg_stat_statements WHERE query LIKE $1 ORDER BY total_exec_time DESC LIMIT 6`, [`%${QUERY_MARKER}%`])).rows
+const heaviest = (
+  await admin.query(
+    `SELECT round((total_exec_time / calls)::numeric, 2) AS ms_per_call, query
+  FROM pg_stat_statements WHERE query LIKE $1 ORDER BY total_exec_time DESC LIMIT 6`,
+    [`%${QUERY_MARKER}%`],
+  )
+).rows
   // Without the marker and the JSON wrapper (catalog.ts sqlFor): the query's own start.
-  .map((h) => ({ ms_per_call: h.ms_per_call, query: h.query.slice(QUERY_MARKER.length + 1).replace(/^SELECT json_agg\(q\) AS rows FROM \(/, '').replace(/\s+/g, ' ').slice(0, 70) }));
+  .map((h) => ({
+    ms_per_call: h.ms_per_call,
+    query: h.query
+      .slice(QUERY_MARKER.length + 1)
+      .replace(/^SELECT json_agg\(q\) AS rows FROM \(/, '')
+      .replace(/\s+/g, ' ')
+      .slice(0, 70),
+  }));
 const lines = scraped.split('\n').filter((l) => l && !l.startsWith('#'));
 const exSamples = lines.length;
 await stack.stop();
@@ -267,22 +327,48 @@ const perRound = rounds.map((r) => {
 });
 const col = <K extends keyof Round>(k: K): number[] => rounds.map((r) => r[k]);
 const med = (xs: number[], d = 1): string => `${f(median(xs), d)} (range ${range(xs, d)})`;
-console.log(`\n${TABLES} tables / ${TABLES * 2} indexes, ${ROUNDS} paired rounds (${CYCLES_PER_ROUND} collector cycles, then ${SCRAPES_PER_ROUND} exporter scrapes), load average ${loadBefore} before, ${loadAfter} after`);
+console.log(
+  `\n${TABLES} tables / ${TABLES * 2} indexes, ${ROUNDS} paired rounds (${CYCLES_PER_ROUND} collector cycles, then ${SCRAPES_PER_ROUND} exporter scrapes), load average ${loadBefore} before, ${loadAfter} after`,
+);
 console.log('pgAnalytics collector (packaged bundle, collector run, every table and index)');
-console.log(`  CPU per cycle              ${med(col('cpuMs'))} ms   target < ${TARGET.cpuMs}  ${ok(median(col('cpuMs')) < TARGET.cpuMs)}   clock tick ${f(tickMs, 0)} ms`);
+console.log(
+  `  CPU per cycle              ${med(col('cpuMs'))} ms   target < ${TARGET.cpuMs}  ${ok(median(col('cpuMs')) < TARGET.cpuMs)}   clock tick ${f(tickMs, 0)} ms`,
+);
 console.log(`  database time per cycle    ${med(col('dbMs'))} ms`);
-console.log(`  peak RSS (VmHWM)           ${f(peakRssMib)} MiB   target <= ${TARGET.rssMib}  ${ok(peakRssMib <= TARGET.rssMib)}   RSS after the last cycle ${f(rssMib)} MiB`);
+console.log(
+  `  peak RSS (VmHWM)           ${f(peakRssMib)} MiB   target <= ${TARGET.rssMib}  ${ok(peakRssMib <= TARGET.rssMib)}   RSS after the last cycle ${f(rssMib)} MiB`,
+);
 console.log(`  collector once peak RSS    ${f(oncePeakMib)} MiB`);
 console.log(`  rows / numeric values      ${rows} / ${values}   (one cycle, collector once --json)`);
-console.log(`  values per CPU-second      ${med(perRound.map((p) => p.ours), 0)}`);
+console.log(
+  `  values per CPU-second      ${med(
+    perRound.map((p) => p.ours),
+    0,
+  )}`,
+);
 console.log('  heaviest collector queries (ms per call):');
 for (const h of heaviest) console.log(`    ${String(h.ms_per_call).padStart(8)}  ${h.query}`);
 console.log(`prometheus-postgres-exporter (same server and scope, role ${EXPORTER_ROLE})`);
 console.log(`  CPU per scrape             ${med(col('exCpuMs'))} ms`);
 console.log(`  database time per scrape   ${med(col('exDbMs'))} ms`);
 console.log(`  sample lines               ${exSamples} (pg_*: ${lines.filter((l) => l.startsWith('pg_')).length})`);
-console.log(`  values per CPU-second      ${med(perRound.map((p) => p.theirs), 0)}`);
+console.log(
+  `  values per CPU-second      ${med(
+    perRound.map((p) => p.theirs),
+    0,
+  )}`,
+);
 console.log('ratios (ours / exporter), per round');
-console.log(`  values per CPU-second      ${med(perRound.map((p) => p.ratio), 2)}x   target >= ${TARGET.valuesPerCpuRatio}  ${ok(median(perRound.map((p) => p.ratio)) >= TARGET.valuesPerCpuRatio)}`);
-console.log(`  database time              ${med(perRound.map((p) => p.dbRatio), 2)}x   target <= ${TARGET.dbRatio}  ${ok(median(perRound.map((p) => p.dbRatio)) <= TARGET.dbRatio)}`);
+console.log(
+  `  values per CPU-second      ${med(
+    perRound.map((p) => p.ratio),
+    2,
+  )}x   target >= ${TARGET.valuesPerCpuRatio}  ${ok(median(perRound.map((p) => p.ratio)) >= TARGET.valuesPerCpuRatio)}`,
+);
+console.log(
+  `  database time              ${med(
+    perRound.map((p) => p.dbRatio),
+    2,
+  )}x   target <= ${TARGET.dbRatio}  ${ok(median(perRound.map((p) => p.dbRatio)) <= TARGET.dbRatio)}`,
+);
 process.exit(0);

@@ -23,10 +23,14 @@ import { defaultRanges, runPanelQueries } from '../devkit/panel-queries.ts';
 import { expandMacros } from '../devkit/grafana-macros.ts';
 import { ALERT_RULES, ALERT_WINDOW } from '../grafana/src/alerts/rules.ts';
 
-const { values } = parseArgs({ options: {
-  servers: { type: 'string', default: '20' }, days: { type: 'string', default: '7' },
-  'step-minutes': { type: 'string', default: '5' }, reps: { type: 'string', default: '5' },
-} });
+const { values } = parseArgs({
+  options: {
+    servers: { type: 'string', default: '20' },
+    days: { type: 'string', default: '7' },
+    'step-minutes': { type: 'string', default: '5' },
+    reps: { type: 'string', default: '5' },
+  },
+});
 const SERVERS = Number(values.servers);
 const DAYS = Number(values.days);
 const STEP_MS = Number(values['step-minutes']) * 60_000;
@@ -59,7 +63,11 @@ async function main(): Promise<void> {
     // Real row shapes: two real cycles (the second has counter deltas).
     const runners: Runner[] = [];
     for (let i = 0; i < SERVERS; i++) {
-      const { local } = await registerCollector(stack, { name: `c${i}`, hostname: `db-${String(i).padStart(2, '0')}`, targetUrl: m.monitorUrl() });
+      const { local } = await registerCollector(stack, {
+        name: `c${i}`,
+        hostname: `db-${String(i).padStart(2, '0')}`,
+        targetUrl: m.monitorUrl(),
+      });
       runners.push(new Runner(local, quietLog('collector')));
     }
     await runners[0]!.agent.collect(new Date(Date.now() - 60_000));
@@ -76,28 +84,38 @@ async function main(): Promise<void> {
     await stack.db.query('SELECT pga_ensure_partitions(family, $1, $2) FROM metric_families', [new Date(start), new Date(end)]);
     let pushes = 0;
     let rows = 0;
-    await Promise.all(runners.map(async (runner) => {
-      for (let at = start; at <= end; at += STEP_MS * CYCLES_PER_PUSH) {
-        const families: Batch['families'] = {};
-        for (let k = 0; k < CYCLES_PER_PUSH && at + k * STEP_MS <= end; k++) {
-          for (const [f, rs] of Object.entries(shifted(sample, at + k * STEP_MS))) {
-            const list = families[f] ?? [];
-            list.push(...(rs ?? []));
-            families[f] = list;
+    await Promise.all(
+      runners.map(async (runner) => {
+        for (let at = start; at <= end; at += STEP_MS * CYCLES_PER_PUSH) {
+          const families: Batch['families'] = {};
+          for (let k = 0; k < CYCLES_PER_PUSH && at + k * STEP_MS <= end; k++) {
+            for (const [f, rs] of Object.entries(shifted(sample, at + k * STEP_MS))) {
+              const list = families[f] ?? [];
+              list.push(...(rs ?? []));
+              families[f] = list;
+            }
           }
+          const batch: Batch = {
+            ...sample,
+            batch_id: randomUUID(),
+            collector_id: runner.agent.collectorId,
+            hostname: runner.local.collector.hostname,
+            created_at: new Date(at).toISOString(),
+            families,
+          };
+          const outcome = await runner.client.push(encodeBatch(toWire(batch)));
+          if (outcome.kind !== 'accepted') throw new Error(`push refused: ${JSON.stringify(outcome)}`);
+          pushes++;
+          rows += Object.values(families).reduce((n, r) => n + (r?.length ?? 0), 0);
         }
-        const batch: Batch = { ...sample, batch_id: randomUUID(), collector_id: runner.agent.collectorId,
-          hostname: runner.local.collector.hostname, created_at: new Date(at).toISOString(), families };
-        const outcome = await runner.client.push(encodeBatch(toWire(batch)));
-        if (outcome.kind !== 'accepted') throw new Error(`push refused: ${JSON.stringify(outcome)}`);
-        pushes++;
-        rows += Object.values(families).reduce((n, r) => n + (r?.length ?? 0), 0);
-      }
-    }));
+      }),
+    );
     const loaded = Date.now();
     const maint = await runMaintenance(stack.db);
     await stack.db.query('ANALYZE');
-    console.log(`loaded ${rows.toLocaleString()} rows (${rowsPerCycle} per cycle, ${SERVERS} servers, ${DAYS} days, ${STEP_MS / 60_000}-minute step) in ${pushes} pushes, ${((loaded - t0) / 1000).toFixed(0)} s; maintenance rolled up ${maint.hoursRolledUp} family-hours in ${((Date.now() - loaded) / 1000).toFixed(0)} s`);
+    console.log(
+      `loaded ${rows.toLocaleString()} rows (${rowsPerCycle} per cycle, ${SERVERS} servers, ${DAYS} days, ${STEP_MS / 60_000}-minute step) in ${pushes} pushes, ${((loaded - t0) / 1000).toFixed(0)} s; maintenance rolled up ${maint.hoursRolledUp} family-hours in ${((Date.now() - loaded) / 1000).toFixed(0)} s`,
+    );
 
     const grafana = new pg.Client({ host: stack.pg.host, port: stack.pg.port, user: 'pganalytics_grafana', database: 'pganalytics' });
     await grafana.connect();
@@ -107,18 +125,37 @@ async function main(): Promise<void> {
     // Every panel query, expanded as Grafana would; the first run also gives the SQL to time.
     const report = await runPanelQueries(grafana, { now, dashboards: DASHBOARDS.map((d) => d()) });
     const queries = [
-      ...report.panels.map((p) => ({ name: `${p.dashboardUid.replace('pga-', '')} / ${p.panelTitle}`, range: p.range, sql: p.sql, error: p.error })),
-      ...report.variables.map((v) => ({ name: `${v.dashboardUid.replace('pga-', '')} / $${v.variable}`, range: v.range, sql: v.sql, error: v.error })),
-      ...ALERT_RULES.flatMap((r) => ranges.filter((x) => x.name === '1h').map(() => ({
-        name: `alert / ${r.uid}`, range: `${r.windowMinutes}m`,
-        sql: expandMacros(r.sql(ALERT_WINDOW), { range: { from: new Date(now.getTime() - r.windowMinutes * 60_000), to: now } }), error: undefined as string | undefined,
-      }))),
+      ...report.panels.map((p) => ({
+        name: `${p.dashboardUid.replace('pga-', '')} / ${p.panelTitle}`,
+        range: p.range,
+        sql: p.sql,
+        error: p.error,
+      })),
+      ...report.variables.map((v) => ({
+        name: `${v.dashboardUid.replace('pga-', '')} / $${v.variable}`,
+        range: v.range,
+        sql: v.sql,
+        error: v.error,
+      })),
+      ...ALERT_RULES.flatMap((r) =>
+        ranges
+          .filter((x) => x.name === '1h')
+          .map(() => ({
+            name: `alert / ${r.uid}`,
+            range: `${r.windowMinutes}m`,
+            sql: expandMacros(r.sql(ALERT_WINDOW), { range: { from: new Date(now.getTime() - r.windowMinutes * 60_000), to: now } }),
+            error: undefined as string | undefined,
+          })),
+      ),
     ];
     const results: Array<{ name: string; range: string; p95: number; rows: number; rawScans: string[] }> = [];
     const rawPartition = /^metrics_[a-z0-9_]+_p(\d{8})$/;
     const tailFrom = new Date(now.getTime() - TAIL_MS).toISOString().slice(0, 10).replaceAll('-', '');
     for (const q of queries) {
-      if (q.error) { results.push({ name: q.name, range: q.range, p95: NaN, rows: 0, rawScans: [`ERROR ${q.error}`] }); continue; }
+      if (q.error) {
+        results.push({ name: q.name, range: q.range, p95: NaN, rows: 0, rawScans: [`ERROR ${q.error}`] });
+        continue;
+      }
       const times: number[] = [];
       let n = 0;
       for (let i = 0; i < REPS; i++) {
@@ -144,17 +181,28 @@ async function main(): Promise<void> {
 
     const w = Math.max(...results.map((r) => r.name.length));
     console.log(`\n${'query'.padEnd(w)}  range  p95 ms   rows  raw partitions read (7d, before the tail)`);
-    for (const r of results) console.log(`${r.name.padEnd(w)}  ${r.range.padEnd(5)}  ${r.p95.toFixed(1).padStart(6)}  ${String(r.rows).padStart(5)}  ${r.rawScans.join(' ')}`);
+    for (const r of results)
+      console.log(
+        `${r.name.padEnd(w)}  ${r.range.padEnd(5)}  ${r.p95.toFixed(1).padStart(6)}  ${String(r.rows).padStart(5)}  ${r.rawScans.join(' ')}`,
+      );
     console.log('\nper range: queries, p95 of p95s, worst');
     for (const range of [...new Set(results.map((r) => r.range))]) {
       const rs = results.filter((r) => r.range === range && !Number.isNaN(r.p95));
       const worst = rs.reduce((a, b) => (b.p95 > a.p95 ? b : a));
-      console.log(`  ${range.padEnd(5)} ${String(rs.length).padStart(4)}  ${p95(rs.map((r) => r.p95)).toFixed(1).padStart(7)} ms  worst ${worst.p95.toFixed(1)} ms (${worst.name})`);
+      console.log(
+        `  ${range.padEnd(5)} ${String(rs.length).padStart(4)}  ${p95(rs.map((r) => r.p95))
+          .toFixed(1)
+          .padStart(7)} ms  worst ${worst.p95.toFixed(1)} ms (${worst.name})`,
+      );
     }
     const slow = results.filter((r) => !(r.p95 < 200));
     const raw = results.filter((r) => r.rawScans.length > 0);
-    console.log(`\nover 200 ms at p95: ${slow.length}${slow.length ? ` — ${slow.map((r) => `${r.name} (${r.range}) ${r.p95.toFixed(0)} ms`).join('; ')}` : ''}`);
-    console.log(`7 d queries reading raw partitions before the tail: ${raw.length}${raw.length ? ` — ${raw.map((r) => r.name).join('; ')}` : ''}`);
+    console.log(
+      `\nover 200 ms at p95: ${slow.length}${slow.length ? ` — ${slow.map((r) => `${r.name} (${r.range}) ${r.p95.toFixed(0)} ms`).join('; ')}` : ''}`,
+    );
+    console.log(
+      `7 d queries reading raw partitions before the tail: ${raw.length}${raw.length ? ` — ${raw.map((r) => r.name).join('; ')}` : ''}`,
+    );
     for (const r of runners) await r.stop();
   } finally {
     await stack.stop();

@@ -18,14 +18,30 @@ import { benchBatch } from './ingest-batch.ts';
 
 /** a: slow bodies, b: costly JSON, c: unauthenticated health, /metrics and login, h: the same without login. */
 export type Vector = 'a' | 'b' | 'c' | 'h';
-export interface ClientsStart { role: 'fleet' | 'attack'; url: string; caPem: string; enrolmentToken: string; collectors: number; cadenceSeconds: number; adminUser: string }
+export interface ClientsStart {
+  role: 'fleet' | 'attack';
+  url: string;
+  caPem: string;
+  enrolmentToken: string;
+  collectors: number;
+  cadenceSeconds: number;
+  adminUser: string;
+}
 export type ClientsCommand =
   | { kind: 'phase'; name: string; seconds: number }
   | { kind: 'attack'; vectors: readonly Vector[] }
   | { kind: 'stop' };
 export interface PhaseReport {
-  kind: 'phase'; name: string; attempted: number; stored: number; refused: Record<string, number>; lost: number; retried: number;
-  latenciesMs: number[]; healthMs: number[]; healthFailed: number;
+  kind: 'phase';
+  name: string;
+  attempted: number;
+  stored: number;
+  refused: Record<string, number>;
+  lost: number;
+  retried: number;
+  latenciesMs: number[];
+  healthMs: number[];
+  healthFailed: number;
 }
 export type ClientsReport =
   | { kind: 'ready'; registerSeconds: number; connectSeconds: number; connectStored: number }
@@ -33,17 +49,30 @@ export type ClientsReport =
   | { kind: 'attacked'; counts: Record<string, Record<string, number>> };
 
 const KEYS = Array.from({ length: 4 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }));
-const send = (m: ClientsReport): Promise<void> => new Promise((resolve) => { process.send!(m, undefined, {}, () => resolve()); });
+const send = (m: ClientsReport): Promise<void> =>
+  new Promise((resolve) => {
+    process.send!(m, undefined, {}, () => resolve());
+  });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Reply { status: number; text: string; retryAfter?: string }
+interface Reply {
+  status: number;
+  text: string;
+  retryAfter?: string;
+}
 
 function request(o: https.RequestOptions, body?: Buffer): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = https.request(o, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString(), retryAfter: res.headers['retry-after'] as string | undefined }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          text: Buffer.concat(chunks).toString(),
+          retryAfter: res.headers['retry-after'] as string | undefined,
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -52,7 +81,13 @@ function request(o: https.RequestOptions, body?: Buffer): Promise<Reply> {
   });
 }
 
-interface Collector { id: string; token: string; keyPem: string; certPem: string; rest: Buffer }
+interface Collector {
+  id: string;
+  token: string;
+  keyPem: string;
+  certPem: string;
+  rest: Buffer;
+}
 
 async function register(s: ClientsStart, i: number, name: string): Promise<Collector> {
   const { privateKey, publicKey } = KEYS[i % KEYS.length];
@@ -62,9 +97,26 @@ async function register(s: ClientsStart, i: number, name: string): Promise<Colle
   csr.setSubject([{ name: 'commonName', value: name }]);
   csr.sign(nodeSigner(privateKey) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   const u = new URL(s.url);
-  const body = Buffer.from(JSON.stringify({ enrolment_token: s.enrolmentToken, csr: forge.pki.certificationRequestToPem(csr), hostname: `${name}-host`, collector_version: 'bench' }));
-  const r = await request({ host: u.hostname, port: u.port, path: '/api/v1/collectors/register', method: 'POST', ca: s.caPem, agent: false,
-    headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, body);
+  const body = Buffer.from(
+    JSON.stringify({
+      enrolment_token: s.enrolmentToken,
+      csr: forge.pki.certificationRequestToPem(csr),
+      hostname: `${name}-host`,
+      collector_version: 'bench',
+    }),
+  );
+  const r = await request(
+    {
+      host: u.hostname,
+      port: u.port,
+      path: '/api/v1/collectors/register',
+      method: 'POST',
+      ca: s.caPem,
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+    },
+    body,
+  );
   if (r.status !== 201) throw new Error(`register: ${r.status} ${r.text}`);
   const reg = JSON.parse(r.text) as { collector_id: string; certificate: string; access_token: string };
   const { protocol_version: _v, batch_id: _b, ...rest } = toWire(benchBatch(reg.collector_id));
@@ -76,13 +128,31 @@ const pushBody = (c: Collector): Buffer =>
 
 function pushOptions(s: ClientsStart, c: Collector, agent: https.Agent | false, length: number): https.RequestOptions {
   const u = new URL(s.url);
-  return { host: u.hostname, port: u.port, path: '/api/v1/metrics/push', method: 'POST', agent, ca: s.caPem, cert: c.certPem, key: c.keyPem,
-    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${c.token}`, 'content-length': String(length) } };
+  return {
+    host: u.hostname,
+    port: u.port,
+    path: '/api/v1/metrics/push',
+    method: 'POST',
+    agent,
+    ca: s.caPem,
+    cert: c.certPem,
+    key: c.keyPem,
+    headers: {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      authorization: `Bearer ${c.token}`,
+      'content-length': String(length),
+    },
+  };
 }
 
 async function inParallel<T>(n: number, items: readonly T[], fn: (item: T, i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => { for (let i = next++; i < items.length; i = next++) await fn(items[i], i); }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let i = next++; i < items.length; i = next++) await fn(items[i], i);
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- fleet
@@ -90,10 +160,14 @@ async function inParallel<T>(n: number, items: readonly T[], fn: (item: T, i: nu
 async function fleet(s: ClientsStart): Promise<void> {
   const t0 = performance.now();
   const sims: { c: Collector; agent: https.Agent }[] = [];
-  await inParallel(8, Array.from({ length: s.collectors }, (_, i) => i), async (i) => {
-    const c = await register(s, i, `fleet-${i}`);
-    sims.push({ c, agent: new https.Agent({ ca: s.caPem, cert: c.certPem, key: c.keyPem, keepAlive: true, maxSockets: 2 }) });
-  });
+  await inParallel(
+    8,
+    Array.from({ length: s.collectors }, (_, i) => i),
+    async (i) => {
+      const c = await register(s, i, `fleet-${i}`);
+      sims.push({ c, agent: new https.Agent({ ca: s.caPem, cert: c.certPem, key: c.keyPem, keepAlive: true, maxSockets: 2 }) });
+    },
+  );
   const registerSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   // Each collector connects and pushes once, outside the measured phases (first-push handshakes).
@@ -111,7 +185,18 @@ async function fleet(s: ClientsStart): Promise<void> {
     const cmd = await nextCommand();
     if (cmd.kind === 'stop') return;
     if (cmd.kind !== 'phase') continue;
-    const report: PhaseReport = { kind: 'phase', name: cmd.name, attempted: 0, stored: 0, refused: {}, lost: 0, retried: 0, latenciesMs: [], healthMs: [], healthFailed: 0 };
+    const report: PhaseReport = {
+      kind: 'phase',
+      name: cmd.name,
+      attempted: 0,
+      stored: 0,
+      refused: {},
+      lost: 0,
+      retried: 0,
+      latenciesMs: [],
+      healthMs: [],
+      healthFailed: 0,
+    };
     const start = performance.now();
     const end = start + cmd.seconds * 1000;
     const spacing = (s.cadenceSeconds * 1000) / sims.length;
@@ -121,8 +206,11 @@ async function fleet(s: ClientsStart): Promise<void> {
         const t = performance.now();
         try {
           const r = await request({ host: u.hostname, port: u.port, path: '/api/v1/health', agent: healthAgent, ca: s.caPem });
-          if (r.status === 200) report.healthMs.push(performance.now() - t); else report.healthFailed++;
-        } catch { report.healthFailed++; }
+          if (r.status === 200) report.healthMs.push(performance.now() - t);
+          else report.healthFailed++;
+        } catch {
+          report.healthFailed++;
+        }
         await sleep(Math.max(0, 500 - (performance.now() - t)));
       }
     })();
@@ -138,13 +226,26 @@ async function fleet(s: ClientsStart): Promise<void> {
       // A kept-alive connection the backend closed as it was reused (its 65 s keep-alive against
       // the 60 s cadence) is a socket error: a collector retries at once, and so does this.
       const send = (): Promise<Reply> => request(pushOptions(s, sim.c, sim.agent, body.length), body);
-      const p = send().catch(() => { report.retried++; return send(); }).then((r) => {
-        if (r.status === 201 || r.status === 200) { report.stored++; report.latenciesMs.push(performance.now() - t); }
-        else if (r.status >= 400 && r.status < 500) {
-          const code = (JSON.parse(r.text) as { error?: { code?: string } }).error?.code ?? String(r.status);
-          report.refused[code] = (report.refused[code] ?? 0) + 1;
-        } else report.lost++;
-      }, () => { report.lost++; }).finally(() => pending.delete(p));
+      const p = send()
+        .catch(() => {
+          report.retried++;
+          return send();
+        })
+        .then(
+          (r) => {
+            if (r.status === 201 || r.status === 200) {
+              report.stored++;
+              report.latenciesMs.push(performance.now() - t);
+            } else if (r.status >= 400 && r.status < 500) {
+              const code = (JSON.parse(r.text) as { error?: { code?: string } }).error?.code ?? String(r.status);
+              report.refused[code] = (report.refused[code] ?? 0) + 1;
+            } else report.lost++;
+          },
+          () => {
+            report.lost++;
+          },
+        )
+        .finally(() => pending.delete(p));
       pending.add(p);
     }
     await Promise.all([...pending, probing]);
@@ -157,10 +258,28 @@ async function fleet(s: ClientsStart): Promise<void> {
 /** Payloads of (b): each inflates to something the backend must refuse without paying for it. */
 function costlyPayloads(c: Collector): { name: string; body: Buffer }[] {
   const now = new Date().toISOString();
-  const envelope = (families: unknown): string => JSON.stringify({ protocol_version: PROTOCOL_VERSION, batch_id: randomUUID(), collector_id: c.id,
-    collector_version: 'bench', config_version: 1, created_at: now, hostname: 'attacker', instances: [{ name: 'main', up: true }], families });
-  const logRows = (n: number, details: string): string => envelope({ pg_log: { time: Array(n).fill(now), instance: Array(n).fill('main'),
-    severity: Array(n).fill('LOG'), kind: Array(n).fill('other'), details: Array(n).fill({ at: 'here' }) } }).replaceAll('{"at":"here"}', details);
+  const envelope = (families: unknown): string =>
+    JSON.stringify({
+      protocol_version: PROTOCOL_VERSION,
+      batch_id: randomUUID(),
+      collector_id: c.id,
+      collector_version: 'bench',
+      config_version: 1,
+      created_at: now,
+      hostname: 'attacker',
+      instances: [{ name: 'main', up: true }],
+      families,
+    });
+  const logRows = (n: number, details: string): string =>
+    envelope({
+      pg_log: {
+        time: Array(n).fill(now),
+        instance: Array(n).fill('main'),
+        severity: Array(n).fill('LOG'),
+        kind: Array(n).fill('other'),
+        details: Array(n).fill({ at: 'here' }),
+      },
+    }).replaceAll('{"at":"here"}', details);
   return [
     { name: 'nested-5M', body: gzipSync('['.repeat(5_000_000), { level: 9 }) },
     { name: 'jsonb-10k-deep', body: gzipSync(logRows(1, `${'{"d":'.repeat(10_000)}1${'}'.repeat(10_000)}`)) },
@@ -179,12 +298,20 @@ async function attack(s: ClientsStart): Promise<void> {
   await send({ kind: 'ready', registerSeconds: 0, connectSeconds: 0, connectStored: 0 });
   const u = new URL(s.url);
   const counts: Record<string, Record<string, number>> = { a: {}, b: {}, c: {}, h: {} };
-  const count = (v: string, key: string): void => { counts[v][key] = (counts[v][key] ?? 0) + 1; };
+  const count = (v: string, key: string): void => {
+    counts[v][key] = (counts[v][key] ?? 0) + 1;
+  };
   let running = false;
   let loops: Promise<void>[] = [];
   /** After a refusal an attacker waits what Retry-After says, at most a second: it keeps pressing. */
   const pause = (r: Reply): Promise<void> => sleep(r.retryAfter ? Math.min(1000, Number(r.retryAfter) * 1000) : 0);
-  const codeOf = (r: Reply): string => { try { return `${r.status} ${(JSON.parse(r.text) as { error?: { code?: string } }).error?.code ?? ''}`.trim(); } catch { return String(r.status); } };
+  const codeOf = (r: Reply): string => {
+    try {
+      return `${r.status} ${(JSON.parse(r.text) as { error?: { code?: string } }).error?.code ?? ''}`.trim();
+    } catch {
+      return String(r.status);
+    }
+  };
 
   const slowLoop = async (): Promise<void> => {
     while (running) {
@@ -192,7 +319,13 @@ async function attack(s: ClientsStart): Promise<void> {
         const req = https.request(pushOptions(s, slowC, false, 1_000_000), (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
-          res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString(), retryAfter: res.headers['retry-after'] as string | undefined }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              text: Buffer.concat(chunks).toString(),
+              retryAfter: res.headers['retry-after'] as string | undefined,
+            }),
+          );
         });
         req.on('error', () => resolve({ status: 0, text: 'error' }));
         req.write(Buffer.from([0x1f])); // one byte of a declared megabyte, then nothing
@@ -205,7 +338,9 @@ async function attack(s: ClientsStart): Promise<void> {
   const costlyLoop = async (offset: number): Promise<void> => {
     for (let i = offset; running; i++) {
       const p = payloads[i % payloads.length];
-      const r = await request(pushOptions(s, costlyC, costlyAgent, p.body.length), p.body).catch((): Reply => ({ status: 0, text: 'error' }));
+      const r = await request(pushOptions(s, costlyC, costlyAgent, p.body.length), p.body).catch(
+        (): Reply => ({ status: 0, text: 'error' }),
+      );
       count('b', `${p.name} ${codeOf(r)}`);
       await pause(r);
     }
@@ -216,10 +351,19 @@ async function attack(s: ClientsStart): Promise<void> {
     const login = Buffer.from(JSON.stringify({ username: s.adminUser, password: 'not-the-password' }));
     for (let k = i; running; k++) {
       const which = k % kinds;
-      const o: https.RequestOptions = which === 0 ? { path: '/api/v1/health' } : which === 1 ? { path: '/metrics' }
-        : { path: '/api/v1/auth/login', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(login.length) } };
-      const r = await request({ host: u.hostname, port: u.port, agent, ca: s.caPem, ...o }, which === 2 ? login : undefined)
-        .catch((): Reply => ({ status: 0, text: 'error' }));
+      const o: https.RequestOptions =
+        which === 0
+          ? { path: '/api/v1/health' }
+          : which === 1
+            ? { path: '/metrics' }
+            : {
+                path: '/api/v1/auth/login',
+                method: 'POST',
+                headers: { 'content-type': 'application/json', 'content-length': String(login.length) },
+              };
+      const r = await request({ host: u.hostname, port: u.port, agent, ca: s.caPem, ...o }, which === 2 ? login : undefined).catch(
+        (): Reply => ({ status: 0, text: 'error' }),
+      );
       count(v, `${o.path} ${r.status}`);
     }
   };
@@ -250,10 +394,24 @@ const commands: ClientsCommand[] = [];
 let wake: (() => void) | undefined;
 function nextCommand(): Promise<ClientsCommand> {
   const c = commands.shift();
-  return c ? Promise.resolve(c) : new Promise((r) => { wake = () => r(commands.shift()!); });
+  return c
+    ? Promise.resolve(c)
+    : new Promise((r) => {
+        wake = () => r(commands.shift()!);
+      });
 }
 
 process.once('message', (m: ClientsStart) => {
-  process.on('message', (c: ClientsCommand) => { commands.push(c); wake?.(); wake = undefined; });
-  (m.role === 'fleet' ? fleet(m) : attack(m)).then(() => process.exit(0), (err: Error) => { console.error(`${m.role}: ${err.stack}`); process.exit(1); });
+  process.on('message', (c: ClientsCommand) => {
+    commands.push(c);
+    wake?.();
+    wake = undefined;
+  });
+  (m.role === 'fleet' ? fleet(m) : attack(m)).then(
+    () => process.exit(0),
+    (err: Error) => {
+      console.error(`${m.role}: ${err.stack}`);
+      process.exit(1);
+    },
+  );
 });

@@ -25,10 +25,7 @@ export interface GeneratorStart {
 
 /** What the parent asks for once every collector is connected: a saturation round, the cadence
  *  run (the generator's last phase) or the end. */
-export type GeneratorCommand =
-  | { kind: 'saturate'; seconds: number }
-  | { kind: 'cadence'; minutes: number }
-  | { kind: 'stop' };
+export type GeneratorCommand = { kind: 'saturate'; seconds: number } | { kind: 'cadence'; minutes: number } | { kind: 'stop' };
 
 export type GeneratorReport =
   | { kind: 'registered'; collectors: number; seconds: number; rowsPerBatch: number; gzipBytes: number; jsonBytes: number }
@@ -49,7 +46,10 @@ interface Sim {
 
 /** Resolves once the report is handed to the parent: exiting before then can lose it (the
  *  last report, the cadence's latencies, is large). */
-const send = (m: GeneratorReport): Promise<void> => new Promise((resolve) => { process.send!(m, undefined, {}, () => resolve()); });
+const send = (m: GeneratorReport): Promise<void> =>
+  new Promise((resolve) => {
+    process.send!(m, undefined, {}, () => resolve());
+  });
 const KEYS = Array.from({ length: 4 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }));
 
 function csrFor(i: number): { keyPem: string; csrPem: string } {
@@ -67,14 +67,29 @@ function csrFor(i: number): { keyPem: string; csrPem: string } {
 }
 
 /** `fresh`: the request opened a new connection (a TLS handshake) instead of reusing one. */
-function request(agent: https.Agent, url: URL, path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string; retryAfter?: string; fresh: boolean }> {
+function request(
+  agent: https.Agent,
+  url: URL,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string; retryAfter?: string; fresh: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: url.hostname, port: url.port, path, method: 'POST', agent,
-      headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString(), retryAfter: res.headers['retry-after'] as string | undefined, fresh: !req.reusedSocket }));
-    });
+    const req = https.request(
+      { host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            text: Buffer.concat(chunks).toString(),
+            retryAfter: res.headers['retry-after'] as string | undefined,
+            fresh: !req.reusedSocket,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -83,9 +98,15 @@ function request(agent: https.Agent, url: URL, path: string, body: Buffer, heade
 async function register(s: GeneratorStart, url: URL, i: number): Promise<Sim> {
   const { keyPem, csrPem } = csrFor(i);
   const anon = new https.Agent({ ca: s.caPem, keepAlive: false });
-  const r = await request(anon, url, '/api/v1/collectors/register',
-    Buffer.from(JSON.stringify({ enrolment_token: s.enrolmentToken, csr: csrPem, hostname: `bench-host-${i}`, collector_version: 'bench' })),
-    { 'content-type': 'application/json' });
+  const r = await request(
+    anon,
+    url,
+    '/api/v1/collectors/register',
+    Buffer.from(
+      JSON.stringify({ enrolment_token: s.enrolmentToken, csr: csrPem, hostname: `bench-host-${i}`, collector_version: 'bench' }),
+    ),
+    { 'content-type': 'application/json' },
+  );
   if (r.status !== 201) throw new Error(`register: ${r.status} ${r.text}`);
   const reg = JSON.parse(r.text) as { collector_id: string; certificate: string; access_token: string };
   const batch = benchBatch(reg.collector_id);
@@ -93,9 +114,12 @@ async function register(s: GeneratorStart, url: URL, i: number): Promise<Sim> {
   const { protocol_version: _v, batch_id: _b, ...rest } = wire;
   const restJson = JSON.stringify(rest).slice(1); // drops the leading "{"
   return {
-    id: reg.collector_id, token: reg.access_token, rows: rowCount(wire),
+    id: reg.collector_id,
+    token: reg.access_token,
+    rows: rowCount(wire),
     agent: new https.Agent({ ca: s.caPem, cert: reg.certificate, key: keyPem, keepAlive: true, maxSockets: 4 }),
-    rest: gzipSync(restJson), lastPush: 0,
+    rest: gzipSync(restJson),
+    lastPush: 0,
   };
 }
 
@@ -107,7 +131,10 @@ async function pushOnce(sim: Sim, url: URL): Promise<{ status: number; ms: numbe
   const t = performance.now();
   sim.lastPush = t;
   const r = await request(sim.agent, url, '/api/v1/metrics/push', body(sim), {
-    'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${sim.token}` });
+    'content-type': 'application/json',
+    'content-encoding': 'gzip',
+    authorization: `Bearer ${sim.token}`,
+  });
   if (r.status >= 500) throw new Error(`push: ${r.status} ${r.text}`);
   return { status: r.status, ms: performance.now() - t, retryAfter: r.retryAfter, fresh: r.fresh };
 }
@@ -120,9 +147,14 @@ const staleOf = (sims: readonly Sim[]): Sim[] => sims.filter((sim) => performanc
 /** Each collector of `queue` pushes once, `saturationConcurrency` at a time (the queue is
  *  consumed); a failed push ends the run unless `tolerate`. */
 async function pushEach(s: GeneratorStart, url: URL, queue: Sim[], tolerate = false): Promise<void> {
-  await Promise.all(Array.from({ length: s.saturationConcurrency }, async () => {
-    for (let sim = queue.pop(); sim; sim = queue.pop()) await pushOnce(sim, url).catch((err: Error) => { if (!tolerate) throw err; });
-  }));
+  await Promise.all(
+    Array.from({ length: s.saturationConcurrency }, async () => {
+      for (let sim = queue.pop(); sim; sim = queue.pop())
+        await pushOnce(sim, url).catch((err: Error) => {
+          if (!tolerate) throw err;
+        });
+    }),
+  );
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -132,12 +164,20 @@ async function run(s: GeneratorStart): Promise<void> {
   const t0 = performance.now();
   const sims: Sim[] = [];
   const queue = Array.from({ length: s.collectors }, (_, i) => i);
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let i = queue.shift(); i !== undefined; i = queue.shift()) sims.push(await register(s, url, i));
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) sims.push(await register(s, url, i));
+    }),
+  );
   const sample = benchBatch(sims[0].id);
-  void send({ kind: 'registered', collectors: sims.length, seconds: (performance.now() - t0) / 1000, rowsPerBatch: sims[0].rows,
-    gzipBytes: body(sims[0]).length, jsonBytes: JSON.stringify(toWire(sample)).length });
+  void send({
+    kind: 'registered',
+    collectors: sims.length,
+    seconds: (performance.now() - t0) / 1000,
+    rowsPerBatch: sims[0].rows,
+    gzipBytes: body(sims[0]).length,
+    jsonBytes: JSON.stringify(toWire(sample)).length,
+  });
 
   // Each collector connects and pushes once before the measured phases: saturation is the
   // backend's steady state (a fleet replaying its spools after an outage pushes back to back
@@ -152,7 +192,10 @@ async function run(s: GeneratorStart): Promise<void> {
     const cmd = await nextCommand();
     if (cmd.kind === 'stop') return;
     if (cmd.kind === 'saturate') void send(await saturate(s, url, sims, cmd.seconds, () => next++));
-    else { await cadence(s, url, sims, cmd.minutes); return; }
+    else {
+      await cadence(s, url, sims, cmd.minutes);
+      return;
+    }
   }
 }
 
@@ -164,21 +207,37 @@ async function saturate(s: GeneratorStart, url: URL, sims: Sim[], seconds: numbe
   // may have idled out push once first, outside the measured time, in passes until none is
   // left (a pass takes long enough for others to become stale meanwhile).
   for (let stale = staleOf(sims); stale.length > 0; stale = staleOf(sims)) await pushEach(s, url, stale, true);
-  let rows = 0, pushes = 0, throttled = 0, errors = 0, handshakes = 0;
+  let rows = 0,
+    pushes = 0,
+    throttled = 0,
+    errors = 0,
+    handshakes = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: s.saturationConcurrency }, async () => {
-    while (performance.now() < end) {
-      const sim = sims[turn() % sims.length];
-      try {
-        const r = await pushOnce(sim, url);
-        if (r.fresh) handshakes++;
-        if (r.status === 429) { throttled++; await sleep(Number(r.retryAfter ?? 1) * 100); continue; }
-        if (r.status !== 201) { errors++; continue; }
-        rows += sim.rows; pushes++;
-      } catch { errors++; }
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: s.saturationConcurrency }, async () => {
+      while (performance.now() < end) {
+        const sim = sims[turn() % sims.length];
+        try {
+          const r = await pushOnce(sim, url);
+          if (r.fresh) handshakes++;
+          if (r.status === 429) {
+            throttled++;
+            await sleep(Number(r.retryAfter ?? 1) * 100);
+            continue;
+          }
+          if (r.status !== 201) {
+            errors++;
+            continue;
+          }
+          rows += sim.rows;
+          pushes++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
   return { kind: 'saturation', rows, pushes, seconds: (performance.now() - start) / 1000, throttled, errors, handshakes };
 }
 
@@ -186,7 +245,10 @@ async function saturate(s: GeneratorStart, url: URL, sims: Sim[], seconds: numbe
 async function cadence(s: GeneratorStart, url: URL, sims: Sim[], minutes: number): Promise<void> {
   void send({ kind: 'cadence-start' });
   const latencies: number[] = [];
-  let late = 0, pushes = 0, throttled = 0, errors = 0;
+  let late = 0,
+    pushes = 0,
+    throttled = 0,
+    errors = 0;
   const cStart = performance.now();
   const cEnd = cStart + minutes * 60_000;
   const spacing = (s.cadenceSeconds * 1000) / sims.length;
@@ -195,11 +257,23 @@ async function cadence(s: GeneratorStart, url: URL, sims: Sim[], minutes: number
     const due = cStart + k * spacing;
     if (due >= cEnd) break;
     const wait = due - performance.now();
-    if (wait > 1) await sleep(wait); else if (wait < -1000) late++;
+    if (wait > 1) await sleep(wait);
+    else if (wait < -1000) late++;
     const sim = sims[k % sims.length];
-    const p = pushOnce(sim, url).then((r) => {
-      if (r.status === 201) { latencies.push(r.ms); pushes++; } else if (r.status === 429) throttled++; else errors++;
-    }, () => { errors++; }).finally(() => inFlight.delete(p));
+    const p = pushOnce(sim, url)
+      .then(
+        (r) => {
+          if (r.status === 201) {
+            latencies.push(r.ms);
+            pushes++;
+          } else if (r.status === 429) throttled++;
+          else errors++;
+        },
+        () => {
+          errors++;
+        },
+      )
+      .finally(() => inFlight.delete(p));
     inFlight.add(p);
   }
   await Promise.all(inFlight);
@@ -210,10 +284,24 @@ const commands: GeneratorCommand[] = [];
 let wake: (() => void) | undefined;
 function nextCommand(): Promise<GeneratorCommand> {
   const c = commands.shift();
-  return c ? Promise.resolve(c) : new Promise((r) => { wake = () => r(commands.shift()!); });
+  return c
+    ? Promise.resolve(c)
+    : new Promise((r) => {
+        wake = () => r(commands.shift()!);
+      });
 }
 
 process.once('message', (m: GeneratorStart) => {
-  process.on('message', (c: GeneratorCommand) => { commands.push(c); wake?.(); wake = undefined; });
-  run(m).then(() => process.exit(0), (err: Error) => { console.error(`generator: ${err.stack}`); process.exit(1); });
+  process.on('message', (c: GeneratorCommand) => {
+    commands.push(c);
+    wake?.();
+    wake = undefined;
+  });
+  run(m).then(
+    () => process.exit(0),
+    (err: Error) => {
+      console.error(`generator: ${err.stack}`);
+      process.exit(1);
+    },
+  );
 });

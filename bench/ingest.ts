@@ -22,11 +22,17 @@ import { benchBatch } from './ingest-batch.ts';
 import { DURABILITY, startBenchBackend } from './bench-backend.ts';
 import type { GeneratorCommand, GeneratorReport, GeneratorStart } from './ingest-generator.ts';
 
-const { values } = parseArgs({ options: {
-  collectors: { type: 'string', default: '2000' }, minutes: { type: 'string', default: '2' },
-  rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '1' },
-  pool: { type: 'string', default: '8' }, concurrency: { type: 'string' },
-} });
+const { values } = parseArgs({
+  options: {
+    collectors: { type: 'string', default: '2000' },
+    minutes: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '1' },
+    pool: { type: 'string', default: '8' },
+    concurrency: { type: 'string' },
+  },
+});
 const collectors = Number(values.collectors);
 const minutes = Number(values.minutes);
 const poolSize = Number(values.pool);
@@ -42,8 +48,12 @@ function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
   const mx = xs.reduce((a, b) => a + b, 0) / n;
   const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0, den = 0;
-  for (let i = 0; i < n; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
   return den === 0 ? 0 : num / den;
 }
 
@@ -54,7 +64,8 @@ function slope(xs: number[], ys: number[]): number {
 async function rawCopy(url: string): Promise<{ run(seconds: number): Promise<{ rows: number; seconds: number }>; end(): Promise<void> }> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   const server = (await pool.query("INSERT INTO servers (hostname) VALUES ('raw-copy') RETURNING id")).rows[0].id as number;
-  const instance = (await pool.query("INSERT INTO postgresql_instances (server_id, name) VALUES ($1, 'main') RETURNING id", [server])).rows[0].id as number;
+  const instance = (await pool.query("INSERT INTO postgresql_instances (server_id, name) VALUES ($1, 'main') RETURNING id", [server]))
+    .rows[0].id as number;
   const wire = toWire(benchBatch('00000000-0000-4000-8000-000000000000'));
   const copies: CopyStatement[] = [];
   for (const [name, cols] of Object.entries(wire.families)) {
@@ -68,15 +79,19 @@ async function rawCopy(url: string): Promise<{ run(seconds: number): Promise<{ r
       let batches = 0;
       const start = performance.now();
       const end = start + seconds * 1000;
-      await Promise.all(Array.from({ length: poolSize }, async () => {
-        const client = await pool.connect();
-        try {
-          while (performance.now() < end) {
-            await copyIn(client, copies);
-            batches++;
+      await Promise.all(
+        Array.from({ length: poolSize }, async () => {
+          const client = await pool.connect();
+          try {
+            while (performance.now() < end) {
+              await copyIn(client, copies);
+              batches++;
+            }
+          } finally {
+            client.release();
           }
-        } finally { client.release(); }
-      }));
+        }),
+      );
       return { rows: batches * perBatch, seconds: (performance.now() - start) / 1000 };
     },
     end: () => pool.end(),
@@ -101,10 +116,16 @@ async function main(): Promise<void> {
 
   const child = fork(join(import.meta.dirname, 'ingest-generator.ts'), [], { execArgv: ['--import', 'tsx'] });
   const start: GeneratorStart = {
-    url: backend.url, caPem: backend.pki.caCertPem, enrolmentToken: token, collectors,
-    saturationConcurrency: Number(values.concurrency ?? 2 * poolSize), cadenceSeconds: 60,
+    url: backend.url,
+    caPem: backend.pki.caCertPem,
+    enrolmentToken: token,
+    collectors,
+    saturationConcurrency: Number(values.concurrency ?? 2 * poolSize),
+    cadenceSeconds: 60,
   };
-  const command = (c: GeneratorCommand): void => { child.send(c); };
+  const command = (c: GeneratorCommand): void => {
+    child.send(c);
+  };
   /** Per round: the raw COPY, the end-to-end run, and this process's CPU during the latter (the
    *  backend's: the raw COPY's pool is idle then, and the load generator is another process). */
   const pairs: { raw: { rows: number; seconds: number }; e2e: { rows: number; seconds: number }; backendCpuS: number }[] = [];
@@ -122,8 +143,10 @@ async function main(): Promise<void> {
     child.on('message', (m: GeneratorReport) => {
       switch (m.kind) {
         case 'registered':
-          console.log(`registered ${m.collectors} collectors in ${m.seconds.toFixed(1)} s; a push: ${m.rowsPerBatch} rows, ` +
-            `${(m.jsonBytes / 1024).toFixed(0)} KiB JSON, ${(m.gzipBytes / 1024).toFixed(0)} KiB gzip`);
+          console.log(
+            `registered ${m.collectors} collectors in ${m.seconds.toFixed(1)} s; a push: ${m.rowsPerBatch} rows, ` +
+              `${(m.jsonBytes / 1024).toFixed(0)} KiB JSON, ${(m.gzipBytes / 1024).toFixed(0)} KiB gzip`,
+          );
           break;
         case 'connected':
           console.log(`connected:  each collector pushed once (TLS handshake, first push) in ${m.seconds.toFixed(1)} s`);
@@ -135,25 +158,36 @@ async function main(): Promise<void> {
           const cpu = process.cpuUsage(cpuAtStart);
           pair.backendCpuS = (cpu.user + cpu.system) / 1e6;
           const label = pairs.length <= warmup ? `warm-up ${pairs.length} (not counted)` : `round ${pairs.length - warmup}`;
-          console.log(`${label}: raw COPY ${fmt(rate(pair.raw))} rows/s (${poolSize} connections); end to end ` +
-            `${fmt(rate(m))} rows/s (${m.pushes} pushes in ${m.seconds.toFixed(1)} s, ${m.handshakes} on new TLS connections, ${m.throttled} answered 429, ${m.errors} errors)` +
-            ` = ${(rate(m) / rate(pair.raw)).toFixed(2)} ×`);
-          if (pairs.length < warmup + rounds) { round().catch(reject); break; }
+          console.log(
+            `${label}: raw COPY ${fmt(rate(pair.raw))} rows/s (${poolSize} connections); end to end ` +
+              `${fmt(rate(m))} rows/s (${m.pushes} pushes in ${m.seconds.toFixed(1)} s, ${m.handshakes} on new TLS connections, ${m.throttled} answered 429, ${m.errors} errors)` +
+              ` = ${(rate(m) / rate(pair.raw)).toFixed(2)} ×`,
+          );
+          if (pairs.length < warmup + rounds) {
+            round().catch(reject);
+            break;
+          }
           const counted = pairs.slice(warmup);
           const rawAll = rate({ rows: sum(counted.map((p) => p.raw.rows)), seconds: sum(counted.map((p) => p.raw.seconds)) });
           const e2eAll = rate({ rows: sum(counted.map((p) => p.e2e.rows)), seconds: sum(counted.map((p) => p.e2e.seconds)) });
           console.log(`raw COPY:   ${fmt(rawAll)} rows/s over ${rounds} rounds of ${seconds} s`);
-          console.log(`end to end: ${fmt(e2eAll)} rows/s over the ${rounds} rounds between them = ${(e2eAll / rawAll).toFixed(2)} × raw COPY`);
+          console.log(
+            `end to end: ${fmt(e2eAll)} rows/s over the ${rounds} rounds between them = ${(e2eAll / rawAll).toFixed(2)} × raw COPY`,
+          );
           const cpuS = sum(counted.map((p) => p.backendCpuS));
           const e2eRows = sum(counted.map((p) => p.e2e.rows));
-          console.log(`backend:    ${(cpuS / sum(counted.map((p) => p.e2e.seconds))).toFixed(2)} cores during those rounds, ` +
-            `${((cpuS * 1e6) / e2eRows).toFixed(2)} µs of CPU per row stored`);
+          console.log(
+            `backend:    ${(cpuS / sum(counted.map((p) => p.e2e.seconds))).toFixed(2)} cores during those rounds, ` +
+              `${((cpuS * 1e6) / e2eRows).toFixed(2)} µs of CPU per row stored`,
+          );
           command(minutes > 0 ? { kind: 'cadence', minutes } : { kind: 'stop' });
           break;
         }
         case 'cadence-start': {
           const t0 = Date.now();
-          const take = (): void => { rss.push({ t: (Date.now() - t0) / 60_000, mb: process.memoryUsage().rss / 2 ** 20 }); };
+          const take = (): void => {
+            rss.push({ t: (Date.now() - t0) / 60_000, mb: process.memoryUsage().rss / 2 ** 20 });
+          };
           take();
           sampler = setInterval(take, 10_000);
           break;
@@ -161,16 +195,28 @@ async function main(): Promise<void> {
         case 'cadence': {
           if (sampler) clearInterval(sampler);
           const l = m.latenciesMs.sort((a, b) => a - b);
-          console.log(`cadence:    ${collectors} collectors / 60 s for ${minutes} min: ${m.pushes} pushes ` +
-            `(${(m.pushes / (minutes * 60)).toFixed(1)}/s), ${m.throttled} answered 429, ${m.errors} errors, ${m.late} sent >1 s late`);
-          console.log(`latency:    p50 ${percentile(l, 50).toFixed(1)} ms, p95 ${percentile(l, 95).toFixed(1)} ms, ` +
-            `p99 ${percentile(l, 99).toFixed(1)} ms, max ${l[l.length - 1]?.toFixed(1)} ms`);
+          console.log(
+            `cadence:    ${collectors} collectors / 60 s for ${minutes} min: ${m.pushes} pushes ` +
+              `(${(m.pushes / (minutes * 60)).toFixed(1)}/s), ${m.throttled} answered 429, ${m.errors} errors, ${m.late} sent >1 s late`,
+          );
+          console.log(
+            `latency:    p50 ${percentile(l, 50).toFixed(1)} ms, p95 ${percentile(l, 95).toFixed(1)} ms, ` +
+              `p99 ${percentile(l, 99).toFixed(1)} ms, max ${l[l.length - 1]?.toFixed(1)} ms`,
+          );
           // The first minute includes TLS handshakes and warm-up; the trend is judged after it.
           const steady = rss.filter((s) => s.t >= 1);
-          const trend = steady.length > 2 ? slope(steady.map((s) => s.t), steady.map((s) => s.mb)) : NaN;
-          console.log(`backend RSS: start ${rss[0]?.mb.toFixed(0)} MiB, min ${Math.min(...rss.map((s) => s.mb)).toFixed(0)}, ` +
-            `max ${Math.max(...rss.map((s) => s.mb)).toFixed(0)}, end ${rss[rss.length - 1]?.mb.toFixed(0)} MiB; ` +
-            `trend after the first minute ${trend.toFixed(2)} MiB/min over ${steady.length} samples`);
+          const trend =
+            steady.length > 2
+              ? slope(
+                  steady.map((s) => s.t),
+                  steady.map((s) => s.mb),
+                )
+              : NaN;
+          console.log(
+            `backend RSS: start ${rss[0]?.mb.toFixed(0)} MiB, min ${Math.min(...rss.map((s) => s.mb)).toFixed(0)}, ` +
+              `max ${Math.max(...rss.map((s) => s.mb)).toFixed(0)}, end ${rss[rss.length - 1]?.mb.toFixed(0)} MiB; ` +
+              `trend after the first minute ${trend.toFixed(2)} MiB/min over ${steady.length} samples`,
+          );
           break;
         }
       }
@@ -189,4 +235,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => { console.error(err.stack); process.exit(1); });
+main().catch((err: Error) => {
+  console.error(err.stack);
+  process.exit(1);
+});

@@ -11,8 +11,13 @@ const t0 = process.hrtime.bigint();
 const c0 = process.cpuUsage();
 let rows = 0;
 const res = await parseLogStream(openLogFile(path), { format: 'stderr', prefix }, (recs) => {
-  for (const r of recs) { toPgLogRow(r, { instance: 'bench' }); rows++; }
+  for (const r of recs) {
+    toPgLogRow(r, { instance: 'bench' });
+    rows++;
+  }
 });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const c = process.cpuUsage(c0);
-process.stdout.write(JSON.stringify({ records: res.records, rows, parseErrors: res.parseErrors, seconds, cpuSeconds: (c.user + c.system) / 1e6 }));
+process.stdout.write(
+  JSON.stringify({ records: res.records, rows, parseErrors: res.parseErrors, seconds, cpuSeconds: (c.user + c.system) / 1e6 }),
+);

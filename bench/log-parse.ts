@@ -13,8 +13,17 @@
 // Usage: node --import tsx bench/log-parse.ts [--mb 200] [--small-mb 30] [--big-gb 2] [--plans] [--rounds 3] [--skip-pgbadger]
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
-  closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync,
-  rmSync, statSync, writeFileSync,
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,12 +39,23 @@ async function ownServerLines(plans = false): Promise<string[]> {
   // Imported here: the measuring bundle below holds this file, and needs neither.
   const { default: pg } = await import('pg');
   const { startPostgres } = await import('../devkit/postgres-server.ts');
-  const server = await startPostgres({ settings: {
-    logging_collector: true, log_directory: 'log', log_filename: 'bench.log', log_line_prefix: PREFIX,
-    log_min_duration_statement: 0, log_checkpoints: true, log_connections: true, log_disconnections: true,
-    log_lock_waits: true, deadlock_timeout: '50ms', log_temp_files: 0, log_autovacuum_min_duration: 0,
-    ...(plans ? { shared_preload_libraries: 'auto_explain', 'auto_explain.log_min_duration': 0 } : {}),
-  } });
+  const server = await startPostgres({
+    settings: {
+      logging_collector: true,
+      log_directory: 'log',
+      log_filename: 'bench.log',
+      log_line_prefix: PREFIX,
+      log_min_duration_statement: 0,
+      log_checkpoints: true,
+      log_connections: true,
+      log_disconnections: true,
+      log_lock_waits: true,
+      deadlock_timeout: '50ms',
+      log_temp_files: 0,
+      log_autovacuum_min_duration: 0,
+      ...(plans ? { shared_preload_libraries: 'auto_explain', 'auto_explain.log_min_duration': 0 } : {}),
+    },
+  });
   try {
     const a = new pg.Client({ connectionString: server.url(), application_name: 'bench' });
     const b = new pg.Client({ connectionString: server.url(), application_name: 'bench' });
@@ -45,7 +65,7 @@ async function ownServerLines(plans = false): Promise<string[]> {
       await a.query('CREATE TABLE accounts (id int PRIMARY KEY, balance int, note text)');
       await a.query("INSERT INTO accounts SELECT g, 100, 'n' || g FROM generate_series(1, 1000) g");
       for (let i = 0; i < 300; i++) {
-        await a.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [i % 7, (i * 37) % 1000 + 1]);
+        await a.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [i % 7, ((i * 37) % 1000) + 1]);
         await a.query(`SELECT id, balance\n  FROM accounts\n WHERE note = 'n${i}'`);
         if (i % 30 === 0) await a.query('SELECT 1/0').catch(() => undefined);
       }
@@ -64,7 +84,9 @@ async function ownServerLines(plans = false): Promise<string[]> {
     }
     await new Promise((r) => setTimeout(r, 500)); // the logging collector writes asynchronously
     const logDir = join(server.dataDir, 'log');
-    return readdirSync(logDir).flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n')).filter((l) => l !== '');
+    return readdirSync(logDir)
+      .flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n'))
+      .filter((l) => l !== '');
   } finally {
     await server.stop();
   }
@@ -72,7 +94,9 @@ async function ownServerLines(plans = false): Promise<string[]> {
 
 async function realLines(): Promise<string[]> {
   const lines = existsSync(FIXTURE)
-    ? execFileSync('bzip2', ['-dc', FIXTURE], { maxBuffer: 1 << 30 }).toString('utf8').split('\n')
+    ? execFileSync('bzip2', ['-dc', FIXTURE], { maxBuffer: 1 << 30 })
+        .toString('utf8')
+        .split('\n')
     : await ownServerLines();
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
@@ -90,10 +114,17 @@ async function build(path: string, targetBytes: number, lines: string[]): Promis
       if (l.charCodeAt(0) >= 48 && l.charCodeAt(0) <= 57 && l.charCodeAt(4) === 45) {
         const d = l.slice(0, 10);
         let nd = shifted.get(d);
-        if (!nd) { nd = new Date(Date.parse(`${d}T00:00:00Z`) + rep * 7 * 86_400_000).toISOString().slice(0, 10); shifted.set(d, nd); }
+        if (!nd) {
+          nd = new Date(Date.parse(`${d}T00:00:00Z`) + rep * 7 * 86_400_000).toISOString().slice(0, 10);
+          shifted.set(d, nd);
+        }
         buf += `${nd}${l.slice(10)}\n`;
       } else buf += `${l}\n`;
-      if (buf.length > 1 << 20) { written += Buffer.byteLength(buf); if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r())); buf = ''; }
+      if (buf.length > 1 << 20) {
+        written += Buffer.byteLength(buf);
+        if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
+        buf = '';
+      }
     }
     written += Buffer.byteLength(buf);
     out.write(buf);
@@ -102,12 +133,21 @@ async function build(path: string, targetBytes: number, lines: string[]): Promis
 }
 
 /** One whole process, start-up included: wall and CPU seconds and peak RSS from GNU time. */
-interface Run { wall: number; cpu: number; rssMiB: number; stderr: string }
+interface Run {
+  wall: number;
+  cpu: number;
+  rssMiB: number;
+  stderr: string;
+}
 function timed(cmd: string, args: string[], stdoutTo: string): Run {
   const t = join(tmpdir(), `pga-bench-time-${process.pid}.txt`);
   const out = openSync(stdoutTo, 'w');
   try {
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', t, cmd, ...args], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', t, cmd, ...args], {
+      stdio: ['ignore', out, 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
     const [wall, user, sys, kb] = readFileSync(t, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
     return { wall, cpu: user + sys, rssMiB: kb / 1024, stderr: r.stderr };
@@ -127,14 +167,22 @@ function head(src: string, dst: string, bytes: number): void {
   writeFileSync(dst, buf.subarray(0, buf.lastIndexOf(10, n - 1) + 1));
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const fmt = (xs: number[], digits = 1): string => `median ${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (xs: number[], digits = 1): string =>
+  `median ${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      mb: { type: 'string', default: '200' }, 'small-mb': { type: 'string', default: '30' }, 'big-gb': { type: 'string' },
-      rounds: { type: 'string', default: '3' }, 'skip-pgbadger': { type: 'boolean' }, plans: { type: 'boolean' },
+      mb: { type: 'string', default: '200' },
+      'small-mb': { type: 'string', default: '30' },
+      'big-gb': { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+      'skip-pgbadger': { type: 'boolean' },
+      plans: { type: 'boolean' },
     },
   });
   const dir = join(tmpdir(), 'pga-bench-logs');
@@ -162,13 +210,23 @@ async function main(): Promise<void> {
   // is node's, not tsx's (tsx costs about a second of CPU).
   const measurer = join(dir, 'log-parse-measure.mjs');
   await esbuild({
-    entryPoints: [join(import.meta.dirname, 'log-parse-measure.ts')], outfile: measurer, bundle: true, platform: 'node',
-    format: 'esm', target: 'node20', minify: true, logLevel: 'warning',
+    entryPoints: [join(import.meta.dirname, 'log-parse-measure.ts')],
+    outfile: measurer,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    logLevel: 'warning',
   });
-  console.log(`input: real ${source} (prefix '${PREFIX}'); MB = 10^6 bytes; ${rounds} paired rounds; times are whole processes, start-up included`);
+  console.log(
+    `input: real ${source} (prefix '${PREFIX}'); MB = 10^6 bytes; ${rounds} paired rounds; times are whole processes, start-up included`,
+  );
 
   const files: Array<{ path: string; pgbadger: boolean; what: string }> = [
-    { path: small, pgbadger: hasPgbadger, what: source }, { path: file, pgbadger: false, what: source }];
+    { path: small, pgbadger: hasPgbadger, what: source },
+    { path: file, pgbadger: false, what: source },
+  ];
   if (values['big-gb']) {
     const big = join(dir, 'bench-big.log');
     const want = Number(values['big-gb']) * 1e9;
@@ -184,12 +242,21 @@ async function main(): Promise<void> {
   }
   for (const f of files) {
     const mb = statSync(f.path).size / 1e6;
-    const pipe: Run[] = [], inproc: number[] = [], parseLog: Run[] = [], badger: Run[] = [];
-    let records = 0, parseErrors = 0;
+    const pipe: Run[] = [],
+      inproc: number[] = [],
+      parseLog: Run[] = [],
+      badger: Run[] = [];
+    let records = 0,
+      parseErrors = 0;
     for (let i = 0; i < rounds; i++) {
       // 1. the pipeline in a process of its own (split, parse, classify, redact, row; no output)
       const run = timed(process.execPath, [measurer, f.path, PREFIX], join(dir, 'measure.json'));
-      const m = JSON.parse(readFileSync(join(dir, 'measure.json'), 'utf8')) as { records: number; parseErrors: number; seconds: number; cpuSeconds: number };
+      const m = JSON.parse(readFileSync(join(dir, 'measure.json'), 'utf8')) as {
+        records: number;
+        parseErrors: number;
+        seconds: number;
+        cpuSeconds: number;
+      };
       records = m.records;
       parseErrors = m.parseErrors;
       pipe.push(run);
@@ -205,15 +272,36 @@ async function main(): Promise<void> {
     }
     const rate = (runs: Run[], key: 'wall' | 'cpu') => runs.map((r) => mb / r[key]);
     console.log(`\n${f.path} (${f.what}): ${mb.toFixed(1)} MB, ${records} records, ${parseErrors} parse errors`);
-    console.log(`  pipeline (bench)   MB/s wall ${fmt(rate(pipe, 'wall'))}, MB/s CPU ${fmt(rate(pipe, 'cpu'))}, parse only (CPU, no start-up) ${fmt(inproc)}, peak RSS MiB ${fmt(pipe.map((r) => r.rssMiB), 0)}`);
-    console.log(`  parse-log > null   MB/s wall ${fmt(rate(parseLog, 'wall'))}, MB/s CPU ${fmt(rate(parseLog, 'cpu'))}, peak RSS MiB ${fmt(parseLog.map((r) => r.rssMiB), 0)}`);
+    console.log(
+      `  pipeline (bench)   MB/s wall ${fmt(rate(pipe, 'wall'))}, MB/s CPU ${fmt(rate(pipe, 'cpu'))}, parse only (CPU, no start-up) ${fmt(inproc)}, peak RSS MiB ${fmt(
+        pipe.map((r) => r.rssMiB),
+        0,
+      )}`,
+    );
+    console.log(
+      `  parse-log > null   MB/s wall ${fmt(rate(parseLog, 'wall'))}, MB/s CPU ${fmt(rate(parseLog, 'cpu'))}, peak RSS MiB ${fmt(
+        parseLog.map((r) => r.rssMiB),
+        0,
+      )}`,
+    );
     if (badger.length > 0) {
-      console.log(`  pgBadger -j 1      MB/s wall ${fmt(rate(badger, 'wall'), 2)}, MB/s CPU ${fmt(rate(badger, 'cpu'), 2)}, peak RSS MiB ${fmt(badger.map((r) => r.rssMiB), 0)}`);
+      console.log(
+        `  pgBadger -j 1      MB/s wall ${fmt(rate(badger, 'wall'), 2)}, MB/s CPU ${fmt(rate(badger, 'cpu'), 2)}, peak RSS MiB ${fmt(
+          badger.map((r) => r.rssMiB),
+          0,
+        )}`,
+      );
       const ratio = (ours: Run[], key: 'wall' | 'cpu') => ours.map((r, i) => badger[i][key] / r[key]);
-      console.log(`  × pgBadger (paired, same round): pipeline wall ${fmt(ratio(pipe, 'wall'))}, CPU ${fmt(ratio(pipe, 'cpu'))}; parse-log wall ${fmt(ratio(parseLog, 'wall'))}, CPU ${fmt(ratio(parseLog, 'cpu'))}`);
+      console.log(
+        `  × pgBadger (paired, same round): pipeline wall ${fmt(ratio(pipe, 'wall'))}, CPU ${fmt(ratio(pipe, 'cpu'))}; parse-log wall ${fmt(ratio(parseLog, 'wall'))}, CPU ${fmt(ratio(parseLog, 'cpu'))}`,
+      );
     }
   }
-  console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall times suffer when it exceeds the CPUs; CPU times much less)`);
+  console.log(
+    `\nload average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${cpus().length} CPUs (wall times suffer when it exceeds the CPUs; CPU times much less)`,
+  );
 }
 
 await main();

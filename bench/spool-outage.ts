@@ -17,14 +17,18 @@ const cycles = Math.round((minutes * 60) / interval);
 
 const stack = await startStack({ pg: { settings: { shared_preload_libraries: 'pg_stat_statements' } } });
 const { local, creds } = await registerCollector(stack, { name: 'outage', hostname: 'bench-outage' });
-await stack.db.query(`UPDATE collector_configs SET config = $2, version = version + 1 WHERE collector_id = $1`,
-  [creds.collectorId, { collector: { interval_seconds: interval } }]);
+await stack.db.query(`UPDATE collector_configs SET config = $2, version = version + 1 WHERE collector_id = $1`, [
+  creds.collectorId,
+  { collector: { interval_seconds: interval } },
+]);
 const runner = new Runner(local, quietLog('collector'));
 await runner.pullConfig();
 
 let peakRss = process.memoryUsage.rss();
 const rssAtStart = peakRss;
-const sample = (): void => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); };
+const sample = (): void => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+};
 const sampler = setInterval(sample, 50);
 
 await stack.backend.close();
@@ -38,7 +42,10 @@ for (let i = 0; i < cycles; i++) {
   runner.retryNow();
   await runner.drain(); // refused: the backend is down
   sample();
-  if (i === Math.floor(cycles / 3) || i === cycles - 1) { global.gc?.(); heapAt.push(process.memoryUsage().heapUsed); }
+  if (i === Math.floor(cycles / 3) || i === cycles - 1) {
+    global.gc?.();
+    heapAt.push(process.memoryUsage().heapUsed);
+  }
 }
 const collectMs = performance.now() - t0;
 const spool = runner.spool.stats();
@@ -55,13 +62,23 @@ while (runner.spool.list().length > 0) {
 }
 const drainMs = performance.now() - d0;
 clearInterval(sampler);
-const stored = Number((await stack.db.query('SELECT count(*) AS n FROM ingested_batches WHERE collector_id = $1', [creds.collectorId])).rows[0].n);
+const stored = Number(
+  (await stack.db.query('SELECT count(*) AS n FROM ingested_batches WHERE collector_id = $1', [creds.collectorId])).rows[0].n,
+);
 
 const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
 console.log(`outage: ${minutes} min at ${interval} s → ${cycles} batches (collected in ${(collectMs / 1000).toFixed(1)} s of wall time)`);
-console.log(`spool at the end of the outage: ${spool.batches} batches, ${mb(spool.bytes)} (${(spool.bytes / spool.batches / 1024).toFixed(1)} KiB per batch)`);
-console.log(`process RSS: ${mb(rssAtStart)} at start, ${mb(peakRss)} peak (this process also holds the bench's PostgreSQL pools and, before the outage, the backend)`);
-console.log(`collector heap: ${mb(heapAt[0])} after ${Math.floor(cycles / 3) + 1} outage cycles, ${mb(heapAt[1])} after ${cycles} — flat means memory does not grow with the outage`);
-console.log(`drain from the first cycle after the backend returned (found within one ${interval} s interval): ${(drainMs / 1000).toFixed(1)} s for ${stored} batches stored`);
+console.log(
+  `spool at the end of the outage: ${spool.batches} batches, ${mb(spool.bytes)} (${(spool.bytes / spool.batches / 1024).toFixed(1)} KiB per batch)`,
+);
+console.log(
+  `process RSS: ${mb(rssAtStart)} at start, ${mb(peakRss)} peak (this process also holds the bench's PostgreSQL pools and, before the outage, the backend)`,
+);
+console.log(
+  `collector heap: ${mb(heapAt[0])} after ${Math.floor(cycles / 3) + 1} outage cycles, ${mb(heapAt[1])} after ${cycles} — flat means memory does not grow with the outage`,
+);
+console.log(
+  `drain from the first cycle after the backend returned (found within one ${interval} s interval): ${(drainMs / 1000).toFixed(1)} s for ${stored} batches stored`,
+);
 await runner.stop();
 await stack.stop();

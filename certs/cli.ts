@@ -35,7 +35,9 @@ function createCaCommand(out: string, force: boolean): void {
   writeSecretFile(key, ca.keyPem);
   writeFileSync(cert, ca.certPem, { mode: 0o644 });
   const x = new X509Certificate(ca.certPem);
-  console.log(`CA written: ${cert} (key ${key}, mode 0600)\n  subject ${x.subject.replace(/\n/g, ', ')}\n  valid until ${x.validTo}\n  sha256 ${x.fingerprint256}`);
+  console.log(
+    `CA written: ${cert} (key ${key}, mode 0600)\n  subject ${x.subject.replace(/\n/g, ', ')}\n  valid until ${x.validTo}\n  sha256 ${x.fingerprint256}`,
+  );
 }
 
 function createServerCertCommand(caDir: string, names: string[], out: string, force: boolean): void {
@@ -59,7 +61,8 @@ function createServerCertCommand(caDir: string, names: string[], out: string, fo
 // `signing-*` by name, so it verifies but never signs, whichever tie-break a filesystem leaves.
 function jwtKeyFiles(dir: string): { name: string; mtimeMs: number }[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.key'))
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.key'))
     .map((name) => ({ name, mtimeMs: statSync(join(dir, name)).mtimeMs }))
     .sort((a, b) => b.mtimeMs - a.mtimeMs || b.name.localeCompare(a.name));
 }
@@ -118,11 +121,17 @@ function rotateJwtKeyCommand(dataDir: string, mode: 'rotate' | 'stage' | 'promot
 
 export function main(argv: string[]): number {
   const { positionals, values } = parseArgs({
-    args: argv, allowPositionals: true,
+    args: argv,
+    allowPositionals: true,
     options: {
-      out: { type: 'string' }, ca: { type: 'string' }, names: { type: 'string' }, 'data-dir': { type: 'string' },
-      force: { type: 'boolean', default: false }, stage: { type: 'boolean', default: false },
-      promote: { type: 'boolean', default: false }, retire: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      ca: { type: 'string' },
+      names: { type: 'string' },
+      'data-dir': { type: 'string' },
+      force: { type: 'boolean', default: false },
+      stage: { type: 'boolean', default: false },
+      promote: { type: 'boolean', default: false },
+      retire: { type: 'boolean', default: false },
     },
   });
   try {
@@ -133,8 +142,15 @@ export function main(argv: string[]): number {
         return 0;
       case 'create-server-cert':
         if (!values.ca || !values.names) throw new UsageError('create-server-cert needs --ca DIR and --names a,b');
-        createServerCertCommand(resolve(values.ca), values.names.split(',').map((s) => s.trim()).filter(Boolean),
-          resolve(values.out ?? values.ca), values.force);
+        createServerCertCommand(
+          resolve(values.ca),
+          values.names
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+          resolve(values.out ?? values.ca),
+          values.force,
+        );
         return 0;
       case 'rotate-jwt-key': {
         if (!values['data-dir']) throw new UsageError('rotate-jwt-key needs --data-dir DIR (the backend PGA_DATA_DIR)');

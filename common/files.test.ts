@@ -25,7 +25,10 @@ test('the new content replaces the old whole, with the mode asked for, and no te
   writeFileAtomic(path, Buffer.from('cert'), 0o644);
   assert.equal(readFileSync(path, 'utf8'), 'cert');
   assert.equal(statSync(path).mode & 0o777, 0o644);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('key.pem')), ['key.pem']);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('key.pem')),
+    ['key.pem'],
+  );
 });
 
 test('a write that cannot be renamed into place leaves what was there and removes its temp file', { timeout: 10_000 }, () => {
@@ -34,7 +37,10 @@ test('a write that cannot be renamed into place leaves what was there and remove
   writeFileSync(join(target, 'inside'), 'kept');
   assert.throws(() => writeFileAtomic(target, 'x'));
   assert.equal(readFileSync(join(target, 'inside'), 'utf8'), 'kept');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('occupied.tmp-')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('occupied.tmp-')),
+    [],
+  );
 });
 
 test('renameDurable moves a file', { timeout: 10_000 }, () => {
@@ -49,10 +55,28 @@ function traceWrite(path: string): string[] | undefined {
   const out = join(dir, 'trace.txt');
   const script = `import { writeFileAtomic } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, 'files.ts')).href)};
 writeFileAtomic(${JSON.stringify(path)}, 'data');`;
-  const res = spawnSync('strace', ['-f', '-qq', '-o', out, '-e', 'trace=openat,fsync,fdatasync,rename,renameat,renameat2',
-    process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  const res = spawnSync(
+    'strace',
+    [
+      '-f',
+      '-qq',
+      '-o',
+      out,
+      '-e',
+      'trace=openat,fsync,fdatasync,rename,renameat,renameat2',
+      process.execPath,
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
   if (res.error || res.status !== 0) return undefined;
-  return readFileSync(out, 'utf8').split('\n').map((l) => l.replace(/^\d+\s+/, ''));
+  return readFileSync(out, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/^\d+\s+/, ''));
 }
 
 // Absent, or present where ptrace is not allowed (some containers): the trace cannot be taken.
@@ -68,7 +92,10 @@ test('the file is synced before the rename and its directory after it', {
   const path = join(sub, 'state.json');
   const calls = traceWrite(path);
   assert.ok(calls, 'strace could not trace the write');
-  const synced = (fd: string | undefined) => (l: string): boolean => new RegExp(`^fsync\\(${fd}\\)\\s*=\\s*0$`).test(l);
+  const synced =
+    (fd: string | undefined) =>
+    (l: string): boolean =>
+      new RegExp(`^fsync\\(${fd}\\)\\s*=\\s*0$`).test(l);
   const fdOf = (line: string | undefined): string | undefined => /\)\s*=\s*(\d+)$/.exec(line ?? '')?.[1];
   const openTmp = calls.findIndex((l) => l.startsWith('openat(') && l.includes(`"${path}.tmp-`));
   const rename = calls.findIndex((l) => /^rename(at2?)?\(/.test(l) && l.includes(`"${path}"`));

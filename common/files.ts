@@ -37,5 +37,9 @@ export function renameDurable(from: string, to: string): void {
 
 function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

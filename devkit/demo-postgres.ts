@@ -17,17 +17,27 @@ export const DEMO_SETTINGS: Record<string, string | number | boolean> = {
   'auto_explain.log_min_duration': '250ms',
   track_io_timing: true,
   track_functions: 'all',
-  logging_collector: true, log_destination: 'stderr,csvlog', log_directory: 'log',
-  log_checkpoints: true, checkpoint_timeout: '1min',
-  log_autovacuum_min_duration: 0, autovacuum_naptime: '5s',
-  autovacuum_vacuum_threshold: 50, autovacuum_vacuum_scale_factor: 0.02,
-  autovacuum_analyze_threshold: 50, autovacuum_analyze_scale_factor: 0.02,
-  log_lock_waits: true, deadlock_timeout: '200ms',
+  logging_collector: true,
+  log_destination: 'stderr,csvlog',
+  log_directory: 'log',
+  log_checkpoints: true,
+  checkpoint_timeout: '1min',
+  log_autovacuum_min_duration: 0,
+  autovacuum_naptime: '5s',
+  autovacuum_vacuum_threshold: 50,
+  autovacuum_vacuum_scale_factor: 0.02,
+  autovacuum_analyze_threshold: 50,
+  autovacuum_analyze_scale_factor: 0.02,
+  log_lock_waits: true,
+  deadlock_timeout: '200ms',
   log_temp_files: 0,
   log_min_duration_statement: 250,
-  log_connections: true, log_disconnections: true,
+  log_connections: true,
+  log_disconnections: true,
   // A logical subscription to itself gives the replication families a walsender and a slot.
-  wal_level: 'logical', max_wal_senders: 5, max_replication_slots: 5,
+  wal_level: 'logical',
+  max_wal_senders: 5,
+  max_replication_slots: 5,
 };
 
 /** The collector's role, as the README tells a DBA to make it: pg_monitor, and pg_read_all_data
@@ -41,8 +51,13 @@ export interface DemoPostgres {
 }
 
 export async function startDemoPostgres(dataDir: string, opts: { port?: number; binDir?: string } = {}): Promise<DemoPostgres> {
-  const server = await startPostgres({ dataDir: join(dataDir, 'postgres', 'data'), port: opts.port, binDir: opts.binDir,
-    settings: DEMO_SETTINGS, ownProcessGroup: true });
+  const server = await startPostgres({
+    dataDir: join(dataDir, 'postgres', 'data'),
+    port: opts.port,
+    binDir: opts.binDir,
+    settings: DEMO_SETTINGS,
+    ownProcessGroup: true,
+  });
   try {
     const monitorPassword = keptSecret(join(dataDir, 'postgres', `${DEMO_MONITOR_ROLE}.password`));
     const c = new pg.Client({ connectionString: server.url('postgres') });

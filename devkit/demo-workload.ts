@@ -21,7 +21,9 @@ export async function startWorkload(server: PostgresServer, onError: (what: stri
   const connect = async (database = 'postgres'): Promise<pg.Client> => {
     const c = new pg.Client({ connectionString: server.url(database), application_name: 'pganalytics-demo-workload' });
     // A connection that dies (the server stopping, a cancel) must never crash the demo.
-    c.on('error', (err) => { if (!stopped) onError('connection', err); });
+    c.on('error', (err) => {
+      if (!stopped) onError('connection', err);
+    });
     await c.connect();
     clients.push(c);
     return c;
@@ -39,13 +41,20 @@ export async function startWorkload(server: PostgresServer, onError: (what: stri
   }
   await subscribeToSelf(setup, server).catch((err) => onError('logical replication', err as Error));
 
-  const loop = (what: string, everyMs: number, body: (c: pg.Client) => Promise<void>): Promise<void> => (async () => {
-    const c = await connect();
-    while (!stopped) {
-      try { await body(c); } catch (err) { if (!stopped) onError(what, err as Error); }
-      await sleep(everyMs);
-    }
-  })().catch((err) => { if (!stopped) onError(what, err as Error); });
+  const loop = (what: string, everyMs: number, body: (c: pg.Client) => Promise<void>): Promise<void> =>
+    (async () => {
+      const c = await connect();
+      while (!stopped) {
+        try {
+          await body(c);
+        } catch (err) {
+          if (!stopped) onError(what, err as Error);
+        }
+        await sleep(everyMs);
+      }
+    })().catch((err) => {
+      if (!stopped) onError(what, err as Error);
+    });
 
   let tick = 0;
   const loops = [
@@ -55,8 +64,8 @@ export async function startWorkload(server: PostgresServer, onError: (what: stri
       await c.query('INSERT INTO demo_orders (customer, amount) SELECT (random() * 100)::int, random() * 100 FROM generate_series(1, 50)');
       await c.query("SELECT count(*), avg(amount) FROM demo_orders WHERE at > now() - interval '1 minute'");
       await c.query('SELECT demo_total($1)', [tick % 100]);
-      await c.query('UPDATE demo_stock SET qty = qty - 1 WHERE item = $1', [tick % 50 + 1]);
-      if (tick % 5 === 0) await c.query("DELETE FROM demo_orders WHERE id IN (SELECT id FROM demo_orders ORDER BY id LIMIT 100)");
+      await c.query('UPDATE demo_stock SET qty = qty - 1 WHERE item = $1', [(tick % 50) + 1]);
+      if (tick % 5 === 0) await c.query('DELETE FROM demo_orders WHERE id IN (SELECT id FROM demo_orders ORDER BY id LIMIT 100)');
       if (tick % 7 === 0) await c.query('SELECT 1 / 0').catch(() => undefined); // an error for the log family
     }),
     // A sort that spills to a temporary file, and a slow statement (auto_explain logs its plan).
@@ -80,12 +89,14 @@ export async function startWorkload(server: PostgresServer, onError: (what: stri
     }),
     // A VACUUM slowed down by its cost limit, so one is nearly always in progress.
     loop('vacuum', 2000, async (c) => {
-      await c.query("UPDATE demo_history SET note = note WHERE id % 50 = $1", [tick % 50]);
+      await c.query('UPDATE demo_history SET note = note WHERE id % 50 = $1', [tick % 50]);
       await c.query("SET vacuum_cost_delay = '10ms'");
       await c.query('SET vacuum_cost_limit = 20');
       await c.query('VACUUM demo_history');
     }),
-    loop('checkpoint', 60_000, async (c) => { await c.query('CHECKPOINT'); }),
+    loop('checkpoint', 60_000, async (c) => {
+      await c.query('CHECKPOINT');
+    }),
   ];
   return {
     stop: async () => {
@@ -94,8 +105,11 @@ export async function startWorkload(server: PostgresServer, onError: (what: stri
       // End what is running (a sleep, a lock wait, a VACUUM): the server would finish it first.
       const admin = new pg.Client({ connectionString: server.url('postgres') });
       admin.on('error', () => undefined);
-      await admin.connect()
-        .then(() => admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pganalytics-demo-workload'"))
+      await admin
+        .connect()
+        .then(() =>
+          admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pganalytics-demo-workload'"),
+        )
         .catch(() => undefined);
       await admin.end().catch(() => undefined);
       await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
@@ -108,8 +122,10 @@ export async function startWorkload(server: PostgresServer, onError: (what: stri
  *  replication through the private socket, so pg_stat_replication and pg_replication_slots
  *  have a row. Made once, kept with the demo's data. */
 async function subscribeToSelf(c: pg.Client, server: PostgresServer): Promise<void> {
-  if ((await c.query("SELECT 1 FROM pg_database WHERE datname = 'demo_replica'")).rowCount === 0) await c.query('CREATE DATABASE demo_replica');
-  if ((await c.query("SELECT 1 FROM pg_publication WHERE pubname = 'demo_pub'")).rowCount === 0) await c.query('CREATE PUBLICATION demo_pub FOR TABLE demo_stock');
+  if ((await c.query("SELECT 1 FROM pg_database WHERE datname = 'demo_replica'")).rowCount === 0)
+    await c.query('CREATE DATABASE demo_replica');
+  if ((await c.query("SELECT 1 FROM pg_publication WHERE pubname = 'demo_pub'")).rowCount === 0)
+    await c.query('CREATE PUBLICATION demo_pub FOR TABLE demo_stock');
   if ((await c.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'demo_sub'")).rowCount === 0) {
     await c.query("SELECT pg_create_logical_replication_slot('demo_sub', 'pgoutput')");
   }
@@ -123,7 +139,9 @@ async function subscribeToSelf(c: pg.Client, server: PostgresServer): Promise<vo
     if (/['\s\\]/.test(server.socketDir)) throw new Error(`socket directory ${server.socketDir} cannot go into a connection string`);
     const conninfo = `host=${server.socketDir} port=${server.port} dbname=postgres user=postgres`;
     if ((await r.query("SELECT 1 FROM pg_subscription WHERE subname = 'demo_sub'")).rowCount === 0) {
-      await r.query(`CREATE SUBSCRIPTION demo_sub CONNECTION '${conninfo}' PUBLICATION demo_pub WITH (create_slot = false, slot_name = 'demo_sub')`);
+      await r.query(
+        `CREATE SUBSCRIPTION demo_sub CONNECTION '${conninfo}' PUBLICATION demo_pub WITH (create_slot = false, slot_name = 'demo_sub')`,
+      );
     } else {
       await r.query(`ALTER SUBSCRIPTION demo_sub CONNECTION '${conninfo}'`);
     }

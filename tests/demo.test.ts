@@ -22,18 +22,29 @@ function backendCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const clean = { ...process.env };
   delete clean.PGA_DATABASE_URL;
   delete clean.PGA_DATA_DIR;
-  return spawnSync(process.execPath, ['--import', tsx, join(repo, 'backend', 'src', 'main.ts'), ...args],
-    { cwd, encoding: 'utf8', env: { ...clean, ...env }, timeout: 60_000 });
+  return spawnSync(process.execPath, ['--import', tsx, join(repo, 'backend', 'src', 'main.ts'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...clean, ...env },
+    timeout: 60_000,
+  });
 }
 
 test('npm start: every family gets rows, the next steps act on it, Ctrl-C stops it cleanly', { timeout: 240_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'pga-demo-'));
   const data = join(root, '.data');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--data-dir', data, '--port', '0', '--pg-port', '0'],
-    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true }); // its own group, as under a terminal
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--data-dir', data, '--port', '0', '--pg-port', '0'], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  }); // its own group, as under a terminal
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let db: pg.Client | undefined;
   try {
@@ -43,7 +54,10 @@ test('npm start: every family gets rows, the next steps act on it, Ctrl-C stops 
     }
     assert.match(out, /backend on https:\/\/127\.0\.0\.1:\d+/);
     assert.match(out, /collector registered as [0-9a-f-]{36}/);
-    assert.match(out, /Grafana datasource \(PostgreSQL\): host 127\.0\.0\.1:\d+, database pganalytics, user pganalytics_grafana, password in \S+/);
+    assert.match(
+      out,
+      /Grafana datasource \(PostgreSQL\): host 127\.0\.0\.1:\d+, database pganalytics, user pganalytics_grafana, password in \S+/,
+    );
     const demo = JSON.parse(readFileSync(join(data, 'demo.json'), 'utf8')) as { databaseUrl: string; backendUrl: string };
     assert.equal(statSync(join(data, 'demo.json')).mode & 0o777, 0o600);
     assert.equal(statSync(join(data, 'collector.toml')).mode & 0o777, 0o600);
@@ -54,11 +68,17 @@ test('npm start: every family gets rows, the next steps act on it, Ctrl-C stops 
     assert.match(token.stderr, /database postgres:\/\/postgres@127\.0\.0\.1:\d+\/pganalytics \(from the npm start demo/);
     assert.doesNotMatch(token.stderr, /postgres:[0-9a-f]{20,}@/, 'no password printed');
     const creds = await register({
-      backendUrl: demo.backendUrl, caPem: readFileSync(join(data, 'backend', 'pki', 'ca.crt'), 'utf8'),
-      enrolmentToken: token.stdout.trim(), hostname: 'second-host', stateDir: join(root, 'second'), collectorVersion: 'test',
+      backendUrl: demo.backendUrl,
+      caPem: readFileSync(join(data, 'backend', 'pki', 'ca.crt'), 'utf8'),
+      enrolmentToken: token.stdout.trim(),
+      hostname: 'second-host',
+      stateDir: join(root, 'second'),
+      collectorVersion: 'test',
     });
     assert.match(creds.collectorId, /^[0-9a-f-]{36}$/, 'the running demo accepts the token');
-    const user = backendCli(root, ['create-user', '--username', 'admin', '--role', 'admin'], { PGA_ADMIN_PASSWORD: 'a demo admin password' });
+    const user = backendCli(root, ['create-user', '--username', 'admin', '--role', 'admin'], {
+      PGA_ADMIN_PASSWORD: 'a demo admin password',
+    });
     assert.equal(user.status, 0, user.stderr);
     assert.match(user.stderr, /from the npm start demo/);
     db = new pg.Client({ connectionString: demo.databaseUrl });
@@ -97,7 +117,11 @@ test('npm start: every family gets rows, the next steps act on it, Ctrl-C stops 
     assert.match(out, /\d\d:\d\d:\d\d cycle: \d+ families, \d+ rows, 0 errors, spool \d+/);
     assert.doesNotMatch(out, /^\{/m, 'JSON logs go to the file');
     const lines = out.split('\n').filter((l) => l && !/ cycle: /.test(l));
-    assert.deepEqual(lines.filter((l, i) => lines.indexOf(l) !== i), [], 'no line said twice');
+    assert.deepEqual(
+      lines.filter((l, i) => lines.indexOf(l) !== i),
+      [],
+      'no line said twice',
+    );
     assert.match(readFileSync(join(data, 'logs', 'pganalytics.log'), 'utf8'), /"component":"backend"/);
   } finally {
     await db?.end().catch(() => undefined);
@@ -106,7 +130,11 @@ test('npm start: every family gets rows, the next steps act on it, Ctrl-C stops 
       process.kill(-child.pid!, 'SIGKILL');
       await exited;
       // PostgreSQL runs in a process group of its own: stop it too.
-      try { process.kill(Number(readFileSync(join(where!, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGINT'); } catch { /* not running */ }
+      try {
+        process.kill(Number(readFileSync(join(where!, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGINT');
+      } catch {
+        /* not running */
+      }
       await sleep(1000);
     }
     // As root the demo's cluster lives outside .data (PostgreSQL's user cannot reach it).

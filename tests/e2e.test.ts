@@ -9,8 +9,12 @@ import { startStack, registerCollector, quietLog, type Stack } from './helpers/s
 import { Runner } from '../collector/src/runner.ts';
 
 let stack: Stack;
-before(async () => { stack = await startStack(); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startStack();
+});
+after(async () => {
+  await stack?.stop();
+});
 
 test('two collector cycles land in metrics_pg_stats_database and metrics_sysstat with plausible values', async () => {
   const { local } = await registerCollector(stack);
@@ -40,11 +44,13 @@ test('two collector cycles land in metrics_pg_stats_database and metrics_sysstat
 
     const db = await stack.db.query(
       `SELECT d.* FROM metrics_pg_stats_database d JOIN postgresql_instances i ON i.id = d.instance_id
-        WHERE i.name = 'main' AND d.datname = 'workload' ORDER BY time`);
+        WHERE i.name = 'main' AND d.datname = 'workload' ORDER BY time`,
+    );
     // The database did not exist at the first cycle: one row, counters null (first sample).
     assert.equal(db.rows.length, 1);
     const postgres = await stack.db.query(
-      `SELECT xact_commit, interval_s, size_bytes, numbackends FROM metrics_pg_stats_database WHERE datname = 'postgres' ORDER BY time`);
+      `SELECT xact_commit, interval_s, size_bytes, numbackends FROM metrics_pg_stats_database WHERE datname = 'postgres' ORDER BY time`,
+    );
     assert.equal(postgres.rows.length, 2);
     assert.equal(postgres.rows[0].xact_commit, null, 'first sample has no delta');
     assert.ok(Number(postgres.rows[1].xact_commit) >= 1, 'xact_commit delta counted');
@@ -58,7 +64,9 @@ test('two collector cycles land in metrics_pg_stats_database and metrics_sysstat
     await w2.end();
     await runner.collectAndSpool(new Date(t0 + 120_000));
     await runner.drain();
-    const wl = await stack.db.query(`SELECT xact_commit, tup_inserted FROM metrics_pg_stats_database WHERE datname = 'workload' ORDER BY time`);
+    const wl = await stack.db.query(
+      `SELECT xact_commit, tup_inserted FROM metrics_pg_stats_database WHERE datname = 'workload' ORDER BY time`,
+    );
     assert.equal(wl.rows.length, 2);
     assert.ok(Number(wl.rows[1].xact_commit) >= 50, `xact_commit delta ${wl.rows[1].xact_commit} ≥ 50`);
     assert.ok(Number(wl.rows[1].tup_inserted) >= 50);

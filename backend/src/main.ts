@@ -31,7 +31,10 @@ function commandSettings(command: string): { settings: BackendSettings; source: 
   const demo = ADMIN_COMMANDS.has(command) ? readDemoSettings() : undefined;
   if (demo) {
     return {
-      settings: settingsFromEnv({ databaseUrl: demo.settings.databaseUrl, dataDir: process.env.PGA_DATA_DIR ?? demo.settings.backendDataDir }),
+      settings: settingsFromEnv({
+        databaseUrl: demo.settings.databaseUrl,
+        dataDir: process.env.PGA_DATA_DIR ?? demo.settings.backendDataDir,
+      }),
       source: `the npm start demo (${demo.file}); set PGA_DATABASE_URL to use another`,
     };
   }
@@ -49,22 +52,33 @@ async function readPassword(): Promise<string> {
 /** An option that must be a whole number from 1 to max: the number, or a message naming the option. */
 function wholeNumber(name: string, raw: string | undefined, dflt: number, max: number): number | string {
   if (raw === undefined) return dflt;
-  if (!/^[1-9][0-9]{0,8}$/.test(raw) || Number(raw) > max) return `--${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(raw)}`;
+  if (!/^[1-9][0-9]{0,8}$/.test(raw) || Number(raw) > max)
+    return `--${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(raw)}`;
   return Number(raw);
 }
 
 async function withPool<T>(url: string, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
-  try { return await fn(pool); } finally { await pool.end(); }
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
 }
 
 let usingDemo = false;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { uses: { type: 'string' }, 'ttl-hours': { type: 'string' }, description: { type: 'string' },
-      username: { type: 'string' }, role: { type: 'string' } },
+    args: argv,
+    allowPositionals: true,
+    options: {
+      uses: { type: 'string' },
+      'ttl-hours': { type: 'string' },
+      description: { type: 'string' },
+      username: { type: 'string' },
+      role: { type: 'string' },
+    },
   });
   const command = positionals[0] ?? 'serve';
   const { settings, source } = commandSettings(command);
@@ -75,7 +89,11 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       await ensureDatabase(settings.databaseUrl);
       const backend = await startBackend(settings, log);
-      const stop = async (): Promise<void> => { log.info('shutting down'); await backend.close(); process.exit(0); };
+      const stop = async (): Promise<void> => {
+        log.info('shutting down');
+        await backend.close();
+        process.exit(0);
+      };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       return -1; // keep running
@@ -84,7 +102,11 @@ async function main(argv: string[]): Promise<number> {
       await ensureDatabase(settings.databaseUrl);
       await withPool(settings.databaseUrl, async (pool) => {
         const c = await pool.connect();
-        try { console.log(JSON.stringify(await migrate(c, { storage: settings.storage }))); } finally { c.release(); }
+        try {
+          console.log(JSON.stringify(await migrate(c, { storage: settings.storage })));
+        } finally {
+          c.release();
+        }
       });
       return 0;
     case 'create-enrolment-token': {
@@ -96,9 +118,13 @@ async function main(argv: string[]): Promise<number> {
         console.error(`pganalytics-backend: ${typeof uses === 'string' ? uses : ttlHours}`);
         return 2;
       }
-      const { token } = await withPool(settings.databaseUrl, (pool) => createEnrolmentToken(pool, {
-        uses, ttlHours, description: values.description,
-      }));
+      const { token } = await withPool(settings.databaseUrl, (pool) =>
+        createEnrolmentToken(pool, {
+          uses,
+          ttlHours,
+          description: values.description,
+        }),
+      );
       console.log(token);
       return 0;
     }
@@ -109,9 +135,18 @@ async function main(argv: string[]): Promise<number> {
       await ensureDatabase(settings.databaseUrl);
       const id = await withPool(settings.databaseUrl, async (pool) => {
         const c = await pool.connect();
-        try { await migrate(c, { storage: settings.storage }); } finally { c.release(); }
+        try {
+          await migrate(c, { storage: settings.storage });
+        } finally {
+          c.release();
+        }
         const userId = await createUser(pool, { username: values.username!, password, role });
-        await recordAudit(pool, null, { actor: 'cli', action: 'user.create', target: userId, details: { username: values.username, role } });
+        await recordAudit(pool, null, {
+          actor: 'cli',
+          action: 'user.create',
+          target: userId,
+          details: { username: values.username, role },
+        });
         return userId;
       });
       console.log(JSON.stringify({ id, username: values.username, role }));
@@ -126,8 +161,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (err: Error) => {
-  const down = usingDemo && (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-  console.error(`pganalytics-backend: ${err.message}${down ? ' (is npm start running? it left .data/demo.json behind)' : ''}`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: Error) => {
+    const down = usingDemo && (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+    console.error(`pganalytics-backend: ${err.message}${down ? ' (is npm start running? it left .data/demo.json behind)' : ''}`);
+    process.exit(1);
+  },
+);

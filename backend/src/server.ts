@@ -69,7 +69,11 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   // Two pools: pushes wait only behind pushes. Logins, registrations, the user API, health and
   // maintenance queue in the API pool, so a flood there never makes a push wait or get 429.
   const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: settings.dbPoolSize, application_name: 'pganalytics-backend' });
-  const apiPool = new pg.Pool({ connectionString: settings.databaseUrl, max: settings.apiPoolSize, application_name: 'pganalytics-backend-api' });
+  const apiPool = new pg.Pool({
+    connectionString: settings.databaseUrl,
+    max: settings.apiPoolSize,
+    application_name: 'pganalytics-backend-api',
+  });
   for (const p of [pool, apiPool]) p.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
   const migrator = await pool.connect();
   try {
@@ -84,26 +88,39 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   }
   const families = await loadMetricFamilies(pool);
   const pki = loadOrCreatePki({ dataDir: settings.dataDir, files: settings.tls, serverNames: settings.tls.serverNames });
-  const keys = loadOrCreateJwtKeys(settings.dataDir, { maxLifetimeSeconds: {
-    [COLLECTOR_AUDIENCE]: settings.collectorJwtTtlSeconds, [USER_AUDIENCE]: settings.userJwtTtlSeconds } });
+  const keys = loadOrCreateJwtKeys(settings.dataDir, {
+    maxLifetimeSeconds: {
+      [COLLECTOR_AUDIENCE]: settings.collectorJwtTtlSeconds,
+      [USER_AUDIENCE]: settings.userJwtTtlSeconds,
+    },
+  });
   const admission = new Admission(pool, {
-    maxInFlight: settings.ingestMaxInFlight, maxPoolWaiting: settings.ingestMaxPoolWaiting,
-    ratePerSecond: settings.collectorPushRate, burst: settings.collectorPushBurst, retryAfterSeconds: 1,
-    perCollectorInFlight: settings.collectorMaxInFlight, byteRate: settings.collectorByteRate, byteBurst: settings.collectorByteBurst,
+    maxInFlight: settings.ingestMaxInFlight,
+    maxPoolWaiting: settings.ingestMaxPoolWaiting,
+    ratePerSecond: settings.collectorPushRate,
+    burst: settings.collectorPushBurst,
+    retryAfterSeconds: 1,
+    perCollectorInFlight: settings.collectorMaxInFlight,
+    byteRate: settings.collectorByteRate,
+    byteBurst: settings.collectorByteBurst,
     memoryBudgetBytes: settings.ingestMemoryBudgetBytes,
   });
   const check = new BackgroundCheck(settings.databaseUrl, settings.healthIntervalSeconds, log);
   await check.run();
   const metrics = createMetrics(pool, {
-    inFlight: () => admission.inFlight, heldBytes: () => admission.heldBytes,
-    registered: () => check.registered, storageJobs: () => check.storageJobs,
+    inFlight: () => admission.inFlight,
+    heldBytes: () => admission.heldBytes,
+    registered: () => check.registered,
+    storageJobs: () => check.storageJobs,
   });
   const collectorAuth = requireCollector(apiPool, keys);
   const requireUser = userAuth(apiPool, keys, log);
   const probeLimit = perAddressLimit(settings.probeRatePerAddress, settings.probeBurstPerAddress);
   const hashSlots = new HashSlots(settings.passwordHashConcurrency, settings.passwordHashQueue);
-  const throttle = new LoginThrottle({ ...USER_THROTTLE, freeFailures: settings.loginFreeFailuresPerUser },
-    { ...ADDRESS_THROTTLE, freeFailures: settings.loginFreeFailuresPerAddress });
+  const throttle = new LoginThrottle(
+    { ...USER_THROTTLE, freeFailures: settings.loginFreeFailuresPerUser },
+    { ...ADDRESS_THROTTLE, freeFailures: settings.loginFreeFailuresPerAddress },
+  );
 
   const app = express();
   app.disable('x-powered-by');
@@ -131,12 +148,44 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   });
   app.use(expositionRoutes(check, keys, probeLimit));
   if (settings.metricsPort === undefined) app.use(metricsRoutes(metrics, probeLimit));
-  app.use(registrationRoutes({ pool: apiPool, pki, keys, log, requireCollector: collectorAuth, jwtTtlSeconds: settings.collectorJwtTtlSeconds, certValidityDays: settings.collectorCertValidityDays,
-    freeFailuresPerAddress: settings.loginFreeFailuresPerAddress }));
-  app.use(ingestRoutes({ pool, families, metrics, log, requireCollector: requireCollector(pool, keys), admission,
-    maxCompressedBytes: settings.maxCompressedBytes, maxDecompressedBytes: settings.maxDecompressedBytes, bodyTimeoutSeconds: settings.ingestBodyTimeoutSeconds }));
+  app.use(
+    registrationRoutes({
+      pool: apiPool,
+      pki,
+      keys,
+      log,
+      requireCollector: collectorAuth,
+      jwtTtlSeconds: settings.collectorJwtTtlSeconds,
+      certValidityDays: settings.collectorCertValidityDays,
+      freeFailuresPerAddress: settings.loginFreeFailuresPerAddress,
+    }),
+  );
+  app.use(
+    ingestRoutes({
+      pool,
+      families,
+      metrics,
+      log,
+      requireCollector: requireCollector(pool, keys),
+      admission,
+      maxCompressedBytes: settings.maxCompressedBytes,
+      maxDecompressedBytes: settings.maxDecompressedBytes,
+      bodyTimeoutSeconds: settings.ingestBodyTimeoutSeconds,
+    }),
+  );
   app.use(configRoutes(apiPool, collectorAuth));
-  app.use(userRoutes({ pool: apiPool, keys, requireUser, throttle, throttleStore: new LoginThrottleStore(apiPool, throttle), hashSlots, accessTtlSeconds: settings.userJwtTtlSeconds, refreshTtlSeconds: settings.userRefreshTtlSeconds }));
+  app.use(
+    userRoutes({
+      pool: apiPool,
+      keys,
+      requireUser,
+      throttle,
+      throttleStore: new LoginThrottleStore(apiPool, throttle),
+      hashSlots,
+      accessTtlSeconds: settings.userJwtTtlSeconds,
+      refreshTtlSeconds: settings.userRefreshTtlSeconds,
+    }),
+  );
   app.use(apiTokenRoutes(apiPool, requireUser));
   app.use(auditRoutes(apiPool, requireUser));
   app.use(collectorRoutes(apiPool, requireUser));
@@ -147,14 +196,17 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   app.use(errorHandler);
 
   const tls = { key: pki.serverKeyPem, cert: pki.serverCertPem, minVersion: 'TLSv1.3' as const };
-  const server = https.createServer({
-    ...tls,
-    ca: [pki.caCertPem],
-    requestCert: true,
-    // Registration, health and metrics need no client certificate; collector routes check
-    // socket.authorized themselves and refuse with a JSON 401.
-    rejectUnauthorized: false,
-  }, app);
+  const server = https.createServer(
+    {
+      ...tls,
+      ca: [pki.caCertPem],
+      requestCert: true,
+      // Registration, health and metrics need no client certificate; collector routes check
+      // socket.authorized themselves and refuse with a JSON 401.
+      rejectUnauthorized: false,
+    },
+    app,
+  );
   server.keepAliveTimeout = 65_000;
   const port = await listen(server, settings.port, settings.host);
   const url = `https://${urlHost(settings.host)}:${port}`;
@@ -194,7 +246,15 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   if (timer) void maintain();
 
   return {
-    url, port, metricsUrl, pool, apiPool, pki, keys, metrics, log,
+    url,
+    port,
+    metricsUrl,
+    pool,
+    apiPool,
+    pki,
+    keys,
+    metrics,
+    log,
     close: async () => {
       if (timer) clearInterval(timer);
       await check.stop();
@@ -218,20 +278,29 @@ export async function startBackend(settings: BackendSettings, log = createLogger
     else if (e.type === 'entity.too.large') http = new HttpError(413, 'body_too_large', 'request body is too large');
     else if (e.status && e.status >= 400 && e.status < 500) http = new HttpError(e.status, 'bad_request', e.message);
     // A database outage is temporary: tell collectors when to come back rather than a bare 500.
-    else if (isDatabaseUnavailable(e)) http = new HttpError(503, 'database_unavailable', 'the database is not reachable; retry later', undefined, { 'Retry-After': '5' });
+    else if (isDatabaseUnavailable(e))
+      http = new HttpError(503, 'database_unavailable', 'the database is not reachable; retry later', undefined, { 'Retry-After': '5' });
     else {
       log.error('request failed', { method: req.method, path: req.path, error: e.message, stack: e.stack });
       http = new HttpError(500, 'internal_error', 'internal error');
     }
     // 429s come in floods exactly when the backend is busiest; the metrics count them.
-    if (http.status >= 400 && http.status < 500) log.log(http.status === 429 ? 'debug' : 'info', 'request refused', { method: req.method, path: req.path, status: http.status, code: http.code });
+    if (http.status >= 400 && http.status < 500)
+      log.log(http.status === 429 ? 'debug' : 'info', 'request refused', {
+        method: req.method,
+        path: req.path,
+        status: http.status,
+        code: http.code,
+      });
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(http.headers ?? {})) res.setHeader(k, v);
     res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) } });
   }
 }
 
-function notFound(_req: Request, _res: Response, next: NextFunction): void { next(new HttpError(404, 'not_found', 'no such endpoint')); }
+function notFound(_req: Request, _res: Response, next: NextFunction): void {
+  next(new HttpError(404, 'not_found', 'no such endpoint'));
+}
 
 const urlHost = (host: string): string => (host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host);
 

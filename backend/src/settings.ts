@@ -85,9 +85,14 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
     port: num('PGA_PORT', 8443),
     dataDir: env.PGA_DATA_DIR ?? join(process.cwd(), '.data', 'backend'),
     tls: {
-      caCert: env.PGA_TLS_CA_CERT, caKey: env.PGA_TLS_CA_KEY,
-      serverCert: env.PGA_TLS_SERVER_CERT, serverKey: env.PGA_TLS_SERVER_KEY,
-      serverNames: (env.PGA_TLS_SERVER_NAMES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      caCert: env.PGA_TLS_CA_CERT,
+      caKey: env.PGA_TLS_CA_KEY,
+      serverCert: env.PGA_TLS_SERVER_CERT,
+      serverKey: env.PGA_TLS_SERVER_KEY,
+      serverNames: (env.PGA_TLS_SERVER_NAMES ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     },
     collectorJwtTtlSeconds: num('PGA_COLLECTOR_JWT_TTL', 900),
     collectorCertValidityDays: num('PGA_COLLECTOR_CERT_DAYS', 90),

@@ -40,11 +40,17 @@ export function cycleRows(cycle: Cycle): Record<string, Row[]> {
 /** Decides whether a family is due on an instance (or on the host, instance = undefined). */
 export class Schedule {
   private readonly last = new Map<string, number>();
-  constructor(private served: ServedConfig | undefined, private defaultInterval: number) {}
+  constructor(
+    private served: ServedConfig | undefined,
+    private defaultInterval: number,
+  ) {}
 
   private minimums = true;
 
-  update(served: ServedConfig | undefined, defaultInterval: number): void { this.served = served; this.defaultInterval = defaultInterval; }
+  update(served: ServedConfig | undefined, defaultInterval: number): void {
+    this.served = served;
+    this.defaultInterval = defaultInterval;
+  }
 
   /** Every family due at every cycle, slow ones too (`collector once` prints a second cycle with
    *  everything `run` may send). */
@@ -102,7 +108,12 @@ export function instanceOf(source: PostgresSource): Instance {
 }
 
 /** An instance through the stages: read → state → columns. */
-export async function collectInstance(p: Instance, now: Date, due: (family: string) => boolean, out: BatchColumns): Promise<{ info: InstanceInfo; errors: CollectError[] }> {
+export async function collectInstance(
+  p: Instance,
+  now: Date,
+  due: (family: string) => boolean,
+  out: BatchColumns,
+): Promise<{ info: InstanceInfo; errors: CollectError[] }> {
   const reading = await p.source.read(now, p.state, due);
   const time = now.toISOString();
   for (const [family, samples] of p.state.take()) out.add(family, samples, time, p.source.settings.name);
@@ -110,12 +121,21 @@ export async function collectInstance(p: Instance, now: Date, due: (family: stri
 }
 
 /** The host through the stages; `enabled` filters per family and instance. */
-export async function collectHost(source: SystemSource, state: HostState, now: Date, out: BatchColumns,
-  enabled: (instance: string | undefined, family: string) => boolean = () => true): Promise<CollectError[]> {
+export async function collectHost(
+  source: SystemSource,
+  state: HostState,
+  now: Date,
+  out: BatchColumns,
+  enabled: (instance: string | undefined, family: string) => boolean = () => true,
+): Promise<CollectError[]> {
   const reading = await source.read();
   const time = now.toISOString();
   for (const [family, samples] of Object.entries(state.diff(reading))) {
-    out.add(family, samples.filter((s) => enabled(s.instance as string | undefined, family)), time);
+    out.add(
+      family,
+      samples.filter((s) => enabled(s.instance as string | undefined, family)),
+      time,
+    );
   }
   return reading.errors;
 }
@@ -128,16 +148,33 @@ export class Agent {
   readonly logs: Map<string, InstanceLogs>;
 
   /** `log`: where the sources' notices go (said once); without it, a logger of their own. */
-  constructor(readonly local: LocalConfig, readonly collectorId: string, served?: ServedConfig, private readonly metrics?: SelfMetrics,
-    log?: Pick<Logger, 'warn'>) {
-    this.postgres = local.instances.map((i) => instanceOf(new PostgresSource({
-      name: i.name, url: i.url, statementTimeoutMs: i.statement_timeout_ms,
-      limits: { maxTables: i.max_tables, maxIndexes: i.max_indexes, maxStatements: i.max_statements },
-      activitySampleMs: i.activity_sample_seconds * 1000,
-      notice: log && ((message, fields) => log.warn(message, fields)),
-    })));
-    const paths = local.instances.flatMap((i) => i.data_directory
-      ? [{ role: `${i.name}:data`, path: i.data_directory }, { role: `${i.name}:wal`, path: `${i.data_directory}/pg_wal` }] : []);
+  constructor(
+    readonly local: LocalConfig,
+    readonly collectorId: string,
+    served?: ServedConfig,
+    private readonly metrics?: SelfMetrics,
+    log?: Pick<Logger, 'warn'>,
+  ) {
+    this.postgres = local.instances.map((i) =>
+      instanceOf(
+        new PostgresSource({
+          name: i.name,
+          url: i.url,
+          statementTimeoutMs: i.statement_timeout_ms,
+          limits: { maxTables: i.max_tables, maxIndexes: i.max_indexes, maxStatements: i.max_statements },
+          activitySampleMs: i.activity_sample_seconds * 1000,
+          notice: log && ((message, fields) => log.warn(message, fields)),
+        }),
+      ),
+    );
+    const paths = local.instances.flatMap((i) =>
+      i.data_directory
+        ? [
+            { role: `${i.name}:data`, path: i.data_directory },
+            { role: `${i.name}:wal`, path: `${i.data_directory}/pg_wal` },
+          ]
+        : [],
+    );
     this.system = new SystemSource({
       paths,
       instances: local.instances.filter((i) => i.data_directory).map((i) => ({ name: i.name, dataDir: i.data_directory })),
@@ -180,27 +217,43 @@ export class Agent {
     const errors: CollectError[] = [];
     const timed = async <T>(source: string, fn: () => Promise<T>): Promise<T> => {
       const end = this.metrics?.sourceDuration.startTimer({ source });
-      try { return await fn(); } finally { end?.(); }
+      try {
+        return await fn();
+      } finally {
+        end?.();
+      }
     };
 
-    const collected = await Promise.all(this.postgres.map((p) => {
-      const name = p.source.settings.name;
-      return !this.schedule.instanceEnabled(name) ? undefined
-        : timed(`postgres:${name}`, () => collectInstance(p, now, (family) => this.schedule.due(name, family, t), out));
-    }));
+    const collected = await Promise.all(
+      this.postgres.map((p) => {
+        const name = p.source.settings.name;
+        return !this.schedule.instanceEnabled(name)
+          ? undefined
+          : timed(`postgres:${name}`, () => collectInstance(p, now, (family) => this.schedule.due(name, family, t), out));
+      }),
+    );
     const instances = collected.flatMap((c) => (c ? [c.info] : []));
     for (const c of collected) if (c) errors.push(...c.errors);
     const commits = await timed('logs', () => this.collectLogs(new Set(instances.filter((i) => i.up).map((i) => i.name)), errors, out));
     // Host families follow the collection cycle (their rates span the time since the previous
     // cycle, so thinning them by a longer interval would misstate them); they can be disabled.
-    errors.push(...await timed('system', () => collectHost(this.system, this.host, now, out, (instance, family) => this.schedule.enabled(instance, family))));
+    errors.push(
+      ...(await timed('system', () =>
+        collectHost(this.system, this.host, now, out, (instance, family) => this.schedule.enabled(instance, family)),
+      )),
+    );
 
     for (const e of errors) this.metrics?.familyErrors.inc({ family: e.family });
     if (this.metrics) {
-      out.addRows('collector', [this.metrics.report(now.toISOString(), {
-        version: COLLECTOR_VERSION, configVersion, cycleMs: performance.now() - started,
-        familyErrors: errors.length, instancesDown: instances.filter((i) => !i.up).length,
-      })]);
+      out.addRows('collector', [
+        this.metrics.report(now.toISOString(), {
+          version: COLLECTOR_VERSION,
+          configVersion,
+          cycleMs: performance.now() - started,
+          familyErrors: errors.length,
+          instancesDown: instances.filter((i) => !i.up).length,
+        }),
+      ]);
     }
     const batch = out.finish({
       batch_id: randomUUID(),
@@ -211,7 +264,14 @@ export class Agent {
       hostname: this.local.collector.hostname,
       instances,
     });
-    return { batch, rowCounts: out.rowCounts(), errors, commit: async () => { for (const c of commits) await c(); } };
+    return {
+      batch,
+      rowCounts: out.rowCounts(),
+      errors,
+      commit: async () => {
+        for (const c of commits) await c();
+      },
+    };
   }
 
   async close(): Promise<void> {

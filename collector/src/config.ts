@@ -30,7 +30,11 @@ const logsSchema = z.strictObject({
 });
 
 const instanceSchema = z.strictObject({
-  name: z.string().min(1).max(128).regex(/^[A-Za-z0-9._-]+$/),
+  name: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._-]+$/),
   /** postgres://user@host:port/db — the role needs no more than pg_monitor. */
   url: z.string().min(1),
   /** For filesystem usage and process metrics (the data directory and pg_wal). */
@@ -52,12 +56,14 @@ export const localConfigSchema = z.strictObject({
     /** The backend's CA certificate (PEM file), trusted for the registration call. */
     ca_file: z.string().optional(),
   }),
-  collector: z.strictObject({
-    state_dir: z.string().default('/var/lib/pganalytics'),
-    hostname: z.string().default(hostname()),
-    /** Until the backend's config arrives. */
-    interval_seconds: z.number().int().min(1).max(3600).default(60),
-  }).default({ state_dir: '/var/lib/pganalytics', hostname: hostname(), interval_seconds: 60 }),
+  collector: z
+    .strictObject({
+      state_dir: z.string().default('/var/lib/pganalytics'),
+      hostname: z.string().default(hostname()),
+      /** Until the backend's config arrives. */
+      interval_seconds: z.number().int().min(1).max(3600).default(60),
+    })
+    .default({ state_dir: '/var/lib/pganalytics', hostname: hostname(), interval_seconds: 60 }),
   instances: z.array(instanceSchema).max(64).default([]),
   /** The collector's own Prometheus metrics; off unless listen is set, e.g. "127.0.0.1:9187". */
   metrics: z.strictObject({ listen: z.string().optional() }).default({}),

@@ -25,10 +25,24 @@ export function saveCredentials(stateDir: string, c: Credentials): void {
   saveTokens(stateDir, c);
 }
 
-export function saveTokens(stateDir: string, c: Pick<Credentials, 'collectorId' | 'accessToken' | 'accessTokenExpiresAt' | 'refreshToken'>): void {
-  writeFileAtomic(join(stateDir, FILES.tokens), JSON.stringify({
-    collector_id: c.collectorId, access_token: c.accessToken, access_token_expires_at: c.accessTokenExpiresAt, refresh_token: c.refreshToken,
-  }, null, 2), 0o600);
+export function saveTokens(
+  stateDir: string,
+  c: Pick<Credentials, 'collectorId' | 'accessToken' | 'accessTokenExpiresAt' | 'refreshToken'>,
+): void {
+  writeFileAtomic(
+    join(stateDir, FILES.tokens),
+    JSON.stringify(
+      {
+        collector_id: c.collectorId,
+        access_token: c.accessToken,
+        access_token_expires_at: c.accessTokenExpiresAt,
+        refresh_token: c.refreshToken,
+      },
+      null,
+      2,
+    ),
+    0o600,
+  );
 }
 
 // Renewal writes the new key and certificate beside the old ones (.new) and then renames them
@@ -63,7 +77,8 @@ export function isRegistered(stateDir: string): boolean {
 
 export function loadCredentials(stateDir: string): Credentials {
   finishRenewal(stateDir);
-  if (!isRegistered(stateDir)) throw new Error(`collector is not registered (no credentials in ${stateDir}); run "collector register" first`);
+  if (!isRegistered(stateDir))
+    throw new Error(`collector is not registered (no credentials in ${stateDir}); run "collector register" first`);
   const t = JSON.parse(readFileSync(join(stateDir, FILES.tokens), 'utf8'));
   return {
     collectorId: t.collector_id,

@@ -25,24 +25,40 @@ export async function main(argv: string[]): Promise<number> {
     return parseLogCommand(rest);
   }
   const { values } = parseArgs({
-    args: rest, allowPositionals: false,
+    args: rest,
+    allowPositionals: false,
     options: {
       config: { type: 'string', default: process.env.PGA_COLLECTOR_CONFIG ?? DEFAULT_CONFIG_PATH },
-      token: { type: 'string' }, json: { type: 'boolean', default: false }, wait: { type: 'string', default: '1' },
+      token: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      wait: { type: 'string', default: '1' },
     },
   });
   const local: LocalConfig = loadLocalConfig(values.config);
   switch (command) {
     case 'register': {
       const token = values.token ?? process.env.PGA_ENROLMENT_TOKEN;
-      if (!token) { console.error('collector register needs --token (or PGA_ENROLMENT_TOKEN)'); return 2; }
-      if (!local.backend.ca_file) { console.error('collector register needs [backend] ca_file: the backend CA certificate to trust'); return 2; }
-      if (isRegistered(local.collector.state_dir)) { console.error(`already registered (credentials in ${local.collector.state_dir})`); return 1; }
+      if (!token) {
+        console.error('collector register needs --token (or PGA_ENROLMENT_TOKEN)');
+        return 2;
+      }
+      if (!local.backend.ca_file) {
+        console.error('collector register needs [backend] ca_file: the backend CA certificate to trust');
+        return 2;
+      }
+      if (isRegistered(local.collector.state_dir)) {
+        console.error(`already registered (credentials in ${local.collector.state_dir})`);
+        return 1;
+      }
       const { register } = await import('./sender/backend-client.ts');
       const { COLLECTOR_VERSION } = await import('./agent.ts');
       const creds = await register({
-        backendUrl: local.backend.url, caPem: readFileSync(local.backend.ca_file, 'utf8'), enrolmentToken: token,
-        hostname: local.collector.hostname, stateDir: local.collector.state_dir, collectorVersion: COLLECTOR_VERSION,
+        backendUrl: local.backend.url,
+        caPem: readFileSync(local.backend.ca_file, 'utf8'),
+        enrolmentToken: token,
+        hostname: local.collector.hostname,
+        stateDir: local.collector.state_dir,
+        collectorVersion: COLLECTOR_VERSION,
       });
       console.log(`registered as collector ${creds.collectorId}; credentials in ${local.collector.state_dir}`);
       return 0;
@@ -112,8 +128,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (err: Error) => {
-    console.error(`collector: ${err.message}`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (err: Error) => {
+      console.error(`collector: ${err.message}`);
+      process.exit(1);
+    },
+  );
 }

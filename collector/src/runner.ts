@@ -68,17 +68,28 @@ export class Runner {
   onCycle: ((summary: CycleSummary) => void) | undefined;
   private lastCycle: Omit<CycleSummary, 'spool_batches'> | undefined;
 
-  constructor(readonly local: LocalConfig, private readonly log: Logger) {
+  constructor(
+    readonly local: LocalConfig,
+    private readonly log: Logger,
+  ) {
     const stateDir = local.collector.state_dir;
     const creds = loadCredentials(stateDir);
     this.client = new BackendClient(local.backend.url, creds, stateDir);
     this.served = this.loadSavedConfig();
     this.spool = new Spool(join(stateDir, 'spool'), this.spoolLimits());
     this.agent = new Agent(local, creds.collectorId, this.served, this.metrics, this.log);
-    this.status = { collector_id: creds.collectorId, config_version: this.served?.config_version ?? 0, spool_batches: 0, spool_bytes: 0, spool_dropped: 0 };
+    this.status = {
+      collector_id: creds.collectorId,
+      config_version: this.served?.config_version ?? 0,
+      spool_batches: 0,
+      spool_bytes: 0,
+      spool_dropped: 0,
+    };
   }
 
-  private get stateDir(): string { return this.local.collector.state_dir; }
+  private get stateDir(): string {
+    return this.local.collector.state_dir;
+  }
 
   private loadSavedConfig(): ServedConfig | undefined {
     const path = join(this.stateDir, 'served-config.toml');
@@ -100,8 +111,12 @@ export class Runner {
     };
   }
 
-  get configVersion(): number { return this.served?.config_version ?? 0; }
-  get intervalMs(): number { return (this.served?.collector.interval_seconds ?? this.local.collector.interval_seconds) * 1000; }
+  get configVersion(): number {
+    return this.served?.config_version ?? 0;
+  }
+  get intervalMs(): number {
+    return (this.served?.collector.interval_seconds ?? this.local.collector.interval_seconds) * 1000;
+  }
 
   /** Pulls the served config; applies it when valid and changed. */
   async pullConfig(): Promise<void> {
@@ -113,7 +128,10 @@ export class Runner {
       this.log.warn('config pull failed', { error: errorMessage(err) });
       return;
     }
-    if (!got) { this.metrics.configPulls.inc({ result: 'unchanged' }); return; }
+    if (!got) {
+      this.metrics.configPulls.inc({ result: 'unchanged' });
+      return;
+    }
     let cfg: ServedConfig;
     try {
       cfg = servedConfigSchema.parse(parse(got.toml));
@@ -140,12 +158,18 @@ export class Runner {
   async collectAndSpool(now = new Date()): Promise<void> {
     this.metrics.setSpool(this.spool.stats(now.getTime()));
     const cycle = await this.agent.collect(now, this.configVersion);
-    for (const e of cycle.errors) this.log.warn('family skipped', { family: e.family, ...(e.reason ? { reason: e.reason } : {}), error: e.error });
+    for (const e of cycle.errors)
+      this.log.warn('family skipped', { family: e.family, ...(e.reason ? { reason: e.reason } : {}), error: e.error });
     for (const i of cycle.batch.instances) if (!i.up) this.log.warn('instance down', { instance: i.name, error: i.error });
     const gz = encodeBatch(cycle.batch);
     this.status.last_cycle_at = now.toISOString();
     const counts = [...cycle.rowCounts.values()].filter((n) => n > 0);
-    this.lastCycle = { at: this.status.last_cycle_at, families: counts.length, rows: counts.reduce((a, b) => a + b, 0), errors: cycle.errors.length };
+    this.lastCycle = {
+      at: this.status.last_cycle_at,
+      families: counts.length,
+      rows: counts.reduce((a, b) => a + b, 0),
+      errors: cycle.errors.length,
+    };
     const droppedBefore = this.spool.dropped;
     try {
       this.spool.write(cycle.batch.batch_id, gz, now.getTime());
@@ -154,10 +178,14 @@ export class Runner {
     } catch (err) {
       this.metrics.countBatch('spool_failed');
       this.log.error('cannot write to the spool; sending this batch without a safety copy', {
-        spool: this.spool.dir, error: errorMessage(err) });
+        spool: this.spool.dir,
+        error: errorMessage(err),
+      });
       const outcome = await this.client.push(gz);
-      if (outcome.kind === 'accepted') { this.metrics.countBatch('sent'); await cycle.commit(); }
-      else this.log.error('batch lost: neither spooled nor accepted', { batch_id: cycle.batch.batch_id, reason: outcome.reason });
+      if (outcome.kind === 'accepted') {
+        this.metrics.countBatch('sent');
+        await cycle.commit();
+      } else this.log.error('batch lost: neither spooled nor accepted', { batch_id: cycle.batch.batch_id, reason: outcome.reason });
     }
     const dropped = this.spool.dropped - droppedBefore;
     if (dropped > 0) {
@@ -211,20 +239,30 @@ export class Runner {
       this.nextSendAt = Date.now() + wait;
       this.notBefore = outcome.retryAfterMs !== undefined ? this.nextSendAt : 0;
       this.status.last_push_error = outcome.reason;
-      this.log.log(outcome.authRefused ? 'error' : 'warn',
+      this.log.log(
+        outcome.authRefused ? 'error' : 'warn',
         outcome.authRefused ? 'backend refuses our credentials; batches stay spooled' : 'push failed, will retry',
-        { reason: outcome.reason, retry_in_ms: Math.round(wait), spooled: this.spool.list().length });
-      if (wait > 0) setTimeout(() => { void this.serial(() => this.drain()); }, wait).unref();
+        { reason: outcome.reason, retry_in_ms: Math.round(wait), spooled: this.spool.list().length },
+      );
+      if (wait > 0)
+        setTimeout(() => {
+          void this.serial(() => this.drain());
+        }, wait).unref();
       break;
     }
     this.writeStatus();
   }
 
   /** When the next send may happen (epoch ms): after a failure, backoff or Retry-After. */
-  get retryAt(): number { return this.nextSendAt; }
+  get retryAt(): number {
+    return this.nextSendAt;
+  }
 
   /** Forgets the current backoff: the next drain sends at once (SIGHUP, tests). */
-  retryNow(): void { this.nextSendAt = 0; this.notBefore = 0; }
+  retryNow(): void {
+    this.nextSendAt = 0;
+    this.notBefore = 0;
+  }
 
   /** Renews the client certificate once two thirds of its lifetime have passed. */
   async renewIfDue(now = Date.now()): Promise<void> {
@@ -259,7 +297,9 @@ export class Runner {
 
   /** Runs tasks one at a time: a cycle never overlaps a drain. */
   private serial(task: () => Promise<void>): Promise<void> {
-    this.busy = this.busy.then(task).catch((err) => { this.log.error('task failed', { error: errorMessage(err) }); });
+    this.busy = this.busy.then(task).catch((err) => {
+      this.log.error('task failed', { error: errorMessage(err) });
+    });
     return this.busy;
   }
 

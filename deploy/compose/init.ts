@@ -37,9 +37,11 @@ try {
     await c.query(`ALTER ROLE pganalytics_grafana PASSWORD ${c.escapeLiteral(required('PGA_GRAFANA_DB_PASSWORD'))}`);
     const monitor = c.escapeLiteral(required('PGA_MONITOR_PASSWORD'));
     const exists = await c.query(`SELECT 1 FROM pg_roles WHERE rolname = 'pganalytics_monitor'`);
-    await c.query(exists.rowCount === 0
-      ? `CREATE ROLE pganalytics_monitor LOGIN PASSWORD ${monitor} IN ROLE pg_monitor`
-      : `ALTER ROLE pganalytics_monitor PASSWORD ${monitor}`);
+    await c.query(
+      exists.rowCount === 0
+        ? `CREATE ROLE pganalytics_monitor LOGIN PASSWORD ${monitor} IN ROLE pg_monitor`
+        : `ALTER ROLE pganalytics_monitor PASSWORD ${monitor}`,
+    );
   } finally {
     c.release();
   }
@@ -48,7 +50,11 @@ try {
   watched.pathname = '/postgres';
   const w = new pg.Client({ connectionString: watched.toString() });
   await w.connect();
-  try { await w.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'); } finally { await w.end(); }
+  try {
+    await w.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  } finally {
+    await w.end();
+  }
 
   const pki = loadOrCreatePki({ dataDir: settings.dataDir, files: settings.tls, serverNames: settings.tls.serverNames });
   mkdirSync(publicDir, { recursive: true });

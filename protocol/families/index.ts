@@ -2,10 +2,34 @@
 // definitions.ts and below, and its migration (npm run family:migration -- <family>).
 import type { FamilySpec } from './types.ts';
 import {
-  pgStatsDatabase, pgStatsTable, pgStatsIndex, pgStatements, pgStatementTexts, pgActivity,
-  pgBlocking, pgLocks, replication, replicationSlots, pgBgwriter, pgWal, pgArchiver,
-  pgVacuumProgress, pgSettings, pgInstance, sysstat, collector, pgLog, cpu, diskIo, network,
-  diskUsage, pgProcesses, pgStatIo, pgTableBloat, pgIndexBloat, pgPlans,
+  pgStatsDatabase,
+  pgStatsTable,
+  pgStatsIndex,
+  pgStatements,
+  pgStatementTexts,
+  pgActivity,
+  pgBlocking,
+  pgLocks,
+  replication,
+  replicationSlots,
+  pgBgwriter,
+  pgWal,
+  pgArchiver,
+  pgVacuumProgress,
+  pgSettings,
+  pgInstance,
+  sysstat,
+  collector,
+  pgLog,
+  cpu,
+  diskIo,
+  network,
+  diskUsage,
+  pgProcesses,
+  pgStatIo,
+  pgTableBloat,
+  pgIndexBloat,
+  pgPlans,
 } from './definitions.ts';
 
 export const FAMILIES = [

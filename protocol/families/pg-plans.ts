@@ -9,7 +9,8 @@ export const pgPlans = {
   table: 'metrics_pg_plans',
   scope: 'instance',
   source: 'logs',
-  description: 'query plans logged by auto_explain: statement, duration, redacted plan, queryid and a plan fingerprint that ignores costs and literals',
+  description:
+    'query plans logged by auto_explain: statement, duration, redacted plan, queryid and a plan fingerprint that ignores costs and literals',
   columns: [
     key('plan_fingerprint', 16),
     text('query_id', 32),

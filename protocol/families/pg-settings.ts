@@ -7,11 +7,5 @@ export const pgSettings = {
   scope: 'instance',
   source: 'postgres',
   description: 'non-default settings (value, unit, source) and pending_restart, sent on change',
-  columns: [
-    key('name', 128),
-    text('setting', 1024),
-    text('unit', 16),
-    text('source', 64),
-    bool('pending_restart'),
-  ],
+  columns: [key('name', 128), text('setting', 1024), text('unit', 16), text('source', 64), bool('pending_restart')],
 } as const satisfies FamilySpec;

@@ -9,8 +9,5 @@ export const pgStatementTexts = {
   scope: 'instance',
   source: 'postgres',
   description: 'normalised query text per queryid from pg_stat_statements, truncated',
-  columns: [
-    key('queryid', 24),
-    text('query', 4000),
-  ],
+  columns: [key('queryid', 24), text('query', 4000)],
 } as const satisfies FamilySpec;

@@ -63,17 +63,38 @@ type Numeric = 'int' | 'bigint' | 'float';
 
 // Helpers so family files read like the table they mirror, one column a line.
 /** A text key: part of the series identity, never null. */
-export const key = <const N extends string>(name: N, maxLength = 256): ColumnSpec<N> =>
-  ({ name, type: 'text', kind: 'key', key: true, maxLength });
+export const key = <const N extends string>(name: N, maxLength = 256): ColumnSpec<N> => ({
+  name,
+  type: 'text',
+  kind: 'key',
+  key: true,
+  maxLength,
+});
 /** Part of the series identity that may be null (a wait event, a pid). */
-export const optionalKey = <const N extends string>(name: N, type: 'text' | 'int' | 'bool', maxLength?: number): ColumnSpec<N> =>
-  ({ name, type, kind: 'key', ...(type === 'text' ? { maxLength: maxLength ?? 256 } : {}) });
-export const counter = <const N extends string>(name: N, type: Numeric, unit?: Unit): ColumnSpec<N> =>
-  ({ name, type, kind: 'counter', ...(unit ? { unit } : {}) });
-export const gauge = <const N extends string>(name: N, type: Numeric, unit?: Unit): ColumnSpec<N> =>
-  ({ name, type, kind: 'gauge', ...(unit ? { unit } : {}) });
-export const peak = <const N extends string>(name: N, type: Numeric, unit?: Unit): ColumnSpec<N> =>
-  ({ name, type, kind: 'peak', ...(unit ? { unit } : {}) });
+export const optionalKey = <const N extends string>(name: N, type: 'text' | 'int' | 'bool', maxLength?: number): ColumnSpec<N> => ({
+  name,
+  type,
+  kind: 'key',
+  ...(type === 'text' ? { maxLength: maxLength ?? 256 } : {}),
+});
+export const counter = <const N extends string>(name: N, type: Numeric, unit?: Unit): ColumnSpec<N> => ({
+  name,
+  type,
+  kind: 'counter',
+  ...(unit ? { unit } : {}),
+});
+export const gauge = <const N extends string>(name: N, type: Numeric, unit?: Unit): ColumnSpec<N> => ({
+  name,
+  type,
+  kind: 'gauge',
+  ...(unit ? { unit } : {}),
+});
+export const peak = <const N extends string>(name: N, type: Numeric, unit?: Unit): ColumnSpec<N> => ({
+  name,
+  type,
+  kind: 'peak',
+  ...(unit ? { unit } : {}),
+});
 /** The seconds a row's deltas cover. */
 export const interval = (): ColumnSpec<'interval_s'> => ({ name: 'interval_s', type: 'float', kind: 'interval', unit: 's' });
 export const text = <const N extends string>(name: N, maxLength = 256): ColumnSpec<N> => ({ name, type: 'text', kind: 'label', maxLength });
@@ -83,7 +104,13 @@ export const timestamptz = <const N extends string>(name: N): ColumnSpec<N> => (
 
 /** The PostgreSQL type a column is stored as (the table a migration creates, the COPY format). */
 export const SQL_TYPES: Readonly<Record<ColumnType, string>> = {
-  text: 'text', int: 'int', bigint: 'bigint', float: 'double precision', bool: 'boolean', timestamptz: 'timestamptz', jsonb: 'jsonb',
+  text: 'text',
+  int: 'int',
+  bigint: 'bigint',
+  float: 'double precision',
+  bool: 'boolean',
+  timestamptz: 'timestamptz',
+  jsonb: 'jsonb',
 };
 
 /** Cuts text to a column's maxLength (256 when unset): rows stay within what the validator accepts. */

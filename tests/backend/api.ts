@@ -32,28 +32,51 @@ export function call(backend: Pick<Backend, 'url' | 'pki'>, path: string, o: Cal
   const headers: Record<string, string> = { ...o.headers };
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   let body = o.body;
-  if (o.json !== undefined) { body = JSON.stringify(o.json); headers['content-type'] = 'application/json'; }
+  if (o.json !== undefined) {
+    body = JSON.stringify(o.json);
+    headers['content-type'] = 'application/json';
+  }
   return new Promise((resolve, reject) => {
-    const req = https.request({
-      host: url.hostname, port: url.port, path, method: o.method ?? 'GET', ca: backend.pki.caCertPem, headers, agent: false,
-      cert: o.cert?.certPem, key: o.cert?.keyPem,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown;
-        try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
-        resolve({ status: res.statusCode!, headers: res.headers, text, body: parsed });
-      });
-      res.on('error', reject);
-    });
+    const req = https.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: o.method ?? 'GET',
+        ca: backend.pki.caCertPem,
+        headers,
+        agent: false,
+        cert: o.cert?.certPem,
+        key: o.cert?.keyPem,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, text, body: parsed });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-export interface LoggedIn { id: number; username: string; role: Role; access: string; refresh: string }
+export interface LoggedIn {
+  id: number;
+  username: string;
+  role: Role;
+  access: string;
+  refresh: string;
+}
 
 export async function userWithRole(backend: Backend, role: Role, username = `${role}-${randomUUID().slice(0, 8)}`): Promise<LoggedIn> {
   const password = `pw-${randomUUID()}`;
@@ -65,14 +88,23 @@ export async function userWithRole(backend: Backend, role: Role, username = `${r
 
 export function simpleBatch(collectorId: string, families: Record<string, Row[]>, time = new Date()): Batch {
   return {
-    batch_id: randomUUID(), collector_id: collectorId, collector_version: 'test',
-    config_version: 1, created_at: time.toISOString(), hostname: 'host', instances: [{ name: 'main', up: true, version_num: 160000 }], families,
+    batch_id: randomUUID(),
+    collector_id: collectorId,
+    collector_version: 'test',
+    config_version: 1,
+    created_at: time.toISOString(),
+    hostname: 'host',
+    instances: [{ name: 'main', up: true, version_num: 160000 }],
+    families,
   };
 }
 
 export function push(backend: Backend, creds: Credentials, batch: Batch | Buffer, token = creds.accessToken): Promise<Reply> {
   return call(backend, '/api/v1/metrics/push', {
-    method: 'POST', cert: creds, token, body: Buffer.isBuffer(batch) ? batch : gzipSync(JSON.stringify(toWire(batch))),
+    method: 'POST',
+    cert: creds,
+    token,
+    body: Buffer.isBuffer(batch) ? batch : gzipSync(JSON.stringify(toWire(batch))),
     headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
   });
 }

@@ -9,8 +9,12 @@ import { USER_AUDIENCE } from '../../backend/src/auth/user-auth.ts';
 import { call, userWithRole } from './api.ts';
 
 let stack: Stack;
-before(async () => { stack = await startStack(); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startStack();
+});
+after(async () => {
+  await stack?.stop();
+});
 
 const me = (token: string) => call(stack.backend, '/api/v1/auth/me', { token });
 
@@ -52,17 +56,27 @@ test('refresh rotates the refresh token; logout ends the session and its access 
   const reused = await call(stack.backend, '/api/v1/auth/refresh', { method: 'POST', json: { refresh_token: u.refresh } });
   assert.equal(reused.status, 401);
   assert.equal(reused.body.error.code, 'invalid_refresh_token');
-  assert.equal((await call(stack.backend, '/api/v1/auth/logout', { method: 'POST', json: { refresh_token: r1.body.refresh_token } })).status, 204);
+  assert.equal(
+    (await call(stack.backend, '/api/v1/auth/logout', { method: 'POST', json: { refresh_token: r1.body.refresh_token } })).status,
+    204,
+  );
   const after = await me(r1.body.access_token);
   assert.equal(after.status, 401);
   assert.equal(after.body.error.code, 'token_revoked');
   assert.equal((await me(u.access)).body.error.code, 'token_revoked', 'the first access token shares the session');
-  assert.equal((await call(stack.backend, '/api/v1/auth/refresh', { method: 'POST', json: { refresh_token: r1.body.refresh_token } })).status, 401);
+  assert.equal(
+    (await call(stack.backend, '/api/v1/auth/refresh', { method: 'POST', json: { refresh_token: r1.body.refresh_token } })).status,
+    401,
+  );
 });
 
 test('API tokens: shown once, work as Bearer, refused once revoked or expired', async () => {
   const u = await userWithRole(stack.backend, 'user');
-  const t = await call(stack.backend, '/api/v1/api-tokens', { method: 'POST', token: u.access, json: { name: 'cron', expires_in_days: 1 } });
+  const t = await call(stack.backend, '/api/v1/api-tokens', {
+    method: 'POST',
+    token: u.access,
+    json: { name: 'cron', expires_in_days: 1 },
+  });
   assert.equal(t.status, 201);
   assert.equal((await me(t.body.token)).body.via, 'api_token');
   const list = await call(stack.backend, '/api/v1/api-tokens', { token: u.access });
@@ -92,15 +106,25 @@ test('create-user: password from PGA_ADMIN_PASSWORD or stdin, never argv, never 
   const root = join(import.meta.dirname, '..', '..');
   const env = { ...process.env, PGA_DATABASE_URL: stack.settings.databaseUrl, PGA_LOG_LEVEL: 'error' };
   const secret = 'amber falcon river 2931';
-  const viaStdin = spawnSync(process.execPath, ['--import', 'tsx', 'backend/src/main.ts', 'create-user', '--username', 'root1', '--role', 'admin'],
-    { cwd: root, env, input: `${secret}\n`, encoding: 'utf8' });
+  const viaStdin = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'backend/src/main.ts', 'create-user', '--username', 'root1', '--role', 'admin'],
+    { cwd: root, env, input: `${secret}\n`, encoding: 'utf8' },
+  );
   assert.equal(viaStdin.status, 0, viaStdin.stderr);
-  const viaEnv = spawnSync(process.execPath, ['--import', 'tsx', 'backend/src/main.ts', 'create-user', '--username', 'root2', '--role', 'viewer'],
-    { cwd: root, env: { ...env, PGA_ADMIN_PASSWORD: `${secret}!` }, encoding: 'utf8' });
+  const viaEnv = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'backend/src/main.ts', 'create-user', '--username', 'root2', '--role', 'viewer'],
+    { cwd: root, env: { ...env, PGA_ADMIN_PASSWORD: `${secret}!` }, encoding: 'utf8' },
+  );
   assert.equal(viaEnv.status, 0, viaEnv.stderr);
   for (const out of [viaStdin.stdout, viaStdin.stderr, viaEnv.stdout, viaEnv.stderr]) assert.ok(!out.includes(secret));
-  const short = spawnSync(process.execPath, ['--import', 'tsx', 'backend/src/main.ts', 'create-user', '--username', 'root3'],
-    { cwd: root, env, input: 'short\n', encoding: 'utf8' });
+  const short = spawnSync(process.execPath, ['--import', 'tsx', 'backend/src/main.ts', 'create-user', '--username', 'root3'], {
+    cwd: root,
+    env,
+    input: 'short\n',
+    encoding: 'utf8',
+  });
   assert.notEqual(short.status, 0, 'a short password is refused');
   return call(stack.backend, '/api/v1/auth/login', { method: 'POST', json: { username: 'root1', password: secret } }).then((r) => {
     assert.equal(r.status, 200);

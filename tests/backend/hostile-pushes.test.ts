@@ -15,14 +15,25 @@ let stack: Stack;
 let a: Credentials;
 let b: Credentials;
 before(async () => {
-  stack = await startStack({ backend: {
-    ingestMaxInFlight: 1, ingestBodyTimeoutSeconds: 1, collectorMaxInFlight: 2, collectorPushRate: 1000, collectorPushBurst: 1000,
-    probeRatePerAddress: 2, probeBurstPerAddress: 4, metricsHost: '127.0.0.1', metricsPort: 0,
-  } });
+  stack = await startStack({
+    backend: {
+      ingestMaxInFlight: 1,
+      ingestBodyTimeoutSeconds: 1,
+      collectorMaxInFlight: 2,
+      collectorPushRate: 1000,
+      collectorPushBurst: 1000,
+      probeRatePerAddress: 2,
+      probeBurstPerAddress: 4,
+      metricsHost: '127.0.0.1',
+      metricsPort: 0,
+    },
+  });
   a = (await registerCollector(stack, { name: 'a' })).creds;
   b = (await registerCollector(stack, { name: 'b' })).creds;
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 const now = (): string => new Date().toISOString();
 const sysstat = (c: Credentials) => simpleBatch(c.collectorId, { sysstat: [{ time: now(), load1: 1 }] });
@@ -32,16 +43,23 @@ const logRow = (details: unknown) => ({ time: now(), instance: 'main', severity:
 function get(url: string, path: string, localAddress = '127.0.0.1'): Promise<Reply> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: u.hostname, port: u.port, path, ca: stack.backend.pki.caCertPem, agent: false, localAddress }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let body: unknown;
-        try { body = JSON.parse(text); } catch { /* Prometheus text */ }
-        resolve({ status: res.statusCode!, headers: res.headers, text, body });
-      });
-    });
+    const req = https.request(
+      { host: u.hostname, port: u.port, path, ca: stack.backend.pki.caCertPem, agent: false, localAddress },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            /* Prometheus text */
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, text, body });
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -53,15 +71,36 @@ function slowPush(c: Credentials): { answer: Promise<Reply>; at: number; closed:
   const at = performance.now();
   let req!: ReturnType<typeof https.request>;
   let socketClosed!: () => void;
-  const closed = new Promise<void>((r) => { socketClosed = r; });
+  const closed = new Promise<void>((r) => {
+    socketClosed = r;
+  });
   const answer = new Promise<Reply>((resolve, reject) => {
-    req = https.request({ host: u.hostname, port: u.port, path: '/api/v1/metrics/push', method: 'POST', ca: stack.backend.pki.caCertPem,
-      cert: c.certPem, key: c.keyPem, agent: false, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip',
-        authorization: `Bearer ${c.accessToken}`, 'content-length': '1000000' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => { const text = Buffer.concat(chunks).toString(); resolve({ status: res.statusCode!, headers: res.headers, text, body: JSON.parse(text) }); });
-    });
+    req = https.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: '/api/v1/metrics/push',
+        method: 'POST',
+        ca: stack.backend.pki.caCertPem,
+        cert: c.certPem,
+        key: c.keyPem,
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          authorization: `Bearer ${c.accessToken}`,
+          'content-length': '1000000',
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode!, headers: res.headers, text, body: JSON.parse(text) });
+        });
+      },
+    );
     req.on('error', reject);
     req.on('socket', (socket) => socket.once('close', () => socketClosed()));
     req.write(Buffer.from([0x1f]));
@@ -83,11 +122,13 @@ test('slow uploads: a collector gets at most two in hand, each ends in 408, and 
       assert.equal(t.status, 408, t.text);
       assert.equal(t.body.error.code, 'body_timeout');
       assert.equal(t.headers.connection, 'close');
-      assert.ok(performance.now() - s.at < 10_000, 'answered at the body deadline, not at Node\'s 300 s request timeout');
+      assert.ok(performance.now() - s.at < 10_000, "answered at the body deadline, not at Node's 300 s request timeout");
     }
     // The backend closes those connections itself; the client never would.
-    await Promise.race([Promise.all(slow.map((s) => s.closed)),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('the backend kept a refused upload\'s connection open')), 5_000))]);
+    await Promise.race([
+      Promise.all(slow.map((s) => s.closed)),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("the backend kept a refused upload's connection open")), 5_000)),
+    ]);
     assert.equal((await push(stack.backend, a, sysstat(a))).status, 201, 'a is served again once its uploads are over');
   } finally {
     for (const s of slow) s.destroy();
@@ -129,7 +170,11 @@ test('jsonb values: nesting and size are bounded (4xx, never 500), a value withi
   assert.equal(long.status, 400, long.text);
   assert.match(JSON.stringify(long.body.error.details), /longer than 16384 characters/);
   // Past 2 MiB a batch is checked in a worker thread first: the same refusal, off the event loop.
-  const wide = await push(stack.backend, a, simpleBatch(a.collectorId, { pg_log: Array.from({ length: 150 }, () => logRow({ text: 'w'.repeat(20_000) })) }));
+  const wide = await push(
+    stack.backend,
+    a,
+    simpleBatch(a.collectorId, { pg_log: Array.from({ length: 150 }, () => logRow({ text: 'w'.repeat(20_000) })) }),
+  );
   assert.equal(wide.status, 400, wide.text);
   assert.equal(wide.body.error.code, 'schema_violation');
   assert.match(JSON.stringify(wide.body.error.details), /longer than 16384 characters/);
@@ -142,14 +187,18 @@ test('jsonb values: nesting and size are bounded (4xx, never 500), a value withi
   for (let i = 0; i < 7; i++) eight = { d: eight };
   const ok = await push(stack.backend, a, simpleBatch(a.collectorId, { pg_log: [logRow(eight)] }));
   assert.equal(ok.status, 201, ok.text);
-  const stored = await stack.db.query("SELECT jsonb_path_query_first(details, '$.d.d.d.d.d.d.d.leaf') #>> '{}' AS leaf FROM metrics_pg_log");
+  const stored = await stack.db.query(
+    "SELECT jsonb_path_query_first(details, '$.d.d.d.d.d.d.d.leaf') #>> '{}' AS leaf FROM metrics_pg_log",
+  );
   assert.equal(stored.rows[0].leaf, 'z'.repeat(1000));
 });
 
 /** Takes every connection of `pool` until released. */
 async function drain(pool: pg.Pool, size: number): Promise<() => void> {
   const clients = await Promise.all(Array.from({ length: size }, () => pool.connect()));
-  return () => { for (const c of clients) c.release(); };
+  return () => {
+    for (const c of clients) c.release();
+  };
 }
 
 test('health and /metrics run no query per request: they answer while every pool connection is taken', { timeout: 60_000 }, async () => {
@@ -175,8 +224,10 @@ test('a flood on the API pool (logins, registrations) does not make a push wait 
   const loginPool = stack.backend.apiPool ?? stack.backend.pool;
   const releaseApi = await drain(loginPool, loginPool.options.max ?? 10);
   try {
-    const r = await Promise.race([push(stack.backend, b, sysstat(b)),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the push waited behind the flood')), 10_000))]);
+    const r = await Promise.race([
+      push(stack.backend, b, sysstat(b)),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the push waited behind the flood')), 10_000)),
+    ]);
     assert.equal(r.status, 201, r.text);
   } finally {
     releaseApi();

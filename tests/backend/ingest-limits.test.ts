@@ -18,7 +18,9 @@ before(async () => {
   a = (await registerCollector(stack, { name: 'a' })).creds;
   b = (await registerCollector(stack, { name: 'b' })).creds;
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 const stored = async (): Promise<number> => Number((await stack.db.query('SELECT count(*) AS n FROM ingested_batches')).rows[0].n);
 const batch = (c: Credentials) => simpleBatch(c.collectorId, { sysstat: [{ time: new Date().toISOString(), load1: 1 }] });
@@ -31,7 +33,8 @@ test('backpressure: a push beyond the in-flight limit gets 429 overloaded with R
   let stuck: Promise<{ status: number }> | undefined;
   try {
     stuck = push(stack.backend, a, batch(a));
-    for (let i = 0; i < 100 && stack.backend.pool.totalCount - stack.backend.pool.idleCount < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && stack.backend.pool.totalCount - stack.backend.pool.idleCount < 1; i++)
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 200));
     const before = await stored();
     const r = await push(stack.backend, b, batch(b));
@@ -51,10 +54,31 @@ test('a slow upload holds no shared slot: another collector is served meanwhile'
   const url = new URL(stack.backend.url);
   const body = gzipSync(JSON.stringify(toWire(batch(a))));
   let answer!: (s: number) => void;
-  const slowDone = new Promise<number>((r) => { answer = r; });
-  const slow = https.request({ host: url.hostname, port: url.port, path: '/api/v1/metrics/push', method: 'POST', ca: stack.backend.pki.caCertPem,
-    cert: a.certPem, key: a.keyPem, agent: false, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip',
-      authorization: `Bearer ${a.accessToken}`, 'content-length': String(body.length) } }, (res) => { res.resume(); res.on('end', () => answer(res.statusCode!)); });
+  const slowDone = new Promise<number>((r) => {
+    answer = r;
+  });
+  const slow = https.request(
+    {
+      host: url.hostname,
+      port: url.port,
+      path: '/api/v1/metrics/push',
+      method: 'POST',
+      ca: stack.backend.pki.caCertPem,
+      cert: a.certPem,
+      key: a.keyPem,
+      agent: false,
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        authorization: `Bearer ${a.accessToken}`,
+        'content-length': String(body.length),
+      },
+    },
+    (res) => {
+      res.resume();
+      res.on('end', () => answer(res.statusCode!));
+    },
+  );
   slow.write(body.subarray(0, 10));
   await new Promise((r) => setTimeout(r, 300));
   const r = await push(stack.backend, b, batch(b));
@@ -103,13 +127,24 @@ test('a row ahead of the backend clock is counted under its family', async () =>
 });
 
 test('oversized and malformed requests on the user API', async () => {
-  const big = await call(stack.backend, '/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ username: 'x', password: 'y'.repeat(40_000) }),
-    headers: { 'content-type': 'application/json' } });
+  const big = await call(stack.backend, '/api/v1/auth/login', {
+    method: 'POST',
+    body: JSON.stringify({ username: 'x', password: 'y'.repeat(40_000) }),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(big.status, 413);
   assert.equal(big.body.error.code, 'body_too_large');
-  const broken = await call(stack.backend, '/api/v1/auth/login', { method: 'POST', body: '{"username":', headers: { 'content-type': 'application/json' } });
+  const broken = await call(stack.backend, '/api/v1/auth/login', {
+    method: 'POST',
+    body: '{"username":',
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(broken.body.error.code, 'invalid_json');
-  const form = await call(stack.backend, '/api/v1/auth/login', { method: 'POST', body: 'username=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const form = await call(stack.backend, '/api/v1/auth/login', {
+    method: 'POST',
+    body: 'username=a&password=b',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   assert.equal(form.status, 415, 'a body must be application/json');
   const arr = await call(stack.backend, '/api/v1/auth/login', { method: 'POST', json: [1, 2] });
   assert.equal(arr.status, 400);

@@ -15,7 +15,9 @@ let stack: Stack;
 let prom: ChildProcess | undefined;
 let dir: string;
 
-before(async () => { if (binary) stack = await startStack(); });
+before(async () => {
+  if (binary) stack = await startStack();
+});
 after(async () => {
   if (prom && prom.exitCode === null) {
     const exited = new Promise((r) => prom!.once('exit', r));
@@ -28,17 +30,21 @@ after(async () => {
 
 async function query(port: number, q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`);
-  const body = await r.json() as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const body = (await r.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
   return body.status === 'success' ? body.data.result : [];
 }
 
-test('Prometheus scrapes /metrics over TLS', { skip: binary ? false : 'prometheus binary not installed (apt-get install -y prometheus; .ci/run does)' }, async () => {
+test('Prometheus scrapes /metrics over TLS', {
+  skip: binary ? false : 'prometheus binary not installed (apt-get install -y prometheus; .ci/run does)',
+}, async () => {
   const creds = (await registerCollector(stack, { name: 'p' })).creds;
   const r = await push(stack.backend, creds, simpleBatch(creds.collectorId, { sysstat: [{ time: new Date().toISOString(), load1: 1 }] }));
   assert.equal(r.status, 201);
   dir = mkdtempSync(join(tmpdir(), 'pga-prom-'));
   writeFileSync(join(dir, 'ca.crt'), stack.backend.pki.caCertPem);
-  writeFileSync(join(dir, 'prometheus.yml'), `
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    `
 global:
   scrape_interval: 1s
 scrape_configs:
@@ -48,12 +54,23 @@ scrape_configs:
       ca_file: ${join(dir, 'ca.crt')}
     static_configs:
       - targets: ['127.0.0.1:${stack.backend.port}']
-`);
+`,
+  );
   const port = await freePort();
-  prom = spawn(binary!, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  prom = spawn(
+    binary!,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  prom.stderr!.on('data', (d) => { stderr += d; });
+  prom.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   const deadline = Date.now() + 60_000;
   let up: Awaited<ReturnType<typeof query>> = [];
   let rows: Awaited<ReturnType<typeof query>> = [];

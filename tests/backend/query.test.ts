@@ -25,7 +25,8 @@ before(async () => {
     const sys: Row[] = [];
     for (let t = start + day * 24 * HOUR; t < start + (day + 1) * 24 * HOUR; t += 600_000) {
       const time = new Date(t).toISOString();
-      for (const datname of ['app', 'postgres']) db.push({ time, instance: 'main', datname, xact_commit: 10, interval_s: 600, numbackends: 3 });
+      for (const datname of ['app', 'postgres'])
+        db.push({ time, instance: 'main', datname, xact_commit: 10, interval_s: 600, numbackends: 3 });
       sys.push({ time, interval_s: 600, cpu_user_pct: 25, load1: 1.5, mem_total_bytes: 2 ** 34 });
     }
     const r = await push(stack.backend, a, simpleBatch(a.collectorId, { pg_stats_database: db, sysstat: sys }));
@@ -33,12 +34,15 @@ before(async () => {
   }
   // A big day of rows for the streaming check.
   const big: Row[] = [];
-  for (let i = 0; i < 6000; i++) big.push({ time: new Date(end + 60_000).toISOString(), instance: 'main', datname: `db${i}`, xact_commit: i });
+  for (let i = 0; i < 6000; i++)
+    big.push({ time: new Date(end + 60_000).toISOString(), instance: 'main', datname: `db${i}`, xact_commit: i });
   assert.equal((await push(stack.backend, a, simpleBatch(a.collectorId, { pg_stats_database: big }))).status, 201);
   await runMaintenance(stack.backend.pool);
   viewer = await userWithRole(stack.backend, 'viewer');
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 const iso = (t: number): string => new Date(t).toISOString();
 const metrics = (qs: string, id: number | string = serverId, headers: Record<string, string> = {}) =>
@@ -48,7 +52,10 @@ test('servers list and detail', async () => {
   const list = await call(stack.backend, '/api/v1/servers', { token: viewer.access });
   assert.equal(list.body.servers[0].id, serverId);
   const one = await call(stack.backend, `/api/v1/servers/${serverId}`, { token: viewer.access });
-  assert.deepEqual(one.body.instances.map((i: { name: string }) => i.name), ['main']);
+  assert.deepEqual(
+    one.body.instances.map((i: { name: string }) => i.name),
+    ['main'],
+  );
   assert.equal(one.body.collectors.length, 1);
   assert.equal((await call(stack.backend, '/api/v1/servers/999999', { token: viewer.access })).status, 404);
 });
@@ -67,10 +74,15 @@ test('a short range reads raw rows, with instance names and numbers', async () =
 });
 
 test('NDJSON on request, by parameter or Accept header', async () => {
-  for (const r of [await metrics(`family=sysstat&from=${iso(start)}&to=${iso(start + HOUR)}&format=ndjson`),
-    await metrics(`family=sysstat&from=${iso(start)}&to=${iso(start + HOUR)}`, serverId, { accept: 'application/x-ndjson' })]) {
+  for (const r of [
+    await metrics(`family=sysstat&from=${iso(start)}&to=${iso(start + HOUR)}&format=ndjson`),
+    await metrics(`family=sysstat&from=${iso(start)}&to=${iso(start + HOUR)}`, serverId, { accept: 'application/x-ndjson' }),
+  ]) {
     assert.match(String(r.headers['content-type']), /application\/x-ndjson/);
-    const lines = r.text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 6);
   }
 });
@@ -130,17 +142,32 @@ test('every parameter is validated', async () => {
 test('SQL injection in every parameter is refused or harmless', async () => {
   const inj = encodeURIComponent("x' OR '1'='1'; DROP TABLE users; --");
   const ok = `from=${iso(start)}&to=${iso(start + HOUR)}`;
-  for (const qs of [`family=${inj}&${ok}`, `family=sysstat&from=${inj}&to=${iso(start)}`, `family=sysstat&from=${iso(start)}&to=${inj}`,
-    `family=sysstat&${ok}&step=${inj}`, `family=pg_stats_database&${ok}&instance=${inj}`, `family=sysstat&${ok}&format=${inj}`]) {
+  for (const qs of [
+    `family=${inj}&${ok}`,
+    `family=sysstat&from=${inj}&to=${iso(start)}`,
+    `family=sysstat&from=${iso(start)}&to=${inj}`,
+    `family=sysstat&${ok}&step=${inj}`,
+    `family=pg_stats_database&${ok}&instance=${inj}`,
+    `family=sysstat&${ok}&format=${inj}`,
+  ]) {
     const r = await metrics(qs);
     assert.ok(r.status === 400 || r.status === 404, `${qs} → ${r.status}`);
   }
-  for (const path of [`/api/v1/servers/1%20OR%201=1`, `/api/v1/servers/${inj}/metrics?family=sysstat&${ok}`, `/api/v1/collectors/${inj}`,
-    `/api/v1/users/${inj}`, `/api/v1/audit-log?action=${inj}`, `/api/v1/audit-log?before=${inj}`]) {
+  for (const path of [
+    `/api/v1/servers/1%20OR%201=1`,
+    `/api/v1/servers/${inj}/metrics?family=sysstat&${ok}`,
+    `/api/v1/collectors/${inj}`,
+    `/api/v1/users/${inj}`,
+    `/api/v1/audit-log?action=${inj}`,
+    `/api/v1/audit-log?before=${inj}`,
+  ]) {
     const r = await call(stack.backend, path, { token: viewer.access });
     assert.ok([400, 403, 404].includes(r.status), `${path} → ${r.status}`);
   }
-  const login = await call(stack.backend, '/api/v1/auth/login', { method: 'POST', json: { username: "admin' --", password: "' OR '1'='1" } });
+  const login = await call(stack.backend, '/api/v1/auth/login', {
+    method: 'POST',
+    json: { username: "admin' --", password: "' OR '1'='1" },
+  });
   assert.equal(login.status, 401);
   assert.equal((await stack.db.query("SELECT to_regclass('users') IS NOT NULL AS ok")).rows[0].ok, true);
   assert.equal((await call(stack.backend, '/api/v1/health')).status, 200);

@@ -19,9 +19,13 @@ before(async () => {
   stack = await startStack();
   a = (await registerCollector(stack, { name: 'a' })).creds;
   const now = new Date().toISOString();
-  const r = await push(stack.backend, a, simpleBatch(a.collectorId, {
-    pg_stats_database: [{ time: now, instance: 'main', datname: 'postgres', xact_commit: 5, interval_s: 60 }],
-  }));
+  const r = await push(
+    stack.backend,
+    a,
+    simpleBatch(a.collectorId, {
+      pg_stats_database: [{ time: now, instance: 'main', datname: 'postgres', xact_commit: 5, interval_s: 60 }],
+    }),
+  );
   assert.equal(r.status, 201, r.text);
   serverId = r.body && (await stack.db.query('SELECT server_id FROM collectors WHERE id = $1', [a.collectorId])).rows[0].server_id;
   for (const role of ['viewer', 'user', 'admin'] as const) users[role] = await userWithRole(stack.backend, role);
@@ -30,7 +34,9 @@ before(async () => {
   assert.match(t.body.token, /^pga_api_/);
   apiToken = t.body.token;
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 /** Everything a refused request must not have changed. */
 async function fingerprint(): Promise<string> {
@@ -66,32 +72,109 @@ const CASES: Case[] = [
   { name: 'me', needs: 'read', ok: 200, make: async () => ({ method: 'GET', path: '/api/v1/auth/me' }) },
   { name: 'list collectors', needs: 'read', ok: 200, make: async () => ({ method: 'GET', path: '/api/v1/collectors' }) },
   { name: 'collector detail', needs: 'read', ok: 200, make: async () => ({ method: 'GET', path: `/api/v1/collectors/${a.collectorId}` }) },
-  { name: 'collector config', needs: 'read', ok: 200, make: async () => ({ method: 'GET', path: `/api/v1/collectors/${a.collectorId}/config` }) },
+  {
+    name: 'collector config',
+    needs: 'read',
+    ok: 200,
+    make: async () => ({ method: 'GET', path: `/api/v1/collectors/${a.collectorId}/config` }),
+  },
   { name: 'servers', needs: 'read', ok: 200, make: async () => ({ method: 'GET', path: '/api/v1/servers' }) },
   { name: 'server', needs: 'read', ok: 200, make: async () => ({ method: 'GET', path: `/api/v1/servers/${serverId}` }) },
-  { name: 'metrics', needs: 'read', ok: 200,
-    make: async () => ({ method: 'GET', path: `/api/v1/servers/${serverId}/metrics?family=pg_stats_database&from=${hour(-1)}&to=${hour(1)}` }) },
+  {
+    name: 'metrics',
+    needs: 'read',
+    ok: 200,
+    make: async () => ({
+      method: 'GET',
+      path: `/api/v1/servers/${serverId}/metrics?family=pg_stats_database&from=${hour(-1)}&to=${hour(1)}`,
+    }),
+  },
   { name: 'families', needs: 'read', ok: 200, make: async () => ({ method: 'GET', path: '/api/v1/families' }) },
   { name: 'list API tokens', needs: 'own_tokens', ok: 200, make: async () => ({ method: 'GET', path: '/api/v1/api-tokens' }) },
-  { name: 'create API token', needs: 'own_tokens', ok: 201, make: async () => ({ method: 'POST', path: '/api/v1/api-tokens', json: { name: 'x' } }) },
+  {
+    name: 'create API token',
+    needs: 'own_tokens',
+    ok: 201,
+    make: async () => ({ method: 'POST', path: '/api/v1/api-tokens', json: { name: 'x' } }),
+  },
   { name: 'list users', needs: 'admin', ok: 200, make: async () => ({ method: 'GET', path: '/api/v1/users' }) },
-  { name: 'create user', needs: 'admin', ok: 201,
-    make: async () => ({ method: 'POST', path: '/api/v1/users', json: { username: `new-${++seq}`, password: 'a long enough password', role: 'viewer' } }) },
-  { name: 'change user', needs: 'admin', ok: 200, make: async () => ({ method: 'PATCH', path: `/api/v1/users/${await victim()}`, json: { role: 'user' } }) },
+  {
+    name: 'create user',
+    needs: 'admin',
+    ok: 201,
+    make: async () => ({
+      method: 'POST',
+      path: '/api/v1/users',
+      json: { username: `new-${++seq}`, password: 'a long enough password', role: 'viewer' },
+    }),
+  },
+  {
+    name: 'change user',
+    needs: 'admin',
+    ok: 200,
+    make: async () => ({ method: 'PATCH', path: `/api/v1/users/${await victim()}`, json: { role: 'user' } }),
+  },
   { name: 'delete user', needs: 'admin', ok: 204, make: async () => ({ method: 'DELETE', path: `/api/v1/users/${await victim()}` }) },
   { name: 'audit log', needs: 'admin', ok: 200, make: async () => ({ method: 'GET', path: '/api/v1/audit-log' }) },
-  { name: 'disable collector', needs: 'admin', ok: 200, make: async () => ({ method: 'POST', path: `/api/v1/collectors/${await fresh()}/disable` }) },
-  { name: 'enable collector', needs: 'admin', ok: 200, make: async () => ({ method: 'POST', path: `/api/v1/collectors/${await fresh()}/enable` }) },
-  { name: 'revoke collector', needs: 'admin', ok: 200, make: async () => ({ method: 'POST', path: `/api/v1/collectors/${await fresh()}/revoke` }) },
-  { name: 'delete collector', needs: 'admin', ok: 204, make: async () => ({ method: 'DELETE', path: `/api/v1/collectors/${await fresh()}` }) },
-  { name: 'put config', needs: 'admin', ok: 200,
-    make: async () => ({ method: 'PUT', path: `/api/v1/collectors/${a.collectorId}/config`, json: { collector: { interval_seconds: 30 } } }) },
+  {
+    name: 'disable collector',
+    needs: 'admin',
+    ok: 200,
+    make: async () => ({ method: 'POST', path: `/api/v1/collectors/${await fresh()}/disable` }),
+  },
+  {
+    name: 'enable collector',
+    needs: 'admin',
+    ok: 200,
+    make: async () => ({ method: 'POST', path: `/api/v1/collectors/${await fresh()}/enable` }),
+  },
+  {
+    name: 'revoke collector',
+    needs: 'admin',
+    ok: 200,
+    make: async () => ({ method: 'POST', path: `/api/v1/collectors/${await fresh()}/revoke` }),
+  },
+  {
+    name: 'delete collector',
+    needs: 'admin',
+    ok: 204,
+    make: async () => ({ method: 'DELETE', path: `/api/v1/collectors/${await fresh()}` }),
+  },
+  {
+    name: 'put config',
+    needs: 'admin',
+    ok: 200,
+    make: async () => ({
+      method: 'PUT',
+      path: `/api/v1/collectors/${a.collectorId}/config`,
+      json: { collector: { interval_seconds: 30 } },
+    }),
+  },
   { name: 'list enrolment tokens', needs: 'admin', ok: 200, make: async () => ({ method: 'GET', path: '/api/v1/enrolment-tokens' }) },
-  { name: 'create enrolment token', needs: 'admin', ok: 201, make: async () => ({ method: 'POST', path: '/api/v1/enrolment-tokens', json: { uses: 2 } }) },
-  { name: 'expire enrolment token', needs: 'admin', ok: 204, make: async () => ({ method: 'POST', path: `/api/v1/enrolment-tokens/${await enrolId()}/expire` }) },
-  { name: 'revoke enrolment token', needs: 'admin', ok: 204, make: async () => ({ method: 'DELETE', path: `/api/v1/enrolment-tokens/${await enrolId()}` }) },
-  { name: 'set retention', needs: 'admin', ok: 200,
-    make: async () => ({ method: 'PUT', path: '/api/v1/families/sysstat/retention', json: { retention: `${10 + ++seq}d` } }) },
+  {
+    name: 'create enrolment token',
+    needs: 'admin',
+    ok: 201,
+    make: async () => ({ method: 'POST', path: '/api/v1/enrolment-tokens', json: { uses: 2 } }),
+  },
+  {
+    name: 'expire enrolment token',
+    needs: 'admin',
+    ok: 204,
+    make: async () => ({ method: 'POST', path: `/api/v1/enrolment-tokens/${await enrolId()}/expire` }),
+  },
+  {
+    name: 'revoke enrolment token',
+    needs: 'admin',
+    ok: 204,
+    make: async () => ({ method: 'DELETE', path: `/api/v1/enrolment-tokens/${await enrolId()}` }),
+  },
+  {
+    name: 'set retention',
+    needs: 'admin',
+    ok: 200,
+    make: async () => ({ method: 'PUT', path: '/api/v1/families/sysstat/retention', json: { retention: `${10 + ++seq}d` } }),
+  },
 ];
 
 test('every route × every role × no auth', async () => {
@@ -121,9 +204,13 @@ test('every route × every role × no auth', async () => {
         assert.equal(r.body.error.code, who.name === 'no auth' ? 'token_required' : 'forbidden', label);
         assert.equal(await fingerprint(), before, `${label}: nothing changed`);
         if (who.name !== 'no auth') {
-          const refusal = await stack.db.query("SELECT actor, details FROM audit_log WHERE action = 'auth.forbidden' AND target LIKE $1",
-            [`%${req.method} %`]);
-          assert.ok(refusal.rows.some((row) => row.details.permission === c.needs), `${label}: the refusal is audited`);
+          const refusal = await stack.db.query("SELECT actor, details FROM audit_log WHERE action = 'auth.forbidden' AND target LIKE $1", [
+            `%${req.method} %`,
+          ]);
+          assert.ok(
+            refusal.rows.some((row) => row.details.permission === c.needs),
+            `${label}: the refusal is audited`,
+          );
         }
       }
       checked++;
@@ -138,14 +225,19 @@ test('API tokens: own ones only for users; revoke own; admin sees all', async ()
   const other = await ownToken(() => users.admin.access)();
   const list = await call(stack.backend, '/api/v1/api-tokens', { token: users.user.access });
   assert.ok(list.body.api_tokens.every((t: { username: string }) => t.username === users.user.username));
-  assert.ok(!JSON.stringify(list.body).includes('pga_api_') || list.body.api_tokens.every((t: { prefix: string }) => t.prefix.length === 12),
-    'only prefixes are listed');
+  assert.ok(
+    !JSON.stringify(list.body).includes('pga_api_') || list.body.api_tokens.every((t: { prefix: string }) => t.prefix.length === 12),
+    'only prefixes are listed',
+  );
   assert.equal((await call(stack.backend, `/api/v1/api-tokens/${other}`, { method: 'DELETE', token: users.user.access })).status, 404);
   assert.equal((await call(stack.backend, `/api/v1/api-tokens/${id}`, { method: 'DELETE', token: users.user.access })).status, 204);
   const all = await call(stack.backend, '/api/v1/api-tokens', { token: users.admin.access });
   assert.ok(all.body.api_tokens.some((t: { username: string }) => t.username === users.user.username));
   const stored = await stack.db.query('SELECT token_hash FROM api_tokens');
-  assert.ok(stored.rows.every((r) => /^[0-9a-f]{64}$/.test(r.token_hash)), 'tokens stored as SHA-256');
+  assert.ok(
+    stored.rows.every((r) => /^[0-9a-f]{64}$/.test(r.token_hash)),
+    'tokens stored as SHA-256',
+  );
 });
 
 test('audit log names who, what, when and from where', async () => {

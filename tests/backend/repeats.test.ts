@@ -16,7 +16,9 @@ before(async () => {
   stack = await startStack({ backend: { collectorPushRate: 1000, collectorPushBurst: 1000, collectorMaxInFlight: 5 } });
   a = (await registerCollector(stack, { name: 'a' })).creds;
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 const tableRows = (n: number, instance: string, time: string): Row[] =>
   Array.from({ length: n }, (_, i) => ({ time, instance, datname: 'app', schemaname: 'public', relname: `t${i}`, seq_scan: i }));
@@ -42,7 +44,14 @@ test('the same batch pushed five times at once is stored once, with one new inst
   const next = simpleBatch(a.collectorId, { pg_stats_table: tableRows(60, 'fresh-1', later) });
   next.instances = [{ name: 'fresh-1', up: true, version_num: 150001 }];
   assert.equal((await push(stack.backend, a, next)).status, 201);
-  const owners = (await stack.db.query('SELECT DISTINCT instance_id FROM metrics_pg_stats_table WHERE time IN ($1, $2)', [time, later])).rows;
-  assert.deepEqual(owners.map((r) => r.instance_id), [inst[0].id]);
-  assert.equal((await stack.db.query('SELECT version_num FROM postgresql_instances WHERE id = $1', [inst[0].id])).rows[0].version_num, 150001);
+  const owners = (await stack.db.query('SELECT DISTINCT instance_id FROM metrics_pg_stats_table WHERE time IN ($1, $2)', [time, later]))
+    .rows;
+  assert.deepEqual(
+    owners.map((r) => r.instance_id),
+    [inst[0].id],
+  );
+  assert.equal(
+    (await stack.db.query('SELECT version_num FROM postgresql_instances WHERE id = $1', [inst[0].id])).rows[0].version_num,
+    150001,
+  );
 });

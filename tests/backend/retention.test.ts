@@ -18,7 +18,9 @@ before(async () => {
   a = (await registerCollector(stack, { name: 'a' })).creds;
   admin = await userWithRole(stack.backend, 'admin');
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 const retentionOf = async (family: string): Promise<number> =>
   Number((await stack.db.query('SELECT extract(epoch FROM retention) AS s FROM metric_families WHERE family = $1', [family])).rows[0].s);
@@ -36,20 +38,37 @@ test('PGA_RETENTION_<FAMILY> parsing and its effect at start', async () => {
 });
 
 test('admin API changes retention; ingest then drops rows past it, maintenance drops partitions', async () => {
-  const r = await call(stack.backend, '/api/v1/families/sysstat/retention', { method: 'PUT', token: admin.access, json: { retention: '2d' } });
+  const r = await call(stack.backend, '/api/v1/families/sysstat/retention', {
+    method: 'PUT',
+    token: admin.access,
+    json: { retention: '2d' },
+  });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.body.changed, true);
   assert.equal(await retentionOf('sysstat'), 2 * 86_400);
   const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
   const now = new Date().toISOString();
-  const p = await push(stack.backend, a, simpleBatch(a.collectorId, { sysstat: [{ time: old, load1: 1 }, { time: now, load1: 2 }] }));
+  const p = await push(
+    stack.backend,
+    a,
+    simpleBatch(a.collectorId, {
+      sysstat: [
+        { time: old, load1: 1 },
+        { time: now, load1: 2 },
+      ],
+    }),
+  );
   assert.equal(p.status, 201);
   assert.equal(p.body.rows, 1, 'the row past retention was not stored');
   for (const bad of [{ retention: '0h' }, { retention: "1d'; DROP TABLE users; --" }, { retention: 5 }, {}]) {
     const b = await call(stack.backend, '/api/v1/families/sysstat/retention', { method: 'PUT', token: admin.access, json: bad });
     assert.equal(b.status, 400, JSON.stringify(bad));
   }
-  assert.equal((await call(stack.backend, '/api/v1/families/nope/retention', { method: 'PUT', token: admin.access, json: { retention: '1d' } })).status, 404);
+  assert.equal(
+    (await call(stack.backend, '/api/v1/families/nope/retention', { method: 'PUT', token: admin.access, json: { retention: '1d' } }))
+      .status,
+    404,
+  );
   await stack.db.query('SELECT pga_ensure_partitions($1, $2, $2)', ['sysstat', new Date(Date.now() - 4 * 86_400_000)]);
   const report = await runMaintenance(stack.backend.pool);
   assert.ok(report.partitionsDropped >= 1, 'the old partition was dropped');
@@ -61,7 +80,8 @@ test('every family with a rollup gets hourly rollup rows from the maintenance jo
   const r = await push(stack.backend, a, batch);
   assert.equal(r.status, 201, r.text);
   await runMaintenance(stack.backend.pool);
-  const families = (await stack.db.query('SELECT family, rollup_table FROM metric_families WHERE rollup_table IS NOT NULL ORDER BY family')).rows;
+  const families = (await stack.db.query('SELECT family, rollup_table FROM metric_families WHERE rollup_table IS NOT NULL ORDER BY family'))
+    .rows;
   assert.ok(families.length >= 10);
   const empty: string[] = [];
   for (const f of families) {
@@ -86,7 +106,10 @@ test('a batch for an hour already rolled up marks that hour in the transaction t
   const late = simpleBatch(a.collectorId, { sysstat: [{ time: at(30), load1: 42 }] });
   assert.equal((await push(stack.backend, a, late)).status, 201);
   const dirty = await stack.db.query("SELECT hour FROM rollup_dirty_hours WHERE family = 'sysstat'");
-  assert.deepEqual(dirty.rows.map((r) => r.hour.getTime()), [hour]);
+  assert.deepEqual(
+    dirty.rows.map((r) => r.hour.getTime()),
+    [hour],
+  );
   // A late batch that is refused (its batch id again) marks nothing and stores nothing.
   await stack.db.query('DELETE FROM rollup_dirty_hours');
   const again = await push(stack.backend, a, late);

@@ -15,20 +15,28 @@ before(async () => {
   stack = await startStack({ backend: { dbPoolSize: 1, collectorPushRate: 1000, collectorPushBurst: 1000 } });
   a = (await registerCollector(stack, { name: 'a' })).creds;
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 test('prepared statements per connection stay bounded however many family combinations arrive', async () => {
   const now = new Date().toISOString();
   const rowsOf: Record<string, Row> = {
-    sysstat: { time: now, load1: 1 }, cpu: { time: now, cpu: 'all' }, network: { time: now, interface: 'eth0' },
-    disk_io: { time: now, device: 'sda' }, pg_locks: { time: now, instance: 'main', locktype: 'relation', mode: 'AccessShareLock', granted: 1 },
-    pg_settings: { time: now, instance: 'main', name: 'work_mem' }, pg_stats_database: { time: now, instance: 'main', datname: 'postgres' },
+    sysstat: { time: now, load1: 1 },
+    cpu: { time: now, cpu: 'all' },
+    network: { time: now, interface: 'eth0' },
+    disk_io: { time: now, device: 'sda' },
+    pg_locks: { time: now, instance: 'main', locktype: 'relation', mode: 'AccessShareLock', granted: 1 },
+    pg_settings: { time: now, instance: 'main', name: 'work_mem' },
+    pg_stats_database: { time: now, instance: 'main', datname: 'postgres' },
   };
   const names = Object.keys(rowsOf);
   const combinations = 100;
   for (let mask = 1; mask <= combinations; mask++) {
     const families: Record<string, Row[]> = {};
-    names.forEach((n, i) => { if (mask & (1 << i)) families[n] = [rowsOf[n]]; });
+    names.forEach((n, i) => {
+      if (mask & (1 << i)) families[n] = [rowsOf[n]];
+    });
     const r = await push(stack.backend, a, simpleBatch(a.collectorId, families));
     assert.equal(r.status, 201, r.text);
   }

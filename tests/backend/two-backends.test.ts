@@ -13,7 +13,10 @@ before(async () => {
   // B runs its maintenance tick every second (A none), to show a change made through A reach B.
   b = await startBackend({ ...stack.settings, port: 0, maintenanceIntervalSeconds: 1 }, quietLog('backend-b'));
 });
-after(async () => { await b?.close(); await stack?.stop(); });
+after(async () => {
+  await b?.close();
+  await stack?.stop();
+});
 
 test('register via A, push via B, refresh via B, config via A', async () => {
   const a = stack.backend;
@@ -32,7 +35,11 @@ test('register via A, push via B, refresh via B, config via A', async () => {
   // An admin changes the config through B; the collector sees it through A, and B's pushes
   // report the new version.
   const admin = await userWithRole(a, 'admin');
-  const put = await call(b, `/api/v1/collectors/${creds.collectorId}/config`, { method: 'PUT', token: admin.access, json: { collector: { interval_seconds: 30 } } });
+  const put = await call(b, `/api/v1/collectors/${creds.collectorId}/config`, {
+    method: 'PUT',
+    token: admin.access,
+    json: { collector: { interval_seconds: 30 } },
+  });
   assert.equal(put.body.config_version, 2);
   const cfg2 = await call(a, `/api/v1/config/${creds.collectorId}`, { cert: creds, token: t.body.access_token });
   assert.match(cfg2.text, /config_version = 2/);
@@ -58,9 +65,10 @@ test('a retention change through A reaches B on its next maintenance tick', asyn
   const admin = await userWithRole(stack.backend, 'admin');
   const r = await call(stack.backend, '/api/v1/families/cpu/retention', { method: 'PUT', token: admin.access, json: { retention: '3d' } });
   assert.equal(r.status, 200);
-  const seenByB = async (): Promise<number> => (await call(b, '/api/v1/families', { token: admin.access }))
-    .body.families.find((f: { family: string }) => f.family === 'cpu').retention_seconds;
+  const seenByB = async (): Promise<number> =>
+    (await call(b, '/api/v1/families', { token: admin.access })).body.families.find((f: { family: string }) => f.family === 'cpu')
+      .retention_seconds;
   const deadline = Date.now() + 10_000;
-  while (await seenByB() !== 3 * 86_400 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+  while ((await seenByB()) !== 3 * 86_400 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
   assert.equal(await seenByB(), 3 * 86_400);
 });

@@ -41,8 +41,14 @@ function sources(dir: string): string[] {
 const placeOf = (path: string): string => relative(SRC, path).split(sep)[0]!;
 
 test('backend folders import only from the folders below them', { timeout: 30_000 }, () => {
-  const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-  assert.deepEqual(folders.filter((f) => !(LAYERS as readonly string[]).includes(f)), [], 'every folder has its place in LAYERS');
+  const folders = readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  assert.deepEqual(
+    folders.filter((f) => !(LAYERS as readonly string[]).includes(f)),
+    [],
+    'every folder has its place in LAYERS',
+  );
   const rank = new Map<string, number>(LAYERS.map((l, i) => [l, i]));
   const upward: string[] = [];
   let imports = 0;

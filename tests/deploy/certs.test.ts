@@ -47,9 +47,15 @@ test('create-ca and create-server-cert: keys 0600, the certificate verifies agai
   if (!openssl.error) assert.equal(openssl.status, 0, openssl.stderr);
 
   // The backend accepts these files as its PGA_TLS_* settings.
-  const pki = loadOrCreatePki({ dataDir: join(work, 'unused'), files: {
-    caCert: join(ca, 'ca.crt'), caKey: join(ca, 'ca.key'), serverCert: join(srv, 'server.crt'), serverKey: join(srv, 'server.key'),
-  } });
+  const pki = loadOrCreatePki({
+    dataDir: join(work, 'unused'),
+    files: {
+      caCert: join(ca, 'ca.crt'),
+      caKey: join(ca, 'ca.key'),
+      serverCert: join(srv, 'server.crt'),
+      serverKey: join(srv, 'server.key'),
+    },
+  });
   assert.equal(pki.serverCertPem, readFileSync(join(srv, 'server.crt'), 'utf8'));
 
   // A second create-ca over the first would orphan every certificate it signed.
@@ -92,7 +98,11 @@ test('rotate-jwt-key --stage then --promote: a staged key verifies but does not 
 
   assert.equal(certs('rotate-jwt-key', '--data-dir', dataDir, '--stage').status, 0);
   const staged = loadOrCreateJwtKeys(dataDir);
-  assert.equal(kidOf(staged.sign({}, { subject: 'c1', audience: COLLECTOR_AUDIENCE, expiresInSeconds: 60 })), signerKid, 'old key still signs');
+  assert.equal(
+    kidOf(staged.sign({}, { subject: 'c1', audience: COLLECTOR_AUDIENCE, expiresInSeconds: 60 })),
+    signerKid,
+    'old key still signs',
+  );
   assert.equal(staged.jwks().keys.length, 2, 'staged key is published and verifies');
 
   const r = certs('rotate-jwt-key', '--data-dir', dataDir, '--promote');

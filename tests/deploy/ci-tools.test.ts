@@ -15,21 +15,33 @@ const CI = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
 function table(): Map<string, string> {
   const m = /^TOOLS='\n([\s\S]*?)\n'$/m.exec(CI);
   assert.ok(m, '.ci/run has a TOOLS table');
-  return new Map(m[1]!.split('\n').filter((l) => l.trim()).map((l) => {
-    const [program, pkg] = l.trim().split(/\s+/);
-    return [program!, pkg!];
-  }));
+  return new Map(
+    m[1]!
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => {
+        const [program, pkg] = l.trim().split(/\s+/);
+        return [program!, pkg!];
+      }),
+  );
 }
 
 /** Programs the repository's code runs by name. */
 function spawned(): Map<string, string> {
-  const files = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  const files = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.mjs'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   assert.equal(files.status, 0, files.stderr);
   const found = new Map<string, string>();
   const call = /\b(?:spawn|spawnSync|execFile|execFileSync|clientTool)\(\s*'([^']+)'/g;
   for (const f of files.stdout.split('\n').filter(Boolean)) {
     let text: string;
-    try { text = readFileSync(join(ROOT, f), 'utf8'); } catch { continue; } // deleted in the work tree
+    try {
+      text = readFileSync(join(ROOT, f), 'utf8');
+    } catch {
+      continue;
+    } // deleted in the work tree
     for (const x of text.matchAll(call)) if (!found.has(x[1]!)) found.set(x[1]!, f);
   }
   return found;
@@ -43,12 +55,14 @@ test('every program the code runs has a line in .ci/run', { timeout: 30_000 }, (
   assert.deepEqual(missing, [], 'programs run without a package in .ci/run');
 });
 
-test("the packages named in .ci/run are the ones that ship those programs here", { timeout: 60_000 }, (t) => {
+test('the packages named in .ci/run are the ones that ship those programs here', { timeout: 60_000 }, (t) => {
   if (spawnSync('dpkg-query', ['--version']).status !== 0) return t.skip('not a Debian system (no dpkg-query)');
-  const tools = [...table()].filter(([program, pkg]) =>
-    // postgresql brings the server and the client tools of the same major (pg_basebackup's are
-    // in postgresql-client-NN): a dependency, not the owner.
-    pkg !== 'postgresql' && spawnSync('sh', ['-c', `command -v ${program}`]).status === 0);
+  const tools = [...table()].filter(
+    ([program, pkg]) =>
+      // postgresql brings the server and the client tools of the same major (pg_basebackup's are
+      // in postgresql-client-NN): a dependency, not the owner.
+      pkg !== 'postgresql' && spawnSync('sh', ['-c', `command -v ${program}`]).status === 0,
+  );
   const listing = spawnSync('dpkg-query', ['-S', ...tools.map(([p]) => `bin/${p}`)], { encoding: 'utf8' }).stdout.split('\n');
   for (const [program, pkg] of tools) {
     const owners = listing.filter((l) => new RegExp(`^[^:]+: \\S*/s?bin/${program}$`).test(l)).map((l) => l.split(':')[0]!);

@@ -29,10 +29,15 @@ after(async () => {
 test('init prepares everything the backend, Grafana and the collector need; the health check passes', { timeout: 120_000 }, async () => {
   server = await startPostgres({ settings: { shared_preload_libraries: 'pg_stat_statements' } });
   const env = {
-    PATH: process.env.PATH, PGA_LOG_LEVEL: 'error',
-    PGA_DATABASE_URL: server.url('pganalytics'), PGA_DATA_DIR: join(work, 'backend'),
-    PGA_TLS_SERVER_NAMES: 'backend,localhost', PGA_PUBLIC_DIR: join(work, 'public'), PGA_ENROLMENT_DIR: join(work, 'enrolment'),
-    PGA_GRAFANA_DB_PASSWORD: 'grafana-secret', PGA_MONITOR_PASSWORD: 'monitor-secret',
+    PATH: process.env.PATH,
+    PGA_LOG_LEVEL: 'error',
+    PGA_DATABASE_URL: server.url('pganalytics'),
+    PGA_DATA_DIR: join(work, 'backend'),
+    PGA_TLS_SERVER_NAMES: 'backend,localhost',
+    PGA_PUBLIC_DIR: join(work, 'public'),
+    PGA_ENROLMENT_DIR: join(work, 'enrolment'),
+    PGA_GRAFANA_DB_PASSWORD: 'grafana-secret',
+    PGA_MONITOR_PASSWORD: 'monitor-secret',
   };
   const run = (): ReturnType<typeof spawnSync> =>
     spawnSync(process.execPath, ['--import', 'tsx', 'deploy/compose/init.ts'], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
@@ -69,30 +74,63 @@ test('init prepares everything the backend, Grafana and the collector need; the 
   // TCP needs SCRAM on the test cluster: each role logs in with the password .env gave it, and
   // not with another.
   const url = new URL(server.url('pganalytics'));
-  for (const [user, password] of [['pganalytics_grafana', 'grafana-secret'], ['pganalytics_monitor', 'monitor-secret']]) {
+  for (const [user, password] of [
+    ['pganalytics_grafana', 'grafana-secret'],
+    ['pganalytics_monitor', 'monitor-secret'],
+  ]) {
     const as = (pw: string) => new pg.Client({ host: url.hostname, port: Number(url.port), database: 'pganalytics', user, password: pw });
     const ok = as(password);
     await ok.connect();
     await ok.end();
-    await assert.rejects(async () => { const bad = as(`${password}-wrong`); try { await bad.connect(); } finally { await bad.end(); } },
-      /password authentication failed/, `${user} with a wrong password`);
+    await assert.rejects(
+      async () => {
+        const bad = as(`${password}-wrong`);
+        try {
+          await bad.connect();
+        } finally {
+          await bad.end();
+        }
+      },
+      /password authentication failed/,
+      `${user} with a wrong password`,
+    );
   }
 
-  backend = await startBackend(settingsFromEnv({
-    databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(work, 'backend'), maintenanceIntervalSeconds: 0,
-  }), quietLog('backend'));
+  backend = await startBackend(
+    settingsFromEnv({
+      databaseUrl: server.url('pganalytics'),
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: join(work, 'backend'),
+      maintenanceIntervalSeconds: 0,
+    }),
+    quietLog('backend'),
+  );
   assert.equal(backend.pki.caCertPem, ca, 'the backend uses the PKI init made');
   // Asynchronously: the backend answering the probe runs in this process.
-  const healthcheck = (port: number): Promise<{ code: number; stderr: string }> => new Promise((resolve) => {
-    execFile(process.execPath, ['deploy/healthcheck.mjs'], {
-      cwd: root, env: { PATH: process.env.PATH, PGA_DATA_DIR: join(work, 'backend'), PGA_PORT: String(port) },
-    }, (err, _stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }));
-  });
+  const healthcheck = (port: number): Promise<{ code: number; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['deploy/healthcheck.mjs'],
+        {
+          cwd: root,
+          env: { PATH: process.env.PATH, PGA_DATA_DIR: join(work, 'backend'), PGA_PORT: String(port) },
+        },
+        (err, _stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }),
+      );
+    });
   const probe = await healthcheck(backend.port);
   assert.equal(probe.code, 0, probe.stderr);
   assert.equal((await healthcheck(1)).code, 1, 'a backend that does not answer is unhealthy');
 
-  const creds = await register({ backendUrl: backend.url, caPem: ca, enrolmentToken: token, hostname: 'timescaledb',
-    stateDir: join(work, 'collector'), collectorVersion: 'test' });
+  const creds = await register({
+    backendUrl: backend.url,
+    caPem: ca,
+    enrolmentToken: token,
+    hostname: 'timescaledb',
+    stateDir: join(work, 'collector'),
+    collectorVersion: 'test',
+  });
   assert.match(creds.collectorId, /^[0-9a-f-]{36}$/);
 });

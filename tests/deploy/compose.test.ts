@@ -16,7 +16,9 @@ const read = (p: string): string => readFileSync(join(root, p), 'utf8');
 /** YAML without its comment lines, where examples like ${VAR} are prose, not references. */
 const withoutComments = (text: string): string => text.replace(/^\s*#.*$/gm, '');
 
-interface Healthcheck { test: string[] | string }
+interface Healthcheck {
+  test: string[] | string;
+}
 interface Service {
   image?: string;
   build?: { context: string; dockerfile: string };
@@ -31,13 +33,21 @@ interface Service {
   read_only?: boolean;
   user?: string;
 }
-interface Compose { services: Record<string, Service>; volumes: Record<string, unknown> }
+interface Compose {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+}
 
 // Compose honours YAML merge keys (<<), which the yaml package resolves only when asked.
 const compose = parse(read('docker-compose.yml'), { merge: true }) as Compose;
 const services = Object.entries(compose.services);
 
-interface Mount { source: string; target: string; bind: boolean; readOnly: boolean }
+interface Mount {
+  source: string;
+  target: string;
+  bind: boolean;
+  readOnly: boolean;
+}
 function mounts(s: Service): Mount[] {
   return (s.volumes ?? []).map((v) => {
     const [source, target, opts] = v.split(':');
@@ -47,7 +57,8 @@ function mounts(s: Service): Mount[] {
 
 /** The mount holding `path` inside a container, deepest first. */
 function mountFor(s: Service, path: string): Mount | undefined {
-  return mounts(s).filter((m) => path === m.target || path.startsWith(`${m.target}/`))
+  return mounts(s)
+    .filter((m) => path === m.target || path.startsWith(`${m.target}/`))
     .sort((a, b) => b.target.length - a.target.length)[0];
 }
 
@@ -65,7 +76,9 @@ test('every image is pinned: a tag that is not latest, or a digest', () => {
     assert.ok(digest || (tag && tag !== 'latest' && /\d/.test(tag)), `${name}: ${s.image} is not pinned`);
     if (s.build) assert.equal(s.image, `pganalytics:${version}`, `${name}: our image carries the package version`);
   }
-  for (const line of read('deploy/Dockerfile').split('\n').filter((l) => /^FROM /i.test(l))) {
+  for (const line of read('deploy/Dockerfile')
+    .split('\n')
+    .filter((l) => /^FROM /i.test(l))) {
     assert.match(line, /^FROM [\w./-]+:[\w.-]*\d[\w.-]*( |$)|@sha256:/, `Dockerfile base image is pinned: ${line}`);
     assert.doesNotMatch(line, /:latest\b/);
   }
@@ -167,7 +180,10 @@ test('Grafana gets our provisioning at the paths its files expect, and every var
       const mount = mountFor(g, path);
       assert.ok(mount?.bind, `dashboard path ${path} is a bind mount`);
       const hostDir = join(root, mount.source, path.slice(mount.target.length));
-      assert.ok(readdirSync(hostDir).some((x) => x.endsWith('.json')), `${hostDir} holds dashboards`);
+      assert.ok(
+        readdirSync(hostDir).some((x) => x.endsWith('.json')),
+        `${hostDir} holds dashboards`,
+      );
     }
   }
 });
@@ -176,9 +192,15 @@ test('Prometheus scrapes the backend over HTTPS with the CA, and the collector o
   const p = compose.services.prometheus;
   const configMount = mounts(p).find((m) => m.target === '/etc/prometheus/prometheus.yml');
   assert.equal(configMount?.source, './deploy/prometheus.yml');
-  interface Job { job_name: string; scheme?: string; tls_config?: { ca_file?: string; server_name?: string }; static_configs: { targets: string[] }[] }
+  interface Job {
+    job_name: string;
+    scheme?: string;
+    tls_config?: { ca_file?: string; server_name?: string };
+    static_configs: { targets: string[] }[];
+  }
   const prom = parse(read('deploy/prometheus.yml')) as { scrape_configs: Job[] };
-  const job = (target: string): Job | undefined => prom.scrape_configs.find((j) => j.static_configs.some((s) => s.targets.some((t) => t.startsWith(target))));
+  const job = (target: string): Job | undefined =>
+    prom.scrape_configs.find((j) => j.static_configs.some((s) => s.targets.some((t) => t.startsWith(target))));
 
   const backend = job('backend:');
   assert.equal(backend?.scheme, 'https');
@@ -214,7 +236,12 @@ test('the demo collector config is valid and every path it names is mounted into
 
 // The zod schema is the truth; the example must show every key it accepts, set or commented.
 function schemaKeys(schema: unknown, prefix = ''): string[] {
-  interface Def { type: string; shape?: Record<string, unknown>; innerType?: unknown; element?: unknown }
+  interface Def {
+    type: string;
+    shape?: Record<string, unknown>;
+    innerType?: unknown;
+    element?: unknown;
+  }
   const def = (schema as { def: Def }).def;
   if (def.type === 'default' || def.type === 'optional') return schemaKeys(def.innerType, prefix);
   if (def.type === 'array') return schemaKeys(def.element, prefix);
@@ -229,7 +256,10 @@ test('deploy/collector.toml is valid and documents every key the collector accep
   let section = '';
   for (const line of text.split('\n')) {
     const header = /^\s*\[\[?([\w.]+)\]\]?/.exec(line);
-    if (header) { section = header[1]; continue; }
+    if (header) {
+      section = header[1];
+      continue;
+    }
     const key = /^\s*#?\s*([a-z_]+)\s*=/.exec(line);
     if (key) sections.set(`${section}.${key[1]}`, line);
   }

@@ -10,34 +10,68 @@ import { parse, parseAllDocuments } from 'yaml';
 
 const dir = join(import.meta.dirname, '..', '..', 'deploy', 'k8s');
 
-interface Meta { name: string; labels?: Record<string, string> }
-interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
-interface Probe { httpGet?: { path: string; port: string | number; scheme?: string } }
+interface Meta {
+  name: string;
+  labels?: Record<string, string>;
+}
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
+}
+interface Probe {
+  httpGet?: { path: string; port: string | number; scheme?: string };
+}
 interface Container {
-  name: string; image: string; ports?: { name?: string; containerPort: number }[];
-  env?: EnvVar[]; envFrom?: { secretRef?: { name: string } }[];
-  readinessProbe?: Probe; livenessProbe?: Probe; startupProbe?: Probe;
+  name: string;
+  image: string;
+  ports?: { name?: string; containerPort: number }[];
+  env?: EnvVar[];
+  envFrom?: { secretRef?: { name: string } }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] } };
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    capabilities?: { drop?: string[] };
+  };
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
-interface Volume { name: string; secret?: { secretName: string; defaultMode?: number; items?: { key: string }[] }; emptyDir?: object }
-interface PodSpec { securityContext?: { runAsNonRoot?: boolean; runAsUser?: number }; containers: Container[]; volumes?: Volume[] }
+interface Volume {
+  name: string;
+  secret?: { secretName: string; defaultMode?: number; items?: { key: string }[] };
+  emptyDir?: object;
+}
+interface PodSpec {
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  containers: Container[];
+  volumes?: Volume[];
+}
 interface Manifest {
-  apiVersion: string; kind: string; metadata: Meta;
+  apiVersion: string;
+  kind: string;
+  metadata: Meta;
   spec?: {
-    replicas?: number; selector?: { matchLabels?: Record<string, string> } | Record<string, string>;
+    replicas?: number;
+    selector?: { matchLabels?: Record<string, string> } | Record<string, string>;
     template?: { metadata: Meta; spec: PodSpec };
     ports?: { port: number; targetPort: string | number }[];
   };
-  data?: Record<string, string>; stringData?: Record<string, string>;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
 }
 
 const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
-const manifests: Manifest[] = files.flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => {
-  assert.equal(d.errors.length, 0, `${f}: ${d.errors.join('; ')}`);
-  return d.toJS() as Manifest;
-}));
+const manifests: Manifest[] = files.flatMap((f) =>
+  parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => {
+    assert.equal(d.errors.length, 0, `${f}: ${d.errors.join('; ')}`);
+    return d.toJS() as Manifest;
+  }),
+);
 const byKind = (kind: string): Manifest[] => manifests.filter((m) => m.kind === kind);
 const secrets = new Map(byKind('Secret').map((s) => [s.metadata.name, new Set(Object.keys({ ...s.data, ...s.stringData }))]));
 const deployment = byKind('Deployment').find((d) => d.metadata.name === 'pganalytics-backend')!;
@@ -71,7 +105,10 @@ test('readiness and liveness probes are HTTPS and reach a declared container por
   for (const probe of [backend.readinessProbe, backend.livenessProbe]) {
     assert.equal(probe?.httpGet?.scheme, 'HTTPS');
     const port = probe.httpGet.port;
-    assert.ok(backend.ports?.some((p) => p.name === port || p.containerPort === port), `probe port ${port} is declared`);
+    assert.ok(
+      backend.ports?.some((p) => p.name === port || p.containerPort === port),
+      `probe port ${port} is declared`,
+    );
   }
   assert.equal(backend.readinessProbe?.httpGet?.path, '/api/v1/health');
 });
@@ -99,7 +136,10 @@ test('every Secret reference resolves to a Secret and key in the manifests', () 
     }
     for (const e of c.envFrom ?? []) if (e.secretRef) assert.ok(secrets.has(e.secretRef.name), `envFrom Secret ${e.secretRef.name}`);
     for (const m of c.volumeMounts ?? []) {
-      assert.ok(pod.spec.volumes?.some((v) => v.name === m.name), `volume ${m.name} is declared`);
+      assert.ok(
+        pod.spec.volumes?.some((v) => v.name === m.name),
+        `volume ${m.name} is declared`,
+      );
     }
   }
   for (const v of pod.spec.volumes ?? []) {
@@ -137,7 +177,10 @@ test('PGA_TLS_* point at files of the TLS Secret and the JWT key directory is th
   const jwtMount = backend.volumeMounts?.find((m) => m.mountPath === posix.join(dataDir, 'jwt'));
   const jwtVolume = pod.spec.volumes?.find((v) => v.name === jwtMount?.name);
   assert.ok(jwtVolume?.secret, `${dataDir}/jwt is a Secret volume`);
-  assert.ok([...secrets.get(jwtVolume.secret.secretName)!].some((k) => k.endsWith('.key')), 'the JWT Secret holds *.key files');
+  assert.ok(
+    [...secrets.get(jwtVolume.secret.secretName)!].some((k) => k.endsWith('.key')),
+    'the JWT Secret holds *.key files',
+  );
   assert.equal(jwtMount?.readOnly, true);
 });
 
@@ -145,7 +188,10 @@ test('the Service selects the backend pods and targets the HTTPS port; the PDB s
   const svc = byKind('Service').find((s) => s.metadata.name === 'pganalytics-backend')!;
   for (const [k, v] of Object.entries(svc.spec!.selector as Record<string, string>)) assert.equal(pod.metadata.labels?.[k], v);
   for (const p of svc.spec!.ports!) {
-    assert.ok(backend.ports?.some((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort), `targetPort ${p.targetPort}`);
+    assert.ok(
+      backend.ports?.some((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort),
+      `targetPort ${p.targetPort}`,
+    );
   }
   const pdb = byKind('PodDisruptionBudget')[0];
   for (const [k, v] of Object.entries((pdb.spec!.selector as { matchLabels: Record<string, string> }).matchLabels)) {

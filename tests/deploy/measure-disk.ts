@@ -36,7 +36,9 @@ try {
   }
   const workload = async (): Promise<void> => {
     for (let t = 0; t < tables; t++) {
-      await app.query(`INSERT INTO orders_${t} (customer, amount) SELECT (random() * 1000)::int, random() * 100 FROM generate_series(1, 20)`);
+      await app.query(
+        `INSERT INTO orders_${t} (customer, amount) SELECT (random() * 1000)::int, random() * 100 FROM generate_series(1, 20)`,
+      );
       await app.query(`SELECT count(*), sum(amount) FROM orders_${t} WHERE customer = $1`, [t]);
     }
   };
@@ -45,13 +47,18 @@ try {
   const runner = new Runner(local, quietLog('collector'));
   await runner.pullConfig();
 
-  const families = (await stack.db.query<{ family: string; raw_table: string; rollup_table: string | null }>(
-    'SELECT family, raw_table, rollup_table FROM metric_families ORDER BY family')).rows;
+  const families = (
+    await stack.db.query<{ family: string; raw_table: string; rollup_table: string | null }>(
+      'SELECT family, raw_table, rollup_table FROM metric_families ORDER BY family',
+    )
+  ).rows;
   const sizeOf = async (table: string): Promise<{ rows: number; bytes: number }> => {
     const r = await stack.db.query<{ rows: string; bytes: string }>(
       `SELECT (SELECT count(*) FROM ${table}) AS rows,
               coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree($1::regclass)),
-                       pg_total_relation_size($1::regclass)) AS bytes`, [table]);
+                       pg_total_relation_size($1::regclass)) AS bytes`,
+      [table],
+    );
     return { rows: Number(r.rows[0].rows), bytes: Number(r.rows[0].bytes) };
   };
   const snapshot = async (): Promise<Map<string, { rows: number; bytes: number }>> =>
@@ -82,8 +89,10 @@ try {
   await app.end();
 
   const measured = cycles - WARMUP;
-  console.log(`${cycles} cycles (${measured} measured after ${WARMUP} warm-up), ${tables} tables + ${tables * 2} indexes in "app", ` +
-    `PostgreSQL ${stack.pg.versionNum}, storage native (uncompressed), ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  console.log(
+    `${cycles} cycles (${measured} measured after ${WARMUP} warm-up), ${tables} tables + ${tables * 2} indexes in "app", ` +
+      `PostgreSQL ${stack.pg.versionNum}, storage native (uncompressed), ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
   console.log('family                 rows/cycle  bytes/row   rows/day   MB/day');
   let totalRows = 0;
   let totalBytes = 0;
@@ -96,11 +105,15 @@ try {
     const rowsPerDay = (rows / measured) * 1440;
     totalRows += rowsPerDay;
     totalBytes += rowsPerDay * perRow;
-    console.log(`${f.family.padEnd(22)} ${(rows / measured).toFixed(1).padStart(10)} ${perRow.toFixed(0).padStart(10)} ` +
-      `${rowsPerDay.toFixed(0).padStart(10)} ${(rowsPerDay * perRow / 1e6).toFixed(1).padStart(8)}`);
+    console.log(
+      `${f.family.padEnd(22)} ${(rows / measured).toFixed(1).padStart(10)} ${perRow.toFixed(0).padStart(10)} ` +
+        `${rowsPerDay.toFixed(0).padStart(10)} ${((rowsPerDay * perRow) / 1e6).toFixed(1).padStart(8)}`,
+    );
   }
-  console.log(`${'total'.padEnd(22)} ${(totalRows / 1440).toFixed(1).padStart(10)} ${(totalBytes / totalRows).toFixed(0).padStart(10)} ` +
-    `${totalRows.toFixed(0).padStart(10)} ${(totalBytes / 1e6).toFixed(1).padStart(8)}`);
+  console.log(
+    `${'total'.padEnd(22)} ${(totalRows / 1440).toFixed(1).padStart(10)} ${(totalBytes / totalRows).toFixed(0).padStart(10)} ` +
+      `${totalRows.toFixed(0).padStart(10)} ${(totalBytes / 1e6).toFixed(1).padStart(8)}`,
+  );
 
   // Hourly rollups (kept 400 days against 7 for raw rows): bytes per rolled-up hour.
   const r = await runMaintenance(stack.backend.pool);
@@ -112,8 +125,10 @@ try {
     rollupRows += s.rows;
   }
   const hours = Math.floor(cycles / 60);
-  console.log(`\nrollups: ${r.hoursRolledUp} family-hours rolled up, ${rollupRows} rows; ${(rollupBytes / 1e6).toFixed(2)} MB for ~${hours} h ` +
-    `(≈ ${(rollupBytes / Math.max(hours, 1) * 24 / 1e6).toFixed(1)} MB/day, index overhead of a small table included)`);
+  console.log(
+    `\nrollups: ${r.hoursRolledUp} family-hours rolled up, ${rollupRows} rows; ${(rollupBytes / 1e6).toFixed(2)} MB for ~${hours} h ` +
+      `(≈ ${(((rollupBytes / Math.max(hours, 1)) * 24) / 1e6).toFixed(1)} MB/day, index overhead of a small table included)`,
+  );
 } finally {
   await stack.stop();
 }

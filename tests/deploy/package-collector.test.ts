@@ -26,15 +26,23 @@ test('the collector tarball unpacks to a bundle that collects one cycle against 
   const tar = spawnSync('tar', ['-xzf', tarball, '-C', unpacked], { encoding: 'utf8' });
   assert.equal(tar.status, 0, tar.stderr);
   const dir = join(unpacked, `pganalytics-collector-${COLLECTOR_VERSION}`);
-  assert.deepEqual(readdirSync(dir).sort(),
-    ['README', 'VERSION', 'collector.mjs', 'collector.toml.example', 'install.sh', 'pganalytics-collector.service']);
+  assert.deepEqual(readdirSync(dir).sort(), [
+    'README',
+    'VERSION',
+    'collector.mjs',
+    'collector.toml.example',
+    'install.sh',
+    'pganalytics-collector.service',
+  ]);
   assert.ok(statSync(join(dir, 'install.sh')).mode & 0o100, 'install.sh is executable');
   const syntax = spawnSync('bash', ['-n', join(dir, 'install.sh')], { encoding: 'utf8' });
   assert.equal(syntax.status, 0, syntax.stderr);
 
   server = await startPostgres();
   const config = join(dir, 'collector.toml');
-  writeFileSync(config, `
+  writeFileSync(
+    config,
+    `
 [backend]
 url = "https://127.0.0.1:1"
 
@@ -45,10 +53,14 @@ state_dir = "${join(dir, 'state')}"
 name = "main"
 url = "${server.url('postgres')}"
 data_directory = "${server.dataDir}"
-`);
+`,
+  );
   // Plain node, no tsx, and a working directory with no node_modules anywhere above it.
   const once = spawnSync(process.execPath, [join(dir, 'collector.mjs'), 'once', '--config', config], {
-    cwd: dir, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH, PGA_LOG_LEVEL: 'error' },
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: process.env.PATH, PGA_LOG_LEVEL: 'error' },
   });
   assert.equal(once.status, 0, `${once.stdout}\n${once.stderr}`);
   assert.match(once.stdout, /instance main: up, server_version_num \d+/);
@@ -57,7 +69,10 @@ data_directory = "${server.dataDir}"
   }
 
   const parseLog = spawnSync(process.execPath, [join(dir, 'collector.mjs'), 'parse-log', '--format', 'stderr', '-'], {
-    cwd: dir, encoding: 'utf8', input: '2024-05-01 10:00:00.123 UTC [42] LOG:  checkpoint starting: time\n', timeout: 30_000,
+    cwd: dir,
+    encoding: 'utf8',
+    input: '2024-05-01 10:00:00.123 UTC [42] LOG:  checkpoint starting: time\n',
+    timeout: 30_000,
   });
   assert.equal(parseLog.status, 0, parseLog.stderr);
   assert.match(parseLog.stdout, /checkpoint starting/);

@@ -16,7 +16,11 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | nu
   // Without NODE_TEST_CONTEXT: the child is a test run of its own, not a file of this one.
   const { NODE_TEST_CONTEXT: _, ...parent } = process.env;
   const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: repo, encoding: 'utf8', env: { ...parent, ...env }, timeout: 240_000, maxBuffer: 16 << 20,
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...parent, ...env },
+    timeout: 240_000,
+    maxBuffer: 16 << 20,
   });
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
@@ -36,7 +40,9 @@ before(() => {
   symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
   assert.ok(!existsSync(join(work, 'shared')), 'no ../shared beside the copy');
 });
-after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 test('without ../shared the field-log tests are skipped with their reason, and pass', { timeout: 120_000 }, () => {
   const r = run(['--test', '--test-reporter=spec', 'collector/src/sources/logs/fixtures.test.ts']);

@@ -11,8 +11,12 @@ import { startBackend } from '../../backend/src/server.ts';
 import { Runner } from '../../collector/src/runner.ts';
 
 let stack: Stack;
-before(async () => { stack = await startStack(); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startStack();
+});
+after(async () => {
+  await stack?.stop();
+});
 
 const isRoot = process.getuid?.() === 0;
 const MINUTE = 60_000;
@@ -24,7 +28,9 @@ async function batchesOf(collectorId: string): Promise<number> {
 /** The times of the collector's self-report rows: one per batch stored, in stored order. */
 async function reportTimes(serverHostname: string): Promise<number[]> {
   const rows = await stack.db.query(
-    `SELECT c.time FROM metrics_collector c JOIN servers s ON s.id = c.server_id WHERE s.hostname = $1 ORDER BY c.time`, [serverHostname]);
+    `SELECT c.time FROM metrics_collector c JOIN servers s ON s.id = c.server_id WHERE s.hostname = $1 ORDER BY c.time`,
+    [serverHostname],
+  );
   return rows.rows.map((x) => x.time.getTime());
 }
 
@@ -52,9 +58,14 @@ test('backend down during collection: every batch made meanwhile arrives, in ord
     assert.equal(runner.spool.list().length, 0);
     assert.equal(await batchesOf(creds.collectorId), 9);
     const times = await reportTimes('outage-host');
-    assert.deepEqual(times, Array.from({ length: 9 }, (_, i) => t0 + i * MINUTE), 'each cycle once, in order');
-    const order = await stack.db.query(
-      `SELECT batch_id FROM ingested_batches WHERE collector_id = $1 ORDER BY received_at`, [creds.collectorId]);
+    assert.deepEqual(
+      times,
+      Array.from({ length: 9 }, (_, i) => t0 + i * MINUTE),
+      'each cycle once, in order',
+    );
+    const order = await stack.db.query(`SELECT batch_id FROM ingested_batches WHERE collector_id = $1 ORDER BY received_at`, [
+      creds.collectorId,
+    ]);
     assert.equal(order.rows.length, 9);
   } finally {
     await runner.stop();
@@ -89,9 +100,17 @@ test('connections closed mid-response: the batch is retried and stored once', as
     const upstream = net.connect(stack.backend.port, '127.0.0.1');
     const cut = cuts-- > 0;
     let seenRequest = false;
-    client.on('data', (d) => { if (d.length > 2000) seenRequest = true; upstream.write(d); });
+    client.on('data', (d) => {
+      if (d.length > 2000) seenRequest = true;
+      upstream.write(d);
+    });
     upstream.on('data', (d) => {
-      if (cut && seenRequest) { client.write(d.subarray(0, 20)); client.destroy(); upstream.destroy(); return; }
+      if (cut && seenRequest) {
+        client.write(d.subarray(0, 20));
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
       client.write(d);
     });
     client.on('error', () => upstream.destroy());
@@ -106,7 +125,10 @@ test('connections closed mid-response: the batch is retried and stored once', as
   const runner = new Runner(viaProxy, quietLog('collector'));
   try {
     await runner.collectAndSpool(new Date(Date.now() - 2 * MINUTE));
-    for (let i = 0; i < 6 && runner.spool.list().length > 0; i++) { runner.retryNow(); await runner.drain(); }
+    for (let i = 0; i < 6 && runner.spool.list().length > 0; i++) {
+      runner.retryNow();
+      await runner.drain();
+    }
     assert.equal(runner.spool.list().length, 0, 'delivered in the end');
     assert.ok(cuts < 3, 'the proxy did cut connections');
     assert.equal(await batchesOf(creds.collectorId), 1, 'stored once');
@@ -135,7 +157,9 @@ test('a corrupt spool file is quarantined with a counter; the others are sent', 
   }
 });
 
-test('a read-only spool: a clear error, a counter, and the batch still goes out', { skip: !isRoot && 'needs root for chattr' }, async () => {
+test('a read-only spool: a clear error, a counter, and the batch still goes out', {
+  skip: !isRoot && 'needs root for chattr',
+}, async () => {
   const { local, creds } = await registerCollector(stack, { name: 'ro', hostname: 'ro-host' });
   const runner = new Runner(local, quietLog('collector'));
   spawnSync('chattr', ['+i', runner.spool.dir]);
@@ -149,7 +173,9 @@ test('a read-only spool: a clear error, a counter, and the batch still goes out'
   }
 });
 
-test('a full spool filesystem: collection goes on, batches go straight out', { skip: !isRoot && 'needs root to mount a tmpfs' }, async () => {
+test('a full spool filesystem: collection goes on, batches go straight out', {
+  skip: !isRoot && 'needs root to mount a tmpfs',
+}, async () => {
   const { local, creds } = await registerCollector(stack, { name: 'full', hostname: 'full-host' });
   const spoolDir = join(local.collector.state_dir, 'spool');
   mkdirSync(spoolDir, { recursive: true });
@@ -172,7 +198,10 @@ test('a full spool filesystem: collection goes on, batches go straight out', { s
 
 test('served spool limits bound the spool; the oldest batches are dropped and counted', async () => {
   const { local, creds } = await registerCollector(stack, { name: 'limits', hostname: 'limits-host' });
-  await stack.db.query(`UPDATE collector_configs SET config = '{"spool": {"max_age_hours": 0.1}}', version = version + 1 WHERE collector_id = $1`, [creds.collectorId]);
+  await stack.db.query(
+    `UPDATE collector_configs SET config = '{"spool": {"max_age_hours": 0.1}}', version = version + 1 WHERE collector_id = $1`,
+    [creds.collectorId],
+  );
   const runner = new Runner(local, quietLog('collector'));
   try {
     await runner.pullConfig();
@@ -192,12 +221,18 @@ test('an invalid served config is refused and the last good one kept', async () 
   const { local, creds } = await registerCollector(stack, { name: 'badcfg', hostname: 'badcfg-host' });
   const runner = new Runner(local, quietLog('collector'));
   try {
-    await stack.db.query(`UPDATE collector_configs SET config = '{"collector": {"interval_seconds": 30}}', version = 2 WHERE collector_id = $1`, [creds.collectorId]);
+    await stack.db.query(
+      `UPDATE collector_configs SET config = '{"collector": {"interval_seconds": 30}}', version = 2 WHERE collector_id = $1`,
+      [creds.collectorId],
+    );
     await runner.pullConfig();
     assert.equal(runner.configVersion, 2);
     assert.equal(runner.intervalMs, 30_000);
     // A config a newer backend might serve that this collector does not understand.
-    await stack.db.query(`UPDATE collector_configs SET config = '{"collector": {"interval_seconds": -5}}', version = 3 WHERE collector_id = $1`, [creds.collectorId]);
+    await stack.db.query(
+      `UPDATE collector_configs SET config = '{"collector": {"interval_seconds": -5}}', version = 3 WHERE collector_id = $1`,
+      [creds.collectorId],
+    );
     await runner.pullConfig();
     assert.equal(runner.configVersion, 2, 'still the last good config');
     assert.equal(runner.intervalMs, 30_000);
@@ -212,7 +247,8 @@ test('certificate renewal: new key and certificate, the old one refused once the
   const runner = new Runner(local, quietLog('collector'));
   try {
     await runner.renewIfDue(Date.now() + 89 * 86400_000); // as if 89 of 90 days had passed
-    const row = (await stack.db.query('SELECT cert_fingerprint, prev_cert_fingerprint FROM collectors WHERE id = $1', [creds.collectorId])).rows[0];
+    const row = (await stack.db.query('SELECT cert_fingerprint, prev_cert_fingerprint FROM collectors WHERE id = $1', [creds.collectorId]))
+      .rows[0];
     assert.ok(row.prev_cert_fingerprint, 'old certificate still accepted until the new one is used');
     await runner.collectAndSpool(new Date(Date.now() - MINUTE));
     await runner.drain();

@@ -10,8 +10,12 @@ import { startStack, registerCollector, quietLog, type Stack } from '../helpers/
 import { Runner } from '../../collector/src/runner.ts';
 
 let stack: Stack;
-before(async () => { stack = await startStack(); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startStack();
+});
+after(async () => {
+  await stack?.stop();
+});
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const KILLS = 20;
@@ -20,19 +24,29 @@ const KILLS = 20;
 function runCollector(configPath: string, signal: NodeJS.Signals, afterMs: number): Promise<string[]> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'run', '--config', configPath], {
-      cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PGA_LOG_LEVEL: 'debug' },
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, PGA_LOG_LEVEL: 'debug' },
     });
     let err = '';
     // The clock starts at the collector's first log line, not at spawn: starting tsx alone takes
     // seconds on a loaded machine, and a kill before the first cycle tests nothing.
     let timer: NodeJS.Timeout | undefined;
     const fallback = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stderr.on('data', (d) => { err += d; timer ??= setTimeout(() => child.kill(signal), afterMs); });
+    child.stderr.on('data', (d) => {
+      err += d;
+      timer ??= setTimeout(() => child.kill(signal), afterMs);
+    });
     child.on('exit', () => {
       clearTimeout(timer);
       clearTimeout(fallback);
-      resolve(err.split('\n').filter((l) => l.includes('"batch spooled"'))
-        .map((l) => /"batch_id":"([0-9a-f-]{36})"/.exec(l)?.[1]).filter((id): id is string => id !== undefined));
+      resolve(
+        err
+          .split('\n')
+          .filter((l) => l.includes('"batch spooled"'))
+          .map((l) => /"batch_id":"([0-9a-f-]{36})"/.exec(l)?.[1])
+          .filter((id): id is string => id !== undefined),
+      );
     });
   });
 }
@@ -40,7 +54,10 @@ function runCollector(configPath: string, signal: NodeJS.Signals, afterMs: numbe
 test(`SIGKILL ${KILLS} times at random points: no batch lost, none stored twice`, { timeout: 300_000 }, async (t) => {
   const { local, creds, configPath } = await registerCollector(stack, { name: 'kill', hostname: 'kill-host' });
   // One-second cycles so every run spools, sends and gets killed somewhere in between.
-  await stack.db.query(`UPDATE collector_configs SET config = '{"collector": {"interval_seconds": 1}}', version = version + 1 WHERE collector_id = $1`, [creds.collectorId]);
+  await stack.db.query(
+    `UPDATE collector_configs SET config = '{"collector": {"interval_seconds": 1}}', version = version + 1 WHERE collector_id = $1`,
+    [creds.collectorId],
+  );
   const spooled = new Set<string>();
   for (let i = 0; i < KILLS; i++) {
     const ids = await runCollector(configPath, 'SIGKILL', 1500 + Math.floor(Math.random() * 2500));
@@ -59,15 +76,22 @@ test(`SIGKILL ${KILLS} times at random points: no batch lost, none stored twice`
     await runner.stop();
   }
   assert.ok(spooled.size >= KILLS, `the runs spooled ${spooled.size} batches`);
-  const stored = new Set((await stack.db.query('SELECT batch_id FROM ingested_batches WHERE collector_id = $1', [creds.collectorId])).rows.map((r) => r.batch_id as string));
+  const stored = new Set(
+    (await stack.db.query('SELECT batch_id FROM ingested_batches WHERE collector_id = $1', [creds.collectorId])).rows.map(
+      (r) => r.batch_id as string,
+    ),
+  );
   const lost = [...spooled].filter((id) => !stored.has(id));
   t.diagnostic(`${spooled.size} batches reported spooled across ${KILLS + 1} runs; ${stored.size} stored; ${lost.length} lost`);
   assert.deepEqual(lost, [], 'every spooled batch is stored');
   // Each batch carries one collector row at its own time: a batch stored twice would repeat one.
   const dup = await stack.db.query(
     `SELECT c.time, count(*) FROM metrics_collector c JOIN servers s ON s.id = c.server_id
-      WHERE s.hostname = 'kill-host' GROUP BY c.time HAVING count(*) > 1`);
+      WHERE s.hostname = 'kill-host' GROUP BY c.time HAVING count(*) > 1`,
+  );
   assert.deepEqual(dup.rows, [], 'no batch stored twice');
-  const rows = await stack.db.query(`SELECT count(*)::int AS n FROM metrics_collector c JOIN servers s ON s.id = c.server_id WHERE s.hostname = 'kill-host'`);
+  const rows = await stack.db.query(
+    `SELECT count(*)::int AS n FROM metrics_collector c JOIN servers s ON s.id = c.server_id WHERE s.hostname = 'kill-host'`,
+  );
   assert.equal(rows.rows[0].n, stored.size, 'one collector row per stored batch');
 });

@@ -27,25 +27,56 @@ let report: PanelQueriesReport;
 let now: Date;
 
 // Families the workload certainly fills: their panels must show rows for 1 h and 24 h.
-const CERTAIN = new Set(['pg_stats_database', 'pg_stats_table', 'pg_stats_index', 'pg_statements', 'pg_statement_texts', 'pg_activity',
-  'pg_locks', 'pg_bgwriter', 'pg_wal', 'pg_instance', 'sysstat', 'cpu', 'disk_io', 'network', 'disk_usage', 'collector',
-  'pg_table_bloat', 'pg_index_bloat']);
+const CERTAIN = new Set([
+  'pg_stats_database',
+  'pg_stats_table',
+  'pg_stats_index',
+  'pg_statements',
+  'pg_statement_texts',
+  'pg_activity',
+  'pg_locks',
+  'pg_bgwriter',
+  'pg_wal',
+  'pg_instance',
+  'sysstat',
+  'cpu',
+  'disk_io',
+  'network',
+  'disk_usage',
+  'collector',
+  'pg_table_bloat',
+  'pg_index_bloat',
+]);
 // Panels over those families whose rows depend on something the workload need not produce.
 const MAY_BE_EMPTY = new Set([
   'Alerts firing', // nothing breaches a threshold in the test
   'Unused and invalid indexes', // pgbench's indexes are all primary keys
-  'Longest transactions now', 'Idle in transaction now', 'Blockers now', 'Top statements by I/O', 'Top statements by temp files', 'Growth over the range',
+  'Longest transactions now',
+  'Idle in transaction now',
+  'Blockers now',
+  'Top statements by I/O',
+  'Top statements by temp files',
+  'Growth over the range',
 ]);
 const familiesOf = (sql: string): string[] => [...new Set([...sql.matchAll(/\bmetrics_([a-z_]+?)(?:_1h|_1m)?\b/g)].map((x) => x[1]!))];
 
 before(async () => {
   [stack, m] = await Promise.all([
     startStack({ backend: { storage: 'native' } }),
-    startMonitored({ settings: {
-      logging_collector: true, log_destination: 'csvlog,stderr', log_checkpoints: true, log_autovacuum_min_duration: 0,
-      log_min_duration_statement: 0, log_temp_files: 0, log_connections: true, autovacuum_naptime: 1,
-      log_lock_waits: true, deadlock_timeout: '100ms',
-    } }),
+    startMonitored({
+      settings: {
+        logging_collector: true,
+        log_destination: 'csvlog,stderr',
+        log_checkpoints: true,
+        log_autovacuum_min_duration: 0,
+        log_min_duration_statement: 0,
+        log_temp_files: 0,
+        log_connections: true,
+        autovacuum_naptime: 1,
+        log_lock_waits: true,
+        deadlock_timeout: '100ms',
+      },
+    }),
   ]);
   const { local } = await registerCollector(stack, { hostname: hostname(), targetUrl: m.monitorUrl() });
   const runner = new Runner(local, quietLog('collector'));
@@ -74,7 +105,10 @@ before(async () => {
       await c.end();
       // A failed login: a role that does not exist.
       const bad = new pg.Client({ host: m.server.host, port: m.server.port, user: 'no_such_user', database: 'postgres' });
-      await bad.connect().then(() => bad.end(), () => undefined);
+      await bad.connect().then(
+        () => bad.end(),
+        () => undefined,
+      );
       if (n === times.length - 3) {
         // One cycle sees a blocked session: A holds a lock, B waits on it.
         const a = await superClient(m.server, 'benchdb');
@@ -131,18 +165,33 @@ test('every panel query runs for 1 h, 24 h and 7 d and returns rows of the right
   for (const p of report.panels) {
     assert.equal(p.error, undefined, `${where(p)}: ${p.error}\n${p.sql}`);
     const names = p.columns.map((c) => c.name);
-    assert.ok(names.length > 0 && new Set(names).size === names.length && names.every((n) => n && n !== '?column?'), `${where(p)}: columns ${names}`);
+    assert.ok(
+      names.length > 0 && new Set(names).size === names.length && names.every((n) => n && n !== '?column?'),
+      `${where(p)}: columns ${names}`,
+    );
     if (p.format === 'time_series') {
       const time = p.columns.find((c) => c.name === 'time');
       assert.ok(time && time.type === 'timestamptz', `${where(p)}: time column ${time?.type}`);
-      assert.ok(p.columns.some((c) => c.name !== 'time' && NUMERIC_TYPES.has(c.type)), `${where(p)}: no numeric value column`);
-      for (const c of p.columns) assert.ok(['timestamptz', 'text'].includes(c.type) || NUMERIC_TYPES.has(c.type), `${where(p)}: column ${c.name} is ${c.type}`);
+      assert.ok(
+        p.columns.some((c) => c.name !== 'time' && NUMERIC_TYPES.has(c.type)),
+        `${where(p)}: no numeric value column`,
+      );
+      for (const c of p.columns)
+        assert.ok(['timestamptz', 'text'].includes(c.type) || NUMERIC_TYPES.has(c.type), `${where(p)}: column ${c.name} is ${c.type}`);
       const times = p.rows.map((r) => (r.time as Date).getTime());
-      assert.deepEqual(times, [...times].sort((a, b) => a - b), `${where(p)}: not ordered by time`);
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => a - b),
+        `${where(p)}: not ordered by time`,
+      );
     } else {
       // Tables and stats: no timestamp without time zone (Grafana would drop the zone).
       for (const c of p.columns) assert.notEqual(c.type, 'timestamp', `${where(p)}: ${c.name} is timestamp without time zone`);
-      if (p.panelType === 'stat') assert.ok(p.columns.some((c) => NUMERIC_TYPES.has(c.type)), `${where(p)}: stat without a number`);
+      if (p.panelType === 'stat')
+        assert.ok(
+          p.columns.some((c) => NUMERIC_TYPES.has(c.type)),
+          `${where(p)}: stat without a number`,
+        );
     }
   }
 });
@@ -159,7 +208,9 @@ test('panels over families the workload fills show rows for 1 h and 24 h', { tim
   assert.ok(checked > 60, `only ${checked} panel runs checked`);
 });
 
-test('the workload is visible: TPS, statements with text, the blocked session, temp files, memory below total', { timeout: 120_000 }, () => {
+test('the workload is visible: TPS, statements with text, the blocked session, temp files, memory below total', {
+  timeout: 120_000,
+}, () => {
   const first = (title: string, range: string, uid?: string) =>
     report.panels.find((p) => p.panelTitle === title && p.range === range && (!uid || p.dashboardUid === uid))!;
   assert.ok(first('Transactions per second', '1h', 'pga-postgresql-overview').rows.some((r) => (r.tps as number) > 0));
@@ -173,12 +224,21 @@ test('the workload is visible: TPS, statements with text, the blocked session, t
   }
   for (const r of first('Memory', '7d').rows) assert.ok((r.used_bytes as number) <= (r.total_bytes as number));
   const top = first('Top statements by total time', '1h').rows;
-  assert.ok(top.some((r) => /pgbench_accounts/.test(String(r.query))), 'pgbench statements with their text');
+  assert.ok(
+    top.some((r) => /pgbench_accounts/.test(String(r.query))),
+    'pgbench statements with their text',
+  );
   assert.ok(first('Top statements by WAL', '1h').rows.length > 0);
   const blocked = first('Blocked sessions and their blockers', '1h').rows;
   // The wait is in the log too (log_lock_waits, deadlock_timeout 100 ms).
-  assert.ok(first('Lock waits in the log', '1h').rows.some((r) => r.kind === 'lock_waiting' && Number(r.records) > 0), 'the logged lock wait');
-  assert.ok(blocked.some((r) => /pgbench_branches/.test(String(r.blocked_query)) && r.blocking_state === 'idle in transaction'), 'the blocked session and its blocker');
+  assert.ok(
+    first('Lock waits in the log', '1h').rows.some((r) => r.kind === 'lock_waiting' && Number(r.records) > 0),
+    'the logged lock wait',
+  );
+  assert.ok(
+    blocked.some((r) => /pgbench_branches/.test(String(r.blocked_query)) && r.blocking_state === 'idle in transaction'),
+    'the blocked session and its blocker',
+  );
   assert.ok(first('Largest tables', '24h').rows.some((r) => r.relation === 'public.pgbench_accounts'));
   const servers = first('Servers', '1h').rows;
   assert.equal(servers.length, 1);
@@ -186,15 +246,26 @@ test('the workload is visible: TPS, statements with text, the blocked session, t
   assert.ok((servers[0]!.tps as number) > 0 && servers[0]!.last_seen_at instanceof Date);
 });
 
-test('the Logs dashboard shows the workload: events by kind, the error, the failed login, temp files, slow statements', { timeout: 120_000 }, () => {
+test('the Logs dashboard shows the workload: events by kind, the error, the failed login, temp files, slow statements', {
+  timeout: 120_000,
+}, () => {
   const logs = report.panels.filter((p) => p.dashboardUid === 'pga-logs-events');
   assert.ok(logs.length >= 7 * 3);
   for (const p of logs) assert.equal(p.error, undefined, `${where(p)}: ${p.error}`);
   const rows = (title: string) => logs.find((p) => p.panelTitle === title && p.range === '1h')!.rows;
   assert.ok(rows('Events by kind').length > 0, 'log records arrived');
-  assert.ok(rows('Latest errors').some((r) => /division by zero/.test(String(r.message))), 'the error');
-  assert.ok(rows('Failed logins').length > 0 || rows('Latest errors').some((r) => /no_such_user/.test(String(r.message))), 'the failed login');
-  assert.ok(rows('Temporary files written').some((r) => Number(r.temp_bytes) > 0), 'the temp file');
+  assert.ok(
+    rows('Latest errors').some((r) => /division by zero/.test(String(r.message))),
+    'the error',
+  );
+  assert.ok(
+    rows('Failed logins').length > 0 || rows('Latest errors').some((r) => /no_such_user/.test(String(r.message))),
+    'the failed login',
+  );
+  assert.ok(
+    rows('Temporary files written').some((r) => Number(r.temp_bytes) > 0),
+    'the temp file',
+  );
   assert.ok(rows('Slow statements').length > 0, 'statements logged with their duration');
 });
 
@@ -213,7 +284,8 @@ test('every alert rule query runs over its window and returns time, labels and a
     else if (families.every((f) => CERTAIN.has(f))) assert.ok(res.rows.length > 0, `${rule.uid}: no rows\n${sql}`);
     // Healthy test server: nothing fires except what the workload causes on purpose.
     if (['pga-instance-down', 'pga-collector-silent', 'pga-connections-high', 'pga-xid-age', 'pga-disk-full-forecast'].includes(rule.uid)) {
-      for (const r of res.rows) assert.ok(rule.op === 'gt' ? r.value <= rule.threshold : r.value >= rule.threshold, `${rule.uid} fires: ${JSON.stringify(r)}`);
+      for (const r of res.rows)
+        assert.ok(rule.op === 'gt' ? r.value <= rule.threshold : r.value >= rule.threshold, `${rule.uid} fires: ${JSON.stringify(r)}`);
     }
   }
 });
@@ -243,17 +315,25 @@ test('the grafana role cannot write and cannot read credentials', { timeout: 120
 
 // Units: every numeric column's unit comes from its name (units.ts), and the panel JSON gives
 // that unit to that field; a time series has at most two units, the second on the right axis.
-const panelJson = new Map(DASHBOARDS.map((make) => make()).flatMap((d) =>
-  (d.panels ?? []).flatMap((p) => [p, ...((p as { panels?: dashboard.Panel[] }).panels ?? [])])
-    .map((p) => [`${d.uid}#${p.id}`, p as dashboard.Panel] as const)));
+const panelJson = new Map(
+  DASHBOARDS.map((make) => make()).flatMap((d) =>
+    (d.panels ?? [])
+      .flatMap((p) => [p, ...((p as { panels?: dashboard.Panel[] }).panels ?? [])])
+      .map((p) => [`${d.uid}#${p.id}`, p as dashboard.Panel] as const),
+  ),
+);
 
 /** The unit Grafana would give a field of this panel, and whether it sits on the right axis. */
 function fieldUnit(p: dashboard.Panel, column: string): { unit: string | undefined; right: boolean } {
   let unit = p.fieldConfig?.defaults?.unit;
   let right = false;
   for (const o of p.fieldConfig?.overrides ?? []) {
-    const names = o.matcher.id === 'byNames' ? (o.matcher.options as { names: string[] }).names
-      : o.matcher.id === 'byName' ? [String(o.matcher.options)] : [];
+    const names =
+      o.matcher.id === 'byNames'
+        ? (o.matcher.options as { names: string[] }).names
+        : o.matcher.id === 'byName'
+          ? [String(o.matcher.options)]
+          : [];
     if (!names.includes(column)) continue;
     for (const prop of o.properties) {
       if (prop.id === 'unit') unit = String(prop.value);
@@ -271,7 +351,8 @@ test('every numeric field has the unit its name says, and a time series at most 
     for (const c of numeric) {
       const want = unitOf(c.name);
       if (!want) problems.add(`${where(run)}: ${c.name} has no unit in its name`);
-      else if (fieldUnit(p, c.name).unit !== want) problems.add(`${where(run)}: ${c.name} shown as ${fieldUnit(p, c.name).unit}, not ${want}`);
+      else if (fieldUnit(p, c.name).unit !== want)
+        problems.add(`${where(run)}: ${c.name} shown as ${fieldUnit(p, c.name).unit}, not ${want}`);
     }
     if (run.format !== 'time_series') continue;
     const units = [...new Set(numeric.map((c) => unitOf(c.name)))];
@@ -279,31 +360,61 @@ test('every numeric field has the unit its name says, and a time series at most 
     const sides = new Set(numeric.map((c) => `${unitOf(c.name)} ${fieldUnit(p, c.name).right}`));
     if (units.length === 2 && sides.size !== 2) problems.add(`${where(run)}: two units on one axis (${[...sides]})`);
     // A rate says so in its title.
-    if (numeric.some((c) => /_per_s$/.test(c.name)) && !/per second/.test(run.panelTitle)) problems.add(`${where(run)}: a rate without "per second" in its title`);
+    if (numeric.some((c) => /_per_s$/.test(c.name)) && !/per second/.test(run.panelTitle))
+      problems.add(`${where(run)}: a rate without "per second" in its title`);
   }
-  assert.deepEqual([...problems].map((x) => x.replace(/ \((1h|24h|7d)\)/, '')).filter((x, i, a) => a.indexOf(x) === i), []);
+  assert.deepEqual(
+    [...problems].map((x) => x.replace(/ \((1h|24h|7d)\)/, '')).filter((x, i, a) => a.indexOf(x) === i),
+    [],
+  );
 });
 
 test('the unit table: sizes in bytes, ids without prefixes, rates per second, ages and counts as numbers', () => {
-  const cases: Array<[string, string]> = [['size_bytes', 'bytes'], ['temp_bytes_per_s', 'Bps'], ['calls_per_s', 'ops'], ['tps', 'ops'],
-    ['blocked_pid', 'none'], ['instance_id', 'none'], ['queryid', 'none'], ['dead_tuples', 'short'], ['mean_ms', 'ms'], ['uptime_s', 's'],
-    ['cache_hit_pct', 'percent'], ['xid_age', 'short'], ['days_until_full', 'd'],
+  const cases: Array<[string, string]> = [
+    ['size_bytes', 'bytes'],
+    ['temp_bytes_per_s', 'Bps'],
+    ['calls_per_s', 'ops'],
+    ['tps', 'ops'],
+    ['blocked_pid', 'none'],
+    ['instance_id', 'none'],
+    ['queryid', 'none'],
+    ['dead_tuples', 'short'],
+    ['mean_ms', 'ms'],
+    ['uptime_s', 's'],
+    ['cache_hit_pct', 'percent'],
+    ['xid_age', 'short'],
+    ['days_until_full', 'd'],
     // Bloat estimates: bytes and share of the relation; fillfactor is a percentage too.
-    ['bloat_bytes', 'bytes'], ['bloat_pct', 'percent'], ['fillfactor', 'percent']];
+    ['bloat_bytes', 'bytes'],
+    ['bloat_pct', 'percent'],
+    ['fillfactor', 'percent'],
+  ];
   for (const [name, unit] of cases) assert.equal(unitOf(name), unit, name);
 });
 
 test('count panels are zero-filled in every sampled bucket; a silent collector leaves a gap, not a line', async () => {
   // The 1 h range has 1-minute buckets; the collector sampled 30 minutes ago, then every minute for the last 5.
   const from = new Date(now.getTime() - 3_600_000);
-  const sampled = (await stack.db.query<{ t: number }>(
-    `SELECT DISTINCT floor(extract(epoch FROM time) / 60) * 60 * 1000 AS t FROM metrics_pg_instance WHERE time BETWEEN $1 AND $2 ORDER BY 1`,
-    [from, now])).rows.map((r) => Number(r.t));
+  const sampled = (
+    await stack.db.query<{ t: number }>(
+      `SELECT DISTINCT floor(extract(epoch FROM time) / 60) * 60 * 1000 AS t FROM metrics_pg_instance WHERE time BETWEEN $1 AND $2 ORDER BY 1`,
+      [from, now],
+    )
+  ).rows.map((r) => Number(r.t));
   assert.ok(sampled.length >= 5);
-  const run = (title: string, uid?: string) => report.panels.find((p) => p.panelTitle === title && p.range === '1h' && (!uid || p.dashboardUid === uid))!;
-  for (const title of ['Events by kind', 'Autovacuum log records', 'Active sessions by wait event', 'Blocked sessions (sampled)', 'Lock waits in the log']) {
+  const run = (title: string, uid?: string) =>
+    report.panels.find((p) => p.panelTitle === title && p.range === '1h' && (!uid || p.dashboardUid === uid))!;
+  for (const title of [
+    'Events by kind',
+    'Autovacuum log records',
+    'Active sessions by wait event',
+    'Blocked sessions (sampled)',
+    'Lock waits in the log',
+  ]) {
     const rows = run(title).rows;
-    const labels = run(title).columns.filter((c) => c.type === 'text').map((c) => c.name);
+    const labels = run(title)
+      .columns.filter((c) => c.type === 'text')
+      .map((c) => c.name);
     const series = new Map<string, number[]>();
     for (const r of rows) {
       if (Object.values(r).some((v) => v === null)) continue; // the gap marker
@@ -317,14 +428,21 @@ test('count panels are zero-filled in every sampled bucket; a silent collector l
     }
   }
   // Filling loses nothing: log records at their own times (not the cycles') are all counted.
-  const logged = (await stack.db.query<{ n: string }>('SELECT count(*) AS n FROM metrics_pg_log WHERE time BETWEEN $1 AND $2', [from, now])).rows[0]!.n;
-  assert.equal(run('Events by kind').rows.reduce((n, r) => n + Number(r.records ?? 0), 0), Number(logged));
+  const logged = (await stack.db.query<{ n: string }>('SELECT count(*) AS n FROM metrics_pg_log WHERE time BETWEEN $1 AND $2', [from, now]))
+    .rows[0]!.n;
+  assert.equal(
+    run('Events by kind').rows.reduce((n, r) => n + Number(r.records ?? 0), 0),
+    Number(logged),
+  );
   // Gauges and rates: a row of nulls right after a sample followed by a 25-minute silence.
   const tps = run('Transactions per second', 'pga-postgresql-overview').rows;
   const gap = tps.filter((r) => r.tps === null).map((r) => (r.time as Date).getTime());
   const silence = sampled.findIndex((t, i) => sampled[i + 1]! - t > 20 * 60_000);
   assert.ok(silence >= 0);
-  assert.ok(gap.includes(sampled[silence]! + 60_000), `a null after ${new Date(sampled[silence]!).toISOString()}: ${gap.map((t) => new Date(t).toISOString())}`);
+  assert.ok(
+    gap.includes(sampled[silence]! + 60_000),
+    `a null after ${new Date(sampled[silence]!).toISOString()}: ${gap.map((t) => new Date(t).toISOString())}`,
+  );
 });
 
 test('"now" panels show only the newest sample and say its age; versions read like 15.20', async () => {
@@ -339,7 +457,11 @@ test('"now" panels show only the newest sample and say its age; versions read li
     const slow = familiesOf(p.sql).find((f) => SLOW.includes(f));
     const want = slow ? await ageOf(`metrics_${slow}`) : age;
     if (slow) assert.ok(p.rows.length > 0 && want > age, `${where(p)}: the newest estimate, older than the last cycle`);
-    for (const r of p.rows) assert.ok(Math.abs(Number(r.sample_age_s) - want) < 1, `${where(p)}: a row ${r.sample_age_s} s old, the newest sample is ${want} s old`);
+    for (const r of p.rows)
+      assert.ok(
+        Math.abs(Number(r.sample_age_s) - want) < 1,
+        `${where(p)}: a row ${r.sample_age_s} s old, the newest sample is ${want} s old`,
+      );
     checked++;
   }
   assert.ok(checked >= 10, `${checked} panels`);
@@ -353,15 +475,21 @@ test('"now" panels show only the newest sample and say its age; versions read li
 
 test("top statements leave out the collector's own unless $ownqueries = include; wraparound panels show template0 and template1", async () => {
   const ours = (rows: readonly Record<string, unknown>[]) => rows.filter((r) => String(r.query).startsWith('/* pganalytics-collector */'));
-  const top = (r: PanelQueriesReport) => r.panels.filter((p) => p.dashboardUid === 'pga-query-performance' && p.range === '1h' && p.panelTitle.startsWith('Top statements'));
+  const top = (r: PanelQueriesReport) =>
+    r.panels.filter((p) => p.dashboardUid === 'pga-query-performance' && p.range === '1h' && p.panelTitle.startsWith('Top statements'));
   for (const p of top(report)) assert.deepEqual(ours(p.rows), [], `${where(p)} lists the collector's statements`);
   const dashboards = DASHBOARDS.map((make) => make()).filter((d) => d.uid === 'pga-query-performance');
   const included = await runPanelQueries(grafana, { now, dashboards, custom: { ownqueries: 'include' } });
-  assert.ok(top(included).some((p) => ours(p.rows).length > 0), 'with include, the collector\'s statements are listed');
+  assert.ok(
+    top(included).some((p) => ours(p.rows).length > 0),
+    "with include, the collector's statements are listed",
+  );
   const xid = report.panels.find((p) => p.panelTitle === 'Transaction ID age' && p.range === '1h')!;
   const names = new Set(xid.rows.map((r) => String(r.datname).split('/').pop()));
   for (const db of ['template0', 'template1', 'postgres', 'benchdb']) assert.ok(names.has(db), `${db} on the XID age panel: ${[...names]}`);
-  const picker = report.variables.find((v) => v.dashboardUid === 'pga-postgresql-overview' && v.variable === 'database' && v.range === '1h')!;
+  const picker = report.variables.find(
+    (v) => v.dashboardUid === 'pga-postgresql-overview' && v.variable === 'database' && v.range === '1h',
+  )!;
   assert.ok(!picker.rows.some((r) => String(r.__value).startsWith('template')), 'templates stay out of the database picker');
 });
 
@@ -392,20 +520,31 @@ test('the fill-up forecast needs hours of history and is not moved by a short bu
     const range = { from: new Date(now.getTime() - rule.windowMinutes * 60_000), to: now };
     const expand = (sql: string) => expandMacros(sql, { range, interval: { datasourceTimeInterval: '1m' } });
     const res = await grafana.query(expand(rule.sql(ALERT_WINDOW)));
-    const hours = new Map(res.rows.filter((r) => String(r.subject).startsWith('test ')).map((r) => [String(r.subject).slice(5), Number(r.value)]));
+    const hours = new Map(
+      res.rows.filter((r) => String(r.subject).startsWith('test ')).map((r) => [String(r.subject).slice(5), Number(r.value)]),
+    );
     // What the least-squares fit over all samples said (the old rule): both false alarms fired.
-    const old = await grafana.query(expand(`SELECT m.path, (array_agg(m.available_bytes ORDER BY m.time DESC))[1]
+    const old = await grafana.query(
+      expand(`SELECT m.path, (array_agg(m.available_bytes ORDER BY m.time DESC))[1]
         / regr_slope(m.used_bytes, extract(epoch FROM m.time)) / 3600 AS hours
-      FROM metrics_disk_usage m WHERE m.role = 'test' AND $__timeFilter(m.time) GROUP BY m.path`));
+      FROM metrics_disk_usage m WHERE m.role = 'test' AND $__timeFilter(m.time) GROUP BY m.path`),
+    );
     const before = new Map(old.rows.map((r) => [String(r.path), Number(r.hours)]));
-    assert.ok(before.get('/burst')! < rule.threshold && before.get('/young')! < rule.threshold, `the old fit fired: ${JSON.stringify([...before])}`);
+    assert.ok(
+      before.get('/burst')! < rule.threshold && before.get('/young')! < rule.threshold,
+      `the old fit fired: ${JSON.stringify([...before])}`,
+    );
     assert.ok(hours.get('/burst')! >= rule.threshold, `a half-hour burst fires: ${hours.get('/burst')} h`);
     assert.ok(hours.get('/young')! >= rule.threshold, `13 minutes of history fire: ${hours.get('/young')} h`);
     assert.ok(Math.abs(hours.get('/filling')! - 6) < 0.5, `steady growth to full in 6 h: ${hours.get('/filling')} h`);
     // The panel says the same and how much history it had.
-    const panel = (await runPanelQueries(grafana, { now, ranges: [{ name: '12h', ...range }],
-      dashboards: DASHBOARDS.map((make) => make()).filter((d) => d.uid === 'pga-disk-usage') }))
-      .panels.find((p) => p.panelTitle === 'Fill-up forecast')!;
+    const panel = (
+      await runPanelQueries(grafana, {
+        now,
+        ranges: [{ name: '12h', ...range }],
+        dashboards: DASHBOARDS.map((make) => make()).filter((d) => d.uid === 'pga-disk-usage'),
+      })
+    ).panels.find((p) => p.panelTitle === 'Fill-up forecast')!;
     const byPath = new Map(panel.rows.map((r) => [String(r.filesystem), r]));
     assert.equal(byPath.get('test /young')!.days_until_full, null);
     assert.ok(Number(byPath.get('test /young')!.history_s) < 3600);
@@ -420,23 +559,51 @@ test('every annotation query (restarts, statistics resets) runs and returns time
   assert.ok(report.annotations.length >= 2 * 3);
   for (const a of report.annotations) {
     assert.equal(a.error, undefined, `${a.dashboardUid} ${a.name} (${a.range}): ${a.error}\n${a.sql}`);
-    assert.deepEqual(a.columns.map((c) => `${c.name}:${c.type}`), ['time:timestamptz', 'text:text', 'tags:text'], a.name);
+    assert.deepEqual(
+      a.columns.map((c) => `${c.name}:${c.type}`),
+      ['time:timestamptz', 'text:text', 'tags:text'],
+      a.name,
+    );
   }
-  assert.ok(report.annotations.some((a) => a.name === 'Restarts' && a.rows.length > 0), 'the monitored server started within the range');
+  assert.ok(
+    report.annotations.some((a) => a.name === 'Restarts' && a.rows.length > 0),
+    'the monitored server started within the range',
+  );
 });
 
 test('the views DBAs look for first: settings, freeze age %, autovacuum workers, idle in transaction, per-process CPU, swap', () => {
   const rows = (title: string) => report.panels.find((p) => p.panelTitle === title && p.range === '1h')!.rows;
-  assert.ok(rows('Changed settings').some((r) => r.name === 'shared_preload_libraries' && r.setting === 'pg_stat_statements'), 'changed settings');
+  assert.ok(
+    rows('Changed settings').some((r) => r.name === 'shared_preload_libraries' && r.setting === 'pg_stat_statements'),
+    'changed settings',
+  );
   const freeze = rows('Freeze age % of autovacuum_freeze_max_age').filter((r) => r.freeze_age_pct !== null);
-  assert.ok(freeze.length > 0 && freeze.every((r) => Number(r.freeze_age_pct) > 0 && Number(r.freeze_age_pct) < 100), 'freeze age % against the default 200 million');
+  assert.ok(
+    freeze.length > 0 && freeze.every((r) => Number(r.freeze_age_pct) > 0 && Number(r.freeze_age_pct) < 100),
+    'freeze age % against the default 200 million',
+  );
   assert.ok(rows('Oldest tables to freeze').every((r) => Number(r.freeze_age_pct) >= 0 && Number(r.freeze_age_pct) < 100));
-  assert.ok(rows('Autovacuum workers').every((r) => r.max_workers === 3 || r.autovacuum_workers === null), 'autovacuum_max_workers (default 3) in every bucket');
+  assert.ok(
+    rows('Autovacuum workers').every((r) => r.max_workers === 3 || r.autovacuum_workers === null),
+    'autovacuum_max_workers (default 3) in every bucket',
+  );
   // The blocker of the blocked session was idle in transaction in one cycle.
-  assert.ok(rows('Idle in transaction').some((r) => Number(r.sessions) > 0 && Number(r.longest_idle_s) >= 0), 'idle in transaction seen');
-  assert.ok(rows('CPU by process type').some((r) => /client backend|checkpointer|background writer/.test(String(r.process))), 'per-process CPU');
-  assert.ok(rows('Swap').some((r) => r.swap_total_bytes !== null), 'swap');
-  assert.ok(rows('Database I/O time per second').some((r) => r.read_time_ms_per_s !== null), 'database I/O time (track_io_timing)');
+  assert.ok(
+    rows('Idle in transaction').some((r) => Number(r.sessions) > 0 && Number(r.longest_idle_s) >= 0),
+    'idle in transaction seen',
+  );
+  assert.ok(
+    rows('CPU by process type').some((r) => /client backend|checkpointer|background writer/.test(String(r.process))),
+    'per-process CPU',
+  );
+  assert.ok(
+    rows('Swap').some((r) => r.swap_total_bytes !== null),
+    'swap',
+  );
+  assert.ok(
+    rows('Database I/O time per second').some((r) => r.read_time_ms_per_s !== null),
+    'database I/O time (track_io_timing)',
+  );
 });
 
 test('"Blockers now" at the cycle that saw the blocked session: its blocker, as the root, with the sessions it blocked', async () => {
@@ -444,12 +611,20 @@ test('"Blockers now" at the cycle that saw the blocked session: its blocker, as 
   const pair = pairs[0]!;
   const at = (pair.time as Date).getTime();
   // The test's waiting session, and any other its lock held up then (the collector's size query).
-  const blocked = new Set(pairs.filter((r) => (r.time as Date).getTime() === at && r.blocking_pid === pair.blocking_pid).map((r) => r.blocked_pid)).size;
+  const blocked = new Set(
+    pairs.filter((r) => (r.time as Date).getTime() === at && r.blocking_pid === pair.blocking_pid).map((r) => r.blocked_pid),
+  ).size;
   const dashboards = DASHBOARDS.map((make) => make()).filter((d) => d.uid === 'pga-locks-activity');
-  const atBlock = await runPanelQueries(grafana, { dashboards, ranges: [{ name: 'at', from: new Date(at - 3_600_000), to: new Date(at + 1000) }], now: new Date(at + 1000) });
+  const atBlock = await runPanelQueries(grafana, {
+    dashboards,
+    ranges: [{ name: 'at', from: new Date(at - 3_600_000), to: new Date(at + 1000) }],
+    now: new Date(at + 1000),
+  });
   const blockers = atBlock.panels.find((p) => p.panelTitle === 'Blockers now')!.rows;
-  assert.deepEqual(blockers.map((r) => [r.blocking_pid, r.position, r.blocked_sessions, r.blocking_state]),
-    [[pair.blocking_pid, 'root', blocked, 'idle in transaction']]);
+  assert.deepEqual(
+    blockers.map((r) => [r.blocking_pid, r.position, r.blocked_sessions, r.blocking_state]),
+    [[pair.blocking_pid, 'root', blocked, 'idle in transaction']],
+  );
   // A minute later the episode is over: nothing is shown as current.
   assert.deepEqual(report.panels.find((p) => p.panelTitle === 'Blockers now' && p.range === '1h')!.rows, []);
 });

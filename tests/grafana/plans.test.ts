@@ -31,10 +31,15 @@ const statement = (literal: string) => STATEMENT.replace('$1', `'${literal}'`);
 before(async () => {
   [stack, m] = await Promise.all([
     startStack({ backend: { storage: 'native' } }),
-    startMonitored({ settings: {
-      logging_collector: true, log_destination: 'csvlog', compute_query_id: 'on',
-      shared_preload_libraries: 'pg_stat_statements,auto_explain', 'auto_explain.log_min_duration': 0,
-    } }),
+    startMonitored({
+      settings: {
+        logging_collector: true,
+        log_destination: 'csvlog',
+        compute_query_id: 'on',
+        shared_preload_libraries: 'pg_stat_statements,auto_explain',
+        'auto_explain.log_min_duration': 0,
+      },
+    }),
   ]);
   const { local } = await registerCollector(stack, { hostname: hostname(), targetUrl: m.monitorUrl() });
   const runner = new Runner(local, quietLog('collector'));
@@ -83,7 +88,10 @@ before(async () => {
     for (const t of (p.targets ?? []) as unknown as SqlDataquery[]) {
       if (!t.rawSql.includes('metrics_pg_plans')) continue;
       const sql = expandMacros(t.rawSql, {
-        range, now, variables: { instance: [instanceId], database: ['postgres'], queryid }, multiVariables: ['instance', 'database'],
+        range,
+        now,
+        variables: { instance: [instanceId], database: ['postgres'], queryid },
+        multiVariables: ['instance', 'database'],
         interval: { datasourceTimeInterval: '1m' },
       });
       const res = await grafana.query(sql);
@@ -100,31 +108,53 @@ after(async () => {
 });
 
 test('pg_plans rows reach the database: by queryid, and without one', { timeout: 60_000 }, async () => {
-  const rows = (await stack.db.query(`SELECT query_id, plan_fingerprint, statement, plan FROM metrics_pg_plans
-    WHERE statement = 'SELECT count(*) FROM plan_t WHERE name = ?' ORDER BY time`)).rows;
+  const rows = (
+    await stack.db.query(`SELECT query_id, plan_fingerprint, statement, plan FROM metrics_pg_plans
+    WHERE statement = 'SELECT count(*) FROM plan_t WHERE name = ?' ORDER BY time`)
+  ).rows;
   assert.equal(rows.length, 5, JSON.stringify(rows.map((r) => r.query_id)));
-  assert.deepEqual(rows.map((r) => r.query_id), [queryid, queryid, queryid, null, queryid]);
+  assert.deepEqual(
+    rows.map((r) => r.query_id),
+    [queryid, queryid, queryid, null, queryid],
+  );
   assert.equal(new Set(rows.map((r) => r.plan_fingerprint)).size, 2, 'the index changed the plan');
 });
 
-test('Query detail shows the statement\'s plans, its plan change and the slowest plan per fingerprint', { timeout: 60_000 }, () => {
+test("Query detail shows the statement's plans, its plan change and the slowest plan per fingerprint", { timeout: 60_000 }, () => {
   assert.deepEqual([...panels.keys()].sort(), ['Plan changes', 'Recent plans', 'Slowest plan per fingerprint']);
   const recent = panels.get('Recent plans')!;
   assert.equal(recent.length, 5, 'the plans with the queryid and the one found by its text');
-  assert.ok(recent.some((r) => /using plan_t_name|on plan_t_name/.test(String(r.plan))), 'the plan with the index');
-  assert.ok(recent.some((r) => /Seq Scan on plan_t/.test(String(r.plan))), 'the plan before it');
+  assert.ok(
+    recent.some((r) => /using plan_t_name|on plan_t_name/.test(String(r.plan))),
+    'the plan with the index',
+  );
+  assert.ok(
+    recent.some((r) => /Seq Scan on plan_t/.test(String(r.plan))),
+    'the plan before it',
+  );
   const changes = panels.get('Plan changes')!;
-  assert.equal(changes.reduce((n, r) => n + Number(r.plans), 0), 5);
-  assert.ok(changes.some((r) => Number(r.distinct_plans) === 2) || changes.filter((r) => Number(r.distinct_plans) >= 1).length >= 2, 'two plans over time');
+  assert.equal(
+    changes.reduce((n, r) => n + Number(r.plans), 0),
+    5,
+  );
+  assert.ok(
+    changes.some((r) => Number(r.distinct_plans) === 2) || changes.filter((r) => Number(r.distinct_plans) >= 1).length >= 2,
+    'two plans over time',
+  );
   const slowest = panels.get('Slowest plan per fingerprint')!;
   assert.equal(slowest.length, 2);
   assert.equal(new Set(slowest.map((r) => r.plan_fingerprint)).size, 2);
   const durations = slowest.map((r) => Number(r.duration_ms));
-  assert.deepEqual(durations, [...durations].sort((x, y) => y - x), 'slowest first');
+  assert.deepEqual(
+    durations,
+    [...durations].sort((x, y) => y - x),
+    'slowest first',
+  );
   // No literal reached a panel; every number has its unit.
   const text = JSON.stringify([...panels.values()]);
   for (const s of SECRETS) assert.ok(!text.includes(s), `${s} shown`);
   for (const [title, fields] of columns) {
-    for (const f of fields) if ([20, 21, 23, 700, 701, 1700].includes(f.dataTypeID)) assert.ok(unitOf(f.name), `${title}: ${f.name} has no unit`);
+    for (const f of fields)
+      if ([20, 21, 23, 700, 701, 1700].includes(f.dataTypeID)) assert.ok(unitOf(f.name), `${title}: ${f.name} has no unit`);
   }
 });

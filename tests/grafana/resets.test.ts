@@ -13,7 +13,6 @@ import { runPanelQueries, type PanelQueriesReport } from '../../devkit/panel-que
 import { DASHBOARDS } from '../../grafana/src/dashboards/index.ts';
 import { pgbenchInit, pgbenchRun } from '../../devkit/pgbench-workload.ts';
 
-
 let stack: Stack;
 let m: Monitored;
 let grafana: pg.Client;
@@ -40,8 +39,12 @@ before(async () => {
     try {
       await c.query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
       const commits = Number((await c.query("SELECT xact_commit FROM pg_stat_database WHERE datname = 'benchdb'")).rows[0].xact_commit);
-      const calls = Number((await c.query(`SELECT coalesce(sum(calls), 0) AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-        WHERE d.datname = 'benchdb' AND s.query LIKE 'UPDATE pgbench_accounts%'`)).rows[0].n);
+      const calls = Number(
+        (
+          await c.query(`SELECT coalesce(sum(calls), 0) AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+        WHERE d.datname = 'benchdb' AND s.query LIKE 'UPDATE pgbench_accounts%'`)
+        ).rows[0].n,
+      );
       return { commits, calls };
     } finally {
       await c.end();
@@ -76,9 +79,15 @@ before(async () => {
   grafana = new pg.Client({ host: stack.pg.host, port: stack.pg.port, user: 'pganalytics_grafana', database: 'pganalytics' });
   await grafana.connect();
   const now = new Date(Date.now() + 1000);
-  report = await runPanelQueries(grafana, { now, ranges: [{ name: '1h', from: new Date(now.getTime() - 3_600_000), to: now }],
-    dashboards: DASHBOARDS.map((make) => make()).filter((d) => ['pga-tables-indexes', 'pga-postgresql-overview', 'pga-query-performance',
-      'pga-checkpoints-wal', 'pga-vacuum-wraparound'].includes(d.uid ?? '')) });
+  report = await runPanelQueries(grafana, {
+    now,
+    ranges: [{ name: '1h', from: new Date(now.getTime() - 3_600_000), to: now }],
+    dashboards: DASHBOARDS.map((make) => make()).filter((d) =>
+      ['pga-tables-indexes', 'pga-postgresql-overview', 'pga-query-performance', 'pga-checkpoints-wal', 'pga-vacuum-wraparound'].includes(
+        d.uid ?? '',
+      ),
+    ),
+  });
 });
 
 after(async () => {
@@ -88,19 +97,31 @@ after(async () => {
 });
 
 test('stored deltas over a reset add up to what the server counted', async () => {
-  const stored = (await stack.db.query<{ commits: string }>(
-    "SELECT sum(xact_commit) AS commits FROM metrics_pg_stats_database WHERE datname = 'benchdb'")).rows[0]!;
+  const stored = (
+    await stack.db.query<{ commits: string }>("SELECT sum(xact_commit) AS commits FROM metrics_pg_stats_database WHERE datname = 'benchdb'")
+  ).rows[0]!;
   // Within one cycle's own traffic (the collector's and this test's connections to benchdb).
-  assert.ok(Math.abs(Number(stored.commits) - counted.commits) <= 30, `stored ${stored.commits} commits, the server counted ${counted.commits}`);
-  const texts = (await stack.db.query<{ queryid: string; query: string }>('SELECT DISTINCT queryid::text, query FROM metrics_pg_statement_texts')).rows;
+  assert.ok(
+    Math.abs(Number(stored.commits) - counted.commits) <= 30,
+    `stored ${stored.commits} commits, the server counted ${counted.commits}`,
+  );
+  const texts = (
+    await stack.db.query<{ queryid: string; query: string }>('SELECT DISTINCT queryid::text, query FROM metrics_pg_statement_texts')
+  ).rows;
   const ids = texts.filter((t) => UPDATE_ACCOUNTS.test(t.query)).map((t) => t.queryid);
   assert.ok(ids.length > 0, 'the UPDATE statement was collected');
-  const calls = (await stack.db.query<{ n: string }>(
-    "SELECT coalesce(sum(calls), 0) AS n FROM metrics_pg_statements WHERE datname = 'benchdb' AND queryid::text = ANY ($1)", [ids])).rows[0]!.n;
+  const calls = (
+    await stack.db.query<{ n: string }>(
+      "SELECT coalesce(sum(calls), 0) AS n FROM metrics_pg_statements WHERE datname = 'benchdb' AND queryid::text = ANY ($1)",
+      [ids],
+    )
+  ).rows[0]!.n;
   assert.equal(Number(calls), counted.calls, 'pgbench UPDATE calls');
   // The reset sample's interval is the time since the reset, not since the previous sample.
   const { rows } = await stack.db.query<{ interval_s: number; time: Date }>(
-    "SELECT interval_s, time FROM metrics_pg_stats_database WHERE datname = 'benchdb' AND time > $1 ORDER BY time LIMIT 1", [resetAt]);
+    "SELECT interval_s, time FROM metrics_pg_stats_database WHERE datname = 'benchdb' AND time > $1 ORDER BY time LIMIT 1",
+    [resetAt],
+  );
   assert.ok(rows[0]!.interval_s <= (rows[0]!.time.getTime() - resetAt.getTime()) / 1000 + 1, `interval ${rows[0]!.interval_s} s`);
 });
 
@@ -114,11 +135,21 @@ test('no false 100 % dead tuples after a reset; the reset and the server start a
   const notes = report.annotations.filter((a) => a.dashboardUid === 'pga-postgresql-overview');
   for (const a of notes) {
     assert.equal(a.error, undefined, `${a.name}: ${a.error}`);
-    assert.deepEqual(a.columns.map((c) => `${c.name}:${c.type}`), ['time:timestamptz', 'text:text', 'tags:text'], a.name);
+    assert.deepEqual(
+      a.columns.map((c) => `${c.name}:${c.type}`),
+      ['time:timestamptz', 'text:text', 'tags:text'],
+      a.name,
+    );
   }
   const resets = notes.find((a) => a.name === 'Statistics resets')!.rows;
-  assert.ok(resets.some((r) => /benchdb/.test(String(r.text)) && Math.abs((r.time as Date).getTime() - resetAt.getTime()) < 5000), JSON.stringify(resets));
-  assert.ok(notes.find((a) => a.name === 'Restarts')!.rows.length >= 1, 'the server start (this test dates its samples minutes back, so their uptimes disagree)');
+  assert.ok(
+    resets.some((r) => /benchdb/.test(String(r.text)) && Math.abs((r.time as Date).getTime() - resetAt.getTime()) < 5000),
+    JSON.stringify(resets),
+  );
+  assert.ok(
+    notes.find((a) => a.name === 'Restarts')!.rows.length >= 1,
+    'the server start (this test dates its samples minutes back, so their uptimes disagree)',
+  );
 });
 
 test('the last vacuum time known before the reset is shown, marked as such', () => {
@@ -127,7 +158,10 @@ test('the last vacuum time known before the reset is shown, marked as such', () 
     const dead = report.panels.find((p) => p.dashboardUid === uid && p.panelTitle === 'Dead tuples')!;
     assert.equal(dead.error, undefined);
     const accounts = dead.rows.find((r) => r.relation === 'public.pgbench_accounts')!;
-    assert.ok(accounts.last_vacuum instanceof Date && accounts.last_vacuum.getTime() < resetAt.getTime(), `${uid}: last_vacuum ${accounts.last_vacuum}`);
+    assert.ok(
+      accounts.last_vacuum instanceof Date && accounts.last_vacuum.getTime() < resetAt.getTime(),
+      `${uid}: last_vacuum ${accounts.last_vacuum}`,
+    );
     assert.match(String(accounts.vacuum_note), /statistics reset/, uid);
   }
 });
@@ -137,8 +171,15 @@ test('pg_stat_statements and bgwriter resets are annotated on the dashboards tha
     const a = report.annotations.find((x) => x.dashboardUid === uid && x.name === name);
     assert.ok(a, `${uid} has ${name}`);
     assert.equal(a.error, undefined, `${name}: ${a.error}`);
-    assert.deepEqual(a.columns.map((c) => `${c.name}:${c.type}`), ['time:timestamptz', 'text:text', 'tags:text'], name);
-    assert.ok(a.rows.some((r) => Math.abs((r.time as Date).getTime() - resetAt.getTime()) < 5000), `${name}: ${JSON.stringify(a.rows)}`);
+    assert.deepEqual(
+      a.columns.map((c) => `${c.name}:${c.type}`),
+      ['time:timestamptz', 'text:text', 'tags:text'],
+      name,
+    );
+    assert.ok(
+      a.rows.some((r) => Math.abs((r.time as Date).getTime() - resetAt.getTime()) < 5000),
+      `${name}: ${JSON.stringify(a.rows)}`,
+    );
   };
   near('pga-query-performance', 'pg_stat_statements resets');
   near('pga-checkpoints-wal', 'Checkpointer and bgwriter resets');

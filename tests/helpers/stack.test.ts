@@ -18,6 +18,7 @@ test('PGA_STORAGE reaches a test stack; an explicit override still wins', () => 
     }
     assert.equal(stackSettings(server, '/nonexistent', { storage: 'native' }).storage, 'native');
   } finally {
-    if (saved === undefined) delete process.env.PGA_STORAGE; else process.env.PGA_STORAGE = saved;
+    if (saved === undefined) delete process.env.PGA_STORAGE;
+    else process.env.PGA_STORAGE = saved;
   }
 });

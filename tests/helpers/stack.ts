@@ -28,14 +28,22 @@ export const quietLog = (component: string) => createLogger(component, process.e
  *  the rest, storage included, comes from the environment (PGA_STORAGE=timescaledb npm test). */
 export function stackSettings(server: Pick<PostgresServer, 'url'>, dir: string, overrides: Partial<BackendSettings> = {}): BackendSettings {
   return settingsFromEnv({
-    databaseUrl: server.url('pganalytics'), host: '127.0.0.1', port: 0, dataDir: join(dir, 'backend'),
+    databaseUrl: server.url('pganalytics'),
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: join(dir, 'backend'),
     // Tests call health many times a second from one address; hostile-pushes.test.ts tests the limit.
-    maintenanceIntervalSeconds: 0, probeRatePerAddress: 0, healthIntervalSeconds: 1, ...overrides,
+    maintenanceIntervalSeconds: 0,
+    probeRatePerAddress: 0,
+    healthIntervalSeconds: 1,
+    ...overrides,
   });
 }
 
-export async function startStack(opts: { pg?: StartOptions; backend?: Partial<BackendSettings>; server?: PostgresServer } = {}): Promise<Stack> {
-  const server = opts.server ?? await startPostgres(opts.pg);
+export async function startStack(
+  opts: { pg?: StartOptions; backend?: Partial<BackendSettings>; server?: PostgresServer } = {},
+): Promise<Stack> {
+  const server = opts.server ?? (await startPostgres(opts.pg));
   const dir = mkdtempSync(join(tmpdir(), 'pga-stack-'));
   const settings = stackSettings(server, dir, opts.backend);
   let backend: Backend;
@@ -54,7 +62,11 @@ export async function startStack(opts: { pg?: StartOptions; backend?: Partial<Ba
   // which the PGPASSFILE of devkit/postgres-server.ts supplies to any role.
   await db.query(`ALTER ROLE pganalytics_grafana PASSWORD '${scramVerifier(server.password)}'`);
   const stack: Stack = {
-    pg: server, backend, db, dir, settings,
+    pg: server,
+    backend,
+    db,
+    dir,
+    settings,
     stop: async () => {
       await db.end();
       await stack.backend.close(); // tests may have replaced the backend (restart)
@@ -66,14 +78,18 @@ export async function startStack(opts: { pg?: StartOptions; backend?: Partial<Ba
 }
 
 /** Writes a collector.toml watching `targetUrl`, registers it, and returns its config. */
-export async function registerCollector(stack: Stack, opts: { name?: string; targetUrl?: string; hostname?: string; extraToml?: string } = {}):
-Promise<{ local: LocalConfig; creds: Credentials; configPath: string }> {
+export async function registerCollector(
+  stack: Stack,
+  opts: { name?: string; targetUrl?: string; hostname?: string; extraToml?: string } = {},
+): Promise<{ local: LocalConfig; creds: Credentials; configPath: string }> {
   const name = opts.name ?? 'c1';
   const stateDir = join(stack.dir, `collector-${name}`);
   const caFile = join(stack.dir, 'ca.crt');
   writeFileSync(caFile, stack.backend.pki.caCertPem);
   const configPath = join(stack.dir, `${name}.toml`);
-  writeFileSync(configPath, `
+  writeFileSync(
+    configPath,
+    `
 [backend]
 url = "${stack.backend.url}"
 ca_file = "${caFile}"
@@ -88,12 +104,17 @@ name = "main"
 url = "${opts.targetUrl ?? stack.pg.url('postgres')}"
 data_directory = "${stack.pg.dataDir}"
 ${opts.extraToml ?? ''}
-`);
+`,
+  );
   const local = loadLocalConfig(configPath);
   const { token } = await createEnrolmentToken(stack.backend.pool);
   const creds = await register({
-    backendUrl: stack.backend.url, caPem: stack.backend.pki.caCertPem, enrolmentToken: token,
-    hostname: local.collector.hostname, stateDir, collectorVersion: 'test',
+    backendUrl: stack.backend.url,
+    caPem: stack.backend.pki.caCertPem,
+    enrolmentToken: token,
+    hostname: local.collector.hostname,
+    stateDir,
+    collectorVersion: 'test',
   });
   return { local, creds, configPath };
 }

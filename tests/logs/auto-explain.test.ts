@@ -26,7 +26,10 @@ const PREFIX = '%m [%p] %q%u@%d qid=%Q ';
 const SECRETS = ['alice-7731', 'bob-7732', 'carol-7733', 'dave-7734', 'erin-7735', 'frank-7736', 'gina-7737', 'hank-7738', 'ivy-7739'];
 const MARKER = 'pga_plan_end';
 
-interface Parsed { plans: PgPlanRow[]; logs: PgLogRow[] }
+interface Parsed {
+  plans: PgPlanRow[];
+  logs: PgLogRow[];
+}
 
 async function parse(path: string, format: LogFormat, redactLiterals = true): Promise<Parsed> {
   const out: Parsed = { plans: [], logs: [] };
@@ -51,14 +54,14 @@ async function queryIdOf(c: pg.Client, sql: string): Promise<string> {
 }
 
 const byName = (sql: string, name: string) => sql.replace('$NAME', `'${name}'`);
-const SEQ = "SELECT id, pad FROM plan_t WHERE name = $NAME AND id > 10";
-const JOIN = "SELECT a.id, count(*) FROM plan_t a JOIN plan_u b ON b.t_id = a.id WHERE a.name = $NAME GROUP BY a.id";
+const SEQ = 'SELECT id, pad FROM plan_t WHERE name = $NAME AND id > 10';
+const JOIN = 'SELECT a.id, count(*) FROM plan_t a JOIN plan_u b ON b.t_id = a.id WHERE a.name = $NAME GROUP BY a.id';
 
 async function workload(server: PostgresServer): Promise<{ seqId: string; joinId: string }> {
   const c = new pg.Client({ host: server.host, port: server.port, user: 'postgres', database: 'postgres' });
   await c.connect();
   try {
-    await c.query("CREATE TABLE plan_t (id int PRIMARY KEY, name text, pad text)");
+    await c.query('CREATE TABLE plan_t (id int PRIMARY KEY, name text, pad text)');
     await c.query("INSERT INTO plan_t SELECT g, 'n' || g, repeat('x', 50) FROM generate_series(1, 20000) g");
     await c.query('CREATE TABLE plan_u (t_id int, v int)');
     await c.query('INSERT INTO plan_u SELECT g % 20000, g FROM generate_series(1, 40000) g');
@@ -107,7 +110,9 @@ function assertSameRows(actual: string[], expected: string[], what: string): voi
     if (actual[i] === expected[i]) continue;
     let at = 0;
     while (actual[i][at] === expected[i][at]) at++;
-    assert.fail(`${what}: row ${i} differs at ${at}: ${actual[i].slice(Math.max(0, at - 80), at + 80)} ≠ ${expected[i].slice(Math.max(0, at - 80), at + 80)}`);
+    assert.fail(
+      `${what}: row ${i} differs at ${at}: ${actual[i].slice(Math.max(0, at - 80), at + 80)} ≠ ${expected[i].slice(Math.max(0, at - 80), at + 80)}`,
+    );
   }
 }
 
@@ -121,9 +126,13 @@ async function runFor(binDir: string | undefined, cli = false): Promise<void> {
     binDir,
     dataDir: join(base, 'data'),
     settings: {
-      ...THREE_FORMAT_SETTINGS, log_line_prefix: PREFIX,
-      shared_preload_libraries: 'auto_explain', compute_query_id: 'on',
-      'auto_explain.log_min_duration': 0, 'auto_explain.log_verbose': true, 'auto_explain.log_buffers': true,
+      ...THREE_FORMAT_SETTINGS,
+      log_line_prefix: PREFIX,
+      shared_preload_libraries: 'auto_explain',
+      compute_query_id: 'on',
+      'auto_explain.log_min_duration': 0,
+      'auto_explain.log_verbose': true,
+      'auto_explain.log_buffers': true,
     },
   });
   try {
@@ -131,13 +140,19 @@ async function runFor(binDir: string | undefined, cli = false): Promise<void> {
     await probe.connect();
     const settings = await readLogSettings(probe);
     await probe.end();
-    const tailer = new LogSource(logSourceOptionsFromSettings(settings, { instance: 'it', stateFile: join(base, 'state.json') }, { format: 'csvlog' }));
+    const tailer = new LogSource(
+      logSourceOptionsFromSettings(settings, { instance: 'it', stateFile: join(base, 'state.json') }, { format: 'csvlog' }),
+    );
 
     const { seqId, joinId } = await workload(server);
     const dir = join(server.dataDir, 'log');
     await waitForLog(dir, MARKER);
     const files = logFiles(dir);
-    const [stderr, csv, json] = [await parse(files.stderr, 'stderr'), await parse(files.csvlog, 'csvlog'), await parse(files.jsonlog, 'jsonlog')];
+    const [stderr, csv, json] = [
+      await parse(files.stderr, 'stderr'),
+      await parse(files.csvlog, 'csvlog'),
+      await parse(files.jsonlog, 'jsonlog'),
+    ];
 
     // The three log formats give the same plans, field for field.
     const key = (r: PgPlanRow) => JSON.stringify({ ...r, instance: undefined });
@@ -151,8 +166,14 @@ async function runFor(binDir: string | undefined, cli = false): Promise<void> {
     const seq = plansOf(plans, 'SELECT id, pad FROM plan_t WHERE name = ? AND id > ?');
     assert.equal(seq.length, 9, seq.map((p) => p.statement).join('\n'));
     const [before, after] = [seq.slice(0, 6), seq.slice(6)];
-    assert.deepEqual(before.map((p) => p.analyzed), [false, false, true, true, true, true]);
-    assert.deepEqual(before.map((p) => p.plan_format), ['text', 'text', 'text', 'json', 'yaml', 'xml']);
+    assert.deepEqual(
+      before.map((p) => p.analyzed),
+      [false, false, true, true, true, true],
+    );
+    assert.deepEqual(
+      before.map((p) => p.plan_format),
+      ['text', 'text', 'text', 'json', 'yaml', 'xml'],
+    );
     // One plan, whatever the literal, the estimates, the actual times and the plan's format.
     assert.equal(new Set(before.map((p) => p.plan_fingerprint)).size, 1, 'the same plan before the index');
     assert.match(before[0].plan, /^Seq Scan on public\.plan_t/m);
@@ -180,7 +201,11 @@ async function runFor(binDir: string | undefined, cli = false): Promise<void> {
     // No literal reaches a row: not the plans, not the pg_log records of the plans.
     for (const p of [stderr, csv, json]) {
       const text = JSON.stringify(p);
-      for (const secret of SECRETS) assert.ok(!text.includes(secret), `${secret} leaked: ${text.slice(Math.max(0, text.indexOf(secret) - 300), text.indexOf(secret) + 100)}`);
+      for (const secret of SECRETS)
+        assert.ok(
+          !text.includes(secret),
+          `${secret} leaked: ${text.slice(Math.max(0, text.indexOf(secret) - 300), text.indexOf(secret) + 100)}`,
+        );
     }
     // ...while the plans keep what makes them plans: costs, filters' columns, buffers.
     assert.match(before[0].plan, /\(cost=\d+\.\d+\.\.\d+\.\d+ rows=\d+ width=\d+\)/);
@@ -200,11 +225,18 @@ async function runFor(binDir: string | undefined, cli = false): Promise<void> {
 
     // What a DBA runs: parse-log --plans prints the same rows (without the instance).
     if (cli) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'parse-log', '--plans', files.jsonlog],
-        { cwd: root, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'parse-log', '--plans', files.jsonlog], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, new RegExp(` ${json.plans.length} plans, 0 parse errors`));
-      const printed = r.stdout.trim().split('\n').map((l) => JSON.stringify({ ...JSON.parse(l) as PgPlanRow, instance: undefined }));
+      const printed = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.stringify({ ...(JSON.parse(l) as PgPlanRow), instance: undefined }));
       assertSameRows(printed, json.plans.map(key), 'parse-log --plans');
     }
 
@@ -223,7 +255,9 @@ async function runFor(binDir: string | undefined, cli = false): Promise<void> {
   }
 }
 
-test('PostgreSQL 15 (this machine): plans from stderr, csvlog and jsonlog agree; fingerprints, queryids, redaction, bounds', { timeout: 120_000 }, async () => {
+test('PostgreSQL 15 (this machine): plans from stderr, csvlog and jsonlog agree; fingerprints, queryids, redaction, bounds', {
+  timeout: 120_000,
+}, async () => {
   await runFor(undefined, true);
 });
 

@@ -9,17 +9,30 @@ import { Runner } from '../../collector/src/runner.ts';
 
 let stack: Stack;
 before(async () => {
-  stack = await startStack({ pg: { settings: {
-    logging_collector: true, log_destination: 'stderr,csvlog', log_directory: 'log',
-    log_min_duration_statement: 0, log_connections: true,
-  } } });
+  stack = await startStack({
+    pg: {
+      settings: {
+        logging_collector: true,
+        log_destination: 'stderr,csvlog',
+        log_directory: 'log',
+        log_min_duration_statement: 0,
+        log_connections: true,
+      },
+    },
+  });
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 async function logRows(marker: string): Promise<pg.QueryResultRow[]> {
-  return (await stack.db.query(
-    `SELECT l.kind, l.severity, l.sqlstate, l.statement, l.duration_ms FROM metrics_pg_log l
-      JOIN postgresql_instances i ON i.id = l.instance_id WHERE i.name = 'main' AND l.statement LIKE $1 ORDER BY l.time`, [`%${marker}%`])).rows;
+  return (
+    await stack.db.query(
+      `SELECT l.kind, l.severity, l.sqlstate, l.statement, l.duration_ms FROM metrics_pg_log l
+      JOIN postgresql_instances i ON i.id = l.instance_id WHERE i.name = 'main' AND l.statement LIKE $1 ORDER BY l.time`,
+      [`%${marker}%`],
+    )
+  ).rows;
 }
 
 test('errors and statement durations from the server log arrive classified, once, across a restart', async () => {
@@ -41,7 +54,10 @@ test('errors and statement durations from the server log arrive classified, once
     assert.equal(duration[0].kind, 'statement_duration');
     assert.ok(duration[0].duration_ms >= 0);
     const failed = await logRows('pga_log_marker_two');
-    assert.ok(failed.some((r) => r.sqlstate === '22012' && r.severity === 'ERROR'), JSON.stringify(failed));
+    assert.ok(
+      failed.some((r) => r.sqlstate === '22012' && r.severity === 'ERROR'),
+      JSON.stringify(failed),
+    );
 
     // A new collector process (same state directory) starts where the last one committed.
     await runner.stop();

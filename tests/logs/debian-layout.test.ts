@@ -20,31 +20,47 @@ import { Agent } from '../../collector/src/agent.ts';
 const DEBIAN_PREFIX = '%m [%p] %q%u@%d '; // Debian's postgresql.conf sets this
 
 function config(dir: string, server: PostgresServer, names: string[]): ReturnType<typeof parseLocalConfig> {
-  return parseLocalConfig(`
+  return parseLocalConfig(
+    `
 [backend]
 url = "https://backend.invalid:8443"
 [collector]
 state_dir = "${join(dir, 'state')}"
 hostname = "debian-test"
-${names.map((n) => `[[instances]]\nname = "${n}"\nurl = "${server.url()}"\n`).join('\n')}`, {});
+${names.map((n) => `[[instances]]\nname = "${n}"\nurl = "${server.url()}"\n`).join('\n')}`,
+    {},
+  );
 }
 
 async function withClient<T>(server: PostgresServer, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: server.url() });
   await c.connect();
-  try { return await fn(c); } finally { await c.end(); }
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
 }
 
-test('Debian layout: with logging_collector = off the log is found under /var/log/postgresql and parsed', { timeout: 120_000 }, async (t) => {
+test('Debian layout: with logging_collector = off the log is found under /var/log/postgresql and parsed', {
+  timeout: 120_000,
+}, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'pga-debian-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const binDir = await resolveBinDir();
   const major = /(\d+)/.exec(spawnSync(join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout)![1];
   mkdirSync(join(root, 'var', 'log', 'postgresql'), { recursive: true });
   const logFile = join(root, 'var', 'log', 'postgresql', `postgresql-${major}-main.log`);
-  const server = await startPostgres({ binDir, stderrFile: logFile, settings: {
-    logging_collector: false, cluster_name: `${major}/main`, log_line_prefix: DEBIAN_PREFIX, lc_messages: 'C',
-  } });
+  const server = await startPostgres({
+    binDir,
+    stderrFile: logFile,
+    settings: {
+      logging_collector: false,
+      cluster_name: `${major}/main`,
+      log_line_prefix: DEBIAN_PREFIX,
+      lc_messages: 'C',
+    },
+  });
   t.after(() => server.stop());
   const local = config(root, server, ['main']);
 
@@ -69,7 +85,10 @@ test('Debian layout: with logging_collector = off the log is found under /var/lo
     assert.equal(err.user_name, 'postgres');
     assert.equal(err.database, 'postgres');
     assert.match(String(err.statement), /pga_debian_marker/);
-    assert.ok(rows.some((r) => /database system is ready to accept connections/.test(r.message)), 'the startup lines too');
+    assert.ok(
+      rows.some((r) => /database system is ready to accept connections/.test(r.message)),
+      'the startup lines too',
+    );
     assert.equal(parseErrors, 0);
 
     // The same server seen from a root without the file: the path tried is named, once.
@@ -85,7 +104,9 @@ test('Debian layout: with logging_collector = off the log is found under /var/lo
   });
 });
 
-test('no log on disk (stderr only, as in the container image): said once per instance, with the setting to add', { timeout: 120_000 }, async (t) => {
+test('no log on disk (stderr only, as in the container image): said once per instance, with the setting to add', {
+  timeout: 120_000,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pga-nolog-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const server = await startPostgres({ settings: { logging_collector: false } });
@@ -102,5 +123,9 @@ test('no log on disk (stderr only, as in the container image): said once per ins
     assert.match(e.error, /\[instances\.logs\] directory and filename/);
   }
   const second = await agent.collect(new Date(Date.now() + 60_000));
-  assert.deepEqual(second.errors.filter((e) => e.family === 'pg_log'), [], 'not repeated every cycle');
+  assert.deepEqual(
+    second.errors.filter((e) => e.family === 'pg_log'),
+    [],
+    'not repeated every cycle',
+  );
 });

@@ -13,25 +13,38 @@ const PREFIX = '%t [%p]: [%l-1] user=%u,db=%d ';
 const root = join(import.meta.dirname, '..', '..');
 
 function parseLog(...args: string[]): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'parse-log', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'parse-log', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 test('parse-log with a wrong prefix names the first unread line and the prefix that reads it', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pga-parselog-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const server = await startPostgres({ settings: {
-    logging_collector: true, log_directory: 'log', log_filename: 'postgresql.log', log_line_prefix: PREFIX,
-  } });
+  const server = await startPostgres({
+    settings: {
+      logging_collector: true,
+      log_directory: 'log',
+      log_filename: 'postgresql.log',
+      log_line_prefix: PREFIX,
+    },
+  });
   const file = join(dir, 'postgresql.log');
   try {
     const c = new pg.Client({ connectionString: server.url() });
     await c.connect();
     try {
       await c.query('SELECT 1 / 0').catch(() => undefined);
-    } finally { await c.end(); }
+    } finally {
+      await c.end();
+    }
     await server.stopServer(); // stopping flushes the log
     copyFileSync(join(server.dataDir, 'log', 'postgresql.log'), file);
-  } finally { await server.stop(); }
+  } finally {
+    await server.stop();
+  }
   const firstLine = readFileSync(file, 'utf8').split('\n')[0];
 
   const right = parseLog('--format', 'stderr', '--prefix', PREFIX, file);

@@ -11,12 +11,18 @@ const root = join(import.meta.dirname, '..', '..');
 const RDS = join(root, '..', 'shared', 'fixtures', 'pgbadger-logs', 'rds.log.bz2');
 
 test('parse-log into a pipe whose reader pauses writes every record', {
-  timeout: 180_000, skip: existsSync(RDS) ? false : 'needs ../shared/fixtures/pgbadger-logs/rds.log.bz2',
+  timeout: 180_000,
+  skip: existsSync(RDS) ? false : 'needs ../shared/fixtures/pgbadger-logs/rds.log.bz2',
 }, async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'parse-log', '--format', 'stderr', '--prefix', '%t:%r:%u@%d:[%p]:', RDS],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'collector/src/main.ts', 'parse-log', '--format', 'stderr', '--prefix', '%t:%r:%u@%d:[%p]:', RDS],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   // The reader sleeps while parse-log fills the pipe, then reads at its own pace.
   child.stdout.pause();
   await new Promise((r) => setTimeout(r, 3000));

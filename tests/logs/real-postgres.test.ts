@@ -37,15 +37,19 @@ async function workload(server: PostgresServer): Promise<void> {
   await assert.rejects(client(server, 'pwuser', 'wrong'));
   await assert.rejects(async () => {
     const c = new pg.Client({ host: server.host, port: server.port, user: 'postgres', database: 'no_such_db' });
-    try { await c.connect(); } finally { await c.end().catch(() => undefined); }
+    try {
+      await c.connect();
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   });
 
   await a.query('CREATE TABLE accounts (id int PRIMARY KEY, balance int)');
-  await a.query("INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 10) g");
+  await a.query('INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 10) g');
   // errors
   await assert.rejects(a.query('SELECT * FROM missing_table'));
   await assert.rejects(a.query('SELECT 1/0'));
-  await assert.rejects(a.query("INSERT INTO accounts VALUES (1, 0)"));
+  await assert.rejects(a.query('INSERT INTO accounts VALUES (1, 0)'));
   // slow statement, and one canceled by statement_timeout
   await a.query('SELECT pg_sleep(0.2)');
   await a.query("SET statement_timeout = '100ms'");
@@ -67,9 +71,15 @@ async function workload(server: PostgresServer): Promise<void> {
   await b.query('BEGIN');
   await a.query('UPDATE accounts SET balance = 0 WHERE id = 2');
   await b.query('UPDATE accounts SET balance = 0 WHERE id = 3');
-  const pa = a.query('UPDATE accounts SET balance = 0 WHERE id = 3').then(() => 'ok', () => 'failed');
+  const pa = a.query('UPDATE accounts SET balance = 0 WHERE id = 3').then(
+    () => 'ok',
+    () => 'failed',
+  );
   await sleep(200);
-  const pb = b.query('UPDATE accounts SET balance = 0 WHERE id = 2').then(() => 'ok', () => 'failed');
+  const pb = b.query('UPDATE accounts SET balance = 0 WHERE id = 2').then(
+    () => 'ok',
+    () => 'failed',
+  );
   const outcomes = await Promise.all([pa, pb]);
   assert.ok(outcomes.includes('failed'));
   await a.query('ROLLBACK');
@@ -94,11 +104,24 @@ async function runFor(binDir: string | undefined): Promise<void> {
     binDir,
     dataDir: join(base, 'data'),
     settings: {
-      logging_collector: true, log_destination: 'stderr,csvlog,jsonlog', log_directory: 'log',
-      log_filename: 'postgresql-%Y-%m-%d_%H%M%S.log', log_rotation_age: 0, log_rotation_size: 0,
-      log_line_prefix: PREFIX, lc_messages: 'C', log_checkpoints: true, log_autovacuum_min_duration: 0,
-      autovacuum_naptime: '1s', log_lock_waits: true, deadlock_timeout: '100ms', log_temp_files: 0,
-      log_min_duration_statement: 0, log_connections: true, log_disconnections: true, log_min_error_statement: 'error',
+      logging_collector: true,
+      log_destination: 'stderr,csvlog,jsonlog',
+      log_directory: 'log',
+      log_filename: 'postgresql-%Y-%m-%d_%H%M%S.log',
+      log_rotation_age: 0,
+      log_rotation_size: 0,
+      log_line_prefix: PREFIX,
+      lc_messages: 'C',
+      log_checkpoints: true,
+      log_autovacuum_min_duration: 0,
+      autovacuum_naptime: '1s',
+      log_lock_waits: true,
+      deadlock_timeout: '100ms',
+      log_temp_files: 0,
+      log_min_duration_statement: 0,
+      log_connections: true,
+      log_disconnections: true,
+      log_min_error_statement: 'error',
     },
   });
   try {
@@ -137,14 +160,34 @@ async function runFor(binDir: string | undefined): Promise<void> {
     assertAgree(stderr, csv, json);
     const key = (r: PgLogRow) => rowKey(r, false);
     // The tailer returned exactly the records of a one-shot parse, in order.
-    for (const [format, parsed] of [['stderr', stderr], ['csvlog', csv], ['jsonlog', json]] as const) {
+    for (const [format, parsed] of [
+      ['stderr', stderr],
+      ['csvlog', csv],
+      ['jsonlog', json],
+    ] as const) {
       assert.deepEqual(tailed[format].map(key), parsed.rows.map(key), `${format} tailed`);
     }
 
     const kinds = new Set(stderr.rows.map((r) => r.kind));
-    for (const k of ['server_ready', 'connection_received', 'connection_authorized', 'disconnection', 'authentication_failed',
-      'statement_duration', 'error', 'statement_timeout', 'temp_file', 'lock_waiting', 'lock_acquired', 'deadlock',
-      'autovacuum', 'checkpoint_starting', 'checkpoint_complete', 'server_shutdown', 'fatal'] as const) {
+    for (const k of [
+      'server_ready',
+      'connection_received',
+      'connection_authorized',
+      'disconnection',
+      'authentication_failed',
+      'statement_duration',
+      'error',
+      'statement_timeout',
+      'temp_file',
+      'lock_waiting',
+      'lock_acquired',
+      'deadlock',
+      'autovacuum',
+      'checkpoint_starting',
+      'checkpoint_complete',
+      'server_shutdown',
+      'fatal',
+    ] as const) {
       assert.ok(kinds.has(k), `kind ${k} missing; have ${[...kinds].join(',')}`);
     }
     const byKind = (k: string) => stderr.rows.filter((r) => r.kind === k);
@@ -152,11 +195,15 @@ async function runFor(binDir: string | undefined): Promise<void> {
     assert.equal(auth.details.login_user, 'pwuser');
     assert.equal(auth.sqlstate, '28P01');
     assert.equal(byKind('fatal').find((r) => r.message.includes('no_such_db'))!.sqlstate, '3D000');
-    const errs = byKind('error').map((r) => r.sqlstate).sort();
+    const errs = byKind('error')
+      .map((r) => r.sqlstate)
+      .sort();
     assert.deepEqual(errs, ['22012', '23505', '42P01']);
     assert.equal(byKind('error').find((r) => r.sqlstate === '42P01')!.statement, 'SELECT * FROM missing_table');
     assert.ok(byKind('temp_file')[0].temp_bytes! > 1_000_000);
-    const sleepy = stderr.rows.find((r) => r.kind === 'statement_duration' && r.statement === 'SELECT pg_sleep(?)' && r.duration_ms! >= 200);
+    const sleepy = stderr.rows.find(
+      (r) => r.kind === 'statement_duration' && r.statement === 'SELECT pg_sleep(?)' && r.duration_ms! >= 200,
+    );
     assert.ok(sleepy, 'pg_sleep(0.2) with its duration');
     const wait = byKind('lock_waiting')[0];
     assert.equal(wait.details.lock_mode, 'ShareLock');

@@ -37,9 +37,10 @@ async function refused(server: PostgresServer, opts: { user?: string; database?:
 /** A raw connection, over TCP or through the private Unix socket; resolves once connected. */
 function raw(server: PostgresServer, via: 'tcp' | 'socket' = 'tcp'): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = via === 'tcp'
-      ? connect(server.port, server.host, () => resolve(s))
-      : connect(join(server.socketDir, `.s.PGSQL.${server.port}`), () => resolve(s));
+    const s =
+      via === 'tcp'
+        ? connect(server.port, server.host, () => resolve(s))
+        : connect(join(server.socketDir, `.s.PGSQL.${server.port}`), () => resolve(s));
     s.on('error', reject);
   });
 }
@@ -57,8 +58,14 @@ function startupPacket(major: number, minor: number): Buffer {
 function readUntil(s: Socket, done: (all: Buffer) => boolean): Promise<Buffer> {
   return new Promise((resolve) => {
     let all = Buffer.alloc(0);
-    const finish = () => { s.removeAllListeners('data'); resolve(all); };
-    s.on('data', (d: Buffer) => { all = Buffer.concat([all, d]); if (done(all)) finish(); });
+    const finish = () => {
+      s.removeAllListeners('data');
+      resolve(all);
+    };
+    s.on('data', (d: Buffer) => {
+      all = Buffer.concat([all, d]);
+      if (done(all)) finish();
+    });
     s.once('close', finish);
     s.on('error', () => undefined);
   });
@@ -74,7 +81,12 @@ async function rawSession(server: PostgresServer): Promise<Socket> {
   return s;
 }
 
-const closed = (s: Socket) => new Promise<void>((r) => { if (s.destroyed) r(); else s.once('close', () => r()); s.on('error', () => undefined); });
+const closed = (s: Socket) =>
+  new Promise<void>((r) => {
+    if (s.destroyed) r();
+    else s.once('close', () => r());
+    s.on('error', () => undefined);
+  });
 
 async function protocolErrors(server: PostgresServer): Promise<void> {
   // a startup packet cut short
@@ -215,7 +227,14 @@ async function runWorkload(server: PostgresServer, logDir: string): Promise<void
   await c.end().catch(() => undefined);
   await doomed.end().catch(() => undefined);
   for (let i = 0; ; i++) {
-    try { const ok = await client(server); await ok.end(); break; } catch (err) { if (i > 100) throw err; await sleep(100); }
+    try {
+      const ok = await client(server);
+      await ok.end();
+      break;
+    } catch (err) {
+      if (i > 100) throw err;
+      await sleep(100);
+    }
   }
 
   // smart shutdown waits for an open session; a new connection meanwhile is refused
@@ -232,37 +251,76 @@ function uidOf(user: string): number | undefined {
   return r.status === 0 ? Number(r.stdout.trim()) : undefined;
 }
 
-const only = (rows: PgLogRow[], kind: string, stage?: string) => rows.filter((r) => r.kind === kind && (stage === undefined || r.details.stage === stage));
+const only = (rows: PgLogRow[], kind: string, stage?: string) =>
+  rows.filter((r) => r.kind === kind && (stage === undefined || r.details.stage === stage));
 
 test('PostgreSQL 15: every event a DBA acts on has its kind and values, in all three formats', { timeout: 180_000 }, async () => {
   const base = mkdtempSync(join(tmpdir(), 'pga-logs-events-'));
   const cert = join(base, 'server.crt');
   const key = join(base, 'server.key');
-  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+  const gen = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(gen.status, 0, gen.stderr);
   spawnSync('chmod', ['0600', key]);
   spawnSync('chown', ['postgres', key, cert]);
   const server = await startPostgres({
     dataDir: join(base, 'data'),
     settings: {
-      logging_collector: true, log_destination: 'stderr,csvlog,jsonlog', log_directory: 'log',
-      log_filename: 'postgresql.log', log_rotation_age: 0, log_rotation_size: 0, log_line_prefix: PREFIX, lc_messages: 'C',
-      ssl: true, ssl_cert_file: cert, ssl_key_file: key,
-      archive_mode: true, archive_command: 'false %f', max_wal_size: '32MB', checkpoint_warning: '1h', wal_level: 'replica',
+      logging_collector: true,
+      log_destination: 'stderr,csvlog,jsonlog',
+      log_directory: 'log',
+      log_filename: 'postgresql.log',
+      log_rotation_age: 0,
+      log_rotation_size: 0,
+      log_line_prefix: PREFIX,
+      lc_messages: 'C',
+      ssl: true,
+      ssl_cert_file: cert,
+      ssl_key_file: key,
+      archive_mode: true,
+      archive_command: 'false %f',
+      max_wal_size: '32MB',
+      checkpoint_warning: '1h',
+      wal_level: 'replica',
     },
   });
   const logDir = join(server.dataDir, 'log');
   try {
     await runWorkload(server, logDir);
     const f = logFiles(logDir);
-    const [stderr, csv, json] = [await parseFile(f.stderr, 'stderr', PREFIX), await parseFile(f.csvlog, 'csvlog', PREFIX), await parseFile(f.jsonlog, 'jsonlog', PREFIX)];
+    const [stderr, csv, json] = [
+      await parseFile(f.stderr, 'stderr', PREFIX),
+      await parseFile(f.csvlog, 'csvlog', PREFIX),
+      await parseFile(f.jsonlog, 'jsonlog', PREFIX),
+    ];
     assertAgree(stderr, csv, json, true);
     const rows = stderr.rows;
     if (process.env.PGA_DUMP) writeFileSync(process.env.PGA_DUMP, rows.map((r) => JSON.stringify(r)).join('\n'));
     const one = (kind: string, stage?: string): PgLogRow => {
       const r = only(rows, kind, stage)[0];
-      assert.ok(r, `no ${kind}${stage ? `/${stage}` : ''}; kinds: ${[...new Set(rows.map((x) => `${x.kind}/${x.details.stage ?? ''}`))].join(', ')}`);
+      assert.ok(
+        r,
+        `no ${kind}${stage ? `/${stage}` : ''}; kinds: ${[...new Set(rows.map((x) => `${x.kind}/${x.details.stage ?? ''}`))].join(', ')}`,
+      );
       return r;
     };
     // life cycle
@@ -277,26 +335,53 @@ test('PostgreSQL 15: every event a DBA acts on has its kind and values, in all t
     assert.equal(only(rows, 'config_changed').find((r) => r.details.parameter === 'shared_buffers')!.details.restart_required, true);
     // connections
     const protocol = only(rows, 'protocol_error');
-    assert.ok(protocol.some((r) => r.details.problem === 'incomplete startup packet'), 'incomplete startup packet');
-    assert.ok(protocol.some((r) => r.details.protocol === '2.0' && r.sqlstate === '0A000'), 'unsupported protocol');
-    assert.ok(protocol.some((r) => r.details.message_type === 1 && r.sqlstate === '08P01'), 'invalid message type');
-    assert.ok(protocol.some((r) => r.details.problem === 'incomplete message from client'), 'incomplete message');
+    assert.ok(
+      protocol.some((r) => r.details.problem === 'incomplete startup packet'),
+      'incomplete startup packet',
+    );
+    assert.ok(
+      protocol.some((r) => r.details.protocol === '2.0' && r.sqlstate === '0A000'),
+      'unsupported protocol',
+    );
+    assert.ok(
+      protocol.some((r) => r.details.message_type === 1 && r.sqlstate === '08P01'),
+      'invalid message type',
+    );
+    assert.ok(
+      protocol.some((r) => r.details.problem === 'incomplete message from client'),
+      'incomplete message',
+    );
     assert.ok(one('ssl_failed').details.error);
-    assert.ok(only(rows, 'connection_lost').some((r) => r.details.open_transaction === true), 'lost with an open transaction');
-    assert.ok(only(rows, 'connection_lost').some((r) => String(r.details.error).includes('reset')), 'connection reset');
+    assert.ok(
+      only(rows, 'connection_lost').some((r) => r.details.open_transaction === true),
+      'lost with an open transaction',
+    );
+    assert.ok(
+      only(rows, 'connection_lost').some((r) => String(r.details.error).includes('reset')),
+      'connection reset',
+    );
     const terminated = only(rows, 'connection_terminated').find((r) => r.pid !== null && r.sqlstate === '57P01')!;
     assert.equal(terminated.details.reason, 'administrator command');
     assert.equal(one('connection_refused', 'database_not_accepting').details.target_database, 'closed_db');
     one('ident_failed');
     // maintenance
     const skipped = only(rows, 'vacuum_skipped');
-    assert.ok(skipped.some((r) => r.details.relation === 'busy' && r.details.reason === 'lock not available' && r.details.operation === 'vacuum'));
+    assert.ok(
+      skipped.some((r) => r.details.relation === 'busy' && r.details.reason === 'lock not available' && r.details.operation === 'vacuum'),
+    );
     assert.ok(skipped.some((r) => r.details.relation === 'owned' && r.details.reason === 'permission denied'));
     assert.ok((one('checkpoints_too_frequent').details.seconds_apart as number) >= 0);
     // archiver
     const archive = only(rows, 'archive_failed');
-    assert.ok(archive.some((r) => r.details.stage === 'command_failed' && r.details.exit_code === 1 && /^[0-9A-F]{24}$/.test(String(r.details.wal_file))));
-    assert.ok(archive.some((r) => r.details.signal === 6 && r.details.signal_name === 'Aborted' && r.severity === 'FATAL'), 'the signal is kept');
+    assert.ok(
+      archive.some(
+        (r) => r.details.stage === 'command_failed' && r.details.exit_code === 1 && /^[0-9A-F]{24}$/.test(String(r.details.wal_file)),
+      ),
+    );
+    assert.ok(
+      archive.some((r) => r.details.signal === 6 && r.details.signal_name === 'Aborted' && r.severity === 'FATAL'),
+      'the signal is kept',
+    );
     // integrity
     const checksum = only(rows, 'checksum_failure');
     assert.ok(checksum.some((r) => typeof r.details.checksum_calculated === 'number' && typeof r.details.checksum_expected === 'number'));

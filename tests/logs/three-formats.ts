@@ -9,11 +9,19 @@ import { toPgLogRow, type PgLogRow } from '../../collector/src/sources/logs/to-r
 
 /** Server settings for one file per format in <data>/log, never rotated, messages in English. */
 export const THREE_FORMAT_SETTINGS = {
-  logging_collector: true, log_destination: 'stderr,csvlog,jsonlog', log_directory: 'log',
-  log_filename: 'postgresql-%Y-%m-%d_%H%M%S.log', log_rotation_age: 0, log_rotation_size: 0, lc_messages: 'C',
+  logging_collector: true,
+  log_destination: 'stderr,csvlog,jsonlog',
+  log_directory: 'log',
+  log_filename: 'postgresql-%Y-%m-%d_%H%M%S.log',
+  log_rotation_age: 0,
+  log_rotation_size: 0,
+  lc_messages: 'C',
 } as const;
 
-export interface Parsed { rows: PgLogRow[]; parseErrors: number }
+export interface Parsed {
+  rows: PgLogRow[];
+  parseErrors: number;
+}
 
 export async function parseFile(path: string, format: LogFormat, prefix: string): Promise<Parsed> {
   const rows: PgLogRow[] = [];
@@ -41,19 +49,32 @@ export async function waitForLog(logDir: string, text: string, timeoutMs = 30_00
   }
 }
 
-const key = (r: PgLogRow, withDetails: boolean) => [r.time, r.severity, r.kind, r.pid, r.sqlstate === '00000' ? null : r.sqlstate,
-  r.message, r.statement, r.user_name, r.database, withDetails ? JSON.stringify(r.details) : ''].join('|');
+const key = (r: PgLogRow, withDetails: boolean) =>
+  [
+    r.time,
+    r.severity,
+    r.kind,
+    r.pid,
+    r.sqlstate === '00000' ? null : r.sqlstate,
+    r.message,
+    r.statement,
+    r.user_name,
+    r.database,
+    withDetails ? JSON.stringify(r.details) : '',
+  ].join('|');
 
 /** Rows in (time, pid, n-th of pid) order: each process's records come in the same order in every
  *  file, but a backend sends each destination its own pipe message, so records of different
  *  processes may interleave differently. */
 export function sortedRows(rows: PgLogRow[]): PgLogRow[] {
   const seen = new Map<number | null, number>();
-  return rows.map((r) => {
-    const n = (seen.get(r.pid) ?? 0) + 1;
-    seen.set(r.pid, n);
-    return { r, n };
-  }).sort((a, b) => (a.r.time < b.r.time ? -1 : a.r.time > b.r.time ? 1 : (a.r.pid ?? 0) - (b.r.pid ?? 0) || a.n - b.n))
+  return rows
+    .map((r) => {
+      const n = (seen.get(r.pid) ?? 0) + 1;
+      seen.set(r.pid, n);
+      return { r, n };
+    })
+    .sort((a, b) => (a.r.time < b.r.time ? -1 : a.r.time > b.r.time ? 1 : (a.r.pid ?? 0) - (b.r.pid ?? 0) || a.n - b.n))
     .map((x) => x.r);
 }
 

@@ -55,7 +55,9 @@ describe('bloat estimates on a real server', { timeout: 180_000 }, () => {
       UPDATE updated SET qty = qty + 1;
       ANALYZE`);
   });
-  after(async () => { await m?.stop(); });
+  after(async () => {
+    await m?.stop();
+  });
 
   test('a role that may not read the tables sees no statistics: no rows, no error', async () => {
     const { tables, indexes } = await collect();
@@ -83,12 +85,18 @@ describe('bloat estimates on a real server', { timeout: 180_000 }, () => {
     assert.ok(Number(tables.get('updated')!.bloat_pct) > 40, `updated: ${tables.get('updated')!.bloat_pct} %`);
     for (const name of ['deleted', 'updated', 'fresh', 'wide']) {
       const row = tables.get(name)!;
-      assert.ok(Math.abs(100 * Number(row.bloat_bytes) / Number(row.table_bytes) - Number(row.bloat_pct)) < 0.01, `${name}: bytes and share agree`);
+      assert.ok(
+        Math.abs((100 * Number(row.bloat_bytes)) / Number(row.table_bytes) - Number(row.bloat_pct)) < 0.01,
+        `${name}: bytes and share agree`,
+      );
     }
-    if (!pgstattuple) { t.skip('contrib pgstattuple is not installed with this PostgreSQL: no measurement to compare with'); return; }
+    if (!pgstattuple) {
+      t.skip('contrib pgstattuple is not installed with this PostgreSQL: no measurement to compare with');
+      return;
+    }
     for (const name of ['deleted', 'updated', 'fresh', 'ff70', 'wide']) {
       const [s] = await sql(`SELECT table_len, free_space, dead_tuple_len, dead_tuple_count FROM pgstattuple('${name}')`);
-      const measured = 100 * (Number(s.free_space) + Number(s.dead_tuple_len) + 4 * Number(s.dead_tuple_count)) / Number(s.table_len);
+      const measured = (100 * (Number(s.free_space) + Number(s.dead_tuple_len) + 4 * Number(s.dead_tuple_count))) / Number(s.table_len);
       // ff70 keeps 30 % free by design: that is not bloat, and the estimate knows it.
       const expected = name === 'ff70' ? measured - 30 : measured;
       const estimated = Number(tables.get(name)!.bloat_pct);
@@ -102,13 +110,19 @@ describe('bloat estimates on a real server', { timeout: 180_000 }, () => {
     const { indexes } = await collect();
     const estimated = Number(indexes.get('deleted_pkey')!.bloat_pct);
     assert.ok(estimated > 70, `deleted_pkey: ${estimated} %`);
-    if (!pgstattuple) { t.skip('contrib pgstattuple is not installed with this PostgreSQL: no measurement to compare with'); return; }
+    if (!pgstattuple) {
+      t.skip('contrib pgstattuple is not installed with this PostgreSQL: no measurement to compare with');
+      return;
+    }
     // What the live entries take at the default leaf fillfactor (90), the internal pages and the
     // meta page, against the index's size.
     const [s] = await sql(`SELECT index_size, leaf_pages, internal_pages, avg_leaf_density FROM pgstatindex('deleted_pkey')`);
-    const needed = Number(s.leaf_pages) * Number(s.avg_leaf_density) / 90 + Number(s.internal_pages) + 1;
-    const measured = 100 * (1 - needed * 8192 / Number(s.index_size));
-    assert.ok(Math.abs(estimated - measured) <= TOLERANCE_PCT, `deleted_pkey: estimated ${estimated} %, pgstatindex ${measured.toFixed(2)} %`);
+    const needed = (Number(s.leaf_pages) * Number(s.avg_leaf_density)) / 90 + Number(s.internal_pages) + 1;
+    const measured = 100 * (1 - (needed * 8192) / Number(s.index_size));
+    assert.ok(
+      Math.abs(estimated - measured) <= TOLERANCE_PCT,
+      `deleted_pkey: estimated ${estimated} %, pgstatindex ${measured.toFixed(2)} %`,
+    );
   });
 
   test('collected hourly by default whatever the cycle, unless the served config sets the interval', () => {

@@ -13,11 +13,28 @@ import { isoTimestamp, jsonTimestamp } from '../../collector/src/sources/postgre
 import { startMonitored, superClient, type Monitored } from './monitored.ts';
 
 /** Families that have rows on any healthy standalone server after two cycles. */
-const ALWAYS_ROWS = ['pg_instance', 'pg_stats_database', 'pg_statements', 'pg_statement_texts', 'pg_activity', 'pg_locks',
-  'pg_bgwriter', 'pg_wal', 'pg_archiver', 'pg_stats_table', 'pg_stats_index'];
+const ALWAYS_ROWS = [
+  'pg_instance',
+  'pg_stats_database',
+  'pg_statements',
+  'pg_statement_texts',
+  'pg_activity',
+  'pg_locks',
+  'pg_bgwriter',
+  'pg_wal',
+  'pg_archiver',
+  'pg_stats_table',
+  'pg_stats_index',
+];
 
 const SQL_TYPE: Record<ColumnType, string> = {
-  text: 'text', int: 'integer', bigint: 'bigint', float: 'double precision', bool: 'boolean', timestamptz: 'timestamp with time zone', jsonb: 'jsonb',
+  text: 'text',
+  int: 'integer',
+  bigint: 'bigint',
+  float: 'double precision',
+  bool: 'boolean',
+  timestamptz: 'timestamp with time zone',
+  jsonb: 'jsonb',
 };
 
 for (const which of ['local', 'embedded PG18'] as const) {
@@ -26,12 +43,17 @@ for (const which of ['local', 'embedded PG18'] as const) {
     before(async () => {
       m = await startMonitored(which === 'local' ? {} : { binDir: await embeddedBinDir() });
       await m.admin('CREATE DATABASE shop');
-      await m.admin(`CREATE TABLE orders (id serial PRIMARY KEY, item text, qty int);
+      await m.admin(
+        `CREATE TABLE orders (id serial PRIMARY KEY, item text, qty int);
         CREATE INDEX orders_item ON orders (item);
         INSERT INTO orders (item, qty) SELECT 'item' || g, g FROM generate_series(1, 5000) g;
-        CREATE TABLE empty_one (x int)`, 'shop');
+        CREATE TABLE empty_one (x int)`,
+        'shop',
+      );
     });
-    after(async () => { await m?.stop(); });
+    after(async () => {
+      await m?.stop();
+    });
 
     test('every family collects without an error as pg_monitor; rows are valid protocol rows', async () => {
       const src = new InstanceUnderTest({ name: 'db1', url: m.monitorUrl(), activitySampleMs: 200 });
@@ -72,7 +94,10 @@ for (const which of ['local', 'embedded PG18'] as const) {
         const idleTx = activity.find((r) => r.backend_type === 'client backend' && r.state === 'idle in transaction');
         assert.ok(idleTx, 'the idle-in-transaction session sampled');
         assert.ok(Number(idleTx.max_state_age_s) >= 0.4 && Number(idleTx.max_xact_age_s) >= 0.4, 'its ages');
-        assert.ok(activity.every((r) => Number(r.samples) >= 2), 'several samples aggregated');
+        assert.ok(
+          activity.every((r) => Number(r.samples) >= 2),
+          'several samples aggregated',
+        );
         assert.equal(second.rows.pg_settings.length, 0, 'settings unchanged: not sent again');
         assert.equal(second.rows.pg_instance[0].up, true);
         assert.ok(Number(second.rows.pg_instance[0].max_connections) > 0);
@@ -99,7 +124,11 @@ for (const which of ['local', 'embedded PG18'] as const) {
       try {
         const r = await src.collect(new Date());
         const shop = r.rows.pg_stats_table.filter((x) => x.datname === 'shop');
-        assert.deepEqual(shop.map((x) => x.relname), ['orders'], 'the biggest table only');
+        assert.deepEqual(
+          shop.map((x) => x.relname),
+          ['orders'],
+          'the biggest table only',
+        );
         assert.equal(r.rows.pg_stats_index.filter((x) => x.datname === 'shop').length, 1);
       } finally {
         await src.close();
@@ -114,7 +143,8 @@ for (const which of ['local', 'embedded PG18'] as const) {
         const r = await src.collect(new Date(t0 + cycle * 60_000), onlyDatabases);
         assert.deepEqual(r.errors, []);
         const rows = r.rows.pg_stats_database;
-        for (const row of rows) assert.ok(typeof row.size_bytes === 'number' && row.size_bytes > 0, `cycle ${cycle}: ${row.datname} has a size`);
+        for (const row of rows)
+          assert.ok(typeof row.size_bytes === 'number' && row.size_bytes > 0, `cycle ${cycle}: ${row.datname} has a size`);
         return new Map(rows.map((row) => [String(row.datname), row.size_bytes as number]));
       };
       try {
@@ -130,7 +160,8 @@ for (const which of ['local', 'embedded PG18'] as const) {
         // Four databases known (postgres, shop and the templates): a fifth of them, rounded up, is
         // one a cycle; the others repeat their last measurement.
         assert.ok(['postgres', 'shop'].filter((db) => grew(second, db)).length <= 1, 'at most one re-measured');
-        for (const db of ['postgres', 'shop'].filter((x) => !grew(second, x))) assert.equal(second.get(db), first.get(db), `${db} repeats its last measurement`);
+        for (const db of ['postgres', 'shop'].filter((x) => !grew(second, x)))
+          assert.equal(second.get(db), first.get(db), `${db} repeats its last measurement`);
         let cycle = 3;
         for (let now = await sizes(cycle); !(grew(now, 'postgres') && grew(now, 'shop')); now = await sizes(++cycle)) {
           assert.ok(cycle < 7, 'both re-measured within five cycles');
@@ -155,8 +186,13 @@ for (const which of ['local', 'embedded PG18'] as const) {
           assert.equal(Date.parse(isoTimestamp(lmt)!), Date.UTC(1850, 0, 1), `${tz}: ${lmt} (local mean time offsets have seconds)`);
           assert.equal(isoTimestamp(inf), null);
           // The same values as most families get them: one JSON array (catalog.ts sqlFor).
-          const j = (await c.query(`SELECT $1::timestamptz AS now, (SELECT json_agg(q) FROM (SELECT $1::timestamptz AS t,
-            '1850-01-01 00:00 UTC'::timestamptz AS lmt, 'infinity'::timestamptz AS inf) q) AS rows`, [now])).rows[0];
+          const j = (
+            await c.query(
+              `SELECT $1::timestamptz AS now, (SELECT json_agg(q) FROM (SELECT $1::timestamptz AS t,
+            '1850-01-01 00:00 UTC'::timestamptz AS lmt, 'infinity'::timestamptz AS inf) q) AS rows`,
+              [now],
+            )
+          ).rows[0];
           assert.equal(jsonTimestamp(j.rows[0].t), isoTimestamp(now), `${tz}: JSON form ${j.rows[0].t}`);
           assert.equal(Date.parse(jsonTimestamp(j.rows[0].lmt)!), Date.UTC(1850, 0, 1), `${tz}: JSON ${j.rows[0].lmt}`);
           assert.equal(jsonTimestamp(j.rows[0].inf), null);
@@ -174,11 +210,22 @@ for (const which of ['local', 'embedded PG18'] as const) {
         await migrate(c, { storage: 'native' });
         for (const entry of CATALOG) {
           const spec = FAMILY_BY_NAME.get(entry.family)!;
-          const cols = (await c.query(
-            `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [spec.table])).rows;
-          const expected = [['time', 'timestamp with time zone', 'NO'], ['instance_id', 'integer', 'NO'],
-            ...spec.columns.map((col) => [col.name, SQL_TYPE[col.type], col.key ? 'NO' : 'YES'])];
-          assert.deepEqual(cols.map((x) => [x.column_name, x.data_type, x.is_nullable]), expected, `${spec.table} matches its spec`);
+          const cols = (
+            await c.query(
+              `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
+              [spec.table],
+            )
+          ).rows;
+          const expected = [
+            ['time', 'timestamp with time zone', 'NO'],
+            ['instance_id', 'integer', 'NO'],
+            ...spec.columns.map((col) => [col.name, SQL_TYPE[col.type], col.key ? 'NO' : 'YES']),
+          ];
+          assert.deepEqual(
+            cols.map((x) => [x.column_name, x.data_type, x.is_nullable]),
+            expected,
+            `${spec.table} matches its spec`,
+          );
         }
       } finally {
         await c.end();

@@ -13,12 +13,26 @@ import { startMonitored, type Monitored } from './monitored.ts';
 
 let m: Monitored;
 let dir: string;
-before(async () => { m = await startMonitored(); dir = mkdtempSync(join(tmpdir(), 'pga-once-')); }, { timeout: 60_000 });
-after(async () => { try { await m?.stop(); } finally { rmSync(dir, { recursive: true, force: true }); } });
+before(
+  async () => {
+    m = await startMonitored();
+    dir = mkdtempSync(join(tmpdir(), 'pga-once-'));
+  },
+  { timeout: 60_000 },
+);
+after(async () => {
+  try {
+    await m?.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 function once(name: string, url: string): SpawnSyncReturns<string> {
   const config = join(dir, `${name}.toml`);
-  writeFileSync(config, `
+  writeFileSync(
+    config,
+    `
 [backend]
 url = "https://backend.invalid:8443"
 
@@ -29,9 +43,14 @@ hostname = "once-test"
 [[instances]]
 name = "main"
 url = "${url}"
-`);
+`,
+  );
   const root = join(import.meta.dirname, '..', '..');
-  return spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'once', '--config', config], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts', 'once', '--config', config], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 test('collector once prints every family for a real server, with the rows run sends', { timeout: 90_000 }, async () => {
@@ -39,13 +58,18 @@ test('collector once prints every family for a real server, with the rows run se
   const res = once('up', m.monitorUrl());
   assert.equal(res.status, 0, res.stderr);
   assert.match(res.stdout, /instance main: up, server_version_num \d+/);
-  for (const entry of CATALOG) assert.match(res.stdout, new RegExp(`^${entry.family}: \\d+ row\\(s\\)`, 'm'), `${entry.family} in the summary`);
+  for (const entry of CATALOG)
+    assert.match(res.stdout, new RegExp(`^${entry.family}: \\d+ row\\(s\\)`, 'm'), `${entry.family} in the summary`);
   // Sent on change: run's first cycle sends them, so once shows them too.
   assert.match(res.stdout, /^pg_settings: [1-9]\d* row\(s\)/m, res.stdout);
   assert.match(res.stdout, /^pg_statement_texts: [1-9]\d* row\(s\)/m, res.stdout);
   assert.doesNotMatch(res.stdout, /^skipped pg_(?!log:)/m, 'no PostgreSQL family skipped');
   // The test server logs to stderr only (logging_collector = off): said once, with the setting to add.
-  assert.equal(res.stdout.match(/^skipped pg_log: main: no log file found: logging_collector is off.*set logging_collector = on/gm)?.length, 1, res.stdout);
+  assert.equal(
+    res.stdout.match(/^skipped pg_log: main: no log file found: logging_collector is off.*set logging_collector = on/gm)?.length,
+    1,
+    res.stdout,
+  );
 });
 
 test('collector once exits non-zero when an instance is down', { timeout: 90_000 }, async () => {

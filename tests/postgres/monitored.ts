@@ -19,12 +19,21 @@ export interface Monitored {
 export async function startMonitored(opts: StartOptions = {}): Promise<Monitored> {
   const server = await startPostgres({
     ...opts,
-    settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', track_io_timing: true, ...opts.settings },
+    settings: {
+      shared_preload_libraries: 'pg_stat_statements',
+      'pg_stat_statements.track': 'all',
+      track_io_timing: true,
+      ...opts.settings,
+    },
   });
   const admin = async (sql: string, database = 'postgres'): Promise<pg.QueryResult> => {
     const c = new pg.Client({ connectionString: server.url(database) });
     await c.connect();
-    try { return await c.query(sql); } finally { await c.end(); }
+    try {
+      return await c.query(sql);
+    } finally {
+      await c.end();
+    }
   };
   await admin('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   await admin(`DO $$ BEGIN

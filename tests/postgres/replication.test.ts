@@ -33,15 +33,42 @@ function asServerUser(): { uid?: number; gid?: number } {
 before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'pga-standby-'));
-  [stack, primary] = await Promise.all([startStack(), startMonitored({
-    settings: { synchronous_commit: true, wal_level: 'replica', max_wal_senders: 5, max_replication_slots: 5, hot_standby: true, wal_keep_size: 64 },
-  })]);
+  [stack, primary] = await Promise.all([
+    startStack(),
+    startMonitored({
+      settings: {
+        synchronous_commit: true,
+        wal_level: 'replica',
+        max_wal_senders: 5,
+        max_replication_slots: 5,
+        hot_standby: true,
+        wal_keep_size: 64,
+      },
+    }),
+  ]);
   await primary.admin(`SELECT pg_create_physical_replication_slot('${SLOT}')`);
   const owner = asServerUser();
   if (owner.uid !== undefined) spawnSync('chown', [`${owner.uid}:${owner.gid}`, dir]);
-  const res = spawnSync(clientTool('pg_basebackup')!, ['-h', primary.server.host, '-p', String(primary.server.port), '-U', 'postgres',
-    '-D', join(dir, 'data'), '-R', '-S', SLOT, '-X', 'stream', '--no-sync'],
-    { encoding: 'utf8', ...owner, env: { ...process.env, PGPASSWORD: primary.server.password } }); // PGPASSFILE is ours, not postgres's
+  const res = spawnSync(
+    clientTool('pg_basebackup')!,
+    [
+      '-h',
+      primary.server.host,
+      '-p',
+      String(primary.server.port),
+      '-U',
+      'postgres',
+      '-D',
+      join(dir, 'data'),
+      '-R',
+      '-S',
+      SLOT,
+      '-X',
+      'stream',
+      '--no-sync',
+    ],
+    { encoding: 'utf8', ...owner, env: { ...process.env, PGPASSWORD: primary.server.password } },
+  ); // PGPASSFILE is ours, not postgres's
   assert.equal(res.status, 0, `pg_basebackup: ${res.stderr}`);
   standby = await startPostgres({ dataDir: join(dir, 'data'), password: primary.server.password });
 });
@@ -70,7 +97,9 @@ test('replication and slot rows from both ends of a streaming pair', { skip }, a
     const sb = new (await import('pg')).default.Client({ connectionString: standby.url() });
     await sb.connect();
     for (let i = 0; i < 200; i++) {
-      const r = await sb.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AND pg_last_xact_replay_timestamp() IS NOT NULL AS ok', [target]);
+      const r = await sb.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AND pg_last_xact_replay_timestamp() IS NOT NULL AS ok', [
+        target,
+      ]);
       if (r.rows[0].ok) break;
       await new Promise((res) => setTimeout(res, 50));
     }
@@ -80,13 +109,17 @@ test('replication and slot rows from both ends of a streaming pair', { skip }, a
     await runner.drain();
     assert.equal(runner.spool.list().length, 0);
 
-    const rows = await q(`SELECT i.name, r.* FROM metrics_replication r JOIN postgresql_instances i ON i.id = r.instance_id WHERE r.time = $1`, [t1]);
+    const rows = await q(
+      `SELECT i.name, r.* FROM metrics_replication r JOIN postgresql_instances i ON i.id = r.instance_id WHERE r.time = $1`,
+      [t1],
+    );
     const p = rows.find((r) => r.name === 'main' && r.role === 'primary');
     assert.ok(p, 'the primary reports its standby');
     assert.equal(p.state, 'streaming');
     assert.equal(p.slot_name, SLOT);
     assert.equal(p.peer, 'walreceiver');
-    for (const c of ['sent_lag_bytes', 'write_lag_bytes', 'flush_lag_bytes', 'replay_lag_bytes']) assert.ok(p[c] !== null && Number(p[c]) >= 0, `${c} = ${p[c]}`);
+    for (const c of ['sent_lag_bytes', 'write_lag_bytes', 'flush_lag_bytes', 'replay_lag_bytes'])
+      assert.ok(p[c] !== null && Number(p[c]) >= 0, `${c} = ${p[c]}`);
     for (const c of ['write_lag_s', 'flush_lag_s', 'replay_lag_s']) assert.ok(p[c] === null || p[c] >= 0, `${c} = ${p[c]}`);
     assert.ok(p.replay_lag_s !== null || p.write_lag_s !== null || Number(p.replay_lag_bytes) === 0, 'lag known');
     const s = rows.find((r) => r.name === 'standby' && r.role === 'standby');
@@ -96,16 +129,31 @@ test('replication and slot rows from both ends of a streaming pair', { skip }, a
     assert.ok(s.replay_delay_s !== null && s.replay_delay_s >= 0, JSON.stringify(s));
     assert.ok(Number(s.replay_lag_bytes) >= 0);
 
-    const slots = await q(`SELECT i.name, s.* FROM metrics_replication_slots s JOIN postgresql_instances i ON i.id = s.instance_id WHERE s.time = $1 AND i.name = 'main'`, [t1]);
+    const slots = await q(
+      `SELECT i.name, s.* FROM metrics_replication_slots s JOIN postgresql_instances i ON i.id = s.instance_id WHERE s.time = $1 AND i.name = 'main'`,
+      [t1],
+    );
     assert.equal(slots.length, 1);
     assert.equal(slots[0].slot_name, SLOT);
     assert.equal(slots[0].active, true);
     assert.equal(slots[0].wal_status, 'reserved');
     assert.ok(Number(slots[0].retained_bytes) >= 0);
 
-    const inst = await q(`SELECT i.name, p.is_in_recovery, p.up FROM metrics_pg_instance p JOIN postgresql_instances i ON i.id = p.instance_id WHERE p.time = $1 ORDER BY 1`, [t1]);
-    assert.deepEqual(inst.map((r) => [r.name, r.up, r.is_in_recovery]), [['main', true, false], ['standby', true, true]]);
-    const wal = await q(`SELECT i.name, w.wal_generated_bytes FROM metrics_pg_wal w JOIN postgresql_instances i ON i.id = w.instance_id WHERE w.time = $1 ORDER BY 1`, [t1]);
+    const inst = await q(
+      `SELECT i.name, p.is_in_recovery, p.up FROM metrics_pg_instance p JOIN postgresql_instances i ON i.id = p.instance_id WHERE p.time = $1 ORDER BY 1`,
+      [t1],
+    );
+    assert.deepEqual(
+      inst.map((r) => [r.name, r.up, r.is_in_recovery]),
+      [
+        ['main', true, false],
+        ['standby', true, true],
+      ],
+    );
+    const wal = await q(
+      `SELECT i.name, w.wal_generated_bytes FROM metrics_pg_wal w JOIN postgresql_instances i ON i.id = w.instance_id WHERE w.time = $1 ORDER BY 1`,
+      [t1],
+    );
     assert.ok(Number(wal[0].wal_generated_bytes) > 1_000_000, 'the primary generated WAL (the 100,000-row table)');
     assert.equal(wal[1].wal_generated_bytes, null, 'none on a standby');
   } finally {

@@ -7,8 +7,12 @@ import { InstanceUnderTest } from '../../collector/src/testing/stages.ts';
 import { startMonitored, superClient, type Monitored } from './monitored.ts';
 
 let m: Monitored;
-before(async () => { m = await startMonitored(); });
-after(async () => { await m?.stop(); });
+before(async () => {
+  m = await startMonitored();
+});
+after(async () => {
+  await m?.stop();
+});
 
 const STATEMENTS = ['pg_instance', 'pg_statements', 'pg_statement_texts'];
 const TYPES = ['int', 'bigint', 'numeric', 'float8', 'text', 'int2'];
@@ -17,7 +21,11 @@ const TYPES = ['int', 'bigint', 'numeric', 'float8', 'text', 'int2'];
  *  constant list: PostgreSQL 18 squashes ARRAY[1,1,…] and IN (…) lists to one entry.) */
 const filler = (i: number): string => `SELECT 1::${TYPES[i % TYPES.length]}${', 1'.repeat(Math.floor(i / TYPES.length))}`;
 /** Slow statements told apart by their extra columns (1, 2 or 3). */
-const SLOW = [{ ms: 90, extra: 1 }, { ms: 60, extra: 2 }, { ms: 30, extra: 3 }];
+const SLOW = [
+  { ms: 90, extra: 1 },
+  { ms: 60, extra: 2 },
+  { ms: 30, extra: 3 },
+];
 const slowSql = (ms: number, extra: number): string => `SELECT pg_sleep(${ms / 1000})${', 1'.repeat(extra)}`;
 
 test('the top statements come out right when pg_stat_statements holds thousands of entries', { timeout: 120_000 }, async () => {
@@ -45,7 +53,11 @@ test('the top statements come out right when pg_stat_statements holds thousands 
     // Which slow statement a row is: its normalised text has one parameter per extra column.
     const texts = new Map(second.rows.pg_statement_texts.map((t) => [t.queryid, String(t.query)]));
     const extraOf = (r: Record<string, unknown>): number => (texts.get(r.queryid as string) ?? '').split('$').length - 2;
-    assert.deepEqual(top.map(extraOf), SLOW.map((s) => s.extra), 'most execution time first');
+    assert.deepEqual(
+      top.map(extraOf),
+      SLOW.map((s) => s.extra),
+      'most execution time first',
+    );
     top.forEach((r, i) => {
       assert.equal(r.calls, 2);
       assert.equal(r.interval_s, 60);

@@ -37,7 +37,16 @@ async function runMarker(times: number): Promise<void> {
   await c.end();
 }
 
-const STATEMENT_COUNTERS = ['calls', 'total_exec_time_ms', 'rows', 'shared_blks_hit', 'shared_blks_read', 'shared_blks_written', 'wal_records', 'wal_bytes'];
+const STATEMENT_COUNTERS = [
+  'calls',
+  'total_exec_time_ms',
+  'rows',
+  'shared_blks_hit',
+  'shared_blks_read',
+  'shared_blks_written',
+  'wal_records',
+  'wal_bytes',
+];
 const TABLE_COUNTERS = ['seq_scan', 'idx_scan', 'n_tup_ins', 'n_tup_upd', 'n_tup_del', 'heap_blks_hit', 'heap_blks_read'];
 
 test('workload deltas, blocking, resets and an outage land in the metric tables', { timeout: 300_000 }, async () => {
@@ -73,7 +82,9 @@ test('workload deltas, blocking, resets and an outage land in the metric tables'
     assert.equal(st[0].datname, 'postgres');
     assert.equal(st[0].usename, 'postgres');
     assert.ok(st[0].total_exec_time_ms >= 0 && st[0].mean_exec_time_ms >= 0);
-    const hist = await q(`SELECT * FROM metrics_pg_stats_table WHERE datname = 'benchdb' AND relname = 'pgbench_history' AND time = $1`, [t1]);
+    const hist = await q(`SELECT * FROM metrics_pg_stats_table WHERE datname = 'benchdb' AND relname = 'pgbench_history' AND time = $1`, [
+      t1,
+    ]);
     assert.equal(Number(hist[0].n_tup_ins), 100, 'one history row per pgbench transaction');
     const acc = await q(`SELECT * FROM metrics_pg_stats_table WHERE relname = 'pgbench_accounts' AND time = $1`, [t1]);
     assert.equal(Number(acc[0].n_tup_upd), 100);
@@ -122,10 +133,11 @@ test('workload deltas, blocking, resets and an outage land in the metric tables'
     await pgbench(1, 10);
     const t3 = await cycle(3);
     const plausible = (rows: Record<string, unknown>[], cols: string[], max: number, what: string) => {
-      for (const r of rows) for (const c of cols) {
-        const v = r[c] === null ? null : Number(r[c]);
-        assert.ok(v === null || (v >= 0 && v <= max), `${what}.${c} = ${v} after a reset`);
-      }
+      for (const r of rows)
+        for (const c of cols) {
+          const v = r[c] === null ? null : Number(r[c]);
+          assert.ok(v === null || (v >= 0 && v <= max), `${what}.${c} = ${v} after a reset`);
+        }
     };
     plausible(await q(`SELECT * FROM metrics_pg_statements WHERE time = $1`, [t3]), STATEMENT_COUNTERS, 50_000_000, 'pg_statements');
     plausible(await q(`SELECT * FROM metrics_pg_stats_table WHERE time = $1`, [t3]), TABLE_COUNTERS, 1_000_000, 'pg_stats_table');
@@ -151,7 +163,12 @@ test('workload deltas, blocking, resets and an outage land in the metric tables'
     const up = await q(`SELECT up, uptime_s, version_num FROM metrics_pg_instance WHERE time = $1`, [t6]);
     assert.equal(up[0].up, true, 'collection recovered on its own');
     assert.ok(up[0].uptime_s < 120);
-    plausible(await q(`SELECT * FROM metrics_pg_stats_database WHERE time = $1`, [t6]), ['xact_commit', 'blks_hit', 'tup_inserted'], 10_000_000, 'pg_stats_database');
+    plausible(
+      await q(`SELECT * FROM metrics_pg_stats_database WHERE time = $1`, [t6]),
+      ['xact_commit', 'blks_hit', 'tup_inserted'],
+      10_000_000,
+      'pg_stats_database',
+    );
     const upRows = await q(`SELECT count(*)::int AS n FROM metrics_pg_instance WHERE up`);
     assert.equal(upRows[0].n, 6);
   } finally {

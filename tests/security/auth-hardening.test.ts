@@ -27,7 +27,9 @@ before(async () => {
   // Failures from 127.0.0.1 add up over this file; the address limit has a test of its own.
   stack = await startStack({ backend: { loginFreeFailuresPerAddress: 100 } });
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 const login = (username: string, password: string, backend = stack.backend) =>
   call(backend, '/api/v1/auth/login', { method: 'POST', json: { username, password } });
@@ -40,8 +42,13 @@ const statsRow = (time = new Date().toISOString()) => ({ time, instance: 'main',
 function mint(claims: object): string {
   const dir = join(stack.settings.dataDir, 'jwt');
   const file = readdirSync(dir).filter((f) => f.endsWith('.key'))[0];
-  const kid = jwt.decode(stack.backend.keys.sign({}, { subject: 'x', audience: USER_AUDIENCE, expiresInSeconds: 60 }), { complete: true })!.header.kid;
-  return jwt.sign({ iss: 'pganalytics', ...claims }, readFileSync(join(dir, file)), { algorithm: 'RS256', keyid: kid, noTimestamp: !('iat' in claims) });
+  const kid = jwt.decode(stack.backend.keys.sign({}, { subject: 'x', audience: USER_AUDIENCE, expiresInSeconds: 60 }), { complete: true })!
+    .header.kid;
+  return jwt.sign({ iss: 'pganalytics', ...claims }, readFileSync(join(dir, file)), {
+    algorithm: 'RS256',
+    keyid: kid,
+    noTimestamp: !('iat' in claims),
+  });
 }
 
 test('#4 a registration claiming a known hostname gets a server of its own; renewal keeps the binding', async () => {
@@ -51,10 +58,16 @@ test('#4 a registration claiming a known hostname gets a server of its own; rene
   const serverOf = async (id: string): Promise<number> => (await dbRow('SELECT server_id FROM collectors WHERE id = $1', [id])).server_id;
   const [sa, sb] = [await serverOf(a.collectorId), await serverOf(b.collectorId)];
   assert.notEqual(sa, sb, 'the second registration did not join the first server');
-  const ofServer = async (s: number) => JSON.stringify(await dbRow(`SELECT
+  const ofServer = async (s: number) =>
+    JSON.stringify(
+      await dbRow(
+        `SELECT
       (SELECT count(*) FROM metrics_pg_stats_database m JOIN postgresql_instances i ON i.id = m.instance_id WHERE i.server_id = $1) AS stats,
       (SELECT count(*) FROM databases d JOIN postgresql_instances i ON i.id = d.instance_id WHERE i.server_id = $1) AS dbs,
-      (SELECT string_agg(i.name || ':' || coalesce(i.version_num::text, '-'), ',') FROM postgresql_instances i WHERE i.server_id = $1) AS inst`, [s]));
+      (SELECT string_agg(i.name || ':' || coalesce(i.version_num::text, '-'), ',') FROM postgresql_instances i WHERE i.server_id = $1) AS inst`,
+        [s],
+      ),
+    );
   const before = await ofServer(sa);
   const forged = simpleBatch(b.collectorId, { pg_stats_database: [{ ...statsRow(), datname: 'forged' }] });
   forged.instances = [{ name: 'main', up: false, version_num: 90600 }];
@@ -77,7 +90,10 @@ test('#5 login throttling per username: doubling delays, 429 + Retry-After, audi
   const u = await userWithRole(stack.backend, 'viewer');
   const password = `pw-${u.username}-right-one`;
   const admin = await userWithRole(stack.backend, 'admin');
-  assert.equal((await call(stack.backend, `/api/v1/users/${u.id}`, { method: 'PATCH', token: admin.access, json: { password } })).status, 200);
+  assert.equal(
+    (await call(stack.backend, `/api/v1/users/${u.id}`, { method: 'PATCH', token: admin.access, json: { password } })).status,
+    200,
+  );
   for (let i = 0; i < 6; i++) assert.equal((await login(u.username, 'wrong password!')).status, 401, `failure ${i + 1} is checked`);
   // Refusals are answered after a second's pause (a looping client gets one a second), so
   // these two are sent together, inside the one-second block.
@@ -92,7 +108,9 @@ test('#5 login throttling per username: doubling delays, 429 + Retry-After, audi
   const longer = await login(u.username, password);
   assert.equal(longer.status, 429);
   assert.equal(longer.headers['retry-after'], '2', 'the delay doubled');
-  const audited = await stack.db.query("SELECT target, details FROM audit_log WHERE action = 'auth.login_throttled' AND target = $1", [u.username]);
+  const audited = await stack.db.query("SELECT target, details FROM audit_log WHERE action = 'auth.login_throttled' AND target = $1", [
+    u.username,
+  ]);
   assert.equal(audited.rows.length, 1, 'one audit row for the burst');
   assert.equal(audited.rows[0].details.by, 'username');
   await sleep(1100); // the other second went by while the refusal was answered
@@ -103,7 +121,10 @@ test('#5 login throttling per username: doubling delays, 429 + Retry-After, audi
   const text = (await call(stack.backend, '/metrics')).text;
   const loginLines = text.split('\n').filter((l) => l.includes('route="/api/v1/auth/login"'));
   assert.ok(loginLines.length > 0);
-  assert.ok(loginLines.every((l) => !/status="(401|429)"/.test(l)), 'no 401/429 counts for login');
+  assert.ok(
+    loginLines.every((l) => !/status="(401|429)"/.test(l)),
+    'no 401/429 counts for login',
+  );
 });
 
 test('#5 guesses sent in parallel get no more tries than sequential ones', async () => {
@@ -147,7 +168,10 @@ test('#5 failed logins count for the whole fleet: a second backend on the same d
 });
 
 test('#3/#5 per-address throttling of logins and registrations, and bounded password hashing (a second backend with tight limits)', async () => {
-  const tight = await startBackend({ ...stack.settings, loginFreeFailuresPerAddress: 8, passwordHashConcurrency: 1, passwordHashQueue: 1 }, quietLog('backend'));
+  const tight = await startBackend(
+    { ...stack.settings, loginFreeFailuresPerAddress: 8, passwordHashConcurrency: 1, passwordHashQueue: 1 },
+    quietLog('backend'),
+  );
   // The tests before made failures from 127.0.0.1 too, counted for the fleet against this file's
   // looser limit; this backend's limit starts from none, and the block it sets is not left for
   // the tests after.
@@ -156,7 +180,14 @@ test('#3/#5 per-address throttling of logins and registrations, and bounded pass
     // 6 logins at once: one hashes, one waits, the others are refused before any scrypt.
     const flood = await Promise.all(Array.from({ length: 6 }, (_, i) => login(`nobody-${i}`, 'wrong password!', tight)));
     const codes = flood.map((r) => r.body.error.code).sort();
-    assert.deepEqual(codes, ['invalid_credentials', 'invalid_credentials', 'too_many_logins', 'too_many_logins', 'too_many_logins', 'too_many_logins']);
+    assert.deepEqual(codes, [
+      'invalid_credentials',
+      'invalid_credentials',
+      'too_many_logins',
+      'too_many_logins',
+      'too_many_logins',
+      'too_many_logins',
+    ]);
     assert.ok(flood.filter((r) => r.status === 429).every((r) => r.headers['retry-after'] === '1'));
     // Two checked failures so far (the refused ones do not count); seven more (any names) and
     // the address is blocked for every name.
@@ -164,19 +195,27 @@ test('#3/#5 per-address throttling of logins and registrations, and bounded pass
     const r = await login(`someone-${randomUUID()}`, 'any password at all', tight);
     assert.equal(r.status, 429);
     assert.equal(r.body.error.code, 'too_many_attempts');
-    const audit = await stack.db.query("SELECT target, source_ip, details FROM audit_log WHERE action = 'auth.login_throttled' AND details->>'by' = 'address'");
+    const audit = await stack.db.query(
+      "SELECT target, source_ip, details FROM audit_log WHERE action = 'auth.login_throttled' AND details->>'by' = 'address'",
+    );
     assert.equal(audit.rows.length, 1);
     assert.equal(audit.rows[0].target, null);
     assert.match(audit.rows[0].source_ip, /127\.0\.0\.1/);
 
     // Guessing enrolment tokens: the same per-address limit, then 429 without a query.
-    const register = () => call(tight, '/api/v1/collectors/register', { method: 'POST',
-      json: { enrolment_token: `pga_enrol_guess-${randomUUID()}`, csr: 'x', hostname: 'guess' } });
+    const register = () =>
+      call(tight, '/api/v1/collectors/register', {
+        method: 'POST',
+        json: { enrolment_token: `pga_enrol_guess-${randomUUID()}`, csr: 'x', hostname: 'guess' },
+      });
     for (let i = 0; i < 9; i++) assert.equal((await register()).status, 401);
     const guessed = await register();
     assert.equal(guessed.status, 429);
     assert.equal(guessed.body.error.code, 'too_many_attempts');
-    assert.equal((await stack.db.query("SELECT count(*)::int AS n FROM audit_log WHERE action = 'collector.register_throttled'")).rows[0].n, 1);
+    assert.equal(
+      (await stack.db.query("SELECT count(*)::int AS n FROM audit_log WHERE action = 'collector.register_throttled'")).rows[0].n,
+      1,
+    );
   } finally {
     await tight.close();
     await stack.db.query('DELETE FROM login_throttle');
@@ -185,14 +224,35 @@ test('#3/#5 per-address throttling of logins and registrations, and bounded pass
 
 test('#5 password policy: blank, whitespace-only and very common passwords are refused', async () => {
   const admin = await userWithRole(stack.backend, 'admin');
-  for (const password of [' '.repeat(12), '\t \n'.repeat(5), 'password1234', 'Password1234', 'aaaaaaaaaaaa', 'abcabcabcabc', 'abcdefghijkl', '123456789012']) {
-    const r = await call(stack.backend, '/api/v1/users', { method: 'POST', token: admin.access, json: { username: `p-${randomUUID().slice(0, 8)}`, password, role: 'viewer' } });
+  for (const password of [
+    ' '.repeat(12),
+    '\t \n'.repeat(5),
+    'password1234',
+    'Password1234',
+    'aaaaaaaaaaaa',
+    'abcabcabcabc',
+    'abcdefghijkl',
+    '123456789012',
+  ]) {
+    const r = await call(stack.backend, '/api/v1/users', {
+      method: 'POST',
+      token: admin.access,
+      json: { username: `p-${randomUUID().slice(0, 8)}`, password, role: 'viewer' },
+    });
     assert.equal(r.status, 400, JSON.stringify(password));
     assert.equal(r.body.error.code, 'invalid_request');
   }
-  const patch = await call(stack.backend, `/api/v1/users/${admin.id}`, { method: 'PATCH', token: admin.access, json: { password: ' '.repeat(16) } });
+  const patch = await call(stack.backend, `/api/v1/users/${admin.id}`, {
+    method: 'PATCH',
+    token: admin.access,
+    json: { password: ' '.repeat(16) },
+  });
   assert.equal(patch.status, 400);
-  const ok = await call(stack.backend, '/api/v1/users', { method: 'POST', token: admin.access, json: { username: `p-${randomUUID().slice(0, 8)}`, password: 'plum-orbit-canyon-47', role: 'viewer' } });
+  const ok = await call(stack.backend, '/api/v1/users', {
+    method: 'POST',
+    token: admin.access,
+    json: { username: `p-${randomUUID().slice(0, 8)}`, password: 'plum-orbit-canyon-47', role: 'viewer' },
+  });
   assert.equal(ok.status, 201);
 });
 
@@ -204,16 +264,22 @@ test('#6 reusing a rotated refresh token ends the whole session and is audited',
   const reuse = await call(stack.backend, '/api/v1/auth/refresh', { method: 'POST', json: { refresh_token: u.refresh } });
   assert.equal(reuse.status, 401);
   assert.equal((await me(r1.body.access_token)).body.error.code, 'token_revoked', "the new refresh token's access token is ended");
-  assert.equal((await call(stack.backend, '/api/v1/auth/refresh', { method: 'POST', json: { refresh_token: r1.body.refresh_token } })).status, 401,
-    'the new refresh token is ended');
-  const audit = await stack.db.query("SELECT actor, details FROM audit_log WHERE action = 'auth.refresh_token_reuse' AND actor = $1", [`user:${u.username}`]);
+  assert.equal(
+    (await call(stack.backend, '/api/v1/auth/refresh', { method: 'POST', json: { refresh_token: r1.body.refresh_token } })).status,
+    401,
+    'the new refresh token is ended',
+  );
+  const audit = await stack.db.query("SELECT actor, details FROM audit_log WHERE action = 'auth.refresh_token_reuse' AND actor = $1", [
+    `user:${u.username}`,
+  ]);
   assert.equal(audit.rows.length, 1);
   assert.equal((await dbRow('SELECT revoked_reason FROM user_sessions WHERE user_id = $1', [u.id])).revoked_reason, 'refresh_token_reuse');
 });
 
 test('#6 the collector refresh token rotates on use; the previous one works only until the new one is used', async () => {
   const c = (await registerCollector(stack, { name: 'rot' })).creds;
-  const refresh = (token: string) => call(stack.backend, '/api/v1/collectors/token', { method: 'POST', cert: c, json: { refresh_token: token } });
+  const refresh = (token: string) =>
+    call(stack.backend, '/api/v1/collectors/token', { method: 'POST', cert: c, json: { refresh_token: token } });
   const t1 = await refresh(c.refreshToken);
   assert.equal(t1.status, 200);
   assert.ok(t1.body.refresh_token && t1.body.refresh_token !== c.refreshToken, 'a new refresh token');
@@ -234,7 +300,8 @@ test('#6 the collector refreshes one at a time, so the refresh token it saves is
   t.after(() => client.close());
   const refreshes = async (): Promise<number> => {
     await new Promise((r) => setTimeout(r, 1100)); // /metrics is rendered at most once a second
-    return (await call(stack.backend, '/metrics')).text.split('\n')
+    return (await call(stack.backend, '/metrics')).text
+      .split('\n')
       .filter((l) => l.startsWith('http_request_duration_seconds_count') && l.includes('route="/api/v1/collectors/token"'))
       .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
   };
@@ -243,9 +310,13 @@ test('#6 the collector refreshes one at a time, so the refresh token it saves is
     // A push and a config pull both finding the token stale refresh at once.
     await Promise.all([client.accessToken(true), client.accessToken(true)]);
   }
-  assert.equal(await refreshes() - before, 3, 'one refresh served both callers each time');
+  assert.equal((await refreshes()) - before, 3, 'one refresh served both callers each time');
   const saved = loadCredentials(local.collector.state_dir);
-  const r = await call(stack.backend, '/api/v1/collectors/token', { method: 'POST', cert: saved, json: { refresh_token: saved.refreshToken } });
+  const r = await call(stack.backend, '/api/v1/collectors/token', {
+    method: 'POST',
+    cert: saved,
+    json: { refresh_token: saved.refreshToken },
+  });
   assert.equal(r.status, 200, 'the saved refresh token works');
 });
 
@@ -254,13 +325,22 @@ test('#6 an admin password reset ends the user API tokens by default; revoke_api
   const u = await userWithRole(stack.backend, 'user');
   const t1 = (await call(stack.backend, '/api/v1/api-tokens', { method: 'POST', token: u.access, json: { name: 'cron' } })).body.token;
   assert.equal((await me(t1)).status, 200);
-  const reset = await call(stack.backend, `/api/v1/users/${u.id}`, { method: 'PATCH', token: admin.access, json: { password: 'violet-harbour-3921' } });
+  const reset = await call(stack.backend, `/api/v1/users/${u.id}`, {
+    method: 'PATCH',
+    token: admin.access,
+    json: { password: 'violet-harbour-3921' },
+  });
   assert.equal(reset.status, 200);
   assert.equal((await me(t1)).body.error.code, 'token_revoked');
   assert.equal((await me(u.access)).body.error.code, 'token_revoked');
   const again = await login(u.username, 'violet-harbour-3921');
-  const t2 = (await call(stack.backend, '/api/v1/api-tokens', { method: 'POST', token: again.body.access_token, json: { name: 'cron2' } })).body.token;
-  await call(stack.backend, `/api/v1/users/${u.id}`, { method: 'PATCH', token: admin.access, json: { password: 'copper-meadow-8812', revoke_api_tokens: false } });
+  const t2 = (await call(stack.backend, '/api/v1/api-tokens', { method: 'POST', token: again.body.access_token, json: { name: 'cron2' } }))
+    .body.token;
+  await call(stack.backend, `/api/v1/users/${u.id}`, {
+    method: 'PATCH',
+    token: admin.access,
+    json: { password: 'copper-meadow-8812', revoke_api_tokens: false },
+  });
   assert.equal((await me(t2)).status, 200);
 });
 
@@ -270,7 +350,11 @@ test('#6 signed JWTs without exp, issued in the future or living longer than con
   const now = Math.floor(Date.now() / 1000);
   const base = { sub: claims.sub, sid: claims.sid, aud: USER_AUDIENCE };
   assert.equal((await me(mint({ ...base, iat: now, exp: now + 300 }))).status, 200, 'the minting is right');
-  for (const bad of [{ iat: now }, { iat: now + 3600, exp: now + 3900 }, { iat: now, exp: now + stack.settings.userJwtTtlSeconds + 3600 }]) {
+  for (const bad of [
+    { iat: now },
+    { iat: now + 3600, exp: now + 3900 },
+    { iat: now, exp: now + stack.settings.userJwtTtlSeconds + 3600 },
+  ]) {
     const r = await me(mint({ ...base, ...bad }));
     assert.equal(r.status, 401, JSON.stringify(bad));
     assert.equal(r.body.error.code, 'invalid_token');
@@ -295,19 +379,35 @@ test('#7 audit: unknown names are a marker, control characters are stripped, rep
   assert.equal(folded.rows.length, 1, 'one row for repeated failures');
   assert.equal(folded.rows[0].details.count, 3);
 
-  const token = (await call(stack.backend, '/api/v1/api-tokens', { method: 'POST', token: u.access, json: { name: 'n\n\u001b[2J\u0007ok' } }));
+  const token = await call(stack.backend, '/api/v1/api-tokens', {
+    method: 'POST',
+    token: u.access,
+    json: { name: 'n\n\u001b[2J\u0007ok' },
+  });
   assert.equal(token.status, 403, 'a viewer may not');
   const admin = await userWithRole(stack.backend, 'admin');
-  assert.equal((await call(stack.backend, '/api/v1/api-tokens', { method: 'POST', token: admin.access, json: { name: 'n\n\u001b[2J\u0007ok' } })).status, 201);
+  assert.equal(
+    (await call(stack.backend, '/api/v1/api-tokens', { method: 'POST', token: admin.access, json: { name: 'n\n\u001b[2J\u0007ok' } }))
+      .status,
+    201,
+  );
   const stored = await dbRow("SELECT details FROM audit_log WHERE action = 'api_token.create' ORDER BY id DESC LIMIT 1");
   assert.equal(stored.details.name, 'n[2Jok', 'control characters stripped');
 
-  const forbidden = await dbRow("SELECT actor, details FROM audit_log WHERE action = 'auth.forbidden' AND actor = $1", [`user:${u.username}`]);
+  const forbidden = await dbRow("SELECT actor, details FROM audit_log WHERE action = 'auth.forbidden' AND actor = $1", [
+    `user:${u.username}`,
+  ]);
   assert.equal(forbidden?.details.permission, 'own_tokens', 'a 403 is audited');
 
-  const bad = () => call(stack.backend, '/api/v1/collectors/register', { method: 'POST',
-    json: { enrolment_token: 'pga_enrol_not-a-real-token-at-all', csr: 'x', hostname: 'evil' } });
-  const failedRegistrations = () => stack.db.query("SELECT actor, details FROM audit_log WHERE action = 'collector.register_failed' AND target = 'invalid_enrolment_token'");
+  const bad = () =>
+    call(stack.backend, '/api/v1/collectors/register', {
+      method: 'POST',
+      json: { enrolment_token: 'pga_enrol_not-a-real-token-at-all', csr: 'x', hostname: 'evil' },
+    });
+  const failedRegistrations = () =>
+    stack.db.query(
+      "SELECT actor, details FROM audit_log WHERE action = 'collector.register_failed' AND target = 'invalid_enrolment_token'",
+    );
   // Earlier tests of this file may have started the row (same reason, same address).
   const counted = Number((await failedRegistrations()).rows[0]?.details.count ?? 0);
   for (let i = 0; i < 3; i++) assert.equal((await bad()).status, 401);
@@ -320,13 +420,23 @@ test('#7 audit: unknown names are a marker, control characters are stripped, rep
 test('#8 serials from edge random bytes are positive, minimal, 16-byte DER integers, and work over mTLS', async () => {
   const c = (await registerCollector(stack, { name: 'serial' })).creds;
   const { keyPem, csrPem } = await newKeyAndCsr(c.collectorId);
-  const edges = ['0011', '007f', '0080', '0000', '00ff', '7fff', '80ff', 'ffff', '0100'].map((head) => Buffer.from(head + 'ab'.repeat(14), 'hex'));
+  const edges = ['0011', '007f', '0080', '0000', '00ff', '7fff', '80ff', 'ffff', '0100'].map((head) =>
+    Buffer.from(head + 'ab'.repeat(14), 'hex'),
+  );
   for (const bytes of edges) {
     const signed = stack.backend.pki.signCsr(csrPem, c.collectorId, 1, bytes);
     const x = new X509Certificate(signed.certPem);
     assert.equal(x.serialNumber.toLowerCase(), signed.serial, `${bytes.toString('hex')}: the certificate carries the stored serial`);
-    assert.match(signed.serial, /^(0[1-9a-f]|[1-7][0-9a-f])[0-9a-f]{30}$/, `${bytes.toString('hex')}: 16 bytes, first non-zero, top bit clear`);
-    await stack.db.query('UPDATE collectors SET cert_fingerprint = $2, cert_serial = $3 WHERE id = $1', [c.collectorId, certFingerprint(pemToDer(signed.certPem)), signed.serial]);
+    assert.match(
+      signed.serial,
+      /^(0[1-9a-f]|[1-7][0-9a-f])[0-9a-f]{30}$/,
+      `${bytes.toString('hex')}: 16 bytes, first non-zero, top bit clear`,
+    );
+    await stack.db.query('UPDATE collectors SET cert_fingerprint = $2, cert_serial = $3 WHERE id = $1', [
+      c.collectorId,
+      certFingerprint(pemToDer(signed.certPem)),
+      signed.serial,
+    ]);
     const creds = { ...c, certPem: signed.certPem, keyPem, accessToken: issueCollectorToken(stack.backend.keys, c.collectorId, x.raw, 60) };
     const r = await push(stack.backend, creds, simpleBatch(c.collectorId, { pg_stats_database: [statsRow()] }));
     assert.equal(r.status, 201, `${bytes.toString('hex')}: ${r.text}`);
@@ -335,7 +445,8 @@ test('#8 serials from edge random bytes are positive, minimal, 16-byte DER integ
 
 test('#9 a corrupt CSR signature and an oversized RSA key are 400; issued certificates carry AKI and SKI', async () => {
   const { token } = await createEnrolmentToken(stack.backend.pool, { uses: 5 });
-  const register = (csr: string) => call(stack.backend, '/api/v1/collectors/register', { method: 'POST', json: { enrolment_token: token, csr, hostname: 'csr-test' } });
+  const register = (csr: string) =>
+    call(stack.backend, '/api/v1/collectors/register', { method: 'POST', json: { enrolment_token: token, csr, hostname: 'csr-test' } });
   const { csrPem } = await newKeyAndCsr('x');
   const der = Buffer.from(forge.util.decode64(csrPem.replace(/-----[^-]+-----|\s/g, '')), 'binary');
   der[der.length - 10] ^= 0xff; // inside the signature
@@ -346,7 +457,8 @@ test('#9 a corrupt CSR signature and an oversized RSA key are 400; issued certif
 
   // A 9000-bit modulus (random, odd): refused by its size before its signature is checked.
   const n = randomBytes(1125);
-  n[0] |= 0x80; n[n.length - 1] |= 1;
+  n[0] |= 0x80;
+  n[n.length - 1] |= 1;
   const signer = forge.pki.rsa.generateKeyPair({ bits: 512, e: 0x10001 });
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.setRsaPublicKey(new forge.jsbn.BigInteger(n.toString('hex'), 16), new forge.jsbn.BigInteger('65537', 10));
@@ -360,13 +472,20 @@ test('#9 a corrupt CSR signature and an oversized RSA key are 400; issued certif
   assert.equal(ok.status, 201, ok.text);
   const cert = new X509Certificate(ok.body.certificate);
   const ca = new X509Certificate(stack.backend.pki.caCertPem);
-  const ext = (pem: string, name: string) => forge.pki.certificateFromPem(pem).getExtension(name) as { subjectKeyIdentifier?: string; keyIdentifier?: string } | undefined;
+  const ext = (pem: string, name: string) =>
+    forge.pki.certificateFromPem(pem).getExtension(name) as { subjectKeyIdentifier?: string; keyIdentifier?: string } | undefined;
   assert.ok(ext(ok.body.certificate, 'subjectKeyIdentifier')?.subjectKeyIdentifier, 'SKI');
-  const aki = forge.pki.certificateFromPem(ok.body.certificate).extensions.find((e: { name: string }) => e.name === 'authorityKeyIdentifier');
+  const aki = forge.pki
+    .certificateFromPem(ok.body.certificate)
+    .extensions.find((e: { name: string }) => e.name === 'authorityKeyIdentifier');
   assert.ok(aki, 'AKI');
   assert.ok(cert.checkIssued(ca));
-  assert.ok(Buffer.from(aki.value, 'binary').toString('hex').endsWith(ext(stack.backend.pki.caCertPem, 'subjectKeyIdentifier')!.subjectKeyIdentifier!),
-    "AKI names the CA's key");
+  assert.ok(
+    Buffer.from(aki.value, 'binary')
+      .toString('hex')
+      .endsWith(ext(stack.backend.pki.caCertPem, 'subjectKeyIdentifier')!.subjectKeyIdentifier!),
+    "AKI names the CA's key",
+  );
 });
 
 test('#9 batch ids are per collector: an id another collector used is stored', async () => {
@@ -384,21 +503,45 @@ test('#9 batch ids are per collector: an id another collector used is stored', a
 test('#9 media types and integers are strict', async () => {
   const c = (await registerCollector(stack, { name: 'strict' })).creds;
   const before = (await dbRow('SELECT count(*)::int AS n FROM ingested_batches')).n;
-  const evil = await call(stack.backend, '/api/v1/metrics/push', { method: 'POST', cert: c, token: c.accessToken,
+  const evil = await call(stack.backend, '/api/v1/metrics/push', {
+    method: 'POST',
+    cert: c,
+    token: c.accessToken,
     body: gzipSync(JSON.stringify(toWire(simpleBatch(c.collectorId, { pg_stats_database: [statsRow()] })))),
-    headers: { 'content-type': 'application/json-evil', 'content-encoding': 'gzip' } });
+    headers: { 'content-type': 'application/json-evil', 'content-encoding': 'gzip' },
+  });
   assert.equal(evil.status, 415);
   assert.equal(evil.body.error.code, 'unsupported_media_type');
   assert.equal((await dbRow('SELECT count(*)::int AS n FROM ingested_batches')).n, before);
-  const loginEvil = await call(stack.backend, '/api/v1/auth/login', { method: 'POST', body: '{"username":"a","password":"b"}', headers: { 'content-type': 'application/json-evil' } });
+  const loginEvil = await call(stack.backend, '/api/v1/auth/login', {
+    method: 'POST',
+    body: '{"username":"a","password":"b"}',
+    headers: { 'content-type': 'application/json-evil' },
+  });
   assert.equal(loginEvil.status, 415);
-  assert.equal((await call(stack.backend, '/api/v1/auth/login', { method: 'POST', body: '{"username":"a","password":"b"}',
-    headers: { 'content-type': 'application/json; charset=utf-8' } })).status, 401, 'parameters are fine');
+  assert.equal(
+    (
+      await call(stack.backend, '/api/v1/auth/login', {
+        method: 'POST',
+        body: '{"username":"a","password":"b"}',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+      })
+    ).status,
+    401,
+    'parameters are fine',
+  );
 
   const v = await userWithRole(stack.backend, 'admin');
   const serverId = (await dbRow('SELECT server_id FROM collectors WHERE id = $1', [c.collectorId])).server_id as number;
   assert.equal((await call(stack.backend, `/api/v1/servers/${serverId}`, { token: v.access })).status, 200);
-  for (const spelling of [`${serverId}e0`, `%20${serverId}`, `0x${serverId.toString(16)}`, `${serverId}.0`, `+${serverId}`, `0${serverId}`]) {
+  for (const spelling of [
+    `${serverId}e0`,
+    `%20${serverId}`,
+    `0x${serverId.toString(16)}`,
+    `${serverId}.0`,
+    `+${serverId}`,
+    `0${serverId}`,
+  ]) {
     const r = await call(stack.backend, `/api/v1/servers/${spelling}`, { token: v.access });
     assert.equal(r.status, 400, spelling);
     assert.equal(r.body.error.code, 'invalid_path');
@@ -415,10 +558,16 @@ test('#9 create-enrolment-token refuses --uses 0, --ttl-hours 0 and --uses abc w
   const before = await tokens();
   const root = join(import.meta.dirname, '..', '..');
   const env = { ...process.env, PGA_DATABASE_URL: stack.settings.databaseUrl, PGA_LOG_LEVEL: 'error' };
-  for (const [args, message] of [[['--uses', '0'], /--uses must be a whole number from 1 to 100000, got "0"/],
+  for (const [args, message] of [
+    [['--uses', '0'], /--uses must be a whole number from 1 to 100000, got "0"/],
     [['--ttl-hours', '0'], /--ttl-hours must be a whole number from 1 to 8760, got "0"/],
-    [['--uses', 'abc'], /--uses must be a whole number from 1 to 100000, got "abc"/]] as const) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'backend/src/main.ts', 'create-enrolment-token', ...args], { cwd: root, env, encoding: 'utf8' });
+    [['--uses', 'abc'], /--uses must be a whole number from 1 to 100000, got "abc"/],
+  ] as const) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'backend/src/main.ts', 'create-enrolment-token', ...args], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, message);
     assert.equal(r.stdout, '', 'no token printed');

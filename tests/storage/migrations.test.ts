@@ -23,11 +23,19 @@ async function freshDb(): Promise<pg.Pool> {
 
 async function migrateWith(pool: pg.Pool): Promise<Awaited<ReturnType<typeof migrate>>> {
   const c = await pool.connect();
-  try { return await migrate(c); } finally { c.release(); }
+  try {
+    return await migrate(c);
+  } finally {
+    c.release();
+  }
 }
 
-before(async () => { server = await startPostgres(); });
-after(async () => { await server?.stop(); });
+before(async () => {
+  server = await startPostgres();
+});
+after(async () => {
+  await server?.stop();
+});
 
 test('migrations apply once; a second run is a no-op; two runners at once apply each exactly once', async () => {
   const pool = await freshDb();
@@ -50,15 +58,26 @@ test("every family's table has exactly the spec's columns, in order, with matchi
   try {
     await migrateWith(pool);
     const sqlType: Record<string, string> = {
-      text: 'text', int: 'integer', bigint: 'bigint', float: 'double precision', bool: 'boolean',
-      timestamptz: 'timestamp with time zone', jsonb: 'jsonb',
+      text: 'text',
+      int: 'integer',
+      bigint: 'bigint',
+      float: 'double precision',
+      bool: 'boolean',
+      timestamptz: 'timestamp with time zone',
+      jsonb: 'jsonb',
     };
     for (const f of FAMILIES) {
       const cols = await pool.query(
-        `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [f.table]);
+        `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
+        [f.table],
+      );
       const owner = f.scope === 'instance' ? 'instance_id' : 'server_id';
       const expected = [['time', 'timestamp with time zone'], [owner, 'integer'], ...f.columns.map((c) => [c.name, sqlType[c.type]])];
-      assert.deepEqual(cols.rows.map((r) => [r.column_name, r.data_type]), expected, `table ${f.table}`);
+      assert.deepEqual(
+        cols.rows.map((r) => [r.column_name, r.data_type]),
+        expected,
+        `table ${f.table}`,
+      );
       const fam = await pool.query('SELECT raw_table FROM metric_families WHERE family = $1', [f.name]);
       assert.equal(fam.rows[0]?.raw_table, f.table, `metric_families has ${f.name}`);
     }
@@ -71,9 +90,13 @@ test('native path: daily partitions are made ahead and dropped past retention; r
   const pool = await freshDb();
   try {
     await migrateWith(pool);
-    const parts = async (): Promise<string[]> => (await pool.query(
-      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = 'metrics_sysstat'::regclass ORDER BY 1`)).rows.map((r) => r.relname);
+    const parts = async (): Promise<string[]> =>
+      (
+        await pool.query(
+          `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'metrics_sysstat'::regclass ORDER BY 1`,
+        )
+      ).rows.map((r) => r.relname);
     const day = (offset: number): string => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10).replaceAll('-', '');
     let names = await parts();
     for (const d of [-1, 0, 1, 2, 3]) assert.ok(names.includes(`metrics_sysstat_p${day(d)}`), `partition for day ${d} exists`);
@@ -86,8 +109,16 @@ test('native path: daily partitions are made ahead and dropped past retention; r
     assert.ok((await parts()).includes(`metrics_sysstat_p${day(-10)}`));
     // Raw rows over two completed hours, for the rollup.
     const hour = Math.floor(Date.now() / 3600_000) * 3600_000;
-    for (const [offset, user] of [[-2 * 3600_000 + 60_000, 10], [-2 * 3600_000 + 120_000, 30], [-3600_000 + 60_000, 50]] as const) {
-      await pool.query('INSERT INTO metrics_sysstat (time, server_id, cpu_user_pct, interval_s) VALUES ($1, $2, $3, 60)', [new Date(hour + offset), server1, user]);
+    for (const [offset, user] of [
+      [-2 * 3600_000 + 60_000, 10],
+      [-2 * 3600_000 + 120_000, 30],
+      [-3600_000 + 60_000, 50],
+    ] as const) {
+      await pool.query('INSERT INTO metrics_sysstat (time, server_id, cpu_user_pct, interval_s) VALUES ($1, $2, $3, 60)', [
+        new Date(hour + offset),
+        server1,
+        user,
+      ]);
     }
     const report = await runMaintenance(pool);
     assert.equal(report.ran, true);
@@ -95,15 +126,28 @@ test('native path: daily partitions are made ahead and dropped past retention; r
     names = await parts();
     assert.ok(!names.includes(`metrics_sysstat_p${day(-10)}`), 'expired partition dropped');
     assert.ok(names.includes(`metrics_sysstat_p${day(3)}`), 'partitions ahead kept');
-    const rolled = await pool.query('SELECT time, cpu_user_pct, interval_s FROM metrics_sysstat_1h WHERE server_id = $1 ORDER BY time', [server1]);
-    assert.deepEqual(rolled.rows.map((r) => [r.time.getTime(), r.cpu_user_pct, r.interval_s]),
-      [[hour - 2 * 3600_000, 20, 120], [hour - 3600_000, 50, 60]]);
+    const rolled = await pool.query('SELECT time, cpu_user_pct, interval_s FROM metrics_sysstat_1h WHERE server_id = $1 ORDER BY time', [
+      server1,
+    ]);
+    assert.deepEqual(
+      rolled.rows.map((r) => [r.time.getTime(), r.cpu_user_pct, r.interval_s]),
+      [
+        [hour - 2 * 3600_000, 20, 120],
+        [hour - 3600_000, 50, 60],
+      ],
+    );
 
     // A late row for an hour already rolled up (a spool replay) is folded in by the next run.
     await pool.query("INSERT INTO rollup_dirty_hours VALUES ('sysstat', $1)", [new Date(hour - 2 * 3600_000)]);
-    await pool.query('INSERT INTO metrics_sysstat (time, server_id, cpu_user_pct, interval_s) VALUES ($1, $2, 80, 60)', [new Date(hour - 2 * 3600_000 + 300_000), server1]);
+    await pool.query('INSERT INTO metrics_sysstat (time, server_id, cpu_user_pct, interval_s) VALUES ($1, $2, 80, 60)', [
+      new Date(hour - 2 * 3600_000 + 300_000),
+      server1,
+    ]);
     await runMaintenance(pool);
-    const again = await pool.query('SELECT cpu_user_pct, interval_s FROM metrics_sysstat_1h WHERE server_id = $1 AND time = $2', [server1, new Date(hour - 2 * 3600_000)]);
+    const again = await pool.query('SELECT cpu_user_pct, interval_s FROM metrics_sysstat_1h WHERE server_id = $1 AND time = $2', [
+      server1,
+      new Date(hour - 2 * 3600_000),
+    ]);
     assert.deepEqual([again.rows[0].cpu_user_pct, again.rows[0].interval_s], [40, 180]);
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM rollup_dirty_hours')).rows[0].n, 0);
   } finally {
@@ -135,8 +179,13 @@ test('storage = timescaledb on a server where it is not usable fails clearly and
     try {
       // Not installed (this machine, the embedded binaries) or installed but not preloaded (a
       // DBA's server: timescale-not-preloaded.test.ts): either way, said before anything changes.
-      await assert.rejects(migrate(c, { storage: 'timescaledb' }), /timescaledb extension is not available|TimescaleDB is installed and not preloaded/);
-    } finally { c.release(); }
+      await assert.rejects(
+        migrate(c, { storage: 'timescaledb' }),
+        /timescaledb extension is not available|TimescaleDB is installed and not preloaded/,
+      );
+    } finally {
+      c.release();
+    }
     const t = await pool.query("SELECT to_regclass('storage_settings') AS t");
     assert.equal(t.rows[0].t, null);
   } finally {

@@ -30,8 +30,14 @@ before(async () => {
   dba = await startPostgres({ dataDir: plain.dataDir, binDir: overlay.binDir });
 }, TIMEOUT);
 after(async () => {
-  try { await dba?.stop(); } finally {
-    try { await plain?.stop(); } finally { overlay?.remove(); }
+  try {
+    await dba?.stop();
+  } finally {
+    try {
+      await plain?.stop();
+    } finally {
+      overlay?.remove();
+    }
   }
 }, TIMEOUT);
 
@@ -39,7 +45,11 @@ async function freshDb(): Promise<pg.Client> {
   const name = `tsnp_${n++}`;
   const admin = new pg.Client({ connectionString: dba!.url() });
   await admin.connect();
-  try { await admin.query(`CREATE DATABASE ${name}`); } finally { await admin.end(); }
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
   const c = new pg.Client({ connectionString: dba!.url(name) });
   await c.connect();
   return c;
@@ -48,8 +58,10 @@ async function freshDb(): Promise<pg.Client> {
 test('the reproduction holds: timescaledb is available, not preloaded, and creating it ends the session', TIMEOUT, async () => {
   const c = await freshDb();
   c.on('error', () => undefined); // the session is expected to die
-  const r = (await c.query(`SELECT (SELECT count(*)::int FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
-    current_setting('shared_preload_libraries') AS preload`)).rows[0];
+  const r = (
+    await c.query(`SELECT (SELECT count(*)::int FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
+    current_setting('shared_preload_libraries') AS preload`)
+  ).rows[0];
   assert.equal(r.available, 1);
   assert.equal(preloadsTimescale(r.preload), false);
   await assert.rejects(c.query('CREATE EXTENSION timescaledb'), /terminating connection/);
@@ -65,7 +77,9 @@ test('storage auto: native partitions, and one line that says why and how to ena
     const again = await migrate(c);
     assert.deepEqual(again.applied, []);
     assert.equal(again.storageNote, undefined, 'said once, when the storage is created');
-  } finally { await c.end(); }
+  } finally {
+    await c.end();
+  }
 });
 
 test('the backend starts on that server and logs the reason once', TIMEOUT, async () => {
@@ -85,7 +99,8 @@ test('the backend starts on that server and logs the reason once', TIMEOUT, asyn
     assert.equal(mode, 'native');
   } finally {
     process.stderr.write = write;
-    if (level === undefined) delete process.env.PGA_TEST_LOG_LEVEL; else process.env.PGA_TEST_LOG_LEVEL = level;
+    if (level === undefined) delete process.env.PGA_TEST_LOG_LEVEL;
+    else process.env.PGA_TEST_LOG_LEVEL = level;
     await stack?.stop();
   }
   const notes = lines.filter((l) => l.includes('not preloaded'));
@@ -99,7 +114,9 @@ test('storage timescaledb on that server fails with the reason and changes nothi
     await assert.rejects(migrate(c, { storage: 'timescaledb' }), /not preloaded.*shared_preload_libraries/);
     assert.equal((await c.query("SELECT to_regclass('storage_settings') AS t")).rows[0].t, null);
     assert.equal((await c.query("SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'timescaledb'")).rows[0].n, 0);
-  } finally { await c.end(); }
+  } finally {
+    await c.end();
+  }
 });
 
 test('a migration whose session dies reports its cause, not the dead connection', TIMEOUT, async () => {

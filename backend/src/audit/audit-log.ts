@@ -41,8 +41,13 @@ function cleanValue(v: unknown, depth = 0): unknown {
 }
 
 function row(req: Request | null, e: AuditEntry): [string, string, string | null, string | null, unknown] {
-  return [cleanText(e.actor), cleanText(e.action), e.target === undefined || e.target === null ? null : cleanText(String(e.target)),
-    req?.ip ? cleanText(req.ip) : null, cleanValue(e.details ?? {})];
+  return [
+    cleanText(e.actor),
+    cleanText(e.action),
+    e.target === undefined || e.target === null ? null : cleanText(String(e.target)),
+    req?.ip ? cleanText(req.ip) : null,
+    cleanValue(e.details ?? {}),
+  ];
 }
 
 export async function recordAudit(db: Db, req: Request | null, e: AuditEntry): Promise<void> {
@@ -60,9 +65,15 @@ export async function recordFoldedAudit(db: Db, req: Request | null, e: AuditEnt
     `UPDATE audit_log SET details = details || jsonb_build_object('count', coalesce((details->>'count')::int, 1) + 1, 'last_at', now())
       WHERE id = (SELECT id FROM audit_log WHERE action = $1 AND target IS NOT DISTINCT FROM $2 AND source_ip IS NOT DISTINCT FROM $3
                      AND at > now() - make_interval(secs => $4) ORDER BY id DESC LIMIT 1)`,
-    [action, target, ip, FOLD_WINDOW_SECONDS]);
+    [action, target, ip, FOLD_WINDOW_SECONDS],
+  );
   if (folded.rowCount === 0) {
-    await db.query('INSERT INTO audit_log (actor, action, target, source_ip, details) VALUES ($1, $2, $3, $4, $5)',
-      [actor, action, target, ip, { ...(details as object), count: 1 }]);
+    await db.query('INSERT INTO audit_log (actor, action, target, source_ip, details) VALUES ($1, $2, $3, $4, $5)', [
+      actor,
+      action,
+      target,
+      ip,
+      { ...(details as object), count: 1 },
+    ]);
   }
 }

@@ -27,7 +27,8 @@ export function clientCertificate(req: Request): ClientCertificate {
   if (known) return known;
   const cert = socket.getPeerCertificate?.();
   if (!cert?.raw) throw new HttpError(401, 'client_certificate_required', 'a client certificate issued at registration is required');
-  if (!socket.authorized) throw new HttpError(401, 'client_certificate_untrusted', `client certificate refused: ${socket.authorizationError}`);
+  if (!socket.authorized)
+    throw new HttpError(401, 'client_certificate_untrusted', `client certificate refused: ${socket.authorizationError}`);
   const cn = cert.subject?.CN;
   const collectorId = Array.isArray(cn) ? cn[0] : cn;
   if (!collectorId) throw new HttpError(401, 'client_certificate_untrusted', 'client certificate has no collector id');
@@ -38,7 +39,11 @@ export function clientCertificate(req: Request): ClientCertificate {
 
 export async function lookupActiveCollector(pool: pg.Pool, collectorId: string, fingerprint: string): Promise<AuthenticatedCollector> {
   // Every push asks this; a named statement is planned once per pool connection.
-  const res = await pool.query({ name: 'pga_active_collector', text: 'SELECT id, server_id, status, cert_fingerprint, prev_cert_fingerprint FROM collectors WHERE id = $1', values: [collectorId] });
+  const res = await pool.query({
+    name: 'pga_active_collector',
+    text: 'SELECT id, server_id, status, cert_fingerprint, prev_cert_fingerprint FROM collectors WHERE id = $1',
+    values: [collectorId],
+  });
   const row = res.rows[0];
   if (!row) throw new HttpError(401, 'unknown_collector', 'collector is not registered');
   if (row.status !== 'active') throw new HttpError(403, `collector_${row.status}`, `collector is ${row.status}`);

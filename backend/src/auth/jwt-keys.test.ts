@@ -21,9 +21,15 @@ test('a verified token is refused once it expires, for another audience, and whe
   const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
   const forged = `${h}.${Buffer.from(JSON.stringify({ ...payload, sub: 'c2' })).toString('base64url')}.${s}`;
   assert.throws(() => keys.verify(forged, 'a'), { name: 'JsonWebTokenError' });
-  assert.throws(() => { (keys.verify(token, 'a') as { sub?: string }).sub = 'c2'; }, TypeError, 'a remembered payload cannot be changed by a caller');
+  assert.throws(
+    () => {
+      (keys.verify(token, 'a') as { sub?: string }).sub = 'c2';
+    },
+    TypeError,
+    'a remembered payload cannot be changed by a caller',
+  );
   // exp is whole seconds: wait past it.
-  await new Promise((r) => setTimeout(r, (payload.exp * 1000 - Date.now()) + 50));
+  await new Promise((r) => setTimeout(r, payload.exp * 1000 - Date.now() + 50));
   assert.throws(() => keys.verify(token, 'a'), { name: 'TokenExpiredError' });
 });
 
@@ -35,12 +41,26 @@ test('a signed token without exp or iat, issued in the future, or living too lon
   // The signer's own key, so only the claims are wrong.
   const file = join(dir, 'jwt', readdirSync(join(dir, 'jwt'))[0]);
   const kid = jwt.decode(keys.sign({}, { subject: 's', audience: 'a', expiresInSeconds: 60 }), { complete: true })!.header.kid;
-  const mint = (claims: object) => jwt.sign({ iss: 'pganalytics', aud: 'a', sub: 's', ...claims }, readFileSync(file), { algorithm: 'RS256', keyid: kid, noTimestamp: !('iat' in claims) });
+  const mint = (claims: object) =>
+    jwt.sign({ iss: 'pganalytics', aud: 'a', sub: 's', ...claims }, readFileSync(file), {
+      algorithm: 'RS256',
+      keyid: kid,
+      noTimestamp: !('iat' in claims),
+    });
   assert.equal(keys.verify(mint({ iat: now, exp: now + 900 }), 'a').sub, 's', 'the configured lifetime is accepted');
   assert.equal(keys.verify(mint({ iat: now + 30, exp: now + 300 }), 'a').sub, 's', 'a small clock skew is accepted');
-  for (const [claims, why] of [[{ iat: now }, /no exp/], [{ exp: now + 60 }, /no iat/], [{ iat: now + 3600, exp: now + 3700 }, /future/],
-    [{ iat: now, exp: now + 901 }, /longer/], [{ iat: now - 10, exp: now + 86_400 * 365 }, /longer/]] as const) {
+  for (const [claims, why] of [
+    [{ iat: now }, /no exp/],
+    [{ exp: now + 60 }, /no iat/],
+    [{ iat: now + 3600, exp: now + 3700 }, /future/],
+    [{ iat: now, exp: now + 901 }, /longer/],
+    [{ iat: now - 10, exp: now + 86_400 * 365 }, /longer/],
+  ] as const) {
     assert.throws(() => keys.verify(mint(claims), 'a'), why);
   }
-  assert.throws(() => keys.verify(keys.sign({}, { subject: 's', audience: 'b', expiresInSeconds: 60 }), 'b'), /not accepted/, 'an audience without a lifetime is refused');
+  assert.throws(
+    () => keys.verify(keys.sign({}, { subject: 's', audience: 'b', expiresInSeconds: 60 }), 'b'),
+    /not accepted/,
+    'an audience without a lifetime is refused',
+  );
 });

@@ -29,7 +29,10 @@ export interface JwtKeys {
 }
 
 function kidOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 16);
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 const MAX_VERIFIED = 20_000;
@@ -80,8 +83,12 @@ export function loadOrCreateJwtKeys(dataDir: string, opts: JwtKeyOptions = {}): 
   return {
     sign: (payload, opts) =>
       jwt.sign(payload, signer.privateKey, {
-        algorithm: 'RS256', keyid: signer.kid, issuer: ISSUER, audience: opts.audience,
-        subject: opts.subject, expiresIn: opts.expiresInSeconds,
+        algorithm: 'RS256',
+        keyid: signer.kid,
+        issuer: ISSUER,
+        audience: opts.audience,
+        subject: opts.subject,
+        expiresIn: opts.expiresInSeconds,
       }),
     verify: (token, audience) => {
       // A token verified before is the same bytes under the same keys: only its times can have

@@ -14,7 +14,10 @@ const SWEEP_MS = 60_000;
 export class LoginThrottleStore {
   private lastSweep = 0;
 
-  constructor(private readonly db: Pick<pg.Pool, 'query'>, private readonly throttle: LoginThrottle) {}
+  constructor(
+    private readonly db: Pick<pg.Pool, 'query'>,
+    private readonly throttle: LoginThrottle,
+  ) {}
 
   /** The keys of an attempt, each with its settings and stored name, in a fixed order (rows are
    *  locked in that order, so two backends counting the same pair cannot deadlock). */
@@ -22,16 +25,21 @@ export class LoginThrottleStore {
     return [
       { key: `user:${username}`, s: this.throttle.userSettings },
       { key: `addr:${address}`, s: this.throttle.addressSettings },
-    ].map((k) => ({ ...k, hash: sha256Hex(k.key) })).sort((a, b) => a.hash.localeCompare(b.hash));
+    ]
+      .map((k) => ({ ...k, hash: sha256Hex(k.key) }))
+      .sort((a, b) => a.hash.localeCompare(b.hash));
   }
 
   /** Adopts the fleet's counts for this attempt; the block that refuses it, if the fleet has one. */
   async check(username: string, address: string, now = Date.now()): Promise<LoginBlock | undefined> {
     const keys = this.keys(username, address);
-    const rows = (await this.db.query<{ key_hash: string; failures: number; blocked_ms: number }>(
-      `SELECT key_hash, failures, (extract(epoch FROM blocked_until) * 1000)::float8 AS blocked_ms FROM login_throttle
+    const rows = (
+      await this.db.query<{ key_hash: string; failures: number; blocked_ms: number }>(
+        `SELECT key_hash, failures, (extract(epoch FROM blocked_until) * 1000)::float8 AS blocked_ms FROM login_throttle
         WHERE key_hash = ANY($1) AND (blocked_until > now() OR last_failure > now() - make_interval(secs => $2))`,
-      [keys.map((k) => k.hash), Math.max(...keys.map((k) => k.s.resetAfterMs)) / 1000])).rows;
+        [keys.map((k) => k.hash), Math.max(...keys.map((k) => k.s.resetAfterMs)) / 1000],
+      )
+    ).rows;
     if (rows.length === 0) return undefined;
     const counts = this.counts(keys, rows);
     this.throttle.adopt(counts, now);
@@ -42,13 +50,21 @@ export class LoginThrottleStore {
    *  this process has counted the failure itself. */
   async fail(username: string, address: string): Promise<FleetCount[]> {
     const keys = this.keys(username, address);
-    const rows = (await this.db.query<{ key_hash: string; failures: number; blocked_ms: number }>(
-      `SELECT k.key_hash, f.failures, (extract(epoch FROM f.blocked_until) * 1000)::float8 AS blocked_ms
+    const rows = (
+      await this.db.query<{ key_hash: string; failures: number; blocked_ms: number }>(
+        `SELECT k.key_hash, f.failures, (extract(epoch FROM f.blocked_until) * 1000)::float8 AS blocked_ms
          FROM unnest($1::text[], $2::int[], $3::float8[], $4::float8[], $5::float8[]) WITH ORDINALITY AS k(key_hash, free, base_s, max_s, reset_s, n),
               LATERAL login_throttle_fail(k.key_hash, k.free, k.base_s, k.max_s, k.reset_s) f
         ORDER BY k.n`,
-      [keys.map((k) => k.hash), keys.map((k) => k.s.freeFailures), keys.map((k) => k.s.baseDelayMs / 1000),
-        keys.map((k) => k.s.maxDelayMs / 1000), keys.map((k) => k.s.resetAfterMs / 1000)])).rows;
+        [
+          keys.map((k) => k.hash),
+          keys.map((k) => k.s.freeFailures),
+          keys.map((k) => k.s.baseDelayMs / 1000),
+          keys.map((k) => k.s.maxDelayMs / 1000),
+          keys.map((k) => k.s.resetAfterMs / 1000),
+        ],
+      )
+    ).rows;
     await this.sweep();
     return this.counts(keys, rows);
   }
@@ -68,6 +84,8 @@ export class LoginThrottleStore {
     if (now - this.lastSweep < SWEEP_MS) return;
     this.lastSweep = now;
     const resetS = Math.max(this.throttle.userSettings.resetAfterMs, this.throttle.addressSettings.resetAfterMs) / 1000;
-    await this.db.query('DELETE FROM login_throttle WHERE last_failure < now() - make_interval(secs => $1) AND blocked_until < now()', [resetS]);
+    await this.db.query('DELETE FROM login_throttle WHERE last_failure < now() - make_interval(secs => $1) AND blocked_until < now()', [
+      resetS,
+    ]);
   }
 }

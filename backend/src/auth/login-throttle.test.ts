@@ -9,7 +9,8 @@ const S = { freeFailures: 2, baseDelayMs: 1_000, maxDelayMs: 8_000, resetAfterMs
 test('free failures, then doubling delays up to the cap, audited once per burst', () => {
   const t = new Throttle(S);
   let now = 1_000_000;
-  t.fail('k', now); t.fail('k', now);
+  t.fail('k', now);
+  t.fail('k', now);
   assert.equal(t.blocked('k', now), undefined, 'two failures are free');
   const delays: number[] = [];
   const first: boolean[] = [];
@@ -36,7 +37,8 @@ test('a flood of names keeps memory bounded; the username and the address are se
   for (let i = 0; i < 3; i++) lt.fail('alice', '10.0.0.1', 0);
   assert.equal(lt.check('alice', '10.0.0.2', 0)?.by, 'username');
   assert.equal(lt.check('bob', '10.0.0.1', 0), undefined);
-  lt.fail('bob', '10.0.0.1', 0); lt.fail('bob', '10.0.0.1', 0);
+  lt.fail('bob', '10.0.0.1', 0);
+  lt.fail('bob', '10.0.0.1', 0);
   assert.equal(lt.check('carol', '10.0.0.1', 0)?.by, 'address');
   lt.succeed('alice', '10.0.0.1');
   assert.equal(lt.check('alice', '10.0.0.9', 0), undefined, 'a success clears the username');
@@ -64,7 +66,7 @@ test('attempts in flight count against the free failures: parallel guesses get n
   assert.equal(lt.check('alice', 'a', 0)?.retryAfterSeconds, 1, 'the third failure blocks');
 });
 
-test('the fleet\'s counts are adopted where they are ahead: its failures and its block', () => {
+test("the fleet's counts are adopted where they are ahead: its failures and its block", () => {
   const t = new LoginThrottle(S, S);
   const now = 1_000_000;
   t.fail('alice', '10.0.0.1', now);

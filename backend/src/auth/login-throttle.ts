@@ -23,7 +23,13 @@ export interface ThrottleSettings {
  *  database connection. */
 export const REFUSAL_DELAY_MS = 1000;
 
-export const USER_THROTTLE: ThrottleSettings = { freeFailures: 5, baseDelayMs: 1_000, maxDelayMs: 5 * 60_000, resetAfterMs: 15 * 60_000, maxKeys: 50_000 };
+export const USER_THROTTLE: ThrottleSettings = {
+  freeFailures: 5,
+  baseDelayMs: 1_000,
+  maxDelayMs: 5 * 60_000,
+  resetAfterMs: 15 * 60_000,
+  maxKeys: 50_000,
+};
 /** An address may be shared (NAT, a jump host): more free failures, the same doubling. */
 export const ADDRESS_THROTTLE: ThrottleSettings = { ...USER_THROTTLE, freeFailures: 20 };
 
@@ -65,7 +71,10 @@ export class Throttle {
   /** An attempt is let through; end it with fail(), succeed() or abandon(). */
   begin(key: string, now = Date.now()): void {
     const e = this.live(key, now);
-    if (e) { e.pending++; return; }
+    if (e) {
+      e.pending++;
+      return;
+    }
     if (this.entries.size >= this.s.maxKeys) this.evict(now);
     this.entries.set(key, { failures: 0, pending: 1, lastFailure: now, blockedUntil: 0, audited: false });
   }
@@ -110,7 +119,9 @@ export class Throttle {
     else this.entries.delete(key);
   }
 
-  get size(): number { return this.entries.size; }
+  get size(): number {
+    return this.entries.size;
+  }
 
   private live(key: string, now: number): Entry | undefined {
     const e = this.entries.get(key);
@@ -123,24 +134,35 @@ export class Throttle {
 
   /** Drops forgotten keys; if none, the oldest tenth (memory stays bounded under a flood of names). */
   private evict(now: number): void {
-    for (const [k, e] of this.entries) if (e.pending === 0 && now - e.lastFailure > this.s.resetAfterMs && e.blockedUntil <= now) this.entries.delete(k);
+    for (const [k, e] of this.entries)
+      if (e.pending === 0 && now - e.lastFailure > this.s.resetAfterMs && e.blockedUntil <= now) this.entries.delete(k);
     if (this.entries.size < this.s.maxKeys) return;
     let drop = Math.ceil(this.s.maxKeys / 10);
-    for (const k of this.entries.keys()) { if (drop-- <= 0) break; this.entries.delete(k); }
+    for (const k of this.entries.keys()) {
+      if (drop-- <= 0) break;
+      this.entries.delete(k);
+    }
   }
 }
 
 export type LoginBlock = Blocked & { by: 'address' | 'username' };
 
 /** A key's failures and block (epoch ms) as the whole fleet counted them. */
-export interface FleetCount { key: string; failures: number; blockedUntil: number }
+export interface FleetCount {
+  key: string;
+  failures: number;
+  blockedUntil: number;
+}
 
 /** Login throttles for usernames and addresses. */
 export class LoginThrottle {
   readonly users: Throttle;
   readonly addresses: Throttle;
 
-  constructor(readonly userSettings: ThrottleSettings = USER_THROTTLE, readonly addressSettings: ThrottleSettings = ADDRESS_THROTTLE) {
+  constructor(
+    readonly userSettings: ThrottleSettings = USER_THROTTLE,
+    readonly addressSettings: ThrottleSettings = ADDRESS_THROTTLE,
+  ) {
     this.users = new Throttle(userSettings);
     this.addresses = new Throttle(addressSettings);
   }

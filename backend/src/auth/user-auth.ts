@@ -30,13 +30,16 @@ export function actorName(p: Principal): string {
   return p.via.kind === 'api_token' ? `api-token:${p.via.tokenId}:${p.username}` : `user:${p.username}`;
 }
 
-
 async function fromApiToken(pool: pg.Pool, token: string): Promise<Principal> {
-  const row = (await pool.query(
-    `SELECT t.id, t.name, t.revoked_at, t.expires_at <= now() AS expired,
+  const row = (
+    await pool.query(
+      `SELECT t.id, t.name, t.revoked_at, t.expires_at <= now() AS expired,
             t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale,
             u.id AS user_id, u.username, u.role, u.disabled
-       FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`, [sha256Hex(token)])).rows[0];
+       FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
+      [sha256Hex(token)],
+    )
+  ).rows[0];
   if (!row) throw new HttpError(401, 'invalid_token', 'token is not valid');
   if (row.revoked_at) throw new HttpError(401, 'token_revoked', 'API token has been revoked');
   if (row.expired) throw new HttpError(401, 'token_expired', 'API token has expired');
@@ -57,9 +60,13 @@ async function fromAccessToken(pool: pg.Pool, keys: JwtKeys, token: string): Pro
   const userId = Number(claims.sub);
   const sid = Number((claims as { sid?: unknown }).sid);
   if (!Number.isSafeInteger(userId) || !Number.isSafeInteger(sid)) throw new HttpError(401, 'invalid_token', 'token is not valid');
-  const row = (await pool.query(
-    `SELECT u.username, u.role, u.disabled, s.revoked_at
-       FROM users u JOIN user_sessions s ON s.user_id = u.id AND s.id = $2 WHERE u.id = $1`, [userId, sid])).rows[0];
+  const row = (
+    await pool.query(
+      `SELECT u.username, u.role, u.disabled, s.revoked_at
+       FROM users u JOIN user_sessions s ON s.user_id = u.id AND s.id = $2 WHERE u.id = $1`,
+      [userId, sid],
+    )
+  ).rows[0];
   if (!row) throw new HttpError(401, 'invalid_token', 'token is not valid');
   if (row.revoked_at) throw new HttpError(401, 'token_revoked', 'session has ended (logged out or revoked)');
   if (row.disabled) throw new HttpError(403, 'user_disabled', 'user is disabled');
@@ -79,8 +86,12 @@ export function userAuth(pool: pg.Pool, keys: JwtKeys, log?: Logger): RequireRol
     if (!can(principal.role, permission)) {
       // The route pattern, not the URL: ids and query strings would defeat the folding.
       const route = `${req.method} ${(req.route?.path as string | undefined) ?? req.path}`;
-      await recordFoldedAudit(pool, req, { actor: actorName(principal), action: 'auth.forbidden', target: `${actorName(principal)} ${route}`,
-        details: { permission, role: principal.role } }).catch((err: unknown) => log?.warn('audit failed', { error: errorMessage(err) }));
+      await recordFoldedAudit(pool, req, {
+        actor: actorName(principal),
+        action: 'auth.forbidden',
+        target: `${actorName(principal)} ${route}`,
+        details: { permission, role: principal.role },
+      }).catch((err: unknown) => log?.warn('audit failed', { error: errorMessage(err) }));
       throw new HttpError(403, 'forbidden', `role ${principal.role} may not do this`);
     }
     res.locals.principal = principal;

@@ -27,19 +27,32 @@ export function enrolmentTokenRoutes(pool: pg.Pool, requireUser: RequireRole): R
   const admin = requireUser('admin');
 
   router.get('/api/v1/enrolment-tokens', admin, async (_req, res) => {
-    const rows = (await pool.query(
-      `SELECT id, description, uses_left, uses_total, expires_at, revoked, created_at, created_by,
+    const rows = (
+      await pool.query(
+        `SELECT id, description, uses_left, uses_total, expires_at, revoked, created_at, created_by,
               CASE WHEN revoked THEN 'revoked' WHEN expires_at <= now() THEN 'expired'
                    WHEN uses_left = 0 THEN 'used_up' ELSE 'active' END AS state
-         FROM enrolment_tokens ORDER BY id DESC`)).rows;
+         FROM enrolment_tokens ORDER BY id DESC`,
+      )
+    ).rows;
     res.json({ enrolment_tokens: rows });
   });
 
   router.post('/api/v1/enrolment-tokens', admin, express.json({ limit: '4kb' }), async (req, res) => {
     const body = parseWith(createBody, req.body ?? {}, 'body');
     const actor = actorName(principalOf(res));
-    const { token, ...row } = await createEnrolmentToken(pool, { uses: body.uses, ttlHours: body.ttl_hours, description: body.description, createdBy: actor });
-    await recordAudit(pool, req, { actor, action: 'enrolment_token.create', target: row.id, details: { uses: body.uses, ttl_hours: body.ttl_hours } });
+    const { token, ...row } = await createEnrolmentToken(pool, {
+      uses: body.uses,
+      ttlHours: body.ttl_hours,
+      description: body.description,
+      createdBy: actor,
+    });
+    await recordAudit(pool, req, {
+      actor,
+      action: 'enrolment_token.create',
+      target: row.id,
+      details: { uses: body.uses, ttl_hours: body.ttl_hours },
+    });
     res.status(201).json({ ...row, description: body.description, token });
   });
 

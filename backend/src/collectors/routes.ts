@@ -39,24 +39,35 @@ export function collectorRoutes(pool: pg.Pool, requireUser: RequireRole): Router
     const { id } = parseWith(uuidParam, req.params, 'path');
     const row = (await pool.query(`${SELECT_COLLECTORS} WHERE c.id = $1`, [id])).rows[0];
     if (!row) throw new HttpError(404, 'not_found', 'no such collector');
-    const instances = (await pool.query(
-      'SELECT id, name, version_num, last_seen_at FROM postgresql_instances WHERE server_id = $1 ORDER BY name', [row.server_id])).rows;
+    const instances = (
+      await pool.query('SELECT id, name, version_num, last_seen_at FROM postgresql_instances WHERE server_id = $1 ORDER BY name', [
+        row.server_id,
+      ])
+    ).rows;
     res.json({ ...row, instances });
   });
 
   const setStatus = (action: 'disable' | 'enable' | 'revoke', to: string, allowedFrom: string[]) =>
     router.post(`/api/v1/collectors/:id/${action}`, requireUser('admin'), async (req, res) => {
       const { id } = parseWith(uuidParam, req.params, 'path');
-      const row = (await pool.query(
-        `UPDATE collectors n SET status = $2 FROM collectors o WHERE n.id = o.id AND n.id = $1 AND o.status = ANY($3)
-         RETURNING o.status AS old, n.cert_serial`, [id, to, allowedFrom])).rows[0];
+      const row = (
+        await pool.query(
+          `UPDATE collectors n SET status = $2 FROM collectors o WHERE n.id = o.id AND n.id = $1 AND o.status = ANY($3)
+         RETURNING o.status AS old, n.cert_serial`,
+          [id, to, allowedFrom],
+        )
+      ).rows[0];
       if (!row) {
         const exists = (await pool.query('SELECT status FROM collectors WHERE id = $1', [id])).rows[0];
         if (!exists) throw new HttpError(404, 'not_found', 'no such collector');
         throw new HttpError(409, 'invalid_status_change', `collector is ${exists.status}; cannot ${action}`);
       }
-      await recordAudit(pool, req, { actor: actorName(principalOf(res)), action: `collector.${action}`, target: id,
-        details: { from: row.old, to, cert_serial: row.cert_serial } });
+      await recordAudit(pool, req, {
+        actor: actorName(principalOf(res)),
+        action: `collector.${action}`,
+        target: id,
+        details: { from: row.old, to, cert_serial: row.cert_serial },
+      });
       res.json({ id, status: to });
     });
   setStatus('disable', 'disabled', ['active', 'disabled']);
@@ -80,8 +91,12 @@ export function collectorRoutes(pool: pg.Pool, requireUser: RequireRole): Router
   router.put('/api/v1/collectors/:id/config', requireUser('admin'), express.json({ limit: '64kb' }), async (req, res) => {
     const { id } = parseWith(uuidParam, req.params, 'path');
     const version = await updateCollectorConfig(pool, id, req.body as ConfigUpdate);
-    await recordAudit(pool, req, { actor: actorName(principalOf(res)), action: 'collector.config_update', target: id,
-      details: { config_version: version, config: req.body as object } });
+    await recordAudit(pool, req, {
+      actor: actorName(principalOf(res)),
+      action: 'collector.config_update',
+      target: id,
+      details: { config_version: version, config: req.body as object },
+    });
     res.json({ id, config_version: version });
   });
 

@@ -20,11 +20,17 @@ export async function loadServedConfig(db: pg.Pool | pg.PoolClient, collectorId:
 export async function updateCollectorConfig(pool: pg.Pool, collectorId: string, update: ConfigUpdate): Promise<number> {
   const parsed = configUpdateSchema.safeParse(update);
   if (!parsed.success) {
-    throw new HttpError(400, 'invalid_config', 'config is not valid', parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.')}: ${i.message}`));
+    throw new HttpError(
+      400,
+      'invalid_config',
+      'config is not valid',
+      parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.')}: ${i.message}`),
+    );
   }
   const res = await pool.query(
     'UPDATE collector_configs SET config = $2, version = version + 1, updated_at = now() WHERE collector_id = $1 RETURNING version',
-    [collectorId, parsed.data]);
+    [collectorId, parsed.data],
+  );
   if (res.rowCount !== 1) throw new HttpError(404, 'not_found', 'no such collector');
   return res.rows[0].version;
 }
@@ -42,7 +48,10 @@ export function configRoutes(pool: pg.Pool, requireCollector: RequestHandler): R
     const { body, etag } = renderConfig(await loadServedConfig(pool, collector.id));
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'no-cache');
-    if (req.headers['if-none-match'] === etag) { res.status(304).end(); return; }
+    if (req.headers['if-none-match'] === etag) {
+      res.status(304).end();
+      return;
+    }
     res.type('application/toml').send(body);
   });
   return router;

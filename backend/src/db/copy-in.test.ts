@@ -17,7 +17,10 @@ before(async () => {
   await client.connect();
   await client.query('CREATE TABLE t (n int, s text)');
 });
-after(async () => { await client?.end(); await server?.stop(); });
+after(async () => {
+  await client?.end();
+  await server?.stop();
+});
 
 const count = async (): Promise<number> => (await client.query('SELECT count(*)::int AS n FROM t')).rows[0].n;
 
@@ -29,14 +32,19 @@ test('rows land exactly, across several data chunks, and the row count is return
   assert.equal((await copyIn(client, [{ sql: 'COPY t (n, s) FROM STDIN', chunks: [a, big] }])).rows, 200_002);
   assert.equal(await count(), 200_002);
   const r = await client.query('SELECT s FROM t WHERE n <= 2 ORDER BY n');
-  assert.deepEqual(r.rows.map((x) => x.s), ['tab\there', null]);
-  assert.equal((await client.query("SELECT s FROM t WHERE n = 200002")).rows[0].s, 'line 199999 ü');
+  assert.deepEqual(
+    r.rows.map((x) => x.s),
+    ['tab\there', null],
+  );
+  assert.equal((await client.query('SELECT s FROM t WHERE n = 200002')).rows[0].s, 'line 199999 ü');
 });
 
 test('a COPY refused before its data is read rejects with the server error; the connection goes on', async () => {
   await client.query('TRUNCATE t');
-  await assert.rejects(copyIn(client, [{ sql: 'COPY no_such_table (n) FROM STDIN', chunks: [Buffer.from('1\n2\n')] }]),
-    (err: Error & { code?: string }) => err.code === '42P01');
+  await assert.rejects(
+    copyIn(client, [{ sql: 'COPY no_such_table (n) FROM STDIN', chunks: [Buffer.from('1\n2\n')] }]),
+    (err: Error & { code?: string }) => err.code === '42P01',
+  );
   // The CopyData and CopyDone that followed were skipped by the server, not taken as statements.
   assert.equal((await client.query('SELECT 41 + 1 AS x')).rows[0].x, 42);
   assert.equal((await copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('7\n')] }])).rows, 1);
@@ -47,8 +55,10 @@ test('bad data inside a transaction: rejected, nothing stored, rollback and the 
   await client.query('TRUNCATE t');
   await client.query('BEGIN');
   await copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('1\n')] }]);
-  await assert.rejects(copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('2\nnot a number\n3\n')] }]),
-    (err: Error & { code?: string }) => err.code === '22P02' && /not a number/.test(err.message));
+  await assert.rejects(
+    copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('2\nnot a number\n3\n')] }]),
+    (err: Error & { code?: string }) => err.code === '22P02' && /not a number/.test(err.message),
+  );
   await client.query('ROLLBACK');
   assert.equal(await count(), 0);
   assert.equal((await copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('4\n5\n')] }])).rows, 2);
@@ -70,14 +80,19 @@ test('several COPYs in one call are one transaction: all land, or a failing one 
   await other.connect();
   try {
     assert.equal((await other.query('SELECT count(*)::int AS n FROM t')).rows[0].n, 3);
-  } finally { await other.end(); }
+  } finally {
+    await other.end();
+  }
 
   // A later COPY fails (a repeated key): the earlier one in the same call is rolled back with it.
-  await assert.rejects(copyIn(client, [
-    { sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('9\n')] },
-    { sql: 'COPY u (k) FROM STDIN', chunks: [Buffer.from('a\n')] },
-    { sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('10\n')] },
-  ]), (err: Error & { code?: string; constraint?: string }) => err.code === '23505' && err.constraint === 'u_pkey');
+  await assert.rejects(
+    copyIn(client, [
+      { sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('9\n')] },
+      { sql: 'COPY u (k) FROM STDIN', chunks: [Buffer.from('a\n')] },
+      { sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('10\n')] },
+    ]),
+    (err: Error & { code?: string; constraint?: string }) => err.code === '23505' && err.constraint === 'u_pkey',
+  );
   // Neither an aborted transaction (this query would fail) nor an open one (now() would be older).
   assert.equal((await client.query('SELECT now() = statement_timestamp() AS fresh')).rows[0].fresh, true);
   assert.equal(await count(), 3);
@@ -88,19 +103,26 @@ test('statements after the COPYs run in their transaction, prepared once per con
   await client.query('TRUNCATE t');
   await client.query('CREATE TABLE IF NOT EXISTS seen (id int PRIMARY KEY, names text[])');
   await client.query('TRUNCATE seen');
-  const mark = (id: unknown, names: unknown) => ({ name: 'test_mark', text: 'INSERT INTO seen VALUES ($1, $2::text[]) RETURNING id, array_length(names, 1) AS n', values: [id, names] });
+  const mark = (id: unknown, names: unknown) => ({
+    name: 'test_mark',
+    text: 'INSERT INTO seen VALUES ($1, $2::text[]) RETURNING id, array_length(names, 1) AS n',
+    values: [id, names],
+  });
   const total = { name: 'test_total', text: 'SELECT count(*) AS c FROM t WHERE n > $1', values: [0] };
   // Text parameters that need quoting in an array literal arrive intact.
   const hostile = ['a,b', 'quote"d', 'back\\slash', "'; DROP TABLE t; --", '{braces}', 'NULL'];
   const first = await copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('1\n2\n')] }], [mark(1, hostile), total]);
   assert.deepEqual(first, { rows: 2, firstRows: [['1', String(hostile.length)], ['2']] });
   assert.deepEqual((await client.query('SELECT names FROM seen WHERE id = 1')).rows[0].names, hostile);
-  const preparedCount = async (): Promise<number> => (await client.query("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name IN ('test_mark', 'test_total')")).rows[0].n;
+  const preparedCount = async (): Promise<number> =>
+    (await client.query("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name IN ('test_mark', 'test_total')")).rows[0].n;
   assert.equal(await preparedCount(), 2);
 
   // The second statement fails after the first was executed: COPY and both statements roll back.
-  await assert.rejects(copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('3\n')] }], [mark(2, []), mark(1, [])]),
-    (err: Error & { code?: string }) => err.code === '23505');
+  await assert.rejects(
+    copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('3\n')] }], [mark(2, []), mark(1, [])]),
+    (err: Error & { code?: string }) => err.code === '23505',
+  );
   assert.equal(await count(), 2);
   assert.equal((await client.query('SELECT count(*)::int AS n FROM seen')).rows[0].n, 1);
 
@@ -109,15 +131,21 @@ test('statements after the COPYs run in their transaction, prepared once per con
   await fresh.connect();
   try {
     await assert.rejects(copyIn(fresh, [], [mark(1, ['dup'])]), (err: Error & { code?: string }) => err.code === '23505');
-    assert.deepEqual((await copyIn(fresh, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('5\n')] }], [mark(3, null)])).firstRows, [['3', null]]);
+    assert.deepEqual((await copyIn(fresh, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('5\n')] }], [mark(3, null)])).firstRows, [
+      ['3', null],
+    ]);
     // Now known: used again without a second Parse, which would fail on the existing name.
     assert.deepEqual((await copyIn(fresh, [], [mark(4, ['x'])])).firstRows, [['4', '1']]);
-  } finally { await fresh.end(); }
+  } finally {
+    await fresh.end();
+  }
   assert.equal(await count(), 3);
   assert.equal(await preparedCount(), 2, 'still prepared once on the first connection');
   // A parameter of the wrong type is the server's error, and nothing lands.
-  await assert.rejects(copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('6\n')] }], [mark('not a number', [])]),
-    (err: Error & { code?: string }) => err.code === '22P02');
+  await assert.rejects(
+    copyIn(client, [{ sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('6\n')] }], [mark('not a number', [])]),
+    (err: Error & { code?: string }) => err.code === '22P02',
+  );
   assert.equal(await count(), 3);
 });
 
@@ -128,7 +156,10 @@ test('a rejection names the COPY or statement the server refused, by its index i
   const copyU = { sql: 'COPY u (k) FROM STDIN', chunks: [Buffer.from('taken\n')] };
   const copyT = { sql: 'COPY t (n) FROM STDIN', chunks: [Buffer.from('1\n')] };
   const at = async (p: Promise<unknown>): Promise<[string | undefined, number | undefined]> => {
-    const err = await p.then(() => assert.fail('copyIn should have failed'), (e: unknown) => e);
+    const err = await p.then(
+      () => assert.fail('copyIn should have failed'),
+      (e: unknown) => e,
+    );
     return [(err as { code?: string }).code, failedStatement(err)];
   };
   assert.deepEqual(await at(copyIn(client, [copyU, copyT])), ['23505', 0]);

@@ -5,11 +5,18 @@ import type pg from 'pg';
 import { prepareValue } from 'pg/lib/utils.js';
 
 /** A COPY statement and its data, encoded ahead of the transaction that sends it. */
-export interface CopyStatement { sql: string; chunks: Buffer[] }
+export interface CopyStatement {
+  sql: string;
+  chunks: Buffer[];
+}
 
 /** A parameterised statement run after the COPYs, in their transaction: a named prepared
  *  statement, parsed once per connection. */
-export interface Statement { name: string; text: string; values: readonly unknown[] }
+export interface Statement {
+  name: string;
+  text: string;
+  values: readonly unknown[];
+}
 
 /** The server's error for a failed copyIn, with which COPY or statement it refused: its index
  *  in the order sent, COPYs first (the error's own fields, such as its constraint, vary with
@@ -51,8 +58,11 @@ class CopyTransaction {
   /** Each statement's parameters in pg's text form, converted before anything is sent, so a
    *  value that cannot be converted throws before the connection has half a transaction. */
   private readonly values: (string | Buffer | null)[][];
-  constructor(private readonly copies: readonly CopyStatement[], private readonly statements: readonly Statement[],
-    private readonly done: (err: Error | null, result: CopyResult) => void) {
+  constructor(
+    private readonly copies: readonly CopyStatement[],
+    private readonly statements: readonly Statement[],
+    private readonly done: (err: Error | null, result: CopyResult) => void,
+  ) {
     this.firstRows = statements.map(() => null);
     this.values = statements.map((s) => s.values.map((v) => prepareValue(v)));
   }
@@ -92,8 +102,12 @@ class CopyTransaction {
     }
   }
 
-  handleCopyInResponse(): void { /* the data is already on its way */ }
-  handleRowDescription(): void { /* not asked for: the row's values arrive as text */ }
+  handleCopyInResponse(): void {
+    /* the data is already on its way */
+  }
+  handleRowDescription(): void {
+    /* not asked for: the row's values arrive as text */
+  }
   handleDataRow(msg: { fields: (string | null)[] }): void {
     // Each COPY and statement ends with a CommandComplete: their count says whose row this is.
     const i = this.completed - this.copies.length;
@@ -102,7 +116,9 @@ class CopyTransaction {
   handleCommandComplete(msg: { text?: string }): void {
     if (this.completed++ < this.copies.length) this.rows += Number(/^COPY (\d+)/.exec(msg.text ?? '')?.[1] ?? 0);
   }
-  handleEmptyQuery(): void { /* no empty statements are sent */ }
+  handleEmptyQuery(): void {
+    /* no empty statements are sent */
+  }
   handleError(err: Error): void {
     // Everything before the failing COPY or statement completed: the count says which it was.
     this.error = Object.assign(err, { statement: this.completed });
@@ -133,8 +149,14 @@ interface PgConnection {
 
 /** Runs the COPY … FROM STDIN statements, each with its data, then `statements`, in one
  *  transaction and one round trip (inside a BEGIN block, as part of that block). */
-export function copyIn(client: pg.ClientBase, copies: readonly CopyStatement[], statements: readonly Statement[] = []): Promise<CopyResult> {
+export function copyIn(
+  client: pg.ClientBase,
+  copies: readonly CopyStatement[],
+  statements: readonly Statement[] = [],
+): Promise<CopyResult> {
   return new Promise((resolve, reject) => {
-    client.query(new CopyTransaction(copies, statements, (err, result) => (err ? reject(err) : resolve(result))) as unknown as pg.Submittable);
+    client.query(
+      new CopyTransaction(copies, statements, (err, result) => (err ? reject(err) : resolve(result))) as unknown as pg.Submittable,
+    );
   });
 }

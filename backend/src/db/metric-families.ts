@@ -28,9 +28,14 @@ export async function readMetricFamilies(db: pg.Pool | pg.ClientBase): Promise<F
   const { rows } = await db.query<Row>(
     `SELECT family, raw_table, rollup_table, rollup_sql, rolled_up_to,
             (extract(epoch FROM retention) * 1000)::float8 AS retention_ms
-       FROM metric_families ORDER BY family`);
+       FROM metric_families ORDER BY family`,
+  );
   return rows.map((r) => ({
-    family: r.family, rawTable: r.raw_table, rollupTable: r.rollup_table, rollupSql: r.rollup_sql,
-    retentionMs: Number(r.retention_ms), rolledUpTo: r.rolled_up_to,
+    family: r.family,
+    rawTable: r.raw_table,
+    rollupTable: r.rollup_table,
+    rollupSql: r.rollup_sql,
+    retentionMs: Number(r.retention_ms),
+    rolledUpTo: r.rolled_up_to,
   }));
 }

@@ -39,49 +39,99 @@ export function createMetrics(pool: pg.Pool, state: MetricsState = {}): BackendM
   const m: BackendMetrics = {
     registry,
     httpDuration: new client.Histogram({
-      name: 'http_request_duration_seconds', help: 'HTTP request duration by route and status',
-      labelNames: ['route', 'method', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route and status',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
-    rowsIngested: new client.Counter({ name: 'pga_rows_ingested_total', help: 'Metric rows stored, by family', labelNames: ['family'], registers: [registry] }),
-    batches: new client.Counter({ name: 'pga_batches_total', help: 'Accepted batches by outcome (stored, duplicate)', labelNames: ['outcome'], registers: [registry] }),
-    batchesRejected: new client.Counter({ name: 'pga_batches_rejected_total', help: 'Refused pushes by reason', labelNames: ['reason'], registers: [registry] }),
-    decompressedBytes: new client.Counter({ name: 'pga_ingest_decompressed_bytes_total', help: 'Bytes of JSON after gunzip', registers: [registry] }),
-    rowsExpired: new client.Counter({ name: 'pga_rows_expired_total', help: 'Rows older than their family retention, dropped at ingest', labelNames: ['family'], registers: [registry] }),
+    rowsIngested: new client.Counter({
+      name: 'pga_rows_ingested_total',
+      help: 'Metric rows stored, by family',
+      labelNames: ['family'],
+      registers: [registry],
+    }),
+    batches: new client.Counter({
+      name: 'pga_batches_total',
+      help: 'Accepted batches by outcome (stored, duplicate)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    batchesRejected: new client.Counter({
+      name: 'pga_batches_rejected_total',
+      help: 'Refused pushes by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    decompressedBytes: new client.Counter({
+      name: 'pga_ingest_decompressed_bytes_total',
+      help: 'Bytes of JSON after gunzip',
+      registers: [registry],
+    }),
+    rowsExpired: new client.Counter({
+      name: 'pga_rows_expired_total',
+      help: 'Rows older than their family retention, dropped at ingest',
+      labelNames: ['family'],
+      registers: [registry],
+    }),
     maintenanceDuration: new client.Histogram({
-      name: 'pga_maintenance_duration_seconds', help: 'Maintenance job runs (partitions, retention, rollups)',
-      labelNames: ['outcome'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [registry],
+      name: 'pga_maintenance_duration_seconds',
+      help: 'Maintenance job runs (partitions, retention, rollups)',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+      registers: [registry],
     }),
     familyBatches: new client.Counter({
-      name: 'pga_family_batches_total', help: 'Batches carrying rows of a family, by outcome (stored, duplicate, rejected)',
-      labelNames: ['family', 'outcome'], registers: [registry],
+      name: 'pga_family_batches_total',
+      help: 'Batches carrying rows of a family, by outcome (stored, duplicate, rejected)',
+      labelNames: ['family', 'outcome'],
+      registers: [registry],
     }),
     validationFailures: new client.Counter({
-      name: 'pga_validation_failures_total', help: 'Pushes refused by validation, by family ("batch" for the envelope) and reason',
-      labelNames: ['family', 'reason'], registers: [registry],
+      name: 'pga_validation_failures_total',
+      help: 'Pushes refused by validation, by family ("batch" for the envelope) and reason',
+      labelNames: ['family', 'reason'],
+      registers: [registry],
     }),
     ingestStage: new client.Histogram({
-      name: 'pga_ingest_stage_duration_seconds', help: 'Time per push in each ingest stage (read, decode, validate, store)',
-      labelNames: ['stage'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [registry],
+      name: 'pga_ingest_stage_duration_seconds',
+      help: 'Time per push in each ingest stage (read, decode, validate, store)',
+      labelNames: ['stage'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
     }),
     ingestInFlight: new client.Gauge({
-      name: 'pga_ingest_in_flight', help: 'Pushes being processed by this backend', registers: [registry],
-      collect() { this.set(inFlight()); },
+      name: 'pga_ingest_in_flight',
+      help: 'Pushes being processed by this backend',
+      registers: [registry],
+      collect() {
+        this.set(inFlight());
+      },
     }),
   };
   new client.Gauge({
-    name: 'pga_ingest_held_bytes', help: 'Decompressed push bytes held against PGA_INGEST_MEMORY_BUDGET', registers: [registry],
-    collect() { this.set(heldBytes()); },
+    name: 'pga_ingest_held_bytes',
+    help: 'Decompressed push bytes held against PGA_INGEST_MEMORY_BUDGET',
+    registers: [registry],
+    collect() {
+      this.set(heldBytes());
+    },
   });
   new client.Gauge({
-    name: 'pga_collectors_registered', help: 'Registered collectors by status', labelNames: ['status'], registers: [registry],
+    name: 'pga_collectors_registered',
+    help: 'Registered collectors by status',
+    labelNames: ['status'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const [status, n] of registered()) this.set({ status }, n);
     },
   });
   new client.Gauge({
-    name: 'pga_db_pool_connections', help: 'Backend ingest database pool connections by state', labelNames: ['state'], registers: [registry],
+    name: 'pga_db_pool_connections',
+    help: 'Backend ingest database pool connections by state',
+    labelNames: ['state'],
+    registers: [registry],
     collect() {
       this.set({ state: 'total' }, pool.totalCount);
       this.set({ state: 'idle' }, pool.idleCount);

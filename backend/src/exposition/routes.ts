@@ -13,7 +13,11 @@ import type { JwtKeys } from '../auth/jwt-keys.ts';
 import type { Logger } from '../../../common/log.ts';
 import { errorMessage } from '../../../common/errors.ts';
 
-export interface HealthState { status: 'ok' | 'degraded'; database: 'up' | 'down'; checked_at: string | null }
+export interface HealthState {
+  status: 'ok' | 'degraded';
+  database: 'up' | 'down';
+  checked_at: string | null;
+}
 
 /** The background check: every `intervalSeconds`, a query that proves the database answers and
  *  counts collectors by status (for pga_collectors_registered), and one of TimescaleDB's job
@@ -27,7 +31,11 @@ export class BackgroundCheck {
   private client: pg.Client | undefined;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly databaseUrl: string, private readonly intervalSeconds: number, private readonly log: Logger) {
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly intervalSeconds: number,
+    private readonly log: Logger,
+  ) {
     this.timer = setInterval(() => void this.run(), intervalSeconds * 1000);
     this.timer.unref();
   }
@@ -39,9 +47,15 @@ export class BackgroundCheck {
     try {
       if (!this.client) {
         const timeout = this.intervalSeconds * 2000;
-        const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'pganalytics-backend-health',
-          connectionTimeoutMillis: timeout, query_timeout: timeout });
-        client.on('error', () => { if (this.client === client) this.client = undefined; });
+        const client = new pg.Client({
+          connectionString: this.databaseUrl,
+          application_name: 'pganalytics-backend-health',
+          connectionTimeoutMillis: timeout,
+          query_timeout: timeout,
+        });
+        client.on('error', () => {
+          if (this.client === client) this.client = undefined;
+        });
         this.client = client;
         await client.connect();
       }
@@ -76,7 +90,10 @@ export class BackgroundCheck {
 export function perAddressLimit(ratePerSecond: number, burst: number, delayMs = 1000, maxAddresses = 100_000): RequestHandler {
   const buckets = new Map<string, { tokens: number; at: number }>();
   return (req, res, next) => {
-    if (ratePerSecond <= 0) { next(); return; }
+    if (ratePerSecond <= 0) {
+      next();
+      return;
+    }
     const key = req.socket.remoteAddress ?? '';
     const now = Date.now();
     const b = buckets.get(key) ?? { tokens: burst, at: now };
@@ -84,7 +101,11 @@ export function perAddressLimit(ratePerSecond: number, burst: number, delayMs = 
     b.at = now;
     if (!buckets.has(key) && buckets.size >= maxAddresses) buckets.clear();
     buckets.set(key, b);
-    if (b.tokens >= 1) { b.tokens -= 1; next(); return; }
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      next();
+      return;
+    }
     const timer = setTimeout(() => {
       if (res.writableEnded || res.destroyed) return;
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil((1 - b.tokens) / ratePerSecond))));
@@ -102,7 +123,9 @@ export function metricsText(metrics: BackendMetrics, maxAgeMs = 1000): () => Pro
     if (!cached || now - cached.at > maxAgeMs) {
       const text = metrics.registry.metrics();
       cached = { at: now, text };
-      text.catch(() => { if (cached?.text === text) cached = undefined; });
+      text.catch(() => {
+        if (cached?.text === text) cached = undefined;
+      });
     }
     return cached.text;
   };
@@ -123,6 +146,8 @@ export function expositionRoutes(check: BackgroundCheck, keys: JwtKeys, limit: R
     const h = check.health();
     res.status(h.database === 'up' ? 200 : 503).json(h);
   });
-  router.get('/.well-known/jwks.json', (_req, res) => { res.json(keys.jwks()); });
+  router.get('/.well-known/jwks.json', (_req, res) => {
+    res.json(keys.jwks());
+  });
   return router;
 }

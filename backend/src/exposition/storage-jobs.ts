@@ -32,15 +32,22 @@ export function registerStorageJobMetrics(registry: client.Registry, rows: () =>
     }
   };
   const failed = new client.Gauge({
-    name: 'pga_storage_job_last_run_failed', help: 'TimescaleDB job whose last run failed (1) or not (0)',
-    labelNames: LABELS, registers: [registry], collect: fill,
+    name: 'pga_storage_job_last_run_failed',
+    help: 'TimescaleDB job whose last run failed (1) or not (0)',
+    labelNames: LABELS,
+    registers: [registry],
+    collect: fill,
   });
   const failures = new client.Gauge({
-    name: 'pga_storage_job_failures', help: 'Failed runs of a TimescaleDB job since it was created (timescaledb_information.job_stats)',
-    labelNames: LABELS, registers: [registry],
+    name: 'pga_storage_job_failures',
+    help: 'Failed runs of a TimescaleDB job since it was created (timescaledb_information.job_stats)',
+    labelNames: LABELS,
+    registers: [registry],
   });
   const sinceSuccess = new client.Gauge({
-    name: 'pga_storage_job_seconds_since_success', help: 'Seconds since a TimescaleDB job last finished successfully',
-    labelNames: LABELS, registers: [registry],
+    name: 'pga_storage_job_seconds_since_success',
+    help: 'Seconds since a TimescaleDB job last finished successfully',
+    labelNames: LABELS,
+    registers: [registry],
   });
 }

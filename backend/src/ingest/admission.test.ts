@@ -6,7 +6,12 @@ import { Admission } from './admission.ts';
 const settings = { maxInFlight: 2, maxPoolWaiting: 3, ratePerSecond: 2, burst: 3, retryAfterSeconds: 1 };
 
 function refusal(fn: () => void): HttpError {
-  try { fn(); } catch (err) { if (err instanceof HttpError) return err; throw err; }
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof HttpError) return err;
+    throw err;
+  }
   assert.fail('expected a refusal');
 }
 
@@ -26,11 +31,13 @@ test('token bucket: a burst, then the sustained rate, with Retry-After', () => {
 test('in-flight and pool-waiting limits answer 429 overloaded', () => {
   const pool = { waitingCount: 0 };
   const a = new Admission(pool, settings);
-  a.enter(); a.enter();
+  a.enter();
+  a.enter();
   assert.equal(refusal(() => a.enter()).code, 'overloaded');
   a.leave();
   a.enter();
-  a.leave(); a.leave();
+  a.leave();
+  a.leave();
   pool.waitingCount = 4;
   const e = refusal(() => a.enter());
   assert.equal(e.code, 'overloaded');
@@ -39,7 +46,10 @@ test('in-flight and pool-waiting limits answer 429 overloaded', () => {
 });
 
 test('per collector: pushes in hand, and a byte bucket that refuses while in debt', () => {
-  const a = new Admission({ waitingCount: 0 }, { ...settings, ratePerSecond: 100, burst: 100, perCollectorInFlight: 2, byteRate: 1000, byteBurst: 5000 });
+  const a = new Admission(
+    { waitingCount: 0 },
+    { ...settings, ratePerSecond: 100, burst: 100, perCollectorInFlight: 2, byteRate: 1000, byteBurst: 5000 },
+  );
   const r1 = a.enterCollector('c1');
   a.enterCollector('c1');
   assert.equal(refusal(() => a.enterCollector('c1')).code, 'too_many_in_flight');

@@ -29,13 +29,19 @@ export interface AdmissionSettings {
   memoryBudgetBytes?: number;
 }
 
-interface Bucket { tokens: number; at: number }
+interface Bucket {
+  tokens: number;
+  at: number;
+}
 
 /** A token bucket per key; refilled lazily, full buckets forgotten now and then. */
 class Buckets {
   private buckets = new Map<string, Bucket>();
   private lastSweep = Date.now();
-  constructor(private readonly rate: number, private readonly burst: number) {}
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {}
 
   /** The key's tokens now (refilled). */
   level(key: string, now: number): Bucket {
@@ -48,7 +54,9 @@ class Buckets {
   }
 
   /** Seconds until the key's bucket holds `need` tokens. */
-  wait(b: Bucket, need: number): number { return Math.max(1, Math.ceil((need - b.tokens) / this.rate)); }
+  wait(b: Bucket, need: number): number {
+    return Math.max(1, Math.ceil((need - b.tokens) / this.rate));
+  }
 
   private sweep(now: number): void {
     if (now - this.lastSweep < 60_000) return;
@@ -66,7 +74,10 @@ export class Admission {
   private readonly bytes: Buckets | undefined;
   private readonly perCollector = new Map<string, number>();
 
-  constructor(private readonly pool: Pick<pg.Pool, 'waitingCount'>, private readonly s: AdmissionSettings) {
+  constructor(
+    private readonly pool: Pick<pg.Pool, 'waitingCount'>,
+    private readonly s: AdmissionSettings,
+  ) {
     this.pushes = new Buckets(s.ratePerSecond, s.burst);
     this.bytes = s.byteRate ? new Buckets(s.byteRate, s.byteBurst ?? s.byteRate) : undefined;
   }
@@ -77,15 +88,17 @@ export class Admission {
     if (this.bytes) {
       const b = this.bytes.level(collectorId, now);
       if (b.tokens < 0) {
-        throw new HttpError(429, 'rate_limited', `this collector sends more than ${this.s.byteRate} bytes/s of batches`, undefined,
-          { 'Retry-After': String(this.bytes.wait(b, 0)) });
+        throw new HttpError(429, 'rate_limited', `this collector sends more than ${this.s.byteRate} bytes/s of batches`, undefined, {
+          'Retry-After': String(this.bytes.wait(b, 0)),
+        });
       }
     }
     if (this.s.ratePerSecond <= 0) return;
     const b = this.pushes.level(collectorId, now);
     if (b.tokens < 1) {
-      throw new HttpError(429, 'rate_limited', `this collector pushes faster than ${this.s.ratePerSecond}/s`, undefined,
-        { 'Retry-After': String(this.pushes.wait(b, 1)) });
+      throw new HttpError(429, 'rate_limited', `this collector pushes faster than ${this.s.ratePerSecond}/s`, undefined, {
+        'Retry-After': String(this.pushes.wait(b, 1)),
+      });
     }
     b.tokens -= 1;
   }
@@ -101,8 +114,9 @@ export class Admission {
     const max = this.s.perCollectorInFlight ?? 0;
     const n = this.perCollector.get(collectorId) ?? 0;
     if (max > 0 && n >= max) {
-      throw new HttpError(429, 'too_many_in_flight', `this collector already has ${n} pushes in progress`, undefined,
-        { 'Retry-After': String(this.s.retryAfterSeconds) });
+      throw new HttpError(429, 'too_many_in_flight', `this collector already has ${n} pushes in progress`, undefined, {
+        'Retry-After': String(this.s.retryAfterSeconds),
+      });
     }
     this.perCollector.set(collectorId, n + 1);
     let released = false;
@@ -110,7 +124,8 @@ export class Admission {
       if (released) return;
       released = true;
       const left = (this.perCollector.get(collectorId) ?? 1) - 1;
-      if (left > 0) this.perCollector.set(collectorId, left); else this.perCollector.delete(collectorId);
+      if (left > 0) this.perCollector.set(collectorId, left);
+      else this.perCollector.delete(collectorId);
     };
   }
 
@@ -129,7 +144,9 @@ export class Admission {
     this.inFlight++;
   }
 
-  leave(): void { this.inFlight--; }
+  leave(): void {
+    this.inFlight--;
+  }
 
   /** Bytes the memory budget has left (Infinity without a budget). */
   get roomBytes(): number {
@@ -142,11 +159,15 @@ export class Admission {
     if (n > this.roomBytes) throw this.overloaded();
     this.heldBytes += n;
     let held = n;
-    return () => { this.heldBytes -= held; held = 0; };
+    return () => {
+      this.heldBytes -= held;
+      held = 0;
+    };
   }
 
   private overloaded(): HttpError {
-    return new HttpError(429, 'overloaded', 'the backend is behind on writes; retry later', undefined,
-      { 'Retry-After': String(this.s.retryAfterSeconds) });
+    return new HttpError(429, 'overloaded', 'the backend is behind on writes; retry later', undefined, {
+      'Retry-After': String(this.s.retryAfterSeconds),
+    });
   }
 }

@@ -19,24 +19,62 @@ before(async () => {
   await client.query(`CREATE TABLE metrics_all (time timestamptz NOT NULL, instance_id int NOT NULL, i int, b bigint,
     f double precision, ok boolean, s text, at timestamptz, j jsonb, unsent text)`);
 });
-after(async () => { await client?.end(); await server?.stop(); });
+after(async () => {
+  await client?.end();
+  await server?.stop();
+});
 
 const ALL: FamilySpec = {
-  name: 'all', table: 'metrics_all', scope: 'instance', source: 'postgres', description: 'every column type',
-  columns: [gauge('i', 'int'), gauge('b', 'bigint'), gauge('f', 'float'), bool('ok'), text('s'), timestamptz('at'), jsonb('j'), text('unsent')],
+  name: 'all',
+  table: 'metrics_all',
+  scope: 'instance',
+  source: 'postgres',
+  description: 'every column type',
+  columns: [
+    gauge('i', 'int'),
+    gauge('b', 'bigint'),
+    gauge('f', 'float'),
+    bool('ok'),
+    text('s'),
+    timestamptz('at'),
+    jsonb('j'),
+    text('unsent'),
+  ],
 };
 
 const TIMES = [
-  '2026-11-28T06:45:18Z', '2026-11-28T06:45:18.123456Z', '2026-11-28T12:15:18.5+05:30', '2026-11-28T03:15:18.000001-03:30',
-  '0001-01-01T00:00:00Z', '0050-06-15T12:00:00Z', '1850-01-01T00:00:00+00:19', '9999-12-31T23:59:59.999999Z', '1970-01-01T00:00:00Z',
+  '2026-11-28T06:45:18Z',
+  '2026-11-28T06:45:18.123456Z',
+  '2026-11-28T12:15:18.5+05:30',
+  '2026-11-28T03:15:18.000001-03:30',
+  '0001-01-01T00:00:00Z',
+  '0050-06-15T12:00:00Z',
+  '1850-01-01T00:00:00+00:19',
+  '9999-12-31T23:59:59.999999Z',
+  '1970-01-01T00:00:00Z',
   // Past the sixth digit PostgreSQL rounds half to even, and may carry into the next second.
-  '2026-01-01T00:00:00.0000005Z', '2026-01-01T00:00:00.0000015Z', '2026-01-01T00:00:00.00000051Z', '2026-01-01T00:00:59.9999995Z',
+  '2026-01-01T00:00:00.0000005Z',
+  '2026-01-01T00:00:00.0000015Z',
+  '2026-01-01T00:00:00.00000051Z',
+  '2026-01-01T00:00:59.9999995Z',
   '2000-01-01T00:00:00.123456789012Z',
 ];
 const INTS = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31)];
 const BIGS = [0, -1, 2 ** 32, -(2 ** 32) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 1_234_567_890_123];
 const FLOATS = [0, -0, 0.1, 1 / 3, -2.5e-300, 1.7976931348623157e308, 5e-324, 123456.789];
-const TEXTS = ['plain', 'tab\there', 'new\nline', 'back\\slash', 'cr\r', 'nul\0dropped', 'ünï©ødé', '😀 astral', "'; DROP TABLE metrics_all; --", '\\N', ''];
+const TEXTS = [
+  'plain',
+  'tab\there',
+  'new\nline',
+  'back\\slash',
+  'cr\r',
+  'nul\0dropped',
+  'ünï©ødé',
+  '😀 astral',
+  "'; DROP TABLE metrics_all; --",
+  '\\N',
+  '',
+];
 const JSONS = [{ a: 1 }, { nested: { list: [1, 'two', null, true] } }, { 'nul\u0000key': 'v\u0000' }, { back: '\\u0000 stays' }, {}];
 
 function columnsOf(n: number): Columns {
@@ -45,8 +83,13 @@ function columnsOf(n: number): Columns {
   for (let r = 0; r < n; r++) {
     cols.time.push(TIMES[r % TIMES.length]);
     cols.instance.push('main');
-    cols.i.push(pick(INTS, r)); cols.b.push(pick(BIGS, r)); cols.f.push(pick(FLOATS, r));
-    cols.ok.push(pick([true, false], r)); cols.s.push(pick(TEXTS, r)); cols.at.push(pick(TIMES, r + 3)); cols.j.push(pick(JSONS, r));
+    cols.i.push(pick(INTS, r));
+    cols.b.push(pick(BIGS, r));
+    cols.f.push(pick(FLOATS, r));
+    cols.ok.push(pick([true, false], r));
+    cols.s.push(pick(TEXTS, r));
+    cols.at.push(pick(TIMES, r + 3));
+    cols.j.push(pick(JSONS, r));
   }
   return cols;
 }
@@ -63,11 +106,22 @@ test('every column type lands as PostgreSQL reads the same value from text; abse
   const mismatches: string[] = [];
   for (let r = 0; r < n; r++) {
     const text = (v: unknown): string | null => (v === null ? null : String(v));
-    const expected = (await client.query(
-      `SELECT $1::timestamptz AS time, $2::int AS i, $3::bigint AS b, $4::float8 AS f, $5::boolean AS ok, $6::text AS s,
+    const expected = (
+      await client.query(
+        `SELECT $1::timestamptz AS time, $2::int AS i, $3::bigint AS b, $4::float8 AS f, $5::boolean AS ok, $6::text AS s,
               $7::timestamptz AS at, $8::jsonb AS j`,
-      [cols.time[r], text(cols.i[r]), text(cols.b[r]), cols.f[r] === null ? null : Object.is(cols.f[r], -0) ? '-0' : String(cols.f[r]),
-        cols.ok[r], cols.s[r] === null ? null : (cols.s[r] as string).replaceAll('\0', ''), cols.at[r], cols.j[r] === null ? null : jsonText(cols.j[r])])).rows[0];
+        [
+          cols.time[r],
+          text(cols.i[r]),
+          text(cols.b[r]),
+          cols.f[r] === null ? null : Object.is(cols.f[r], -0) ? '-0' : String(cols.f[r]),
+          cols.ok[r],
+          cols.s[r] === null ? null : (cols.s[r] as string).replaceAll('\0', ''),
+          cols.at[r],
+          cols.j[r] === null ? null : jsonText(cols.j[r]),
+        ],
+      )
+    ).rows[0];
     for (const k of Object.keys(expected)) {
       const got = stored[r][k];
       const same = k === 'f' ? Object.is(got, expected[k]) : JSON.stringify(got) === JSON.stringify(expected[k]);
@@ -77,8 +131,11 @@ test('every column type lands as PostgreSQL reads the same value from text; abse
   }
   assert.deepEqual(mismatches, []);
   // Timestamps to the microsecond, compared by PostgreSQL itself (a JS Date keeps milliseconds only).
-  const micro = await client.query(`SELECT count(*)::int AS n FROM metrics_all m, unnest($1::text[]) WITH ORDINALITY AS t(iso, k)
-    WHERE m.instance_id = k - 1 AND m.time = iso::timestamptz`, [cols.time]);
+  const micro = await client.query(
+    `SELECT count(*)::int AS n FROM metrics_all m, unnest($1::text[]) WITH ORDINALITY AS t(iso, k)
+    WHERE m.instance_id = k - 1 AND m.time = iso::timestamptz`,
+    [cols.time],
+  );
   assert.equal(micro.rows[0].n, n);
 });
 
@@ -101,10 +158,15 @@ test('rows larger than a data chunk, and a value larger than one, arrive whole',
     cols.s.push(`row ${r} ${'é'.repeat(r % 200)}`);
     cols.j.push(r === 2500 ? big : { r });
   }
-  const copy = copyBinary(ALL, cols, Array.from({ length: n }, (_, r) => r));
+  const copy = copyBinary(
+    ALL,
+    cols,
+    Array.from({ length: n }, (_, r) => r),
+  );
   assert.ok(copy.chunks.length > 10, `${copy.chunks.length} chunks`);
   assert.equal((await copyIn(client, [copy])).rows, n);
-  const r = await client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE s = 'row ' || instance_id || ' ' || repeat('é', instance_id % 200))::int AS same,
+  const r =
+    await client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE s = 'row ' || instance_id || ' ' || repeat('é', instance_id % 200))::int AS same,
     max(length(j->>'blob')) AS blob, max(length(j->>'more')) AS more FROM metrics_all`);
   assert.deepEqual(r.rows[0], { n, same: n, blob: 300_000, more: 50_000 });
 });

@@ -33,9 +33,22 @@ class Writer {
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     this.pos = 0;
   }
-  int16(v: number): void { this.room(2); this.view.setInt16(this.pos, v); this.pos += 2; }
-  null(): void { this.room(4); this.view.setInt32(this.pos, -1); this.pos += 4; }
-  int4(v: number): void { this.room(8); this.view.setInt32(this.pos, 4); this.view.setInt32(this.pos + 4, v); this.pos += 8; }
+  int16(v: number): void {
+    this.room(2);
+    this.view.setInt16(this.pos, v);
+    this.pos += 2;
+  }
+  null(): void {
+    this.room(4);
+    this.view.setInt32(this.pos, -1);
+    this.pos += 4;
+  }
+  int4(v: number): void {
+    this.room(8);
+    this.view.setInt32(this.pos, 4);
+    this.view.setInt32(this.pos + 4, v);
+    this.pos += 8;
+  }
   /** An integer within ±2^53 as int8. */
   int8(v: number): void {
     this.room(12);
@@ -45,9 +58,24 @@ class Writer {
     this.view.setUint32(this.pos + 8, v - hi * TWO_32);
     this.pos += 12;
   }
-  bigInt8(v: bigint): void { this.room(12); this.view.setInt32(this.pos, 8); this.view.setBigInt64(this.pos + 4, v); this.pos += 12; }
-  float8(v: number): void { this.room(12); this.view.setInt32(this.pos, 8); this.view.setFloat64(this.pos + 4, v); this.pos += 12; }
-  bool(v: boolean): void { this.room(5); this.view.setInt32(this.pos, 1); this.buf[this.pos + 4] = v ? 1 : 0; this.pos += 5; }
+  bigInt8(v: bigint): void {
+    this.room(12);
+    this.view.setInt32(this.pos, 8);
+    this.view.setBigInt64(this.pos + 4, v);
+    this.pos += 12;
+  }
+  float8(v: number): void {
+    this.room(12);
+    this.view.setInt32(this.pos, 8);
+    this.view.setFloat64(this.pos + 4, v);
+    this.pos += 12;
+  }
+  bool(v: boolean): void {
+    this.room(5);
+    this.view.setInt32(this.pos, 1);
+    this.buf[this.pos + 4] = v ? 1 : 0;
+    this.pos += 5;
+  }
   /** UTF-8 text after `prefix` (jsonb's version byte), its length written once it is known. */
   text(s: string, prefix = -1): void {
     const extra = prefix < 0 ? 0 : 1;
@@ -58,7 +86,12 @@ class Writer {
     if (extra) buf[at++] = prefix;
     // Short ASCII text (names, states) byte by byte: cheaper than a call into the encoder.
     let i = 0;
-    if (len <= 64) for (; i < len; i++) { const c = s.charCodeAt(i); if (c >= 0x80) break; buf[at + i] = c; }
+    if (len <= 64)
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + i] = c;
+      }
     const n = i === len ? len : i + buf.write(i === 0 ? s : s.slice(i), at + i);
     this.view.setInt32(this.pos, n + extra);
     this.pos = at + n;
@@ -93,7 +126,8 @@ export function pgMicros(s: string): number | bigint {
   end -= zone.length;
   if (zone !== 'Z') seconds -= (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 3600 + Number(zone.slice(4, 6)) * 60);
   let micros = 0;
-  if (end > 20) { // a fraction after "SS."
+  if (end > 20) {
+    // a fraction after "SS."
     const digits = s.slice(20, end);
     if (digits.length <= 6) micros = Number(digits.padEnd(6, '0'));
     else {
@@ -102,7 +136,8 @@ export function pgMicros(s: string): number | bigint {
       if (micros - x === 0.5 && micros % 2 === 1) micros -= 1; // half to even, as rint()
     }
   }
-  if (!Number.isFinite(seconds) || Number.isNaN(micros)) throw new HttpError(400, 'invalid_timestamp', `not a timestamp: ${s.slice(0, 64)}`);
+  if (!Number.isFinite(seconds) || Number.isNaN(micros))
+    throw new HttpError(400, 'invalid_timestamp', `not a timestamp: ${s.slice(0, 64)}`);
   seconds -= PG_EPOCH_S;
   if (Math.abs(seconds) < 9e9) return seconds * 1e6 + micros;
   return BigInt(seconds) * 1_000_000n + BigInt(micros);
@@ -114,7 +149,10 @@ function micros(values: readonly unknown[]): (number | bigint | null)[] {
   let last: unknown;
   let m: number | bigint | null = null;
   return values.map((v) => {
-    if (v !== last) { last = v; m = v === null || v === undefined ? null : pgMicros(v as string); }
+    if (v !== last) {
+      last = v;
+      m = v === null || v === undefined ? null : pgMicros(v as string);
+    }
     return m;
   });
 }
@@ -137,19 +175,38 @@ export function copyBinary(family: FamilySpec, cols: Columns, owners: readonly n
   for (let i = 0; i < time.length; i++) {
     w.int16(fields);
     const t = times[i]!;
-    if (typeof t === 'number') w.int8(t); else w.bigInt8(t);
+    if (typeof t === 'number') w.int8(t);
+    else w.bigInt8(t);
     w.int4(owners[i]);
     for (let j = 0; j < values.length; j++) {
       const v = values[j][i];
-      if (v === null || v === undefined) { w.null(); continue; }
+      if (v === null || v === undefined) {
+        w.null();
+        continue;
+      }
       switch (types[j]) {
-        case 'int': w.int4(v as number); break;
-        case 'bigint': w.int8(v as number); break;
-        case 'float': w.float8(v as number); break;
-        case 'bool': w.bool(v as boolean); break;
-        case 'text': w.text(noNul(v as string)); break;
-        case 'timestamptz': if (typeof v === 'number') w.int8(v); else w.bigInt8(v as bigint); break;
-        case 'jsonb': w.text(jsonText(v), 1); break; // jsonb's binary form: version 1, then the text
+        case 'int':
+          w.int4(v as number);
+          break;
+        case 'bigint':
+          w.int8(v as number);
+          break;
+        case 'float':
+          w.float8(v as number);
+          break;
+        case 'bool':
+          w.bool(v as boolean);
+          break;
+        case 'text':
+          w.text(noNul(v as string));
+          break;
+        case 'timestamptz':
+          if (typeof v === 'number') w.int8(v);
+          else w.bigInt8(v as bigint);
+          break;
+        case 'jsonb':
+          w.text(jsonText(v), 1);
+          break; // jsonb's binary form: version 1, then the text
       }
     }
   }

@@ -27,7 +27,8 @@ const gunzipAsync = promisify(gunzip);
  *  (the connection is then closed: its unread rest is not waited for). */
 export function readBody(req: Request, maxBytes: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  const tooLarge = (): HttpError => new HttpError(413, 'body_too_large', `request body exceeds ${maxBytes} bytes`, undefined, { Connection: 'close' });
+  const tooLarge = (): HttpError =>
+    new HttpError(413, 'body_too_large', `request body exceeds ${maxBytes} bytes`, undefined, { Connection: 'close' });
   if (declared > maxBytes) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -35,16 +36,25 @@ export function readBody(req: Request, maxBytes: number, timeoutMs: number): Pro
     const done = (err?: Error): void => {
       clearTimeout(timer);
       req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
-      if (err) { req.pause(); reject(err); } else resolve(Buffer.concat(chunks, size));
+      if (err) {
+        req.pause();
+        reject(err);
+      } else resolve(Buffer.concat(chunks, size));
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > maxBytes) done(tooLarge()); else chunks.push(chunk);
+      if (size > maxBytes) done(tooLarge());
+      else chunks.push(chunk);
     };
     const onEnd = (): void => done();
     const onClose = (): void => done(new HttpError(400, 'body_incomplete', 'the connection closed before the body was complete'));
-    const timer = setTimeout(() => done(new HttpError(408, 'body_timeout', `the body did not arrive within ${timeoutMs / 1000} s`,
-      undefined, { Connection: 'close' })), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        done(
+          new HttpError(408, 'body_timeout', `the body did not arrive within ${timeoutMs / 1000} s`, undefined, { Connection: 'close' }),
+        ),
+      timeoutMs,
+    );
     req.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
   });
 }
@@ -58,7 +68,11 @@ export interface MemoryBudget {
 }
 
 /** gunzip within `maxDecompressed`, holding what it produces against `budget`. */
-export async function inflateBatch(body: Buffer, maxDecompressed: number, budget: MemoryBudget): Promise<{ raw: Buffer; release: () => void }> {
+export async function inflateBatch(
+  body: Buffer,
+  maxDecompressed: number,
+  budget: MemoryBudget,
+): Promise<{ raw: Buffer; release: () => void }> {
   const tooLarge = (): HttpError => new HttpError(413, 'decompressed_too_large', `batch inflates past ${maxDecompressed} bytes`);
   const invalid = (): HttpError => new HttpError(400, 'invalid_gzip', 'body is not valid gzip data');
   const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
@@ -95,7 +109,8 @@ export function jsonShapeProblem(raw: Uint8Array, maxDepth: number, maxContainer
   const n = raw.length;
   for (let i = 0; i < n; i++) {
     const c = raw[i];
-    if (c === 0x22) { // a string: find its closing quote, skipping escaped characters
+    if (c === 0x22) {
+      // a string: find its closing quote, skipping escaped characters
       for (i++; i < n; i++) {
         const d = raw[i];
         if (d === 0x5c) i++;
@@ -129,9 +144,11 @@ export function preCheck(raw: Buffer): Promise<PreCheck> {
   if (!worker) {
     // Loader hooks of `--import tsx` do not reach a worker on Node 20: it registers tsx itself.
     const url = new URL('./parse-worker.ts', import.meta.url).href;
-    const w = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`, { eval: true,
+    const w = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`, {
+      eval: true,
       // An out-of-memory batch ends the worker, not the backend.
-      resourceLimits: { maxOldGenerationSizeMb: 512 } });
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
+    });
     const state = { w, pending: new Map<number, (a: PreCheck) => void>(), next: 1 };
     w.on('message', (a: PreCheck) => {
       state.pending.get(a.id)?.(a);
@@ -142,7 +159,8 @@ export function preCheck(raw: Buffer): Promise<PreCheck> {
     // replaced on the next use; those pushes get a retryable 503.
     const fail = (): void => {
       if (worker === state) worker = undefined;
-      for (const [id, done] of state.pending) done({ id, ok: false, status: 503, code: 'precheck_failed', message: 'the batch could not be checked; retry later' });
+      for (const [id, done] of state.pending)
+        done({ id, ok: false, status: 503, code: 'precheck_failed', message: 'the batch could not be checked; retry later' });
       state.pending.clear();
     };
     w.on('error', fail);

@@ -11,7 +11,9 @@ import { parseBatch } from './decode.ts';
 import { createBatchValidator } from './validate-batch.ts';
 
 /** What the worker answers: nothing wrong, or the refusal the event loop would have made. */
-export type PreCheck = { id: number; ok: true } | { id: number; ok: false; status: number; code: string; message: string; details?: string[]; families?: string[] };
+export type PreCheck =
+  | { id: number; ok: true }
+  | { id: number; ok: false; status: number; code: string; message: string; details?: string[]; families?: string[] };
 
 const validate = createBatchValidator();
 
@@ -20,14 +22,27 @@ parentPort?.on('message', ({ id, raw }: { id: number; raw: Uint8Array }) => {
   try {
     const json = parseBatch(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
     const version = (json as { protocol_version?: unknown } | null)?.protocol_version;
-    if (version !== PROTOCOL_VERSION && version !== ROWS_PROTOCOL_VERSION) answer = { id, ok: true }; // the loop answers 426 itself
+    if (version !== PROTOCOL_VERSION && version !== ROWS_PROTOCOL_VERSION)
+      answer = { id, ok: true }; // the loop answers 426 itself
     else {
       const v = validate(json);
-      answer = v.ok ? { id, ok: true } : { id, ok: false, status: 400, code: 'schema_violation', message: 'batch does not match the protocol schema', details: v.problems, families: v.families };
+      answer = v.ok
+        ? { id, ok: true }
+        : {
+            id,
+            ok: false,
+            status: 400,
+            code: 'schema_violation',
+            message: 'batch does not match the protocol schema',
+            details: v.problems,
+            families: v.families,
+          };
     }
   } catch (err) {
-    answer = err instanceof HttpError ? { id, ok: false, status: err.status, code: err.code, message: err.message }
-      : { id, ok: false, status: 400, code: 'invalid_json', message: 'batch is not valid JSON' };
+    answer =
+      err instanceof HttpError
+        ? { id, ok: false, status: err.status, code: err.code, message: err.message }
+        : { id, ok: false, status: 400, code: 'invalid_json', message: 'batch is not valid JSON' };
   }
   parentPort!.postMessage(answer);
 });

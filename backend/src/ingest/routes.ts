@@ -62,7 +62,8 @@ export function ingestRoutes(deps: IngestDeps): Router {
       throw err;
     });
     // The client may have gone while gunzip ran on the thread pool: 'close' has then fired already.
-    if (res.closed) release(); else res.once('close', release);
+    if (res.closed) release();
+    else res.once('close', release);
     admission.chargeBytes(collector.id, raw.length);
     if (raw.length > PRECHECK_MIN_BYTES) {
       const verdict = await preCheck(raw);
@@ -71,8 +72,15 @@ export function ingestRoutes(deps: IngestDeps): Router {
           metrics.validationFailures.inc({ family, reason: 'schema_violation' });
           metrics.familyBatches.inc({ family, outcome: 'rejected' });
         }
-        if (verdict.code === 'schema_violation' && verdict.families?.length === 0) metrics.validationFailures.inc({ family: 'batch', reason: 'schema_violation' });
-        throw new HttpError(verdict.status, verdict.code, verdict.message, verdict.details, verdict.status === 503 ? { 'Retry-After': '5' } : undefined);
+        if (verdict.code === 'schema_violation' && verdict.families?.length === 0)
+          metrics.validationFailures.inc({ family: 'batch', reason: 'schema_violation' });
+        throw new HttpError(
+          verdict.status,
+          verdict.code,
+          verdict.message,
+          verdict.details,
+          verdict.status === 503 ? { 'Retry-After': '5' } : undefined,
+        );
       }
     }
     const json = parseBatch(raw);
@@ -82,8 +90,11 @@ export function ingestRoutes(deps: IngestDeps): Router {
     // refusal, so the collector keeps it spooled until the backend is upgraded.
     const version = (json as { protocol_version?: unknown } | null)?.protocol_version;
     if (version !== PROTOCOL_VERSION && version !== ROWS_PROTOCOL_VERSION) {
-      throw new HttpError(426, 'unsupported_protocol_version',
-        `this backend speaks protocol versions ${ROWS_PROTOCOL_VERSION} and ${PROTOCOL_VERSION}; the batch has ${JSON.stringify(version ?? null)}`);
+      throw new HttpError(
+        426,
+        'unsupported_protocol_version',
+        `this backend speaks protocol versions ${ROWS_PROTOCOL_VERSION} and ${PROTOCOL_VERSION}; the batch has ${JSON.stringify(version ?? null)}`,
+      );
     }
     end = metrics.ingestStage.startTimer({ stage: 'validate' });
     const v = validate(json);
@@ -100,10 +111,16 @@ export function ingestRoutes(deps: IngestDeps): Router {
     const result = await storeBatch(pool, deps.families, collector, v.batch);
     end();
     metrics.batches.inc({ outcome: result.status });
-    for (const [family, cols] of Object.entries(v.batch.families)) if (cols && cols.time.length > 0) metrics.familyBatches.inc({ family, outcome: result.status });
+    for (const [family, cols] of Object.entries(v.batch.families))
+      if (cols && cols.time.length > 0) metrics.familyBatches.inc({ family, outcome: result.status });
     for (const [family, n] of Object.entries(result.rowsByFamily)) metrics.rowsIngested.inc({ family }, n);
     for (const [family, n] of Object.entries(result.expiredByFamily)) metrics.rowsExpired.inc({ family }, n);
-    const response: PushResponse = { status: result.status, batch_id: v.batch.batch_id, rows: result.rows, config_version: result.configVersion };
+    const response: PushResponse = {
+      status: result.status,
+      batch_id: v.batch.batch_id,
+      rows: result.rows,
+      config_version: result.configVersion,
+    };
     log.debug('batch', { collector_id: collector.id, batch_id: v.batch.batch_id, status: result.status, rows: result.rows });
     res.status(result.status === 'stored' ? 201 : 200).json(response);
   });
@@ -116,7 +133,9 @@ export function ingestRoutes(deps: IngestDeps): Router {
     // the socket until its 300 s request timeout): a second after the answer, it is destroyed.
     if (!req.complete) {
       res.setHeader('Connection', 'close');
-      res.once('finish', () => { setTimeout(() => req.socket.destroy(), 1000).unref(); });
+      res.once('finish', () => {
+        setTimeout(() => req.socket.destroy(), 1000).unref();
+      });
     }
     metrics.batchesRejected.inc({ reason });
     if (err instanceof RowTimeInFuture) metrics.validationFailures.inc({ family: err.family, reason });

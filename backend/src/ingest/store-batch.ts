@@ -27,13 +27,20 @@ const FUTURE_TOLERANCE_MS = 60 * 60_000; // a collector clock an hour ahead is r
 
 /** A row stamped ahead of the backend clock; the family it is in, for the refusal metric. */
 export class RowTimeInFuture extends HttpError {
-  constructor(readonly family: string, time: string) {
+  constructor(
+    readonly family: string,
+    time: string,
+  ) {
     super(400, 'time_in_future', `${family}: row time ${time} is ahead of the backend clock`);
   }
 }
 
 /** A family's columns to store: its spec, its columns and how many rows they hold. */
-interface Kept { spec: FamilySpec; cols: Columns; rows: number }
+interface Kept {
+  spec: FamilySpec;
+  cols: Columns;
+  rows: number;
+}
 
 /** The rows at `indexes` only. */
 function pick(cols: Columns, indexes: readonly number[]): Columns {
@@ -42,7 +49,12 @@ function pick(cols: Columns, indexes: readonly number[]): Columns {
   return out;
 }
 
-export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collector: AuthenticatedCollector, batch: ColumnBatch): Promise<StoreResult> {
+export async function storeBatch(
+  pool: pg.Pool,
+  families: MetricFamilies,
+  collector: AuthenticatedCollector,
+  batch: ColumnBatch,
+): Promise<StoreResult> {
   const now = Date.now();
   const rowsByFamily: Record<string, number> = {};
   const expiredByFamily: Record<string, number> = {};
@@ -58,12 +70,18 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
     let last = '';
     let t = NaN;
     for (let i = 0; i < times.length; i++) {
-      if (times[i] !== last) { last = times[i]; t = Date.parse(last); }
+      if (times[i] !== last) {
+        last = times[i];
+        t = Date.parse(last);
+      }
       if (t > now + FUTURE_TOLERANCE_MS) {
         throw new RowTimeInFuture(name, last);
       }
       // Rows past retention (a long outage replayed) would be dropped by the next maintenance run.
-      if (t < oldest) { expiredByFamily[name] = (expiredByFamily[name] ?? 0) + 1; continue; }
+      if (t < oldest) {
+        expiredByFamily[name] = (expiredByFamily[name] ?? 0) + 1;
+        continue;
+      }
       if (t < minTime) minTime = t;
       if (t > maxTime) maxTime = t;
       kept.push(i);
@@ -78,9 +96,10 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
   if (keep.length > 0) await families.ensurePartitions(pool, familyNames, new Date(minTime), new Date(maxTime));
   const instanceIds = await instanceIdsOf(pool, collector.serverId, batch, keep);
   /** Each row's instance_id or server_id. */
-  const ownersOf = (k: Kept): number[] => k.spec.scope === 'instance'
-    ? (k.cols.instance as string[]).map((n) => instanceIds.get(n)!)
-    : new Array<number>(k.rows).fill(collector.serverId);
+  const ownersOf = (k: Kept): number[] =>
+    k.spec.scope === 'instance'
+      ? (k.cols.instance as string[]).map((n) => instanceIds.get(n)!)
+      : new Array<number>(k.rows).fill(collector.serverId);
   // Every family goes by COPY; all travel in one write, so a family costs no round trip.
   const copies = keep.map((k) => copyBinary(k.spec, k.cols, ownersOf(k)));
   for (const k of keep) rowsByFamily[k.spec.name] = k.rows;
@@ -91,21 +110,35 @@ export async function storeBatch(pool: pg.Pool, families: MetricFamilies, collec
   // The batch id is copied first: a repeat (a retry whose first answer was lost) fails on its
   // primary key before any row is written.
   // One line of COPY text: two UUIDs (the schema admits no other batch_id) and a count.
-  const batchId: CopyStatement = { sql: 'COPY ingested_batches (batch_id, collector_id, rows) FROM STDIN',
-    chunks: [Buffer.from(`${batch.batch_id}\t${collector.id}\t${total}\n`)] };
+  const batchId: CopyStatement = {
+    sql: 'COPY ingested_batches (batch_id, collector_id, rows) FROM STDIN',
+    chunks: [Buffer.from(`${batch.batch_id}\t${collector.id}\t${total}\n`)],
+  };
 
-  const seen: Statement = { name: 'pga_store_seen', text: SEEN, values: [collector.id,
-    names.map((n) => instanceIds.get(n)), names.map((n) => versions.get(n) ?? null),
-    ((dbs?.instance ?? []) as string[]).map((n) => instanceIds.get(n)), dbs?.datname ?? [], batch.collector_version] };
+  const seen: Statement = {
+    name: 'pga_store_seen',
+    text: SEEN,
+    values: [
+      collector.id,
+      names.map((n) => instanceIds.get(n)),
+      names.map((n) => versions.get(n) ?? null),
+      ((dbs?.instance ?? []) as string[]).map((n) => instanceIds.get(n)),
+      dbs?.datname ?? [],
+      batch.collector_version,
+    ],
+  };
   const late = keep.length > 0 ? families.lateRows(familyNames, new Date(minTime), new Date(maxTime)) : null;
 
   const client = await pool.connect();
   try {
-    const { firstRows: [tail] } = await copyIn(client, [batchId, ...copies], late ? [seen, late] : [seen]);
+    const {
+      firstRows: [tail],
+    } = await copyIn(client, [batchId, ...copies], late ? [seen, late] : [seen]);
     return { status: 'stored', rows: total, rowsByFamily, expiredByFamily, configVersion: Number(tail?.[0] ?? 1) };
   } catch (err) {
     if (!isRepeat(err)) throw err;
-    const configVersion = (await client.query('SELECT version FROM collector_configs WHERE collector_id = $1', [collector.id])).rows[0]?.version ?? 1;
+    const configVersion =
+      (await client.query('SELECT version FROM collector_configs WHERE collector_id = $1', [collector.id])).rows[0]?.version ?? 1;
     return { status: 'duplicate', rows: 0, rowsByFamily: {}, expiredByFamily, configVersion };
   } finally {
     client.release();
@@ -142,10 +175,14 @@ async function instanceIdsOf(pool: pg.Pool, serverId: number, batch: ColumnBatch
   if (fresh.length > 0) {
     // ON CONFLICT DO NOTHING waits for a concurrent insert of the same name; the SELECT, a
     // statement of its own, then sees that row too.
-    await pool.query(`INSERT INTO postgresql_instances (server_id, name) SELECT $1, n FROM unnest($2::text[]) AS n
-       ON CONFLICT (server_id, name) DO NOTHING`, [serverId, fresh]);
-    const rows = (await pool.query('SELECT id, name FROM postgresql_instances WHERE server_id = $1 AND name = ANY($2::text[])',
-      [serverId, fresh])).rows as { id: number; name: string }[];
+    await pool.query(
+      `INSERT INTO postgresql_instances (server_id, name) SELECT $1, n FROM unnest($2::text[]) AS n
+       ON CONFLICT (server_id, name) DO NOTHING`,
+      [serverId, fresh],
+    );
+    const rows = (
+      await pool.query('SELECT id, name FROM postgresql_instances WHERE server_id = $1 AND name = ANY($2::text[])', [serverId, fresh])
+    ).rows as { id: number; name: string }[];
     if (!known && instanceCache.size >= MAX_CACHED_SERVERS) instanceCache.clear();
     known = new Map([...(known ?? []), ...rows.map((r) => [r.name, r.id] as const)]);
     instanceCache.set(serverId, known);

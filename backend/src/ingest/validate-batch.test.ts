@@ -5,8 +5,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
-  columnNames, columnsSchema, FAMILIES, ROWS_PROTOCOL_VERSION, toColumns, toWire,
-  type Batch, type Columns, type ColumnSpec, type FamilySpec, type Row,
+  columnNames,
+  columnsSchema,
+  FAMILIES,
+  ROWS_PROTOCOL_VERSION,
+  toColumns,
+  toWire,
+  type Batch,
+  type Columns,
+  type ColumnSpec,
+  type FamilySpec,
+  type Row,
 } from '../../../protocol/index.ts';
 import { compileColumnsCheck, createBatchValidator } from './validate-batch.ts';
 
@@ -14,13 +23,20 @@ const NOW = '2024-05-01T12:00:00.123Z';
 
 function good(c: ColumnSpec): unknown {
   switch (c.type) {
-    case 'text': return 'x'.repeat(Math.min(5, c.maxLength ?? 256));
-    case 'int': return 42;
-    case 'bigint': return 2 ** 40;
-    case 'float': return 1.5;
-    case 'bool': return true;
-    case 'timestamptz': return '2024-05-01T11:00:00+02:00';
-    case 'jsonb': return { a: [1, 'b', null, { c: true }] };
+    case 'text':
+      return 'x'.repeat(Math.min(5, c.maxLength ?? 256));
+    case 'int':
+      return 42;
+    case 'bigint':
+      return 2 ** 40;
+    case 'float':
+      return 1.5;
+    case 'bool':
+      return true;
+    case 'timestamptz':
+      return '2024-05-01T11:00:00+02:00';
+    case 'jsonb':
+      return { a: [1, 'b', null, { c: true }] };
   }
 }
 
@@ -33,8 +49,29 @@ function validRow(f: FamilySpec): Row {
 
 const validColumns = (f: FamilySpec): Columns => toColumns(f, [validRow(f), validRow(f), validRow(f)]);
 
-const WRONG: unknown[] = ['12', '', 'x'.repeat(3000), 1.5, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 1e308, true, null, [], {}, [1], { a: 1 },
-  { ['x'.repeat(200)]: 1 }, '2024-13-01T00:00:00Z', '2024-05-01 12:00:00', '2024-05-01T12:00:00', '2024-02-30T00:00:00Z', 'yesterday'];
+const WRONG: unknown[] = [
+  '12',
+  '',
+  'x'.repeat(3000),
+  1.5,
+  -1,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  2 ** 53,
+  1e308,
+  true,
+  null,
+  [],
+  {},
+  [1],
+  { a: 1 },
+  { ['x'.repeat(200)]: 1 },
+  '2024-13-01T00:00:00Z',
+  '2024-05-01 12:00:00',
+  '2024-05-01T12:00:00',
+  '2024-02-30T00:00:00Z',
+  'yesterday',
+];
 
 test('valid columns of every family pass the compiled check and zod alike', () => {
   for (const f of FAMILIES) {
@@ -44,7 +81,11 @@ test('valid columns of every family pass the compiled check and zod alike', () =
     const sparse: Row = { time: NOW, ...(f.scope === 'instance' ? { instance: 'main' } : {}) };
     for (const c of f.columns) if (c.key) sparse[c.name] = good(c);
     const sparseCols = toColumns(f, [sparse]);
-    assert.equal(compileColumnsCheck(f)(sparseCols) === 1, columnsSchema(f).safeParse(sparseCols).success, `${f.name}: optional columns left out`);
+    assert.equal(
+      compileColumnsCheck(f)(sparseCols) === 1,
+      columnsSchema(f).safeParse(sparseCols).success,
+      `${f.name}: optional columns left out`,
+    );
   }
 });
 
@@ -67,7 +108,8 @@ test('the compiled check is never looser than zod, for every column of every fam
       const short = validColumns(f);
       short[name] = short[name].slice(1);
       agree(short, `${name} one value short`);
-      for (const notArray of [null, 'x', 5, {}, { 0: 'x', length: 3 }]) agree({ ...validColumns(f), [name]: notArray }, `${name} = ${JSON.stringify(notArray)}`);
+      for (const notArray of [null, 'x', 5, {}, { 0: 'x', length: 3 }])
+        agree({ ...validColumns(f), [name]: notArray }, `${name} = ${JSON.stringify(notArray)}`);
       const missing = validColumns(f);
       delete missing[name];
       agree(missing, `${name} left out`);
@@ -81,8 +123,16 @@ test('the compiled check is never looser than zod, for every column of every fam
 });
 
 function batchOf(families: Record<string, Row[]>): Batch {
-  return { batch_id: randomUUID(), collector_id: randomUUID(), collector_version: 't', config_version: 1, created_at: NOW,
-    hostname: 'h', instances: [{ name: 'main', up: true }], families };
+  return {
+    batch_id: randomUUID(),
+    collector_id: randomUUID(),
+    collector_version: 't',
+    config_version: 1,
+    created_at: NOW,
+    hostname: 'h',
+    instances: [{ name: 'main', up: true }],
+    families,
+  };
 }
 
 test('batch validator: columns and rows, same verdicts as the schema, problems from zod', () => {

@@ -8,8 +8,20 @@
 // then take the same checks.
 import { z } from 'zod';
 import {
-  columnNames, envelopeSchema, FAMILIES, jsonbProblem, LIMITS, PROTOCOL_VERSION, ROWS_PROTOCOL_VERSION, toColumns, validateBatch,
-  type ColumnBatch, type Columns, type ColumnSpec, type FamilySpec, type Row,
+  columnNames,
+  envelopeSchema,
+  FAMILIES,
+  jsonbProblem,
+  LIMITS,
+  PROTOCOL_VERSION,
+  ROWS_PROTOCOL_VERSION,
+  toColumns,
+  validateBatch,
+  type ColumnBatch,
+  type Columns,
+  type ColumnSpec,
+  type FamilySpec,
+  type Row,
 } from '../../../protocol/index.ts';
 
 type Check = (v: unknown) => boolean;
@@ -46,13 +58,20 @@ type ColumnRule =
 
 function ruleFor(c: ColumnSpec): ColumnRule {
   switch (c.type) {
-    case 'int': return { kind: 'integer', min: INT32_MIN, max: INT32_MAX };
-    case 'bigint': return { kind: 'integer', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
-    case 'float': return { kind: 'float' };
-    case 'text': return { kind: 'text', minLength: 0, maxLength: c.maxLength ?? 256 };
-    case 'bool': return { kind: 'other', check: (v) => typeof v === 'boolean' };
-    case 'timestamptz': return { kind: 'other', check: timestampCheck() };
-    case 'jsonb': return { kind: 'other', check: (v) => jsonbProblem(v) === undefined };
+    case 'int':
+      return { kind: 'integer', min: INT32_MIN, max: INT32_MAX };
+    case 'bigint':
+      return { kind: 'integer', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
+    case 'float':
+      return { kind: 'float' };
+    case 'text':
+      return { kind: 'text', minLength: 0, maxLength: c.maxLength ?? 256 };
+    case 'bool':
+      return { kind: 'other', check: (v) => typeof v === 'boolean' };
+    case 'timestamptz':
+      return { kind: 'other', check: timestampCheck() };
+    case 'jsonb':
+      return { kind: 'other', check: (v) => jsonbProblem(v) === undefined };
   }
 }
 
@@ -64,27 +83,39 @@ function columnPasses(rule: ColumnRule, values: readonly unknown[], nullable: bo
     const { min, max } = rule;
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v === null) { if (nullable) continue; return false; }
+      if (v === null) {
+        if (nullable) continue;
+        return false;
+      }
       if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return false;
     }
   } else if (rule.kind === 'float') {
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v === null) { if (nullable) continue; return false; }
+      if (v === null) {
+        if (nullable) continue;
+        return false;
+      }
       if (typeof v !== 'number' || !Number.isFinite(v)) return false;
     }
   } else if (rule.kind === 'text') {
     const { minLength, maxLength } = rule;
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v === null) { if (nullable) continue; return false; }
+      if (v === null) {
+        if (nullable) continue;
+        return false;
+      }
       if (typeof v !== 'string' || v.length < minLength || v.length > maxLength) return false;
     }
   } else {
     const { check } = rule;
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v === null) { if (nullable) continue; return false; }
+      if (v === null) {
+        if (nullable) continue;
+        return false;
+      }
       if (!check(v)) return false;
     }
   }
@@ -93,7 +124,8 @@ function columnPasses(rule: ColumnRule, values: readonly unknown[], nullable: bo
 
 export function compileColumnsCheck(f: FamilySpec): ColumnsCheck {
   const columns: { name: string; nullable: boolean; rule: ColumnRule }[] = [
-    { name: 'time', nullable: false, rule: { kind: 'other', check: timestampCheck() } }];
+    { name: 'time', nullable: false, rule: { kind: 'other', check: timestampCheck() } },
+  ];
   if (f.scope === 'instance') columns.push({ name: 'instance', nullable: false, rule: { kind: 'text', minLength: 1, maxLength: 128 } });
   for (const c of f.columns) columns.push({ name: c.name, nullable: !c.key, rule: ruleFor(c) });
   const known = new Set(columns.map((c) => c.name));

@@ -26,7 +26,10 @@ test('nodeSigner makes the same certificate signature as forge, and it verifies'
   assert.equal(Buffer.from(byNode.signature, 'binary').toString('hex'), Buffer.from(byForge.signature, 'binary').toString('hex'));
   assert.ok(new X509Certificate(forge.pki.certificateToPem(byNode)).verify(publicKey));
   const other = make();
-  assert.throws(() => other.sign(nodeSigner(createPrivateKey(keyPem)) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha1.create()), /SHA-256/);
+  assert.throws(
+    () => other.sign(nodeSigner(createPrivateKey(keyPem)) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha1.create()),
+    /SHA-256/,
+  );
 });
 
 test('serials: 16 bytes, first byte non-zero, top bit clear, from any random bytes', () => {

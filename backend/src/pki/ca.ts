@@ -2,7 +2,16 @@
 // certificate under its data directory (keys 0600) unless paths to existing ones are configured.
 // Collectors send a CSR: their private key never leaves their host. We sign it with the
 // collector id as CN and clientAuth as the only extended key usage.
-import { constants, createHash, createPrivateKey, generateKeyPairSync, privateEncrypt, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  privateEncrypt,
+  randomBytes,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../../common/files.ts';
 import { hostname } from 'node:os';
@@ -83,7 +92,10 @@ export function createCa(): { certPem: string; keyPem: string } {
   cert.serialNumber = randomSerial();
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86400_000);
-  const attrs = [{ name: 'commonName', value: 'pgAnalytics collectors CA' }, { name: 'organizationName', value: 'pgAnalytics' }];
+  const attrs = [
+    { name: 'commonName', value: 'pgAnalytics collectors CA' },
+    { name: 'organizationName', value: 'pgAnalytics' },
+  ];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
   cert.setExtensions([
@@ -152,7 +164,8 @@ export function loadOrCreatePki(opts: { dataDir: string; files?: Partial<PkiFile
     caCertPem,
     serverCertPem: readFileSync(files.serverCert, 'utf8'),
     serverKeyPem: readFileSync(files.serverKey, 'utf8'),
-    signCsr: (csrPem, collectorId, validityDays, serialBytes) => signCollectorCsr(caCert, caKey, csrPem, collectorId, validityDays, serialBytes),
+    signCsr: (csrPem, collectorId, validityDays, serialBytes) =>
+      signCollectorCsr(caCert, caKey, csrPem, collectorId, validityDays, serialBytes),
   };
 }
 
@@ -177,8 +190,10 @@ export function nodeSigner(key: KeyObject): { sign(md: forge.md.MessageDigest): 
   return {
     sign: (md) => {
       if (md.algorithm !== 'sha256') throw new Error(`nodeSigner signs SHA-256 digests only, not ${md.algorithm}`);
-      return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING },
-        Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), 'binary')])).toString('binary');
+      return privateEncrypt(
+        { key, padding: constants.RSA_PKCS1_PADDING },
+        Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), 'binary')]),
+      ).toString('binary');
     },
   };
 }
@@ -189,8 +204,14 @@ function caKeyIdentifier(ca: forge.pki.Certificate): string {
   return ext?.subjectKeyIdentifier ? forge.util.hexToBytes(ext.subjectKeyIdentifier) : ca.generateSubjectKeyIdentifier().getBytes();
 }
 
-function signCollectorCsr(ca: forge.pki.Certificate, caKey: ReturnType<typeof nodeSigner>, csrPem: string, collectorId: string,
-  validityDays: number, serialBytes?: Buffer): SignedCertificate {
+function signCollectorCsr(
+  ca: forge.pki.Certificate,
+  caKey: ReturnType<typeof nodeSigner>,
+  csrPem: string,
+  collectorId: string,
+  validityDays: number,
+  serialBytes?: Buffer,
+): SignedCertificate {
   if (csrPem.length > MAX_CSR_BYTES) throw new HttpError(400, 'invalid_csr', 'CSR is too large');
   let csr: forge.pki.CertificateSigningRequest;
   try {
@@ -208,7 +229,11 @@ function signCollectorCsr(ca: forge.pki.Certificate, caKey: ReturnType<typeof no
   if (key.e.bitLength() > MAX_RSA_EXPONENT_BITS) throw new HttpError(400, 'invalid_csr', 'CSR key has an oversized public exponent');
   // forge throws (rather than returning false) on a signature that does not decode.
   let verified = false;
-  try { verified = csr.verify(); } catch { verified = false; }
+  try {
+    verified = csr.verify();
+  } catch {
+    verified = false;
+  }
   if (!verified) throw new HttpError(400, 'invalid_csr', 'CSR signature does not verify');
 
   const cert = forge.pki.createCertificate();
@@ -217,7 +242,10 @@ function signCollectorCsr(ca: forge.pki.Certificate, caKey: ReturnType<typeof no
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + validityDays * 86400_000);
   // The subject is ours to decide: whatever the CSR asked for, the CN is the collector id.
-  cert.setSubject([{ name: 'commonName', value: collectorId }, { name: 'organizationName', value: 'pgAnalytics collector' }]);
+  cert.setSubject([
+    { name: 'commonName', value: collectorId },
+    { name: 'organizationName', value: 'pgAnalytics collector' },
+  ]);
   cert.setIssuer(ca.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },

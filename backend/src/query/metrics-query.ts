@@ -55,16 +55,33 @@ export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, owne
   const base = [new Date(from), new Date(to), ownerIds];
   const wantsHourly = readsRollup(range) || q.step === HOUR_S;
   if (wantsHourly && storage.rollupTable) {
-    return { resolution: 'hourly', scope: spec.scope, params: base,
-      sql: `SELECT * FROM ${pg.escapeIdentifier(storage.rollupTable)} WHERE ${filter} ORDER BY time, ${owner}` };
+    return {
+      resolution: 'hourly',
+      scope: spec.scope,
+      params: base,
+      sql: `SELECT * FROM ${pg.escapeIdentifier(storage.rollupTable)} WHERE ${filter} ORDER BY time, ${owner}`,
+    };
   }
   if (range > RAW_ONLY_MAX_RANGE_MS) {
-    throw new HttpError(400, 'range_too_long', `${q.family} has no hourly rollup; raw rows span at most ${RAW_ONLY_MAX_RANGE_MS / 86_400_000} days`);
+    throw new HttpError(
+      400,
+      'range_too_long',
+      `${q.family} has no hourly rollup; raw rows span at most ${RAW_ONLY_MAX_RANGE_MS / 86_400_000} days`,
+    );
   }
   if (q.step !== undefined && storage.rollupSql) {
     const select = renderRollupSql(storage.rollupSql, "date_bin(make_interval(secs => $4), time, timestamptz '2000-01-01')", filter);
-    return { resolution: 'raw_step', scope: spec.scope, params: [...base, q.step], sql: `SELECT * FROM (${select}) s ORDER BY time, ${owner}` };
+    return {
+      resolution: 'raw_step',
+      scope: spec.scope,
+      params: [...base, q.step],
+      sql: `SELECT * FROM (${select}) s ORDER BY time, ${owner}`,
+    };
   }
-  return { resolution: 'raw', scope: spec.scope, params: base,
-    sql: `SELECT * FROM ${pg.escapeIdentifier(storage.rawTable)} WHERE ${filter} ORDER BY time, ${owner}` };
+  return {
+    resolution: 'raw',
+    scope: spec.scope,
+    params: base,
+    sql: `SELECT * FROM ${pg.escapeIdentifier(storage.rawTable)} WHERE ${filter} ORDER BY time, ${owner}`,
+  };
 }

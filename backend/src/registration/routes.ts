@@ -19,16 +19,29 @@ import { COLLECTOR_AUDIENCE, type JwtKeys } from '../auth/jwt-keys.ts';
 import { clientCertificate, collectorOf, lookupActiveCollector } from '../auth/collector-auth.ts';
 import type { Logger } from '../../../common/log.ts';
 
-
 const registerBody = z.strictObject({
-  enrolment_token: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'not an enrolment token (16-256 printable characters, no spaces; create-enrolment-token prints one)'),
-  csr: z.string().min(1).max(16 * 1024),
-  hostname: z.string().min(1).max(255).regex(/^[A-Za-z0-9._-]+$/, 'hostname may hold letters, digits, dot, dash and underscore'),
+  enrolment_token: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,256}$/, 'not an enrolment token (16-256 printable characters, no spaces; create-enrolment-token prints one)'),
+  csr: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
+  hostname: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9._-]+$/, 'hostname may hold letters, digits, dot, dash and underscore'),
   collector_version: z.string().max(64).optional(),
 });
 
 const tokenBody = z.strictObject({ refresh_token: z.string().min(16).max(256) });
-const renewBody = z.strictObject({ csr: z.string().min(1).max(16 * 1024) });
+const renewBody = z.strictObject({
+  csr: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
+});
 
 export interface RegistrationDeps {
   requireCollector: RequestHandler;
@@ -45,18 +58,25 @@ export interface RegistrationDeps {
 const newRefreshToken = (): string => `pga_refresh_${randomBytes(32).toString('base64url')}`;
 
 export function issueCollectorToken(keys: JwtKeys, collectorId: string, certDer: Buffer, ttl: number): string {
-  return keys.sign({ cnf: { 'x5t#S256': certThumbprint(certDer) } }, { subject: collectorId, audience: COLLECTOR_AUDIENCE, expiresInSeconds: ttl });
+  return keys.sign(
+    { cnf: { 'x5t#S256': certThumbprint(certDer) } },
+    { subject: collectorId, audience: COLLECTOR_AUDIENCE, expiresInSeconds: ttl },
+  );
 }
 
 /** Creates an enrolment token; the token is returned once and only its hash is stored. */
-export async function createEnrolmentToken(db: pg.Pool | pg.PoolClient,
-  opts: { uses?: number; ttlHours?: number; description?: string; createdBy?: string } = {}):
-Promise<{ token: string; id: number; uses_left: number; expires_at: Date }> {
+export async function createEnrolmentToken(
+  db: pg.Pool | pg.PoolClient,
+  opts: { uses?: number; ttlHours?: number; description?: string; createdBy?: string } = {},
+): Promise<{ token: string; id: number; uses_left: number; expires_at: Date }> {
   const token = `pga_enrol_${randomBytes(24).toString('base64url')}`;
-  const row = (await db.query(
-    `INSERT INTO enrolment_tokens (token_hash, description, uses_left, uses_total, expires_at, created_by)
+  const row = (
+    await db.query(
+      `INSERT INTO enrolment_tokens (token_hash, description, uses_left, uses_total, expires_at, created_by)
      VALUES ($1, $2, $3, $3, now() + make_interval(hours => $4), $5) RETURNING id, uses_left, expires_at`,
-    [sha256Hex(token), opts.description ?? '', opts.uses ?? 1, opts.ttlHours ?? 24, opts.createdBy ?? null])).rows[0];
+      [sha256Hex(token), opts.description ?? '', opts.uses ?? 1, opts.ttlHours ?? 24, opts.createdBy ?? null],
+    )
+  ).rows[0];
   return { token, ...row };
 }
 
@@ -70,14 +90,24 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
   // costs no query meanwhile; the refusal is answered after a pause and audited once per burst.
   router.use('/api/v1/collectors/register', async (req: Request, _res: Response, next: NextFunction) => {
     const block = failures.blocked(`addr:${req.ip ?? 'unknown'}`);
-    if (!block) { next(); return; }
+    if (!block) {
+      next();
+      return;
+    }
     if (block.firstRefusal) {
-      await recordAudit(pool, req, { actor: 'anonymous', action: 'collector.register_throttled', target: null,
-        details: { failures: block.failures, retry_after_s: block.retryAfterSeconds } }).catch(() => undefined);
+      await recordAudit(pool, req, {
+        actor: 'anonymous',
+        action: 'collector.register_throttled',
+        target: null,
+        details: { failures: block.failures, retry_after_s: block.retryAfterSeconds },
+      }).catch(() => undefined);
     }
     await sleep(REFUSAL_DELAY_MS);
-    next(new HttpError(429, 'too_many_attempts', 'too many failed registrations from this address; retry later', undefined,
-      { 'Retry-After': String(block.retryAfterSeconds) }));
+    next(
+      new HttpError(429, 'too_many_attempts', 'too many failed registrations from this address; retry later', undefined, {
+        'Retry-After': String(block.retryAfterSeconds),
+      }),
+    );
   });
 
   router.post('/api/v1/collectors/register', json, async (req, res) => {
@@ -90,8 +120,10 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
       const tok = await client.query(
         `UPDATE enrolment_tokens SET uses_left = uses_left - 1
           WHERE token_hash = $1 AND uses_left > 0 AND NOT revoked AND expires_at > now() RETURNING id`,
-        [sha256Hex(body.enrolment_token)]);
-      if (tok.rowCount !== 1) throw new HttpError(401, 'invalid_enrolment_token', 'enrolment token is unknown, used up, revoked or expired');
+        [sha256Hex(body.enrolment_token)],
+      );
+      if (tok.rowCount !== 1)
+        throw new HttpError(401, 'invalid_enrolment_token', 'enrolment token is unknown, used up, revoked or expired');
       const signed = pki.signCsr(body.csr, collectorId, deps.certValidityDays);
       // Every registration gets a server of its own: a hostname is a label the registrant
       // chooses, so it never joins (and writes into) an existing server that claims the same name.
@@ -99,11 +131,22 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
       await client.query(
         `INSERT INTO collectors (id, server_id, hostname, cert_serial, cert_fingerprint, cert_not_after, refresh_token_hash, collector_version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [collectorId, serverId, body.hostname, signed.serial, signed.fingerprint, signed.notAfter, sha256Hex(refreshToken), body.collector_version ?? null]);
+        [
+          collectorId,
+          serverId,
+          body.hostname,
+          signed.serial,
+          signed.fingerprint,
+          signed.notAfter,
+          sha256Hex(refreshToken),
+          body.collector_version ?? null,
+        ],
+      );
       await client.query('INSERT INTO collector_configs (collector_id) VALUES ($1)', [collectorId]);
       await client.query(
         `INSERT INTO audit_log (actor, action, target, source_ip, details) VALUES ('enrolment-token', 'collector.register', $1, $2, $3)`,
-        [collectorId, req.ip ?? null, { hostname: body.hostname, cert_serial: signed.serial, enrolment_token_id: tok.rows[0].id }]);
+        [collectorId, req.ip ?? null, { hostname: body.hostname, cert_serial: signed.serial, enrolment_token_id: tok.rows[0].id }],
+      );
       return { serverId, signed };
     });
     log.info('collector registered', { collector_id: collectorId, hostname: body.hostname, cert_serial: signed.serial });
@@ -122,12 +165,16 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
   // address: a scanner writes one row with a count, not one per attempt. The token is never stored.
   router.use('/api/v1/collectors/register', async (err: unknown, req: Request, _res: Response, next: NextFunction) => {
     const e = toError(err) as Error & { status?: number };
-    const status = e instanceof HttpError ? e.status : e.status ?? 500;
+    const status = e instanceof HttpError ? e.status : (e.status ?? 500);
     if (status >= 400 && status < 500 && status !== 429) {
       failures.fail(`addr:${req.ip ?? 'unknown'}`);
       const reason = e instanceof HttpError ? e.code : 'bad_request';
-      await recordFoldedAudit(pool, req, { actor: 'anonymous', action: 'collector.register_failed', target: reason, details: { status } })
-        .catch((auditErr: unknown) => log.warn('audit failed', { error: errorMessage(auditErr) }));
+      await recordFoldedAudit(pool, req, {
+        actor: 'anonymous',
+        action: 'collector.register_failed',
+        target: reason,
+        details: { status },
+      }).catch((auditErr: unknown) => log.warn('audit failed', { error: errorMessage(auditErr) }));
     }
     next(err);
   });
@@ -142,14 +189,20 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
     // one) or the previous one while the current was never used (a collector that crashed
     // before saving it): then only the unused current one is replaced. Any older token fails.
     // The compare-and-set in SQL makes two refreshes racing with one token yield one winner.
-    const row = (await pool.query(
-      `UPDATE collectors SET refresh_token_hash = $3,
+    const row = (
+      await pool.query(
+        `UPDATE collectors SET refresh_token_hash = $3,
               prev_refresh_token_hash = CASE WHEN refresh_token_hash = $2 THEN refresh_token_hash ELSE prev_refresh_token_hash END
         WHERE id = $1 AND (refresh_token_hash = $2 OR prev_refresh_token_hash = $2) RETURNING id`,
-      [collector.id, given, sha256Hex(next)])).rows[0];
+        [collector.id, given, sha256Hex(next)],
+      )
+    ).rows[0];
     if (!row) throw new HttpError(401, 'invalid_refresh_token', 'refresh token is not valid for this collector');
-    res.json({ access_token: issueCollectorToken(keys, collector.id, cert.der, deps.jwtTtlSeconds), expires_in: deps.jwtTtlSeconds,
-      refresh_token: next });
+    res.json({
+      access_token: issueCollectorToken(keys, collector.id, cert.der, deps.jwtTtlSeconds),
+      expires_in: deps.jwtTtlSeconds,
+      refresh_token: next,
+    });
   });
 
   router.post('/api/v1/collectors/renew', deps.requireCollector, json, async (req, res) => {
@@ -159,14 +212,18 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
     // The certificate this request came with stays valid until the new one is first used.
     await pool.query(
       `UPDATE collectors SET prev_cert_fingerprint = $2, cert_serial = $3, cert_fingerprint = $4, cert_not_after = $5 WHERE id = $1`,
-      [collector.id, collector.fingerprint, signed.serial, signed.fingerprint, signed.notAfter]);
+      [collector.id, collector.fingerprint, signed.serial, signed.fingerprint, signed.notAfter],
+    );
     await pool.query(
       `INSERT INTO audit_log (actor, action, target, source_ip, details) VALUES ($1, 'collector.renew_certificate', $1, $2, $3)`,
-      [collector.id, req.ip ?? null, { cert_serial: signed.serial }]);
+      [collector.id, req.ip ?? null, { cert_serial: signed.serial }],
+    );
     log.info('collector certificate renewed', { collector_id: collector.id, cert_serial: signed.serial });
     res.json({
-      certificate: signed.certPem, ca_chain: [pki.caCertPem],
-      access_token: issueCollectorToken(keys, collector.id, pemToDer(signed.certPem), deps.jwtTtlSeconds), expires_in: deps.jwtTtlSeconds,
+      certificate: signed.certPem,
+      ca_chain: [pki.caCertPem],
+      access_token: issueCollectorToken(keys, collector.id, pemToDer(signed.certPem), deps.jwtTtlSeconds),
+      expires_in: deps.jwtTtlSeconds,
     });
   });
 

@@ -26,14 +26,21 @@ export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<M
   const report: MaintenanceReport = { ran: false, mode: 'native', partitionsCreated: 0, partitionsDropped: 0, hoursRolledUp: 0 };
   try {
     report.mode = (await client.query('SELECT pga_storage_mode() AS m')).rows[0].m;
-    if (report.mode !== 'native') { await refreshLateHours(client, now, report); return report; }
+    if (report.mode !== 'native') {
+      await refreshLateHours(client, now, report);
+      return report;
+    }
     await withTransaction(client, async () => {
       if (!(await client.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [MAINTENANCE_LOCK])).rows[0].ok) return;
       report.ran = true;
       const currentHour = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS);
       for (const f of await readMetricFamilies(client)) {
-        report.partitionsCreated += (await client.query('SELECT pga_ensure_partitions($1, $2::timestamptz - interval \'1 day\', $2::timestamptz + make_interval(days => $3)) AS n',
-          [f.family, now, PARTITION_DAYS_AHEAD])).rows[0].n;
+        report.partitionsCreated += (
+          await client.query(
+            "SELECT pga_ensure_partitions($1, $2::timestamptz - interval '1 day', $2::timestamptz + make_interval(days => $3)) AS n",
+            [f.family, now, PARTITION_DAYS_AHEAD],
+          )
+        ).rows[0].n;
         report.partitionsDropped += (await client.query('SELECT pga_drop_expired_partitions($1) AS n', [f.family])).rows[0].n;
         if (!f.rollupTable || !f.rollupSql) continue;
 
@@ -43,11 +50,13 @@ export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<M
         const rollup = pg.escapeIdentifier(f.rollupTable);
         const ranges: [Date, Date][] = [];
         // Completed hours since the watermark; a new family starts from its oldest raw row.
-        const start = f.rolledUpTo
-          ?? (await client.query(`SELECT date_trunc('hour', min(time)) AS t FROM ${raw}`)).rows[0].t as Date | null;
+        const start =
+          f.rolledUpTo ?? ((await client.query(`SELECT date_trunc('hour', min(time)) AS t FROM ${raw}`)).rows[0].t as Date | null);
         if (start && start < currentHour) ranges.push([start, currentHour]);
-        const dirty = await client.query(
-          'DELETE FROM rollup_dirty_hours WHERE family = $1 AND hour < $2 RETURNING hour', [f.family, start ?? currentHour]);
+        const dirty = await client.query('DELETE FROM rollup_dirty_hours WHERE family = $1 AND hour < $2 RETURNING hour', [
+          f.family,
+          start ?? currentHour,
+        ]);
         for (const r of dirty.rows) ranges.push([r.hour, new Date(r.hour.getTime() + HOUR_MS)]);
         for (const [from, to] of ranges) {
           await client.query(`DELETE FROM ${rollup} WHERE time >= $1 AND time < $2`, [from, to]);
@@ -55,8 +64,10 @@ export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<M
           report.hoursRolledUp += Math.round((to.getTime() - from.getTime()) / HOUR_MS);
         }
         await client.query('UPDATE metric_families SET rolled_up_to = $2 WHERE family = $1', [f.family, start ? currentHour : null]);
-        await client.query(`DELETE FROM ${rollup} WHERE time < $1::timestamptz - (SELECT rollup_retention FROM metric_families WHERE family = $2)`,
-          [now, f.family]);
+        await client.query(
+          `DELETE FROM ${rollup} WHERE time < $1::timestamptz - (SELECT rollup_retention FROM metric_families WHERE family = $2)`,
+          [now, f.family],
+        );
       }
     });
     return report;
@@ -65,7 +76,12 @@ export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<M
   }
 }
 
-interface DirtyHour { family: string; rollup_table: string; hour: Date; expired: boolean }
+interface DirtyHour {
+  family: string;
+  rollup_table: string;
+  hour: Date;
+  expired: boolean;
+}
 
 /**
  * TimescaleDB path: its refresh policy covers the last 3 days only, and a collector may replay
@@ -79,12 +95,16 @@ async function refreshLateHours(client: pg.PoolClient, now: Date, report: Mainte
   if (!(await client.query('SELECT pg_try_advisory_lock($1) AS ok', [MAINTENANCE_LOCK])).rows[0].ok) return;
   try {
     report.ran = true;
-    const marked: DirtyHour[] = (await client.query(
-      `SELECT d.family, f.rollup_table, d.hour, d.hour < $1::timestamptz - f.retention + interval '1 hour' AS expired
+    const marked: DirtyHour[] = (
+      await client.query(
+        `SELECT d.family, f.rollup_table, d.hour, d.hour < $1::timestamptz - f.retention + interval '1 hour' AS expired
          FROM rollup_dirty_hours d JOIN metric_families f USING (family)
-        WHERE f.rollup_table IS NOT NULL ORDER BY d.family, d.hour`, [now])).rows;
-    const unmark = (family: string, from: Date, to: Date) => client.query(
-      'DELETE FROM rollup_dirty_hours WHERE family = $1 AND hour >= $2 AND hour < $3', [family, from, to]);
+        WHERE f.rollup_table IS NOT NULL ORDER BY d.family, d.hour`,
+        [now],
+      )
+    ).rows;
+    const unmark = (family: string, from: Date, to: Date) =>
+      client.query('DELETE FROM rollup_dirty_hours WHERE family = $1 AND hour >= $2 AND hour < $3', [family, from, to]);
     for (const run of consecutiveRuns(marked)) {
       const to = new Date(run.to.getTime() + HOUR_MS);
       if (!run.expired) {
@@ -99,7 +119,9 @@ async function refreshLateHours(client: pg.PoolClient, now: Date, report: Mainte
 }
 
 /** Marked hours grouped into runs of consecutive hours of one family and one expiry state. */
-export function consecutiveRuns(hours: readonly DirtyHour[]): { family: string; rollup: string; from: Date; to: Date; hours: number; expired: boolean }[] {
+export function consecutiveRuns(
+  hours: readonly DirtyHour[],
+): { family: string; rollup: string; from: Date; to: Date; hours: number; expired: boolean }[] {
   const runs: ReturnType<typeof consecutiveRuns> = [];
   for (const h of hours) {
     const last = runs.at(-1);

@@ -58,7 +58,9 @@ export async function loadMetricFamilies(pool: pg.Pool): Promise<MetricFamilies>
     retentionMs: (family) => families.get(family)?.retentionMs ?? 7 * DAY_MS,
     storage: (family) => families.get(family),
     all: () => [...families.values()],
-    async reload(p) { families = await readFamilies(p); },
+    async reload(p) {
+      families = await readFamilies(p);
+    },
     async ensurePartitions(p, names, from, to) {
       if (mode !== 'native') return;
       const firstDay = Math.floor(from.getTime() / DAY_MS);
@@ -73,6 +75,12 @@ export async function loadMetricFamilies(pool: pg.Pool): Promise<MetricFamilies>
         }
       }
     },
-    lateRows: (names, from, to) => markLateRows(mode, names.filter((f) => families.get(f)?.rollupTable), from, to),
+    lateRows: (names, from, to) =>
+      markLateRows(
+        mode,
+        names.filter((f) => families.get(f)?.rollupTable),
+        from,
+        to,
+      ),
   };
 }

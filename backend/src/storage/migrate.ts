@@ -52,7 +52,10 @@ interface TimescaleState {
 /** True when a shared_preload_libraries value names TimescaleDB's loader ('timescaledb',
  *  '$libdir/timescaledb', '"timescaledb"', or a versioned 'timescaledb-2.17.0'). */
 export function preloadsTimescale(setting: string): boolean {
-  return setting.split(',').map((l) => l.trim().replace(/^"(.*)"$/, '$1')).some((l) => /(^|\/)timescaledb(-[0-9.]+)?(\.so)?$/.test(l));
+  return setting
+    .split(',')
+    .map((l) => l.trim().replace(/^"(.*)"$/, '$1'))
+    .some((l) => /(^|\/)timescaledb(-[0-9.]+)?(\.so)?$/.test(l));
 }
 
 /**
@@ -66,26 +69,41 @@ export function chooseStorage(wanted: StorageMode, ts: TimescaleState): { mode: 
   const usable = ts.available && (ts.created || ts.preloaded === true);
   if (wanted === 'native') return { mode: 'native' };
   if (usable) return { mode: 'timescaledb' };
-  const enable = "add shared_preload_libraries = 'timescaledb' to postgresql.conf (keeping any libraries already listed) and restart PostgreSQL";
+  const enable =
+    "add shared_preload_libraries = 'timescaledb' to postgresql.conf (keeping any libraries already listed) and restart PostgreSQL";
   const fresh = 'then start the backend on a new database (the storage mode is fixed when the schema is created)';
   if (wanted === 'timescaledb') {
-    if (!ts.available) throw new Error('storage = timescaledb but the timescaledb extension is not available on this server (install the TimescaleDB package, or use storage auto or native)');
+    if (!ts.available)
+      throw new Error(
+        'storage = timescaledb but the timescaledb extension is not available on this server (install the TimescaleDB package, or use storage auto or native)',
+      );
     // Asked for, and whether it is preloaded cannot be read: try (a failure is reported with its cause).
     if (ts.preloaded === undefined) return { mode: 'timescaledb' };
     throw new Error(`storage = timescaledb but TimescaleDB is installed and not preloaded on this server: ${enable}`);
   }
   if (!ts.available) return { mode: 'native' };
   if (ts.preloaded === undefined) {
-    return { mode: 'native', note: 'storage auto: TimescaleDB is installed on this PostgreSQL, but this role may not read shared_preload_libraries ' +
-      '(pg_read_all_settings), so metrics are stored in native partitions. If TimescaleDB is preloaded, set PGA_STORAGE=timescaledb; ' +
-      `if not: ${enable}; ${fresh}.` };
+    return {
+      mode: 'native',
+      note:
+        'storage auto: TimescaleDB is installed on this PostgreSQL, but this role may not read shared_preload_libraries ' +
+        '(pg_read_all_settings), so metrics are stored in native partitions. If TimescaleDB is preloaded, set PGA_STORAGE=timescaledb; ' +
+        `if not: ${enable}; ${fresh}.`,
+    };
   }
-  return { mode: 'native', note: 'storage auto: TimescaleDB is installed on this PostgreSQL but not preloaded, so metrics are stored in native ' +
-    `partitions. To use TimescaleDB instead: ${enable}, ${fresh}.` };
+  return {
+    mode: 'native',
+    note:
+      'storage auto: TimescaleDB is installed on this PostgreSQL but not preloaded, so metrics are stored in native ' +
+      `partitions. To use TimescaleDB instead: ${enable}, ${fresh}.`,
+  };
 }
 
 /** The mode already fixed in storage_settings, or the one to create. */
-async function storageFor(client: pg.Client | pg.PoolClient, wanted: StorageMode): Promise<{ mode: 'timescaledb' | 'native'; note?: string }> {
+async function storageFor(
+  client: pg.Client | pg.PoolClient,
+  wanted: StorageMode,
+): Promise<{ mode: 'timescaledb' | 'native'; note?: string }> {
   if ((await client.query("SELECT to_regclass('storage_settings') IS NOT NULL AS made")).rows[0].made) {
     return { mode: (await client.query('SELECT mode FROM storage_settings')).rows[0].mode };
   }
@@ -93,15 +111,20 @@ async function storageFor(client: pg.Client | pg.PoolClient, wanted: StorageMode
 }
 
 async function timescaleState(client: pg.Client | pg.PoolClient): Promise<TimescaleState> {
-  const r = (await client.query(`SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
+  const r = (
+    await client.query(`SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
       EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS created,
-      (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload`)).rows[0];
+      (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload`)
+  ).rows[0];
   // pg_settings hides the row from a role that may not read it (current_setting would raise).
   return { available: r.available, created: r.created, preloaded: r.preload === null ? undefined : preloadsTimescale(r.preload) };
 }
 
 /** Runs pending migrations on a dedicated client (it holds the advisory lock for the duration). */
-export async function migrate(client: pg.Client | pg.PoolClient, opts: { storage?: StorageMode; dir?: string } = {}): Promise<MigrateResult> {
+export async function migrate(
+  client: pg.Client | pg.PoolClient,
+  opts: { storage?: StorageMode; dir?: string } = {},
+): Promise<MigrateResult> {
   const migrations = loadMigrations(opts.dir);
   // A session that dies mid-migration (a FATAL, a restart) also emits 'error' on its client, and
   // an unheard 'error' would end the process: the failing query already carries the cause.
@@ -112,7 +135,8 @@ export async function migrate(client: pg.Client | pg.PoolClient, opts: { storage
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Map<number, string>(
-      (await client.query('SELECT version, checksum FROM schema_migrations')).rows.map((r) => [r.version as number, r.checksum as string]));
+      (await client.query('SELECT version, checksum FROM schema_migrations')).rows.map((r) => [r.version as number, r.checksum as string]),
+    );
     const applied: string[] = [];
     let storage: { mode: 'timescaledb' | 'native'; note?: string } | undefined;
     for (const m of migrations) {
@@ -130,7 +154,11 @@ export async function migrate(client: pg.Client | pg.PoolClient, opts: { storage
         await withTransaction(client, async () => {
           await client.query("SELECT set_config('pga.storage', $1, true)", [mode]);
           await client.query(m.sql);
-          await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
+          await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+            m.version,
+            m.name,
+            m.checksum,
+          ]);
         });
       } catch (err) {
         // What reaches the user is the cause, named by its migration.

@@ -22,7 +22,13 @@ export function retentionRoutes(pool: pg.Pool, families: MetricFamilies, require
     const seconds = parseRetention(b.retention)!;
     const changed = await setRetention(pool, family, seconds);
     await families.reload(pool);
-    if (changed) await recordAudit(pool, req, { actor: actorName(principalOf(res)), action: 'family.retention', target: family, details: { retention: b.retention } });
+    if (changed)
+      await recordAudit(pool, req, {
+        actor: actorName(principalOf(res)),
+        action: 'family.retention',
+        target: family,
+        details: { retention: b.retention },
+      });
     res.json({ family, retention_seconds: seconds, changed });
   });
   return router;

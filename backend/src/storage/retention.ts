@@ -35,8 +35,11 @@ export function retentionFromEnv(env: NodeJS.ProcessEnv = process.env): Record<s
 /** Sets a family's retention; returns false when it already had that value. One transaction. */
 export async function setRetention(pool: pg.Pool, family: string, seconds: number): Promise<boolean> {
   return withTransaction(pool, async (client) => {
-    const row = (await client.query(
-      'SELECT raw_table, extract(epoch FROM retention)::bigint AS s FROM metric_families WHERE family = $1 FOR UPDATE', [family])).rows[0];
+    const row = (
+      await client.query('SELECT raw_table, extract(epoch FROM retention)::bigint AS s FROM metric_families WHERE family = $1 FOR UPDATE', [
+        family,
+      ])
+    ).rows[0];
     if (!row) throw new HttpError(404, 'unknown_family', `no metric family ${family}`);
     if (Number(row.s) === seconds) return false;
     await client.query('UPDATE metric_families SET retention = make_interval(secs => $2) WHERE family = $1', [family, seconds]);

@@ -23,10 +23,14 @@ export function apiTokenRoutes(pool: pg.Pool, requireUser: RequireRole): Router 
   router.get('/api/v1/api-tokens', requireUser('own_tokens'), async (_req, res) => {
     const p = principalOf(res);
     const all = p.role === 'admin';
-    const rows = (await pool.query(
-      `SELECT t.id, t.name, t.prefix, u.username, t.created_at, t.expires_at, t.revoked_at, t.last_used_at
+    const rows = (
+      await pool.query(
+        `SELECT t.id, t.name, t.prefix, u.username, t.created_at, t.expires_at, t.revoked_at, t.last_used_at
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-        WHERE $1 OR t.user_id = $2 ORDER BY t.id`, [all, p.userId])).rows;
+        WHERE $1 OR t.user_id = $2 ORDER BY t.id`,
+        [all, p.userId],
+      )
+    ).rows;
     res.json({ api_tokens: rows });
   });
 
@@ -34,11 +38,14 @@ export function apiTokenRoutes(pool: pg.Pool, requireUser: RequireRole): Router 
     const body = parseWith(createBody, req.body, 'body');
     const p = principalOf(res);
     const token = `${API_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const row = (await pool.query(
-      `INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at)
+    const row = (
+      await pool.query(
+        `INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at)
        VALUES ($1, $2, $3, $4, CASE WHEN $5::int IS NULL THEN NULL ELSE now() + make_interval(days => $5::int) END)
        RETURNING id, name, prefix, created_at, expires_at`,
-      [p.userId, body.name, sha256Hex(token), token.slice(0, 12), body.expires_in_days ?? null])).rows[0];
+        [p.userId, body.name, sha256Hex(token), token.slice(0, 12), body.expires_in_days ?? null],
+      )
+    ).rows[0];
     await recordAudit(pool, req, { actor: actorName(p), action: 'api_token.create', target: row.id, details: { name: body.name } });
     res.status(201).json({ ...row, token });
   });
@@ -46,9 +53,12 @@ export function apiTokenRoutes(pool: pg.Pool, requireUser: RequireRole): Router 
   router.delete('/api/v1/api-tokens/:id', requireUser('own_tokens'), async (req, res) => {
     const { id } = parseWith(idParam, req.params, 'path');
     const p = principalOf(res);
-    const row = (await pool.query(
-      `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND ($2 OR user_id = $3) RETURNING id`,
-      [id, p.role === 'admin', p.userId])).rows[0];
+    const row = (
+      await pool.query(
+        `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND ($2 OR user_id = $3) RETURNING id`,
+        [id, p.role === 'admin', p.userId],
+      )
+    ).rows[0];
     // Someone else's token is "not found", so ids of others' tokens are not confirmed.
     if (!row) throw new HttpError(404, 'not_found', 'no such API token');
     await recordAudit(pool, req, { actor: actorName(p), action: 'api_token.revoke', target: id });

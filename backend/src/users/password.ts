@@ -17,12 +17,17 @@ export class HashSlots {
   private running = 0;
   private waiting: (() => void)[] = [];
 
-  constructor(private readonly concurrency: number, private readonly queue: number) {}
+  constructor(
+    private readonly concurrency: number,
+    private readonly queue: number,
+  ) {}
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.running >= Math.max(1, this.concurrency)) {
       if (this.waiting.length >= this.queue) {
-        throw new HttpError(429, 'too_many_logins', 'too many password checks in progress; retry shortly', undefined, { 'Retry-After': '1' });
+        throw new HttpError(429, 'too_many_logins', 'too many password checks in progress; retry shortly', undefined, {
+          'Retry-After': '1',
+        });
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
@@ -33,7 +38,8 @@ export class HashSlots {
     } finally {
       // The slot passes straight to the next waiter, or is given back.
       const next = this.waiting.shift();
-      if (next) next(); else this.running--;
+      if (next) next();
+      else this.running--;
     }
   }
 }
@@ -45,8 +51,11 @@ export const SLOT_HELD = new HashSlots(Infinity, 0);
 
 function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
   // maxmem must exceed 128 * N * r; the default (32 MiB) sits exactly at the limit of N = 2^15.
-  return new Promise((resolve, reject) => scrypt(password, salt, KEY_LENGTH, { ...opts, maxmem: 256 * 128 * (opts.N ?? 1) * (opts.r ?? 1) },
-    (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, KEY_LENGTH, { ...opts, maxmem: 256 * 128 * (opts.N ?? 1) * (opts.r ?? 1) }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  );
 }
 
 export async function hashPassword(password: string, slots = defaultSlots): Promise<string> {

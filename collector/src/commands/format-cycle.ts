@@ -21,7 +21,9 @@ export function formatCycle(cycle: Cycle): string {
   }
   for (const [family, rows] of Object.entries(cycleRows(cycle))) {
     out.push('', `${family}: ${rows.length} row(s)`);
-    const cols = Object.keys(rows[0] ?? {}).filter((c) => c !== 'time').slice(0, MAX_COLS);
+    const cols = Object.keys(rows[0] ?? {})
+      .filter((c) => c !== 'time')
+      .slice(0, MAX_COLS);
     if (cols.length === 0) continue;
     const table = [cols, ...rows.slice(0, MAX_ROWS).map((r) => cols.map((c) => cell(r[c])))];
     const widths = cols.map((_, i) => Math.max(...table.map((r) => r[i].length)));

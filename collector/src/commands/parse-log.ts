@@ -13,7 +13,8 @@ import { RowJsonEncoder } from '../sources/logs/row-json.ts';
 import { toPgLogRow } from '../sources/logs/to-row.ts';
 import { errorMessage } from '../../../common/errors.ts';
 
-const USAGE = 'usage: collector parse-log [--format stderr|csvlog|jsonlog|syslog] [--prefix \'log_line_prefix\'] [--no-redact] [--plans] FILE...';
+const USAGE =
+  "usage: collector parse-log [--format stderr|csvlog|jsonlog|syslog] [--prefix 'log_line_prefix'] [--no-redact] [--plans] FILE...";
 
 /**
  * V8 grows the young generation to 2 × 16 MiB under parse-log's allocation rate; each record dies
@@ -31,16 +32,29 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
   let args;
   try {
     args = parseArgs({
-      args: argv, allowPositionals: true,
-      options: { format: { type: 'string' }, prefix: { type: 'string' }, 'no-redact': { type: 'boolean' }, plans: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      args: argv,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string' },
+        prefix: { type: 'string' },
+        'no-redact': { type: 'boolean' },
+        plans: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = args;
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  if (positionals.length === 0) { process.stderr.write(`${USAGE}\n`); return 2; }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
   const format = values.format as LogFormat | undefined;
   if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) {
     process.stderr.write(`unknown --format ${format}\n${USAGE}\n`);
@@ -52,22 +66,36 @@ export async function parseLogCommand(argv: string[]): Promise<number> {
       const out = new RowJsonEncoder(writeStdout);
       const opts = { instance: '-', redactLiterals: !values['no-redact'] };
       let plans = 0;
-      const res = await parseLogStream(pacedByStdout(openLogFile(file)), { format, prefix: values.prefix }, values.plans ? (records) => {
-        for (const r of records) {
-          const p = toPgPlanRow(r, opts);
-          if (p) { const { instance: _i, ...row } = p; out.jsonLine(JSON.stringify(row)); plans++; }
-        }
-      } : (records) => {
-        for (const r of records) out.line(toPgLogRow(r, opts));
-      });
+      const res = await parseLogStream(
+        pacedByStdout(openLogFile(file)),
+        { format, prefix: values.prefix },
+        values.plans
+          ? (records) => {
+              for (const r of records) {
+                const p = toPgPlanRow(r, opts);
+                if (p) {
+                  const { instance: _i, ...row } = p;
+                  out.jsonLine(JSON.stringify(row));
+                  plans++;
+                }
+              }
+            }
+          : (records) => {
+              for (const r of records) out.line(toPgLogRow(r, opts));
+            },
+      );
       out.flush();
       // main() exits the process when this returns: a pipe's queued output would be cut short.
       if (process.stdout.writableLength > 0) await once(process.stdout, 'drain');
-      process.stderr.write(`${file}: ${res.records} records, ${values.plans ? `${plans} plans, ` : ''}${res.parseErrors} parse errors (format ${res.format}${res.prefix !== null ? `, prefix '${res.prefix}'` : ''})\n`);
+      process.stderr.write(
+        `${file}: ${res.records} records, ${values.plans ? `${plans} plans, ` : ''}${res.parseErrors} parse errors (format ${res.format}${res.prefix !== null ? `, prefix '${res.prefix}'` : ''})\n`,
+      );
       if (res.unread.length > 0) process.stderr.write(explainUnread(res.unread, res.format, res.prefix));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      process.stderr.write(`${file}: ${e.name === 'UnknownLogFormatError' ? e.message : e.code === 'ENOENT' ? 'no such file' : e.message}\n`);
+      process.stderr.write(
+        `${file}: ${e.name === 'UnknownLogFormatError' ? e.message : e.code === 'ENOENT' ? 'no such file' : e.message}\n`,
+      );
       failed = true;
     }
   }
@@ -81,9 +109,10 @@ function explainUnread(unread: readonly string[], format: LogFormat, prefix: str
   let out = `  first line not read: ${first}\n`;
   if (format === 'stderr') {
     const guess = guessPrefix(unread);
-    out += guess !== null && guess !== prefix
-      ? `  log_line_prefix '${guess}' reads it: try --prefix '${guess}'\n`
-      : '  no known log_line_prefix reads it: give the server\'s own with --prefix (SHOW log_line_prefix)\n';
+    out +=
+      guess !== null && guess !== prefix
+        ? `  log_line_prefix '${guess}' reads it: try --prefix '${guess}'\n`
+        : "  no known log_line_prefix reads it: give the server's own with --prefix (SHOW log_line_prefix)\n";
   }
   return out;
 }

@@ -16,31 +16,56 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const pki = loadOrCreatePki({ dataDir: dir, serverNames: ['127.0.0.1'] });
 const { keyPem, csrPem } = await newKeyAndCsr('client-test');
 const creds: Credentials = {
-  collectorId: 'c0ffee00-0000-4000-8000-000000000001', keyPem, certPem: pki.signCsr(csrPem, 'client-test', 1).certPem,
-  caPem: pki.caCertPem, accessToken: 'token', accessTokenExpiresAt: Date.now() + 3600_000, refreshToken: 'refresh',
+  collectorId: 'c0ffee00-0000-4000-8000-000000000001',
+  keyPem,
+  certPem: pki.signCsr(csrPem, 'client-test', 1).certPem,
+  caPem: pki.caCertPem,
+  accessToken: 'token',
+  accessTokenExpiresAt: Date.now() + 3600_000,
+  refreshToken: 'refresh',
 };
 
 /** A TLS server asking for the client certificate; `handle` answers each request. */
-async function serve(handle: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, n: number) => void,
-  tls: https.ServerOptions = {}, keepAliveTimeout = 5000): Promise<{ url: string; close: () => Promise<void>; clientCerts: number; connections: number }> {
+async function serve(
+  handle: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, n: number) => void,
+  tls: https.ServerOptions = {},
+  keepAliveTimeout = 5000,
+): Promise<{ url: string; close: () => Promise<void>; clientCerts: number; connections: number }> {
   let n = 0;
   const state = { clientCerts: 0, connections: 0 };
-  const server = https.createServer({
-    cert: pki.serverCertPem, key: pki.serverKeyPem, ca: pki.caCertPem, requestCert: true, rejectUnauthorized: true,
-    minVersion: 'TLSv1.3', ...tls,
-  }, (req, res) => {
-    if ((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject) state.clientCerts++;
-    req.resume();
-    req.on('end', () => handle(req, res, ++n));
-  });
+  const server = https.createServer(
+    {
+      cert: pki.serverCertPem,
+      key: pki.serverKeyPem,
+      ca: pki.caCertPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.3',
+      ...tls,
+    },
+    (req, res) => {
+      if ((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject) state.clientCerts++;
+      req.resume();
+      req.on('end', () => handle(req, res, ++n));
+    },
+  );
   server.keepAliveTimeout = keepAliveTimeout;
-  server.on('secureConnection', () => { state.connections++; });
+  server.on('secureConnection', () => {
+    state.connections++;
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get clientCerts() { return state.clientCerts; },
-    get connections() { return state.connections; },
-    close: () => { server.closeAllConnections(); return new Promise((r) => server.close(() => r())); },
+    get clientCerts() {
+      return state.clientCerts;
+    },
+    get connections() {
+      return state.connections;
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
   };
 }
 
@@ -48,7 +73,10 @@ const body = Buffer.from('{}');
 
 test('an accepted push, over mutual TLS with the bearer token', async () => {
   let auth: string | undefined;
-  const s = await serve((req, res) => { auth = req.headers.authorization; res.end(JSON.stringify({ status: 'stored', config_version: 3 })); });
+  const s = await serve((req, res) => {
+    auth = req.headers.authorization;
+    res.end(JSON.stringify({ status: 'stored', config_version: 3 }));
+  });
   const client = new BackendClient(s.url, creds, dir);
   assert.deepEqual(await client.push(body), { kind: 'accepted', status: 'stored', configVersion: 3 });
   assert.equal(auth, 'Bearer token');
@@ -58,7 +86,9 @@ test('an accepted push, over mutual TLS with the bearer token', async () => {
 });
 
 test('an answer larger than the client reads is refused, not buffered', async () => {
-  const s = await serve((_req, res) => { res.end(Buffer.alloc(5 * 1024 * 1024, 0x20)); });
+  const s = await serve((_req, res) => {
+    res.end(Buffer.alloc(5 * 1024 * 1024, 0x20));
+  });
   const client = new BackendClient(s.url, creds, dir);
   const out = await client.push(body);
   assert.equal(out.kind, 'retry');
@@ -68,7 +98,9 @@ test('an answer larger than the client reads is refused, not buffered', async ()
 });
 
 test('a 200 that is not JSON is retried later, never taken as stored', async () => {
-  const s = await serve((_req, res) => { res.end('<html>proxy error</html>'); });
+  const s = await serve((_req, res) => {
+    res.end('<html>proxy error</html>');
+  });
   const client = new BackendClient(s.url, creds, dir);
   assert.deepEqual(await client.push(body), { kind: 'retry', reason: 'unreadable 200 answer' });
   await client.close();
@@ -78,7 +110,10 @@ test('a 200 that is not JSON is retried later, never taken as stored', async () 
 test('a kept-alive connection the server dropped costs one silent retry on a new one', async () => {
   const s = await serve((_req, res, n) => {
     // The second request arrives on the connection kept from the first: drop it unanswered.
-    if (n === 2) { res.socket!.destroy(); return; }
+    if (n === 2) {
+      res.socket!.destroy();
+      return;
+    }
     res.end(JSON.stringify({ status: 'stored', config_version: 1 }));
   });
   const client = new BackendClient(s.url, creds, dir);
@@ -90,7 +125,13 @@ test('a kept-alive connection the server dropped costs one silent retry on a new
 
 test('a server offering only TLS 1.2 is not talked to', async () => {
   let requests = 0;
-  const s = await serve((_req, res) => { requests++; res.end('{}'); }, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
+  const s = await serve(
+    (_req, res) => {
+      requests++;
+      res.end('{}');
+    },
+    { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' },
+  );
   const client = new BackendClient(s.url, creds, dir);
   const out = await client.push(body);
   assert.equal(out.kind, 'retry');
@@ -100,7 +141,7 @@ test('a server offering only TLS 1.2 is not talked to', async () => {
   await s.close();
 });
 
-test('an error answer keeps the backend\'s code and message; a 4xx is not retried', async () => {
+test("an error answer keeps the backend's code and message; a 4xx is not retried", async () => {
   const s = await serve((_req, res) => {
     res.writeHead(422, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code: 'invalid_batch', message: 'families.sysstat: bad' } }));
@@ -111,9 +152,15 @@ test('an error answer keeps the backend\'s code and message; a 4xx is not retrie
   await s.close();
 });
 
-test('an idle connection is kept as long as the server\'s Keep-Alive hint allows, less a second', async () => {
+test("an idle connection is kept as long as the server's Keep-Alive hint allows, less a second", async () => {
   const stored = JSON.stringify({ status: 'stored', config_version: 1 });
-  const s = await serve((_req, res) => { res.end(stored); }, {}, 3000); // the server says timeout=3
+  const s = await serve(
+    (_req, res) => {
+      res.end(stored);
+    },
+    {},
+    3000,
+  ); // the server says timeout=3
   const client = new BackendClient(s.url, creds, dir);
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   assert.equal((await client.push(body)).kind, 'accepted');

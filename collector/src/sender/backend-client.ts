@@ -16,7 +16,11 @@ export type PushOutcome =
   | { kind: 'rejected'; reason: string; httpStatus: number };
 
 export class BackendError extends Error {
-  constructor(readonly httpStatus: number, readonly code: string, message: string) {
+  constructor(
+    readonly httpStatus: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'BackendError';
   }
@@ -39,20 +43,29 @@ interface Response {
 }
 
 /** One request; the whole response body is read (at most MAX_RESPONSE_BYTES). */
-function request(url: URL, opts: { method: string; agent: https.Agent; headers?: Record<string, string>; body?: string | Buffer }): Promise<Response> {
+function request(
+  url: URL,
+  opts: { method: string; agent: https.Agent; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method: opts.method, agent: opts.agent, headers: opts.headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`));
-        else chunks.push(c);
-      });
-      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+    const req = https.request(
+      url,
+      { method: opts.method, agent: opts.agent, headers: opts.headers, timeout: REQUEST_TIMEOUT_MS },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`));
+          else chunks.push(c);
+        });
+        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })),
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -70,7 +83,9 @@ function errorOf(res: Response): BackendError {
     const j = JSON.parse(text) as { error?: { code?: string; message?: string } };
     code = j.error?.code ?? code;
     message = j.error?.message ?? message;
-  } catch { /* not JSON: keep the text */ }
+  } catch {
+    /* not JSON: keep the text */
+  }
   return new BackendError(res.statusCode, code, `${res.statusCode} ${code}: ${message}`);
 }
 
@@ -90,20 +105,44 @@ export async function newKeyAndCsr(commonName: string): Promise<{ keyPem: string
 
 /** Registers with an enrolment token: makes a key pair and CSR here, sends only the CSR. */
 export async function register(opts: {
-  backendUrl: string; caPem: string; enrolmentToken: string; hostname: string; stateDir: string; collectorVersion: string;
+  backendUrl: string;
+  caPem: string;
+  enrolmentToken: string;
+  hostname: string;
+  stateDir: string;
+  collectorVersion: string;
 }): Promise<Credentials> {
   const { keyPem, csrPem } = await newKeyAndCsr(opts.hostname);
   const agent = new https.Agent({ ca: opts.caPem, minVersion: 'TLSv1.3' });
   try {
     const res = await request(new URL('/api/v1/collectors/register', opts.backendUrl), {
-      method: 'POST', agent, headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ enrolment_token: opts.enrolmentToken, csr: csrPem, hostname: opts.hostname, collector_version: opts.collectorVersion }),
+      method: 'POST',
+      agent,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        enrolment_token: opts.enrolmentToken,
+        csr: csrPem,
+        hostname: opts.hostname,
+        collector_version: opts.collectorVersion,
+      }),
     });
     if (res.statusCode !== 201) throw errorOf(res);
-    const j = json<{ collector_id: string; certificate: string; ca_chain: string[]; access_token: string; expires_in: number; refresh_token: string }>(res);
+    const j = json<{
+      collector_id: string;
+      certificate: string;
+      ca_chain: string[];
+      access_token: string;
+      expires_in: number;
+      refresh_token: string;
+    }>(res);
     const creds: Credentials = {
-      collectorId: j.collector_id, keyPem, certPem: j.certificate, caPem: j.ca_chain.join('\n'),
-      accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000, refreshToken: j.refresh_token,
+      collectorId: j.collector_id,
+      keyPem,
+      certPem: j.certificate,
+      caPem: j.ca_chain.join('\n'),
+      accessToken: j.access_token,
+      accessTokenExpiresAt: Date.now() + j.expires_in * 1000,
+      refreshToken: j.refresh_token,
     };
     saveCredentials(opts.stateDir, creds);
     return creds;
@@ -114,15 +153,24 @@ export async function register(opts: {
 
 function mtlsAgent(creds: Credentials): https.Agent {
   return new https.Agent({
-    ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, minVersion: 'TLSv1.3',
-    keepAlive: true, maxSockets: 2, timeout: IDLE_TIMEOUT_MS,
+    ca: creds.caPem,
+    cert: creds.certPem,
+    key: creds.keyPem,
+    minVersion: 'TLSv1.3',
+    keepAlive: true,
+    maxSockets: 2,
+    timeout: IDLE_TIMEOUT_MS,
   });
 }
 
 export class BackendClient {
   private agent: https.Agent;
 
-  constructor(private readonly backendUrl: string, private creds: Credentials, private readonly stateDir: string) {
+  constructor(
+    private readonly backendUrl: string,
+    private creds: Credentials,
+    private readonly stateDir: string,
+  ) {
     this.agent = mtlsAgent(creds);
   }
 
@@ -139,29 +187,43 @@ export class BackendClient {
     stageRenewalKey(this.stateDir, keyPem);
     const token = await this.accessToken();
     const res = await request(new URL('/api/v1/collectors/renew', this.backendUrl), {
-      method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      method: 'POST',
+      agent: this.agent,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ csr: csrPem }),
     });
     if (res.statusCode !== 200) throw errorOf(res);
     const j = json<{ certificate: string; ca_chain: string[]; access_token: string; expires_in: number }>(res);
-    this.creds = { ...this.creds, keyPem, certPem: j.certificate, caPem: j.ca_chain.join('\n'),
-      accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000 };
+    this.creds = {
+      ...this.creds,
+      keyPem,
+      certPem: j.certificate,
+      caPem: j.ca_chain.join('\n'),
+      accessToken: j.access_token,
+      accessTokenExpiresAt: Date.now() + j.expires_in * 1000,
+    };
     completeRenewal(this.stateDir, this.creds);
     const old = this.agent;
     this.agent = mtlsAgent(this.creds);
     old.destroy();
   }
 
-  get collectorId(): string { return this.creds.collectorId; }
+  get collectorId(): string {
+    return this.creds.collectorId;
+  }
 
-  async close(): Promise<void> { this.agent.destroy(); }
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
 
   /** A valid access token, refreshed (with the refresh token, over mTLS) before it expires. */
   async accessToken(force = false): Promise<string> {
     if (!force && this.creds.accessTokenExpiresAt - Date.now() > REFRESH_MARGIN_MS) return this.creds.accessToken;
     // One refresh at a time: the refresh token rotates on use, and two refreshes racing with
     // the same token could leave the one saved last already replaced on the backend.
-    this.refreshing ??= this.refreshAccessToken().finally(() => { this.refreshing = undefined; });
+    this.refreshing ??= this.refreshAccessToken().finally(() => {
+      this.refreshing = undefined;
+    });
     return this.refreshing;
   }
 
@@ -169,14 +231,20 @@ export class BackendClient {
 
   private async refreshAccessToken(): Promise<string> {
     const res = await request(new URL('/api/v1/collectors/token', this.backendUrl), {
-      method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      agent: this.agent,
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ refresh_token: this.creds.refreshToken }),
     });
     if (res.statusCode !== 200) throw errorOf(res);
     // The backend rotates the refresh token on use (a backend before that sends none).
     const j = json<{ access_token: string; expires_in: number; refresh_token?: string }>(res);
-    this.creds = { ...this.creds, accessToken: j.access_token, accessTokenExpiresAt: Date.now() + j.expires_in * 1000,
-      refreshToken: j.refresh_token ?? this.creds.refreshToken };
+    this.creds = {
+      ...this.creds,
+      accessToken: j.access_token,
+      accessTokenExpiresAt: Date.now() + j.expires_in * 1000,
+      refreshToken: j.refresh_token ?? this.creds.refreshToken,
+    };
     saveTokens(this.stateDir, this.creds);
     return j.access_token;
   }
@@ -188,7 +256,9 @@ export class BackendClient {
       try {
         const token = await this.accessToken(attempt > 0);
         res = await request(new URL('/api/v1/metrics/push', this.backendUrl), {
-          method: 'POST', agent: this.agent, body: gzBody,
+          method: 'POST',
+          agent: this.agent,
+          body: gzBody,
           headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${token}` },
         });
       } catch (err) {
@@ -200,7 +270,11 @@ export class BackendClient {
       }
       if (res.statusCode === 200 || res.statusCode === 201) {
         let j: PushResponse;
-        try { j = json<PushResponse>(res); } catch { return { kind: 'retry', reason: `unreadable ${res.statusCode} answer` }; }
+        try {
+          j = json<PushResponse>(res);
+        } catch {
+          return { kind: 'retry', reason: `unreadable ${res.statusCode} answer` };
+        }
         return { kind: 'accepted', status: j.status, configVersion: j.config_version };
       }
       const err = errorOf(res);
@@ -220,7 +294,8 @@ export class BackendClient {
   async pullConfig(etag: string | undefined): Promise<{ toml: string; etag: string | undefined } | undefined> {
     const token = await this.accessToken();
     const res = await request(new URL(`/api/v1/config/${this.creds.collectorId}`, this.backendUrl), {
-      method: 'GET', agent: this.agent,
+      method: 'GET',
+      agent: this.agent,
       headers: { authorization: `Bearer ${token}`, ...(etag ? { 'if-none-match': etag } : {}) },
     });
     if (res.statusCode === 304) return undefined;
@@ -239,7 +314,8 @@ function isStaleConnection(err: unknown): boolean {
  *  refused credentials (401/403) and a protocol version the backend does not speak (426): the
  *  batch stays spooled until an operator fixes them. */
 function classify(err: BackendError): PushOutcome {
-  if (err.httpStatus === 401 || err.httpStatus === 403 || err.httpStatus === 426) return { kind: 'retry', reason: err.message, authRefused: true };
+  if (err.httpStatus === 401 || err.httpStatus === 403 || err.httpStatus === 426)
+    return { kind: 'retry', reason: err.message, authRefused: true };
   if (err.httpStatus === 408 || err.httpStatus === 425 || err.httpStatus === 429 || err.httpStatus >= 500) {
     return { kind: 'retry', reason: err.message };
   }

@@ -34,7 +34,10 @@ export class Spool {
   readonly deadLetterDir: string;
   readonly quarantineDir: string;
 
-  constructor(readonly dir: string, private limits: SpoolLimits) {
+  constructor(
+    readonly dir: string,
+    private limits: SpoolLimits,
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.deadLetterDir = join(dir, 'dead-letter');
     this.quarantineDir = join(dir, 'quarantine');
@@ -43,7 +46,9 @@ export class Spool {
     for (const f of readdirSync(dir)) if (f.includes('.tmp-')) rmSync(join(dir, f), { force: true }); // a write cut short by a crash
   }
 
-  setLimits(limits: SpoolLimits): void { this.limits = limits; }
+  setLimits(limits: SpoolLimits): void {
+    this.limits = limits;
+  }
 
   /** Durably stores a gzipped batch. */
   write(batchId: string, gz: Buffer, now = Date.now()): SpooledBatch {
@@ -60,7 +65,11 @@ export class Spool {
       const m = NAME.exec(f);
       if (!m) continue;
       let bytes = 0;
-      try { bytes = statSync(join(this.dir, f)).size; } catch { continue; }
+      try {
+        bytes = statSync(join(this.dir, f)).size;
+      } catch {
+        continue;
+      }
       out.push({ file: f, batchId: m[3], createdAt: Number(m[1]), bytes });
     }
     return out.sort((a, b) => (a.file < b.file ? -1 : 1));
@@ -81,7 +90,9 @@ export class Spool {
     renameSync(join(this.dir, b.file), join(this.quarantineDir, b.file));
   }
 
-  remove(b: SpooledBatch): void { rmSync(join(this.dir, b.file), { force: true }); }
+  remove(b: SpooledBatch): void {
+    rmSync(join(this.dir, b.file), { force: true });
+  }
 
   /** Moves a batch the backend refused for good aside, with the reason beside it. */
   deadLetter(b: SpooledBatch, reason: string): void {

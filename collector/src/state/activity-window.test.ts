@@ -2,8 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GroupWindow, LatestWindow } from './activity-window.ts';
 
-const g = (state: string, count: number, extra: Record<string, unknown> = {}) =>
-  ({ backend_type: 'client backend', state, wait_event_type: null, wait_event: null, count, blocked: 0, ...extra });
+const g = (state: string, count: number, extra: Record<string, unknown> = {}) => ({
+  backend_type: 'client backend',
+  state,
+  wait_event_type: null,
+  wait_event: null,
+  count,
+  blocked: 0,
+  ...extra,
+});
 
 test('groups average over all samples (absent = 0), keep the peak and the oldest ages', () => {
   const w = new GroupWindow(['backend_type', 'state', 'wait_event_type', 'wait_event']);
@@ -23,7 +30,10 @@ test('groups average over all samples (absent = 0), keep the peak and the oldest
 test('blocking pairs keep their latest sample', () => {
   const w = new LatestWindow(['blocked_pid', 'blocking_pid']);
   w.add([{ blocked_pid: 1, blocking_pid: 2, wait_s: 1 }]);
-  w.add([{ blocked_pid: 1, blocking_pid: 2, wait_s: 11 }, { blocked_pid: 3, blocking_pid: 1, wait_s: 2 }]);
+  w.add([
+    { blocked_pid: 1, blocking_pid: 2, wait_s: 11 },
+    { blocked_pid: 3, blocking_pid: 1, wait_s: 2 },
+  ]);
   const rows = w.drain();
   assert.equal(rows.length, 2);
   assert.equal(rows.find((r) => r.blocked_pid === 1)!.wait_s, 11);

@@ -31,7 +31,9 @@ export class GroupWindow implements SampleWindow {
 
   constructor(private readonly keys: readonly string[]) {}
 
-  get sampleCount(): number { return this.samples.length; }
+  get sampleCount(): number {
+    return this.samples.length;
+  }
 
   add(rows: readonly Sample[]): void {
     this.samples.push([...rows]);
@@ -47,8 +49,13 @@ export class GroupWindow implements SampleWindow {
         const k = this.keys.map((c) => String(r[c] ?? '')).join('\u0000');
         let g = groups.get(k);
         if (!g) {
-          g = { key: Object.fromEntries(this.keys.map((c) => [c, r[c] ?? null])), sum: 0, max: 0, blockedMax: 0,
-            ages: { max_xact_age_s: null, max_query_age_s: null, max_state_age_s: null } };
+          g = {
+            key: Object.fromEntries(this.keys.map((c) => [c, r[c] ?? null])),
+            sum: 0,
+            max: 0,
+            blockedMax: 0,
+            ages: { max_xact_age_s: null, max_query_age_s: null, max_state_age_s: null },
+          };
           groups.set(k, g);
         }
         const count = toNumber(r.count) ?? 0;

@@ -39,7 +39,14 @@ test('newSeriesFromZero: a series born after a baseline counts from zero; none o
   const o = { ...opts, newSeriesFromZero: true, epoch: 'e1' };
   const first = s.diff([{ datname: 'a', xact_commit: 10 }], 0, o);
   assert.equal(first[0].xact_commit, null, 'no baseline yet');
-  const second = s.diff([{ datname: 'a', xact_commit: 12 }, { datname: 'b', xact_commit: 37 }], 60_000, o);
+  const second = s.diff(
+    [
+      { datname: 'a', xact_commit: 12 },
+      { datname: 'b', xact_commit: 37 },
+    ],
+    60_000,
+    o,
+  );
   assert.equal(second[0].xact_commit, 2);
   assert.equal(second[1].xact_commit, 37);
   assert.equal(second[1].interval_s, 60);
@@ -49,13 +56,34 @@ test('newSeriesFromZero: a series born after a baseline counts from zero; none o
 
 test('a series that disappears is forgotten (it comes back without a delta); a key twice in one sample has none', () => {
   const s = new CounterState();
-  s.diff([{ datname: 'a', xact_commit: 10 }, { datname: 'b', xact_commit: 10 }], 0, opts);
+  s.diff(
+    [
+      { datname: 'a', xact_commit: 10 },
+      { datname: 'b', xact_commit: 10 },
+    ],
+    0,
+    opts,
+  );
   const gone = s.diff([{ datname: 'a', xact_commit: 15 }], 10_000, opts);
   assert.equal(gone[0].xact_commit, 5);
-  const back = s.diff([{ datname: 'a', xact_commit: 20 }, { datname: 'b', xact_commit: 40 }], 20_000, opts);
+  const back = s.diff(
+    [
+      { datname: 'a', xact_commit: 20 },
+      { datname: 'b', xact_commit: 40 },
+    ],
+    20_000,
+    opts,
+  );
   assert.equal(back[0].xact_commit, 5);
   assert.equal(back[1].xact_commit, null, 'b was dropped and made again: 30 is not its delta');
-  const twice = s.diff([{ datname: 'a', xact_commit: 30 }, { datname: 'a', xact_commit: 31 }], 30_000, opts);
+  const twice = s.diff(
+    [
+      { datname: 'a', xact_commit: 30 },
+      { datname: 'a', xact_commit: 31 },
+    ],
+    30_000,
+    opts,
+  );
   assert.equal(twice[0].xact_commit, 10);
   assert.equal(twice[1].xact_commit, null);
   assert.equal(twice[1].interval_s, null);
@@ -66,7 +94,11 @@ test('a series that disappears is forgotten (it comes back without a delta); a k
 test('a sample fed row by row (begin, row, end) diffs as one given whole', () => {
   const whole = new CounterState();
   const chunked = new CounterState();
-  const sample = (n: number) => [{ datname: 'a', xact_commit: 10 * n }, { datname: 'b', xact_commit: 3 * n }, { datname: 'c', xact_commit: n }];
+  const sample = (n: number) => [
+    { datname: 'a', xact_commit: 10 * n },
+    { datname: 'b', xact_commit: 3 * n },
+    { datname: 'c', xact_commit: n },
+  ];
   whole.diff(sample(1), 0, opts);
   chunked.begin(0, opts);
   for (const r of sample(1)) chunked.row(r);
@@ -77,14 +109,23 @@ test('a sample fed row by row (begin, row, end) diffs as one given whole', () =>
   for (const r of got) chunked.row(r);
   chunked.end();
   assert.deepEqual(got, expected);
-  assert.deepEqual(got.map((r) => r.xact_commit), [10, 3]);
+  assert.deepEqual(
+    got.map((r) => r.xact_commit),
+    [10, 3],
+  );
   // c was forgotten by end(): it comes back without a delta in both.
-  assert.deepEqual(whole.diff(sample(3), 20_000, opts).map((r) => r.xact_commit), [10, 3, null]);
+  assert.deepEqual(
+    whole.diff(sample(3), 20_000, opts).map((r) => r.xact_commit),
+    [10, 3, null],
+  );
   chunked.begin(20_000, opts);
   const again = sample(3);
   for (const r of again) chunked.row(r);
   chunked.end();
-  assert.deepEqual(again.map((r) => r.xact_commit), [10, 3, null]);
+  assert.deepEqual(
+    again.map((r) => r.xact_commit),
+    [10, 3, null],
+  );
 });
 
 test('a reset the server dates (stats_reset inside the interval): the values since the reset are the delta, over the time since it', () => {

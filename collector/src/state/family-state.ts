@@ -62,8 +62,12 @@ class OnChangeState implements FamilyState {
   private fingerprint: string | undefined;
   private rows: Sample[] = [];
 
-  begin(): void { this.rows = []; }
-  add(rows: readonly Sample[]): void { for (const r of rows) this.rows.push(r); }
+  begin(): void {
+    this.rows = [];
+  }
+  add(rows: readonly Sample[]): void {
+    for (const r of rows) this.rows.push(r);
+  }
 
   /** Unchanged: no rows, so the family shows as collected with nothing to send. */
   end(): Sample[] {
@@ -75,7 +79,9 @@ class OnChangeState implements FamilyState {
     return changed ? rows : [];
   }
 
-  forget(): void { this.fingerprint = undefined; }
+  forget(): void {
+    this.fingerprint = undefined;
+  }
 }
 
 /** Samples arrive between cycles (the source's sampler) and the cycle's own last one. */
@@ -86,9 +92,15 @@ class SampledState implements FamilyState {
     this.window = new SAMPLE_AGGREGATES[entry.aggregate](entry.keys);
   }
 
-  begin(): void { /* the window spans the interval, not the cycle */ }
-  add(rows: readonly Sample[]): void { this.window.add(rows); }
-  end(): Sample[] { return this.window.drain(); }
+  begin(): void {
+    /* the window spans the interval, not the cycle */
+  }
+  add(rows: readonly Sample[]): void {
+    this.window.add(rows);
+  }
+  end(): Sample[] {
+    return this.window.drain();
+  }
 }
 
 /** pg_stat_statements holds up to pg_stat_statements.max entries (5,000 by default): they come a
@@ -100,7 +112,10 @@ export class TopStatementsState implements FamilyState {
   private ran: Sample[] = [];
   /** The queryids sent by the last cycle: whose texts the statement-texts family reads. */
   lastIds: string[] = [];
-  constructor(private readonly entry: CatalogEntry, private readonly max: () => number) {}
+  constructor(
+    private readonly entry: CatalogEntry,
+    private readonly max: () => number,
+  ) {}
 
   begin(at: number, epoch: string): void {
     this.ran = [];
@@ -113,7 +128,10 @@ export class TopStatementsState implements FamilyState {
       this.counters.row(row);
       if (!((toNumber(row.calls) ?? 0) > 0)) continue;
       this.ran.push(row);
-      if (this.ran.length > 2 * max) { this.ran.sort(byTime); this.ran.length = max; }
+      if (this.ran.length > 2 * max) {
+        this.ran.sort(byTime);
+        this.ran.length = max;
+      }
     }
   }
 
@@ -143,8 +161,13 @@ export class StatementTextsState implements FamilyState {
     return [...new Set(ids)].filter((id) => !(at - (this.sent.get(id) ?? -Infinity) < TEXT_RESEND_MS));
   }
 
-  begin(at: number): void { this.at = at; this.rows = []; }
-  add(rows: readonly Sample[]): void { for (const r of rows) this.rows.push(r); }
+  begin(at: number): void {
+    this.at = at;
+    this.rows = [];
+  }
+  add(rows: readonly Sample[]): void {
+    for (const r of rows) this.rows.push(r);
+  }
 
   end(): Sample[] {
     if (this.sent.size > MAX_REMEMBERED_TEXTS) this.sent.clear();
@@ -154,7 +177,9 @@ export class StatementTextsState implements FamilyState {
     return rows;
   }
 
-  forget(): void { this.sent.clear(); }
+  forget(): void {
+    this.sent.clear();
+  }
 }
 
 export { SnapshotState, OnChangeState, SampledState };

@@ -38,8 +38,12 @@ export class HostState {
     if (r.processes) {
       out.pg_processes = [];
       for (const p of r.processes) {
-        if (!p.procs || !p.snapshot) { this.prevProcesses.delete(p.instance); continue; }
-        for (const row of pgProcessesColumns(p.procs, p.snapshot, this.prevProcesses.get(p.instance))) out.pg_processes.push({ instance: p.instance, ...row });
+        if (!p.procs || !p.snapshot) {
+          this.prevProcesses.delete(p.instance);
+          continue;
+        }
+        for (const row of pgProcessesColumns(p.procs, p.snapshot, this.prevProcesses.get(p.instance)))
+          out.pg_processes.push({ instance: p.instance, ...row });
         this.prevProcesses.set(p.instance, p.snapshot);
       }
     }
@@ -52,8 +56,11 @@ function byName<T>(t: Timed<T[]>, name: (v: T) => string): Timed<ReadonlyMap<str
 }
 
 /** One sample per device or interface seen in both readings. */
-function pairs<T>(prev: Timed<ReadonlyMap<string, T>> | undefined, cur: Timed<ReadonlyMap<string, T>>,
-  columns: (before: T, now: T, seconds: number) => Sample): Sample[] {
+function pairs<T>(
+  prev: Timed<ReadonlyMap<string, T>> | undefined,
+  cur: Timed<ReadonlyMap<string, T>>,
+  columns: (before: T, now: T, seconds: number) => Sample,
+): Sample[] {
   const seconds = prev ? elapsedSeconds(prev, cur) : null;
   if (!prev || seconds === null) return [];
   const rows: Sample[] = [];
@@ -74,17 +81,29 @@ function sysstat(cur: Timed<ProcStat>, rest: NonNullable<HostReading['sysstat']>
   return {
     interval_s: seconds === null ? null : round(seconds),
     cpu_count: s.cpus.size,
-    cpu_user_pct: pctOf(pct, 'user'), cpu_nice_pct: pctOf(pct, 'nice'), cpu_system_pct: pctOf(pct, 'system'),
-    cpu_iowait_pct: pctOf(pct, 'iowait'), cpu_irq_pct: pctOf(pct, 'irq'), cpu_softirq_pct: pctOf(pct, 'softirq'),
-    cpu_steal_pct: pctOf(pct, 'steal'), cpu_idle_pct: pctOf(pct, 'idle'),
-    load1: load.load1, load5: load.load5, load15: load.load15,
-    mem_total_bytes: mem.totalBytes, mem_available_bytes: mem.availableBytes, mem_used_bytes: mem.usedBytes,
-    mem_cached_bytes: mem.cachedBytes, mem_buffers_bytes: mem.buffersBytes,
-    swap_total_bytes: mem.swapTotalBytes, swap_used_bytes: mem.swapUsedBytes,
+    cpu_user_pct: pctOf(pct, 'user'),
+    cpu_nice_pct: pctOf(pct, 'nice'),
+    cpu_system_pct: pctOf(pct, 'system'),
+    cpu_iowait_pct: pctOf(pct, 'iowait'),
+    cpu_irq_pct: pctOf(pct, 'irq'),
+    cpu_softirq_pct: pctOf(pct, 'softirq'),
+    cpu_steal_pct: pctOf(pct, 'steal'),
+    cpu_idle_pct: pctOf(pct, 'idle'),
+    load1: load.load1,
+    load5: load.load5,
+    load15: load.load15,
+    mem_total_bytes: mem.totalBytes,
+    mem_available_bytes: mem.availableBytes,
+    mem_used_bytes: mem.usedBytes,
+    mem_cached_bytes: mem.cachedBytes,
+    mem_buffers_bytes: mem.buffersBytes,
+    swap_total_bytes: mem.swapTotalBytes,
+    swap_used_bytes: mem.swapUsedBytes,
     mem_dirty_bytes: mem.dirtyBytes,
     ctxt_per_s: round(perSecond(prev?.value.ctxt ?? null, s.ctxt, seconds), 3),
     forks_per_s: round(perSecond(prev?.value.forks ?? null, s.forks, seconds), 3),
-    procs_running: s.procsRunning, procs_blocked: s.procsBlocked,
+    procs_running: s.procsRunning,
+    procs_blocked: s.procsBlocked,
   };
 }
 
@@ -97,9 +116,16 @@ function cpu(cur: Timed<ProcStat>, prev: Timed<ProcStat> | undefined): Sample[] 
     if (!before) continue; // came online since the last reading
     const pct = cpuPercentages(before, times);
     rows.push({
-      cpu: name, interval_s: round(seconds),
-      user_pct: pctOf(pct, 'user'), nice_pct: pctOf(pct, 'nice'), system_pct: pctOf(pct, 'system'), iowait_pct: pctOf(pct, 'iowait'),
-      irq_pct: pctOf(pct, 'irq'), softirq_pct: pctOf(pct, 'softirq'), steal_pct: pctOf(pct, 'steal'), idle_pct: pctOf(pct, 'idle'),
+      cpu: name,
+      interval_s: round(seconds),
+      user_pct: pctOf(pct, 'user'),
+      nice_pct: pctOf(pct, 'nice'),
+      system_pct: pctOf(pct, 'system'),
+      iowait_pct: pctOf(pct, 'iowait'),
+      irq_pct: pctOf(pct, 'irq'),
+      softirq_pct: pctOf(pct, 'softirq'),
+      steal_pct: pctOf(pct, 'steal'),
+      idle_pct: pctOf(pct, 'idle'),
     });
   }
   return rows;

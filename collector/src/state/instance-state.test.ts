@@ -4,8 +4,17 @@ import { DEFAULT_LIMITS, type CatalogEntry } from '../sources/postgres/catalog/t
 import { InstanceState } from './instance-state.ts';
 import type { Sample } from './sample.ts';
 
-const entry = (family: string, kind: CatalogEntry['kind'], extra: Partial<CatalogEntry> = {}): CatalogEntry =>
-  ({ family, description: '', kind, scope: 'instance', intervalSeconds: 60, keys: ['name'], counters: [], sql: {}, ...extra });
+const entry = (family: string, kind: CatalogEntry['kind'], extra: Partial<CatalogEntry> = {}): CatalogEntry => ({
+  family,
+  description: '',
+  kind,
+  scope: 'instance',
+  intervalSeconds: 60,
+  keys: ['name'],
+  counters: [],
+  sql: {},
+  ...extra,
+});
 
 /** One cycle's reading of `e` into the state, as the source pushes it. */
 function read(state: InstanceState, e: CatalogEntry, rows: Sample[], at: number): Sample[] {
@@ -34,9 +43,15 @@ test('a sampled family aggregates by its catalogue entry (aggregate and keys), w
   const waits = entry('some_new_waits', 'sampled', { aggregate: 'latest', keys: ['pid'] });
   const s = state.of(waits);
   s.add([{ pid: 1, wait_s: 1 }]);
-  s.add([{ pid: 1, wait_s: 7 }, { pid: 2, wait_s: 1 }]);
+  s.add([
+    { pid: 1, wait_s: 7 },
+    { pid: 2, wait_s: 1 },
+  ]);
   const rows = read(state, waits, [{ pid: 2, wait_s: 4 }], 0);
-  assert.deepEqual(rows.map((r) => [r.pid, r.wait_s]).sort(), [[1, 7], [2, 4]]);
+  assert.deepEqual(rows.map((r) => [r.pid, r.wait_s]).sort(), [
+    [1, 7],
+    [2, 4],
+  ]);
   assert.throws(() => state.of(entry('no_aggregate', 'sampled')), /names no aggregate/);
 });
 
@@ -50,10 +65,30 @@ test('snapshot counters become deltas per series; statement texts follow this cy
   const top = entry('top', 'top-statements', { keys: ['queryid'], counters: ['calls', 'total_exec_time_ms'], newSeriesFromZero: true });
   const texts = entry('texts', 'statement-texts', { keys: ['queryid'] });
   state.nextCycle();
-  read(state, top, [{ queryid: 'q1', calls: 1, total_exec_time_ms: 5 }, { queryid: 'q2', calls: 1, total_exec_time_ms: 9 }], 0);
+  read(
+    state,
+    top,
+    [
+      { queryid: 'q1', calls: 1, total_exec_time_ms: 5 },
+      { queryid: 'q2', calls: 1, total_exec_time_ms: 9 },
+    ],
+    0,
+  );
   state.nextCycle();
-  const sent = read(state, top, [{ queryid: 'q1', calls: 3, total_exec_time_ms: 50 }, { queryid: 'q2', calls: 2, total_exec_time_ms: 10 }], 60_000);
-  assert.deepEqual(sent.map((r) => r.queryid), ['q1'], 'the top one by time in the interval');
+  const sent = read(
+    state,
+    top,
+    [
+      { queryid: 'q1', calls: 3, total_exec_time_ms: 50 },
+      { queryid: 'q2', calls: 2, total_exec_time_ms: 10 },
+    ],
+    60_000,
+  );
+  assert.deepEqual(
+    sent.map((r) => r.queryid),
+    ['q1'],
+    'the top one by time in the interval',
+  );
   assert.deepEqual(state.texts(texts).wanted(60_000), ['q1']);
   read(state, texts, [{ queryid: 'q1', query: 'SELECT 1' }], 60_000);
   assert.deepEqual(state.texts(texts).wanted(120_000), [], 'a text sent is not asked for again');

@@ -69,13 +69,17 @@ export class InstanceState {
 
   private make(entry: CatalogEntry): FamilyState {
     switch (entry.kind) {
-      case 'snapshot': return new SnapshotState(entry);
-      case 'on-change': return new OnChangeState();
-      case 'sampled': return new SampledState(entry);
+      case 'snapshot':
+        return new SnapshotState(entry);
+      case 'on-change':
+        return new OnChangeState();
+      case 'sampled':
+        return new SampledState(entry);
       case 'top-statements':
         this.top = new TopStatementsState(entry, () => this.limits().maxStatements);
         return this.top;
-      case 'statement-texts': return new StatementTextsState(() => this.top);
+      case 'statement-texts':
+        return new StatementTextsState(() => this.top);
     }
   }
 }

@@ -6,7 +6,12 @@ import type { Sample } from './sample.ts';
 const ids = Array.from({ length: 10 }, (_, i) => String(100 + i));
 
 /** One cycle as the source runs it: what the query would return, sizes only for the due ids. */
-function cycle(s: SlowColumns, cycleNo: number, selected: readonly string[], sizeOf: (id: string) => number): { due: string[]; rows: Sample[] } {
+function cycle(
+  s: SlowColumns,
+  cycleNo: number,
+  selected: readonly string[],
+  sizeOf: (id: string) => number,
+): { due: string[]; rows: Sample[] } {
   const due = s.due('db', selected, cycleNo);
   const measured = new Set(due);
   const rows: Sample[] = selected.map((id) => ({ oid: id, table_bytes: measured.has(id) ? sizeOf(id) : null }));
@@ -18,7 +23,10 @@ test('the first cycle measures everything; later cycles a fifth, the rest repeat
   const s = new SlowColumns(['table_bytes'], 5);
   const first = cycle(s, 1, ids, (id) => Number(id));
   assert.deepEqual(first.due, ids);
-  assert.deepEqual(first.rows.map((r) => r.table_bytes), ids.map(Number));
+  assert.deepEqual(
+    first.rows.map((r) => r.table_bytes),
+    ids.map(Number),
+  );
 
   const second = cycle(s, 2, ids, (id) => Number(id) * 2);
   assert.equal(second.due.length, 2);

@@ -16,7 +16,10 @@ export class SlowColumns {
   /** Per database, per object id: the last measurement. */
   private readonly last = new Map<string, Map<string, Measured>>();
 
-  constructor(private readonly columns: readonly string[], private readonly refreshCycles: number) {}
+  constructor(
+    private readonly columns: readonly string[],
+    private readonly refreshCycles: number,
+  ) {}
 
   /** The ids to measure in this cycle; forgets objects no longer selected. */
   due(database: string, ids: readonly string[], cycle: number): string[] {

@@ -10,7 +10,15 @@ import { BatchColumns } from '../transform/batch-columns.ts';
 
 /** Every family added to `out`, as rows (empty for a family collected with nothing to send). */
 function rowsOf(out: BatchColumns): Record<string, Row[]> {
-  const batch = out.finish({ batch_id: '', collector_id: '', collector_version: '', config_version: 0, created_at: '', hostname: '', instances: [] });
+  const batch = out.finish({
+    batch_id: '',
+    collector_id: '',
+    collector_version: '',
+    config_version: 0,
+    created_at: '',
+    hostname: '',
+    instances: [],
+  });
   const rows: Record<string, Row[]> = {};
   for (const family of out.rowCounts().keys()) {
     const cols = batch.families[family];
@@ -21,15 +29,22 @@ function rowsOf(out: BatchColumns): Record<string, Row[]> {
 
 export class InstanceUnderTest {
   readonly instance: Instance;
-  constructor(settings: InstanceSettings) { this.instance = instanceOf(new PostgresSource(settings)); }
+  constructor(settings: InstanceSettings) {
+    this.instance = instanceOf(new PostgresSource(settings));
+  }
 
-  async collect(now: Date, enabled: (family: string) => boolean = () => true): Promise<{ info: Awaited<ReturnType<typeof collectInstance>>['info']; rows: Record<string, Row[]>; errors: CollectError[] }> {
+  async collect(
+    now: Date,
+    enabled: (family: string) => boolean = () => true,
+  ): Promise<{ info: Awaited<ReturnType<typeof collectInstance>>['info']; rows: Record<string, Row[]>; errors: CollectError[] }> {
     const out = new BatchColumns();
     const r = await collectInstance(this.instance, now, enabled, out);
     return { ...r, rows: rowsOf(out) };
   }
 
-  close(): Promise<void> { return this.instance.source.close(); }
+  close(): Promise<void> {
+    return this.instance.source.close();
+  }
 }
 
 export class HostUnderTest {
@@ -37,7 +52,9 @@ export class HostUnderTest {
   private readonly state = new HostState();
   /** What failed in the last collect(). */
   lastErrors: readonly CollectError[] = [];
-  constructor(opts: SystemSourceOptions) { this.source = new SystemSource(opts); }
+  constructor(opts: SystemSourceOptions) {
+    this.source = new SystemSource(opts);
+  }
 
   async collect(now: Date = new Date()): Promise<Record<string, Row[]>> {
     const out = new BatchColumns();

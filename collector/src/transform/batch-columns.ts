@@ -24,7 +24,13 @@ export class BatchColumns {
    *  sample's own `instance`, for host families read per instance). */
   add(family: string, samples: readonly Sample[], time: string, instance?: string): void {
     const f = this.of(family);
-    if (!f) { this.addUnknown(family, samples.map((s) => ({ time, ...(instance ? { instance } : {}), ...s }))); return; }
+    if (!f) {
+      this.addUnknown(
+        family,
+        samples.map((s) => ({ time, ...(instance ? { instance } : {}), ...s })),
+      );
+      return;
+    }
     const instanceScope = f.spec.scope === 'instance';
     for (const s of samples) {
       f.time.push(time);
@@ -41,7 +47,10 @@ export class BatchColumns {
   /** Rows already in the wire's shape (time, instance, columns): log records, self-metrics. */
   addRows(family: string, rows: readonly Row[]): void {
     const f = this.of(family);
-    if (!f) { this.addUnknown(family, rows); return; }
+    if (!f) {
+      this.addUnknown(family, rows);
+      return;
+    }
     const instanceScope = f.spec.scope === 'instance';
     const { columns } = f.spec;
     for (const r of rows) {
@@ -58,7 +67,9 @@ export class BatchColumns {
       if (f.time.length === 0) continue;
       const cols: Columns = { time: f.time };
       if (f.spec.scope === 'instance') cols.instance = f.instance;
-      f.spec.columns.forEach((c, i) => { if (f.values[i].some((v) => v !== null)) cols[c.name] = f.values[i]; });
+      f.spec.columns.forEach((c, i) => {
+        if (f.values[i].some((v) => v !== null)) cols[c.name] = f.values[i];
+      });
       families[name] = cols;
     }
     for (const [name, rows] of this.unknown) families[name] = rows as unknown as Columns;

@@ -44,9 +44,13 @@ export const BGWRITER_RESETS_SQL = `SELECT r.time, string_agg(DISTINCT r.what, '
  GROUP BY r.time, i.name
  ORDER BY 1`;
 
-const annotation = (name: string, color: string, sql: string): dashboard.AnnotationQueryBuilder => new dashboard.AnnotationQueryBuilder()
-  .name(name).datasource({ ...POSTGRES_DATASOURCE }).enable(true).iconColor(color)
-  .target(new SqlQueryBuilder(sql, 'table').refId(name.replace(/\W/g, '')));
+const annotation = (name: string, color: string, sql: string): dashboard.AnnotationQueryBuilder =>
+  new dashboard.AnnotationQueryBuilder()
+    .name(name)
+    .datasource({ ...POSTGRES_DATASOURCE })
+    .enable(true)
+    .iconColor(color)
+    .target(new SqlQueryBuilder(sql, 'table').refId(name.replace(/\W/g, '')));
 
 /** Restart and reset markers, for dashboards with the instance variable. */
 export function withRestartsAndResets(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {

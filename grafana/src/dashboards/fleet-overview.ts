@@ -69,44 +69,95 @@ const everywhere = { joins: INSTANCE_SERVER, where: 'true' } as const;
 // TPS per server: a rate per database first (its seconds are its own), then summed per server.
 const tpsSql = `SELECT time, server, sum(tps)::double precision AS tps
   FROM (${seriesSql({
-    rawTable: t.pgStatsDatabase.table, ...everywhere, labels: { server: 's.hostname', db: `i.name || '/' || ${t.pgStatsDatabase.m.datname}` },
-    parts: [sumPart('xacts', `${t.pgStatsDatabase.m.xact_commit} + ${t.pgStatsDatabase.m.xact_rollback}`), secondsPart(t.pgStatsDatabase.m.xact_commit)],
+    rawTable: t.pgStatsDatabase.table,
+    ...everywhere,
+    labels: { server: 's.hostname', db: `i.name || '/' || ${t.pgStatsDatabase.m.datname}` },
+    parts: [
+      sumPart('xacts', `${t.pgStatsDatabase.m.xact_commit} + ${t.pgStatsDatabase.m.xact_rollback}`),
+      secondsPart(t.pgStatsDatabase.m.xact_commit),
+    ],
     values: [perSecond('xacts', 'tps')],
   })}) per_database
  GROUP BY time, server
  ORDER BY time, server`;
 
 const connectionsPctSql = seriesSql({
-  rawTable: t.pgInstance.table, ...everywhere, labels: { server: 's.hostname' },
+  rawTable: t.pgInstance.table,
+  ...everywhere,
+  labels: { server: 's.hostname' },
   parts: [sumPart('conn', t.pgInstance.m.connections), sumPart('maxconn', t.pgInstance.m.max_connections)],
   values: ['(100.0 * sum(conn) / nullif(sum(maxconn), 0))::double precision AS connections_pct'],
 });
 
 const lagSql = seriesSql({
-  rawTable: t.replication.table, ...everywhere, labels: { server: 's.hostname' },
-  parts: [maxPart('lag', `coalesce(${t.replication.m.replay_lag_s}, ${t.replication.m.replay_delay_s})`, 'coalesce(m.replay_lag_s_max, m.replay_delay_s_max)')],
+  rawTable: t.replication.table,
+  ...everywhere,
+  labels: { server: 's.hostname' },
+  parts: [
+    maxPart(
+      'lag',
+      `coalesce(${t.replication.m.replay_lag_s}, ${t.replication.m.replay_delay_s})`,
+      'coalesce(m.replay_lag_s_max, m.replay_delay_s_max)',
+    ),
+  ],
   values: ['max(lag)::double precision AS replication_lag_s'],
 });
 
 const diskSql = seriesSql({
-  rawTable: t.diskUsage.table, joins: 'JOIN servers s ON s.id = m.server_id', where: 'true', labels: { server: 's.hostname' },
+  rawTable: t.diskUsage.table,
+  joins: 'JOIN servers s ON s.id = m.server_id',
+  where: 'true',
+  labels: { server: 's.hostname' },
   parts: [maxPart('used', t.diskUsage.m.used_pct, 'm.used_pct_max')],
   values: ['max(used)::double precision AS disk_used_pct'],
 });
 
 export function fleetOverview(): dashboard.Dashboard {
-  const d = pgaDashboard('Fleet overview', DASHBOARD_UIDS.fleetOverview,
-    'Every monitored server at a glance; click a server for its PostgreSQL overview.', ['fleet'])
+  const d = pgaDashboard(
+    'Fleet overview',
+    DASHBOARD_UIDS.fleetOverview,
+    'Every monitored server at a glance; click a server for its PostgreSQL overview.',
+    ['fleet'],
+  )
     .link(dashboardLink('PostgreSQL Overview', DASHBOARD_UIDS.postgresqlOverview))
     .link(dashboardLink('pgAnalytics self-monitoring', DASHBOARD_UIDS.selfMonitoring))
-    .withPanel(sqlTable({ title: 'Servers', height: 10,
-      description: 'Each server as of its newest sample (sample_age_s old at the end of the range; none in the last hour: empty): TPS over that sample\'s interval, connections, lag, disk; alerts_firing counts the alert rules its current values breach.',
-      dataLinks: [drillDown('PostgreSQL overview of ${__data.fields.server}',
-        drillDownUrl(DASHBOARD_UIDS.postgresqlOverview, { server: '${__data.fields.server_id}' }))] }, serversSql))
-    .withPanel(sqlTable({ title: 'Alerts firing', height: 8,
-      description: 'Servers whose current values breach an alert rule threshold (the same rules Grafana alerting evaluates).' }, firingAlertsSql()))
+    .withPanel(
+      sqlTable(
+        {
+          title: 'Servers',
+          height: 10,
+          description:
+            "Each server as of its newest sample (sample_age_s old at the end of the range; none in the last hour: empty): TPS over that sample's interval, connections, lag, disk; alerts_firing counts the alert rules its current values breach.",
+          dataLinks: [
+            drillDown(
+              'PostgreSQL overview of ${__data.fields.server}',
+              drillDownUrl(DASHBOARD_UIDS.postgresqlOverview, { server: '${__data.fields.server_id}' }),
+            ),
+          ],
+        },
+        serversSql,
+      ),
+    )
+    .withPanel(
+      sqlTable(
+        {
+          title: 'Alerts firing',
+          height: 8,
+          description: 'Servers whose current values breach an alert rule threshold (the same rules Grafana alerting evaluates).',
+        },
+        firingAlertsSql(),
+      ),
+    )
     .withPanel(sqlTimeSeries({ title: 'Transactions per second', description: 'Commits and rollbacks per second, per server.' }, tpsSql))
-    .withPanel(sqlTimeSeries({ title: 'Connections % of max_connections', description: 'Connections of all instances of the server over their max_connections.' }, connectionsPctSql))
+    .withPanel(
+      sqlTimeSeries(
+        {
+          title: 'Connections % of max_connections',
+          description: 'Connections of all instances of the server over their max_connections.',
+        },
+        connectionsPctSql,
+      ),
+    )
     .withPanel(sqlTimeSeries({ title: 'Replication lag', description: 'Largest replay lag of any standby, per server.' }, lagSql))
     .withPanel(sqlTimeSeries({ title: 'Disk used', description: 'Fullest monitored filesystem, per server.' }, diskSql));
   return assignPanelIds(d.build());

@@ -16,6 +16,18 @@ import { tablesIndexes } from './tables-indexes.ts';
 import { vacuum } from './vacuum.ts';
 
 export const DASHBOARDS: ReadonlyArray<() => dashboard.Dashboard> = [
-  fleetOverview, postgresqlOverview, queryPerformance, queryDetail, tablesIndexes, tableDetail, vacuum,
-  locksActivity, replication, checkpointsWal, systemHealth, diskUsage, logsEvents, selfMonitoring,
+  fleetOverview,
+  postgresqlOverview,
+  queryPerformance,
+  queryDetail,
+  tablesIndexes,
+  tableDetail,
+  vacuum,
+  locksActivity,
+  replication,
+  checkpointsWal,
+  systemHealth,
+  diskUsage,
+  logsEvents,
+  selfMonitoring,
 ];

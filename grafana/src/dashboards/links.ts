@@ -65,5 +65,7 @@ export function pgaDashboard(title: string, uid: string, description: string, ta
 
 /** URL of a drill-down that keeps the time range and sets the given variables. */
 export function drillDownUrl(uid: string, vars: Readonly<Record<string, string>>): string {
-  return `${dashboardUrl(uid)}?\${__url_time_range}${Object.entries(vars).map(([k, v]) => `&var-${k}=${v}`).join('')}`;
+  return `${dashboardUrl(uid)}?\${__url_time_range}${Object.entries(vars)
+    .map(([k, v]) => `&var-${k}=${v}`)
+    .join('')}`;
 }

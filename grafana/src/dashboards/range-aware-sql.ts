@@ -40,13 +40,18 @@ export function rangeAwareUnion(rawTable: string, select: (b: Branch) => string,
     { table: rawTable, bucket: bucket(rawSeconds), guard: SHORT_RANGE, rollup: false },
     { table: rollupTable, bucket: bucket(longSeconds), guard: `NOT (${SHORT_RANGE})`, rollup: true },
     {
-      table: rawTable, bucket: bucket(longSeconds), rollup: false,
+      table: rawTable,
+      bucket: bucket(longSeconds),
+      rollup: false,
       // An empty rollup (a family with no rows yet, or a new install) bounds the tail to the
       // last day rather than reading every raw partition.
       guard: `NOT (${SHORT_RANGE})\n     AND m.time >= (SELECT coalesce(max(r.time) + interval '1 hour', $__timeTo()::timestamptz - interval '1 day') FROM ${rollupTable} r)`,
     },
   ];
-  return branches.slice(0, opts.tail === false ? 2 : 3).map((b) => select(b).trim()).join('\n  UNION ALL\n');
+  return branches
+    .slice(0, opts.tail === false ? 2 : 3)
+    .map((b) => select(b).trim())
+    .join('\n  UNION ALL\n');
 }
 
 export interface Part {
@@ -85,11 +90,17 @@ export function seriesSql(spec: SeriesSpec): string {
 
 // The collector's own rows say when it sampled: one metrics_pg_instance row per instance and
 // cycle (up or not), one metrics_sysstat row per host and cycle.
-interface Heartbeat { readonly table: string; readonly where: string; readonly raw: string; readonly rollup: string }
+interface Heartbeat {
+  readonly table: string;
+  readonly where: string;
+  readonly raw: string;
+  readonly rollup: string;
+}
 const INSTANCE_BEAT = 'm.instance_id IN (${instance:sqlstring})';
 const SERVER_BEAT = 'm.server_id IN (${server:sqlstring})';
 function heartbeatOf(where: string): Heartbeat | undefined {
-  if (where.includes(INSTANCE_BEAT)) return { table: t.pgInstance.table, where: INSTANCE_BEAT, raw: t.pgInstance.m.up, rollup: 'm.samples_up > 0' };
+  if (where.includes(INSTANCE_BEAT))
+    return { table: t.pgInstance.table, where: INSTANCE_BEAT, raw: t.pgInstance.m.up, rollup: 'm.samples_up > 0' };
   if (where.includes(SERVER_BEAT)) return { table: t.sysstat.table, where: SERVER_BEAT, raw: 'true', rollup: 'true' };
   return undefined;
 }
@@ -100,10 +111,13 @@ function withHeartbeat(spec: SeriesSpec, beat: Heartbeat): string {
   const labels = Object.keys(spec.labels);
   const values = spec.values.map(aliasOf);
   const quoted = (n: string): string => (n === 'user' ? '"user"' : n);
-  const grid = rangeAwareUnion(beat.table, (b) => `  SELECT DISTINCT ${b.bucket} AS time, ${b.rollup ? longSeconds : rawSeconds} AS width
+  const grid = rangeAwareUnion(
+    beat.table,
+    (b) => `  SELECT DISTINCT ${b.bucket} AS time, ${b.rollup ? longSeconds : rawSeconds} AS width
     FROM ${b.table} m
    WHERE $__timeFilter(m.time) AND ${beat.where} AND ${b.rollup ? beat.rollup : beat.raw}
-     AND ${b.guard}`);
+     AND ${b.guard}`,
+  );
   const labelList = labels.map((l) => `l.${l}`).join(', ');
   const nulls = values.map((v) => `NULL::double precision AS ${quoted(v)}`).join(', ');
   // Buckets after which the collector was silent for more than two buckets (and 3 minutes).
@@ -112,9 +126,13 @@ function withHeartbeat(spec: SeriesSpec, beat: Heartbeat): string {
    WHERE next - time > greatest(2 * width, 180) * interval '1 second'`;
   const counts: readonly string[] = spec.zeroFill === true ? values : spec.zeroFill || [];
   const body = spec.zeroFill
-    ? `SELECT g.time${labels.length ? `, ${labelList}` : ''}, ${values.map((v) => (counts.includes(v)
-      ? `coalesce(s.${quoted(v)}, 0)::double precision AS ${quoted(v)}`
-      : `coalesce(s.${quoted(v)}, max(s.${quoted(v)}) OVER (${labels.length ? `PARTITION BY ${labelList}` : ''}))::double precision AS ${quoted(v)}`)).join(', ')}
+    ? `SELECT g.time${labels.length ? `, ${labelList}` : ''}, ${values
+        .map((v) =>
+          counts.includes(v)
+            ? `coalesce(s.${quoted(v)}, 0)::double precision AS ${quoted(v)}`
+            : `coalesce(s.${quoted(v)}, max(s.${quoted(v)}) OVER (${labels.length ? `PARTITION BY ${labelList}` : ''}))::double precision AS ${quoted(v)}`,
+        )
+        .join(', ')}
   FROM (SELECT time FROM grid UNION SELECT time FROM series) g${labels.length ? ` CROSS JOIN (SELECT DISTINCT ${labels.join(', ')} FROM series) l` : ''}
   LEFT JOIN series s ON s.time = g.time${labels.map((l) => ` AND s.${l} IS NOT DISTINCT FROM l.${l}`).join('')}`
     : `SELECT * FROM series`;
@@ -145,11 +163,18 @@ export function totalsSql(spec: TotalsSpec): string {
   return aggregate(spec, false);
 }
 
-function aggregate(spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limit' | 'having'>>, withTime: boolean, ordered = true): string {
+function aggregate(
+  spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limit' | 'having'>>,
+  withTime: boolean,
+  ordered = true,
+): string {
   const labelNames = Object.keys(spec.labels);
   const union = rangeAwareUnion(spec.rawTable, (b) => {
-    const cols = [...(withTime ? [`${b.bucket} AS time`] : []), ...labelNames.map((n) => `${spec.labels[n]} AS ${n}`),
-      ...spec.parts.map((p) => `${b.rollup ? p.rollup : p.raw} AS ${p.name}`)];
+    const cols = [
+      ...(withTime ? [`${b.bucket} AS time`] : []),
+      ...labelNames.map((n) => `${spec.labels[n]} AS ${n}`),
+      ...spec.parts.map((p) => `${b.rollup ? p.rollup : p.raw} AS ${p.name}`),
+    ];
     const groups = cols.length - spec.parts.length;
     return `  SELECT ${cols.join(',\n         ')}
     FROM ${b.table} m ${spec.joins}
@@ -159,7 +184,7 @@ function aggregate(spec: SeriesSpec & Partial<Pick<TotalsSpec, 'orderBy' | 'limi
   const keys = [...(withTime ? ['time'] : []), ...labelNames];
   const grouped = keys.length ? `\n GROUP BY ${keys.join(', ')}` : '';
   const having = spec.having ? `\nHAVING ${spec.having}` : '';
-  const order = ordered ? spec.orderBy ?? keys.join(', ') : '';
+  const order = ordered ? (spec.orderBy ?? keys.join(', ')) : '';
   return `SELECT ${[...keys, ...spec.values].join(',\n       ')}
   FROM (
 ${union}
@@ -200,18 +225,21 @@ export interface LatestSpec {
  *  newest sample (a session state that ended, a table dropped) is not shown as current. */
 export function latestSql(spec: LatestSpec): string {
   const keyNames = Object.keys(spec.keys);
-  const cols = [...keyNames.map((n) => `${spec.keys[n]} AS ${n}`),
+  const cols = [
+    ...keyNames.map((n) => `${spec.keys[n]} AS ${n}`),
     ...Object.entries(spec.columns).map(([n, e]) => `${e} AS ${n}`),
-    'extract(epoch FROM $__timeTo()::timestamptz - m.time)::double precision AS sample_age_s'];
+    'extract(epoch FROM $__timeTo()::timestamptz - m.time)::double precision AS sample_age_s',
+  ];
   const window = spec.window ?? LATEST_WINDOW;
   const owner = spec.where.includes(INSTANCE_BEAT) ? 'instance_id' : spec.where.includes(SERVER_BEAT) ? 'server_id' : undefined;
   // The newest sample of the family, whatever rows it has: a filtered-out newest sample (no
   // session idle in transaction now) must not let an older one pass for current.
-  const newest = owner && spec.newestSampleOnly !== false
-    ? `\n    JOIN (SELECT m.${owner}, max(m.time) AS time FROM ${spec.rawTable} m
+  const newest =
+    owner && spec.newestSampleOnly !== false
+      ? `\n    JOIN (SELECT m.${owner}, max(m.time) AS time FROM ${spec.rawTable} m
            WHERE ${window} AND ${owner === 'instance_id' ? INSTANCE_BEAT : SERVER_BEAT}
            GROUP BY m.${owner}) newest ON newest.${owner} = m.${owner} AND newest.time = m.time`
-    : '';
+      : '';
   return `SELECT *
   FROM (
   SELECT DISTINCT ON (${keyNames.join(', ')})
@@ -236,12 +264,19 @@ export const avgParts = (name: string, expr: string, rollup = expr): Part[] => [
 ];
 export const avgOf = (name: string, as = name): string => `(sum(${name}_sum) / nullif(sum(${name}_n), 0))::double precision AS ${as}`;
 /** Seconds covered by counter deltas of one series per row (a first sample has null deltas). */
-export const secondsPart = (counter: string): Part =>
-  ({ name: 'secs', raw: `sum(m.interval_s) FILTER (WHERE ${counter} IS NOT NULL)`, rollup: 'sum(m.interval_s)' });
+export const secondsPart = (counter: string): Part => ({
+  name: 'secs',
+  raw: `sum(m.interval_s) FILTER (WHERE ${counter} IS NOT NULL)`,
+  rollup: 'sum(m.interval_s)',
+});
 /** Per-second rate of a summed part over secondsPart. */
 export const perSecond = (part: string, as = part): string => `(sum(${part}) / nullif(sum(secs), 0))::double precision AS ${as}`;
 /** The bucket width in seconds, for rates over many series at once (where secondsPart would count each series). */
-export const widthPart: Part = { name: 'width', raw: 'max($__interval_ms / 1000.0)', rollup: 'max(greatest($__interval_ms / 1000.0, 3600))' };
+export const widthPart: Part = {
+  name: 'width',
+  raw: 'max($__interval_ms / 1000.0)',
+  rollup: 'max(greatest($__interval_ms / 1000.0, 3600))',
+};
 export const perBucketSecond = (part: string, as = part): string => `(sum(${part}) / nullif(max(width), 0))::double precision AS ${as}`;
 /** Distinct samples in a bucket, for averaging gauges that come as several rows per sample. */
 export const samplesPart: Part = { name: 'samples', raw: 'count(DISTINCT m.time)', rollup: 'count(DISTINCT m.time)' };

@@ -24,13 +24,16 @@ export interface PanelOptions {
   readonly links?: readonly cog.Builder<dashboard.DashboardLink>[];
 }
 
-const legend = () => new common.VizLegendOptionsBuilder()
-  .showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom);
+const legend = () =>
+  new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom);
 
 export function timeSeries(o: PanelOptions, target: cog.Builder<cog.Dataquery>): timeseries.PanelBuilder {
   const p = new timeseries.PanelBuilder()
-    .title(o.title).description(o.description).unit(o.unit ?? 'short')
-    .span(o.width ?? 12).height(o.height ?? 8)
+    .title(o.title)
+    .description(o.description)
+    .unit(o.unit ?? 'short')
+    .span(o.width ?? 12)
+    .height(o.height ?? 8)
     .legend(legend())
     .drawStyle(o.bars ? common.GraphDrawStyle.Bars : common.GraphDrawStyle.Line)
     .fillOpacity(o.stacked ? 70 : 10)
@@ -44,8 +47,7 @@ export function timeSeries(o: PanelOptions, target: cog.Builder<cog.Dataquery>):
 }
 
 const unitProperty = (unit: string): dashboard.DynamicConfigValue => ({ id: 'unit', value: unit });
-const byNames = (names: readonly string[]): dashboard.MatcherConfig =>
-  ({ id: 'byNames', options: { mode: 'include', names: [...names] } });
+const byNames = (names: readonly string[]): dashboard.MatcherConfig => ({ id: 'byNames', options: { mode: 'include', names: [...names] } });
 
 /** A time_series panel over the PostgreSQL datasource: one unit on the left axis, a second on
  *  the right (Grafana gives each unit its own axis; the right side keeps them apart). */
@@ -53,8 +55,13 @@ export function sqlTimeSeries(o: PanelOptions, rawSql: string): timeseries.Panel
   const plan = unitPlan(rawSql, o.unit);
   const p = timeSeries({ ...o, unit: plan.unit }, new SqlQueryBuilder(rawSql, 'time_series')).datasource({ ...POSTGRES_DATASOURCE });
   for (const other of plan.others) {
-    p.withOverride({ matcher: byNames(other.names), properties: [unitProperty(other.unit),
-      ...(other.unit === 'none' ? [] : [{ id: 'custom.axisPlacement', value: common.AxisPlacement.Right }])] });
+    p.withOverride({
+      matcher: byNames(other.names),
+      properties: [
+        unitProperty(other.unit),
+        ...(other.unit === 'none' ? [] : [{ id: 'custom.axisPlacement', value: common.AxisPlacement.Right }]),
+      ],
+    });
   }
   return p;
 }
@@ -67,8 +74,11 @@ export interface TableOptions extends Omit<PanelOptions, 'bars'> {
 export function sqlTable(o: TableOptions, rawSql: string): table.PanelBuilder {
   const plan = unitPlan(rawSql, o.unit);
   const p = new table.PanelBuilder()
-    .title(o.title).description(o.description).unit(plan.unit)
-    .span(o.width ?? 24).height(o.height ?? 8)
+    .title(o.title)
+    .description(o.description)
+    .unit(plan.unit)
+    .span(o.width ?? 24)
+    .height(o.height ?? 8)
     .datasource({ ...POSTGRES_DATASOURCE })
     .withTarget(new SqlQueryBuilder(rawSql, 'table'));
   for (const other of plan.others) p.withOverride({ matcher: byNames(other.names), properties: [unitProperty(other.unit)] });
@@ -80,8 +90,11 @@ export function sqlTable(o: TableOptions, rawSql: string): table.PanelBuilder {
 /** A single number (the last value of the query's first numeric column). */
 export function sqlStat(o: Omit<PanelOptions, 'bars'>, rawSql: string): stat.PanelBuilder {
   return new stat.PanelBuilder()
-    .title(o.title).description(o.description).unit(unitPlan(rawSql, o.unit).unit)
-    .span(o.width ?? 6).height(o.height ?? 4)
+    .title(o.title)
+    .description(o.description)
+    .unit(unitPlan(rawSql, o.unit).unit)
+    .span(o.width ?? 6)
+    .height(o.height ?? 4)
     .datasource({ ...POSTGRES_DATASOURCE })
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
     .withTarget(new SqlQueryBuilder(rawSql, 'table'));
@@ -93,15 +106,21 @@ export function drillDown(title: string, url: string): dashboard.DashboardLinkBu
 }
 
 /** A query variable over the PostgreSQL datasource (its query returns __text and __value). */
-export function sqlVariable(name: string, label: string, sql: string,
-  opts: { multi: boolean; refresh: dashboard.VariableRefresh; sort?: dashboard.VariableSort }): dashboard.QueryVariableBuilder {
+export function sqlVariable(
+  name: string,
+  label: string,
+  sql: string,
+  opts: { multi: boolean; refresh: dashboard.VariableRefresh; sort?: dashboard.VariableSort },
+): dashboard.QueryVariableBuilder {
   return new dashboard.QueryVariableBuilder(name)
     .label(label)
     .datasource({ ...POSTGRES_DATASOURCE })
-    .query(sql).definition(sql)
+    .query(sql)
+    .definition(sql)
     .refresh(opts.refresh)
     .sort(opts.sort ?? dashboard.VariableSort.AlphabeticalAsc)
-    .multi(opts.multi).includeAll(opts.multi);
+    .multi(opts.multi)
+    .includeAll(opts.multi);
 }
 
 /** The SDK leaves panel ids unset; Grafana needs them unique per dashboard (links, repeats). */

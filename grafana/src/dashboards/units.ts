@@ -7,13 +7,22 @@ import { FAMILIES, type Unit } from '../../../protocol/families/index.ts';
 
 /** A definition's unit as Grafana spells it. */
 export const GRAFANA_UNIT: Readonly<Record<Unit, string>> = {
-  bytes: 'bytes', 'bytes/s': 'Bps', ms: 'ms', 'ms/s': 'suffix: ms/s', s: 's', d: 'd', percent: 'percent',
-  count: 'short', '/s': 'ops', id: 'none',
+  bytes: 'bytes',
+  'bytes/s': 'Bps',
+  ms: 'ms',
+  'ms/s': 'suffix: ms/s',
+  s: 's',
+  d: 'd',
+  percent: 'percent',
+  count: 'short',
+  '/s': 'ops',
+  id: 'none',
 };
 
 /** Family column name → Grafana unit (a name has one unit in every family: families.test.ts). */
 const DEFINED_UNITS: ReadonlyMap<string, string> = new Map(
-  FAMILIES.flatMap((f) => f.columns.flatMap((c) => (c.unit ? [[c.name, GRAFANA_UNIT[c.unit]] as const] : []))));
+  FAMILIES.flatMap((f) => f.columns.flatMap((c) => (c.unit ? [[c.name, GRAFANA_UNIT[c.unit]] as const] : []))),
+);
 
 /** Name pattern → Grafana unit, for computed columns; the first match wins. */
 export const UNIT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
@@ -36,7 +45,10 @@ export const UNIT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/(xid_age|xmin_age)$/, 'short'],
   [/^(n_mod_since_analyze|n_ins_since_vacuum)$/, 'short'],
   [/^load(1|5|15)$/, 'short'],
-  [/(^|_)(calls|count|sessions|connections|backends|numbackends|tuples|records|files|scans|deadlocks|pairs|workers|vacuums|autovacuums|autoanalyzes|analyzes|checkpoints|timed|requested|segments|archived|failed|pending|alerts|firing|batches|errors|locks|granted|waiting|instances|down|conflicts|failures|restarts|resets|events|waits|settings|max_connections|max_workers|processes|per_call|cpus|up|collectors|blks_total|plans|nodes)$/, 'short'],
+  [
+    /(^|_)(calls|count|sessions|connections|backends|numbackends|tuples|records|files|scans|deadlocks|pairs|workers|vacuums|autovacuums|autoanalyzes|analyzes|checkpoints|timed|requested|segments|archived|failed|pending|alerts|firing|batches|errors|locks|granted|waiting|instances|down|conflicts|failures|restarts|resets|events|waits|settings|max_connections|max_workers|processes|per_call|cpus|up|collectors|blks_total|plans|nodes)$/,
+    'short',
+  ],
 ];
 
 /** The unit of a column, or undefined when no rule knows its name. */

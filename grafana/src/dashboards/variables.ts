@@ -55,7 +55,10 @@ export const databaseVariable = (multi = true) =>
 
 /** Server, instance and database pickers, in the order Grafana must resolve them, and the
  *  restart and statistics-reset annotations of the chosen instances. */
-export function withInstanceVariables(d: dashboard.DashboardBuilder, opts: { database?: 'multi' | 'single' | 'none' } = {}): dashboard.DashboardBuilder {
+export function withInstanceVariables(
+  d: dashboard.DashboardBuilder,
+  opts: { database?: 'multi' | 'single' | 'none' } = {},
+): dashboard.DashboardBuilder {
   withRestartsAndResets(d).withVariable(serverVariable()).withVariable(instanceVariable());
   if (opts.database !== 'none') d.withVariable(databaseVariable(opts.database !== 'single'));
   return d;

@@ -47,9 +47,15 @@ export function extractPlan(message: string): ExtractedPlan | null {
   const p = format === 'text' ? readTextPlan(body) : readStructuredPlan(body, format);
   if (p.labels.length === 0) return null;
   return {
-    format, durationMs, body, queryText: p.queryText, queryId: p.queryId === '0' ? null : p.queryId,
+    format,
+    durationMs,
+    body,
+    queryText: p.queryText,
+    queryId: p.queryId === '0' ? null : p.queryId,
     outline: p.labels.map((l, i) => `${p.depths[i]} ${l}`).join('\n'),
-    analyzed: p.analyzed, totalCost: p.totalCost, nodes: p.labels.length,
+    analyzed: p.analyzed,
+    totalCost: p.totalCost,
+    nodes: p.labels.length,
   };
 }
 
@@ -90,14 +96,52 @@ interface ReadPlan {
 
 // The node names EXPLAIN prints (explain.c), for plans logged without costs: with costs, the
 // top node is the first unindented line with "(cost=" after the query text, whatever the SQL holds.
-const NODE_LINE = new RegExp(`^(?:Parallel |Async )?(?:Partial |Finalize )?(?:${[
-  'Result', 'ProjectSet', 'Insert', 'Update', 'Delete', 'Merge', 'Append', 'Merge Append', 'Recursive Union',
-  'BitmapAnd', 'BitmapOr', 'Nested Loop', 'Merge(?: \\w+)? Join', 'Hash(?: \\w+)? Join', 'Seq Scan', 'Sample Scan',
-  'Gather', 'Gather Merge', 'Index(?: Only)? Scan', 'Bitmap Index Scan', 'Bitmap Heap Scan', 'Tid(?: Range)? Scan',
-  'Subquery Scan', 'Function Scan', 'Table Function Scan', 'Values Scan', 'CTE Scan', 'Named Tuplestore Scan',
-  'WorkTable Scan', 'Foreign Scan', 'Custom Scan', 'Materialize', 'Memoize', '(?:Incremental )?Sort', 'Group',
-  '(?:Group|Hash|Mixed)?Aggregate', 'WindowAgg', 'Unique', '(?:Hash)?SetOp', 'LockRows', 'Limit', 'Hash',
-].join('|')})(?: |$)`);
+const NODE_LINE = new RegExp(
+  `^(?:Parallel |Async )?(?:Partial |Finalize )?(?:${[
+    'Result',
+    'ProjectSet',
+    'Insert',
+    'Update',
+    'Delete',
+    'Merge',
+    'Append',
+    'Merge Append',
+    'Recursive Union',
+    'BitmapAnd',
+    'BitmapOr',
+    'Nested Loop',
+    'Merge(?: \\w+)? Join',
+    'Hash(?: \\w+)? Join',
+    'Seq Scan',
+    'Sample Scan',
+    'Gather',
+    'Gather Merge',
+    'Index(?: Only)? Scan',
+    'Bitmap Index Scan',
+    'Bitmap Heap Scan',
+    'Tid(?: Range)? Scan',
+    'Subquery Scan',
+    'Function Scan',
+    'Table Function Scan',
+    'Values Scan',
+    'CTE Scan',
+    'Named Tuplestore Scan',
+    'WorkTable Scan',
+    'Foreign Scan',
+    'Custom Scan',
+    'Materialize',
+    'Memoize',
+    '(?:Incremental )?Sort',
+    'Group',
+    '(?:Group|Hash|Mixed)?Aggregate',
+    'WindowAgg',
+    'Unique',
+    '(?:Hash)?SetOp',
+    'LockRows',
+    'Limit',
+    'Hash',
+  ].join('|')})(?: |$)`,
+);
 
 const COST = '  (cost=';
 
@@ -152,7 +196,10 @@ function textLabel(line: string): string {
   }
   let index: string | null = null;
   const using = l.indexOf(' using ');
-  if (using >= 0) { index = bareName(l.slice(using + 7)); l = l.slice(0, using); }
+  if (using >= 0) {
+    index = bareName(l.slice(using + 7));
+    l = l.slice(0, using);
+  }
   return label(l, index, target);
 }
 
@@ -167,17 +214,43 @@ const label = (name: string, index: string | null, target: string | null): strin
 
 // --- json, yaml, xml ---------------------------------------------------------------------
 
-interface Node { indent: number; props: Map<string, string> }
+interface Node {
+  indent: number;
+  props: Map<string, string>;
+}
 
 // Keys whose values name the plan's parts, kept unredacted; every other string value may hold
 // an expression, and so a literal.
 const NAME_KEYS = new Set([
-  'Node Type', 'Strategy', 'Partial Mode', 'Operation', 'Parent Relationship', 'Join Type', 'Relation Name', 'Schema',
-  'Alias', 'Index Name', 'Function Name', 'CTE Name', 'Tuplestore Name', 'Table Function Name', 'Custom Plan Provider',
-  'Scan Direction', 'Command', 'Subplan Name', 'Sort Method', 'Sort Space Type', 'Parallel Aware', 'Async Capable',
+  'Node Type',
+  'Strategy',
+  'Partial Mode',
+  'Operation',
+  'Parent Relationship',
+  'Join Type',
+  'Relation Name',
+  'Schema',
+  'Alias',
+  'Index Name',
+  'Function Name',
+  'CTE Name',
+  'Tuplestore Name',
+  'Table Function Name',
+  'Custom Plan Provider',
+  'Scan Direction',
+  'Command',
+  'Subplan Name',
+  'Sort Method',
+  'Sort Space Type',
+  'Parallel Aware',
+  'Async Capable',
 ]);
 
-interface KeyValue { indent: number; key: string; value: string }
+interface KeyValue {
+  indent: number;
+  key: string;
+  value: string;
+}
 
 const JSON_LINE = /^( *)"([^"]+)": (.*?),?$/;
 const YAML_LINE = /^( *(?:- )?)([A-Z][A-Za-z0-9 -]*): ?(.*)$/;
@@ -193,7 +266,11 @@ function keyValue(line: string, format: Exclude<PlanFormat, 'text'>): KeyValue |
 function scalar(raw: string, format: Exclude<PlanFormat, 'text'>): string {
   if (format === 'xml') return raw.replace(/&(lt|gt|amp|quot|apos);/g, (_m, e: string) => XML_ENTITIES[e]);
   if (raw.startsWith('"')) {
-    try { return JSON.parse(raw) as string; } catch { return raw; }
+    try {
+      return JSON.parse(raw) as string;
+    } catch {
+      return raw;
+    }
   }
   return raw;
 }
@@ -258,7 +335,8 @@ function structuredLabel(n: Map<string, string>): string {
   let name = type;
   if (type === 'ModifyTable') name = n.get('Operation') ?? type;
   else if (type === 'Aggregate') name = AGG_NAME[n.get('Strategy') ?? 'Plain'] ?? type;
-  else if (type === 'SetOp') name = `${n.get('Strategy') === 'Hashed' ? 'HashSetOp' : 'SetOp'}${n.has('Command') ? ` ${n.get('Command')}` : ''}`;
+  else if (type === 'SetOp')
+    name = `${n.get('Strategy') === 'Hashed' ? 'HashSetOp' : 'SetOp'}${n.has('Command') ? ` ${n.get('Command')}` : ''}`;
   else if (type === 'Custom Scan' && n.has('Custom Plan Provider')) name = `Custom Scan (${n.get('Custom Plan Provider')})`;
   const join = n.get('Join Type');
   if (join !== undefined && join !== 'Inner') name = `${type.replace(/ Join$/, '')} ${join} Join`;
@@ -269,8 +347,13 @@ function structuredLabel(n: Map<string, string>): string {
   if (n.get('Parallel Aware') === 'true') name = `Parallel ${name}`;
   const index = n.get('Index Name') ?? null;
   if (type === 'Bitmap Index Scan') return label(name, null, index);
-  const target = n.get('Relation Name') ?? n.get('Function Name') ?? n.get('CTE Name') ?? n.get('Tuplestore Name')
-    ?? n.get('Table Function Name') ?? (type === 'Subquery Scan' || type === 'Values Scan' ? n.get('Alias') ?? null : null);
+  const target =
+    n.get('Relation Name') ??
+    n.get('Function Name') ??
+    n.get('CTE Name') ??
+    n.get('Tuplestore Name') ??
+    n.get('Table Function Name') ??
+    (type === 'Subquery Scan' || type === 'Values Scan' ? (n.get('Alias') ?? null) : null);
   return label(name, index, target);
 }
 
@@ -278,11 +361,37 @@ function structuredLabel(n: Map<string, string>): string {
 
 // Text-format detail lines whose values are counters, sizes and timings, never expressions.
 const TEXT_STAT_KEYS = new Set([
-  'Buffers', 'I/O Timings', 'Rows Removed by Filter', 'Rows Removed by Join Filter', 'Rows Removed by Index Recheck',
-  'Heap Fetches', 'Heap Blocks', 'Sort Method', 'Workers Planned', 'Workers Launched', 'Buckets', 'Batches',
-  'Memory Usage', 'Planning', 'Execution', 'JIT', 'Functions', 'Options', 'Timing', 'Hits', 'Peak Memory Usage',
-  'Planned Partitions', 'Query Identifier', 'Pre-sorted Groups', 'Full-sort Groups', 'Index Searches', 'Storage',
-  'WAL', 'Disk Usage', 'Single Copy', 'Cache Mode',
+  'Buffers',
+  'I/O Timings',
+  'Rows Removed by Filter',
+  'Rows Removed by Join Filter',
+  'Rows Removed by Index Recheck',
+  'Heap Fetches',
+  'Heap Blocks',
+  'Sort Method',
+  'Workers Planned',
+  'Workers Launched',
+  'Buckets',
+  'Batches',
+  'Memory Usage',
+  'Planning',
+  'Execution',
+  'JIT',
+  'Functions',
+  'Options',
+  'Timing',
+  'Hits',
+  'Peak Memory Usage',
+  'Planned Partitions',
+  'Query Identifier',
+  'Pre-sorted Groups',
+  'Full-sort Groups',
+  'Index Searches',
+  'Storage',
+  'WAL',
+  'Disk Usage',
+  'Single Copy',
+  'Cache Mode',
 ]);
 
 /**
@@ -333,7 +442,7 @@ function redactPlanScan(plan: string, literals: boolean): string {
 function redactTextLine(l: string): string {
   const a = l.indexOf('->  ');
   const t = l.trimStart();
-  if ((a >= 0 && l.slice(0, a).trim() === '') || l.charCodeAt(0) !== 32 && NODE_LINE.test(l)) return l;
+  if ((a >= 0 && l.slice(0, a).trim() === '') || (l.charCodeAt(0) !== 32 && NODE_LINE.test(l))) return l;
   if (/^(?:SubPlan|InitPlan|CTE) /.test(t)) return l;
   const colon = t.indexOf(': ');
   const key = colon >= 0 ? t.slice(0, colon) : t.replace(/:$/, '');
@@ -348,6 +457,10 @@ function redactJsonStrings(l: string): string {
   return l.replace(/"(?:[^"\\]|\\.)*"/g, (s, at: number) => {
     // The key of a "key": value line is a name, not a value.
     if (l.startsWith(':', at + s.length)) return s;
-    try { return JSON.stringify(redactLiterals(JSON.parse(s) as string)); } catch { return '"?"'; }
+    try {
+      return JSON.stringify(redactLiterals(JSON.parse(s) as string));
+    } catch {
+      return '"?"';
+    }
   });
 }

@@ -28,7 +28,9 @@ const n = (s: string | undefined): number => Number(s);
 function put(d: Details, re: RegExp, text: string, names: readonly string[]): boolean {
   const m = re.exec(text);
   if (!m) return false;
-  names.forEach((name, i) => { if (name && m[i + 1] !== undefined) d[name] = n(m[i + 1]); });
+  names.forEach((name, i) => {
+    if (name && m[i + 1] !== undefined) d[name] = n(m[i + 1]);
+  });
   return true;
 }
 
@@ -39,7 +41,8 @@ function base(kind: LogEventKind, rec: LogRecord): Classified {
 // The messages that warn of (or refuse work for) transaction ID / MultiXact wraparound, as
 // varsup.c and multixact.c write them; not every message that says "wraparound" ("MultiXact
 // member wraparound protections are now enabled" is good news).
-const WRAPAROUND = /must be vacuumed (?:within|before)|^database (?:with OID \d+ )?is not accepting commands .*to avoid wraparound|^multixact "members" limit exceeded|^oldest xmin is far in the past/;
+const WRAPAROUND =
+  /must be vacuumed (?:within|before)|^database (?:with OID \d+ )?is not accepting commands .*to avoid wraparound|^multixact "members" limit exceeded|^oldest xmin is far in the past/;
 
 const STATEMENT_PHASES = ['statement: ', 'execute ', 'parse ', 'bind ', 'plan:'] as const;
 
@@ -56,7 +59,10 @@ function statementLike(msg: string, from: number, c: Classified): void {
       c.details.prepared = msg.slice(at, colon);
       at = colon + 2;
     }
-    if (phase !== 'plan') { c.messageSql = msg.slice(at); c.messageSqlAt = at; }
+    if (phase !== 'plan') {
+      c.messageSql = msg.slice(at);
+      c.messageSqlAt = at;
+    }
     return;
   }
 }
@@ -87,13 +93,20 @@ export function classify(rec: LogRecord): Classified {
       if (msg.startsWith('connection received: ')) {
         const c = base('connection_received', rec);
         const m = /host=(\S+)(?: port=(\d+))?/.exec(msg);
-        if (m) { c.details.host = m[1]; if (m[2]) c.details.port = n(m[2]); }
+        if (m) {
+          c.details.host = m[1];
+          if (m[2]) c.details.port = n(m[2]);
+        }
         return c;
       }
       if (msg.startsWith('connection authorized: ')) {
         const c = base('connection_authorized', rec);
         const m = /user=(\S+)(?: database=(\S+))?(?: application_name=(.*?))?(?: SSL enabled|$| GSS| replication=)/.exec(msg);
-        if (m) { c.details.user = m[1]; if (m[2]) c.details.database = m[2]; if (m[3]) c.details.application = m[3]; }
+        if (m) {
+          c.details.user = m[1];
+          if (m[2]) c.details.database = m[2];
+          if (m[3]) c.details.application = m[3];
+        }
         if (msg.includes('SSL enabled')) c.details.ssl = true;
         return c;
       }
@@ -113,11 +126,18 @@ export function classify(rec: LogRecord): Classified {
     if (msg.startsWith('temporary file: ')) {
       const c = base('temp_file', rec);
       const m = /path "([^"]*)", size (\d+)/.exec(msg);
-      if (m) { c.details.path = m[1]; c.tempBytes = n(m[2]); c.details.size_bytes = c.tempBytes; }
+      if (m) {
+        c.details.path = m[1];
+        c.tempBytes = n(m[2]);
+        c.details.size_bytes = c.tempBytes;
+      }
       return c;
     }
     if (msg.startsWith('process ')) {
-      const m = /^process (\d+) (still waiting for|acquired|detected deadlock while waiting for|avoided deadlock for) (\S+) on (.+?) after ([\d.]+) ms/.exec(msg);
+      const m =
+        /^process (\d+) (still waiting for|acquired|detected deadlock while waiting for|avoided deadlock for) (\S+) on (.+?) after ([\d.]+) ms/.exec(
+          msg,
+        );
       if (m) {
         const c = base(m[2] === 'acquired' ? 'lock_acquired' : 'lock_waiting', rec);
         c.details.waiting_pid = n(m[1]);
@@ -170,7 +190,10 @@ export function classify(rec: LogRecord): Classified {
 function withInferred(c: Classified, msg: string, sev: Severity): Classified {
   if (c.sqlstate === null) {
     const s = inferSqlstate(msg, sev);
-    if (s) { c.sqlstate = s; c.details.sqlstate_inferred = true; }
+    if (s) {
+      c.sqlstate = s;
+      c.details.sqlstate_inferred = true;
+    }
   }
   if (c.sqlstate) c.details.error_class = sqlstateClassName(c.sqlstate);
   return c;
@@ -195,11 +218,22 @@ function failure(rec: LogRecord, msg: string): Classified {
     c.details.reason = reason.replace(/ /g, '_');
     return c;
   }
-  if (msg === 'canceling autovacuum task') { c.kind = 'statement_canceled'; c.details.reason = 'autovacuum_task'; return c; }
-  if (msg.startsWith('out of memory') || c.sqlstate === '53200') { c.kind = 'out_of_memory'; return c; }
+  if (msg === 'canceling autovacuum task') {
+    c.kind = 'statement_canceled';
+    c.details.reason = 'autovacuum_task';
+    return c;
+  }
+  if (msg.startsWith('out of memory') || c.sqlstate === '53200') {
+    c.kind = 'out_of_memory';
+    return c;
+  }
   if (sev === 'FATAL') {
-    if (msg.includes('authentication failed') || msg.includes('pg_hba.conf') || msg.includes('is not permitted to log in') ||
-      (msg.startsWith('role "') && msg.endsWith('" does not exist'))) {
+    if (
+      msg.includes('authentication failed') ||
+      msg.includes('pg_hba.conf') ||
+      msg.includes('is not permitted to log in') ||
+      (msg.startsWith('role "') && msg.endsWith('" does not exist'))
+    ) {
       c.kind = 'authentication_failed';
       const m = /for user "([^"]+)"/.exec(msg) ?? /^role "([^"]+)"/.exec(msg) ?? /user "([^"]+)"/.exec(msg);
       if (m) c.details.login_user = m[1];
@@ -208,8 +242,11 @@ function failure(rec: LogRecord, msg: string): Classified {
       else if (msg.includes('pg_hba.conf')) c.details.method = 'hba';
       return c;
     }
-    if (msg === 'sorry, too many clients already' || msg.startsWith('remaining connection slots are reserved') ||
-      msg.startsWith('too many connections for ')) {
+    if (
+      msg === 'sorry, too many clients already' ||
+      msg.startsWith('remaining connection slots are reserved') ||
+      msg.startsWith('too many connections for ')
+    ) {
       c.kind = 'too_many_connections';
       return c;
     }
@@ -218,7 +255,11 @@ function failure(rec: LogRecord, msg: string): Classified {
 }
 
 function pids(s: string): number[] {
-  return s.split(',').map((x) => x.trim()).filter((x) => x !== '').map(Number);
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '')
+    .map(Number);
 }
 
 function starting(kind: LogEventKind, rec: LogRecord, msg: string): Classified {
@@ -237,7 +278,10 @@ function complete(kind: LogEventKind, rec: LogRecord, msg: string): Classified {
   put(d, /sync files=(\d+), longest=([\d.]+) s, average=([\d.]+) s/, msg, ['sync_files', 'sync_longest_s', 'sync_average_s']);
   put(d, /distance=(\d+) kB, estimate=(\d+) kB/, msg, ['distance_kb', 'estimate_kb']);
   const lsn = /lsn=([0-9A-F]+\/[0-9A-F]+), redo lsn=([0-9A-F]+\/[0-9A-F]+)/.exec(msg);
-  if (lsn) { d.lsn = lsn[1]; d.redo_lsn = lsn[2]; }
+  if (lsn) {
+    d.lsn = lsn[1];
+    d.redo_lsn = lsn[2];
+  }
   if (d.total_s !== undefined) c.durationMs = Math.round((d.total_s as number) * 1000 * 1000) / 1000;
   return c;
 }
@@ -252,7 +296,11 @@ function vacuum(kind: LogEventKind, rec: LogRecord, msg: string): Classified {
     d.to_prevent_wraparound = msg.includes('to prevent wraparound');
     put(d, /index scans: (\d+)/, msg, ['index_scans']);
     put(d, /pages: (\d+) removed, (\d+) remain(?:, (\d+) scanned)?/, msg, ['pages_removed', 'pages_remaining', 'pages_scanned']);
-    put(d, /tuples: (\d+) removed, (\d+) remain, (\d+) are dead but not yet removable/, msg, ['tuples_removed', 'tuples_remaining', 'tuples_dead']);
+    put(d, /tuples: (\d+) removed, (\d+) remain, (\d+) are dead but not yet removable/, msg, [
+      'tuples_removed',
+      'tuples_remaining',
+      'tuples_dead',
+    ]);
     put(d, /WAL usage: (\d+) records, (\d+) full page images, (\d+) bytes/, msg, ['wal_records', 'wal_fpi', 'wal_bytes']);
   }
   put(d, /buffer usage: (\d+) hits, (\d+) (?:misses|reads), (\d+) dirtied/, msg, ['buffer_hits', 'buffer_misses', 'buffer_dirtied']);

@@ -22,23 +22,43 @@ export const DEFAULT_PREFIX = '%m [%p] ';
 export function createLogParser(o: ParserOptions): LogParser {
   const off = o.defaultOffsetMinutes ?? 0;
   switch (o.format) {
-    case 'stderr': return new StderrParser({ prefix: o.prefix ?? DEFAULT_PREFIX, defaultOffsetMinutes: off });
-    case 'syslog': return new SyslogParser(o.prefix ?? '', off);
-    case 'csvlog': return new CsvParser(off);
-    case 'jsonlog': case 'cnpg': case 'cloudsql': return new JsonParser({ defaultOffsetMinutes: off, cloudSqlPrefix: o.prefix });
+    case 'stderr':
+      return new StderrParser({ prefix: o.prefix ?? DEFAULT_PREFIX, defaultOffsetMinutes: off });
+    case 'syslog':
+      return new SyslogParser(o.prefix ?? '', off);
+    case 'csvlog':
+      return new CsvParser(off);
+    case 'jsonlog':
+    case 'cnpg':
+    case 'cloudsql':
+      return new JsonParser({ defaultOffsetMinutes: off, cloudSqlPrefix: o.prefix });
   }
 }
 
 /** Prefixes seen in the field, tried in order when none is given. */
 const KNOWN_PREFIXES = [
-  '%m [%p] ', '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ', '%t [%p]: [%l-1] user=%u,db=%d,host=%h,app=%a ',
-  '%t [%p]: [%l-1] user=%u,db=%d ', '%t [%p]: [%l-1] [%x] usr=%u,db=%d,appli=%a ', '%t [%p]: [%l-1] ', '%m [%p] user=%u,db=%d ',
-  '%m [%p] [queryid=%Q] %q%u@%d ', '%m [%p] %q%u@%d ', '%t:%r:%u@%d:[%p]:', '%m [%p] %q[user=%u,db=%d,app=%a] ', '%t [%p] ',
-  '%m %u %d [%p] ', '%m [%p] %u@%d ',
+  '%m [%p] ',
+  '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ',
+  '%t [%p]: [%l-1] user=%u,db=%d,host=%h,app=%a ',
+  '%t [%p]: [%l-1] user=%u,db=%d ',
+  '%t [%p]: [%l-1] [%x] usr=%u,db=%d,appli=%a ',
+  '%t [%p]: [%l-1] ',
+  '%m [%p] user=%u,db=%d ',
+  '%m [%p] [queryid=%Q] %q%u@%d ',
+  '%m [%p] %q%u@%d ',
+  '%t:%r:%u@%d:[%p]:',
+  '%m [%p] %q[user=%u,db=%d,app=%a] ',
+  '%t [%p] ',
+  '%m %u %d [%p] ',
+  '%m [%p] %u@%d ',
   // hosted services' defaults: Heroku, Crunchy Bridge, Supabase, Azure flexible server
   ' sql_error_code = %e time_ms = "%m" pid="%p" proc_start_time="%s" session_id="%c" vtid="%v" tid="%x" log_line="%l" %qdatabase="%d" connection_source="%r" user="%u" application_name="%a" ',
-  '%m [%p][%b][%v][%x] %q[user=%u,db=%d,app=%a] ', '%h %m [%p] %q%u@%d ', '%t-%c-',
-  '%t ', '%m ', '',
+  '%m [%p][%b][%v][%x] %q[user=%u,db=%d,app=%a] ',
+  '%h %m [%p] %q%u@%d ',
+  '%t-%c-',
+  '%t ',
+  '%m ',
+  '',
 ];
 const SYSLOG_PREFIXES = ['db=%d,user=%u,app=%a,client=%h ', 'user=%u,db=%d,app=%a,client=%h ', '[%l-1] user=%u,db=%d ', '%u@%d ', ''];
 const SYSLOG_HEADER = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s[]+\[\d+\]: \[\d+-\d+\] /;
@@ -54,7 +74,10 @@ export function guessPrefix(lines: readonly string[], prefixes: readonly string[
     const m = compilePrefix(p);
     let hits = 0;
     for (const l of lines) if (m.match(l, f, (s, end) => LABEL.test(s.slice(end, end + 12))) >= 0) hits++;
-    if (hits > bestHits) { best = p; bestHits = hits; }
+    if (hits > bestHits) {
+      best = p;
+      bestHits = hits;
+    }
   }
   return best;
 }

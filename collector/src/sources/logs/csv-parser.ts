@@ -7,8 +7,25 @@ import { emptyRecord, MAX_FIELD_CHARS, type LogRecord } from './log-record.ts';
 import { pgTimeToIso } from './log-time.ts';
 
 const C = {
-  time: 0, user: 1, database: 2, pid: 3, client: 4, session: 5, lineNum: 6, severity: 11, sqlstate: 12, message: 13,
-  detail: 14, hint: 15, internalQuery: 16, context: 18, query: 19, queryPos: 20, application: 22, backendType: 23, queryId: 25,
+  time: 0,
+  user: 1,
+  database: 2,
+  pid: 3,
+  client: 4,
+  session: 5,
+  lineNum: 6,
+  severity: 11,
+  sqlstate: 12,
+  message: 13,
+  detail: 14,
+  hint: 15,
+  internalQuery: 16,
+  context: 18,
+  query: 19,
+  queryPos: 20,
+  application: 22,
+  backendType: 23,
+  queryId: 25,
 } as const;
 const MIN_COLUMNS = 14;
 const SEVERITY_SET: ReadonlySet<string> = new Set(SEVERITIES);
@@ -32,23 +49,49 @@ export class CsvParser implements LogParser {
       this.field += '\n';
       this.heldChars += text.length;
       // An unbalanced quote in garbage would otherwise swallow the rest of the file.
-      if (this.heldChars > 4 * MAX_FIELD_CHARS) { this.reset(); this.parseErrors++; return; }
+      if (this.heldChars > 4 * MAX_FIELD_CHARS) {
+        this.reset();
+        this.parseErrors++;
+        return;
+      }
     }
     let i = 0;
     const n = text.length;
     while (i < n) {
       if (this.inQuotes) {
         const q = text.indexOf('"', i);
-        if (q < 0) { this.field += text.slice(i); i = n; break; }
+        if (q < 0) {
+          this.field += text.slice(i);
+          i = n;
+          break;
+        }
         this.field += text.slice(i, q);
-        if (text.charCodeAt(q + 1) === 34) { this.field += '"'; i = q + 2; } else { this.inQuotes = false; i = q + 1; }
+        if (text.charCodeAt(q + 1) === 34) {
+          this.field += '"';
+          i = q + 2;
+        } else {
+          this.inQuotes = false;
+          i = q + 1;
+        }
       } else {
         const c = text.charCodeAt(i);
-        if (c === 34) { this.inQuotes = true; i++; continue; }
+        if (c === 34) {
+          this.inQuotes = true;
+          i++;
+          continue;
+        }
         const comma = text.indexOf(',', i);
         const quote = text.indexOf('"', i);
-        if (quote >= 0 && (comma < 0 || quote < comma)) { this.field += text.slice(i, quote); i = quote; continue; }
-        if (comma < 0) { this.field += text.slice(i); i = n; break; }
+        if (quote >= 0 && (comma < 0 || quote < comma)) {
+          this.field += text.slice(i, quote);
+          i = quote;
+          continue;
+        }
+        if (comma < 0) {
+          this.field += text.slice(i);
+          i = n;
+          break;
+        }
         this.field += text.slice(i, comma);
         this.fields.push(this.field);
         this.field = '';
@@ -66,7 +109,10 @@ export class CsvParser implements LogParser {
 
   flush(): void {
     // A row still inside quotes at the end of the input is cut off: nothing to emit.
-    if (this.start !== null) { this.parseErrors++; this.reset(); }
+    if (this.start !== null) {
+      this.parseErrors++;
+      this.reset();
+    }
   }
 
   take(): LogRecord[] {

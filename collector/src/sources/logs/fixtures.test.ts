@@ -17,7 +17,10 @@ function test(name: string, fn: () => Promise<void>): void {
   nodeTest(name, { skip: SKIP, timeout: 120_000 }, fn);
 }
 
-async function parse(file: string, opts: ParseStreamOptions = {}): Promise<{ res: ParseStreamResult; rows: PgLogRow[]; kinds: Record<string, number> }> {
+async function parse(
+  file: string,
+  opts: ParseStreamOptions = {},
+): Promise<{ res: ParseStreamResult; rows: PgLogRow[]; kinds: Record<string, number> }> {
   const rows: PgLogRow[] = [];
   const kinds: Record<string, number> = {};
   const res = await parseLogStream(openLogFile(join(DIR, file)), opts, (recs) => {
@@ -31,7 +34,10 @@ async function parse(file: string, opts: ParseStreamOptions = {}): Promise<{ res
 }
 
 test('light.postgres.log.bz2: pgbench durations with the given prefix', async () => {
-  const { res, rows, kinds } = await parse('light.postgres.log.bz2', { format: 'stderr', prefix: '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ' });
+  const { res, rows, kinds } = await parse('light.postgres.log.bz2', {
+    format: 'stderr',
+    prefix: '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ',
+  });
   assert.equal(res.parseErrors, 0);
   assert.equal(res.records, 630);
   assert.equal(kinds.statement_duration, 629);
@@ -68,7 +74,10 @@ test('rds.log.bz2: RDS prefix with %r, server start and refused connections', as
   assert.equal(res.parseErrors, 0);
   assert.equal(res.records, 114604);
   const starts = rows.filter((r) => r.kind === 'server_start');
-  assert.deepEqual(starts.map((r) => r.details.stage), ['starting', 'listening', 'listening', 'listening', 'last_shutdown']);
+  assert.deepEqual(
+    starts.map((r) => r.details.stage),
+    ['starting', 'listening', 'listening', 'listening', 'last_shutdown'],
+  );
   assert.equal(starts[0].details.version, '12.2');
   assert.equal(kinds.authentication_failed, 2);
   const refused = rows.find((r) => r.kind === 'authentication_failed')!;
@@ -92,8 +101,17 @@ test('pg_vacuums: stderr and jsonlog of the same period agree record for record'
   }
   const v = b.rows.find((r) => r.details.table === 'testdb.replication.tab_queue_tmp' && r.kind === 'autovacuum')!;
   assert.deepEqual(
-    [v.details.pages_removed, v.details.pages_remaining, v.details.tuples_removed, v.details.tuples_dead, v.details.wal_records, v.details.wal_bytes, v.details.buffer_hits],
-    [5, 303, 828, 24, 35, 8042, 573]);
+    [
+      v.details.pages_removed,
+      v.details.pages_remaining,
+      v.details.tuples_removed,
+      v.details.tuples_dead,
+      v.details.wal_records,
+      v.details.wal_bytes,
+      v.details.buffer_hits,
+    ],
+    [5, 303, 828, 24, 35, 8042, 573],
+  );
 });
 
 test('cloudsql.log.gz: textPayload entries, continuation entries joined', async () => {
@@ -174,11 +192,17 @@ test('csvlog fixtures: anonymize.log is redacted; a statement without duration',
   const a = await parse('anonymize.log', { format: 'csvlog' });
   assert.equal(a.res.parseErrors, 0);
   assert.equal(a.res.records, 8);
-  assert.ok(a.rows.every((r) => !/'[^']*'/.test(r.message)), 'no quoted literal left');
+  assert.ok(
+    a.rows.every((r) => !/'[^']*'/.test(r.message)),
+    'no quoted literal left',
+  );
   assert.equal(a.rows[0].application, 'PostgreSQL JDBC Driver');
   assert.equal(a.rows[0].session_id, '6009c305.5ce');
   const b = await parse('csv_statement_without_duration.log', { format: 'csvlog' });
-  assert.deepEqual(b.rows.map((r) => r.kind), ['statement_duration', 'statement']);
+  assert.deepEqual(
+    b.rows.map((r) => r.kind),
+    ['statement_duration', 'statement'],
+  );
   assert.equal(b.rows[0].duration_ms, 688786.283);
   assert.equal(b.rows[1].statement, 'SELECT example_schema.health_check()');
 });

@@ -24,7 +24,11 @@ export class InstanceLogs {
   private problem: string | undefined;
   private reported: string | undefined;
 
-  constructor(private readonly instance: InstanceConfig, private readonly stateDir: string, private readonly opts: InstanceLogsOptions = {}) {}
+  constructor(
+    private readonly instance: InstanceConfig,
+    private readonly stateDir: string,
+    private readonly opts: InstanceLogsOptions = {},
+  ) {}
 
   /** Rows since the last commit, or undefined while nothing is known of where the logs are. */
   async collect(db: Queryable | undefined, served: LogOverrides = {}): Promise<LogCollectResult | undefined> {
@@ -47,9 +51,14 @@ export class InstanceLogs {
 
   private async options(db: Queryable | undefined, served: LogOverrides): Promise<LogSourceOptions | undefined> {
     const l = this.instance.logs;
-    const local: LogOverrides = Object.fromEntries(Object.entries({
-      directory: l.directory, filename: l.filename, format: l.format, prefix: l.prefix,
-    }).filter(([, v]) => v !== undefined));
+    const local: LogOverrides = Object.fromEntries(
+      Object.entries({
+        directory: l.directory,
+        filename: l.filename,
+        format: l.format,
+        prefix: l.prefix,
+      }).filter(([, v]) => v !== undefined),
+    );
     const base = {
       instance: this.instance.name,
       stateFile: join(this.stateDir, 'logs', `${this.instance.name}.json`),
@@ -73,7 +82,13 @@ export class InstanceLogs {
           this.problem = at.problem;
           this.last = undefined;
         } else {
-          this.last = logSourceOptionsFromSettings(settings, base, { ...base, directory: at.directory, filename: at.filename, format: at.format, ...overrides });
+          this.last = logSourceOptionsFromSettings(settings, base, {
+            ...base,
+            directory: at.directory,
+            filename: at.filename,
+            format: at.format,
+            ...overrides,
+          });
         }
       }
     } // else: the server is down; keep tailing where we knew its logs to be

@@ -46,7 +46,10 @@ export class JsonParser implements LogParser {
       this.errors++;
       return;
     }
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) { this.errors++; return; }
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+      this.errors++;
+      return;
+    }
     const j = o as Json;
     if (typeof j.error_severity === 'string') {
       const r = fromJsonlog(j, this.opts.defaultOffsetMinutes ?? 0);
@@ -55,7 +58,10 @@ export class JsonParser implements LogParser {
       this.push(r);
       return;
     }
-    if (typeof j.record === 'object' && j.record !== null) { this.push(fromCsvNames(j.record as Json, this.opts.defaultOffsetMinutes ?? 0)); return; }
+    if (typeof j.record === 'object' && j.record !== null) {
+      this.push(fromCsvNames(j.record as Json, this.opts.defaultOffsetMinutes ?? 0));
+      return;
+    }
     if (typeof j.textPayload === 'string') {
       this.cloud ??= new StderrParser({ prefix: this.opts.cloudSqlPrefix ?? CLOUDSQL_PREFIX });
       const time = typeof j.timestamp === 'string' ? new Date(j.timestamp).toISOString() : null;
@@ -67,7 +73,10 @@ export class JsonParser implements LogParser {
   }
 
   flush(): void {
-    if (this.cloud) { this.cloud.flush(); for (const r of this.cloud.take()) this.out.push(r); }
+    if (this.cloud) {
+      this.cloud.flush();
+      for (const r of this.cloud.take()) this.out.push(r);
+    }
   }
 
   take(): LogRecord[] {
@@ -92,12 +101,22 @@ function fromJsonlog(j: Json, offsetMinutes: number): LogRecord | null {
   if (!SEVERITY_SET.has(sev) || time === null || typeof j.message !== 'string') return null;
   const r = emptyRecord(sev as Severity, j.message);
   r.time = time;
-  r.user = str(j.user); r.database = str(j.dbname); r.pid = num(j.pid);
+  r.user = str(j.user);
+  r.database = str(j.dbname);
+  r.pid = num(j.pid);
   const host = str(j.remote_host);
   r.client = host === null ? null : j.remote_port !== undefined ? `${host}(${String(j.remote_port)})` : host;
-  r.sessionId = str(j.session_id); r.lineNum = num(j.line_num); r.sqlstate = str(j.state_code);
-  r.detail = str(j.detail); r.hint = str(j.hint); r.query = str(j.internal_query); r.context = str(j.context);
-  r.statement = str(j.statement); r.position = num(j.cursor_position); r.application = str(j.application_name); r.backendType = str(j.backend_type);
+  r.sessionId = str(j.session_id);
+  r.lineNum = num(j.line_num);
+  r.sqlstate = str(j.state_code);
+  r.detail = str(j.detail);
+  r.hint = str(j.hint);
+  r.query = str(j.internal_query);
+  r.context = str(j.context);
+  r.statement = str(j.statement);
+  r.position = num(j.cursor_position);
+  r.application = str(j.application_name);
+  r.backendType = str(j.backend_type);
   r.queryId = str(j.query_id);
   return r;
 }
@@ -108,10 +127,21 @@ function fromCsvNames(j: Json, offsetMinutes: number): LogRecord | null {
   if (typeof sev !== 'string' || !SEVERITY_SET.has(sev) || time === null || typeof j.message !== 'string') return null;
   const r = emptyRecord(sev as Severity, j.message);
   r.time = time;
-  r.user = str(j.user_name); r.database = str(j.database_name); r.pid = num(j.process_id);
-  r.client = str(j.connection_from); r.sessionId = str(j.session_id); r.lineNum = num(j.session_line_num);
-  r.sqlstate = str(j.sql_state_code); r.detail = str(j.detail); r.hint = str(j.hint); r.query = str(j.internal_query);
-  r.context = str(j.context); r.statement = str(j.query); r.position = num(j.query_pos); r.application = str(j.application_name);
-  r.backendType = str(j.backend_type); r.queryId = str(j.query_id);
+  r.user = str(j.user_name);
+  r.database = str(j.database_name);
+  r.pid = num(j.process_id);
+  r.client = str(j.connection_from);
+  r.sessionId = str(j.session_id);
+  r.lineNum = num(j.session_line_num);
+  r.sqlstate = str(j.sql_state_code);
+  r.detail = str(j.detail);
+  r.hint = str(j.hint);
+  r.query = str(j.internal_query);
+  r.context = str(j.context);
+  r.statement = str(j.query);
+  r.position = num(j.query_pos);
+  r.application = str(j.application_name);
+  r.backendType = str(j.backend_type);
+  r.queryId = str(j.query_id);
   return r;
 }

@@ -21,14 +21,18 @@ export interface LocateOptions {
   root?: string;
 }
 
-const SET_IT = 'or set [instances.logs] directory and filename in the collector\'s TOML to the file';
+const SET_IT = "or set [instances.logs] directory and filename in the collector's TOML to the file";
 
 export function locateServerLog(s: ServerLogSettings, opts: LocateOptions = {}): LogLocation {
   const root = opts.root ?? '/';
   const destinations = s.logDestination.filter((d) => d === 'stderr' || d === 'csvlog' || d === 'jsonlog');
   if (destinations.length === 0) {
-    return { found: false, problem: `log_destination = '${s.logDestination.join(',')}' writes no log file of the server's own: `
-      + `add csvlog to log_destination with logging_collector = on, or set [instances.logs] directory, filename and format = "syslog" to the file syslog writes` };
+    return {
+      found: false,
+      problem:
+        `log_destination = '${s.logDestination.join(',')}' writes no log file of the server's own: ` +
+        `add csvlog to log_destination with logging_collector = on, or set [instances.logs] directory, filename and format = "syslog" to the file syslog writes`,
+    };
   }
   if (s.loggingCollector) {
     const directory = join(root, s.logDirectory);
@@ -37,10 +41,14 @@ export function locateServerLog(s: ServerLogSettings, opts: LocateOptions = {}):
       readdirSync(directory);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      return { found: false, problem: code === 'ENOENT'
-        ? `log_directory ${directory} does not exist on this host (the collector must run on the server's host)`
-        : `log_directory ${directory} is not readable by the collector's user (${code}): set log_directory outside the 0700 data directory `
-          + `with log_file_mode = 0640 and add the collector's user to the server's group, or run the collector as the server's user` };
+      return {
+        found: false,
+        problem:
+          code === 'ENOENT'
+            ? `log_directory ${directory} does not exist on this host (the collector must run on the server's host)`
+            : `log_directory ${directory} is not readable by the collector's user (${code}): set log_directory outside the 0700 data directory ` +
+              `with log_file_mode = 0640 and add the collector's user to the server's group, or run the collector as the server's user`,
+      };
     }
     return { found: true, directory, filename: s.logFilename, format, layout: 'settings' };
   }
@@ -58,15 +66,22 @@ export function locateServerLog(s: ServerLogSettings, opts: LocateOptions = {}):
       try {
         accessSync(path, constants.R_OK);
       } catch {
-        return { found: false, problem: `${path} is not readable by the collector's user: add it to the adm group (Debian's logs are root:adm or postgres:adm, 0640)` };
+        return {
+          found: false,
+          problem: `${path} is not readable by the collector's user: add it to the adm group (Debian's logs are root:adm or postgres:adm, 0640)`,
+        };
       }
       // log_filename is a strftime pattern: a literal % in the name must not be read as one.
       return { found: true, directory: dirname(path), filename: basename(path).replace(/%/g, '%%'), format: 'stderr', layout: 'debian' };
     }
   }
   const where = tried.length > 0 ? `, and it is not at ${tried.join(' nor ')} (Debian/Ubuntu's pg_ctlcluster layout)` : '';
-  return { found: false, problem: `no log file found: logging_collector is off, so the server logs to its stderr${where}; `
-    + `set logging_collector = on in postgresql.conf (a restart) for files in log_directory, ${SET_IT} the server's stderr is written to` };
+  return {
+    found: false,
+    problem:
+      `no log file found: logging_collector is off, so the server logs to its stderr${where}; ` +
+      `set logging_collector = on in postgresql.conf (a restart) for files in log_directory, ${SET_IT} the server's stderr is written to`,
+  };
 }
 
 /** The Debian cluster (major, name) a server is, from what its settings show of the layout. */

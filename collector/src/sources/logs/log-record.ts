@@ -31,9 +31,25 @@ export interface LogRecord {
 
 export function emptyRecord(severity: Severity, message: string): LogRecord {
   return {
-    time: null, severity, message, pid: null, user: null, database: null, application: null, client: null,
-    sessionId: null, lineNum: null, backendType: null, queryId: null, sqlstate: null,
-    detail: null, hint: null, context: null, statement: null, query: null, position: null,
+    time: null,
+    severity,
+    message,
+    pid: null,
+    user: null,
+    database: null,
+    application: null,
+    client: null,
+    sessionId: null,
+    lineNum: null,
+    backendType: null,
+    queryId: null,
+    sqlstate: null,
+    detail: null,
+    hint: null,
+    context: null,
+    statement: null,
+    query: null,
+    position: null,
   };
 }
 

@@ -39,7 +39,10 @@ export async function readLogSettings(client: Queryable): Promise<ServerLogSetti
   }
   return {
     logLinePrefix: s.get('log_line_prefix') ?? '',
-    logDestination: (s.get('log_destination') ?? 'stderr').split(',').map((d) => d.trim()).filter(Boolean),
+    logDestination: (s.get('log_destination') ?? 'stderr')
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean),
     loggingCollector: s.get('logging_collector') === 'on',
     logDirectory: isAbsolute(dir) ? dir : join(dataDirectory, dir),
     logFilename: s.get('log_filename') ?? 'postgresql-%Y-%m-%d_%H%M%S.log',
@@ -54,8 +57,11 @@ export async function readLogSettings(client: Queryable): Promise<ServerLogSetti
  * LogSource options from the server's settings; the structured formats are preferred because
  * they need no prefix to be read. `overrides` are the collector's config ([logs] section).
  */
-export function logSourceOptionsFromSettings(s: ServerLogSettings, base: Pick<LogSourceOptions, 'instance' | 'stateFile'>,
-  overrides: Partial<LogSourceOptions> = {}): LogSourceOptions {
+export function logSourceOptionsFromSettings(
+  s: ServerLogSettings,
+  base: Pick<LogSourceOptions, 'instance' | 'stateFile'>,
+  overrides: Partial<LogSourceOptions> = {},
+): LogSourceOptions {
   const format = s.logDestination.includes('jsonlog') ? 'jsonlog' : s.logDestination.includes('csvlog') ? 'csvlog' : 'stderr';
   return {
     ...base,

@@ -1,7 +1,18 @@
 // The tailer on real files in a temporary log directory: restarts, rotation, truncation,
 // copy-truncate, half lines and garbage. Lines follow stmt_type.log's records (prefix "%m [%p] ").
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync, utimesSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -14,8 +25,13 @@ let dirs = 0;
 function setup(extra: Partial<LogSourceOptions> = {}): { dir: string; opts: LogSourceOptions } {
   const dir = join(root, `d${dirs++}`);
   const opts: LogSourceOptions = {
-    instance: 'main', directory: dir, filename: 'postgresql-%Y-%m-%d_%H%M%S.log', format: 'stderr', prefix: '%m [%p] ',
-    stateFile: join(dir, 'state', 'logs.json'), ...extra,
+    instance: 'main',
+    directory: dir,
+    filename: 'postgresql-%Y-%m-%d_%H%M%S.log',
+    format: 'stderr',
+    prefix: '%m [%p] ',
+    stateFile: join(dir, 'state', 'logs.json'),
+    ...extra,
   };
   mkdirSync(dir, { recursive: true });
   return { dir, opts };
@@ -23,7 +39,8 @@ function setup(extra: Partial<LogSourceOptions> = {}): { dir: string; opts: LogS
 
 /** Record i: a duration record as PostgreSQL writes it, pid = i identifies it. */
 const rec = (i: number): string => `2019-10-21 12:03:33.219 MSK [${i}] LOG:  duration: 0.942 ms  statement: SELECT * FROM test;\n`;
-const multi = (i: number): string => `2019-10-21 12:03:33.219 MSK [${i}] ERROR:  relation "nope" does not exist at character 15\n` +
+const multi = (i: number): string =>
+  `2019-10-21 12:03:33.219 MSK [${i}] ERROR:  relation "nope" does not exist at character 15\n` +
   `2019-10-21 12:03:33.219 MSK [${i}] STATEMENT:  select *\n\tfrom nope\n\twhere x = 1;\n`;
 
 async function drain(src: LogSource, commit = true): Promise<{ pids: number[]; parseErrors: number }> {
@@ -47,7 +64,10 @@ test('restart after commit neither repeats nor skips; the last record waits unti
   writeFileSync(f, range(1, 6).map(rec).join(''));
   const a = new LogSource(opts);
   const first = await a.collect();
-  assert.deepEqual(first.rows.map((r) => r.pid), [1, 2, 3, 4]); // 5 may still get DETAIL lines
+  assert.deepEqual(
+    first.rows.map((r) => r.pid),
+    [1, 2, 3, 4],
+  ); // 5 may still get DETAIL lines
   await first.commit();
   appendFileSync(f, range(6, 9).map(rec).join(''));
   const b = new LogSource(opts); // a restart: a new process reads the state file
@@ -62,10 +82,16 @@ test('a crash before commit re-reads the same rows', async () => {
   writeFileSync(f, range(1, 4).map(rec).join('') + multi(4) + rec(5));
   const a = new LogSource(opts);
   const r1 = await a.collect();
-  assert.deepEqual(r1.rows.map((r) => r.pid), [1, 2, 3, 4]);
+  assert.deepEqual(
+    r1.rows.map((r) => r.pid),
+    [1, 2, 3, 4],
+  );
   assert.equal(r1.rows[3].statement, 'select *\nfrom nope\nwhere x = ?;');
   // no commit: the same process retries, and a restarted one too
-  assert.deepEqual((await a.collect()).rows.map((r) => r.pid), [1, 2, 3, 4]);
+  assert.deepEqual(
+    (await a.collect()).rows.map((r) => r.pid),
+    [1, 2, 3, 4],
+  );
   assert.deepEqual((await drain(new LogSource(opts))).pids, [1, 2, 3, 4, 5]);
 });
 

@@ -60,7 +60,10 @@ interface Position {
   resume: { file: string; ino: number } | null;
 }
 
-interface StateFile { version: 1; position: Position | null }
+interface StateFile {
+  version: 1;
+  position: Position | null;
+}
 
 const TAIL_BYTES = 64;
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
@@ -106,14 +109,21 @@ export class LogSource {
       for (const r of this.parser!.take()) {
         const row = toPgLogRow(r, opts);
         rows.push(row);
-        if (row.details.phase === 'plan') { const plan = toPgPlanRow(r, opts); if (plan) plans.push(plan); }
+        if (row.details.phase === 'plan') {
+          const plan = toPgPlanRow(r, opts);
+          if (plan) plans.push(plan);
+        }
       }
     };
     const errorsBefore = (): number => this.parser?.parseErrors ?? 0;
     let errBase = errorsBefore();
     const switchTo = (p: Position | null): void => {
       // A file ended: what it held is complete.
-      if (this.parser) { this.parser.flush(); take(); parseErrors += this.parser.parseErrors - errBase; }
+      if (this.parser) {
+        this.parser.flush();
+        take();
+        parseErrors += this.parser.parseErrors - errBase;
+      }
       this.cur = p;
       this.parser = this.newParser();
       this.splitter = new LineSplitter(this.maxLineBytes);
@@ -133,7 +143,10 @@ export class LogSource {
       if (!st || st.ino !== cur.ino) {
         // Renamed away (rotation by rename) or removed: finish it under its new name if it is still here.
         const moved = this.findByIno(cur.ino);
-        if (moved) { cur.file = moved; continue; }
+        if (moved) {
+          cur.file = moved;
+          continue;
+        }
         const next = this.nextFile(cur, null);
         if (!next && !st) break;
         switchTo(next ?? { ...fresh(cur.file, st!.ino) });
@@ -168,22 +181,34 @@ export class LogSource {
         }
         cur.skipping = this.splitter.skipping;
         take();
-        if (r.consumed === 0 && !partialIsContinuation && consumed === 0) { this.parser!.flush(); take(); }
+        if (r.consumed === 0 && !partialIsContinuation && consumed === 0) {
+          this.parser!.flush();
+          take();
+        }
         if (r.consumed === 0 || cur.offset < st.size) break; // a partial line (wait for it) or the budget is spent
         continue;
       }
       if (st.size > cur.offset) break; // budget spent
       const next = this.nextFile(cur, st.mtimeMs);
-      if (next) { switchTo(next); continue; }
+      if (next) {
+        switchTo(next);
+        continue;
+      }
       // Quiet file: no new line this cycle, so a held record is complete.
-      if (consumed === 0 && !partialIsContinuation) { this.parser!.flush(); take(); }
+      if (consumed === 0 && !partialIsContinuation) {
+        this.parser!.flush();
+        take();
+      }
       break;
     }
     if (this.parser) parseErrors += this.parser.parseErrors - errBase;
 
     const at = this.commitPosition();
     return {
-      rows, plans, parseErrors, bytesRead,
+      rows,
+      plans,
+      parseErrors,
+      bytesRead,
       commit: async () => {
         writeState(this.opts.stateFile, { version: 1, position: at });
         this.committed = at;
@@ -233,7 +258,10 @@ export class LogSource {
     const newest = files[files.length - 1];
     if (!newest) return null;
     const p = fresh(newest.file, newest.ino);
-    if (this.opts.startAt === 'end') { p.offset = newest.size; p.tail = tailOf(join(this.opts.directory, newest.file), newest.size); }
+    if (this.opts.startAt === 'end') {
+      p.offset = newest.size;
+      p.tail = tailOf(join(this.opts.directory, newest.file), newest.size);
+    }
     return p;
   }
 
@@ -255,7 +283,9 @@ export class LogSource {
         const st = statOrNull(join(this.opts.directory, file));
         if (st?.isFile() && st.ino === ino) return file;
       }
-    } catch { /* directory gone: nothing to find */ }
+    } catch {
+      /* directory gone: nothing to find */
+    }
     return null;
   }
 
@@ -269,7 +299,9 @@ export class LogSource {
         if (!st?.isFile() || st.ino === cur.ino || st.size < cur.offset) continue;
         if (tailMatches(path, cur)) return { file, ino: st.ino };
       }
-    } catch { /* directory gone */ }
+    } catch {
+      /* directory gone */
+    }
     return null;
   }
 }

@@ -4,11 +4,51 @@
 // anything else is read as UTC and reported, so a DBA can set the zone in config.
 
 const ZONE_MINUTES: Readonly<Record<string, number>> = {
-  UTC: 0, GMT: 0, Z: 0, UCT: 0, WET: 0, WEST: 60, BST: 60, IST: 60, CET: 60, CEST: 120, MET: 60, MEST: 120,
-  EET: 120, EEST: 180, MSK: 180, MSD: 240, SAST: 120, CAT: 120, EAT: 180, WAT: 60,
-  EST: -300, EDT: -240, CST: -360, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420,
-  AKST: -540, AKDT: -480, HST: -600, NZST: 720, NZDT: 780, AEST: 600, AEDT: 660, ACST: 570, ACDT: 630,
-  AWST: 480, JST: 540, KST: 540, HKT: 480, SGT: 480, PHT: 480, WIB: 420, PKT: 300,
+  UTC: 0,
+  GMT: 0,
+  Z: 0,
+  UCT: 0,
+  WET: 0,
+  WEST: 60,
+  BST: 60,
+  IST: 60,
+  CET: 60,
+  CEST: 120,
+  MET: 60,
+  MEST: 120,
+  EET: 120,
+  EEST: 180,
+  MSK: 180,
+  MSD: 240,
+  SAST: 120,
+  CAT: 120,
+  EAT: 180,
+  WAT: 60,
+  EST: -300,
+  EDT: -240,
+  CST: -360,
+  CDT: -300,
+  MST: -420,
+  MDT: -360,
+  PST: -480,
+  PDT: -420,
+  AKST: -540,
+  AKDT: -480,
+  HST: -600,
+  NZST: 720,
+  NZDT: 780,
+  AEST: 600,
+  AEDT: 660,
+  ACST: 570,
+  ACDT: 630,
+  AWST: 480,
+  JST: 540,
+  KST: 540,
+  HKT: 480,
+  SGT: 480,
+  PHT: 480,
+  WIB: 420,
+  PKT: 300,
 };
 
 export function zoneOffsetMinutes(zone: string): number | undefined {
@@ -33,7 +73,8 @@ export function pgTimeToMillis(s: string, defaultOffsetMinutes = 0): number {
   let ms = Date.UTC(year, d2(s, 5) - 1, d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17));
   let i = 19;
   if (s.charCodeAt(i) === 46 /* . */) {
-    let frac = 0, scale = 100;
+    let frac = 0,
+      scale = 100;
     for (i++; i < s.length; i++) {
       const c = s.charCodeAt(i) - 48;
       if (c < 0 || c > 9) break;

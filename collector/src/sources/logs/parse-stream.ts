@@ -69,8 +69,11 @@ async function* readChunks(path: string): AsyncGenerator<Buffer> {
   }
 }
 
-export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseStreamOptions,
-  onRecords: (records: LogRecord[]) => void): Promise<ParseStreamResult> {
+export async function parseLogStream(
+  input: AsyncIterable<Buffer>,
+  opts: ParseStreamOptions,
+  onRecords: (records: LogRecord[]) => void,
+): Promise<ParseStreamResult> {
   const splitter = new LineSplitter(opts.maxLineBytes ?? 8 * 1024 * 1024);
   let format = opts.format;
   let prefix = opts.prefix ?? null;
@@ -104,7 +107,10 @@ export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseSt
       const before = p.parseErrors;
       p.line(t, o);
       if (p.parseErrors > before && unread.length < UNREAD_KEPT) unread.push(t.slice(0, 1000));
-      if (++n === BATCH_LINES) { n = 0; hand(p); }
+      if (++n === BATCH_LINES) {
+        n = 0;
+        hand(p);
+      }
     };
     const r = splitter.split(buf, base, line);
     dropped += r.dropped;
@@ -125,7 +131,10 @@ export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseSt
     bytes += chunk.length;
     if (!parser) {
       const buf = Buffer.concat([pending, chunk]);
-      if (buf.length < DETECT_BYTES) { pending = buf; continue; }
+      if (buf.length < DETECT_BYTES) {
+        pending = buf;
+        continue;
+      }
       decide(buf);
       feed(buf, false);
       continue;
@@ -134,7 +143,10 @@ export async function parseLogStream(input: AsyncIterable<Buffer>, opts: ParseSt
       // Only the line cut at the chunk boundary is joined; copying every chunk behind the
       // held tail would copy the whole input once more.
       const nl = chunk.indexOf(10);
-      if (nl < 0) { feed(Buffer.concat([pending, chunk]), false); continue; }
+      if (nl < 0) {
+        feed(Buffer.concat([pending, chunk]), false);
+        continue;
+      }
       feed(Buffer.concat([pending, chunk.subarray(0, nl + 1)]), false);
       feed(chunk.subarray(nl + 1), false);
       continue;

@@ -38,7 +38,8 @@ export function toPgPlanRow(rec: LogRecord, opts: RowOptions, now: () => string 
   const p = extractPlan(rec.message);
   if (!p) return null;
   const literals = opts.redactLiterals ?? true;
-  const sql = p.queryText === null ? null : redactPasswords(p.queryText.length > SQL_SCAN_CHARS ? p.queryText.slice(0, SQL_SCAN_CHARS) : p.queryText);
+  const sql =
+    p.queryText === null ? null : redactPasswords(p.queryText.length > SQL_SCAN_CHARS ? p.queryText.slice(0, SQL_SCAN_CHARS) : p.queryText);
   // Redaction only shortens, so four times the limit is more than the row can keep.
   const plan = redactPlanBody(p.body, literals, 4 * PLAN_TEXT_MAX);
   const truncated = plan.length > PLAN_TEXT_MAX || p.body.length > 4 * PLAN_TEXT_MAX;

@@ -7,15 +7,20 @@ const label = (s: string, end: number): boolean => /^[A-Z]+: {2}/.test(s.slice(e
 
 test('every escape, with padding', () => {
   const m = compilePrefix('%m|%n|%t|%s|%p|%P|%l|%c|%v|%x|%e|%Q|%-10u|%10d|%a|%r|%h|%b|%i|%%|');
-  const line = '2024-05-01 10:00:00.123 CEST|1714550400.123|2024-05-01 10:00:00 CEST|2024-05-01 09:59:00 CEST|4242|4240|7|6631f1e0.1092|3/17|812|42P01|-123|bob       |     appdb|my app|10.0.0.1(5432)|10.0.0.1|client backend|SELECT|%|ERROR:  boom';
+  const line =
+    '2024-05-01 10:00:00.123 CEST|1714550400.123|2024-05-01 10:00:00 CEST|2024-05-01 09:59:00 CEST|4242|4240|7|6631f1e0.1092|3/17|812|42P01|-123|bob       |     appdb|my app|10.0.0.1(5432)|10.0.0.1|client backend|SELECT|%|ERROR:  boom';
   const f = emptyPrefixFields();
   const end = m.match(line, f, label);
   assert.equal(line.slice(end), 'ERROR:  boom');
   assert.equal(f.time, '2024-05-01 10:00:00 CEST'); // the last time escape that sets the time wins
-  assert.deepEqual([f.pid, f.leaderPid, f.lineNum, f.sessionId, f.vxid, f.txid, f.sqlstate, f.queryId],
-    [4242, 4240, 7, '6631f1e0.1092', '3/17', '812', '42P01', '-123']);
-  assert.deepEqual([f.user, f.database, f.application, f.client, f.backendType, f.commandTag],
-    ['bob', 'appdb', 'my app', '10.0.0.1', 'client backend', 'SELECT']);
+  assert.deepEqual(
+    [f.pid, f.leaderPid, f.lineNum, f.sessionId, f.vxid, f.txid, f.sqlstate, f.queryId],
+    [4242, 4240, 7, '6631f1e0.1092', '3/17', '812', '42P01', '-123'],
+  );
+  assert.deepEqual(
+    [f.user, f.database, f.application, f.client, f.backendType, f.commandTag],
+    ['bob', 'appdb', 'my app', '10.0.0.1', 'client backend', 'SELECT'],
+  );
 });
 
 test('%q ends the prefix for background processes', () => {

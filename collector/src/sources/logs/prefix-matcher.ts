@@ -26,8 +26,21 @@ export interface PrefixFields {
 
 export function emptyPrefixFields(): PrefixFields {
   return {
-    time: null, pid: null, leaderPid: null, lineNum: null, user: null, database: null, application: null,
-    client: null, sessionId: null, backendType: null, queryId: null, sqlstate: null, vxid: null, txid: null, commandTag: null,
+    time: null,
+    pid: null,
+    leaderPid: null,
+    lineNum: null,
+    user: null,
+    database: null,
+    application: null,
+    client: null,
+    sessionId: null,
+    backendType: null,
+    queryId: null,
+    sqlstate: null,
+    vxid: null,
+    txid: null,
+    commandTag: null,
   };
 }
 
@@ -39,7 +52,10 @@ export function resetPrefixFields(f: PrefixFields): void {
 type Shape = 'time' | 'epoch' | 'int' | 'session' | 'vxid' | 'sqlstate' | 'text' | 'backend';
 type Field = keyof PrefixFields;
 
-interface Escape { readonly shape: Shape; readonly field: Field | null }
+interface Escape {
+  readonly shape: Shape;
+  readonly field: Field | null;
+}
 
 const ESCAPES: Readonly<Record<string, Escape>> = {
   a: { shape: 'text', field: 'application' },
@@ -65,11 +81,33 @@ const ESCAPES: Readonly<Record<string, Escape>> = {
 
 /** Backend types as %b prints them; matched whole because several contain spaces. */
 const BACKEND_TYPES = [
-  'logical replication tablesync worker', 'logical replication parallel worker', 'logical replication apply worker',
-  'logical replication launcher', 'logical replication worker', 'parallel apply worker', 'autovacuum launcher',
-  'autovacuum worker', 'standalone backend', 'background writer', 'background worker', 'client backend',
-  'parallel worker', 'slotsync worker', 'not initialized', 'walsummarizer', 'walsender', 'walreceiver', 'walwriter',
-  'checkpointer', 'postmaster', 'archiver', 'io worker', 'syslogger', 'startup', 'stats collector', '[unknown]',
+  'logical replication tablesync worker',
+  'logical replication parallel worker',
+  'logical replication apply worker',
+  'logical replication launcher',
+  'logical replication worker',
+  'parallel apply worker',
+  'autovacuum launcher',
+  'autovacuum worker',
+  'standalone backend',
+  'background writer',
+  'background worker',
+  'client backend',
+  'parallel worker',
+  'slotsync worker',
+  'not initialized',
+  'walsummarizer',
+  'walsender',
+  'walreceiver',
+  'walwriter',
+  'checkpointer',
+  'postmaster',
+  'archiver',
+  'io worker',
+  'syslogger',
+  'startup',
+  'stats collector',
+  '[unknown]',
 ];
 
 type Token =
@@ -98,16 +136,28 @@ function tokenize(prefix: string): Token[] {
   let lit = '';
   for (let i = 0; i < prefix.length; i++) {
     const ch = prefix[i];
-    if (ch !== '%') { lit += ch; continue; }
+    if (ch !== '%') {
+      lit += ch;
+      continue;
+    }
     let j = i + 1;
     let padText = '';
     while (j < prefix.length && /[-0-9]/.test(prefix[j])) padText += prefix[j++];
     const code = prefix[j];
     i = j;
     if (code === undefined) break;
-    if (code === '%') { lit += '%'; continue; }
-    if (lit) { raw.push({ kind: 'literal', text: lit }); lit = ''; }
-    if (code === 'q') { raw.push({ kind: 'q' }); continue; }
+    if (code === '%') {
+      lit += '%';
+      continue;
+    }
+    if (lit) {
+      raw.push({ kind: 'literal', text: lit });
+      lit = '';
+    }
+    if (code === 'q') {
+      raw.push({ kind: 'q' });
+      continue;
+    }
     const esc = ESCAPES[code];
     // PostgreSQL prints nothing for an unknown escape; so do we expect nothing.
     if (!esc) continue;
@@ -122,8 +172,14 @@ function tokenize(prefix: string): Token[] {
     let next: string | null = null;
     for (let n = k + 1; n < raw.length; n++) {
       const u = raw[n];
-      if (u.kind === 'literal') { next = u.text; break; }
-      if (u.kind === 'escape') { next = ' '; break; }
+      if (u.kind === 'literal') {
+        next = u.text;
+        break;
+      }
+      if (u.kind === 'escape') {
+        next = ' ';
+        break;
+      }
     }
     return { kind: 'escape', esc: t.esc, pad: t.pad, next };
   });
@@ -143,28 +199,46 @@ function readEscape(line: string, pos: number, t: { esc: Escape; pad: number; ne
   let end = start;
   switch (t.esc.shape) {
     case 'time': {
-      if (!(isDigit(line.charCodeAt(start)) && line.charCodeAt(start + 4) === 45 && line.charCodeAt(start + 10) === 32 &&
-        line.charCodeAt(start + 13) === 58 && line.charCodeAt(start + 16) === 58)) return -1;
+      if (
+        !(
+          isDigit(line.charCodeAt(start)) &&
+          line.charCodeAt(start + 4) === 45 &&
+          line.charCodeAt(start + 10) === 32 &&
+          line.charCodeAt(start + 13) === 58 &&
+          line.charCodeAt(start + 16) === 58
+        )
+      )
+        return -1;
       end = start + 19;
-      if (line.charCodeAt(end) === 46) { end++; while (isDigit(line.charCodeAt(end))) end++; }
+      if (line.charCodeAt(end) === 46) {
+        end++;
+        while (isDigit(line.charCodeAt(end))) end++;
+      }
       if (line.charCodeAt(end) === 32) {
         // The zone is an abbreviation (UTC, CEST) or a numeric offset (-03, +0530), never both:
         // Azure's '%t-%c-' puts a '-' and the session id right after it.
         let z = end + 1;
         const c0 = line.charCodeAt(z);
-        if (c0 === 43 || c0 === 45) { z++; while (isDigit(line.charCodeAt(z))) z++; if (z === end + 2) z = end + 1; }
-        else for (;;) {
-          const c = line.charCodeAt(z);
-          if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) z++;
-          else break;
-        }
+        if (c0 === 43 || c0 === 45) {
+          z++;
+          while (isDigit(line.charCodeAt(z))) z++;
+          if (z === end + 2) z = end + 1;
+        } else
+          for (;;) {
+            const c = line.charCodeAt(z);
+            if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) z++;
+            else break;
+          }
         if (z > end + 1) end = z;
       }
       break;
     }
     case 'epoch':
       while (isDigit(line.charCodeAt(end))) end++;
-      if (line.charCodeAt(end) === 46) { end++; while (isDigit(line.charCodeAt(end))) end++; }
+      if (line.charCodeAt(end) === 46) {
+        end++;
+        while (isDigit(line.charCodeAt(end))) end++;
+      }
       if (end === start) return -1;
       break;
     case 'int':
@@ -179,7 +253,10 @@ function readEscape(line: string, pos: number, t: { esc: Escape; pad: number; ne
       break;
     case 'vxid':
       while (isDigit(line.charCodeAt(end))) end++;
-      if (line.charCodeAt(end) === 47) { end++; while (isDigit(line.charCodeAt(end))) end++; }
+      if (line.charCodeAt(end) === 47) {
+        end++;
+        while (isDigit(line.charCodeAt(end))) end++;
+      }
       break;
     case 'sqlstate':
       for (let k = 0; k < 5; k++) {
@@ -191,7 +268,10 @@ function readEscape(line: string, pos: number, t: { esc: Escape; pad: number; ne
     // biome-ignore lint/suspicious/noFallthroughSwitchClause: an unknown backend type is read like free text
     case 'backend': {
       const hit = BACKEND_TYPES.find((b) => line.startsWith(b, start));
-      if (hit) { end = start + hit.length; break; }
+      if (hit) {
+        end = start + hit.length;
+        break;
+      }
     }
     // falls through: an unknown backend type is read like free text
     case 'text': {
@@ -215,7 +295,9 @@ function readEscape(line: string, pos: number, t: { esc: Escape; pad: number; ne
 function assign(out: PrefixFields, field: Field, rawValue: string): void {
   const value = rawValue.length > 0 && rawValue.charCodeAt(rawValue.length - 1) === 32 ? rawValue.trimEnd() : rawValue;
   switch (field) {
-    case 'pid': case 'leaderPid': case 'lineNum':
+    case 'pid':
+    case 'leaderPid':
+    case 'lineNum':
       out[field] = value === '' ? null : Number(value);
       break;
     default:

@@ -5,18 +5,27 @@ import { StderrParser } from './stderr-parser.ts';
 import { toPgLogRow } from './to-row.ts';
 
 test('literals become ?, identifiers and parameters stay', () => {
-  assert.equal(redactLiterals(`SELECT "t1"."c2", t0_r1 FROM t WHERE a = 'x''y' AND b IN (1, 2.5e3, -3) AND c = E'\\'q' AND d = $1 AND e = $$dollar$$ AND f = $tag$x$tag$`),
-    `SELECT "t1"."c2", t0_r1 FROM t WHERE a = ? AND b IN (?, ?, -?) AND c = ? AND d = $1 AND e = ? AND f = ?`);
+  assert.equal(
+    redactLiterals(
+      `SELECT "t1"."c2", t0_r1 FROM t WHERE a = 'x''y' AND b IN (1, 2.5e3, -3) AND c = E'\\'q' AND d = $1 AND e = $$dollar$$ AND f = $tag$x$tag$`,
+    ),
+    `SELECT "t1"."c2", t0_r1 FROM t WHERE a = ? AND b IN (?, ?, -?) AND c = ? AND d = $1 AND e = ? AND f = ?`,
+  );
   assert.equal(redactLiterals("select X'1F', B'101', U&'d\\0061t'"), 'select ?, ?, ?');
 });
 
 test('passwords are redacted in every shape, also unterminated', () => {
   assert.equal(redactPasswords("ALTER ROLE bob PASSWORD 'hunter2'"), "ALTER ROLE bob PASSWORD '********'");
-  assert.equal(redactPasswords("create user x with encrypted password 'a''b' valid until 'infinity'"),
-    "create user x with encrypted password '********' valid until 'infinity'");
+  assert.equal(
+    redactPasswords("create user x with encrypted password 'a''b' valid until 'infinity'"),
+    "create user x with encrypted password '********' valid until 'infinity'",
+  );
   assert.equal(redactPasswords('ALTER USER bob PASSWORD $p$sec$p$'), "ALTER USER bob PASSWORD '********'");
   assert.equal(redactPasswords("ALTER ROLE bob PASSWORD 'cut-off"), "ALTER ROLE bob PASSWORD '********'");
-  assert.equal(redactPasswords("select dblink_connect('host=h password=s3cret user=u')"), "select dblink_connect('host=h password='********' user=u')");
+  assert.equal(
+    redactPasswords("select dblink_connect('host=h password=s3cret user=u')"),
+    "select dblink_connect('host=h password='********' user=u')",
+  );
   assert.equal(redactPasswords('ALTER ROLE bob PASSWORD NULL'), 'ALTER ROLE bob PASSWORD NULL');
 });
 
@@ -34,8 +43,13 @@ test('a password never reaches a row, even with literal redaction off', () => {
 });
 
 test('password masking masks the literal, never the word in a standard message', () => {
-  for (const msg of ['password authentication failed for user "postgres"', 'User "bob" has no password assigned.',
-    'password = $1', "SELECT 1 FROM users WHERE password = crypt($1, password)", 'ALTER ROLE bob PASSWORD NULL']) {
+  for (const msg of [
+    'password authentication failed for user "postgres"',
+    'User "bob" has no password assigned.',
+    'password = $1',
+    'SELECT 1 FROM users WHERE password = crypt($1, password)',
+    'ALTER ROLE bob PASSWORD NULL',
+  ]) {
     assert.equal(redactPasswords(msg), msg);
   }
   assert.equal(redactPasswords('host=h password = s3cret port=5432'), "host=h password = '********' port=5432");

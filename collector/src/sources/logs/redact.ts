@@ -7,7 +7,8 @@ const PASSWORD_HINT = /password/i;
 // unterminated literal (a truncated statement) is redacted to the end. Only a literal is masked,
 // never the word: a bare word after "password " is SQL or prose ("password authentication
 // failed for user …"), so an unquoted value counts only after "=", as in a conninfo string.
-const PASSWORD = /(\bpassword)(\s+|\s*=\s*)(?:E?'(?:[^'\\]|''|\\.)*(?:'|$)|\$([A-Za-z_]\w*)?\$[\s\S]*?(?:\$\3\$|$)|(?<==\s*)(?!null\b|\$\d)(?![^\s,;()'"]*\()[^\s,;()'"]+)/gi;
+const PASSWORD =
+  /(\bpassword)(\s+|\s*=\s*)(?:E?'(?:[^'\\]|''|\\.)*(?:'|$)|\$([A-Za-z_]\w*)?\$[\s\S]*?(?:\$\3\$|$)|(?<==\s*)(?!null\b|\$\d)(?![^\s,;()'"]*\()[^\s,;()'"]+)/gi;
 
 export const REDACTED_PASSWORD = "'********'";
 
@@ -41,13 +42,22 @@ export function redactLiterals(sql: string): string {
       let j = i + 1;
       for (;;) {
         const q = sql.indexOf("'", j);
-        if (q < 0) { j = n; break; }
+        if (q < 0) {
+          j = n;
+          break;
+        }
         if (escapes) {
           let bs = 0;
           for (let k = q - 1; k > i && sql.charCodeAt(k) === 92; k--) bs++;
-          if (bs % 2 === 1) { j = q + 1; continue; }
+          if (bs % 2 === 1) {
+            j = q + 1;
+            continue;
+          }
         }
-        if (sql.charCodeAt(q + 1) === 39) { j = q + 2; continue; }
+        if (sql.charCodeAt(q + 1) === 39) {
+          j = q + 2;
+          continue;
+        }
         j = q + 1;
         break;
       }
@@ -62,7 +72,11 @@ export function redactLiterals(sql: string): string {
     }
     if (c === 36 /* $ */ && !isIdentChar(sql.charCodeAt(i - 1))) {
       const next = sql.charCodeAt(i + 1);
-      if (isDigit(next)) { i += 2; while (isDigit(sql.charCodeAt(i))) i++; continue; } // a parameter
+      if (isDigit(next)) {
+        i += 2;
+        while (isDigit(sql.charCodeAt(i))) i++;
+        continue;
+      } // a parameter
       let j = i + 1;
       while (j < n && isIdentChar(sql.charCodeAt(j)) && sql.charCodeAt(j) !== 36) j++;
       if (sql.charCodeAt(j) === 36) {
@@ -76,10 +90,22 @@ export function redactLiterals(sql: string): string {
       i++;
       continue;
     }
-    if (c === 45 && sql.charCodeAt(i + 1) === 45) { const e = sql.indexOf('\n', i); i = e < 0 ? n : e; continue; }
-    if (c === 47 && sql.charCodeAt(i + 1) === 42) { const e = sql.indexOf('*/', i + 2); i = e < 0 ? n : e + 2; continue; }
+    if (c === 45 && sql.charCodeAt(i + 1) === 45) {
+      const e = sql.indexOf('\n', i);
+      i = e < 0 ? n : e;
+      continue;
+    }
+    if (c === 47 && sql.charCodeAt(i + 1) === 42) {
+      const e = sql.indexOf('*/', i + 2);
+      i = e < 0 ? n : e + 2;
+      continue;
+    }
     if (isDigit(c) || (c === 46 && isDigit(sql.charCodeAt(i + 1)))) {
-      if (i > 0 && isIdentChar(sql.charCodeAt(i - 1))) { i++; while (i < n && isIdentChar(sql.charCodeAt(i))) i++; continue; }
+      if (i > 0 && isIdentChar(sql.charCodeAt(i - 1))) {
+        i++;
+        while (i < n && isIdentChar(sql.charCodeAt(i))) i++;
+        continue;
+      }
       let j = i + 1;
       for (;;) {
         const d = sql.charCodeAt(j);
@@ -91,7 +117,11 @@ export function redactLiterals(sql: string): string {
       last = i = j;
       continue;
     }
-    if (isIdentChar(c)) { i++; while (i < n && isIdentChar(sql.charCodeAt(i))) i++; continue; }
+    if (isIdentChar(c)) {
+      i++;
+      while (i < n && isIdentChar(sql.charCodeAt(i))) i++;
+      continue;
+    }
     i++;
   }
   return last === 0 ? sql : out + sql.slice(last);

@@ -5,12 +5,20 @@ import { pgLogRowJson, RowJsonEncoder } from './row-json.ts';
 import { toPgLogRow } from './to-row.ts';
 
 test('pgLogRowJson writes what JSON.stringify writes, escapes and odd values included', () => {
-  const messages = ['duration: 1.5 ms  statement: SELECT "a", \'b\' FROM t WHERE x = E\'\\n\'', 'line\nbreak\ttab "quoted" back\\slash',
-    'control \u0001 and lone \ud800 surrogate', 'unicode: é 漢字 🐘', 'server process (PID 12) was terminated by signal 9: Killed',
-    'automatic vacuum of table "db.public.t": index scans: 0'];
+  const messages = [
+    "duration: 1.5 ms  statement: SELECT \"a\", 'b' FROM t WHERE x = E'\\n'",
+    'line\nbreak\ttab "quoted" back\\slash',
+    'control \u0001 and lone \ud800 surrogate',
+    'unicode: é 漢字 🐘',
+    'server process (PID 12) was terminated by signal 9: Killed',
+    'automatic vacuum of table "db.public.t": index scans: 0',
+  ];
   for (const m of messages) {
     const rec = emptyRecord('LOG', m);
-    rec.user = 'us"er'; rec.pid = 12; rec.statement = 'SELECT 1'; rec.time = '2024-05-01T10:00:00.000Z';
+    rec.user = 'us"er';
+    rec.pid = 12;
+    rec.statement = 'SELECT 1';
+    rec.time = '2024-05-01T10:00:00.000Z';
     const { instance: _i, ...row } = toPgLogRow(rec, { instance: 'i' });
     row.details.list = [1, 2];
     row.details.nan = Number.NaN;
@@ -30,7 +38,10 @@ test('RowJsonEncoder writes JSON.stringify lines across flushes, with every kind
   });
   const chunks: Buffer[] = [];
   // A buffer smaller than one row: flushes fall between values, and rows outgrow it.
-  const enc = new RowJsonEncoder((b) => { chunks.push(Buffer.from(b)); return false; }, 64);
+  const enc = new RowJsonEncoder((b) => {
+    chunks.push(Buffer.from(b));
+    return false;
+  }, 64);
   for (const row of rows) enc.line({ ...row, instance: 'i' });
   enc.flush();
   assert.equal(Buffer.concat(chunks).toString('utf8'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));

@@ -10,12 +10,24 @@ const TRUE = ascii('true');
 const FALSE = ascii('false');
 // The fixed parts of a row: `"key":` with the comma before it.
 const KEY = {
-  time: ascii('{"time":'), severity: ascii(',"severity":'), kind: ascii(',"kind":'), sqlstate: ascii(',"sqlstate":'),
-  database: ascii(',"database":'), user_name: ascii(',"user_name":'), application: ascii(',"application":'),
-  client: ascii(',"client":'), backend_type: ascii(',"backend_type":'), pid: ascii(',"pid":'),
-  session_id: ascii(',"session_id":'), query_id: ascii(',"query_id":'), message: ascii(',"message":'),
-  statement: ascii(',"statement":'), duration_ms: ascii(',"duration_ms":'), temp_bytes: ascii(',"temp_bytes":'),
-  wait_ms: ascii(',"wait_ms":'), details: ascii(',"details":{'),
+  time: ascii('{"time":'),
+  severity: ascii(',"severity":'),
+  kind: ascii(',"kind":'),
+  sqlstate: ascii(',"sqlstate":'),
+  database: ascii(',"database":'),
+  user_name: ascii(',"user_name":'),
+  application: ascii(',"application":'),
+  client: ascii(',"client":'),
+  backend_type: ascii(',"backend_type":'),
+  pid: ascii(',"pid":'),
+  session_id: ascii(',"session_id":'),
+  query_id: ascii(',"query_id":'),
+  message: ascii(',"message":'),
+  statement: ascii(',"statement":'),
+  duration_ms: ascii(',"duration_ms":'),
+  temp_bytes: ascii(',"temp_bytes":'),
+  wait_ms: ascii(',"wait_ms":'),
+  details: ascii(',"details":{'),
 } as const;
 const HEX = ascii('0123456789abcdef');
 // Characters JSON must escape, and lone surrogates (JSON.stringify writes those as \\uXXXX).
@@ -35,7 +47,10 @@ export class RowJsonEncoder {
   /** `,"key":` of details keys (a few dozen names, all from classify). */
   private readonly keys = new Map<string, Uint8Array>();
 
-  constructor(private readonly sink: (bytes: Buffer) => boolean, private readonly size = 64 * 1024) {
+  constructor(
+    private readonly sink: (bytes: Buffer) => boolean,
+    private readonly size = 64 * 1024,
+  ) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
@@ -66,23 +81,40 @@ export class RowJsonEncoder {
   }
 
   row(row: PgLogRow): void {
-    this.lit(KEY.time); this.str(row.time);
-    this.lit(KEY.severity); this.str(row.severity);
-    this.lit(KEY.kind); this.str(row.kind);
-    this.lit(KEY.sqlstate); this.str(row.sqlstate);
-    this.lit(KEY.database); this.str(row.database);
-    this.lit(KEY.user_name); this.str(row.user_name);
-    this.lit(KEY.application); this.str(row.application);
-    this.lit(KEY.client); this.str(row.client);
-    this.lit(KEY.backend_type); this.str(row.backend_type);
-    this.lit(KEY.pid); this.num(row.pid);
-    this.lit(KEY.session_id); this.str(row.session_id);
-    this.lit(KEY.query_id); this.str(row.query_id);
-    this.lit(KEY.message); this.str(row.message);
-    this.lit(KEY.statement); this.str(row.statement);
-    this.lit(KEY.duration_ms); this.num(row.duration_ms);
-    this.lit(KEY.temp_bytes); this.num(row.temp_bytes);
-    this.lit(KEY.wait_ms); this.num(row.wait_ms);
+    this.lit(KEY.time);
+    this.str(row.time);
+    this.lit(KEY.severity);
+    this.str(row.severity);
+    this.lit(KEY.kind);
+    this.str(row.kind);
+    this.lit(KEY.sqlstate);
+    this.str(row.sqlstate);
+    this.lit(KEY.database);
+    this.str(row.database);
+    this.lit(KEY.user_name);
+    this.str(row.user_name);
+    this.lit(KEY.application);
+    this.str(row.application);
+    this.lit(KEY.client);
+    this.str(row.client);
+    this.lit(KEY.backend_type);
+    this.str(row.backend_type);
+    this.lit(KEY.pid);
+    this.num(row.pid);
+    this.lit(KEY.session_id);
+    this.str(row.session_id);
+    this.lit(KEY.query_id);
+    this.str(row.query_id);
+    this.lit(KEY.message);
+    this.str(row.message);
+    this.lit(KEY.statement);
+    this.str(row.statement);
+    this.lit(KEY.duration_ms);
+    this.num(row.duration_ms);
+    this.lit(KEY.temp_bytes);
+    this.num(row.temp_bytes);
+    this.lit(KEY.wait_ms);
+    this.num(row.wait_ms);
     this.lit(KEY.details);
     let first = true;
     for (const k in row.details) {
@@ -135,10 +167,16 @@ export class RowJsonEncoder {
   }
 
   private num(v: number | null): void {
-    if (v === null || !Number.isFinite(v)) { this.lit(NULL); return; }
+    if (v === null || !Number.isFinite(v)) {
+      this.lit(NULL);
+      return;
+    }
     // A duration is written twice per row (duration_ms and details): format it once. (V8
     // caches the text of small integers itself.)
-    if (v !== this.lastNum) { this.lastNum = v; this.lastNumText = String(v); }
+    if (v !== this.lastNum) {
+      this.lastNum = v;
+      this.lastNumText = String(v);
+    }
     const t = this.lastNumText;
     this.room(t.length);
     const b = this.buf;
@@ -150,7 +188,10 @@ export class RowJsonEncoder {
   /** A JSON string as JSON.stringify writes it: \" \\ \b \f \n \r \t, other controls and lone
    *  surrogates as \u00xx / \udxxx, everything else as UTF-8. */
   private str(s: string | null): void {
-    if (s === null) { this.lit(NULL); return; }
+    if (s === null) {
+      this.lit(NULL);
+      return;
+    }
     const n = s.length;
     this.room(n * 6 + 2); // the longest form of one UTF-16 unit is \uXXXX
     const b = this.buf;
@@ -166,7 +207,10 @@ export class RowJsonEncoder {
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c < 0x80) {
-        if (c >= 0x20 && c !== 34 && c !== 92) { b[p++] = c; continue; }
+        if (c >= 0x20 && c !== 34 && c !== 92) {
+          b[p++] = c;
+          continue;
+        }
         b[p++] = 92;
         if (c === 34 || c === 92) b[p++] = c;
         else if (c === 10) b[p++] = 110;
@@ -174,20 +218,36 @@ export class RowJsonEncoder {
         else if (c === 13) b[p++] = 114;
         else if (c === 8) b[p++] = 98;
         else if (c === 12) b[p++] = 102;
-        else { b[p++] = 117; b[p++] = 48; b[p++] = 48; b[p++] = HEX[c >> 4]; b[p++] = HEX[c & 15]; }
+        else {
+          b[p++] = 117;
+          b[p++] = 48;
+          b[p++] = 48;
+          b[p++] = HEX[c >> 4];
+          b[p++] = HEX[c & 15];
+        }
       } else if (c < 0x800) {
-        b[p++] = 0xc0 | (c >> 6); b[p++] = 0x80 | (c & 63);
+        b[p++] = 0xc0 | (c >> 6);
+        b[p++] = 0x80 | (c & 63);
       } else if (c < 0xd800 || c > 0xdfff) {
-        b[p++] = 0xe0 | (c >> 12); b[p++] = 0x80 | ((c >> 6) & 63); b[p++] = 0x80 | (c & 63);
+        b[p++] = 0xe0 | (c >> 12);
+        b[p++] = 0x80 | ((c >> 6) & 63);
+        b[p++] = 0x80 | (c & 63);
       } else {
         const d = s.charCodeAt(i + 1);
         if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
           const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          b[p++] = 0xf0 | (cp >> 18); b[p++] = 0x80 | ((cp >> 12) & 63); b[p++] = 0x80 | ((cp >> 6) & 63); b[p++] = 0x80 | (cp & 63);
+          b[p++] = 0xf0 | (cp >> 18);
+          b[p++] = 0x80 | ((cp >> 12) & 63);
+          b[p++] = 0x80 | ((cp >> 6) & 63);
+          b[p++] = 0x80 | (cp & 63);
           i++;
         } else {
-          b[p++] = 92; b[p++] = 117;
-          b[p++] = HEX[c >> 12]; b[p++] = HEX[(c >> 8) & 15]; b[p++] = HEX[(c >> 4) & 15]; b[p++] = HEX[c & 15];
+          b[p++] = 92;
+          b[p++] = 117;
+          b[p++] = HEX[c >> 12];
+          b[p++] = HEX[(c >> 8) & 15];
+          b[p++] = HEX[(c >> 4) & 15];
+          b[p++] = HEX[c & 15];
         }
       }
     }
@@ -198,7 +258,10 @@ export class RowJsonEncoder {
 
 // Flushes happen between values, never inside a character: each spilled piece decodes alone.
 let spilled = '';
-const shared = new RowJsonEncoder((bytes) => { spilled += bytes.toString('utf8'); return false; });
+const shared = new RowJsonEncoder((bytes) => {
+  spilled += bytes.toString('utf8');
+  return false;
+});
 
 /** The same text as JSON.stringify(row) for the row without `instance`. */
 export function pgLogRowJson(row: PgLogRow): string {

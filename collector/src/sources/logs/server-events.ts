@@ -21,8 +21,21 @@ interface Rule {
   needs?: string;
 }
 
-const NUMERIC = new Set(['child_pid', 'port', 'signal', 'exit_code', 'timeline', 'seconds_apart', 'checksum_calculated',
-  'checksum_expected', 'block', 'message_type', 'failures', 'wanted', 'got']);
+const NUMERIC = new Set([
+  'child_pid',
+  'port',
+  'signal',
+  'exit_code',
+  'timeline',
+  'seconds_apart',
+  'checksum_calculated',
+  'checksum_expected',
+  'block',
+  'message_type',
+  'failures',
+  'wanted',
+  'got',
+]);
 
 const LSN = '([0-9A-F]+/[0-9A-F]+)';
 
@@ -30,7 +43,8 @@ const LSN = '([0-9A-F]+/[0-9A-F]+)';
 function processExit(d: Record<string, EventValue>): { kind: LogEventKind; stage: string } {
   const proc = String(d.process);
   if (proc.startsWith('archiver')) return { kind: 'archive_failed', stage: 'archiver_exited' };
-  if (d.signal === undefined && d.exception === undefined && (d.exit_code === 1 || d.exit_code === 0)) return { kind: 'process_exit', stage: 'exited' };
+  if (d.signal === undefined && d.exception === undefined && (d.exit_code === 1 || d.exit_code === 0))
+    return { kind: 'process_exit', stage: 'exited' };
   return { kind: 'server_crash', stage: 'process_died' };
 }
 
@@ -39,8 +53,18 @@ const RULES: readonly Rule[] = [
   { kind: 'server_start', stage: 'starting', re: /^starting PostgreSQL (\S+)/, names: ['version'] },
   { kind: 'server_start', stage: 'listening', re: /^listening on IPv[46] address "([^"]*)", port (\d+)/, names: ['address', 'port'] },
   { kind: 'server_start', stage: 'listening', re: /^listening on Unix socket "([^"]*)"/, names: ['socket'] },
-  { kind: 'server_start', stage: 'log_redirected', re: /^redirecting log output to logging collector process|^ending log output to stderr/ },
-  { kind: 'server_start', stage: 'last_shutdown', re: /^database system was shut down in recovery at (.+)$/, names: ['last_up'], flags: { in_recovery: true } },
+  {
+    kind: 'server_start',
+    stage: 'log_redirected',
+    re: /^redirecting log output to logging collector process|^ending log output to stderr/,
+  },
+  {
+    kind: 'server_start',
+    stage: 'last_shutdown',
+    re: /^database system was shut down in recovery at (.+)$/,
+    names: ['last_up'],
+    flags: { in_recovery: true },
+  },
   { kind: 'server_start', stage: 'last_shutdown', re: /^database system was shut down at (.+)$/, names: ['last_up'] },
   { kind: 'server_start', stage: 'standby_mode', re: /^entering standby mode/ },
   { kind: 'server_start', stage: 'launcher_started', re: /^(autovacuum|logical replication) launcher started/, names: ['launcher'] },
@@ -50,65 +74,188 @@ const RULES: readonly Rule[] = [
   { kind: 'server_shutdown', stage: 'refusing_connections', re: /^the database system is shutting down/ },
   { kind: 'server_shutdown', stage: 'complete', re: /^database system is shut down$/ },
   { kind: 'config_reload', stage: 'requested', re: /^received SIGHUP, reloading configuration files/ },
-  { kind: 'config_reload', stage: 'errors', re: /^configuration file "([^"]+)" contains errors; (unaffected|no) changes were applied/, names: ['file', 'applied'] },
+  {
+    kind: 'config_reload',
+    stage: 'errors',
+    re: /^configuration file "([^"]+)" contains errors; (unaffected|no) changes were applied/,
+    names: ['file', 'applied'],
+  },
   { kind: 'config_changed', re: /^parameter "([^"]+)" changed to "(.*)"$/s, names: ['parameter', 'value'] },
-  { kind: 'config_changed', re: /^parameter "([^"]+)" cannot be changed without restarting the server/, names: ['parameter'], flags: { restart_required: true } },
-  { kind: 'config_changed', re: /^parameter "([^"]+)" removed from configuration file, reset to default/, names: ['parameter'], flags: { removed: true } },
+  {
+    kind: 'config_changed',
+    re: /^parameter "([^"]+)" cannot be changed without restarting the server/,
+    names: ['parameter'],
+    flags: { restart_required: true },
+  },
+  {
+    kind: 'config_changed',
+    re: /^parameter "([^"]+)" removed from configuration file, reset to default/,
+    names: ['parameter'],
+    flags: { removed: true },
+  },
   // a process's end: crash recovery follows unless it was harmless
   {
-    kind: 'server_crash', re: /^(.+?) \(PID (\d+)\) was terminated by (?:signal (\d+)(?:: (.+))?|exception (0x[0-9A-Fa-f]+))/,
-    names: ['process', 'child_pid', 'signal', 'signal_name', 'exception'], refine: processExit, needs: ' (PID ',
+    kind: 'server_crash',
+    re: /^(.+?) \(PID (\d+)\) was terminated by (?:signal (\d+)(?:: (.+))?|exception (0x[0-9A-Fa-f]+))/,
+    names: ['process', 'child_pid', 'signal', 'signal_name', 'exception'],
+    refine: processExit,
+    needs: ' (PID ',
   },
-  { kind: 'server_crash', re: /^(.+?) \(PID (\d+)\) exited with exit code (\d+)/, names: ['process', 'child_pid', 'exit_code'], refine: processExit, needs: ' (PID ' },
+  {
+    kind: 'server_crash',
+    re: /^(.+?) \(PID (\d+)\) exited with exit code (\d+)/,
+    names: ['process', 'child_pid', 'exit_code'],
+    refine: processExit,
+    needs: ' (PID ',
+  },
   { kind: 'server_crash', stage: 'terminating_others', re: /^terminating any other active server processes/ },
   { kind: 'server_crash', stage: 'connection_terminated', re: /^terminating connection because of crash of another server process/ },
   { kind: 'server_crash', stage: 'reinitializing', re: /^all server processes terminated; reinitializing/ },
-  { kind: 'server_crash', stage: 'recovery', re: /^database system (?:shutdown )?was interrupted(?: while in recovery)?(?:; last known up at| at(?: log time)?) (.+)$/, names: ['last_up'] },
+  {
+    kind: 'server_crash',
+    stage: 'recovery',
+    re: /^database system (?:shutdown )?was interrupted(?: while in recovery)?(?:; last known up at| at(?: log time)?) (.+)$/,
+    names: ['last_up'],
+  },
   { kind: 'server_crash', stage: 'recovery', re: /^database system was (?:interrupted|not properly shut down)/ },
   // recovery and standby
   { kind: 'recovery', stage: 'redo_start', re: new RegExp(`^redo starts at ${LSN}`), names: ['lsn'] },
   { kind: 'recovery', stage: 'redo_done', re: new RegExp(`^redo done at ${LSN}(?:.*elapsed: ([\\d.]+) s)?`), names: ['lsn', 'elapsed_s'] },
   { kind: 'recovery', stage: 'redo_not_required', re: /^redo is not required/ },
   { kind: 'recovery', stage: 'consistent', re: new RegExp(`^consistent recovery state reached at ${LSN}`), names: ['lsn'] },
-  { kind: 'recovery', stage: 'wal_end', re: new RegExp(`^invalid record length at ${LSN}: (?:wanted|expected at least) (\\d+), got (\\d+)`), names: ['lsn', 'wanted', 'got'] },
-  { kind: 'recovery', stage: 'wal_end', re: new RegExp(`^(?:record with incorrect prev-link|invalid resource manager ID|incorrect resource manager data checksum|record length \\d+ at|invalid magic number|contrecord is requested by) .*?${LSN}`), names: ['lsn'] },
+  {
+    kind: 'recovery',
+    stage: 'wal_end',
+    re: new RegExp(`^invalid record length at ${LSN}: (?:wanted|expected at least) (\\d+), got (\\d+)`),
+    names: ['lsn', 'wanted', 'got'],
+  },
+  {
+    kind: 'recovery',
+    stage: 'wal_end',
+    re: new RegExp(
+      `^(?:record with incorrect prev-link|invalid resource manager ID|incorrect resource manager data checksum|record length \\d+ at|invalid magic number|contrecord is requested by) .*?${LSN}`,
+    ),
+    names: ['lsn'],
+  },
   { kind: 'recovery', stage: 'restored_wal', re: /^restored log file "([^"]+)" from archive/, names: ['wal_file'] },
   { kind: 'recovery', stage: 'timeline_selected', re: /^selected new timeline ID: (\d+)/, names: ['timeline'] },
-  { kind: 'recovery', stage: 'invalid_timeline', re: /^(?:new timeline (\d+) is not a child of database system timeline|requested timeline (\d+) is not a child of this server's history|new timeline (\d+) forked off current database system timeline|unexpected timeline ID (\d+) in)/, names: ['timeline', 'timeline', 'timeline', 'timeline'] },
+  {
+    kind: 'recovery',
+    stage: 'invalid_timeline',
+    re: /^(?:new timeline (\d+) is not a child of database system timeline|requested timeline (\d+) is not a child of this server's history|new timeline (\d+) forked off current database system timeline|unexpected timeline ID (\d+) in)/,
+    names: ['timeline', 'timeline', 'timeline', 'timeline'],
+  },
   { kind: 'recovery', stage: 'archive_recovery_complete', re: /^archive recovery complete/ },
-  { kind: 'recovery', stage: 'backup_recovery_complete', re: new RegExp(`^completed backup recovery with redo LSN ${LSN}`), names: ['lsn'] },
-  { kind: 'recovery', stage: 'last_transaction', re: /^last completed transaction was at log time (.+)$/, names: ['last_transaction_time'] },
-  { kind: 'replication_stream', stage: 'started', re: new RegExp(`^(?:started streaming WAL from primary|restarted WAL streaming) at ${LSN} on timeline (\\d+)`), names: ['lsn', 'timeline'] },
+  {
+    kind: 'recovery',
+    stage: 'backup_recovery_complete',
+    re: new RegExp(`^completed backup recovery with redo LSN ${LSN}`),
+    names: ['lsn'],
+  },
+  {
+    kind: 'recovery',
+    stage: 'last_transaction',
+    re: /^last completed transaction was at log time (.+)$/,
+    names: ['last_transaction_time'],
+  },
+  {
+    kind: 'replication_stream',
+    stage: 'started',
+    re: new RegExp(`^(?:started streaming WAL from primary|restarted WAL streaming) at ${LSN} on timeline (\\d+)`),
+    names: ['lsn', 'timeline'],
+  },
   { kind: 'replication_stream', stage: 'stopped', re: /^replication terminated by primary server/ },
-  { kind: 'replication_stream', stage: 'interrupted', re: /^(?:could not receive data from WAL stream|terminating walreceiver (?:process )?due to (?:administrator command|timeout))/ },
+  {
+    kind: 'replication_stream',
+    stage: 'interrupted',
+    re: /^(?:could not receive data from WAL stream|terminating walreceiver (?:process )?due to (?:administrator command|timeout))/,
+  },
   { kind: 'replication_stream', stage: 'connect_failed', re: /^could not connect to the primary server/ },
   { kind: 'replication_stream', stage: 'waiting', re: new RegExp(`^waiting for WAL to become available at ${LSN}`), names: ['lsn'] },
   // connections
   { kind: 'connection_lost', re: /^unexpected EOF on client connection with an open transaction/, flags: { open_transaction: true } },
-  { kind: 'connection_lost', re: /^(?:could not (?:receive data from|send data to) client: (.+)|unexpected EOF on client connection|connection to client lost)/, names: ['error'] },
-  { kind: 'connection_terminated', re: /^terminating (connection|autovacuum process|walsender process|background worker "[^"]*") due to (administrator command|idle-in-transaction timeout|idle-session timeout|conflict with recovery|unexpected postmaster exit)/, names: ['process', 'reason'] },
+  {
+    kind: 'connection_lost',
+    re: /^(?:could not (?:receive data from|send data to) client: (.+)|unexpected EOF on client connection|connection to client lost)/,
+    names: ['error'],
+  },
+  {
+    kind: 'connection_terminated',
+    re: /^terminating (connection|autovacuum process|walsender process|background worker "[^"]*") due to (administrator command|idle-in-transaction timeout|idle-session timeout|conflict with recovery|unexpected postmaster exit)/,
+    names: ['process', 'reason'],
+  },
   { kind: 'protocol_error', re: /^unsupported frontend protocol (\d+\.\d+)/, names: ['protocol'] },
   { kind: 'protocol_error', re: /^invalid frontend message type (\d+)/, names: ['message_type'] },
-  { kind: 'protocol_error', re: /^(incomplete startup packet|incomplete message from client|invalid length of startup packet|invalid startup packet layout|received unencrypted data after SSL request|expected (?:password|SASL|GSS) response|unexpected message type|invalid message length|invalid string in message)/, names: ['problem'] },
-  { kind: 'ssl_failed', re: /^(?:could not accept SSL connection|SSL error|could not initialize SSL connection)(?:: (.+))?/s, names: ['error'] },
-  { kind: 'connection_refused', stage: 'database_not_accepting', re: /^database "([^"]+)" is not currently accepting connections/, names: ['target_database'] },
-  { kind: 'connection_refused', re: /^the database system is (starting up|in recovery mode|not yet accepting connections|not accepting connections)/, names: ['reason'] },
-  { kind: 'ident_failed', re: /^(?:could not (?:connect to|receive response from|send query to|create socket for) Ident|invalidly formatted response from Ident server)/ },
+  {
+    kind: 'protocol_error',
+    re: /^(incomplete startup packet|incomplete message from client|invalid length of startup packet|invalid startup packet layout|received unencrypted data after SSL request|expected (?:password|SASL|GSS) response|unexpected message type|invalid message length|invalid string in message)/,
+    names: ['problem'],
+  },
+  {
+    kind: 'ssl_failed',
+    re: /^(?:could not accept SSL connection|SSL error|could not initialize SSL connection)(?:: (.+))?/s,
+    names: ['error'],
+  },
+  {
+    kind: 'connection_refused',
+    stage: 'database_not_accepting',
+    re: /^database "([^"]+)" is not currently accepting connections/,
+    names: ['target_database'],
+  },
+  {
+    kind: 'connection_refused',
+    re: /^the database system is (starting up|in recovery mode|not yet accepting connections|not accepting connections)/,
+    names: ['reason'],
+  },
+  {
+    kind: 'ident_failed',
+    re: /^(?:could not (?:connect to|receive response from|send query to|create socket for) Ident|invalidly formatted response from Ident server)/,
+  },
   // maintenance
-  { kind: 'vacuum_skipped', re: /^skipping (vacuum|analyze) of "([^"]+)" --- (lock not available|relation no longer exists)/, names: ['operation', 'relation', 'reason'] },
-  { kind: 'vacuum_skipped', re: /^skipping "([^"]+)" --- only (?:superuser|table or database owner|superuser or database owner) can (vacuum|analyze) it/, names: ['relation', 'operation'], flags: { reason: 'permission denied' } },
-  { kind: 'vacuum_skipped', re: /^permission denied to (vacuum|analyze) "([^"]+)", skipping it/, names: ['operation', 'relation'], flags: { reason: 'permission denied' } },
+  {
+    kind: 'vacuum_skipped',
+    re: /^skipping (vacuum|analyze) of "([^"]+)" --- (lock not available|relation no longer exists)/,
+    names: ['operation', 'relation', 'reason'],
+  },
+  {
+    kind: 'vacuum_skipped',
+    re: /^skipping "([^"]+)" --- only (?:superuser|table or database owner|superuser or database owner) can (vacuum|analyze) it/,
+    names: ['relation', 'operation'],
+    flags: { reason: 'permission denied' },
+  },
+  {
+    kind: 'vacuum_skipped',
+    re: /^permission denied to (vacuum|analyze) "([^"]+)", skipping it/,
+    names: ['operation', 'relation'],
+    flags: { reason: 'permission denied' },
+  },
   { kind: 'autovacuum_launcher', stage: 'stopped', re: /^autovacuum launcher shutting down/ },
   { kind: 'checkpoints_too_frequent', re: /^checkpoints are occurring too frequently \((\d+) seconds? apart\)/, names: ['seconds_apart'] },
-  { kind: 'stats_timeout', re: /^(?:using stale statistics instead of current ones because stats collector is not responding|pgstat wait timeout)/ },
+  {
+    kind: 'stats_timeout',
+    re: /^(?:using stale statistics instead of current ones because stats collector is not responding|pgstat wait timeout)/,
+  },
   // integrity
-  { kind: 'checksum_failure', re: /^page verification failed, calculated checksum (\d+) but expected (\d+)/, names: ['checksum_calculated', 'checksum_expected'] },
+  {
+    kind: 'checksum_failure',
+    re: /^page verification failed, calculated checksum (\d+) but expected (\d+)/,
+    names: ['checksum_calculated', 'checksum_expected'],
+  },
   { kind: 'checksum_failure', re: /^invalid page in block (\d+) of relation (\S+)/, names: ['block', 'relation_path'] },
   { kind: 'checksum_failure', re: /^checksum verification failed in file "([^"]+)", block (\d+)/, names: ['relation_path', 'block'] },
-  { kind: 'checksum_failure', re: /^(?:file "([^"]+)" has a total of (\d+) checksum verification failures?|checksum verification failure during base backup)/, names: ['relation_path', 'failures'] },
+  {
+    kind: 'checksum_failure',
+    re: /^(?:file "([^"]+)" has a total of (\d+) checksum verification failures?|checksum verification failure during base backup)/,
+    names: ['relation_path', 'failures'],
+  },
   // the archiver
   { kind: 'archive_failed', stage: 'command_failed', re: /^archive command failed with exit code (\d+)/, names: ['exit_code'] },
-  { kind: 'archive_failed', stage: 'command_failed', re: /^archive command was terminated by (?:signal (\d+)(?:: (.+))?|exception (0x[0-9A-Fa-f]+))/, names: ['signal', 'signal_name', 'exception'] },
+  {
+    kind: 'archive_failed',
+    stage: 'command_failed',
+    re: /^archive command was terminated by (?:signal (\d+)(?:: (.+))?|exception (0x[0-9A-Fa-f]+))/,
+    names: ['signal', 'signal_name', 'exception'],
+  },
   { kind: 'archive_failed', stage: 'gave_up', re: /^archiving write-ahead log file "([^"]+)" failed too many times/, names: ['wal_file'] },
   { kind: 'archive_failed', stage: 'module_failed', re: /^archive module failed/ },
 ];
@@ -140,8 +287,16 @@ export interface ServerEvent {
 
 export function serverEvent(msg: string): ServerEvent | null {
   const rules = BY_FIRST.get(msg.charCodeAt(0));
-  if (rules) for (const r of rules) { const e = apply(r, msg); if (e) return e; }
-  for (const r of ANYWHERE) if (msg.includes(r.needs!)) { const e = apply(r, msg); if (e) return e; }
+  if (rules)
+    for (const r of rules) {
+      const e = apply(r, msg);
+      if (e) return e;
+    }
+  for (const r of ANYWHERE)
+    if (msg.includes(r.needs!)) {
+      const e = apply(r, msg);
+      if (e) return e;
+    }
   return null;
 }
 
@@ -157,6 +312,9 @@ function apply(r: Rule, msg: string): ServerEvent | null {
   });
   if (r.flags) Object.assign(d, r.flags);
   const refined = r.refine?.(d);
-  if (refined) { kind = refined.kind; d.stage = refined.stage; }
+  if (refined) {
+    kind = refined.kind;
+    d.stage = refined.stage;
+  }
   return { kind, details: d };
 }

@@ -13,11 +13,25 @@ import { compilePrefix, emptyPrefixFields, type PrefixMatcher } from './prefix-m
 type Label = Severity | SecondaryLabel;
 const LABELS: ReadonlyMap<string, Label> = new Map<string, Label>([
   ...SEVERITIES.map((s) => [s, s] as const),
-  ['DEBUG1', 'DEBUG'], ['DEBUG2', 'DEBUG'], ['DEBUG3', 'DEBUG'], ['DEBUG4', 'DEBUG'], ['DEBUG5', 'DEBUG'],
-  ['DETAIL', 'DETAIL'], ['HINT', 'HINT'], ['CONTEXT', 'CONTEXT'], ['STATEMENT', 'STATEMENT'], ['QUERY', 'QUERY'], ['LOCATION', 'LOCATION'],
+  ['DEBUG1', 'DEBUG'],
+  ['DEBUG2', 'DEBUG'],
+  ['DEBUG3', 'DEBUG'],
+  ['DEBUG4', 'DEBUG'],
+  ['DEBUG5', 'DEBUG'],
+  ['DETAIL', 'DETAIL'],
+  ['HINT', 'HINT'],
+  ['CONTEXT', 'CONTEXT'],
+  ['STATEMENT', 'STATEMENT'],
+  ['QUERY', 'QUERY'],
+  ['LOCATION', 'LOCATION'],
 ]);
 const FIELD_OF: Readonly<Record<SecondaryLabel, TextField | null>> = {
-  DETAIL: 'detail', HINT: 'hint', CONTEXT: 'context', STATEMENT: 'statement', QUERY: 'query', LOCATION: null,
+  DETAIL: 'detail',
+  HINT: 'hint',
+  CONTEXT: 'context',
+  STATEMENT: 'statement',
+  QUERY: 'query',
+  LOCATION: null,
 };
 
 const AT_CHARACTER = / at character (\d+)$/;
@@ -92,7 +106,10 @@ export class StderrParser implements LogParser {
     const pid = f.pid ?? ctx?.pid ?? null;
     if (label in FIELD_OF) {
       const h = this.find(pid);
-      if (!h) { this.parseErrors++; return; }
+      if (!h) {
+        this.parseErrors++;
+        return;
+      }
       const field = FIELD_OF[label as SecondaryLabel];
       h.last = field;
       if (field) h.rec[field] = h.rec[field] === null ? body : bounded(`${h.rec[field]}\n${body}`);
@@ -102,13 +119,22 @@ export class StderrParser implements LogParser {
     // csvlog and jsonlog carry the error position in a field of its own; so do we.
     if (label === 'ERROR' || label === 'FATAL' || label === 'WARNING' || label === 'NOTICE') {
       const m = AT_CHARACTER.exec(body);
-      if (m) { rec.message = body.slice(0, m.index); rec.position = Number(m[1]); }
+      if (m) {
+        rec.message = body.slice(0, m.index);
+        rec.position = Number(m[1]);
+      }
     }
-    rec.time = f.time !== null ? pgTimeToIso(f.time, this.offsetMinutes) : ctx?.time ?? null;
+    rec.time = f.time !== null ? pgTimeToIso(f.time, this.offsetMinutes) : (ctx?.time ?? null);
     rec.pid = pid;
-    rec.user = f.user; rec.database = f.database; rec.application = f.application; rec.client = f.client;
-    rec.sessionId = f.sessionId; rec.lineNum = f.lineNum; rec.backendType = f.backendType;
-    rec.queryId = f.queryId; rec.sqlstate = f.sqlstate;
+    rec.user = f.user;
+    rec.database = f.database;
+    rec.application = f.application;
+    rec.client = f.client;
+    rec.sessionId = f.sessionId;
+    rec.lineNum = f.lineNum;
+    rec.backendType = f.backendType;
+    rec.queryId = f.queryId;
+    rec.sqlstate = f.sqlstate;
     if (this.window > 1 && pid !== null) {
       for (const h of this.held) if (h.rec.pid === pid) h.done = true;
     }
@@ -149,7 +175,10 @@ export class StderrParser implements LogParser {
 
   private continueWith(text: string, pid: number | null): void {
     const h = this.find(pid);
-    if (!h || h.last === null) { this.parseErrors++; return; }
+    if (!h || h.last === null) {
+      this.parseErrors++;
+      return;
+    }
     h.rec[h.last] = bounded(`${h.rec[h.last] ?? ''}\n${text}`);
   }
 

@@ -15,7 +15,10 @@ export class SyslogParser implements LogParser {
   private readonly inner: StderrParser;
   private errors = 0;
 
-  constructor(prefix: string, private readonly offsetMinutes = 0) {
+  constructor(
+    prefix: string,
+    private readonly offsetMinutes = 0,
+  ) {
     this.inner = new StderrParser({ prefix, window: WINDOW, defaultOffsetMinutes: offsetMinutes });
   }
 
@@ -26,7 +29,10 @@ export class SyslogParser implements LogParser {
   line(text: string, offset: number): void {
     if (text.length === 0) return;
     const m = HEADER.exec(text);
-    if (!m) { this.errors++; return; }
+    if (!m) {
+      this.errors++;
+      return;
+    }
     let rest = text.slice(m[0].length);
     if (rest.startsWith('#011')) rest = `\t${rest.slice(4)}`;
     const part = Number(m[6]);
@@ -37,7 +43,13 @@ export class SyslogParser implements LogParser {
     });
   }
 
-  flush(): void { this.inner.flush(); }
-  take(): LogRecord[] { return this.inner.take(); }
-  heldFrom(): number | null { return this.inner.heldFrom(); }
+  flush(): void {
+    this.inner.flush();
+  }
+  take(): LogRecord[] {
+    return this.inner.take();
+  }
+  heldFrom(): number | null {
+    return this.inner.heldFrom();
+  }
 }

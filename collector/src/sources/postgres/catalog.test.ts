@@ -52,7 +52,10 @@ test('catalogue families are protocol families; keys and counters are real colum
 });
 
 test('only pg_stat_io starts after PG13, at PG16 (the view arrived then)', () => {
-  assert.deepEqual(CATALOG.filter((e) => firstVersion(e) !== PG13).map((e) => [e.family, firstVersion(e)]), [['pg_stat_io', PG16]]);
+  assert.deepEqual(
+    CATALOG.filter((e) => firstVersion(e) !== PG13).map((e) => [e.family, firstVersion(e)]),
+    [['pg_stat_io', PG16]],
+  );
   const io = CATALOG.find((e) => e.family === 'pg_stat_io')!;
   assert.equal(sqlFor(io, PG15 + 10), undefined);
   assert.match(sqlFor(io, PG16)!, /op_bytes/);

@@ -2,7 +2,6 @@
 // tells apart.
 import { errorMessage, type CollectError } from '../../collect-error.ts';
 
-
 export const FAMILY_ERROR_REASONS = [
   /** The catalogue has no SQL for this server version. */
   'NoSqlForVersion',

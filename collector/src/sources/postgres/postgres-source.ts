@@ -17,14 +17,21 @@ import { STATEMENT_TEXT_MAX } from '../../../../protocol/families/pg-statement-t
 import type { InstanceState } from '../../state/instance-state.ts';
 import type { Sample } from '../../state/sample.ts';
 import {
-  CATALOG, DEFAULT_LIMITS, QUERY_MARKER, firstVersion, pickSql, rowsOf, sqlFor, type CatalogEntry, type CollectLimits,
+  CATALOG,
+  DEFAULT_LIMITS,
+  QUERY_MARKER,
+  firstVersion,
+  pickSql,
+  rowsOf,
+  sqlFor,
+  type CatalogEntry,
+  type CollectLimits,
 } from './catalog.ts';
 import { familyError } from './errors.ts';
 import { errorMessage, type CollectError } from '../../collect-error.ts';
 import { createLogger } from '../../../../common/log.ts';
 import { MIN_SUPPORTED } from './versions.ts';
 import { COLLECTOR_TYPES } from './pg-types.ts';
-
 
 export const APPLICATION_NAME = 'pganalytics-collector';
 const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
@@ -89,7 +96,9 @@ export class PostgresSource {
     if (this.client) return this.client;
     const client = new pg.Client(this.clientConfig(this.settings.url));
     // A broken connection is dropped and reopened on the next cycle.
-    client.on('error', () => { if (this.client === client) this.client = undefined; });
+    client.on('error', () => {
+      if (this.client === client) this.client = undefined;
+    });
     await client.connect();
     this.client = client;
     return client;
@@ -130,7 +139,9 @@ export class PostgresSource {
     let epoch: string;
     try {
       client = await this.connect();
-      const r = await client.query(`${QUERY_MARKER} SELECT current_setting('server_version_num')::int AS v, pg_postmaster_start_time()::text AS started`);
+      const r = await client.query(
+        `${QUERY_MARKER} SELECT current_setting('server_version_num')::int AS v, pg_postmaster_start_time()::text AS started`,
+      );
       this.versionNum = r.rows[0].v;
       epoch = r.rows[0].started;
     } catch (err) {
@@ -158,14 +169,22 @@ export class PostgresSource {
         // older servers, with nothing to send, and said once per source.
         if (!this.tooNew.has(entry.family)) {
           this.tooNew.add(entry.family);
-          (this.settings.notice ?? defaultNotice)('family not collected: the server is older than its first version',
-            { instance: name, family: entry.family, server_version_num: versionNum, first_version_num: firstVersion(entry) });
+          (this.settings.notice ?? defaultNotice)('family not collected: the server is older than its first version', {
+            instance: name,
+            family: entry.family,
+            server_version_num: versionNum,
+            first_version_num: firstVersion(entry),
+          });
         }
         into(entry, [], epoch);
         continue;
       }
       if (entry.requiresExtension && !extensions.has(entry.requiresExtension)) {
-        fail({ family: entry.family, reason: 'ExtensionMissing', error: `${entry.requiresExtension} is not installed in the monitored database (CREATE EXTENSION ${entry.requiresExtension})` });
+        fail({
+          family: entry.family,
+          reason: 'ExtensionMissing',
+          error: `${entry.requiresExtension} is not installed in the monitored database (CREATE EXTENSION ${entry.requiresExtension})`,
+        });
         continue;
       }
       try {
@@ -221,11 +240,19 @@ export class PostgresSource {
 
   /** Reads the per-database families in every database the role may connect to, one at a
    *  time; returns those read in at least one database. */
-  private async readDatabases(client: Db, entries: readonly CatalogEntry[], state: InstanceState, at: number, epoch: string,
-    fail: (e: CollectError) => void): Promise<CatalogEntry[]> {
+  private async readDatabases(
+    client: Db,
+    entries: readonly CatalogEntry[],
+    state: InstanceState,
+    at: number,
+    epoch: string,
+    fail: (e: CollectError) => void,
+  ): Promise<CatalogEntry[]> {
     const read = new Set<CatalogEntry>();
-    const dbs = (await client.query(`${QUERY_MARKER} SELECT datname FROM pg_database
-      WHERE datallowconn AND NOT datistemplate AND has_database_privilege(oid, 'CONNECT') ORDER BY datname`)).rows.map((r) => String(r.datname));
+    const dbs = (
+      await client.query(`${QUERY_MARKER} SELECT datname FROM pg_database
+      WHERE datallowconn AND NOT datistemplate AND has_database_privilege(oid, 'CONNECT') ORDER BY datname`)
+    ).rows.map((r) => String(r.datname));
     for (const e of entries) state.of(e).begin(at, epoch);
     for (const db of dbs) {
       let hop: pg.Client | undefined;
@@ -242,7 +269,10 @@ export class PostgresSource {
       try {
         for (const entry of entries) {
           const sql = sqlFor(entry, this.versionNum);
-          if (!sql) { fail(noSql(entry, this.versionNum)); continue; }
+          if (!sql) {
+            fail(noSql(entry, this.versionNum));
+            continue;
+          }
           try {
             state.of(entry).add(await this.select(hop, db, entry, sql, state));
             read.add(entry);
@@ -275,13 +305,23 @@ export class PostgresSource {
 
   /** pg_stat_statements from a cursor, STATEMENT_CHUNK rows at a time, each chunk into the state
    *  as it comes (see TopStatementsState). */
-  private async readStatements(client: Db, entry: CatalogEntry, sql: string, state: InstanceState, at: number, epoch: string): Promise<void> {
+  private async readStatements(
+    client: Db,
+    entry: CatalogEntry,
+    sql: string,
+    state: InstanceState,
+    at: number,
+    epoch: string,
+  ): Promise<void> {
     const s = state.of(entry);
     s.begin(at, epoch);
     const chunk: Sample[] = [];
     for await (const row of client.query(new QueryStream(sql, [], { batchSize: STATEMENT_CHUNK })) as AsyncIterable<Sample>) {
       chunk.push(row);
-      if (chunk.length === STATEMENT_CHUNK) { s.add(chunk); chunk.length = 0; }
+      if (chunk.length === STATEMENT_CHUNK) {
+        s.add(chunk);
+        chunk.length = 0;
+      }
     }
     s.add(chunk);
   }
@@ -300,7 +340,10 @@ export class PostgresSource {
     const errors: CollectError[] = [];
     for (const [entry, samples] of this.pending) {
       const sql = sqlFor(entry, this.versionNum);
-      if (!sql) { errors.push(noSql(entry, this.versionNum)); continue; }
+      if (!sql) {
+        errors.push(noSql(entry, this.versionNum));
+        continue;
+      }
       try {
         samples.push(rowsOf(entry, await client.query(sql)));
         if (samples.length > MAX_PENDING_SAMPLES) samples.shift();
@@ -315,7 +358,9 @@ export class PostgresSource {
   private startSampler(): void {
     if (this.sampler) return;
     const every = this.settings.activitySampleMs ?? DEFAULT_ACTIVITY_SAMPLE_MS;
-    this.sampler = setInterval(() => { void this.sample().catch(() => undefined); }, every);
+    this.sampler = setInterval(() => {
+      void this.sample().catch(() => undefined);
+    }, every);
     this.sampler.unref();
   }
 }
@@ -331,7 +376,16 @@ function defaultNotice(message: string, fields: Record<string, unknown>): void {
 }
 
 function downRow(error: string): Sample {
-  return { up: false, error, version: null, version_num: null, uptime_s: null, is_in_recovery: null, max_connections: null, connections: null };
+  return {
+    up: false,
+    error,
+    version: null,
+    version_num: null,
+    uptime_s: null,
+    is_in_recovery: null,
+    max_connections: null,
+    connections: null,
+  };
 }
 
 /** The instance URL pointed at another database (same host, role and options). */
@@ -340,4 +394,3 @@ export function databaseUrl(url: string, database: string): string {
   u.pathname = `/${encodeURIComponent(database)}`;
   return u.toString();
 }
-

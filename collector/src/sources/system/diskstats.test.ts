@@ -17,12 +17,15 @@ function wholeDeviceOf(dir: string): string | undefined {
   return basename(sys);
 }
 
-test('writing and fsyncing 64 MiB shows as at least 64 MiB written on the temp dir\'s device', async (t) => {
+test("writing and fsyncing 64 MiB shows as at least 64 MiB written on the temp dir's device", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pga-disk-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const device = wholeDeviceOf(dir);
   if (!device) return t.skip('the temp dir is not on a block device');
-  assert.ok(parseDiskstats(readFileSync('/proc/diskstats', 'utf8')).some((d) => d.device === device), `${device} is kept`);
+  assert.ok(
+    parseDiskstats(readFileSync('/proc/diskstats', 'utf8')).some((d) => d.device === device),
+    `${device} is kept`,
+  );
 
   const src = new HostUnderTest({});
   await src.collect();
@@ -55,7 +58,10 @@ test('partitions and idle loop devices are left out, whole disks and dm devices 
     ' 259       1 nvme0n1p1 5427 0 454890 1216 43 4 1220 17 0 1664 1233 0 0 0 0 0 0',
     ' 253       0 dm-0 118965 0 9453174 48616 671889 0 18614904 1179508 0 195564 1228124 0 0 0 0 0 0',
   ].join('\n');
-  assert.deepEqual(parseDiskstats(text).map((d) => d.device), ['loop1', 'sda', 'nvme0n1', 'dm-0']);
+  assert.deepEqual(
+    parseDiskstats(text).map((d) => d.device),
+    ['loop1', 'sda', 'nvme0n1', 'dm-0'],
+  );
   const sda = parseDiskstats(text)[1];
   assert.equal(sda.writeSectors, 18614904);
   assert.equal(sda.ioMs, 195096);

@@ -42,10 +42,18 @@ export function parseDiskstats(text: string): DiskCounters[] {
     const device = f[2];
     if (PARTITION.test(device)) continue;
     const c: DiskCounters = {
-      major: n[0], minor: n[1], device,
-      reads: n[3], readSectors: n[5], readMs: n[6],
-      writes: n[7], writeSectors: n[9], writeMs: n[10],
-      inFlight: n[11], ioMs: n[12], weightedMs: n[13],
+      major: n[0],
+      minor: n[1],
+      device,
+      reads: n[3],
+      readSectors: n[5],
+      readMs: n[6],
+      writes: n[7],
+      writeSectors: n[9],
+      writeMs: n[10],
+      inFlight: n[11],
+      ioMs: n[12],
+      weightedMs: n[13],
     };
     if (IDLE_SKIPPABLE.test(device) && c.reads === 0 && c.writes === 0) continue;
     out.push(c);

@@ -2,7 +2,6 @@
 // path, or instance) becomes one, and the rest of the collection goes on.
 import { errorMessage, type CollectError } from '../../collect-error.ts';
 
-
 export const SYSTEM_ERROR_NAMES = [
   /** A /proc file could not be read (missing on this kernel, permission, not Linux). */
   'ProcReadFailed',

@@ -9,7 +9,9 @@ import { HostUnderTest } from '../../testing/stages.ts';
 import { findMount, parseMountinfo } from './filesystems.ts';
 
 function df(path: string, fields: string): number[] {
-  const out = execFileSync('df', ['-B1', `--output=${fields}`, path], { encoding: 'utf8' }).trim().split('\n')[1];
+  const out = execFileSync('df', ['-B1', `--output=${fields}`, path], { encoding: 'utf8' })
+    .trim()
+    .split('\n')[1];
   return out.trim().split(/\s+/).map(Number);
 }
 
@@ -18,16 +20,29 @@ test('disk_usage agrees with df for the same path, through a symlink too', async
   t.after(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'main'));
   await symlink(join(dir, 'main'), join(dir, 'pg_wal')); // pg_wal elsewhere is the usual layout
-  const src = new HostUnderTest({ paths: [{ role: 'data', path: join(dir, 'main') }, { role: 'wal', path: join(dir, 'pg_wal') }] });
+  const src = new HostUnderTest({
+    paths: [
+      { role: 'data', path: join(dir, 'main') },
+      { role: 'wal', path: join(dir, 'pg_wal') },
+    ],
+  });
   const out = await src.collect();
   assert.deepEqual([...src.lastErrors], []);
   const [data, wal] = out.disk_usage;
   assert.deepEqual([data.role, data.path, wal.role, wal.path], ['data', join(dir, 'main'), 'wal', join(dir, 'pg_wal')]);
 
   const [size, used, avail] = df(join(dir, 'main'), 'size,used,avail');
-  const [target, source, fstype] = execFileSync('findmnt', ['-n', '-o', 'TARGET,SOURCE,FSTYPE', '-T', join(dir, 'main')], { encoding: 'utf8' })
-    .trim().split(/\s+/);
-  const [itotal, ifree] = execFileSync('df', ['--output=itotal,iavail', join(dir, 'main')], { encoding: 'utf8' }).trim().split('\n')[1].trim().split(/\s+/).map(Number);
+  const [target, source, fstype] = execFileSync('findmnt', ['-n', '-o', 'TARGET,SOURCE,FSTYPE', '-T', join(dir, 'main')], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split(/\s+/);
+  const [itotal, ifree] = execFileSync('df', ['--output=itotal,iavail', join(dir, 'main')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')[1]
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   for (const row of [data, wal]) {
     assert.equal(row.size_bytes, size);
     // Other tests write to the same filesystem meanwhile.
@@ -45,7 +60,7 @@ test('disk_usage agrees with df for the same path, through a symlink too', async
       // …and it is the name disk_io rows carry.
       assert.ok(readFileSync('/proc/diskstats', 'utf8').includes(` ${row.block_device} `));
     }
-    const pct = (row.used_bytes as number) / ((row.used_bytes as number) + (row.available_bytes as number)) * 100;
+    const pct = ((row.used_bytes as number) / ((row.used_bytes as number) + (row.available_bytes as number))) * 100;
     assert.ok(Math.abs((row.used_pct as number) - pct) < 0.01);
   }
 });

@@ -49,7 +49,13 @@ export async function blockDeviceOf(mount: Mount, sysRoot = '/sys'): Promise<str
   if (mount.devNumbers.startsWith('0:')) return null; // tmpfs, overlay, btrfs: no block device of its own
   try {
     let dev = await realpath(join(sysRoot, 'dev', 'block', mount.devNumbers));
-    if (await access(join(dev, 'partition')).then(() => true, () => false)) dev = dirname(dev);
+    if (
+      await access(join(dev, 'partition')).then(
+        () => true,
+        () => false,
+      )
+    )
+      dev = dirname(dev);
     return basename(dev);
   } catch {
     return null; // no sysfs (a container without /sys): the column is informative only
@@ -58,7 +64,11 @@ export async function blockDeviceOf(mount: Mount, sysRoot = '/sys'): Promise<str
 
 /** One disk_usage row's columns (without time). Throws when the path cannot be resolved or
  *  statted; the source records that as a StatfsFailed error for this path only. */
-export async function diskUsageColumns(role: string, path: string, mounts: readonly Mount[]): Promise<Record<string, string | number | null>> {
+export async function diskUsageColumns(
+  role: string,
+  path: string,
+  mounts: readonly Mount[],
+): Promise<Record<string, string | number | null>> {
   // Resolve symlinks first: a pg_wal that is a symlink to another disk is the usual layout.
   const real = await realpath(path);
   const st = await statfs(real, { bigint: true });
@@ -67,7 +77,8 @@ export async function diskUsageColumns(role: string, path: string, mounts: reado
   const used = bytes(st.blocks - st.bfree);
   const avail = bytes(st.bavail);
   return {
-    role, path,
+    role,
+    path,
     mount_point: mount?.mountPoint ?? null,
     device: mount?.source ?? null,
     fs_type: mount?.fsType ?? null,

@@ -9,8 +9,13 @@ test('bytes sent over loopback TCP show up in lo rx and tx', async () => {
   let received = 0;
   const done = new Promise<void>((resolve) => {
     const server = createServer((s: Socket) => {
-      s.on('data', (d: Buffer) => { received += d.length; });
-      s.on('end', () => { server.close(); resolve(); });
+      s.on('data', (d: Buffer) => {
+        received += d.length;
+      });
+      s.on('end', () => {
+        server.close();
+        resolve();
+      });
     });
     server.listen(0, '127.0.0.1', async () => {
       const port = (server.address() as { port: number }).port;
@@ -44,6 +49,8 @@ test('parses /proc/net/dev lines, also a name glued to its first number', () => 
   assert.equal(lo.iface, 'lo');
   assert.equal(lo.rxBytes, 63353);
   assert.equal(lo.txPackets, 895);
-  assert.deepEqual([eth.iface, eth.rxBytes, eth.rxErrors, eth.rxDrops, eth.txBytes, eth.txPackets, eth.txErrors, eth.txDrops],
-    ['enp0s31f6', 4294967296, 1, 2, 77, 8, 3, 4]);
+  assert.deepEqual(
+    [eth.iface, eth.rxBytes, eth.rxErrors, eth.rxDrops, eth.txBytes, eth.txPackets, eth.txErrors, eth.txDrops],
+    ['enp0s31f6', 4294967296, 1, 2, 77, 8, 3, 4],
+  );
 });

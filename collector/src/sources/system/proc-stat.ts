@@ -39,9 +39,12 @@ export function parseProcStat(text: string): ProcStat {
   if (!total) throw new ProcParseError('/proc/stat: no "cpu" line');
   const scalar = (k: string) => (Number.isFinite(scalars.get(k)) ? scalars.get(k)! : null);
   return {
-    total, cpus,
-    ctxt: scalar('ctxt'), forks: scalar('processes'),
-    procsRunning: scalar('procs_running'), procsBlocked: scalar('procs_blocked'),
+    total,
+    cpus,
+    ctxt: scalar('ctxt'),
+    forks: scalar('processes'),
+    procsRunning: scalar('procs_running'),
+    procsBlocked: scalar('procs_blocked'),
   };
 }
 

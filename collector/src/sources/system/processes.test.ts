@@ -5,7 +5,7 @@ import { startPostgres } from '../../../../devkit/postgres-server.ts';
 import { HostUnderTest } from '../../testing/stages.ts';
 import { backendTypeOf, parsePidStat, readPostmasterPid } from './processes.ts';
 
-test('pg_processes finds a real postmaster\'s children by type, their memory and CPU', async (t) => {
+test("pg_processes finds a real postmaster's children by type, their memory and CPU", async (t) => {
   // cluster_name as Debian sets it: the titles then read "postgres: 15/main: checkpointer".
   const server = await startPostgres({ settings: { shared_buffers: '256MB', cluster_name: '15/main' } });
   t.after(() => server.stop());
@@ -17,7 +17,14 @@ test('pg_processes finds a real postmaster\'s children by type, their memory and
   const first = await src.collect();
   assert.deepEqual([...src.lastErrors], []);
   const rows = new Map(first.pg_processes.map((r) => [r.backend_type, r]));
-  for (const type of ['postmaster', 'checkpointer', 'background writer', 'walwriter', 'autovacuum launcher', 'logical replication launcher']) {
+  for (const type of [
+    'postmaster',
+    'checkpointer',
+    'background writer',
+    'walwriter',
+    'autovacuum launcher',
+    'logical replication launcher',
+  ]) {
     assert.ok(rows.has(type), `found ${type} among ${[...rows.keys()]}`);
   }
   assert.ok(!rows.has('background worker'), 'every process of a plain server has a known type');
@@ -31,7 +38,7 @@ test('pg_processes finds a real postmaster\'s children by type, their memory and
 
   // Touch ~35 MB of shared_buffers (under a quarter of them, or a seq scan uses a small ring
   // buffer instead) and burn CPU in our backend.
-  await client.query('CREATE TABLE filler AS SELECT g, repeat(\'x\', 200) AS pad FROM generate_series(1, 150000) g');
+  await client.query("CREATE TABLE filler AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 150000) g");
   await client.query('SELECT count(*) FROM filler');
   const started = Date.now();
   await client.query('SELECT sum(sqrt(g)) FROM generate_series(1, 8000000) g');
@@ -60,7 +67,10 @@ test('pg_processes finds a real postmaster\'s children by type, their memory and
   const third = await src.collect();
   assert.deepEqual(third.pg_processes, []);
   assert.ok(third.sysstat.length === 1);
-  assert.deepEqual(src.lastErrors.map((e) => [e.reason, e.family, e.instance]), [['PostmasterNotRunning', 'pg_processes', 'main']]);
+  assert.deepEqual(
+    src.lastErrors.map((e) => [e.reason, e.family, e.instance]),
+    [['PostmasterNotRunning', 'pg_processes', 'main']],
+  );
 });
 
 test('a postmaster.pid naming a process that is not postgres is refused', async () => {
@@ -102,6 +112,8 @@ test('backend types from process titles of PostgreSQL 9.6 to 18, with and withou
 });
 
 test('/proc/<pid>/stat with spaces and parentheses in the command name', () => {
-  const s = parsePidStat('4242 (my (odd) proc) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 123456 1000 10 18446744073709551615');
+  const s = parsePidStat(
+    '4242 (my (odd) proc) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 123456 1000 10 18446744073709551615',
+  );
   assert.deepEqual(s, { comm: 'my (odd) proc', ppid: 1, cpuTicks: 300, startTicks: 123456 });
 });

@@ -36,7 +36,8 @@ export async function readPostmasterPid(dataDir: string): Promise<number> {
   }
   const pid = Number(text.split('\n')[0]);
   // A negative pid marks a single-user backend, not a postmaster.
-  if (!Number.isInteger(pid) || pid <= 0) throw new PostmasterNotRunningError(`${join(dataDir, 'postmaster.pid')}: no postmaster pid in it`);
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new PostmasterNotRunningError(`${join(dataDir, 'postmaster.pid')}: no postmaster pid in it`);
   return pid;
 }
 
@@ -114,10 +115,14 @@ async function readProcess(procRoot: string, pid: number, stat: ProcStatLine, is
     // PostgreSQL rewrites its argv area for the title; what follows it is NULs or spaces.
     const title = cmdline.split('\0').filter(Boolean).join(' ').trim();
     return {
-      pid, startTicks: stat.startTicks, cpuTicks: stat.cpuTicks,
+      pid,
+      startTicks: stat.startTicks,
+      cpuTicks: stat.cpuTicks,
       backendType: isPostmaster ? 'postmaster' : backendTypeOf(title),
-      rssAnonBytes: statusBytes(status, 'RssAnon'), rssFileBytes: statusBytes(status, 'RssFile'),
-      rssShmemBytes: statusBytes(status, 'RssShmem'), swapBytes: statusBytes(status, 'VmSwap'),
+      rssAnonBytes: statusBytes(status, 'RssAnon'),
+      rssFileBytes: statusBytes(status, 'RssFile'),
+      rssShmemBytes: statusBytes(status, 'RssShmem'),
+      swapBytes: statusBytes(status, 'VmSwap'),
     };
   } catch (err) {
     if (isVanished(err)) return undefined;
@@ -169,7 +174,11 @@ const maxOrNull = (vals: (number | null)[]) => (vals.some((v) => v === null) ? n
 /** pg_processes rows' columns (without time and instance), one per backend type present, and
  *  always one for client backends so that "no connections" reads as 0, not as a gap. CPU is
  *  null on the first sample and after a postmaster restart. */
-export function pgProcessesColumns(procs: readonly PgProcess[], cur: PgProcessesSnapshot, prev: PgProcessesSnapshot | undefined): Record<string, string | number | null>[] {
+export function pgProcessesColumns(
+  procs: readonly PgProcess[],
+  cur: PgProcessesSnapshot,
+  prev: PgProcessesSnapshot | undefined,
+): Record<string, string | number | null>[] {
   const comparable = prev !== undefined && prev.postmaster === cur.postmaster && cur.atMs > prev.atMs;
   const seconds = comparable ? (cur.atMs - prev.atMs) / 1000 : null;
   const groups = new Map<string, PgProcess[]>([['client backend', []]]);

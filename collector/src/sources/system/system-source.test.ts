@@ -43,8 +43,10 @@ test('first sample: gauges now, no CPU rates and no counter-family rows; second 
   assertValid(second);
   const t = second.sysstat[0];
   assert.ok((t.interval_s as number) >= 0.29 && (t.interval_s as number) < 5, `interval ${t.interval_s}`);
-  const sum = ['user', 'nice', 'system', 'iowait', 'irq', 'softirq', 'steal', 'idle']
-    .reduce((a, k) => a + (t[`cpu_${k}_pct`] as number), 0);
+  const sum = ['user', 'nice', 'system', 'iowait', 'irq', 'softirq', 'steal', 'idle'].reduce(
+    (a, k) => a + (t[`cpu_${k}_pct`] as number),
+    0,
+  );
   assert.ok(Math.abs(sum - 100) < 0.05, `CPU states add up to 100, got ${sum}`);
   assert.ok((t.ctxt_per_s as number) > 0, 'the kernel switched context at least once');
   assert.equal(second.cpu.length, t.cpu_count);
@@ -53,9 +55,13 @@ test('first sample: gauges now, no CPU rates and no counter-family rows; second 
 
 test('memory agrees with free(1) and with /proc/meminfo', async () => {
   const src = new HostUnderTest({});
-  const { sysstat: [s] } = await src.collect();
+  const {
+    sysstat: [s],
+  } = await src.collect();
   // free (procps-ng ≥ 4): used = total - available; buff/cache = Buffers + Cached + SReclaimable
-  const line = execFileSync('free', ['-b'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Mem:'))!;
+  const line = execFileSync('free', ['-b'], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.startsWith('Mem:'))!;
   const [total, , , , buffCache, available] = line.split(/\s+/).slice(1).map(Number);
   assert.equal(s.mem_total_bytes, total);
   const slack = 64 * 1024 * 1024; // memory moves between the two reads (other tests run too)
@@ -82,7 +88,7 @@ test('a busy thread shows up as busy CPU in sysstat and on one CPU in cpu', asyn
   assert.ok((s.cpu_user_pct as number) >= (100 / cpus) * 0.6, `user ${s.cpu_user_pct}%`);
   const busiest = Math.max(...out.cpu.map((r) => 100 - (r.idle_pct as number) - (r.iowait_pct as number)));
   // The scheduler may move the thread between CPUs, so the busiest CPU shows at least its share.
-  assert.ok(busiest >= 100 / cpus * 0.8, `busiest CPU ${busiest}%`);
+  assert.ok(busiest >= (100 / cpus) * 0.8, `busiest CPU ${busiest}%`);
 });
 
 test('counters going backwards in a copied /proc give nulls, never negative rates', async (t) => {
@@ -94,7 +100,7 @@ test('counters going backwards in a copied /proc give nulls, never negative rate
   assert.deepEqual([...src.lastErrors], []);
   const disk = (await import('./diskstats.ts')).parseDiskstats((await import('node:fs')).readFileSync(join(root, 'diskstats'), 'utf8'))[0];
   assert.ok(disk, 'the host has at least one block device');
-  assert.ok(first.sysstat[0].mem_total_bytes as number > 0);
+  assert.ok((first.sysstat[0].mem_total_bytes as number) > 0);
 
   // Same numbers again after a while: rates are zero, not null.
   await sleep(50);
@@ -107,7 +113,8 @@ test('counters going backwards in a copied /proc give nulls, never negative rate
 
   // Now the device was "re-added", lo "reset", cpu0 and the context switch count went back.
   await editSnapshotLine(join(root, 'diskstats'), `${disk.major} ${disk.minor} ${disk.device} `, (f) =>
-    f.map((v, i) => (i >= 3 ? String(Math.floor(Number(v) / 2)) : v)));
+    f.map((v, i) => (i >= 3 ? String(Math.floor(Number(v) / 2)) : v)),
+  );
   await editSnapshotLine(join(root, 'net/dev'), 'lo:', (f) => f.map((v, i) => (i === 1 ? String(Math.floor(Number(v) / 2)) : v)));
   await editSnapshotLine(join(root, 'stat'), 'cpu0 ', (f) => f.map((v, i) => (i === 1 ? '0' : i === 4 ? String(Number(v) + 1000) : v)));
   await editSnapshotLine(join(root, 'stat'), 'cpu ', (f) => f.map((v, i) => (i === 4 ? String(Number(v) + 1000) : v)));
@@ -117,7 +124,8 @@ test('counters going backwards in a copied /proc give nulls, never negative rate
   assert.deepEqual([...src.lastErrors], []);
   assertValid(back);
   const d = back.disk_io.find((r) => r.device === disk.device)!;
-  for (const k of ['reads_per_s', 'writes_per_s', 'read_bytes_per_s', 'write_bytes_per_s', 'util_pct', 'queue_size']) assert.equal(d[k], null, k);
+  for (const k of ['reads_per_s', 'writes_per_s', 'read_bytes_per_s', 'write_bytes_per_s', 'util_pct', 'queue_size'])
+    assert.equal(d[k], null, k);
   const n = back.network.find((r) => r.interface === 'lo')!;
   assert.equal(n.rx_bytes_per_s, null);
   assert.equal(n.tx_bytes_per_s, null);
@@ -127,9 +135,10 @@ test('counters going backwards in a copied /proc give nulls, never negative rate
   assert.equal(back.sysstat[0].ctxt_per_s, null);
   // The total line moved forward only in idle: 100% idle, a real percentage.
   assert.equal(back.sysstat[0].cpu_idle_pct, 100);
-  for (const rows of Object.values(back)) for (const r of rows) {
-    for (const [k, v] of Object.entries(r)) if (typeof v === 'number') assert.ok(v >= 0, `${k} = ${v}`);
-  }
+  for (const rows of Object.values(back))
+    for (const r of rows) {
+      for (const [k, v] of Object.entries(r)) if (typeof v === 'number') assert.ok(v >= 0, `${k} = ${v}`);
+    }
 
   // And forward again from the lowered numbers: rates come back.
   await sleep(50);
@@ -143,7 +152,13 @@ test('a family whose /proc file is missing is skipped with a named error; the ot
   await copyProcSnapshot(root);
   await unlink(join(root, 'diskstats'));
   await editSnapshotLine(join(root, 'loadavg'), '', () => ['garbage']);
-  const src = new HostUnderTest({ procRoot: root, paths: [{ role: 'data', path: tmpdir() }, { role: 'gone', path: join(root, 'nope') }] });
+  const src = new HostUnderTest({
+    procRoot: root,
+    paths: [
+      { role: 'data', path: tmpdir() },
+      { role: 'gone', path: join(root, 'nope') },
+    ],
+  });
   const out = await src.collect();
   assert.deepEqual(Object.keys(out).sort(), ['cpu', 'disk_usage', 'network']);
   const byFamily = new Map(src.lastErrors.map((e) => [e.family + (e.path ? `:${e.path}` : ''), e.reason]));

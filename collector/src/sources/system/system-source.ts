@@ -72,10 +72,22 @@ export class SystemSource {
         return s;
       }),
       attempt('cpu', () => stat),
-      attempt('disk_io', async () => { out.disks = timed(await readDiskstats(this.procRoot)); }),
-      attempt('network', async () => { out.net = timed(await readNetDev(this.procRoot)); }),
-      this.paths.length > 0 ? attempt('disk_usage', async () => { out.diskUsage = await this.diskUsage(out.errors); }) : undefined,
-      this.instances.length > 0 ? attempt('pg_processes', async () => { out.processes = await this.pgProcesses(out.errors); }) : undefined,
+      attempt('disk_io', async () => {
+        out.disks = timed(await readDiskstats(this.procRoot));
+      }),
+      attempt('network', async () => {
+        out.net = timed(await readNetDev(this.procRoot));
+      }),
+      this.paths.length > 0
+        ? attempt('disk_usage', async () => {
+            out.diskUsage = await this.diskUsage(out.errors);
+          })
+        : undefined,
+      this.instances.length > 0
+        ? attempt('pg_processes', async () => {
+            out.processes = await this.pgProcesses(out.errors);
+          })
+        : undefined,
     ]);
     out.stat = await stat.catch(() => undefined);
     if (!out.stat) out.sysstat = undefined;
@@ -85,29 +97,33 @@ export class SystemSource {
   /** One row per path; a path that fails is skipped with a StatfsFailed error, not the family. */
   private async diskUsage(errors: CollectError[]): Promise<Sample[]> {
     const mounts = await readMounts(this.procRoot);
-    const rows = await Promise.all(this.paths.map(async ({ role, path }) => {
-      try {
-        return await diskUsageColumns(role, path, mounts);
-      } catch (err) {
-        errors.push(toSystemError('disk_usage', err, { path }));
-        return undefined;
-      }
-    }));
+    const rows = await Promise.all(
+      this.paths.map(async ({ role, path }) => {
+        try {
+          return await diskUsageColumns(role, path, mounts);
+        } catch (err) {
+          errors.push(toSystemError('disk_usage', err, { path }));
+          return undefined;
+        }
+      }),
+    );
     return rows.filter((r) => r !== undefined);
   }
 
   /** An instance whose postmaster is not found is skipped with an error. */
   private async pgProcesses(errors: CollectError[]): Promise<NonNullable<HostReading['processes']>> {
-    return Promise.all(this.instances.map(async (inst) => {
-      try {
-        const pid = inst.postmasterPid ?? (inst.dataDir !== undefined ? await readPostmasterPid(inst.dataDir) : undefined);
-        if (pid === undefined) throw new PostmasterNotRunningError('neither postmasterPid nor dataDir is configured');
-        const procs = await readPgProcesses(this.procRoot, pid);
-        return { instance: inst.name, procs, snapshot: snapshotOf(procs, performance.now()) };
-      } catch (err) {
-        errors.push(toSystemError('pg_processes', err, { instance: inst.name }));
-        return { instance: inst.name };
-      }
-    }));
+    return Promise.all(
+      this.instances.map(async (inst) => {
+        try {
+          const pid = inst.postmasterPid ?? (inst.dataDir !== undefined ? await readPostmasterPid(inst.dataDir) : undefined);
+          if (pid === undefined) throw new PostmasterNotRunningError('neither postmasterPid nor dataDir is configured');
+          const procs = await readPgProcesses(this.procRoot, pid);
+          return { instance: inst.name, procs, snapshot: snapshotOf(procs, performance.now()) };
+        } catch (err) {
+          errors.push(toSystemError('pg_processes', err, { instance: inst.name }));
+          return { instance: inst.name };
+        }
+      }),
+    );
   }
 }

@@ -37,12 +37,28 @@ export const pgStatements = catalogEntry(definition, {
   textRows: true,
   requiresExtension: 'pg_stat_statements',
   sql: {
-    [PG13]: body({ toplevel: 'NULL::boolean', readTime: 's.blk_read_time', writeTime: 's.blk_write_time', reset: 'NULL::timestamptz', infoReset: 'NULL::timestamptz' }),
+    [PG13]: body({
+      toplevel: 'NULL::boolean',
+      readTime: 's.blk_read_time',
+      writeTime: 's.blk_write_time',
+      reset: 'NULL::timestamptz',
+      infoReset: 'NULL::timestamptz',
+    }),
     // PG14 (1.9): toplevel, and pg_stat_statements_info tells when everything was reset.
-    [PG14]: body({ toplevel: 's.toplevel', readTime: 's.blk_read_time', writeTime: 's.blk_write_time',
-      reset: INFO_RESET, infoReset: INFO_RESET }),
+    [PG14]: body({
+      toplevel: 's.toplevel',
+      readTime: 's.blk_read_time',
+      writeTime: 's.blk_write_time',
+      reset: INFO_RESET,
+      infoReset: INFO_RESET,
+    }),
     // PG17 (1.11): shared_blk_*_time, and stats_since per entry says when it was (re)created.
-    [PG17]: body({ toplevel: 's.toplevel', readTime: 's.shared_blk_read_time', writeTime: 's.shared_blk_write_time',
-      reset: 's.stats_since', infoReset: INFO_RESET }),
+    [PG17]: body({
+      toplevel: 's.toplevel',
+      readTime: 's.shared_blk_read_time',
+      writeTime: 's.shared_blk_write_time',
+      reset: 's.stats_since',
+      infoReset: INFO_RESET,
+    }),
   },
 });

@@ -11,7 +11,8 @@ SELECT coalesce(array_agg(oid), '{}') AS oids FROM (
    ORDER BY c.relpages DESC, c.oid LIMIT $1) top`;
 
 export const pgStatsIndex = catalogEntry(definition, {
-  description: 'pg_stat_user_indexes + pg_statio_user_indexes of the biggest indexes in each database, invalid and unused flags; sizes at most 5 cycles old',
+  description:
+    'pg_stat_user_indexes + pg_statio_user_indexes of the biggest indexes in each database, invalid and unused flags; sizes at most 5 cycles old',
   kind: 'snapshot',
   scope: 'database',
   intervalSeconds: 60,
