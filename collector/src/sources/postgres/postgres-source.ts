@@ -20,14 +20,14 @@ import QueryStream from 'pg-query-stream';
 import type { InstanceInfo } from '../../../../protocol/index.ts';
 import { STATEMENT_TEXT_MAX } from '../../../../protocol/families/pg-statement-texts.ts';
 import type { InstanceState } from '../../state/instance-state.ts';
-import type { Sample } from '../../state/sample.ts';
+import type { Reading, Sample } from '../../state/sample.ts';
 import {
   CATALOG,
   DEFAULT_LIMITS,
   QUERY_MARKER,
   firstVersion,
   pickSql,
-  rowsOf,
+  readingOf,
   sqlFor,
   type CatalogEntry,
   type CollectLimits,
@@ -83,7 +83,7 @@ export class PostgresSource {
   /** Sessions kept open in the other databases, by name. */
   private readonly sessions = new Map<string, pg.Client>();
   /** Sampled families the sampler reads, and its samples since the last cycle took them. */
-  private readonly pending = new Map<CatalogEntry, Sample[][]>();
+  private readonly pending = new Map<CatalogEntry, Reading[]>();
   /** Families already said to be too new for this server. */
   private readonly tooNew = new Set<string>();
   readonly limits: CollectLimits;
@@ -178,7 +178,7 @@ export class PostgresSource {
     state.nextCycle();
     const due = CATALOG.filter((e) => enabled(e.family));
     const errors: CollectError[] = [];
-    const into = (entry: CatalogEntry, rows: readonly Sample[], epoch = ''): void => {
+    const into = (entry: CatalogEntry, rows: Reading, epoch = ''): void => {
       const s = state.of(entry);
       s.begin(at, epoch);
       s.add(rows);
@@ -246,7 +246,7 @@ export class PostgresSource {
             break;
           case 'statement-texts': {
             const wanted = state.texts(entry).wanted(at);
-            into(entry, wanted.length === 0 ? [] : rowsOf(entry, await client.query(sql, [wanted, STATEMENT_TEXT_MAX])), epoch);
+            into(entry, wanted.length === 0 ? [] : readingOf(entry, await client.query(sql, [wanted, STATEMENT_TEXT_MAX])), epoch);
             break;
           }
           default:
@@ -340,15 +340,15 @@ export class PostgresSource {
   /** An entry's rows in the connected database: its selection first when it has one (the ids
    *  are $1), and for slow columns the ids due for a new measurement ($2); the other rows get
    *  their last measurement. */
-  private async select(client: Db, db: string, entry: CatalogEntry, sql: string, state: InstanceState): Promise<Sample[]> {
-    if (!entry.selection) return rowsOf(entry, await client.query(sql));
+  private async select(client: Db, db: string, entry: CatalogEntry, sql: string, state: InstanceState): Promise<Reading> {
+    if (!entry.selection) return readingOf(entry, await client.query(sql));
     const { limit } = entry.selection;
     const sel = await client.query(pickSql(entry.selection.sql, this.versionNum)!, limit ? [this.limits[limit]] : []);
     const ids: unknown[] = sel.rows[0]?.oids ?? [];
-    if (!entry.slow) return rowsOf(entry, await client.query(sql, [ids]));
+    if (!entry.slow) return readingOf(entry, await client.query(sql, [ids]));
     const slow = state.slowColumns({ ...entry, slow: entry.slow });
     const measured = new Set(slow.due(db, ids.map(String), state.cycle));
-    const rows = rowsOf(entry, await client.query(sql, [ids, [...measured]]));
+    const rows = readingOf(entry, await client.query(sql, [ids, [...measured]]));
     slow.fill(db, rows, entry.slow.idColumn, measured, state.cycle);
     return rows;
   }
@@ -395,7 +395,7 @@ export class PostgresSource {
         continue;
       }
       try {
-        samples.push(rowsOf(entry, await client.query(sql)));
+        samples.push(readingOf(entry, await client.query(sql)));
         if (samples.length > MAX_PENDING_SAMPLES) samples.shift();
       } catch (err) {
         errors.push(familyError(entry.family, err));

@@ -16,6 +16,7 @@ export const pgStatsIndex = catalogEntry(definition, {
   kind: 'snapshot',
   scope: 'database',
   intervalSeconds: 60,
+  byColumn: { unsent: ['oid', 'stats_reset'] },
   selection: { limit: 'maxIndexes', sql: { [PG13]: SELECTION } },
   slow: { columns: ['size_bytes'], idColumn: 'oid', refreshCycles: 5 },
   sql: {

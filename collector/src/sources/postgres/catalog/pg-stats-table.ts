@@ -64,6 +64,7 @@ export const pgStatsTable = catalogEntry(definition, {
   kind: 'snapshot',
   scope: 'database',
   intervalSeconds: 60,
+  byColumn: { unsent: ['oid', 'stats_reset'] },
   selection: { limit: 'maxTables', sql: { [PG13]: SELECTION } },
   // Sizes open every table, TOAST table and index and stat() their files: a fifth per cycle.
   slow: { columns: ['table_bytes', 'toast_bytes', 'index_bytes'], idColumn: 'oid', refreshCycles: 5 },
