@@ -10,7 +10,7 @@
 import type { CatalogEntry } from '../sources/postgres/catalog/types.ts';
 import { SAMPLE_AGGREGATES, type SampleWindow } from './activity-window.ts';
 import { CounterState, type DiffOptions } from './counters.ts';
-import { concatColumns, isColumns, rowsOfReading, toNumber, type Reading, type Sample, type SampleColumns } from './sample.ts';
+import { concatColumns, isColumns, rowAt, rowsOfReading, toNumber, type Reading, type Sample, type SampleColumns } from './sample.ts';
 
 /** A statement's text is sent again after this long, so it outlives the table's retention. */
 const TEXT_RESEND_MS = 24 * 3600_000;
@@ -112,10 +112,10 @@ class SampledState implements FamilyState {
   }
 }
 
-/** pg_stat_statements holds up to pg_stat_statements.max entries (5,000 by default): they come a
- *  chunk at a time and are diffed as they come, so the cycle holds one chunk and the leaders,
- *  not every entry (read as one result, ~3.5 MB of rows lived long enough for V8 to move them to
- *  its old space each cycle, and that set the peak RSS). */
+/** pg_stat_statements holds up to pg_stat_statements.max entries (5,000 by default): they come
+ *  by column and are diffed in place, and only the statements that ran in the interval become
+ *  rows (read as 5,000 row objects, ~3.5 MB lived long enough for V8 to move them to its old
+ *  space each cycle). The leaders are cut to twice the limit as they come. */
 export class TopStatementsState implements FamilyState {
   private readonly counters = new CounterState();
   private ran: Sample[] = [];
@@ -132,15 +132,21 @@ export class TopStatementsState implements FamilyState {
   }
 
   add(reading: Reading): void {
-    const max = this.max();
-    for (const row of rowsOfReading(reading)) {
-      this.counters.row(row);
-      if (!((toNumber(row.calls) ?? 0) > 0)) continue;
-      this.ran.push(row);
-      if (this.ran.length > 2 * max) {
-        this.ran.sort(byTime);
-        this.ran.length = max;
+    if (!isColumns(reading)) {
+      for (const row of reading) {
+        this.counters.row(row);
+        if ((toNumber(row.calls) ?? 0) > 0) this.ran.push(row);
       }
+    } else {
+      // Diffed by column; a row is made only for a statement that ran in the interval.
+      this.counters.columns(reading);
+      const calls = reading.columns.calls ?? [];
+      for (let r = 0; r < reading.length; r++) if ((toNumber(calls[r]) ?? 0) > 0) this.ran.push(rowAt(reading, r));
+    }
+    const max = this.max();
+    if (this.ran.length > 2 * max) {
+      this.ran.sort(byTime);
+      this.ran.length = max;
     }
   }
 

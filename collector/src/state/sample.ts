@@ -34,16 +34,18 @@ export function setCell(r: Reading, i: number, name: string, value: unknown): vo
   column[i] = value;
 }
 
+/** Row `i` of a reading by column as an object. */
+export function rowAt(r: SampleColumns, i: number): Sample {
+  const row: Sample = {};
+  for (const name in r.columns) row[name] = r.columns[name][i];
+  return row;
+}
+
 /** A reading as rows (for the kinds whose state works row by row). */
 export function rowsOfReading(r: Reading): readonly Sample[] {
   if (!isColumns(r)) return r;
   const rows: Sample[] = [];
-  const names = Object.keys(r.columns);
-  for (let i = 0; i < r.length; i++) {
-    const row: Sample = {};
-    for (const n of names) row[n] = r.columns[n][i];
-    rows.push(row);
-  }
+  for (let i = 0; i < r.length; i++) rows.push(rowAt(r, i));
   return rows;
 }
 

@@ -16,7 +16,6 @@
 // (state/instance-state.ts), which owns every earlier reading (counters, fingerprints, texts
 // sent, slow columns) and gives the samples to send.
 import pg from 'pg';
-import QueryStream from 'pg-query-stream';
 import type { InstanceInfo } from '../../../../protocol/index.ts';
 import { STATEMENT_TEXT_MAX } from '../../../../protocol/families/pg-statement-texts.ts';
 import type { InstanceState } from '../../state/instance-state.ts';
@@ -45,8 +44,6 @@ const DEFAULT_ACTIVITY_SAMPLE_MS = 10_000;
 /** Background samples kept per family until the next cycle takes them (a cycle far longer than
  *  the sampling period, or none at all while the instance is disabled). */
 const MAX_PENDING_SAMPLES = 720;
-/** pg_stat_statements rows read at a time: ~0.35 MB of row objects, young garbage for V8. */
-const STATEMENT_CHUNK = 500;
 /** Per-database sessions kept open between cycles. Each is an idle backend on the server (a
  *  connection slot, and its caches: DEPLOYMENT.md "Sizing" has what one cost there). */
 export const MAX_DATABASE_SESSIONS = 10;
@@ -240,10 +237,6 @@ export class PostgresSource {
       }
       try {
         switch (entry.kind) {
-          case 'top-statements':
-            await this.readStatements(client, entry, sql, state, at, epoch);
-            state.finish(entry);
-            break;
           case 'statement-texts': {
             const wanted = state.texts(entry).wanted(at);
             into(entry, wanted.length === 0 ? [] : readingOf(entry, await client.query(sql, [wanted, STATEMENT_TEXT_MAX])), epoch);
@@ -351,29 +344,6 @@ export class PostgresSource {
     const rows = readingOf(entry, await client.query(sql, [ids, [...measured]]));
     slow.fill(db, rows, entry.slow.idColumn, measured, state.cycle);
     return rows;
-  }
-
-  /** pg_stat_statements from a cursor, STATEMENT_CHUNK rows at a time, each chunk into the state
-   *  as it comes (see TopStatementsState). */
-  private async readStatements(
-    client: Db,
-    entry: CatalogEntry,
-    sql: string,
-    state: InstanceState,
-    at: number,
-    epoch: string,
-  ): Promise<void> {
-    const s = state.of(entry);
-    s.begin(at, epoch);
-    const chunk: Sample[] = [];
-    for await (const row of client.query(new QueryStream(sql, [], { batchSize: STATEMENT_CHUNK })) as AsyncIterable<Sample>) {
-      chunk.push(row);
-      if (chunk.length === STATEMENT_CHUNK) {
-        s.add(chunk);
-        chunk.length = 0;
-      }
-    }
-    s.add(chunk);
   }
 
   /** Takes one sample of each sampled family in use (after any sample in flight); returns what failed. */

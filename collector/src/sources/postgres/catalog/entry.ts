@@ -10,17 +10,18 @@ export const keysOf = (f: FamilySpec): string[] => f.columns.filter((c) => c.kin
 export const countersOf = (f: FamilySpec): string[] => f.columns.filter((c) => c.kind === 'counter').map((c) => c.name);
 
 /** `keys` may be given where the collector diffs by columns it reads but does not send.
- *  `byColumn` reads the definition's columns (but interval_s, which the diff adds) and the
- *  `unsent` ones, which the query returns for the collector alone (an id, a stats_reset). */
+ *  `byColumn` reads the definition's columns (but interval_s, which the diff adds, and the
+ *  `derived` ones the state computes) and the `unsent` ones, which the query returns for the
+ *  collector alone (an id, a stats_reset). */
 export function catalogEntry(
   definition: FamilySpec,
   entry: Omit<CatalogEntry, 'family' | 'keys' | 'counters' | 'byColumn'> & {
     readonly keys?: readonly string[];
-    readonly byColumn?: { readonly unsent: readonly string[] };
+    readonly byColumn?: { readonly unsent: readonly string[]; readonly derived?: readonly string[] };
   },
 ): CatalogEntry {
   const { byColumn, ...rest } = entry;
-  const read = definition.columns.filter((c) => c.kind !== 'interval').map((c) => c.name);
+  const read = definition.columns.filter((c) => c.kind !== 'interval' && !byColumn?.derived?.includes(c.name)).map((c) => c.name);
   return {
     family: definition.name,
     keys: keysOf(definition),
