@@ -1,7 +1,8 @@
 // Columns that are costly to read and change slowly: relation sizes. pg_relation_size and
-// friends open every relation (in the fresh session each cycle's per-database connection is,
-// that builds its cache entry) and stat() every file of it; for 1,000 tables that was ~70 ms of
-// a cycle's database time. So each cycle measures them for the objects never measured plus
+// friends open every relation (building its cache entry in a session that has none) and stat()
+// every file of it; for 1,000 tables in a fresh session that was ~70 ms of a cycle's database
+// time, and in a kept session a fifth of 2,000 tables' sizes still costs the server ~20 ms of
+// CPU, a fifth of 4,000 indexes' ~7 ms. So each cycle measures them for the objects never measured plus
 // the share measured longest ago, and every other row carries the value from its last
 // measurement: with refreshCycles = 5, a size is at most five cycles old (five minutes at the
 // default interval), and the cost is spread evenly instead of spiking every fifth cycle.
