@@ -298,12 +298,12 @@ const heaviest = (
     [`%${QUERY_MARKER}%`],
   )
 ).rows
-  // Without the marker and the JSON wrapper (catalog.ts sqlFor): the query's own start.
+  // Without the marker and the JSON wrapper, by row or by column (catalog.ts sqlFor): the query's own start.
   .map((h) => ({
     ms_per_call: h.ms_per_call,
     query: h.query
       .slice(QUERY_MARKER.length + 1)
-      .replace(/^SELECT json_agg\(q\) AS rows FROM \(/, '')
+      .replace(/^SELECT (json_agg\(q\) AS rows|count\(\*\)::int AS pga_rows, .*?) FROM \(/, '')
       .replace(/\s+/g, ' ')
       .slice(0, 70),
   }));

@@ -116,7 +116,7 @@ export async function collectInstance(
 ): Promise<{ info: InstanceInfo; errors: CollectError[] }> {
   const reading = await p.source.read(now, p.state, due);
   const time = now.toISOString();
-  for (const [family, samples] of p.state.take()) out.add(family, samples, time, p.source.settings.name);
+  for (const [family, reading] of p.state.takeReadings()) out.add(family, reading, time, p.source.settings.name);
   return { info: reading.info, errors: reading.errors };
 }
 

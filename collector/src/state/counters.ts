@@ -3,7 +3,7 @@
 // start time) means the counters were reset: that sample's deltas are null rather than a
 // negative number or a huge spike, and the next sample diffs from the new values. When the
 // server says when it reset (stats_reset inside the interval), the values since then are the delta.
-import { toNumber, type Sample } from './sample.ts';
+import { toNumber, type Sample, type SampleColumns } from './sample.ts';
 
 /** What the next sample is diffed against: only the counters (parsed once) and stats_reset,
  *  not the whole row, so the state of 2,000 tables stays small. Counters hold NaN for null: an
@@ -42,6 +42,8 @@ export class CounterState {
   /** This sample's counters of the row being diffed, and the row's key values (both reused). */
   private cur: number[] = [];
   private keyParts: unknown[] = [];
+  /** The row's deltas, as step() leaves them. */
+  private deltas: Array<number | null> = [];
 
   /** Replaces the counters in `rows` by deltas, adds `interval_s`, and returns the same rows:
    *  they are the caller's fresh query results, and copying each (~40 columns) took more CPU
@@ -68,20 +70,47 @@ export class CounterState {
     this.sample++;
     this.seen = 0;
     this.cur.length = opts.counters.length;
+    this.deltas.length = opts.counters.length;
     this.keyParts.length = opts.keys.length;
   }
 
   /** Diffs one row of the current sample in place (see diff). */
   row(row: Sample): void {
     const { keys, counters } = this.opts;
-    const { at, sample, cur } = this;
-    const n = counters.length;
+    for (let k = 0; k < keys.length; k++) this.keyParts[k] = row[keys[k]];
+    for (let i = 0; i < counters.length; i++) this.cur[i] = toNumber(row[counters[i]]) ?? NaN;
+    const interval = this.step(row.stats_reset);
+    for (let i = 0; i < counters.length; i++) row[counters[i]] = this.deltas[i];
+    row.interval_s = interval;
+  }
+
+  /** Diffs every row of a reading by column, in place: the counters' arrays get the deltas, and
+   *  an interval_s array is added. */
+  columns(c: SampleColumns): void {
+    const { keys, counters } = this.opts;
+    const n = c.length;
+    const keyCols = keys.map((k) => c.columns[k] ?? []);
+    const counterCols = counters.map((k) => (c.columns[k] ??= new Array<unknown>(n).fill(null)));
+    const statsReset = c.columns.stats_reset ?? [];
+    const intervals = new Array<number | null>(n);
+    for (let r = 0; r < n; r++) {
+      for (let k = 0; k < keyCols.length; k++) this.keyParts[k] = keyCols[k][r];
+      for (let i = 0; i < counterCols.length; i++) this.cur[i] = toNumber(counterCols[i][r]) ?? NaN;
+      intervals[r] = this.step(statsReset[r]);
+      for (let i = 0; i < counterCols.length; i++) counterCols[i][r] = this.deltas[i];
+    }
+    c.columns.interval_s = intervals;
+  }
+
+  /** The series of the key in keyParts, with this sample's counters in cur: sets `deltas` and
+   *  returns interval_s. `statsResetValue` is the row's stats_reset (undefined: none). */
+  private step(statsResetValue: unknown): number | null {
+    const { at, sample, cur, deltas } = this;
+    const n = this.opts.counters.length;
     // join makes one flat string; += would keep each key as a chain of pieces (~3x the memory
     // for ~11,000 series held between samples).
-    for (let k = 0; k < keys.length; k++) this.keyParts[k] = row[keys[k]];
     const key = this.keyParts.join('\u0000');
-    for (let i = 0; i < n; i++) cur[i] = toNumber(row[counters[i]]) ?? NaN;
-    const statsReset = String(row.stats_reset);
+    const statsReset = String(statsResetValue);
     let prev = this.previous.get(key);
     if (prev === undefined) {
       const fromZero = this.fromZeroAt !== undefined;
@@ -94,7 +123,7 @@ export class CounterState {
     // NaN (null) compares false: a missing value is no reset, only its own delta is null.
     let wentBack = false;
     for (let i = 0; !wentBack && i < n; i++) if (cur[i] < prev.counters[i]) wentBack = true;
-    const newReset = row.stats_reset !== undefined && statsReset !== prev.statsReset;
+    const newReset = statsResetValue !== undefined && statsReset !== prev.statsReset;
     // The server says when it reset (stats_reset): if that is inside this interval and the
     // counters did go back, what they hold now was counted since the reset, so it is the delta,
     // over the time since the reset. Only the activity between the previous sample and the reset
@@ -107,13 +136,13 @@ export class CounterState {
     if (sinceReset) interval = (at - resetAt) / 1000;
     for (let i = 0; i < n; i++) {
       const d = reset ? NaN : sinceReset ? cur[i] : cur[i] - prev.counters[i];
-      row[counters[i]] = Number.isNaN(d) ? null : roundDelta(d);
+      deltas[i] = Number.isNaN(d) ? null : roundDelta(d);
       prev.counters[i] = cur[i];
     }
-    row.interval_s = reset ? null : interval;
     prev.at = at;
     prev.statsReset = statsReset;
     prev.sample = sample;
+    return reset ? null : interval;
   }
 
   /** Ends the sample: series that disappeared (a dropped table) are forgotten, only this

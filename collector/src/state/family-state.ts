@@ -10,7 +10,7 @@
 import type { CatalogEntry } from '../sources/postgres/catalog/types.ts';
 import { SAMPLE_AGGREGATES, type SampleWindow } from './activity-window.ts';
 import { CounterState, type DiffOptions } from './counters.ts';
-import { toNumber, type Sample } from './sample.ts';
+import { concatColumns, isColumns, rowAt, rowsOfReading, toNumber, type Reading, type Sample, type SampleColumns } from './sample.ts';
 
 /** A statement's text is sent again after this long, so it outlives the table's retention. */
 const TEXT_RESEND_MS = 24 * 3600_000;
@@ -20,9 +20,9 @@ export interface FamilyState {
   /** A cycle's reading starts: `at` is its time (ms), `epoch` the server's start time. */
   begin(at: number, epoch: string): void;
   /** Rows as they are read: one database's result, a cursor's chunk, a background sample. */
-  add(rows: readonly Sample[]): void;
+  add(reading: Reading): void;
   /** The cycle's samples to send. */
-  end(): Sample[];
+  end(): Reading;
   /** Forget what was sent, so the next cycle sends as a first one does. */
   forget?(): void;
 }
@@ -31,30 +31,39 @@ function diffOptions(entry: CatalogEntry, epoch: string): DiffOptions {
   return { keys: entry.keys, counters: entry.counters, epoch, newSeriesFromZero: entry.newSeriesFromZero };
 }
 
-/** Counters become deltas in place (the rows are the reading's own, not copies). */
+/** Counters become deltas in place (the rows or columns are the reading's own, not copies).
+ *  A family is read either by row or by column (catalog.ts sqlFor), never both. */
 class SnapshotState implements FamilyState {
   private readonly counters = new CounterState();
   private rows: Sample[] = [];
+  private columns: SampleColumns | undefined;
   constructor(private readonly entry: CatalogEntry) {}
 
   begin(at: number, epoch: string): void {
     this.rows = [];
+    this.columns = undefined;
     if (this.entry.counters.length > 0) this.counters.begin(at, diffOptions(this.entry, epoch));
   }
 
-  add(rows: readonly Sample[]): void {
+  add(reading: Reading): void {
     const diff = this.entry.counters.length > 0;
-    for (const r of rows) {
+    if (isColumns(reading)) {
+      if (diff) this.counters.columns(reading);
+      this.columns = this.columns ? concatColumns(this.columns, reading) : reading;
+      return;
+    }
+    for (const r of reading) {
       if (diff) this.counters.row(r);
       this.rows.push(r);
     }
   }
 
-  end(): Sample[] {
+  end(): Reading {
     if (this.entry.counters.length > 0) this.counters.end();
-    const rows = this.rows;
+    const got = this.columns ?? this.rows;
     this.rows = [];
-    return rows;
+    this.columns = undefined;
+    return got;
   }
 }
 
@@ -65,8 +74,8 @@ class OnChangeState implements FamilyState {
   begin(): void {
     this.rows = [];
   }
-  add(rows: readonly Sample[]): void {
-    for (const r of rows) this.rows.push(r);
+  add(reading: Reading): void {
+    for (const r of rowsOfReading(reading)) this.rows.push(r);
   }
 
   /** Unchanged: no rows, so the family shows as collected with nothing to send. */
@@ -95,18 +104,18 @@ class SampledState implements FamilyState {
   begin(): void {
     /* the window spans the interval, not the cycle */
   }
-  add(rows: readonly Sample[]): void {
-    this.window.add(rows);
+  add(reading: Reading): void {
+    this.window.add(rowsOfReading(reading));
   }
   end(): Sample[] {
     return this.window.drain();
   }
 }
 
-/** pg_stat_statements holds up to pg_stat_statements.max entries (5,000 by default): they come a
- *  chunk at a time and are diffed as they come, so the cycle holds one chunk and the leaders,
- *  not every entry (read as one result, ~3.5 MB of rows lived long enough for V8 to move them to
- *  its old space each cycle, and that set the peak RSS). */
+/** pg_stat_statements holds up to pg_stat_statements.max entries (5,000 by default): they come
+ *  by column and are diffed in place, and only the statements that ran in the interval become
+ *  rows (read as 5,000 row objects, ~3.5 MB lived long enough for V8 to move them to its old
+ *  space each cycle). The leaders are cut to twice the limit as they come. */
 export class TopStatementsState implements FamilyState {
   private readonly counters = new CounterState();
   private ran: Sample[] = [];
@@ -122,16 +131,22 @@ export class TopStatementsState implements FamilyState {
     this.counters.begin(at, diffOptions(this.entry, epoch));
   }
 
-  add(rows: readonly Sample[]): void {
-    const max = this.max();
-    for (const row of rows) {
-      this.counters.row(row);
-      if (!((toNumber(row.calls) ?? 0) > 0)) continue;
-      this.ran.push(row);
-      if (this.ran.length > 2 * max) {
-        this.ran.sort(byTime);
-        this.ran.length = max;
+  add(reading: Reading): void {
+    if (!isColumns(reading)) {
+      for (const row of reading) {
+        this.counters.row(row);
+        if ((toNumber(row.calls) ?? 0) > 0) this.ran.push(row);
       }
+    } else {
+      // Diffed by column; a row is made only for a statement that ran in the interval.
+      this.counters.columns(reading);
+      const calls = reading.columns.calls ?? [];
+      for (let r = 0; r < reading.length; r++) if ((toNumber(calls[r]) ?? 0) > 0) this.ran.push(rowAt(reading, r));
+    }
+    const max = this.max();
+    if (this.ran.length > 2 * max) {
+      this.ran.sort(byTime);
+      this.ran.length = max;
     }
   }
 
@@ -165,8 +180,8 @@ export class StatementTextsState implements FamilyState {
     this.at = at;
     this.rows = [];
   }
-  add(rows: readonly Sample[]): void {
-    for (const r of rows) this.rows.push(r);
+  add(reading: Reading): void {
+    for (const r of rowsOfReading(reading)) this.rows.push(r);
   }
 
   end(): Sample[] {

@@ -3,15 +3,15 @@
 // pushes its rows here; nothing of what was read before lives in the source.
 import type { CatalogEntry, CollectLimits } from '../sources/postgres/catalog/types.ts';
 import { OnChangeState, SampledState, SnapshotState, StatementTextsState, TopStatementsState, type FamilyState } from './family-state.ts';
-import type { Sample } from './sample.ts';
+import { rowsOfReading, type Reading, type Sample } from './sample.ts';
 import { SlowColumns } from './slow-columns.ts';
 
 export class InstanceState {
   private readonly families = new Map<string, FamilyState>();
   private readonly slow = new Map<string, SlowColumns>();
   private top: TopStatementsState | undefined;
-  /** This cycle's samples of the families read whole, until the agent takes them. */
-  private finished = new Map<string, Sample[]>();
+  /** This cycle's readings of the families read whole, until the agent takes them. */
+  private finished = new Map<string, Reading>();
   /** Cycles so far: the slow columns' clock. */
   cycle = 0;
 
@@ -30,11 +30,16 @@ export class InstanceState {
     this.finished.set(entry.family, this.of(entry).end());
   }
 
-  /** The samples of the families finished this cycle. */
-  take(): Map<string, Sample[]> {
+  /** The readings of the families finished this cycle, by row or by column as they were read. */
+  takeReadings(): Map<string, Reading> {
     const f = this.finished;
     this.finished = new Map();
     return f;
+  }
+
+  /** The same as rows. */
+  take(): Map<string, Sample[]> {
+    return new Map([...this.takeReadings()].map(([family, r]) => [family, [...rowsOfReading(r)]]));
   }
 
   of(entry: CatalogEntry): FamilyState {

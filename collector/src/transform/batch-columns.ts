@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { PROTOCOL_VERSION, type ColumnBatch, type Columns, type InstanceInfo, type Row } from '../../../protocol/batch.ts';
 import { FAMILY_BY_NAME, type ColumnSpec, type FamilySpec } from '../../../protocol/families/index.ts';
 import { jsonTimestamp } from '../sources/postgres/pg-types.ts';
-import type { Sample } from '../state/sample.ts';
+import { cell, isColumns, rowsOfReading, type Reading } from '../state/sample.ts';
 
 interface FamilyColumns {
   spec: FamilySpec;
@@ -20,27 +20,30 @@ export class BatchColumns {
   /** Rows of families the protocol does not know: sent as they are, for the backend to refuse by name. */
   private readonly unknown = new Map<string, Row[]>();
 
-  /** A family's samples taken at `time`; `instance` names the PostgreSQL instance (else each
-   *  sample's own `instance`, for host families read per instance). */
-  add(family: string, samples: readonly Sample[], time: string, instance?: string): void {
+  /** A family's samples taken at `time`, as rows or columns; `instance` names the PostgreSQL
+   *  instance (else each sample's own `instance`, for host families read per instance). */
+  add(family: string, samples: Reading, time: string, instance?: string): void {
     const f = this.of(family);
     if (!f) {
       this.addUnknown(
         family,
-        samples.map((s) => ({ time, ...(instance ? { instance } : {}), ...s })),
+        rowsOfReading(samples).map((s) => ({ time, ...(instance ? { instance } : {}), ...s })),
       );
       return;
     }
     const instanceScope = f.spec.scope === 'instance';
-    for (const s of samples) {
+    for (let r = 0; r < samples.length; r++) {
       f.time.push(time);
-      if (instanceScope) f.instance.push(instance ?? String(s.instance));
+      if (instanceScope) f.instance.push(instance ?? String(cell(samples, r, 'instance')));
     }
     const { columns } = f.spec;
     for (let c = 0; c < columns.length; c++) {
       const spec = columns[c];
       const out = f.values[c];
-      for (const s of samples) out.push(normalise(s[spec.name], spec));
+      if (isColumns(samples)) {
+        const column = samples.columns[spec.name];
+        for (let r = 0; r < samples.length; r++) out.push(normalise(column?.[r], spec));
+      } else for (const s of samples) out.push(normalise(s[spec.name], spec));
     }
   }
 

@@ -9,10 +9,24 @@ export const keysOf = (f: FamilySpec): string[] => f.columns.filter((c) => c.kin
 /** The definition's counter columns, in table order: the collector sends them as deltas. */
 export const countersOf = (f: FamilySpec): string[] => f.columns.filter((c) => c.kind === 'counter').map((c) => c.name);
 
-/** `keys` may be given where the collector diffs by columns it reads but does not send. */
+/** `keys` may be given where the collector diffs by columns it reads but does not send.
+ *  `byColumn` reads the definition's columns (but interval_s, which the diff adds, and the
+ *  `derived` ones the state computes) and the `unsent` ones, which the query returns for the
+ *  collector alone (an id, a stats_reset). */
 export function catalogEntry(
   definition: FamilySpec,
-  entry: Omit<CatalogEntry, 'family' | 'keys' | 'counters'> & { readonly keys?: readonly string[] },
+  entry: Omit<CatalogEntry, 'family' | 'keys' | 'counters' | 'byColumn'> & {
+    readonly keys?: readonly string[];
+    readonly byColumn?: { readonly unsent: readonly string[]; readonly derived?: readonly string[] };
+  },
 ): CatalogEntry {
-  return { family: definition.name, keys: keysOf(definition), counters: countersOf(definition), ...entry };
+  const { byColumn, ...rest } = entry;
+  const read = definition.columns.filter((c) => c.kind !== 'interval' && !byColumn?.derived?.includes(c.name)).map((c) => c.name);
+  return {
+    family: definition.name,
+    keys: keysOf(definition),
+    counters: countersOf(definition),
+    ...rest,
+    ...(byColumn ? { byColumn: { columns: [...read, ...byColumn.unsent] } } : {}),
+  };
 }

@@ -32,9 +32,11 @@ export const pgStatements = catalogEntry(definition, {
   // An entry is created at its first execution: one that appears between two samples counted
   // from zero. (An evicted entry that comes back also restarts from zero, so this stays true.)
   newSeriesFromZero: true,
-  // Up to pg_stat_statements.max (5,000) rows a cycle: cheaper for the server as rows, and read
-  // from a cursor a chunk at a time (PostgresSource.topStatements).
-  textRows: true,
+  // Up to pg_stat_statements.max (5,000) rows a cycle, by column: pg turning 27 text fields a
+  // row into strings cost the collector 69-87 ms of CPU a cycle for 4,800 entries, the JSON
+  // columns 15-20 ms, for 13 ms more of the server's (26-27 against 39-41 ms). Rows are made only
+  // for the statements that ran in the interval (TopStatementsState).
+  byColumn: { unsent: ['dbid', 'userid', 'stats_reset'], derived: ['mean_exec_time_ms'] },
   requiresExtension: 'pg_stat_statements',
   sql: {
     [PG13]: body({

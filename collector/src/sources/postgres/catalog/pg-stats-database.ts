@@ -23,6 +23,7 @@ export const pgStatsDatabase = catalogEntry(definition, {
   kind: 'snapshot',
   scope: 'instance',
   intervalSeconds: 60,
+  byColumn: { unsent: ['datid'] },
   selection: { sql: { [PG13]: DATABASES } },
   slow: { columns: ['size_bytes'], idColumn: 'datid', refreshCycles: 5 },
   sql: {

@@ -16,22 +16,29 @@ export const pgStatsIndex = catalogEntry(definition, {
   kind: 'snapshot',
   scope: 'database',
   intervalSeconds: 60,
+  byColumn: { unsent: ['oid', 'stats_reset'] },
   selection: { limit: 'maxIndexes', sql: { [PG13]: SELECTION } },
   slow: { columns: ['size_bytes'], idColumn: 'oid', refreshCycles: 5 },
   sql: {
+    // The functions pg_stat_user_indexes and pg_statio_user_indexes call, with the same
+    // expressions, for the selected indexes only (as for tables, see pg-stats-table.ts).
     // Unused: never scanned since the stats reset, and not enforcing uniqueness or an exclusion
     // constraint (those are used by every write even when no query scans them).
     [PG13]: `
-SELECT current_database() AS datname, s.schemaname, s.relname, s.indexrelname,
-       s.idx_scan, s.idx_tup_read, s.idx_tup_fetch, io.idx_blks_read, io.idx_blks_hit,
-       s.indexrelid AS oid,
-       CASE WHEN s.indexrelid = ANY ($2::oid[]) THEN pg_relation_size(s.indexrelid) END AS size_bytes,
-       i.indisunique AS is_unique, i.indisprimary AS is_primary, i.indisvalid AS is_valid,
-       (s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND NOT i.indisexclusion) AS is_unused,
+SELECT current_database() AS datname, n.nspname AS schemaname, c.relname, ic.relname AS indexrelname,
+       pg_stat_get_numscans(x.indexrelid) AS idx_scan, pg_stat_get_tuples_returned(x.indexrelid) AS idx_tup_read,
+       pg_stat_get_tuples_fetched(x.indexrelid) AS idx_tup_fetch,
+       pg_stat_get_blocks_fetched(x.indexrelid) - pg_stat_get_blocks_hit(x.indexrelid) AS idx_blks_read,
+       pg_stat_get_blocks_hit(x.indexrelid) AS idx_blks_hit,
+       x.indexrelid AS oid,
+       CASE WHEN x.indexrelid = ANY ($2::oid[]) THEN pg_relation_size(x.indexrelid) END AS size_bytes,
+       x.indisunique AS is_unique, x.indisprimary AS is_primary, x.indisvalid AS is_valid,
+       (pg_stat_get_numscans(x.indexrelid) = 0 AND NOT x.indisunique AND NOT x.indisprimary AND NOT x.indisexclusion) AS is_unused,
        (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset
-  FROM pg_stat_user_indexes s
-  JOIN pg_statio_user_indexes io ON io.indexrelid = s.indexrelid
-  JOIN pg_index i ON i.indexrelid = s.indexrelid
- WHERE s.indexrelid = ANY ($1::oid[]) AND io.indexrelid = ANY ($1::oid[])`,
+  FROM pg_index x
+  JOIN pg_class ic ON ic.oid = x.indexrelid
+  JOIN pg_class c ON c.oid = x.indrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE x.indexrelid = ANY ($1::oid[]) AND c.relkind IN ('r', 't', 'm')`,
   },
 });

@@ -64,6 +64,9 @@ export interface CatalogEntry {
    *  (~7 µs a row, ~27 ms a cycle) than it saved us. A 'top-statements' entry needs it: its
    *  rows are read from a cursor a chunk at a time (PostgresSource.topStatements). */
   readonly textRows?: boolean;
+  /** The server sends the result as one JSON array per column, `columns` (catalog.ts sqlFor):
+   *  for the families with a row per table or index, no object per row is made at any stage. */
+  readonly byColumn?: { readonly columns: readonly string[] };
   /** A 'sampled' entry: how the interval's samples become its rows, per series of `keys`
    *  (state/activity-window.ts): `groups` averages and peaks counts, `latest` keeps the last. */
   readonly aggregate?: 'groups' | 'latest';
