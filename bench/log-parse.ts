@@ -10,7 +10,8 @@
 // core, `collector parse-log` of the packaged bundle to /dev/null, and `pgbadger -j 1` on the
 // same file (30 MB files only: pgBadger reads about 1 MB/s). Median and spread of wall and CPU
 // rates, peak RSS.
-// Usage: node --import tsx bench/log-parse.ts [--mb 200] [--small-mb 30] [--big-gb 2] [--plans] [--rounds 3] [--skip-pgbadger]
+// Usage: node --import tsx bench/log-parse.ts [--mb 200] [--small-mb 30] [--big-gb 2] [--big-rounds N] [--plans] [--rounds 3] [--skip-pgbadger]
+// (--big-rounds: rounds on the --big-gb file, default --rounds: each takes minutes.)
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   closeSync,
@@ -167,6 +168,11 @@ function head(src: string, dst: string, bytes: number): void {
   writeFileSync(dst, buf.subarray(0, buf.lastIndexOf(10, n - 1) + 1));
 }
 
+const loadAverage = (): string =>
+  `${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${cpus().length} CPUs`;
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -181,6 +187,7 @@ async function main(): Promise<void> {
       'small-mb': { type: 'string', default: '30' },
       'big-gb': { type: 'string' },
       rounds: { type: 'string', default: '3' },
+      'big-rounds': { type: 'string' },
       'skip-pgbadger': { type: 'boolean' },
       plans: { type: 'boolean' },
     },
@@ -222,8 +229,9 @@ async function main(): Promise<void> {
   console.log(
     `input: real ${source} (prefix '${PREFIX}'); MB = 10^6 bytes; ${rounds} paired rounds; times are whole processes, start-up included`,
   );
+  console.log(`load average at the start: ${loadAverage()}`);
 
-  const files: Array<{ path: string; pgbadger: boolean; what: string }> = [
+  const files: Array<{ path: string; pgbadger: boolean; what: string; rounds?: number }> = [
     { path: small, pgbadger: hasPgbadger, what: source },
     { path: file, pgbadger: false, what: source },
   ];
@@ -231,7 +239,7 @@ async function main(): Promise<void> {
     const big = join(dir, 'bench-big.log');
     const want = Number(values['big-gb']) * 1e9;
     if (!existsSync(big) || statSync(big).size < want) await build(big, want, await realLines());
-    files.push({ path: big, pgbadger: false, what: source });
+    files.push({ path: big, pgbadger: false, what: source, rounds: Math.max(1, Number(values['big-rounds'] ?? rounds)) });
   }
   if (values.plans) {
     // Plan-heavy: every statement's plan, as auto_explain writes it (made anew: a real server).
@@ -248,7 +256,7 @@ async function main(): Promise<void> {
       badger: Run[] = [];
     let records = 0,
       parseErrors = 0;
-    for (let i = 0; i < rounds; i++) {
+    for (let i = 0; i < (f.rounds ?? rounds); i++) {
       // 1. the pipeline in a process of its own (split, parse, classify, redact, row; no output)
       const run = timed(process.execPath, [measurer, f.path, PREFIX], join(dir, 'measure.json'));
       const m = JSON.parse(readFileSync(join(dir, 'measure.json'), 'utf8')) as {
@@ -297,11 +305,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  console.log(
-    `\nload average at the end: ${loadavg()
-      .map((x) => x.toFixed(1))
-      .join(' ')} on ${cpus().length} CPUs (wall times suffer when it exceeds the CPUs; CPU times much less)`,
-  );
+  console.log(`\nload average at the end: ${loadAverage()} (wall times suffer when it exceeds the CPUs; CPU times much less)`);
 }
 
 await main();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pgAnalytics collector from its unpacked tarball (run as root, from that directory):
 #   - the service user `pganalytics` (no login, no home outside its state directory);
-#   - /opt/pganalytics-collector/collector.mjs (root-owned: the service cannot change its code);
+#   - /opt/pganalytics-collector/collector.mjs and the chunks it loads, lib/*.mjs (root-owned: the
+#     service cannot change its code);
 #   - /etc/pganalytics/collector.toml from the example when absent (0640 root:pganalytics);
 #   - /var/lib/pganalytics (0700 pganalytics): key, certificate, tokens, spool, log offsets;
 #   - the systemd unit, not started: the collector must be registered first.
@@ -35,6 +36,10 @@ done
 
 install -d -o root -g root -m 0755 "$app_dir"
 install -o root -g root -m 0644 "$here/collector.mjs" "$app_dir/collector.mjs"
+# Chunks are named by their content and loaded when a command first needs one: those of an
+# older version are left in place, since a collector still running it may yet load them.
+install -d -o root -g root -m 0755 "$app_dir/lib"
+install -o root -g root -m 0644 "$here"/lib/*.mjs "$app_dir/lib/"
 install -o root -g root -m 0644 "$here/VERSION" "$app_dir/VERSION"
 
 install -d -o root -g "$user" -m 0750 "$conf_dir"

@@ -7,12 +7,13 @@
 //   collector status [--config PATH]                   registration, last push, spool depth, config version
 //
 // Each command loads only the modules it uses (the daemon's memory is what a DBA sees in top):
-// `once` and `status` never load the HTTP client; node-forge loads only when a key is made.
+// `once` and `status` never load the HTTP client; node-forge loads only when a key is made;
+// `parse-log` loads neither the config (zod, TOML) nor anything of the daemon (the packaged
+// bundle is split into chunks along these imports).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONFIG_PATH, loadLocalConfig, type LocalConfig } from './config.ts';
-import { isRegistered } from './credentials.ts';
+import type { LocalConfig } from './config.ts';
 import { errorMessage } from '../../common/errors.ts';
 
 const USAGE = 'usage: collector <register|run|once|parse-log|status> [--config PATH] …';
@@ -24,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
     const { parseLogCommand } = await import('./commands/parse-log.ts');
     return parseLogCommand(rest);
   }
+  const { DEFAULT_CONFIG_PATH, loadLocalConfig } = await import('./config.ts');
+  const { isRegistered } = await import('./credentials.ts');
   const { values } = parseArgs({
     args: rest,
     allowPositionals: false,

@@ -32,8 +32,13 @@ test('the collector tarball unpacks to a bundle that collects one cycle against 
     'collector.mjs',
     'collector.toml.example',
     'install.sh',
+    'lib',
     'pganalytics-collector.service',
   ]);
+  assert.ok(
+    readdirSync(join(dir, 'lib')).some((f) => f.endsWith('.mjs')),
+    'the chunks collector.mjs loads',
+  );
   assert.ok(statSync(join(dir, 'install.sh')).mode & 0o100, 'install.sh is executable');
   const syntax = spawnSync('bash', ['-n', join(dir, 'install.sh')], { encoding: 'utf8' });
   assert.equal(syntax.status, 0, syntax.stderr);
