@@ -337,12 +337,44 @@ test('long ranges read the hourly rollups, short ranges raw rows', { timeout: 12
   for (const p of series.filter((x) => x.range === '1h')) assert.equal(p.rows.length, 0, `${where(p)} still has rows`);
 });
 
+// The collectors columns collector_status reads, which the role holds by column grants (sql/140):
+// on Citus the view is read with the caller's rights, and here too (security_invoker, PG15+).
+const COLLECTOR_COLUMNS = ['cert_not_after', 'collector_version', 'created_at', 'id', 'last_seen_at', 'server_id', 'status'];
+const SECRET_COLUMNS = ['cert_serial', 'cert_fingerprint', 'prev_cert_fingerprint', 'refresh_token_hash', 'prev_refresh_token_hash'];
+
 test('the grafana role cannot write and cannot read credentials', { timeout: 120_000 }, async () => {
   await assert.rejects(grafana.query("INSERT INTO servers (hostname) VALUES ('x')"), /read-only transaction|permission denied/);
   await assert.rejects(grafana.query('SELECT * FROM enrolment_tokens'), /permission denied/);
   await assert.rejects(grafana.query('SELECT * FROM collectors'), /permission denied/);
+  for (const c of SECRET_COLUMNS) await assert.rejects(grafana.query(`SELECT ${c} FROM collectors`), /permission denied/, c);
+  const granted = await stack.db.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.column_privileges
+      WHERE grantee = 'pganalytics_grafana' AND table_name = 'collectors' AND privilege_type = 'SELECT' ORDER BY 1`,
+  );
+  assert.deepEqual(
+    granted.rows.map((r) => r.column_name),
+    COLLECTOR_COLUMNS,
+  );
   const seen = await grafana.query('SELECT * FROM collector_status');
   assert.ok(seen.rows.length > 0 && !('refresh_token_hash' in seen.rows[0]) && !('cert_fingerprint' in seen.rows[0]));
+  // Beside the metric tables, what the dashboards read and nothing else (a table added later
+  // gets SELECT by 060's default privileges: one that holds secrets must revoke it).
+  const readable = await stack.db.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition AND c.relname NOT LIKE 'metrics\\_%'
+        AND has_table_privilege('pganalytics_grafana', c.oid, 'SELECT') ORDER BY 1`,
+  );
+  assert.deepEqual(
+    readable.rows.map((r) => r.relname),
+    ['collector_status', 'databases', 'metric_families', 'postgresql_instances', 'servers', 'storage_jobs', 'storage_settings'],
+  );
+  // The view stands on the role's own grants, as on Citus: without one of them it fails.
+  await stack.db.query('REVOKE SELECT (last_seen_at) ON collectors FROM pganalytics_grafana');
+  try {
+    await assert.rejects(grafana.query('SELECT * FROM collector_status'), /permission denied/);
+  } finally {
+    await stack.db.query('GRANT SELECT (last_seen_at) ON collectors TO pganalytics_grafana');
+  }
 });
 
 // Units: every numeric column's unit comes from its name (units.ts), and the panel JSON gives
