@@ -71,7 +71,7 @@ async function rawCopy(url: string): Promise<{ run(seconds: number): Promise<{ r
   for (const [name, cols] of Object.entries(wire.families)) {
     const f = FAMILY_BY_NAME.get(name)!;
     if (!cols?.time.length) continue;
-    copies.push(copyBinary(f, cols, new Array<number>(cols.time.length).fill(f.scope === 'instance' ? instance : server)));
+    copies.push(copyBinary(f, cols, server, f.scope === 'instance' ? new Array<number>(cols.time.length).fill(instance) : undefined));
   }
   const perBatch = rowCount(wire);
   return {

@@ -40,12 +40,15 @@ function aggregates(c: ColumnSpec): string[] {
 /** The migration that creates a family's table and hourly rollup. */
 export function familyMigration(f: FamilySpec, source: string): string {
   const owner = f.scope === 'instance' ? 'instance_id' : 'server_id';
+  // Every table leads with server_id, instance-level ones too: per-server reads and Citus's
+  // distribution key (sql/130_server_id.sql); the rollup groups by it.
+  const owners = f.scope === 'instance' ? ['server_id', 'instance_id'] : ['server_id'];
   const width = Math.max(owner.length, ...f.columns.map((c) => c.name.length)) + 2;
   const columns = [
-    `${owner.padEnd(width)}int NOT NULL`,
+    ...owners.map((o) => `${o.padEnd(width)}int NOT NULL`),
     ...f.columns.map((c) => `${c.name.padEnd(width)}${SQL_TYPES[c.type]}${c.key ? ' NOT NULL' : ''}`),
   ];
-  const keys = [owner, ...f.columns.filter((c) => c.kind === 'key').map((c) => c.name)];
+  const keys = [...owners, ...f.columns.filter((c) => c.kind === 'key').map((c) => c.name)];
   const values = f.columns.flatMap(aggregates);
   // Nothing but keys and labels (statement texts): no rollup, the raw rows are all there is.
   const rollup =

@@ -37,10 +37,8 @@ const INFO_TYPES: Record<string, string> = {
 };
 
 test("every family's generated migration creates the definition's table and a rollup by its keys", { timeout: 120_000 }, async () => {
-  // Only the storage functions: then every family from its generated migration.
-  const base = join(dir, 'base');
-  mkdirSync(base);
-  for (const f of ['001_metadata.sql', '002_metric_storage.sql']) copyFileSync(join(SQL_DIR, f), join(base, f));
+  // Every migration, then every family's table dropped and made again from its generated
+  // migration, by today's pga_create_metric_table.
   const admin = new pg.Client({ connectionString: server.url() });
   await admin.connect();
   await admin.query('CREATE DATABASE generated');
@@ -49,14 +47,23 @@ test("every family's generated migration creates the definition's table and a ro
   try {
     const c = await pool.connect();
     try {
-      await migrate(c, { dir: base });
+      await migrate(c);
     } finally {
       c.release();
     }
+    for (const f of FAMILIES) await pool.query(`DROP TABLE IF EXISTS ${f.table}, ${f.table}_1h CASCADE`);
+    await pool.query('DELETE FROM metric_families');
     for (const f of FAMILIES) await pool.query(familyMigration(f, 'test'));
+    // A family written by hand without server_id is refused: it could be neither read per server nor distributed.
+    await assert.rejects(
+      pool.query(
+        "SELECT pga_create_metric_table('no_server', 'metrics_no_server', 'instance_id int NOT NULL, n int', 'instance_id', INTERVAL '7 days', NULL)",
+      ),
+      /metric table metrics_no_server must have a column server_id int NOT NULL/,
+    );
 
     for (const f of FAMILIES) {
-      const owner = f.scope === 'instance' ? 'instance_id' : 'server_id';
+      const owners = f.scope === 'instance' ? ['server_id', 'instance_id'] : ['server_id'];
       const cols = await pool.query(
         `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
         [f.table],
@@ -65,7 +72,7 @@ test("every family's generated migration creates the definition's table and a ro
         cols.rows.map((r) => [r.column_name, r.data_type, r.is_nullable]),
         [
           ['time', 'timestamp with time zone', 'NO'],
-          [owner, 'integer', 'NO'],
+          ...owners.map((o) => [o, 'integer', 'NO']),
           ...f.columns.map((c) => [c.name, INFO_TYPES[c.type], c.key ? 'NO' : 'YES']),
         ],
         `table ${f.table}`,
@@ -81,8 +88,8 @@ test("every family's generated migration creates the definition's table and a ro
       );
       const keys = f.columns.filter((c) => c.kind === 'key').map((c) => c.name);
       assert.deepEqual(
-        rollup.rows.slice(0, 2 + keys.length).map((r) => r.column_name),
-        ['time', owner, ...keys],
+        rollup.rows.slice(0, 1 + owners.length + keys.length).map((r) => r.column_name),
+        ['time', ...owners, ...keys],
         `rollup of ${f.name}`,
       );
       for (const c of f.columns.filter((c) => c.kind === 'counter')) {
@@ -103,15 +110,15 @@ test("every family's generated migration creates the definition's table and a ro
       [120_000, 5, 4],
     ] as const) {
       await pool.query(
-        `INSERT INTO metrics_pg_stats_database (time, instance_id, datname, interval_s, xact_commit, numbackends)
-        VALUES ($1, $2, 'app', 60, $3, $4)`,
-        [new Date(hour + offset), inst, commits, backends],
+        `INSERT INTO metrics_pg_stats_database (time, server_id, instance_id, datname, interval_s, xact_commit, numbackends)
+        VALUES ($1, $2, $3, 'app', 60, $4, $5)`,
+        [new Date(hour + offset), server1, inst, commits, backends],
       );
     }
     await runMaintenance(pool);
     const rolled = await pool.query(
-      'SELECT interval_s, xact_commit, numbackends, numbackends_max FROM metrics_pg_stats_database_1h WHERE instance_id = $1',
-      [inst],
+      'SELECT interval_s, xact_commit, numbackends, numbackends_max FROM metrics_pg_stats_database_1h WHERE server_id = $1 AND instance_id = $2',
+      [server1, inst],
     );
     assert.deepEqual(
       rolled.rows.map((r) => [r.interval_s, Number(r.xact_commit), r.numbackends, r.numbackends_max]),

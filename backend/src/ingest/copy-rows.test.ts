@@ -16,7 +16,7 @@ before(async () => {
   server = await startPostgres();
   client = new pg.Client({ connectionString: server.url() });
   await client.connect();
-  await client.query(`CREATE TABLE metrics_all (time timestamptz NOT NULL, instance_id int NOT NULL, i int, b bigint,
+  await client.query(`CREATE TABLE metrics_all (time timestamptz NOT NULL, instance_id int NOT NULL, server_id int NOT NULL, i int, b bigint,
     f double precision, ok boolean, s text, at timestamptz, j jsonb, unsent text)`);
 });
 after(async () => {
@@ -99,7 +99,7 @@ test('every column type lands as PostgreSQL reads the same value from text; abse
   const n = 240; // every combination of the lists above, several times over
   const cols = columnsOf(n);
   const owners = Array.from({ length: n }, (_, r) => r);
-  const { rows } = await copyIn(client, [copyBinary(ALL, cols, owners)]);
+  const { rows } = await copyIn(client, [copyBinary(ALL, cols, 7, owners)]);
   assert.equal(rows, n);
   const stored = (await client.query('SELECT * FROM metrics_all ORDER BY instance_id')).rows;
   assert.equal(stored.length, n);
@@ -128,6 +128,7 @@ test('every column type lands as PostgreSQL reads the same value from text; abse
       if (!same) mismatches.push(`row ${r} ${k}: stored ${JSON.stringify(got)}, text gives ${JSON.stringify(expected[k])}`);
     }
     if (stored[r].unsent !== null) mismatches.push(`row ${r}: unsent is not null`);
+    if (stored[r].server_id !== 7) mismatches.push(`row ${r}: server_id ${stored[r].server_id}, not the server given`);
   }
   assert.deepEqual(mismatches, []);
   // Timestamps to the microsecond, compared by PostgreSQL itself (a JS Date keeps milliseconds only).
@@ -161,6 +162,7 @@ test('rows larger than a data chunk, and a value larger than one, arrive whole',
   const copy = copyBinary(
     ALL,
     cols,
+    7,
     Array.from({ length: n }, (_, r) => r),
   );
   assert.ok(copy.chunks.length > 10, `${copy.chunks.length} chunks`);

@@ -158,26 +158,29 @@ function micros(values: readonly unknown[]): (number | bigint | null)[] {
 }
 
 /**
- * A family's validated columns as a binary COPY; `owners` holds each row's instance_id or
- * server_id. Columns the batch left out are not named, so COPY fills them with null.
+ * A family's validated columns as a binary COPY. `serverId` is the sending collector's server
+ * (every table has server_id); `owners` holds each row's instance_id, for an instance-level family.
+ * Columns the batch left out are not named, so COPY fills them with null.
  */
-export function copyBinary(family: FamilySpec, cols: Columns, owners: readonly number[]): CopyStatement {
-  const owner = family.scope === 'instance' ? 'instance_id' : 'server_id';
+export function copyBinary(family: FamilySpec, cols: Columns, serverId: number, owners?: readonly number[]): CopyStatement {
+  const instance = family.scope === 'instance';
+  if (instance && owners?.length !== cols.time.length) throw new Error(`${family.name}: one instance id per row`);
   const present = family.columns.filter((c) => cols[c.name] !== undefined);
-  const sql = `COPY ${family.table} ("time", "${owner}"${present.map((c) => `, "${c.name}"`).join('')}) FROM STDIN (FORMAT binary)`;
+  const sql = `COPY ${family.table} ("time", "server_id"${instance ? ', "instance_id"' : ''}${present.map((c) => `, "${c.name}"`).join('')}) FROM STDIN (FORMAT binary)`;
   const time = cols.time;
   // Timestamps become numbers first, so the row loop below only writes.
   const types = present.map((c) => c.type);
   const values = present.map((c) => (c.type === 'timestamptz' ? micros(cols[c.name]) : cols[c.name]));
   const times = micros(time);
-  const fields = 2 + present.length;
+  const fields = (instance ? 3 : 2) + present.length;
   const w = new Writer(256 + time.length * (2 + 12 * fields));
   for (let i = 0; i < time.length; i++) {
     w.int16(fields);
     const t = times[i]!;
     if (typeof t === 'number') w.int8(t);
     else w.bigInt8(t);
-    w.int4(owners[i]);
+    w.int4(serverId);
+    if (instance) w.int4(owners![i]);
     for (let j = 0; j < values.length; j++) {
       const v = values[j][i];
       if (v === null || v === undefined) {

@@ -95,13 +95,16 @@ export async function storeBatch(
   // parent table, which must not be held while COPY runs.
   if (keep.length > 0) await families.ensurePartitions(pool, familyNames, new Date(minTime), new Date(maxTime));
   const instanceIds = await instanceIdsOf(pool, collector.serverId, batch, keep);
-  /** Each row's instance_id or server_id. */
-  const ownersOf = (k: Kept): number[] =>
-    k.spec.scope === 'instance'
-      ? (k.cols.instance as string[]).map((n) => instanceIds.get(n)!)
-      : new Array<number>(k.rows).fill(collector.serverId);
-  // Every family goes by COPY; all travel in one write, so a family costs no round trip.
-  const copies = keep.map((k) => copyBinary(k.spec, k.cols, ownersOf(k)));
+  // Every family goes by COPY; all travel in one write, so a family costs no round trip. Every
+  // row's server_id is the authenticated collector's server, whatever the batch says.
+  const copies = keep.map((k) =>
+    copyBinary(
+      k.spec,
+      k.cols,
+      collector.serverId,
+      k.spec.scope === 'instance' ? (k.cols.instance as string[]).map((n) => instanceIds.get(n)!) : undefined,
+    ),
+  );
   for (const k of keep) rowsByFamily[k.spec.name] = k.rows;
   const total = keep.reduce((n, k) => n + k.rows, 0);
   const names = [...instanceIds.keys()];

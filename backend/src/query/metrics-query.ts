@@ -32,12 +32,14 @@ export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
 export interface MetricsPlan {
   resolution: 'raw' | 'raw_step' | 'hourly';
   sql: string;
-  /** $1 from, $2 to, $3 owner ids, [$4 step seconds] */
+  /** $1 from, $2 to, $3 server id, $4 instance ids (instance-level families), then the step in seconds */
   params: unknown[];
   scope: 'instance' | 'server';
 }
 
-export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, ownerIds: number[]): MetricsPlan {
+/** Every read names the server: on Citus that makes it a router query (one shard of each table),
+ *  elsewhere the indexes lead with server_id. Instance-level reads also name the instances. */
+export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, serverId: number, instanceIds: number[] = []): MetricsPlan {
   const spec = FAMILY_BY_NAME.get(q.family);
   const storage: FamilyStorage | undefined = families.storage(q.family);
   if (!spec || !storage) throw new HttpError(400, 'unknown_family', `no metric family ${q.family}`);
@@ -51,8 +53,10 @@ export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, owne
   if (range > MAX_RANGE_MS) throw new HttpError(400, 'range_too_long', `range exceeds ${MAX_RANGE_MS / 86_400_000} days`);
 
   const owner = spec.scope === 'instance' ? 'instance_id' : 'server_id';
-  const filter = `time >= $1 AND time < $2 AND ${owner} = ANY($3::int[])`;
-  const base = [new Date(from), new Date(to), ownerIds];
+  const instance = spec.scope === 'instance';
+  const filter = `server_id = $3 AND time >= $1 AND time < $2${instance ? ' AND instance_id = ANY($4::int[])' : ''}`;
+  const base = [new Date(from), new Date(to), serverId, ...(instance ? [instanceIds] : [])];
+  const step = `$${base.length + 1}`;
   const wantsHourly = readsRollup(range) || q.step === HOUR_S;
   if (wantsHourly && storage.rollupTable) {
     return {
@@ -70,7 +74,7 @@ export function planMetricsQuery(q: MetricsQuery, families: MetricFamilies, owne
     );
   }
   if (q.step !== undefined && storage.rollupSql) {
-    const select = renderRollupSql(storage.rollupSql, "date_bin(make_interval(secs => $4), time, timestamptz '2000-01-01')", filter);
+    const select = renderRollupSql(storage.rollupSql, `date_bin(make_interval(secs => ${step}), time, timestamptz '2000-01-01')`, filter);
     return {
       resolution: 'raw_step',
       scope: spec.scope,

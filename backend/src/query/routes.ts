@@ -90,7 +90,12 @@ export function queryRoutes(pool: pg.Pool, families: MetricFamilies, requireUser
     const picked = q.instance === undefined ? instances : instances.filter((i) => i.name === q.instance);
     if (scope === 'instance' && q.instance !== undefined && picked.length === 0)
       throw new HttpError(404, 'not_found', 'no such instance on this server');
-    const plan = planMetricsQuery(q, families, scope === 'instance' ? picked.map((i) => i.id) : [id]);
+    const plan = planMetricsQuery(
+      q,
+      families,
+      id,
+      picked.map((i) => i.id),
+    );
     const names = new Map(instances.map((i) => [i.id, i.name]));
     await streamRows(
       pool,

@@ -97,7 +97,8 @@ async function refreshLateHours(client: pg.PoolClient, now: Date, report: Mainte
     report.ran = true;
     const marked: DirtyHour[] = (
       await client.query(
-        `SELECT d.family, f.rollup_table, d.hour, d.hour < $1::timestamptz - f.retention + interval '1 hour' AS expired
+        // A continuous aggregate made before server_id (sql/130) is refreshed under its own name.
+        `SELECT d.family, coalesce(f.rollup_cagg, f.rollup_table) AS rollup_table, d.hour, d.hour < $1::timestamptz - f.retention + interval '1 hour' AS expired
          FROM rollup_dirty_hours d JOIN metric_families f USING (family)
         WHERE f.rollup_table IS NOT NULL ORDER BY d.family, d.hour`,
         [now],
