@@ -4,8 +4,9 @@
 
 /** The selected server's rows of a host table aliased `alias`. */
 export const ofServer = (alias: string): string => `${alias}.server_id IN (\${server:sqlstring})`;
-/** The selected instances' rows of an instance-level table aliased `alias`. */
-export const ofInstances = (alias: string): string => `${alias}.instance_id IN (\${instance:sqlstring})`;
+/** The selected instances' rows of an instance-level table aliased `alias`: by server first
+ *  (every instance-level table has the server of its instance, sql/130), then by instance. */
+export const ofInstances = (alias: string): string => `${ofServer(alias)} AND ${alias}.instance_id IN (\${instance:sqlstring})`;
 
 const OWNER_PREDICATE = /\bm\.(?:server_id|instance_id) IN \(\$\{(?:server|instance):sqlstring\}\)/g;
 

@@ -37,13 +37,16 @@ export const STATEMENT_VALUES: readonly string[] = [
 
 /** Each statement's newest text up to the end of the range, per instance of the selection, to
  *  join on (instance_id, queryid). One DISTINCT ON over the texts rather than a lookup per row:
- *  Citus plans neither a LATERAL … LIMIT 1 after a LIMIT nor a correlated subquery (issue 22).
+ *  Citus plans neither a LATERAL … LIMIT 1 after a LIMIT nor a correlated subquery (issue 22);
+ *  led by the distribution column, it runs on the shards even across servers.
  *  The collector resends a top statement's text within a day, so the texts from a day before
  *  `from` hold the text of every statement seen since then. */
-export const latestTexts = (from: string): string => `(SELECT DISTINCT ON (q.instance_id, q.queryid) q.instance_id, q.queryid, q.query
+export const latestTexts = (
+  from: string,
+): string => `(SELECT DISTINCT ON (q.server_id, q.instance_id, q.queryid) q.instance_id, q.queryid, q.query
           FROM ${t.pgStatementTexts.table} q
          WHERE ${ofInstances('q')} AND q.time > ${from} - interval '1 day' AND q.time <= $__timeTo()::timestamptz
-         ORDER BY q.instance_id, q.queryid, q.time DESC)`;
+         ORDER BY q.server_id, q.instance_id, q.queryid, q.time DESC)`;
 
 /** Adds each statement's latest text (the collector sends it once a day, not every cycle) to a
  *  query over the range with instance_id and queryid columns. */
