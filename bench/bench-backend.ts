@@ -10,14 +10,16 @@ import { join } from 'node:path';
 import { startPostgres, type PostgresServer } from '../devkit/postgres-server.ts';
 import { ensureDatabase, startBackend, type Backend } from '../backend/src/server.ts';
 import { settingsFromEnv, type BackendSettings } from '../backend/src/settings.ts';
+import type { StorageMode } from '../backend/src/storage/migrate.ts';
 import { createEnrolmentToken } from '../backend/src/registration/routes.ts';
 import { createLogger } from '../common/log.ts';
 
 /** What the printed header says about the database: the durability the figures were taken with. */
 export const DURABILITY = 'fsync, synchronous_commit and full_page_writes on';
 
-export interface BenchBackend {
-  server: PostgresServer;
+export interface BenchBackend<S = PostgresServer> {
+  /** The PostgreSQL started here; undefined when the database is external (`databaseUrl`). */
+  server: S;
   settings: BackendSettings;
   backend: Backend;
   /** An enrolment token good for `collectors` registrations (and a few more for attackers). */
@@ -26,21 +28,35 @@ export interface BenchBackend {
   stop(): Promise<void>;
 }
 
-export async function startBenchBackend(o: { poolSize: number; sharedBuffers: string; collectors: number }): Promise<BenchBackend> {
+export interface BenchOptions {
+  poolSize: number;
+  sharedBuffers: string;
+  collectors: number;
+  /** An external database (a Citus coordinator's), used as it is configured, instead of one started here. */
+  databaseUrl?: string;
+  storage?: StorageMode;
+}
+
+export async function startBenchBackend(o: BenchOptions & { databaseUrl?: undefined }): Promise<BenchBackend>;
+export async function startBenchBackend(o: BenchOptions): Promise<BenchBackend<PostgresServer | undefined>>;
+export async function startBenchBackend(o: BenchOptions): Promise<BenchBackend<PostgresServer | undefined>> {
   const dir = mkdtempSync(join(tmpdir(), 'pga-bench-'));
-  const server = await startPostgres({
-    settings: {
-      fsync: true,
-      synchronous_commit: true,
-      full_page_writes: true,
-      shared_buffers: o.sharedBuffers,
-      max_wal_size: '4GB',
-      checkpoint_timeout: '30min',
-    },
-  });
+  const server = o.databaseUrl
+    ? undefined
+    : await startPostgres({
+        settings: {
+          fsync: true,
+          synchronous_commit: true,
+          full_page_writes: true,
+          shared_buffers: o.sharedBuffers,
+          max_wal_size: '4GB',
+          checkpoint_timeout: '30min',
+        },
+      });
   // The in-flight and pool-waiting limits scale with the pool, as the settings' defaults do with theirs.
   const settings = settingsFromEnv({
-    databaseUrl: server.url('pganalytics'),
+    databaseUrl: o.databaseUrl ?? server!.url('pganalytics'),
+    ...(o.storage ? { storage: o.storage } : {}),
     host: '127.0.0.1',
     port: 0,
     dataDir: join(dir, 'backend'),
@@ -63,7 +79,7 @@ export async function startBenchBackend(o: { poolSize: number; sharedBuffers: st
         try {
           await backend.close();
         } finally {
-          await server.stop();
+          await server?.stop();
           rmSync(dir, { recursive: true, force: true });
         }
       })()),

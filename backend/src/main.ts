@@ -103,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
       await withPool(settings.databaseUrl, async (pool) => {
         const c = await pool.connect();
         try {
-          console.log(JSON.stringify(await migrate(c, { storage: settings.storage })));
+          console.log(JSON.stringify(await migrate(c, { storage: settings.storage, citusShardCount: settings.citusShardCount })));
         } finally {
           c.release();
         }
@@ -136,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
       const id = await withPool(settings.databaseUrl, async (pool) => {
         const c = await pool.connect();
         try {
-          await migrate(c, { storage: settings.storage });
+          await migrate(c, { storage: settings.storage, citusShardCount: settings.citusShardCount });
         } finally {
           c.release();
         }
@@ -153,7 +153,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'maintenance':
-      console.log(JSON.stringify(await withPool(settings.databaseUrl, (pool) => runMaintenance(pool))));
+      console.log(
+        JSON.stringify(
+          await withPool(settings.databaseUrl, (pool) => runMaintenance(pool, { columnarAfterDays: settings.citusColumnarAfterDays })),
+        ),
+      );
       return 0;
     default:
       console.error(`unknown command ${command}; expected serve, migrate, create-enrolment-token, create-user or maintenance`);

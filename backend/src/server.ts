@@ -77,7 +77,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
   for (const p of [pool, apiPool]) p.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
   const migrator = await pool.connect();
   try {
-    const res = await migrate(migrator, { storage: settings.storage });
+    const res = await migrate(migrator, { storage: settings.storage, citusShardCount: settings.citusShardCount });
     if (res.applied.length > 0) log.info('migrations applied', { applied: res.applied, storage: res.mode });
     if (res.storageNote) log.warn(res.storageNote);
   } finally {
@@ -233,7 +233,7 @@ export async function startBackend(settings: BackendSettings, log = createLogger
     try {
       // Retention may have been changed through another backend.
       await families.reload(apiPool);
-      const r = await runMaintenance(apiPool);
+      const r = await runMaintenance(apiPool, { columnarAfterDays: settings.citusColumnarAfterDays });
       end({ outcome: r.ran ? 'ran' : 'skipped' });
       if (r.partitionsCreated || r.partitionsDropped || r.hoursRolledUp) log.info('maintenance', { ...r });
     } catch (err) {

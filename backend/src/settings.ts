@@ -1,8 +1,9 @@
 // Backend settings: environment variables (PGA_*), with defaults that run on one machine.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { StorageMode } from './storage/migrate.ts';
+import { DEFAULT_CITUS_SHARD_COUNT, STORED_MODES, type StorageMode } from './storage/migrate.ts';
 import { retentionFromEnv } from './storage/retention.ts';
+import { DEFAULT_COLUMNAR_AFTER_DAYS } from './storage/maintenance.ts';
 
 export interface BackendSettings {
   databaseUrl: string;
@@ -14,6 +15,10 @@ export interface BackendSettings {
   collectorJwtTtlSeconds: number;
   collectorCertValidityDays: number;
   storage: StorageMode;
+  /** Citus: shards of the metric tables' colocation group, fixed when the schema is made. */
+  citusShardCount: number;
+  /** Citus: raw partitions whose day ended this many days ago are converted to columnar. */
+  citusColumnarAfterDays: number;
   /** Connections for pushes; everything else (users, registration, config, health, metrics,
    *  maintenance) has a pool of its own, so no other request waits in the ingest pool's queue. */
   dbPoolSize: number;
@@ -78,7 +83,10 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
   const env = process.env;
   const poolSize = overrides.dbPoolSize ?? num('PGA_DB_POOL_SIZE', 10);
   const storage = (env.PGA_STORAGE ?? 'auto') as StorageMode;
-  if (!['auto', 'timescaledb', 'native'].includes(storage)) throw new Error(`PGA_STORAGE must be auto, timescaledb or native`);
+  if (!['auto', ...STORED_MODES].includes(storage)) throw new Error(`PGA_STORAGE must be one of auto, ${STORED_MODES.join(', ')}`);
+  const citusShardCount = num('PGA_CITUS_SHARD_COUNT', DEFAULT_CITUS_SHARD_COUNT);
+  if (!Number.isInteger(citusShardCount) || citusShardCount < 1 || citusShardCount > 64_000)
+    throw new Error('PGA_CITUS_SHARD_COUNT must be an integer from 1 to 64000');
   const settings: BackendSettings = {
     databaseUrl: env.PGA_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pganalytics',
     host: env.PGA_HOST ?? '0.0.0.0',
@@ -97,6 +105,8 @@ export function settingsFromEnv(overrides: Partial<BackendSettings> = {}): Backe
     collectorJwtTtlSeconds: num('PGA_COLLECTOR_JWT_TTL', 900),
     collectorCertValidityDays: num('PGA_COLLECTOR_CERT_DAYS', 90),
     storage,
+    citusShardCount,
+    citusColumnarAfterDays: num('PGA_CITUS_COLUMNAR_AFTER_DAYS', DEFAULT_COLUMNAR_AFTER_DAYS),
     dbPoolSize: poolSize,
     apiPoolSize: num('PGA_DB_API_POOL_SIZE', 4),
     maxCompressedBytes: num('PGA_MAX_BODY_BYTES', 16 * 1024 * 1024),

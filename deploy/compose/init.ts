@@ -31,7 +31,7 @@ const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: 2 });
 try {
   const c = await pool.connect();
   try {
-    const res = await migrate(c, { storage: settings.storage });
+    const res = await migrate(c, { storage: settings.storage, citusShardCount: settings.citusShardCount });
     console.log(`migrations: ${res.applied.length} applied, storage ${res.mode}`);
     // ALTER/CREATE ROLE take no bind parameters; the literals are quoted with pg's own escaping.
     await c.query(`ALTER ROLE pganalytics_grafana PASSWORD ${c.escapeLiteral(required('PGA_GRAFANA_DB_PASSWORD'))}`);

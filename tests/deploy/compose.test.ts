@@ -32,6 +32,7 @@ interface Service {
   restart?: string;
   read_only?: boolean;
   user?: string;
+  profiles?: string[];
 }
 interface Compose {
   services: Record<string, Service>;
@@ -62,9 +63,14 @@ function mountFor(s: Service, path: string): Mount | undefined {
     .sort((a, b) => b.target.length - a.target.length)[0];
 }
 
-test('the five components and the init step are there', () => {
-  assert.deepEqual(Object.keys(compose.services).sort(), ['backend', 'collector', 'grafana', 'init', 'prometheus', 'timescaledb']);
+test('the five components and the init step are there; profile citus adds a coordinator, two workers and their setup', () => {
+  const inProfile = (p?: string) => services.filter(([, s]) => s.profiles?.[0] === p).map(([name]) => name);
+  assert.deepEqual(inProfile(undefined).sort(), ['backend', 'collector', 'grafana', 'init', 'prometheus', 'timescaledb']);
   assert.match(compose.services.timescaledb.image ?? '', /^timescale\/timescaledb(-ha)?:[\w.]+-pg1[5-9]$/);
+  assert.deepEqual(inProfile('citus').sort(), ['citus-coordinator', 'citus-setup', 'citus-worker-1', 'citus-worker-2']);
+  for (const name of inProfile('citus')) assert.match(compose.services[name].image ?? '', /^citusdata\/citus:\d+\.\d+\.\d+$/);
+  const sh = spawnSync('sh', ['-n', join(root, 'deploy/compose/citus-setup.sh')], { encoding: 'utf8' });
+  assert.equal(sh.status, 0, sh.stderr);
 });
 
 test('every image is pinned: a tag that is not latest, or a digest', () => {

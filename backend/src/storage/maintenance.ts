@@ -1,6 +1,9 @@
 // The native path's maintenance job: what TimescaleDB's own scheduler does on the other path.
 // For every family: make daily partitions ahead, drop those past retention, roll completed
 // hours (and hours made dirty by late rows) into the hourly rollup table, and expire rollups.
+// Citus runs the same job on its distributed tables (partitions made and dropped through the
+// coordinator, each rollup's INSERT … SELECT pushed down to the shards: raw and rollup tables
+// are co-located by server_id), then converts raw partitions past an age to columnar.
 // On TimescaleDB it only refreshes the continuous aggregates over the hours that late rows,
 // older than the refresh policy's window, made dirty (refreshLateHours).
 // Several backends may run it; an advisory lock lets one at a time do the work.
@@ -8,6 +11,7 @@ import pg from 'pg';
 import { readMetricFamilies } from '../db/metric-families.ts';
 import { HOUR_BUCKET, renderRollupSql } from '../db/rollup-sql.ts';
 import { withTransaction } from '../db/transaction.ts';
+import type { StoredMode } from './migrate.ts';
 
 const MAINTENANCE_LOCK = 7_402_118_002; // arbitrary, constant: pg_advisory_xact_lock key
 const PARTITION_DAYS_AHEAD = 3;
@@ -15,18 +19,38 @@ const HOUR_MS = 3_600_000;
 
 export interface MaintenanceReport {
   ran: boolean;
-  mode: 'timescaledb' | 'native';
+  mode: StoredMode;
   partitionsCreated: number;
   partitionsDropped: number;
   hoursRolledUp: number;
+  /** Citus: raw partitions converted to columnar by this run. */
+  partitionsCompressed: number;
 }
 
-export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<MaintenanceReport> {
+export interface MaintenanceOptions {
+  now?: Date;
+  /** Citus: a raw partition whose day ended at least this many days ago goes columnar. */
+  columnarAfterDays?: number;
+}
+
+/** PGA_CITUS_COLUMNAR_AFTER_DAYS when unset: yesterday's partition, which late rows of a
+ *  collector's spool still reach most, stays a heap table; older days are compressed. */
+export const DEFAULT_COLUMNAR_AFTER_DAYS = 1;
+
+export async function runMaintenance(pool: pg.Pool, opts: MaintenanceOptions = {}): Promise<MaintenanceReport> {
+  const now = opts.now ?? new Date();
   const client = await pool.connect();
-  const report: MaintenanceReport = { ran: false, mode: 'native', partitionsCreated: 0, partitionsDropped: 0, hoursRolledUp: 0 };
+  const report: MaintenanceReport = {
+    ran: false,
+    mode: 'native',
+    partitionsCreated: 0,
+    partitionsDropped: 0,
+    hoursRolledUp: 0,
+    partitionsCompressed: 0,
+  };
   try {
     report.mode = (await client.query('SELECT pga_storage_mode() AS m')).rows[0].m;
-    if (report.mode !== 'native') {
+    if (report.mode === 'timescaledb') {
       await refreshLateHours(client, now, report);
       return report;
     }
@@ -64,15 +88,51 @@ export async function runMaintenance(pool: pg.Pool, now = new Date()): Promise<M
           report.hoursRolledUp += Math.round((to.getTime() - from.getTime()) / HOUR_MS);
         }
         await client.query('UPDATE metric_families SET rolled_up_to = $2 WHERE family = $1', [f.family, start ? currentHour : null]);
-        await client.query(
-          `DELETE FROM ${rollup} WHERE time < $1::timestamptz - (SELECT rollup_retention FROM metric_families WHERE family = $2)`,
-          [now, f.family],
-        );
+        // The cut-off is read first: on Citus, a DELETE on a distributed table whose subquery
+        // reads a coordinator-local table would need the planner to move that result around.
+        const { cutoff } = (
+          await client.query('SELECT $1::timestamptz - rollup_retention AS cutoff FROM metric_families WHERE family = $2', [now, f.family])
+        ).rows[0];
+        await client.query(`DELETE FROM ${rollup} WHERE time < $1`, [cutoff]);
       }
     });
+    if (report.ran && report.mode === 'citus') {
+      const before = new Date(now.getTime() - (opts.columnarAfterDays ?? DEFAULT_COLUMNAR_AFTER_DAYS) * 86_400_000);
+      await compressOldPartitions(client, before, report);
+    }
     return report;
   } finally {
     client.release();
+  }
+}
+
+/** Heap (not yet columnar) partitions of a raw table. */
+const HEAP_PARTITIONS = `SELECT count(*)::int AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_am a ON a.oid = c.relam
+  WHERE i.inhparent = $1::regclass AND a.amname = 'heap'`;
+
+/**
+ * Citus: raw partitions that ended before `before` go columnar (citus_columnar, several times
+ * smaller, scans read only the columns a query names) through Citus's
+ * alter_old_partitions_set_access_method. Columnar takes INSERT and COPY (late rows still land)
+ * but refuses UPDATE and DELETE, which the product never runs on raw rows: retention drops whole
+ * partitions. Rollup tables stay heap: maintenance rewrites their hours. The procedure commits
+ * after each partition, so it runs outside a transaction, under the session lock, and through
+ * the simple query protocol (a procedure that commits cannot be called with bind parameters in
+ * every driver); both values are ours (metric_families, a computed time), quoted all the same.
+ */
+async function compressOldPartitions(client: pg.PoolClient, before: Date, report: MaintenanceReport): Promise<void> {
+  if (!(await client.query('SELECT pg_try_advisory_lock($1) AS ok', [MAINTENANCE_LOCK])).rows[0].ok) return;
+  try {
+    for (const f of await readMetricFamilies(client)) {
+      const heap = async (): Promise<number> => (await client.query(HEAP_PARTITIONS, [f.rawTable])).rows[0].n;
+      const was = await heap();
+      await client.query(
+        `CALL alter_old_partitions_set_access_method(${pg.escapeLiteral(f.rawTable)}::regclass, ${pg.escapeLiteral(before.toISOString())}::timestamptz, 'columnar')`,
+      );
+      report.partitionsCompressed += was - (await heap());
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MAINTENANCE_LOCK]).catch(() => undefined);
   }
 }
 

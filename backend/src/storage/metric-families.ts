@@ -1,13 +1,14 @@
 // What the backend knows about each family's storage: its tables and rollup (from
-// metric_families), retention, the storage mode, and on the native path the daily partitions
+// metric_families), retention, the storage mode, and on the native and citus paths the daily partitions
 // that exist, so ingest only asks the database to make one when a batch reaches a new day.
 // reload() re-reads metric_families after a retention change (here or on another backend).
 import type pg from 'pg';
 import type { Statement } from '../db/copy-in.ts';
 import { readMetricFamilies, type FamilyStorage } from '../db/metric-families.ts';
+import type { StoredMode } from './migrate.ts';
 
 export interface MetricFamilies {
-  mode: 'timescaledb' | 'native';
+  mode: StoredMode;
   retentionMs(family: string): number;
   /** The family's storage, or undefined when no migration has created its table. */
   storage(family: string): FamilyStorage | undefined;
@@ -15,7 +16,7 @@ export interface MetricFamilies {
   reload(pool: pg.Pool): Promise<void>;
   ensurePartitions(pool: pg.Pool, families: string[], from: Date, to: Date): Promise<void>;
   /** Rows for hours the regular rollup will not compute again make those hours dirty for the
-   *  maintenance job: on the native path every hour already rolled up; on TimescaleDB hours
+   *  maintenance job: on the native and citus paths every hour already rolled up; on TimescaleDB hours
    *  older than what its refresh policy still covers. The statement that marks them, to run in
    *  the transaction that stores the rows; null when there is nothing to mark. */
   lateRows(families: string[], from: Date, to: Date): Statement | null;
@@ -39,7 +40,7 @@ export function markLateRows(mode: MetricFamilies['mode'], families: string[], f
   const hour = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS;
   // The last hour to mark: native rolls up each completed hour once; TimescaleDB's policy
   // still refreshes every hour newer than TIMESCALE_LATE_AFTER_MS.
-  const last = mode === 'native' ? hour(now) - HOUR_MS : hour(now - TIMESCALE_LATE_AFTER_MS);
+  const last = mode === 'timescaledb' ? hour(now - TIMESCALE_LATE_AFTER_MS) : hour(now) - HOUR_MS;
   if (hour(from.getTime()) > last || families.length === 0) return null; // the common case
   return { name: 'pga_mark_late_rows', text: MARK_LATE_ROWS, values: [families, from, to, new Date(last)] };
 }
@@ -62,7 +63,7 @@ export async function loadMetricFamilies(pool: pg.Pool): Promise<MetricFamilies>
       families = await readFamilies(p);
     },
     async ensurePartitions(p, names, from, to) {
-      if (mode !== 'native') return;
+      if (mode === 'timescaledb') return;
       const firstDay = Math.floor(from.getTime() / DAY_MS);
       const lastDay = Math.floor(to.getTime() / DAY_MS);
       for (const f of names) {

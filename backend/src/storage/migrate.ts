@@ -11,7 +11,13 @@ import { withTransaction } from '../db/transaction.ts';
 export const SQL_DIR = join(import.meta.dirname, '..', '..', '..', 'sql');
 const MIGRATION_LOCK = 7_402_118_001; // arbitrary, constant: pg_advisory_lock key for migrations
 
-export type StorageMode = 'auto' | 'timescaledb' | 'native';
+/** The storage modes a database can have (storage_settings.mode), fixed when its schema is made. */
+export const STORED_MODES = ['timescaledb', 'native', 'citus'] as const;
+export type StoredMode = (typeof STORED_MODES)[number];
+/** What PGA_STORAGE asks for: a mode, or `auto` to pick one from what the server offers. */
+export type StorageMode = 'auto' | StoredMode;
+/** citus.shard_count when PGA_CITUS_SHARD_COUNT is not set (DEPLOYMENT.md, "Citus", says why). */
+export const DEFAULT_CITUS_SHARD_COUNT = 32;
 
 export interface Migration {
   version: number;
@@ -32,7 +38,7 @@ export function loadMigrations(dir = SQL_DIR): Migration[] {
 
 export interface MigrateResult {
   applied: string[];
-  mode: 'timescaledb' | 'native';
+  mode: StoredMode;
   /** Why `auto` did not choose TimescaleDB though it is installed, and how to enable it: one
    *  line for the operator's log, set only by the run that created the metric storage. */
   storageNote?: string;
@@ -40,6 +46,9 @@ export interface MigrateResult {
 
 /** What the server offers for metric storage. */
 interface TimescaleState {
+  /** The citus extension is created in this database (Citus documents TimescaleDB as
+   *  incompatible with it: where it is, TimescaleDB is never tried). */
+  citus?: boolean;
   /** The package is installed (its control file is in the extension directory). */
   available: boolean;
   /** The extension is already created in this database. */
@@ -60,14 +69,23 @@ export function preloadsTimescale(setting: string): boolean {
 
 /**
  * The storage mode the metric-storage migration is to create, decided in one place: `auto`
- * means TimescaleDB only when it is *usable* (installed and preloaded, or already created);
+ * means Citus when the citus extension is created in the database, else TimescaleDB only when it is *usable* (installed and preloaded, or already created);
  * installed but not preloaded (a server right after `apt install timescaledb-…`) falls back to
  * native partitions with a note that says so, because creating the extension there would end
  * the session. An explicit `timescaledb` that cannot work fails here, before anything changes.
  */
-export function chooseStorage(wanted: StorageMode, ts: TimescaleState): { mode: 'timescaledb' | 'native'; note?: string } {
-  const usable = ts.available && (ts.created || ts.preloaded === true);
+export function chooseStorage(wanted: StorageMode, ts: TimescaleState): { mode: StoredMode; note?: string } {
   if (wanted === 'native') return { mode: 'native' };
+  if (ts.citus) {
+    if (wanted === 'timescaledb')
+      throw new Error('storage = timescaledb but this database has the citus extension, which TimescaleDB cannot run beside');
+    return { mode: 'citus' };
+  }
+  if (wanted === 'citus')
+    throw new Error(
+      'storage = citus but the citus extension is not created in this database (CREATE EXTENSION citus on the coordinator and on every worker, add the workers with citus_add_node, then start the backend)',
+    );
+  const usable = ts.available && (ts.created || ts.preloaded === true);
   if (usable) return { mode: 'timescaledb' };
   const enable =
     "add shared_preload_libraries = 'timescaledb' to postgresql.conf (keeping any libraries already listed) and restart PostgreSQL";
@@ -100,10 +118,7 @@ export function chooseStorage(wanted: StorageMode, ts: TimescaleState): { mode: 
 }
 
 /** The mode already fixed in storage_settings, or the one to create. */
-async function storageFor(
-  client: pg.Client | pg.PoolClient,
-  wanted: StorageMode,
-): Promise<{ mode: 'timescaledb' | 'native'; note?: string }> {
+async function storageFor(client: pg.Client | pg.PoolClient, wanted: StorageMode): Promise<{ mode: StoredMode; note?: string }> {
   if ((await client.query("SELECT to_regclass('storage_settings') IS NOT NULL AS made")).rows[0].made) {
     return { mode: (await client.query('SELECT mode FROM storage_settings')).rows[0].mode };
   }
@@ -114,16 +129,22 @@ async function timescaleState(client: pg.Client | pg.PoolClient): Promise<Timesc
   const r = (
     await client.query(`SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
       EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS created,
+      EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus,
       (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload`)
   ).rows[0];
   // pg_settings hides the row from a role that may not read it (current_setting would raise).
-  return { available: r.available, created: r.created, preloaded: r.preload === null ? undefined : preloadsTimescale(r.preload) };
+  return {
+    citus: r.citus,
+    available: r.available,
+    created: r.created,
+    preloaded: r.preload === null ? undefined : preloadsTimescale(r.preload),
+  };
 }
 
 /** Runs pending migrations on a dedicated client (it holds the advisory lock for the duration). */
 export async function migrate(
   client: pg.Client | pg.PoolClient,
-  opts: { storage?: StorageMode; dir?: string } = {},
+  opts: { storage?: StorageMode; dir?: string; citusShardCount?: number } = {},
 ): Promise<MigrateResult> {
   const migrations = loadMigrations(opts.dir);
   // A session that dies mid-migration (a FATAL, a restart) also emits 'error' on its client, and
@@ -138,7 +159,7 @@ export async function migrate(
       (await client.query('SELECT version, checksum FROM schema_migrations')).rows.map((r) => [r.version as number, r.checksum as string]),
     );
     const applied: string[] = [];
-    let storage: { mode: 'timescaledb' | 'native'; note?: string } | undefined;
+    let storage: { mode: StoredMode; note?: string } | undefined;
     for (const m of migrations) {
       const seen = done.get(m.version);
       if (seen !== undefined) {
@@ -153,6 +174,11 @@ export async function migrate(
       try {
         await withTransaction(client, async () => {
           await client.query("SELECT set_config('pga.storage', $1, true)", [mode]);
+          // The shards of the colocation group the first distributed table makes (sql/130 pga_distribute).
+          if (mode === 'citus')
+            await client.query("SELECT set_config('citus.shard_count', $1, true)", [
+              String(opts.citusShardCount ?? DEFAULT_CITUS_SHARD_COUNT),
+            ]);
           await client.query(m.sql);
           await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
             m.version,

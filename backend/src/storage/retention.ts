@@ -1,5 +1,5 @@
-// Per-family retention of raw rows, on both storage paths:
-//   native       metric_families.retention, which the maintenance job drops partitions by;
+// Per-family retention of raw rows, on every storage path:
+//   native, citus  metric_families.retention, which the maintenance job drops partitions by;
 //   timescaledb  the same column, plus the hypertable's retention policy replaced through
 //                TimescaleDB's API (remove_retention_policy, then add_retention_policy).
 // Set from the environment at start (PGA_RETENTION_<FAMILY>=14d) or by an admin
