@@ -29,7 +29,7 @@ import { DASHBOARDS } from '../grafana/src/dashboards/index.ts';
 import { runPanelQueries, type RangeSpec } from '../devkit/panel-queries.ts';
 import { expandMacros } from '../devkit/grafana-macros.ts';
 import { ALERT_RULES, ALERT_WINDOW } from '../grafana/src/alerts/rules.ts';
-import { citusServer, citusTaskCounts } from './citus-target.ts';
+import { citusServer, citusTaskCounts } from '../devkit/citus.ts';
 
 const { values } = parseArgs({
   options: {

@@ -1,9 +1,10 @@
-// The Citus side of bench:dashboards: an external Citus coordinator's database (PGA_CITUS_URL, a
-// fresh one with the citus extension and its workers added) in the shape of the PostgreSQL
-// servers tests and benchmarks start, and the number of tasks a query's plan sends to the shards.
+// An external Citus coordinator's database (PGA_CITUS_URL: a fresh one, the citus extension
+// created and its workers added) in the shape of the PostgreSQL servers tests and benchmarks
+// start, and the number of tasks a query's plan sends to the shards (bench:dashboards and the
+// dashboards' Citus test).
 import { tmpdir } from 'node:os';
 import type pg from 'pg';
-import type { PostgresServer } from '../devkit/postgres-server.ts';
+import type { PostgresServer } from './postgres-server.ts';
 
 /** The coordinator's database as a server startStack can use (and never stops): every database
  *  name it asks for is the one in the URL. */
