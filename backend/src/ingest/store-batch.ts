@@ -2,15 +2,15 @@
 // family's COPY and one statement for what the batch says about its sender (last seen, versions,
 // databases) and, for rows of hours already rolled up, one that marks them for the next rollup
 // go in one write, and PostgreSQL commits them together (copyIn). A repeated batch id
-// fails on the first COPY, before any row is written, so nothing is stored twice. Rows are
+// fails the transaction (on the first COPY, before any row is written; on Citus possibly when a
+// later statement flushes that COPY), so nothing is stored twice. Rows are
 // encoded before anything is sent, and no transaction stays open waiting for this process.
 // A 2xx is only sent after COMMIT: what was acknowledged is durable.
 import type pg from 'pg';
 import { FAMILY_BY_NAME, type ColumnBatch, type Columns, type FamilySpec } from '../../../protocol/index.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthenticatedCollector } from '../auth/collector-auth.ts';
-import { copyIn, failedStatement, type CopyStatement, type Statement } from '../db/copy-in.ts';
-import { SQLSTATE, sqlState } from '../db/errors.ts';
+import { copyIn, type CopyStatement, type Statement } from '../db/copy-in.ts';
 import { copyBinary } from './copy-rows.ts';
 import type { MetricFamilies } from '../storage/metric-families.ts';
 
@@ -139,7 +139,7 @@ export async function storeBatch(
     } = await copyIn(client, [batchId, ...copies], late ? [seen, late] : [seen]);
     return { status: 'stored', rows: total, rowsByFamily, expiredByFamily, configVersion: Number(tail?.[0] ?? 1) };
   } catch (err) {
-    if (!isRepeat(err)) throw err;
+    if (!(await isRepeat(client, collector.id, batch.batch_id))) throw err;
     const configVersion =
       (await client.query('SELECT version FROM collector_configs WHERE collector_id = $1', [collector.id])).rows[0]?.version ?? 1;
     return { status: 'duplicate', rows: 0, rowsByFamily: {}, expiredByFamily, configVersion };
@@ -159,13 +159,23 @@ const SEEN = `WITH inst AS (
   UPDATE collectors SET last_seen_at = now(), collector_version = $6 WHERE id = $1
   RETURNING (SELECT version FROM collector_configs WHERE collector_id = $1) AS config_version`;
 
-/** The batch id is already stored: this batch was stored before. The batch id's COPY is the
- *  first statement sent, and a unique violation there can only be its primary key; which
- *  statement failed is known without the constraint's name, which not every server reports. */
-function isRepeat(err: unknown): boolean {
-  return sqlState(err) === SQLSTATE.uniqueViolation && failedStatement(err) === BATCH_ID_STATEMENT;
+/**
+ * The batch failed because its id is already stored: this batch was stored before, and is
+ * durable. No field of the error tells that on every server: Citus names the shard's constraint
+ * (ingested_batches_pkey_102789), node-pg then gets no constraint field, and a COPY into a
+ * distributed table re-raises its worker's unique violation as XX000 (internal_error), with the
+ * key in its detail. So after any failure the id is looked up, now that the failed transaction is
+ * over: found, the batch is a repeat whatever else went wrong; the lookup failing too (the
+ * database gone) leaves the original error to be reported.
+ */
+async function isRepeat(client: pg.PoolClient, collectorId: string, batchId: string): Promise<boolean> {
+  try {
+    const seen = await client.query('SELECT 1 FROM ingested_batches WHERE collector_id = $1 AND batch_id = $2', [collectorId, batchId]);
+    return seen.rowCount === 1;
+  } catch {
+    return false;
+  }
 }
-const BATCH_ID_STATEMENT = 0;
 
 /** Ids of the instances a batch names (in its instances list or its rows), by name. They come
  *  from a cache; a name not seen before is inserted first, in a statement of its own (an
