@@ -9,8 +9,9 @@
 // JSON): no raw partition of a family with rollups may be read except the tail (the last day),
 // where rows newer than the rollups live. Annotations and alerts are timed too.
 //
-// --citus (or PGA_CITUS_URL set): the same rows go through a second backend into a fresh database
-// on the Citus coordinator at PGA_CITUS_URL (storage citus), and each query runs on both in
+// --citus (or PGA_CITUS_URL set): the same rows go through a second backend into a database of its
+// own made on every node of the Citus cluster whose coordinator PGA_CITUS_URL names
+// (devkit/citus-database.ts; dropped at the end), in citus storage, and each query runs on both in
 // interleaved rounds, native first, as the reference; for Citus, EXPLAIN says how many tasks
 // (shard queries) it takes: a router query is one task, on the one node that holds the server.
 import { randomUUID } from 'node:crypto';
@@ -30,6 +31,7 @@ import { runPanelQueries, type RangeSpec } from '../devkit/panel-queries.ts';
 import { expandMacros } from '../devkit/grafana-macros.ts';
 import { ALERT_RULES, ALERT_WINDOW } from '../grafana/src/alerts/rules.ts';
 import { citusServer, citusTaskCounts } from '../devkit/citus.ts';
+import { freshCitusDatabase } from '../devkit/citus-database.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,8 +49,7 @@ const STEP_MS = Number(values['step-minutes']) * 60_000;
 const REPS = Number(values.reps);
 const CITUS_URL = process.env.PGA_CITUS_URL;
 const CITUS = values.citus || CITUS_URL !== undefined;
-if (CITUS && !CITUS_URL)
-  throw new Error('--citus needs PGA_CITUS_URL: a fresh database on the Citus coordinator, citus created and its workers added');
+if (CITUS && !CITUS_URL) throw new Error('--citus needs PGA_CITUS_URL: a database on a Citus coordinator whose workers are registered');
 const CYCLES_PER_PUSH = Math.max(1, Math.round(3_600_000 / STEP_MS));
 const TAIL_MS = 86_400_000;
 const HOUR = 3_600_000;
@@ -303,6 +304,7 @@ function report(targets: readonly Target[], results: readonly Result[]): void {
 async function main(): Promise<void> {
   const t0 = Date.now();
   console.log(`load average (1, 5, 15 min) at the start: ${load()}`);
+  const citus = CITUS ? await freshCitusDatabase(CITUS_URL!, 'pga_bench_dashboards') : undefined;
   const [native, m] = await Promise.all([
     startStack({ backend: { storage: 'native', collectorPushRate: 10_000, collectorPushBurst: 10_000 } }),
     startMonitored(),
@@ -310,10 +312,10 @@ async function main(): Promise<void> {
   const stacks: Stack[] = [native];
   const targets: Target[] = [];
   try {
-    if (CITUS)
+    if (citus)
       stacks.push(
         await startStack({
-          server: citusServer(CITUS_URL!),
+          server: citusServer(citus.url),
           backend: { storage: 'citus', citusShardCount: Number(values.shards), collectorPushRate: 10_000, collectorPushBurst: 10_000 },
         }),
       );
@@ -369,6 +371,7 @@ async function main(): Promise<void> {
       for (const r of t.runners) await r.stop();
     }
     for (const s of stacks) await s.stop();
+    await citus?.drop();
     await m.stop();
   }
 }

@@ -1,7 +1,8 @@
 // The dashboards on a real Citus cluster (issue 22). Citus cannot be installed by CI, so this file
-// runs only when PGA_CITUS_URL names a *fresh* database on a Citus coordinator (the citus
-// extension created there and on every worker, the workers added); elsewhere it skips, saying so.
-//   PGA_CITUS_URL=postgres://postgres@127.0.0.1:9700/pga_dash_test node --import tsx --test tests/grafana/citus-panels.test.ts
+// runs only when PGA_CITUS_URL names a database on a Citus coordinator whose workers are
+// registered; it makes a database of its own on every node (devkit/citus-database.ts) and drops
+// it after. Elsewhere it skips, saying so.
+//   PGA_CITUS_URL=postgres://postgres@127.0.0.1:9700/pganalytics_citus node --import tsx --test tests/grafana/citus-panels.test.ts
 // A real backend migrates it in citus storage, a real collector pushes cycles of a real
 // PostgreSQL under pgbench, the maintenance job rolls them up; then, as pganalytics_grafana:
 // every variable, panel and annotation query runs for 1 h, 24 h and 7 d, every query of a
@@ -15,6 +16,7 @@ import { Runner } from '../../collector/src/runner.ts';
 import { runMaintenance } from '../../backend/src/storage/maintenance.ts';
 import { runPanelQueries, type PanelQueriesReport } from '../../devkit/panel-queries.ts';
 import { citusServer, citusTaskCounts } from '../../devkit/citus.ts';
+import { freshCitusDatabase, type CitusDatabase } from '../../devkit/citus-database.ts';
 import { pgbenchInit, pgbenchRun } from '../../devkit/pgbench-workload.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards/index.ts';
 
@@ -22,21 +24,18 @@ const CITUS_URL = process.env.PGA_CITUS_URL;
 const TIMEOUT = { timeout: 600_000 };
 
 describe('dashboards on a real Citus cluster', {
-  skip: CITUS_URL ? false : 'PGA_CITUS_URL is not set (a fresh database on a Citus coordinator)',
+  skip: CITUS_URL ? false : 'PGA_CITUS_URL is not set (a database on a Citus coordinator)',
 }, () => {
+  let citus: CitusDatabase | undefined;
   let stack: Stack | undefined;
   let m: Monitored | undefined;
   let grafana: pg.Client | undefined;
   let report: PanelQueriesReport;
 
   before(async () => {
-    const probe = new pg.Client({ connectionString: CITUS_URL });
-    await probe.connect();
-    const made = (await probe.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS made")).rows[0].made;
-    await probe.end();
-    if (made) throw new Error(`${new URL(CITUS_URL!).pathname.slice(1)} already has a schema: give PGA_CITUS_URL a fresh database`);
+    citus = await freshCitusDatabase(CITUS_URL!, `pga_dashboards_test_${process.pid}`);
     [stack, m] = await Promise.all([
-      startStack({ server: citusServer(CITUS_URL!), backend: { storage: 'citus', citusShardCount: 4 } }),
+      startStack({ server: citusServer(citus.url), backend: { storage: 'citus', citusShardCount: 4 } }),
       startMonitored(),
     ]);
     await m.admin('CREATE DATABASE benchdb');
@@ -57,7 +56,7 @@ describe('dashboards on a real Citus cluster', {
       await runner.stop();
     }
     await runMaintenance(stack.db);
-    const url = new URL(CITUS_URL!);
+    const url = new URL(citus.url);
     grafana = new pg.Client({
       host: url.hostname,
       port: Number(url.port || 5432),
@@ -73,6 +72,7 @@ describe('dashboards on a real Citus cluster', {
     await grafana?.end();
     await stack?.stop();
     await m?.stop();
+    await citus?.drop();
   }, TIMEOUT);
 
   test('every variable, panel and annotation query runs as pganalytics_grafana for 1 h, 24 h and 7 d', TIMEOUT, () => {
