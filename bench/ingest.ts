@@ -1,6 +1,8 @@
 // Ingest benchmark (npm run bench:ingest -- [--collectors 2000] [--minutes 10] [--rounds 3]
-//                                          [--seconds 10] [--warmup 1] [--pool 8]).
-// On this machine: a real PostgreSQL, the backend over real mTLS in this process, and the load
+//                                          [--seconds 10] [--warmup 1] [--pool 8] [--storage citus]).
+// With --storage citus, the database is a fresh one this benchmark makes on every node of the
+// Citus cluster PGA_CITUS_URL names (devkit/citus-database.ts), its tables distributed, and drops
+// after; else on this machine: a real PostgreSQL, the backend over real mTLS in this process, and the load
 // generator (bench/ingest-generator.ts) in a child process. Prints:
 //   1. raw COPY of the same rows into the same tables (one transaction per batch, `pool`
 //      connections, binary COPY data prepared in advance): the database's ceiling;
@@ -12,6 +14,7 @@
 //   3. push latency p50/p95/p99 with N collectors on a 60 s cadence, spread evenly;
 //   4. backend RSS sampled through (3), with its trend.
 import { fork } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -20,6 +23,7 @@ import { copyIn, type CopyStatement } from '../backend/src/db/copy-in.ts';
 import { copyBinary } from '../backend/src/ingest/copy-rows.ts';
 import { benchBatch } from './ingest-batch.ts';
 import { DURABILITY, startBenchBackend } from './bench-backend.ts';
+import { freshCitusDatabase, type CitusDatabase } from '../devkit/citus-database.ts';
 import type { GeneratorCommand, GeneratorReport, GeneratorStart } from './ingest-generator.ts';
 
 const { values } = parseArgs({
@@ -31,8 +35,13 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1' },
     pool: { type: 'string', default: '8' },
     concurrency: { type: 'string' },
+    storage: { type: 'string' },
   },
 });
+if (values.storage !== undefined && values.storage !== 'citus')
+  throw new Error('--storage takes citus (the default is a PostgreSQL started here)');
+const citusUrl = values.storage === 'citus' ? process.env.PGA_CITUS_URL : undefined;
+if (values.storage === 'citus' && !citusUrl) throw new Error('--storage citus needs PGA_CITUS_URL (a database on a Citus coordinator)');
 const collectors = Number(values.collectors);
 const minutes = Number(values.minutes);
 const poolSize = Number(values.pool);
@@ -102,9 +111,27 @@ const rate = (r: { rows: number; seconds: number }): number => r.rows / r.second
 const fmt = (n: number): string => Math.round(n).toLocaleString();
 
 async function main(): Promise<void> {
-  const bench = await startBenchBackend({ poolSize, sharedBuffers: '512MB', collectors });
+  const citus: CitusDatabase | undefined = citusUrl ? await freshCitusDatabase(citusUrl, 'pga_bench_ingest') : undefined;
+  const bench = await startBenchBackend({
+    poolSize,
+    sharedBuffers: '512MB',
+    collectors,
+    ...(citus ? { databaseUrl: citus.url, storage: 'citus' as const } : {}),
+  });
   const { server, settings, backend, enrolmentToken: token } = bench;
-  console.log(`PostgreSQL ${server.versionNum} (${DURABILITY}), backend pool ${poolSize}, ${collectors} collectors`);
+  const database = server
+    ? `PostgreSQL ${server.versionNum} (${DURABILITY})`
+    : (
+        await backend.pool.query(
+          `SELECT 'Citus ' || (SELECT extversion FROM pg_extension WHERE extname = 'citus') || ' on PostgreSQL ' || current_setting('server_version_num')
+                  || ', ' || (SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND groupid > 0) || ' workers, storage ' || pga_storage_mode() AS d`,
+        )
+      ).rows[0].d;
+  console.log(
+    `${database}, backend pool ${poolSize}, ${collectors} collectors, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   const raw = await rawCopy(settings.databaseUrl);
   const rounds = Number(values.rounds);
@@ -170,6 +197,14 @@ async function main(): Promise<void> {
           const counted = pairs.slice(warmup);
           const rawAll = rate({ rows: sum(counted.map((p) => p.raw.rows)), seconds: sum(counted.map((p) => p.raw.seconds)) });
           const e2eAll = rate({ rows: sum(counted.map((p) => p.e2e.rows)), seconds: sum(counted.map((p) => p.e2e.seconds)) });
+          const spread = (xs: number[]): string => {
+            const sorted = [...xs].sort((a, b) => a - b);
+            return `median ${fmt(sorted[Math.floor(sorted.length / 2)])} (${fmt(sorted[0])}–${fmt(sorted[sorted.length - 1])})`;
+          };
+          console.log(
+            `per round:  raw COPY ${spread(counted.map((p) => rate(p.raw)))} rows/s; end to end ${spread(counted.map((p) => rate(p.e2e)))} rows/s; ` +
+              `ratio ${spread(counted.map((p) => (100 * rate(p.e2e)) / rate(p.raw)))} %`,
+          );
           console.log(`raw COPY:   ${fmt(rawAll)} rows/s over ${rounds} rounds of ${seconds} s`);
           console.log(
             `end to end: ${fmt(e2eAll)} rows/s over the ${rounds} rounds between them = ${(e2eAll / rawAll).toFixed(2)} × raw COPY`,
@@ -232,6 +267,7 @@ async function main(): Promise<void> {
     console.log(`stored: ${n.rows[0].n} batches, ${Number(n.rows[0].r).toLocaleString()} rows`);
     await raw.end();
     await bench.stop();
+    await citus?.drop();
   }
 }
 

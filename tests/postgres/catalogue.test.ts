@@ -221,8 +221,15 @@ for (const which of ['local', 'embedded PG18'] as const) {
             ['instance_id', 'integer', 'NO'],
             ...spec.columns.map((col) => [col.name, SQL_TYPE[col.type], col.key ? 'NO' : 'YES']),
           ];
+          // server_id too (sql/130_server_id.sql), wherever the migrations placed it.
+          const got = cols.map((x) => [x.column_name, x.data_type, x.is_nullable]);
           assert.deepEqual(
-            cols.map((x) => [x.column_name, x.data_type, x.is_nullable]),
+            got.filter(([name]) => name === 'server_id'),
+            [['server_id', 'integer', 'NO']],
+            `${spec.table} has server_id`,
+          );
+          assert.deepEqual(
+            got.filter(([name]) => name !== 'server_id'),
             expected,
             `${spec.table} matches its spec`,
           );
