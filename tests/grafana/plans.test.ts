@@ -77,7 +77,9 @@ before(async () => {
   } finally {
     await runner.stop();
   }
-  instanceId = String((await stack.db.query('SELECT id FROM postgresql_instances')).rows[0].id);
+  const instance = (await stack.db.query('SELECT id, server_id FROM postgresql_instances')).rows[0];
+  instanceId = String(instance.id);
+  const serverId = String(instance.server_id);
 
   grafana = new pg.Client({ host: stack.pg.host, port: stack.pg.port, user: 'pganalytics_grafana', database: 'pganalytics' });
   await grafana.connect();
@@ -90,7 +92,7 @@ before(async () => {
       const sql = expandMacros(t.rawSql, {
         range,
         now,
-        variables: { instance: [instanceId], database: ['postgres'], queryid },
+        variables: { server: serverId, instance: [instanceId], database: ['postgres'], queryid },
         multiVariables: ['instance', 'database'],
         interval: { datasourceTimeInterval: '1m' },
       });

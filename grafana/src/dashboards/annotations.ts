@@ -5,13 +5,14 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { POSTGRES_DATASOURCE } from '../datasources.ts';
 import { SqlQueryBuilder } from '../query.ts';
 import { t } from './families.ts';
+import { ofInstances } from './owner-filter.ts';
 
 // The start time is the sample time less the uptime; samples disagree by a fraction of a second,
 // so starts within a minute are one restart.
 export const RESTARTS_SQL = `SELECT min(start) AS time, 'PostgreSQL restarted: ' || instance AS text, 'restart' AS tags
   FROM (SELECT i.name AS instance, m.time - ${t.pgInstance.m.uptime_s} * interval '1 second' AS start
           FROM ${t.pgInstance.table} m JOIN postgresql_instances i ON i.id = m.instance_id
-         WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring}) AND ${t.pgInstance.m.up}) s
+         WHERE $__timeFilter(m.time) AND ${ofInstances('m')} AND ${t.pgInstance.m.up}) s
  WHERE start BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
  GROUP BY instance, floor(extract(epoch FROM start) / 60)
  ORDER BY 1`;
@@ -20,7 +21,7 @@ export const RESTARTS_SQL = `SELECT min(start) AS time, 'PostgreSQL restarted: '
 // there (pg_stat_reset(), or a reset of one of the database's tables or functions).
 export const RESETS_SQL = `SELECT ${t.pgStatsDatabase.m.stats_reset} AS time, 'Statistics reset: ' || i.name || '/' || ${t.pgStatsDatabase.m.datname} AS text, 'reset' AS tags
   FROM ${t.pgStatsDatabase.table} m JOIN postgresql_instances i ON i.id = m.instance_id
- WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring})
+ WHERE $__timeFilter(m.time) AND ${ofInstances('m')}
    AND ${t.pgStatsDatabase.m.stats_reset} BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
  GROUP BY ${t.pgStatsDatabase.m.stats_reset}, i.name, ${t.pgStatsDatabase.m.datname}
  ORDER BY 1`;
@@ -29,7 +30,7 @@ export const RESETS_SQL = `SELECT ${t.pgStatsDatabase.m.stats_reset} AS time, 'S
 // statements rows last carried it: on the dashboards that plot statement deltas.
 export const STATEMENT_RESETS_SQL = `SELECT ${t.pgStatements.m.info_stats_reset} AS time, 'pg_stat_statements reset: ' || i.name AS text, 'reset' AS tags
   FROM ${t.pgStatements.table} m JOIN postgresql_instances i ON i.id = m.instance_id
- WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring})
+ WHERE $__timeFilter(m.time) AND ${ofInstances('m')}
    AND ${t.pgStatements.m.info_stats_reset} BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
  GROUP BY ${t.pgStatements.m.info_stats_reset}, i.name
  ORDER BY 1`;
@@ -39,7 +40,7 @@ export const STATEMENT_RESETS_SQL = `SELECT ${t.pgStatements.m.info_stats_reset}
 export const BGWRITER_RESETS_SQL = `SELECT r.time, string_agg(DISTINCT r.what, ' and ') || ' statistics reset: ' || i.name AS text, 'reset' AS tags
   FROM ${t.pgBgwriter.table} m JOIN postgresql_instances i ON i.id = m.instance_id
  CROSS JOIN LATERAL (VALUES ('Background writer', ${t.pgBgwriter.m.bgwriter_stats_reset}), ('Checkpointer', ${t.pgBgwriter.m.checkpointer_stats_reset})) r(what, time)
- WHERE $__timeFilter(m.time) AND m.instance_id IN (\${instance:sqlstring})
+ WHERE $__timeFilter(m.time) AND ${ofInstances('m')}
    AND r.time BETWEEN $__timeFrom()::timestamptz AND $__timeTo()::timestamptz
  GROUP BY r.time, i.name
  ORDER BY 1`;

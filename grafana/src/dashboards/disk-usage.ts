@@ -4,15 +4,14 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { assignPanelIds, sqlTable, sqlTimeSeries } from './sql-panels.ts';
 import { maxPart, minPart, rangeAwareUnion, seriesSql } from './range-aware-sql.ts';
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
-import { BY_DATABASE, withInstanceVariables } from './variables.ts';
+import { BY_DATABASE, BY_SERVER, withInstanceVariables } from './variables.ts';
 import { FORECAST_MIN_HISTORY_HOURS, resistantSlopeSql, secondsUntilFull } from '../forecast.ts';
 import { t } from './families.ts';
 
-const SERVER = 'm.server_id IN (${server:sqlstring})';
+const SERVER = BY_SERVER.where;
 const fs = {
   rawTable: t.diskUsage.table,
-  joins: 'JOIN servers s ON s.id = m.server_id',
-  where: SERVER,
+  ...BY_SERVER,
   labels: { filesystem: `${t.diskUsage.m.role} || ' ' || ${t.diskUsage.m.path}` },
 } as const;
 
@@ -51,6 +50,7 @@ const forecastSql = `SELECT f.server, f.subject AS filesystem, f.size::double pr
   FROM (${resistantSlopeSql(
     rangeAwareUnion(
       t.diskUsage.table,
+      SERVER,
       (b) => `  SELECT m.time, s.hostname AS server, ${t.diskUsage.m.role} || ' ' || ${t.diskUsage.m.path} AS subject, m.size_bytes AS size,
          ${b.rollup ? 'm.used_bytes_max' : t.diskUsage.m.used_bytes} AS used, ${b.rollup ? 'm.available_bytes_min' : t.diskUsage.m.available_bytes} AS avail
     FROM ${b.table} m JOIN servers s ON s.id = m.server_id

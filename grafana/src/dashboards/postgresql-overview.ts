@@ -96,6 +96,7 @@ const databasesTableSql = `SELECT DISTINCT ON (instance, datname)
   FROM (
 ${rangeAwareUnion(
   TABLE,
+  base.where,
   (b) => `  SELECT m.time, i.name AS instance, ${t.pgStatsDatabase.m.datname}, ${t.pgStatsDatabase.m.size_bytes},
          ${t.pgStatsDatabase.m.numbackends}::double precision AS numbackends, ${t.pgStatsDatabase.m.xid_age}
     FROM ${b.table} m ${base.joins}

@@ -7,21 +7,21 @@ import { LATEST_WINDOW, perBucketSecond, seriesSql, sumPart, totalsSql, widthPar
 import { dashboardLink, DASHBOARD_UIDS, pgaDashboard } from './links.ts';
 import { BY_DATABASE, BY_INSTANCE, withInstanceVariables } from './variables.ts';
 import { withStatementResets } from './annotations.ts';
-import { STATEMENT_PARTS, STATEMENT_VALUES, STATEMENTS, withStatementText } from './query-performance.ts';
+import { latestTexts, STATEMENT_PARTS, STATEMENT_VALUES, STATEMENTS, withStatementText } from './query-performance.ts';
 import { statementFingerprintSql } from '../../../protocol/families/pg-plans.ts';
 import { t } from './families.ts';
+import { ofInstances } from './owner-filter.ts';
 
-// The statements busiest in the last hour of the range, busiest first.
-const QUERYID_SQL = `SELECT queryid AS __value, queryid || ': ' || coalesce(left(regexp_replace(
-         (SELECT q.query FROM ${t.pgStatementTexts.table} q WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
-           ORDER BY q.time DESC LIMIT 1), '\\s+', ' ', 'g'), 80), '?') AS __text
+// The statements busiest in the last hour of the range, busiest first, with their text.
+const QUERYID_SQL = `SELECT t.queryid AS __value, t.queryid || ': ' || coalesce(left(regexp_replace(x.query, '\\s+', ' ', 'g'), 80), '?') AS __text
   FROM (SELECT m.instance_id, ${t.pgStatements.m.queryid}, sum(${t.pgStatements.m.total_exec_time_ms}) AS total_ms
           FROM ${STATEMENTS} m
-         WHERE ${LATEST_WINDOW} AND m.instance_id IN (\${instance:sqlstring}) AND ${t.pgStatements.m.datname} IN (\${database:sqlstring})
+         WHERE ${LATEST_WINDOW} AND ${ofInstances('m')} AND ${t.pgStatements.m.datname} IN (\${database:sqlstring})
          GROUP BY 1, 2
          ORDER BY 3 DESC NULLS LAST
          LIMIT 200) t
- ORDER BY total_ms DESC NULLS LAST`;
+  LEFT JOIN ${latestTexts("$__timeTo()::timestamptz - interval '1 hour'")} x ON x.instance_id = t.instance_id AND x.queryid = t.queryid
+ ORDER BY t.total_ms DESC NULLS LAST`;
 
 const one = {
   rawTable: STATEMENTS,
@@ -97,9 +97,9 @@ const whereSql = withStatementText(
 const PLANS_OF_STATEMENT = `${t.pgPlans.table} m ${BY_INSTANCE.joins}
  WHERE $__timeFilter(m.time) AND ${BY_INSTANCE.where} AND (${t.pgPlans.m.database} IS NULL OR ${t.pgPlans.m.database} IN (\${database:sqlstring}))
    AND (${t.pgPlans.m.query_id} IN (\${queryid:sqlstring})
-        OR (${t.pgPlans.m.query_id} IS NULL AND ${t.pgPlans.m.statement_fingerprint} IN (
-              SELECT ${statementFingerprintSql('q.query')} FROM ${t.pgStatementTexts.table} q
-               WHERE q.instance_id = m.instance_id AND q.queryid IN (\${queryid:sqlstring}))))`;
+        OR (${t.pgPlans.m.query_id} IS NULL AND (m.instance_id, ${t.pgPlans.m.statement_fingerprint}) IN (
+              SELECT q.instance_id, ${statementFingerprintSql('q.query')} FROM ${t.pgStatementTexts.table} q
+               WHERE ${ofInstances('q')} AND q.queryid IN (\${queryid:sqlstring}))))`;
 
 const recentPlansSql = `SELECT m.time, i.name AS instance, ${t.pgPlans.m.database} AS datname, ${t.pgPlans.m.duration_ms}, ${t.pgPlans.m.total_cost}, ${t.pgPlans.m.plan_nodes},
        ${t.pgPlans.m.plan_fingerprint}, ${t.pgPlans.m.analyzed}, ${t.pgPlans.m.plan_truncated}, ${t.pgPlans.m.plan}

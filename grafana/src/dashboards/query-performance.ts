@@ -6,6 +6,7 @@ import { perBucketSecond, seriesSql, sumPart, totalsSql, widthPart, type Part } 
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
 import { t } from './families.ts';
+import { ofInstances } from './owner-filter.ts';
 import { withStatementResets } from './annotations.ts';
 
 export const STATEMENTS = t.pgStatements.table;
@@ -34,13 +35,25 @@ export const STATEMENT_VALUES: readonly string[] = [
   'sum(wal)::double precision AS wal_bytes',
 ];
 
-/** Adds each statement's latest text (the collector sends it once a day, not every cycle). */
+/** Each statement's newest text up to the end of the range, per instance of the selection, to
+ *  join on (instance_id, queryid). One DISTINCT ON over the texts rather than a lookup per row:
+ *  Citus plans neither a LATERAL … LIMIT 1 after a LIMIT nor a correlated subquery (issue 22);
+ *  led by the distribution column, it runs on the shards even across servers.
+ *  The collector resends a top statement's text within a day, so the texts from a day before
+ *  `from` hold the text of every statement seen since then. */
+export const latestTexts = (
+  from: string,
+): string => `(SELECT DISTINCT ON (q.server_id, q.instance_id, q.queryid) q.instance_id, q.queryid, q.query
+          FROM ${t.pgStatementTexts.table} q
+         WHERE ${ofInstances('q')} AND q.time > ${from} - interval '1 day' AND q.time <= $__timeTo()::timestamptz
+         ORDER BY q.server_id, q.instance_id, q.queryid, q.time DESC)`;
+
+/** Adds each statement's latest text (the collector sends it once a day, not every cycle) to a
+ *  query over the range with instance_id and queryid columns. */
 export function withStatementText(sql: string, orderBy: string): string {
   return `SELECT t.*, left(regexp_replace(x.query, '\\s+', ' ', 'g'), 300) AS query
   FROM (${sql}) t
-  LEFT JOIN LATERAL (SELECT q.query FROM ${t.pgStatementTexts.table} q
-                      WHERE q.instance_id = t.instance_id AND q.queryid = t.queryid
-                      ORDER BY q.time DESC LIMIT 1) x ON true
+  LEFT JOIN ${latestTexts('$__timeFrom()::timestamptz')} x ON x.instance_id = t.instance_id AND x.queryid = t.queryid
  ORDER BY ${orderBy}`;
 }
 
@@ -50,7 +63,7 @@ export function withStatementText(sql: string, orderBy: string): string {
 // come once a day per statement: a day before the range finds every statement of the range.
 export const OWN_QUERIES = `(\${ownqueries:sqlstring} = 'include' OR m.queryid NOT IN (
     SELECT q.queryid FROM ${t.pgStatementTexts.table} q
-     WHERE q.instance_id IN (\${instance:sqlstring}) AND q.queryid IS NOT NULL
+     WHERE ${ofInstances('q')} AND q.queryid IS NOT NULL
        AND q.time > $__timeFrom()::timestamptz - interval '1 day' AND q.time <= $__timeTo()::timestamptz
        AND q.query LIKE '_* pganalytics-collector *_%'))`;
 const STATEMENT_FILTER = { joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${OWN_QUERIES}` } as const;

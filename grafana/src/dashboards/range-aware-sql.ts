@@ -15,6 +15,7 @@
 // Where raw ends and the rollup begins is the query API's rule too (protocol/resolution.ts).
 import { readsRawSql, ROLLUP_SUFFIX } from '../../../protocol/resolution.ts';
 import { t } from './families.ts';
+import { ofInstances, ofServer, ownerOf } from './owner-filter.ts';
 
 export const SHORT_RANGE = readsRawSql('$__timeFrom()::timestamptz', '$__timeTo()::timestamptz');
 
@@ -32,10 +33,13 @@ export interface Branch {
   readonly rollup: boolean;
 }
 
-/** The three branches of one family, joined with UNION ALL; `select` writes one branch.
+/** The three branches of one family, joined with UNION ALL; `select` writes one branch, `where`
+ *  is its filter on m, whose owner predicates also bound the tail's rollup watermark (the newest
+ *  rollup hour of the panel's own servers and instances: one shard on Citus, not all of them).
  *  Without the tail (`tail: false`) for statistics that cannot mix hourly and raw rows. */
-export function rangeAwareUnion(rawTable: string, select: (b: Branch) => string, opts: { tail?: boolean } = {}): string {
+export function rangeAwareUnion(rawTable: string, where: string, select: (b: Branch) => string, opts: { tail?: boolean } = {}): string {
   const rollupTable = rawTable + ROLLUP_SUFFIX;
+  const owner = ownerOf(where, 'r');
   const branches: Branch[] = [
     { table: rawTable, bucket: bucket(rawSeconds), guard: SHORT_RANGE, rollup: false },
     { table: rollupTable, bucket: bucket(longSeconds), guard: `NOT (${SHORT_RANGE})`, rollup: true },
@@ -45,7 +49,7 @@ export function rangeAwareUnion(rawTable: string, select: (b: Branch) => string,
       rollup: false,
       // An empty rollup (a family with no rows yet, or a new install) bounds the tail to the
       // last day rather than reading every raw partition.
-      guard: `NOT (${SHORT_RANGE})\n     AND m.time >= (SELECT coalesce(max(r.time) + interval '1 hour', $__timeTo()::timestamptz - interval '1 day') FROM ${rollupTable} r)`,
+      guard: `NOT (${SHORT_RANGE})\n     AND m.time >= (SELECT coalesce(max(r.time) + interval '1 hour', $__timeTo()::timestamptz - interval '1 day') FROM ${rollupTable} r${owner ? ` WHERE ${owner}` : ''})`,
     },
   ];
   return branches
@@ -96,12 +100,12 @@ interface Heartbeat {
   readonly raw: string;
   readonly rollup: string;
 }
-const INSTANCE_BEAT = 'm.instance_id IN (${instance:sqlstring})';
-const SERVER_BEAT = 'm.server_id IN (${server:sqlstring})';
+const INSTANCE_BEAT = ofInstances('m');
+const SERVER_BEAT = ofServer('m');
 function heartbeatOf(where: string): Heartbeat | undefined {
-  if (where.includes(INSTANCE_BEAT))
-    return { table: t.pgInstance.table, where: INSTANCE_BEAT, raw: t.pgInstance.m.up, rollup: 'm.samples_up > 0' };
-  if (where.includes(SERVER_BEAT)) return { table: t.sysstat.table, where: SERVER_BEAT, raw: 'true', rollup: 'true' };
+  const owner = ownerOf(where, 'm');
+  if (where.includes(INSTANCE_BEAT)) return { table: t.pgInstance.table, where: owner, raw: t.pgInstance.m.up, rollup: 'm.samples_up > 0' };
+  if (where.includes(SERVER_BEAT)) return { table: t.sysstat.table, where: owner, raw: 'true', rollup: 'true' };
   return undefined;
 }
 
@@ -113,6 +117,7 @@ function withHeartbeat(spec: SeriesSpec, beat: Heartbeat): string {
   const quoted = (n: string): string => (n === 'user' ? '"user"' : n);
   const grid = rangeAwareUnion(
     beat.table,
+    beat.where,
     (b) => `  SELECT DISTINCT ${b.bucket} AS time, ${b.rollup ? longSeconds : rawSeconds} AS width
     FROM ${b.table} m
    WHERE $__timeFilter(m.time) AND ${beat.where} AND ${b.rollup ? beat.rollup : beat.raw}
@@ -169,7 +174,7 @@ function aggregate(
   ordered = true,
 ): string {
   const labelNames = Object.keys(spec.labels);
-  const union = rangeAwareUnion(spec.rawTable, (b) => {
+  const union = rangeAwareUnion(spec.rawTable, spec.where, (b) => {
     const cols = [
       ...(withTime ? [`${b.bucket} AS time`] : []),
       ...labelNames.map((n) => `${spec.labels[n]} AS ${n}`),
@@ -237,7 +242,7 @@ export function latestSql(spec: LatestSpec): string {
   const newest =
     owner && spec.newestSampleOnly !== false
       ? `\n    JOIN (SELECT m.${owner}, max(m.time) AS time FROM ${spec.rawTable} m
-           WHERE ${window} AND ${owner === 'instance_id' ? INSTANCE_BEAT : SERVER_BEAT}
+           WHERE ${window} AND ${ownerOf(spec.where, 'm')}
            GROUP BY m.${owner}) newest ON newest.${owner} = m.${owner} AND newest.time = m.time`
       : '';
   return `SELECT *

@@ -26,11 +26,12 @@ import {
   vacuumTime,
 } from './tables-indexes.ts';
 import { t } from './families.ts';
+import { ofInstances } from './owner-filter.ts';
 
 const RELATION_SQL = `SELECT relation AS __value, relation AS __text
   FROM (SELECT DISTINCT ON (m.schemaname, m.relname) m.schemaname || '.' || m.relname AS relation, ${t.pgStatsTable.m.table_bytes}
           FROM ${TABLES} m
-         WHERE ${LATEST_WINDOW} AND m.instance_id IN (\${instance:sqlstring}) AND m.datname IN (\${database:sqlstring})
+         WHERE ${LATEST_WINDOW} AND ${ofInstances('m')} AND m.datname IN (\${database:sqlstring})
          ORDER BY m.schemaname, m.relname, m.time DESC) t
  ORDER BY table_bytes DESC NULLS LAST, relation`;
 

@@ -18,6 +18,7 @@ import {
 import { dashboardLink, DASHBOARD_UIDS, drillDownUrl, pgaDashboard } from './links.ts';
 import { BY_DATABASE, withInstanceVariables } from './variables.ts';
 import { t } from './families.ts';
+import { ofInstances } from './owner-filter.ts';
 
 export const TABLES = t.pgStatsTable.table;
 export const INDEXES = t.pgStatsIndex.table;
@@ -41,12 +42,12 @@ const knownRows = (
   bound: string,
 ): string => `SELECT r.instance_id, r.datname, r.schemaname, r.relname, ${VACUUM_TIMES.map((c) => `r.${c}`).join(', ')}
             FROM ${table} r
-           WHERE r.time <= $__timeTo()::timestamptz AND ${bound} AND r.instance_id IN (\${instance:sqlstring})`;
+           WHERE r.time <= $__timeTo()::timestamptz AND ${bound} AND ${ofInstances('r')}`;
 export const KNOWN_VACUUM_TIMES = `LEFT JOIN (
     SELECT k.instance_id, k.datname, k.schemaname, k.relname, ${VACUUM_TIMES.map((c) => `max(k.${c}) AS ${c}`).join(', ')}
       FROM (${knownRows(`${TABLES}_1h`, "r.time > $__timeTo()::timestamptz - interval '7 days'")}
           UNION ALL
-          ${knownRows(TABLES, `r.time >= (SELECT coalesce(max(h.time) + interval '1 hour', $__timeTo()::timestamptz - interval '1 day') FROM ${TABLES}_1h h)`)}) k
+          ${knownRows(TABLES, `r.time >= (SELECT coalesce(max(h.time) + interval '1 hour', $__timeTo()::timestamptz - interval '1 day') FROM ${TABLES}_1h h WHERE ${ofInstances('h')})`)}) k
      GROUP BY 1, 2, 3, 4) known
       ON known.instance_id = m.instance_id AND known.datname = m.datname AND known.schemaname = m.schemaname AND known.relname = m.relname`;
 /** A vacuum or analyze time: the server's, else the last one known before a statistics reset. */

@@ -4,6 +4,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { sqlVariable } from './sql-panels.ts';
 import { withRestartsAndResets } from './annotations.ts';
 import { t } from './families.ts';
+import { ofInstances, ofServer } from './owner-filter.ts';
 
 export const SERVER_SQL = 'SELECT id::text AS __value, hostname AS __text FROM servers ORDER BY hostname';
 export const INSTANCE_SQL = `SELECT id::text AS __value, name AS __text
@@ -18,10 +19,10 @@ export const DATABASE_SQL = `SELECT datname AS __value, datname AS __text
   FROM databases
  WHERE instance_id IN (\${instance:sqlstring}) AND datname NOT IN ('template0', 'template1')
 UNION
-SELECT datname, datname
-  FROM ${t.pgStatsDatabase.table}
- WHERE instance_id IN (\${instance:sqlstring}) AND datname NOT IN ('template0', 'template1')
-   AND time > $__timeTo()::timestamptz - interval '1 hour' AND time <= $__timeTo()::timestamptz
+SELECT m.datname, m.datname
+  FROM ${t.pgStatsDatabase.table} m
+ WHERE ${ofInstances('m')} AND m.datname NOT IN ('template0', 'template1')
+   AND m.time > $__timeTo()::timestamptz - interval '1 hour' AND m.time <= $__timeTo()::timestamptz
  ORDER BY 1`;
 
 /** The server version as DBAs write it (15.20) from server_version_num (150020); m is a
@@ -31,19 +32,19 @@ export const VERSION = `(${t.pgInstance.m.version_num} / 10000) || '.' || (${t.p
 /** Joins and filters for instance-scoped families (aliases m and i). */
 export const BY_INSTANCE = {
   joins: 'JOIN postgresql_instances i ON i.id = m.instance_id',
-  where: 'm.instance_id IN (${instance:sqlstring})',
+  where: ofInstances('m'),
 } as const;
 
 /** The same with the database filter, for per-database families. */
 export const BY_DATABASE = {
   joins: BY_INSTANCE.joins,
-  where: 'm.instance_id IN (${instance:sqlstring}) AND m.datname IN (${database:sqlstring})',
+  where: `${ofInstances('m')} AND m.datname IN (\${database:sqlstring})`,
 } as const;
 
 /** Joins and filters for host families (aliases m and s). */
 export const BY_SERVER = {
   joins: 'JOIN servers s ON s.id = m.server_id',
-  where: 'm.server_id IN (${server:sqlstring})',
+  where: ofServer('m'),
 } as const;
 
 export const serverVariable = (multi = false) =>
