@@ -135,17 +135,16 @@ test('slow uploads: a collector gets at most two in hand, each ends in 408, and 
   }
 });
 
-test('5 million nested [ (under 10 KB of gzip) is refused before JSON.parse, in well under a second', { timeout: 60_000 }, async () => {
+test('5 million nested [ (under 10 KB of gzip) is refused by the pre-parse scan, never reaching JSON.parse', { timeout: 60_000 }, async () => {
   const bomb = gzipSync('['.repeat(5_000_000), { level: 9 });
   assert.ok(bomb.length < 10_000);
-  const t = performance.now();
   const [r, health] = await Promise.all([push(stack.backend, a, bomb), get(stack.backend.url, '/api/v1/health')]);
-  const ms = performance.now() - t;
   assert.equal(r.status, 400, r.text);
   assert.equal(r.body.error.code, 'invalid_json');
+  // The scan's own refusal (JSON.parse would report a syntax error, after ~2.7 s of event loop);
+  // how long the loop stays free under such pushes is bench:hostile's to measure, not a test's.
   assert.match(r.body.error.message, /deeper than 24 levels/);
   assert.equal(health.status, 200);
-  assert.ok(ms < 2000, `answered in ${ms.toFixed(0)} ms (JSON.parse alone takes ~2.7 s on it)`);
   // As many objects as 16 MiB can hold: refused by count before parsing.
   const objects = gzipSync(`[${'{},'.repeat(LIMITS.maxJsonContainers)}{}]`);
   const many = await push(stack.backend, a, objects);
