@@ -121,3 +121,22 @@ test('a batch for an hour already rolled up marks that hour in the transaction t
   assert.equal(await load1Max(), 42, 'the hour was rolled up again with the late row');
   assert.equal((await stack.db.query('SELECT count(*)::int AS n FROM rollup_dirty_hours')).rows[0].n, 0);
 });
+
+test('hours marked late inside the range a run rolls up anyway are rolled up once, not again by the next run', async () => {
+  // The backend was down for five hours (no maintenance ran) while collectors replayed their
+  // spools: the replayed hours are marked late, and they lie inside the range since the watermark.
+  const now = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  const since = new Date(now - 5 * 3_600_000);
+  await stack.db.query("UPDATE metric_families SET rolled_up_to = $1 WHERE family = 'sysstat'", [since]);
+  await stack.db.query('DELETE FROM rollup_dirty_hours');
+  const at = new Date(now - 3 * 3_600_000 + 10 * 60_000).toISOString();
+  assert.equal((await push(stack.backend, a, simpleBatch(a.collectorId, { sysstat: [{ time: at, load1: 7 }] }))).status, 201);
+  assert.equal((await stack.db.query("SELECT count(*)::int AS n FROM rollup_dirty_hours WHERE family = 'sysstat'")).rows[0].n, 1);
+
+  const first = await runMaintenance(stack.backend.pool);
+  const sysstatHours = async (): Promise<number> =>
+    (await stack.db.query("SELECT count(*)::int AS n FROM rollup_dirty_hours WHERE family = 'sysstat'")).rows[0].n;
+  assert.equal(await sysstatHours(), 0, 'the mark is spent by the run whose range covered its hour');
+  const second = await runMaintenance(stack.backend.pool);
+  assert.equal(second.hoursRolledUp, 0, `the next run has nothing to redo (the first rolled up ${first.hoursRolledUp} family-hours)`);
+});

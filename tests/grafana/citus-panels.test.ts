@@ -15,7 +15,8 @@ import { startMonitored, type Monitored } from '../postgres/monitored.ts';
 import { Runner } from '../../collector/src/runner.ts';
 import { runMaintenance } from '../../backend/src/storage/maintenance.ts';
 import { runPanelQueries, type PanelQueriesReport } from '../../devkit/panel-queries.ts';
-import { citusServer, citusTaskCounts } from '../../devkit/citus.ts';
+import { citusTaskCounts } from '../../devkit/citus.ts';
+import { externalServer } from '../../devkit/external-server.ts';
 import { freshCitusDatabase, type CitusDatabase } from '../../devkit/citus-database.ts';
 import { pgbenchInit, pgbenchRun } from '../../devkit/pgbench-workload.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards/index.ts';
@@ -35,7 +36,7 @@ describe('dashboards on a real Citus cluster', {
   before(async () => {
     citus = await freshCitusDatabase(CITUS_URL!, `pga_dashboards_test_${process.pid}`);
     [stack, m] = await Promise.all([
-      startStack({ server: citusServer(citus.url), backend: { storage: 'citus', citusShardCount: 4 } }),
+      startStack({ server: externalServer(citus.url), backend: { storage: 'citus', citusShardCount: 4 } }),
       startMonitored(),
     ]);
     await m.admin('CREATE DATABASE benchdb');

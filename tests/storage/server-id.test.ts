@@ -1,8 +1,11 @@
 // server_id on every instance-level table (sql/130_server_id.sql), on native storage: a database
 // at the previous head with history in it migrates forward with every raw and rollup row given
 // its instance's server, the rollups' values unchanged and still maintained; the backend then
-// stores each pushed row with its collector's server, which the batch cannot name.
-import { test, before, after } from 'node:test';
+// stores each pushed row with its collector's server, which the batch cannot name. The same on
+// TimescaleDB when PGA_TIMESCALEDB_URL names one (a superuser URL; the test makes and drops a
+// database of its own there), with the history's chunks compressed before the upgrade and the
+// continuous aggregates read through the views that add server_id.
+import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -199,3 +202,130 @@ test(
     }
   },
 );
+
+const TSDB = process.env.PGA_TIMESCALEDB_URL;
+describe('on TimescaleDB (PGA_TIMESCALEDB_URL)', {
+  skip: TSDB ? false : 'PGA_TIMESCALEDB_URL is not set (a TimescaleDB superuser URL)',
+}, () => {
+  const name = `pga_server_id_${process.pid}`;
+  const admin = async (sql: string): Promise<void> => {
+    const c = new pg.Client({ connectionString: TSDB });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  after(async () => {
+    if (TSDB) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+
+  test(
+    'compressed history migrates forward: raw rows get their server, the aggregates keep their rows behind views with server_id',
+    TIMEOUT,
+    async () => {
+      await admin(`CREATE DATABASE ${name}`);
+      const url = new URL(TSDB!);
+      url.pathname = `/${name}`;
+      const db = new pg.Pool({ connectionString: url.toString(), max: 3 });
+      const upgrade = async (dir?: string): Promise<void> => {
+        const c = await db.connect();
+        try {
+          await migrate(c, { storage: 'timescaledb', dir });
+        } finally {
+          c.release();
+        }
+      };
+      try {
+        await upgrade(oldDir);
+        const s1 = (await db.query("INSERT INTO servers (hostname) VALUES ('one') RETURNING id")).rows[0].id as number;
+        const s2 = (await db.query("INSERT INTO servers (hostname) VALUES ('two') RETURNING id")).rows[0].id as number;
+        const owners: [number, number][] = [];
+        for (const [s, inst] of [
+          [s1, 'main'],
+          [s2, 'main'],
+          [s2, 'reports'],
+        ] as const)
+          owners.push([
+            (await db.query('INSERT INTO postgresql_instances (server_id, name) VALUES ($1, $2) RETURNING id', [s, inst])).rows[0].id,
+            s,
+          ]);
+        // Eight days of history, a row every two hours: chunks old enough to compress.
+        const hour = Math.floor(Date.now() / HOUR) * HOUR;
+        for (const [i, [instance]] of owners.entries())
+          await db.query(
+            `INSERT INTO metrics_pg_stats_database (time, instance_id, datname, interval_s, xact_commit, numbackends)
+           SELECT t, $1, 'app', 600, $2 + extract(epoch FROM t)::bigint % 1000, 3
+             FROM generate_series($3::timestamptz, $4::timestamptz, interval '2 hours') t`,
+            [instance, 10 * (i + 1), new Date(hour - 8 * 24 * HOUR), new Date(hour - HOUR)],
+          );
+        // Rows of an instance deleted by hand: no server to give them.
+        await db.query(
+          `INSERT INTO metrics_pg_stats_database (time, instance_id, datname, xact_commit) VALUES (now() - interval '6 days', 999999, 'x', 1)`,
+        );
+        await db.query("CALL refresh_continuous_aggregate('metrics_pg_stats_database_1h', NULL, NULL)");
+        const compressed = (
+          await db.query(
+            "SELECT count(compress_chunk(c, if_not_compressed => true))::int AS n FROM show_chunks('metrics_pg_stats_database', older_than => now() - interval '2 days') c",
+          )
+        ).rows[0].n;
+        assert.ok(compressed >= 1, `${compressed} chunks compressed`);
+        const aggregate = async (table: string): Promise<string[]> =>
+          (
+            await db.query(`SELECT time, instance_id, xact_commit::bigint AS c FROM ${table} WHERE instance_id <> 999999 ORDER BY 1, 2`)
+          ).rows.map((r) => JSON.stringify(r));
+        const before = await aggregate('metrics_pg_stats_database_1h');
+        assert.ok(before.length > 250, `${before.length} aggregate rows`);
+
+        await upgrade();
+        assert.equal((await db.query("SELECT count(*)::int AS n FROM schema_migrations WHERE name = '130_server_id.sql'")).rows[0].n, 1);
+        const wrong = (
+          await db.query(
+            'SELECT count(*)::int AS n FROM metrics_pg_stats_database r LEFT JOIN postgresql_instances i ON i.id = r.instance_id WHERE r.server_id IS DISTINCT FROM i.server_id',
+          )
+        ).rows[0].n;
+        assert.equal(wrong, 0, 'every raw row, compressed or not, has its instance server (orphans gone)');
+        assert.equal(
+          (await db.query("SELECT rollup_cagg FROM metric_families WHERE family = 'pg_stats_database'")).rows[0].rollup_cagg,
+          'metrics_pg_stats_database_1h_cagg',
+        );
+        assert.deepEqual(await aggregate('metrics_pg_stats_database_1h'), before, 'the aggregate kept its rows, read under its old name');
+        const servers = (
+          await db.query('SELECT DISTINCT instance_id, server_id FROM metrics_pg_stats_database_1h WHERE instance_id <> 999999 ORDER BY 1')
+        ).rows;
+        assert.deepEqual(
+          servers.map((r) => [r.instance_id, r.server_id]),
+          owners,
+          'the view gives each aggregate row its server',
+        );
+        const grafanaCan = (
+          await db.query("SELECT has_table_privilege('pganalytics_grafana', 'metrics_pg_stats_database_1h', 'SELECT') AS ok")
+        ).rows[0].ok;
+        assert.equal(grafanaCan, true);
+
+        // Maintained after the upgrade: a late row for a compressed, aggregated hour is folded in.
+        const [instance, srv] = owners[0];
+        const late = new Date(hour - 4 * 24 * HOUR);
+        await db.query(
+          `INSERT INTO metrics_pg_stats_database (time, server_id, instance_id, datname, interval_s, xact_commit) VALUES ($1, $2, $3, 'app', 600, 100000)`,
+          [new Date(late.getTime() + 5 * 60_000), srv, instance],
+        );
+        await db.query("INSERT INTO rollup_dirty_hours VALUES ('pg_stats_database', $1)", [late]);
+        const report = await runMaintenance(db);
+        assert.equal(report.mode, 'timescaledb');
+        const folded = (
+          await db.query(
+            'SELECT server_id, xact_commit::bigint AS c FROM metrics_pg_stats_database_1h WHERE instance_id = $1 AND time = $2',
+            [instance, late],
+          )
+        ).rows;
+        assert.equal(folded.length, 1);
+        assert.equal(folded[0].server_id, srv);
+        assert.ok(Number(folded[0].c) >= 100000, `late row folded in: ${folded[0].c}`);
+      } finally {
+        await db.end();
+      }
+    },
+  );
+});

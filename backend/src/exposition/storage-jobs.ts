@@ -6,8 +6,12 @@
 // job's own metrics (pga_maintenance_duration_seconds) cover that path.
 import client from 'prom-client';
 
+// A job that has never succeeded (every job until its first run) has last_successful_finish
+// -infinity in job_stats, and PostgreSQL before 17 refuses to subtract an infinite timestamp: the
+// whole read failed on a fresh TimescaleDB database. Such a job has no since_success series.
 export const STORAGE_JOBS_SQL = `SELECT job_id, job_type, coalesce(relation, '') AS relation, last_run_status, total_failures,
-  extract(epoch FROM now() - last_successful_finish)::double precision AS since_success FROM storage_jobs`;
+  CASE WHEN isfinite(last_successful_finish) THEN extract(epoch FROM now() - last_successful_finish)::double precision END AS since_success
+  FROM storage_jobs`;
 
 export interface StorageJobRow {
   job_id: number | string;

@@ -76,12 +76,15 @@ export async function runMaintenance(pool: pg.Pool, opts: MaintenanceOptions = {
         // Completed hours since the watermark; a new family starts from its oldest raw row.
         const start =
           f.rolledUpTo ?? ((await client.query(`SELECT date_trunc('hour', min(time)) AS t FROM ${raw}`)).rows[0].t as Date | null);
-        if (start && start < currentHour) ranges.push([start, currentHour]);
+        const since = start && start < currentHour ? start : currentHour;
+        if (since < currentHour) ranges.push([since, currentHour]);
+        // Every completed hour's mark is spent now: those before the range are redone one by one,
+        // those inside it (rows replayed before any run reached their hour) by the range itself.
         const dirty = await client.query('DELETE FROM rollup_dirty_hours WHERE family = $1 AND hour < $2 RETURNING hour', [
           f.family,
-          start ?? currentHour,
+          currentHour,
         ]);
-        for (const r of dirty.rows) ranges.push([r.hour, new Date(r.hour.getTime() + HOUR_MS)]);
+        for (const r of dirty.rows) if (r.hour < since) ranges.push([r.hour, new Date(r.hour.getTime() + HOUR_MS)]);
         for (const [from, to] of ranges) {
           await client.query(`DELETE FROM ${rollup} WHERE time >= $1 AND time < $2`, [from, to]);
           await client.query(`INSERT INTO ${rollup} ${select}`, [from, to]);
