@@ -135,7 +135,9 @@ test('slow uploads: a collector gets at most two in hand, each ends in 408, and 
   }
 });
 
-test('5 million nested [ (under 10 KB of gzip) is refused by the pre-parse scan, never reaching JSON.parse', { timeout: 60_000 }, async () => {
+test('5 million nested [ (under 10 KB of gzip) is refused by the pre-parse scan, never reaching JSON.parse', {
+  timeout: 60_000,
+}, async () => {
   const bomb = gzipSync('['.repeat(5_000_000), { level: 9 });
   assert.ok(bomb.length < 10_000);
   const [r, health] = await Promise.all([push(stack.backend, a, bomb), get(stack.backend.url, '/api/v1/health')]);
