@@ -9,16 +9,14 @@
 // dashboard of one server is a router query (one task), and the credential columns are refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
+import type pg from 'pg';
+import { startStack, type Stack } from '../helpers/stack.ts';
+import { fillFromCollector, grafanaClient } from './external-engine.ts';
 import { startMonitored, type Monitored } from '../postgres/monitored.ts';
-import { Runner } from '../../collector/src/runner.ts';
-import { runMaintenance } from '../../backend/src/storage/maintenance.ts';
 import { runPanelQueries, type PanelQueriesReport } from '../../devkit/panel-queries.ts';
 import { citusTaskCounts } from '../../devkit/citus.ts';
 import { externalServer } from '../../devkit/external-server.ts';
 import { freshCitusDatabase, type CitusDatabase } from '../../devkit/citus-database.ts';
-import { pgbenchInit, pgbenchRun } from '../../devkit/pgbench-workload.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards/index.ts';
 
 const CITUS_URL = process.env.PGA_CITUS_URL;
@@ -39,33 +37,8 @@ describe('dashboards on a real Citus cluster', {
       startStack({ server: externalServer(citus.url), backend: { storage: 'citus', citusShardCount: 4 } }),
       startMonitored(),
     ]);
-    await m.admin('CREATE DATABASE benchdb');
-    await pgbenchInit(m.server.url('benchdb'), 1);
-    const { local } = await registerCollector(stack, { targetUrl: m.monitorUrl() });
-    const runner = new Runner(local, quietLog('collector'));
-    try {
-      await runner.pullConfig();
-      // Cycles over the last three hours (completed hours for the rollups), then a minute apart.
-      const start = Date.now();
-      for (const min of [150, 90, 30, 3, 2, 1]) {
-        await pgbenchRun(m.server.url('benchdb'), { clients: 2, transactions: 50 });
-        await runner.collectAndSpool(new Date(start - min * 60_000));
-        await runner.drain();
-      }
-      assert.equal(runner.spool.list().length, 0);
-    } finally {
-      await runner.stop();
-    }
-    await runMaintenance(stack.db);
-    const url = new URL(citus.url);
-    grafana = new pg.Client({
-      host: url.hostname,
-      port: Number(url.port || 5432),
-      user: 'pganalytics_grafana',
-      password: decodeURIComponent(url.password),
-      database: url.pathname.slice(1),
-    });
-    await grafana.connect();
+    await fillFromCollector(stack, m);
+    grafana = await grafanaClient(citus.url);
     report = await runPanelQueries(grafana, { now: new Date(Date.now() + 1000) });
   }, TIMEOUT);
 

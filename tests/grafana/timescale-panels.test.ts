@@ -11,13 +11,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startStack, registerCollector, quietLog, type Stack } from '../helpers/stack.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+import { fillFromCollector, grafanaClient } from './external-engine.ts';
 import { startMonitored, type Monitored } from '../postgres/monitored.ts';
-import { Runner } from '../../collector/src/runner.ts';
-import { runMaintenance } from '../../backend/src/storage/maintenance.ts';
 import { runPanelQueries, type PanelQueriesReport } from '../../devkit/panel-queries.ts';
 import { externalServer } from '../../devkit/external-server.ts';
-import { pgbenchInit, pgbenchRun } from '../../devkit/pgbench-workload.ts';
 
 const TSDB_URL = process.env.PGA_TIMESCALEDB_URL;
 const TIMEOUT = { timeout: 600_000 };
@@ -49,37 +47,13 @@ describe('dashboards on a real TimescaleDB', {
       startStack({ server: externalServer(url.toString()), backend: { storage: 'timescaledb' } }),
       startMonitored(),
     ]);
-    await m.admin('CREATE DATABASE benchdb');
-    await pgbenchInit(m.server.url('benchdb'), 1);
-    const { local } = await registerCollector(stack, { targetUrl: m.monitorUrl() });
-    const runner = new Runner(local, quietLog('collector'));
-    try {
-      await runner.pullConfig();
-      // Cycles over the last three hours (completed hours for the aggregates), then a minute apart.
-      const start = Date.now();
-      for (const min of [150, 90, 30, 3, 2, 1]) {
-        await pgbenchRun(m.server.url('benchdb'), { clients: 2, transactions: 50 });
-        await runner.collectAndSpool(new Date(start - min * 60_000));
-        await runner.drain();
-      }
-      assert.equal(runner.spool.list().length, 0);
-    } finally {
-      await runner.stop();
-    }
-    await runMaintenance(stack.db);
+    await fillFromCollector(stack, m);
     // The policies refresh on their own schedule; materialise now what they would.
     for (const { view } of (
       await stack.db.query<{ view: string }>("SELECT format('%I', view_name) AS view FROM timescaledb_information.continuous_aggregates")
     ).rows)
       await stack.db.query(`CALL refresh_continuous_aggregate('${view}', NULL, NULL)`);
-    grafana = new pg.Client({
-      host: url.hostname,
-      port: Number(url.port || 5432),
-      user: 'pganalytics_grafana',
-      password: decodeURIComponent(url.password),
-      database: name,
-    });
-    await grafana.connect();
+    grafana = await grafanaClient(url.toString());
     const now = new Date(Date.now() + 1000);
     reports.provisioned = await runPanelQueries(grafana, { now });
     reports.timescaledb = await runPanelQueries(grafana, { now, timescaledb: true });
