@@ -332,16 +332,18 @@ export class PostgresSource {
 
   /** An entry's rows in the connected database: its selection first when it has one (the ids
    *  are $1), and for slow columns the ids due for a new measurement ($2); the other rows get
-   *  their last measurement. */
+   *  their last measurement. The ids travel as the array's text, `{1,2,3}`, both ways: as an
+   *  oid[] the driver parsed 6,000 of them character by character and wrote them back one by
+   *  one (~30 ms of the collector's CPU a cycle at 2,000 tables and 4,000 indexes). */
   private async select(client: Db, db: string, entry: CatalogEntry, sql: string, state: InstanceState): Promise<Reading> {
     if (!entry.selection) return readingOf(entry, await client.query(sql));
     const { limit } = entry.selection;
     const sel = await client.query(pickSql(entry.selection.sql, this.versionNum)!, limit ? [this.limits[limit]] : []);
-    const ids: unknown[] = sel.rows[0]?.oids ?? [];
+    const ids: string = sel.rows[0]?.oids ?? '{}';
     if (!entry.slow) return readingOf(entry, await client.query(sql, [ids]));
     const slow = state.slowColumns({ ...entry, slow: entry.slow });
-    const measured = new Set(slow.due(db, ids.map(String), state.cycle));
-    const rows = readingOf(entry, await client.query(sql, [ids, [...measured]]));
+    const measured = new Set(slow.due(db, ids.length > 2 ? ids.slice(1, -1).split(',') : [], state.cycle));
+    const rows = readingOf(entry, await client.query(sql, [ids, `{${[...measured].join(',')}}`]));
     slow.fill(db, rows, entry.slow.idColumn, measured, state.cycle);
     return rows;
   }

@@ -16,7 +16,7 @@ const TAIL = `CASE WHEN d.oid = ANY ($2::oid[]) THEN pg_database_size(d.oid) END
  WHERE d.oid = ANY ($1::oid[])`;
 // Every database, templates included: wraparound concerns template0 and template1 too (autovacuum
 // freezes them), and their rows are the only place their XID age shows.
-const DATABASES = `SELECT coalesce(array_agg(oid ORDER BY oid), '{}') AS oids FROM pg_database WHERE datallowconn OR datistemplate`;
+const DATABASES = `SELECT coalesce(array_agg(oid ORDER BY oid), '{}')::text AS oids FROM pg_database WHERE datallowconn OR datistemplate`;
 
 export const pgStatsDatabase = catalogEntry(definition, {
   description: 'pg_stat_database counters, sizes (at most 5 cycles old) and wraparound ages per database, templates included',

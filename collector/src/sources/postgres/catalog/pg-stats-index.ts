@@ -4,7 +4,7 @@ import { catalogEntry } from './entry.ts';
 
 // The biggest indexes by relpages, chosen cheaply from pg_class (see pg-stats-table.ts).
 export const SELECTION = `
-SELECT coalesce(array_agg(oid), '{}') AS oids FROM (
+SELECT coalesce(array_agg(oid), '{}')::text AS oids FROM (
   SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind = 'i'
      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'

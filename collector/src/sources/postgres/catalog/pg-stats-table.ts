@@ -6,7 +6,7 @@ import { catalogEntry } from './entry.ts';
 // database with 50,000 tables costs no more than one with the limit. The oids go to the main
 // query as a parameter.
 export const SELECTION = `
-SELECT coalesce(array_agg(oid), '{}') AS oids FROM (
+SELECT coalesce(array_agg(oid), '{}')::text AS oids FROM (
   SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'm', 'p')
      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
