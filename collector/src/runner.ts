@@ -44,8 +44,6 @@ export interface CycleSummary {
 const DEFAULT_SPOOL: SpoolLimits = { maxBytes: 512 * 1024 * 1024, maxAgeMs: 72 * 3600_000 };
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000; // a returning backend is found within a minute
-/** Node's gc(), present when node runs with --expose-gc (the systemd unit's flags). */
-const gc = (globalThis as { gc?: (options: { type: 'major'; execution: 'async' }) => unknown }).gc;
 
 export class Runner {
   readonly client: BackendClient;
@@ -314,11 +312,6 @@ export class Runner {
         await this.renewIfDue();
         await this.drain(true);
         if (this.onCycle && this.lastCycle) this.onCycle({ ...this.lastCycle, spool_batches: this.spool.list().length });
-        // The collector now sleeps for most of the interval. Collected now, the cycle's garbage
-        // does not stay until V8's old space reaches its next limit (~8 MB above the live heap),
-        // where the next cycles' garbage piled on top of it and set the peak RSS. Async: from
-        // a task of its own, with no JavaScript on the stack, so V8 may move every object.
-        gc?.({ type: 'major', execution: 'async' });
       });
       this.cycleTimer = setTimeout(tick, this.intervalMs);
     };
