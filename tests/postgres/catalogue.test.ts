@@ -172,6 +172,56 @@ for (const which of ['local', 'embedded PG18'] as const) {
       }
     });
 
+    test('table and index sizes: measured again once a write, a TRUNCATE or a REINDEX shows, not on a timer', async () => {
+      // Nine big tables first in the selection (by relpages), then the three that change: a
+      // share of the tables a cycle by age alone would not reach them within two cycles.
+      await m.admin('CREATE DATABASE sizes');
+      for (let i = 1; i <= 12; i++) {
+        const rows = i <= 9 ? 10_000 : i <= 11 ? 2_000 : 0;
+        await m.admin(
+          `CREATE TABLE t${i} (id int, pad text); CREATE INDEX t${i}_id ON t${i} (id);
+           INSERT INTO t${i} SELECT g, repeat('x', 50) FROM generate_series(1, ${rows}) g`,
+          'sizes',
+        );
+      }
+      await m.admin('VACUUM ANALYZE', 'sizes');
+      const src = new InstanceUnderTest({ name: 'db5', url: m.monitorUrl('sizes') });
+      const t0 = Date.now();
+      const sizes = async (cycle: number): Promise<Map<string, number>> => {
+        const r = await src.collect(new Date(t0 + cycle * 60_000), (f) => f === 'pg_stats_table' || f === 'pg_stats_index');
+        assert.deepEqual(r.errors, []);
+        const out = new Map<string, number>();
+        for (const row of r.rows.pg_stats_table.filter((x) => x.datname === 'sizes')) out.set(String(row.relname), Number(row.table_bytes));
+        for (const row of r.rows.pg_stats_index.filter((x) => x.datname === 'sizes'))
+          out.set(String(row.indexrelname), Number(row.size_bytes));
+        return out;
+      };
+      try {
+        const first = await sizes(1);
+        await m.admin(`INSERT INTO t12 SELECT g, repeat('x', 50) FROM generate_series(1, 20000) g`, 'sizes');
+        await m.admin('TRUNCATE t11', 'sizes');
+        await m.admin('DELETE FROM t10', 'sizes');
+        await m.admin('REINDEX INDEX t10_id', 'sizes');
+        // The writers' counters reach the server when their sessions end; wait until they show.
+        for (let i = 0; ; i++) {
+          const { rows } = await m.admin(`SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 't12'`, 'sizes');
+          if (Number(rows[0].n_tup_ins) >= 20_000) break;
+          assert.ok(i < 100, 't12 inserts show in the statistics');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await sizes(2); // sees the counters move
+        const third = await sizes(3);
+        assert.ok(third.get('t12')! > first.get('t12')! + 1_000_000, `t12 grew: ${first.get('t12')} -> ${third.get('t12')}`);
+        assert.ok(third.get('t12_id')! > first.get('t12_id')! + 300_000, 't12_id grew');
+        assert.equal(third.get('t11'), 0, 't11 truncated');
+        assert.ok(third.get('t10_id')! < first.get('t10_id')!, `t10_id reindexed: ${first.get('t10_id')} -> ${third.get('t10_id')}`);
+        for (let i = 1; i <= 9; i++) assert.equal(third.get(`t${i}`), first.get(`t${i}`), `t${i} unchanged`);
+      } finally {
+        await src.close();
+        await m.admin('DROP DATABASE sizes WITH (FORCE)');
+      }
+    });
+
     test('timestamptz arrives as ISO 8601 text for the same instant, in any session TimeZone', async () => {
       const c = await superClient(m.server);
       try {

@@ -60,7 +60,7 @@ export class InstanceState {
   slowColumns(entry: CatalogEntry & { slow: NonNullable<CatalogEntry['slow']> }): SlowColumns {
     let s = this.slow.get(entry.family);
     if (!s) {
-      s = new SlowColumns(entry.slow.columns, entry.slow.refreshCycles);
+      s = new SlowColumns(entry.slow.columns, entry.slow.refreshCycles, entry.slow.change);
       this.slow.set(entry.family, s);
     }
     return s;

@@ -12,13 +12,16 @@ SELECT coalesce(array_agg(oid), '{}')::text AS oids FROM (
 
 export const pgStatsIndex = catalogEntry(definition, {
   description:
-    'pg_stat_user_indexes + pg_statio_user_indexes of the biggest indexes in each database, invalid and unused flags; sizes at most 5 cycles old',
+    'pg_stat_user_indexes + pg_statio_user_indexes of the biggest indexes in each database, invalid and unused flags; sizes measured again once a write, vacuum or REINDEX shows, at most 30 cycles old',
   kind: 'snapshot',
   scope: 'database',
   intervalSeconds: 60,
-  byColumn: { unsent: ['oid', 'stats_reset'] },
+  byColumn: { unsent: ['oid', 'stats_reset', 'size_change'] },
   selection: { limit: 'maxIndexes', sql: { [PG13]: SELECTION } },
-  slow: { columns: ['size_bytes'], idColumn: 'oid', refreshCycles: 5 },
+  // An index grows with its table's inserts and updates (deletes leave its entries to vacuum), a
+  // vacuum may add its free space map, REINDEX gives it a new file: size_change moves with each,
+  // and sizes follow it as for tables (pg-stats-table.ts).
+  slow: { columns: ['size_bytes'], idColumn: 'oid', refreshCycles: 5, change: { columns: ['size_change'], idleRefreshCycles: 30 } },
   sql: {
     // The functions pg_stat_user_indexes and pg_statio_user_indexes call, with the same
     // expressions, for the selected indexes only (as for tables, see pg-stats-table.ts).
@@ -34,7 +37,9 @@ SELECT current_database() AS datname, n.nspname AS schemaname, c.relname, ic.rel
        CASE WHEN x.indexrelid = ANY ($2::oid[]) THEN pg_relation_size(x.indexrelid) END AS size_bytes,
        x.indisunique AS is_unique, x.indisprimary AS is_primary, x.indisvalid AS is_valid,
        (pg_stat_get_numscans(x.indexrelid) = 0 AND NOT x.indisunique AND NOT x.indisprimary AND NOT x.indisexclusion) AS is_unused,
-       (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset
+       (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset,
+       ic.relfilenode::int8 + pg_stat_get_tuples_inserted(x.indrelid) + pg_stat_get_tuples_updated(x.indrelid)
+         + pg_stat_get_vacuum_count(x.indrelid) + pg_stat_get_autovacuum_count(x.indrelid) AS size_change
   FROM pg_index x
   JOIN pg_class ic ON ic.oid = x.indexrelid
   JOIN pg_class c ON c.oid = x.indrelid

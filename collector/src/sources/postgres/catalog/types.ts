@@ -14,6 +14,8 @@
 //             objects per cycle, the ids to measure passed as $2, repeated in between
 //             (state/slow-columns.ts)
 
+import type { ChangeColumns } from '../../../state/slow-columns.ts';
+
 export const ENTRY_KINDS = ['snapshot', 'sampled', 'on-change', 'top-statements', 'statement-texts'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
@@ -56,8 +58,15 @@ export interface CatalogEntry {
    *  limit is the selection's $1. */
   readonly selection?: { readonly limit?: LimitName; readonly sql: VersionedSql };
   /** Needs a selection. The main query returns `idColumn` (the object's oid, not sent) and reads
-   *  `columns` only for the ids in $2; each is at most `refreshCycles` cycles old. */
-  readonly slow?: { readonly columns: readonly string[]; readonly idColumn: string; readonly refreshCycles: number };
+   *  `columns` only for the ids in $2; each is at most `refreshCycles` cycles old, or with
+   *  `change` columns (read every cycle) at most `refreshCycles` cycles behind a change they
+   *  show and `change.idleRefreshCycles` old without one (state/slow-columns.ts). */
+  readonly slow?: {
+    readonly columns: readonly string[];
+    readonly idColumn: string;
+    readonly refreshCycles: number;
+    readonly change?: ChangeColumns;
+  };
   readonly sql: VersionedSql;
   /** The server sends the rows as rows, not as one JSON array (catalog.ts sqlFor): for
    *  pg_stat_statements' thousands of narrow rows, building the JSON cost the server more
