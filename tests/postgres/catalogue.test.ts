@@ -222,6 +222,54 @@ for (const which of ['local', 'embedded PG18'] as const) {
       }
     });
 
+    test('under the limit, tables and indexes are read whole without a selection; a new one comes at once with its sizes, past the limit the biggest again', async () => {
+      await m.admin('CREATE DATABASE whole');
+      const make = (t: string, rows: number) =>
+        m.admin(
+          `CREATE TABLE ${t} (id int); CREATE INDEX ${t}_id ON ${t} (id); INSERT INTO ${t} SELECT generate_series(1, ${rows})`,
+          'whole',
+        );
+      await make('t1', 0);
+      await make('t2', 0);
+      const src = new InstanceUnderTest({ name: 'db6', url: m.monitorUrl('whole'), limits: { maxTables: 3, maxIndexes: 3 } });
+      const selections = async (): Promise<number> =>
+        Number(
+          (
+            await m.admin(`SELECT coalesce(sum(s.calls), 0) AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+              WHERE d.datname = 'whole' AND s.query LIKE '%ORDER BY c.relpages DESC%'`)
+          ).rows[0].n,
+        );
+      const t0 = Date.now();
+      const cycle = async (n: number) => {
+        const r = await src.collect(new Date(t0 + n * 60_000), (f) => f === 'pg_stats_table' || f === 'pg_stats_index');
+        assert.deepEqual(r.errors, []);
+        return {
+          tables: new Map(r.rows.pg_stats_table.filter((x) => x.datname === 'whole').map((x) => [String(x.relname), x])),
+          indexes: new Map(r.rows.pg_stats_index.filter((x) => x.datname === 'whole').map((x) => [String(x.indexrelname), x])),
+        };
+      };
+      try {
+        await cycle(1);
+        await make('t3', 1000);
+        const before = await selections();
+        const second = await cycle(2);
+        assert.equal(await selections(), before, 'no selection query while under the limit');
+        assert.deepEqual([...second.tables.keys()].sort(), ['t1', 't2', 't3']);
+        assert.ok(Number(second.tables.get('t3')!.table_bytes) > 0, 'the new table is measured at once');
+        assert.ok(Number(second.indexes.get('t3_id')!.size_bytes) > 0, 'the new index is measured at once');
+        await make('t4', 5000);
+        await m.admin('ANALYZE', 'whole');
+        const third = await cycle(3);
+        assert.deepEqual([...third.tables.keys()].sort(), ['t1', 't3', 't4'], 'past the limit: the three biggest by relpages, then oid');
+        assert.deepEqual([...third.indexes.keys()].sort(), ['t1_id', 't3_id', 't4_id']);
+        assert.ok(Number(third.tables.get('t4')!.table_bytes) > 0);
+        assert.ok((await selections()) > before, 'the selection picks again');
+      } finally {
+        await src.close();
+        await m.admin('DROP DATABASE whole WITH (FORCE)');
+      }
+    });
+
     test('timestamptz arrives as ISO 8601 text for the same instant, in any session TimeZone', async () => {
       const c = await superClient(m.server);
       try {

@@ -117,3 +117,20 @@ test('with a change column, rows that all move share the budget: each within ref
       for (const id of ids) assert.ok(c - lastMeasured.get(id)! <= 5, `${id} at cycle ${c} was measured at ${lastMeasured.get(id)}`);
   }
 });
+
+test('with a change column, fewer idle rows than idleRefreshCycles are measured again when they reach that age', () => {
+  const s = new SlowColumns(['size_bytes'], 5, { columns: ['writes'], idleRefreshCycles: 30 });
+  const few = ids.slice(0, 4);
+  for (let c = 1; c <= 31; c++) {
+    const due = s.due('db', few, c);
+    const measured = new Set(due);
+    s.fill(
+      'db',
+      few.map((id) => ({ oid: id, size_bytes: measured.has(id) ? c : null, writes: 0 })),
+      'oid',
+      measured,
+      c,
+    );
+    assert.deepEqual(due, c === 1 || c === 31 ? few : [], `cycle ${c}`);
+  }
+});

@@ -12,7 +12,7 @@
 // budget, and a row where none did is measured again only after idleRefreshCycles: most tables
 // of a database are idle in a given minute, and their sizes cost nothing until something
 // happens to them.
-import { cell, setCell, type Reading } from './sample.ts';
+import { cell, isColumns, setCell, type Reading } from './sample.ts';
 
 interface Measured {
   cycle: number;
@@ -30,11 +30,15 @@ export interface ChangeColumns {
   readonly idleRefreshCycles: number;
 }
 
-/** A 32-bit hash of a row's change columns: one small integer per row to remember. */
-function changeHash(reading: Reading, r: number, columns: readonly string[]): number {
+/** A column's values, one per row. */
+const valuesOf = (reading: Reading, name: string): readonly unknown[] =>
+  isColumns(reading) ? (reading.columns[name] ?? []) : reading.map((row) => row[name]);
+
+/** A 32-bit hash of row r's change columns: one small integer per row to remember. */
+function changeHash(columns: ReadonlyArray<readonly unknown[]>, r: number): number {
   let h = 0x811c9dc5;
-  for (const c of columns) {
-    const v = cell(reading, r, c);
+  for (const values of columns) {
+    const v = values[r];
     const n = typeof v === 'number' ? v : v == null ? -1 : Number(v);
     h = Math.imul(h ^ (n >>> 0), 0x01000193);
     h = Math.imul(h ^ Math.floor(n / 0x100000000), 0x01000193);
@@ -64,28 +68,43 @@ export class SlowColumns {
     }
     this.last.set(database, kept);
     const oldestFirst = [...kept].sort((a, b) => a[1].cycle - b[1].cycle);
-    /** The share of `period` measured longest ago, and any older than `maxAge`. */
-    const pick = (rows: Array<[string, Measured]>, period: number, maxAge = period): string[] =>
-      rows.filter(([, m], i) => i < Math.ceil(kept.size / period) || cycle - m.cycle >= maxAge).map(([id]) => id);
-    if (!this.change) return [...never, ...pick(oldestFirst, this.refreshCycles)];
+    /** The `share` measured longest ago, and any older than `maxAge`. */
+    const pick = (rows: Array<[string, Measured]>, share: number, maxAge: number): string[] =>
+      rows.filter(([, m], i) => i < share || cycle - m.cycle >= maxAge).map(([id]) => id);
+    const fifth = Math.ceil(kept.size / this.refreshCycles);
+    if (!this.change) return [...never, ...pick(oldestFirst, fifth, this.refreshCycles)];
     // Rows that moved are measured oldest first, a share a cycle: all within refreshCycles.
+    // Idle ones a share of idleRefreshCycles rounded down (a few databases are not measured
+    // every cycle for it), and any that reached that age.
     const moved = oldestFirst.filter(([, m]) => m.seen !== m.change);
     const idle = oldestFirst.filter(([, m]) => m.seen === m.change);
-    return [...never, ...pick(moved, this.refreshCycles, Infinity), ...pick(idle, this.change.idleRefreshCycles)];
+    const { idleRefreshCycles } = this.change;
+    return [...never, ...pick(moved, fifth, Infinity), ...pick(idle, Math.floor(kept.size / idleRefreshCycles), idleRefreshCycles)];
   }
 
-  /** Records the rows measured now (`measured` ids) and fills the others from their last measurement. */
+  /** The ids of the objects in the last reading of a database. */
+  known(database: string): string[] {
+    return [...(this.last.get(database)?.keys() ?? [])];
+  }
+
+  /** Records the rows measured now (`measured` ids, and objects new since the last reading)
+   *  and fills the others from their last measurement; objects no longer in the reading are
+   *  forgotten. */
   fill(database: string, reading: Reading, idColumn: string, measured: ReadonlySet<string>, cycle: number): void {
-    const known = this.last.get(database) ?? new Map<string, Measured>();
+    const before = this.last.get(database);
+    const known = new Map<string, Measured>();
     this.last.set(database, known);
+    const ids = valuesOf(reading, idColumn);
+    const changeColumns = this.change?.columns.map((c) => valuesOf(reading, c));
     for (let r = 0; r < reading.length; r++) {
-      const id = String(cell(reading, r, idColumn));
-      const change = this.change && changeHash(reading, r, this.change.columns);
-      if (measured.has(id)) known.set(id, { cycle, values: this.columns.map((c) => cell(reading, r, c)), change, seen: change });
+      const id = String(ids[r]);
+      const change = changeColumns && changeHash(changeColumns, r);
+      const m = before?.get(id);
+      if (!m || measured.has(id)) known.set(id, { cycle, values: this.columns.map((c) => cell(reading, r, c)), change, seen: change });
       else {
-        const m = known.get(id);
-        if (m) m.seen = change;
-        for (let c = 0; c < this.columns.length; c++) setCell(reading, r, this.columns[c], m ? m.values[c] : null);
+        m.seen = change;
+        known.set(id, m);
+        for (let c = 0; c < this.columns.length; c++) setCell(reading, r, this.columns[c], m.values[c]);
       }
     }
   }

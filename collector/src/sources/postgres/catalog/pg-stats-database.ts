@@ -7,25 +7,34 @@ const COMMON = `d.datname, s.numbackends, s.xact_commit, s.xact_rollback, s.blks
        s.conflicts, s.temp_files, s.temp_bytes, s.deadlocks, coalesce(s.checksum_failures, 0) AS checksum_failures,
        s.blk_read_time AS blk_read_time_ms, s.blk_write_time AS blk_write_time_ms`;
 // pg_database_size() stat()s every file of a database: 15-30 ms per cycle for one with 2,000
-// tables and 4,000 indexes. Sizes are measured for a fifth of the databases each cycle ($2),
-// like table and index sizes; the other rows repeat their last measurement.
-const TAIL = `CASE WHEN d.oid = ANY ($2::oid[]) THEN pg_database_size(d.oid) END AS size_bytes,
+// tables and 4,000 indexes. Like table and index sizes, a database's is measured again (all
+// but the ids in $2) once its rows written move (DDL writes catalog rows: a new table, index or
+// file shows), a fifth of the databases at most per cycle, and after 30 cycles without a write
+// (what a vacuum truncates shows then); the other rows repeat their last measurement.
+const TAIL = `CASE WHEN fresh.oid IS NULL THEN pg_database_size(d.oid) END AS size_bytes,
        age(d.datfrozenxid) AS xid_age, mxid_age(d.datminmxid) AS mxid_age,
        s.stats_reset, d.oid AS datid
   FROM pg_database d JOIN pg_stat_database s ON s.datid = d.oid
+  LEFT JOIN unnest($2::oid[]) AS fresh(oid) ON fresh.oid = d.oid
  WHERE d.oid = ANY ($1::oid[])`;
 // Every database, templates included: wraparound concerns template0 and template1 too (autovacuum
 // freezes them), and their rows are the only place their XID age shows.
 const DATABASES = `SELECT coalesce(array_agg(oid ORDER BY oid), '{}')::text AS oids FROM pg_database WHERE datallowconn OR datistemplate`;
 
 export const pgStatsDatabase = catalogEntry(definition, {
-  description: 'pg_stat_database counters, sizes (at most 5 cycles old) and wraparound ages per database, templates included',
+  description:
+    'pg_stat_database counters, sizes (measured again once rows written show, at most 30 cycles old) and wraparound ages per database, templates included',
   kind: 'snapshot',
   scope: 'instance',
   intervalSeconds: 60,
   byColumn: { unsent: ['datid'] },
   selection: { sql: { [PG13]: DATABASES } },
-  slow: { columns: ['size_bytes'], idColumn: 'datid', refreshCycles: 5 },
+  slow: {
+    columns: ['size_bytes'],
+    idColumn: 'datid',
+    refreshCycles: 5,
+    change: { columns: ['tup_inserted', 'tup_updated', 'tup_deleted'], idleRefreshCycles: 30 },
+  },
   sql: {
     [PG13]: `
 SELECT ${COMMON},

@@ -1,13 +1,14 @@
 import { PG13 } from '../versions.ts';
 import { pgStatsIndex as definition } from '../../../../../protocol/families/pg-stats-index.ts';
 import { catalogEntry } from './entry.ts';
+import { USER_SCHEMA } from './pg-stats-table.ts';
 
-// The biggest indexes by relpages, chosen cheaply from pg_class (see pg-stats-table.ts).
+// The biggest indexes by relpages, chosen cheaply from pg_class, or all of them while there are
+// fewer than the limit (see pg-stats-table.ts).
 export const SELECTION = `
 SELECT coalesce(array_agg(oid), '{}')::text AS oids FROM (
   SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.relkind = 'i'
-     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+   WHERE c.relkind = 'i' AND ${USER_SCHEMA}
    ORDER BY c.relpages DESC, c.oid LIMIT $1) top`;
 
 export const pgStatsIndex = catalogEntry(definition, {
@@ -17,7 +18,7 @@ export const pgStatsIndex = catalogEntry(definition, {
   scope: 'database',
   intervalSeconds: 60,
   byColumn: { unsent: ['oid', 'stats_reset', 'size_change'] },
-  selection: { limit: 'maxIndexes', sql: { [PG13]: SELECTION } },
+  selection: { limit: 'maxIndexes', sql: { [PG13]: SELECTION }, whole: true },
   // An index grows with its table's inserts and updates (deletes leave its entries to vacuum), a
   // vacuum may add its free space map, REINDEX gives it a new file: size_change moves with each,
   // and sizes follow it as for tables (pg-stats-table.ts).
@@ -34,7 +35,7 @@ SELECT current_database() AS datname, n.nspname AS schemaname, c.relname, ic.rel
        pg_stat_get_blocks_fetched(x.indexrelid) - pg_stat_get_blocks_hit(x.indexrelid) AS idx_blks_read,
        pg_stat_get_blocks_hit(x.indexrelid) AS idx_blks_hit,
        x.indexrelid AS oid,
-       CASE WHEN x.indexrelid = ANY ($2::oid[]) THEN pg_relation_size(x.indexrelid) END AS size_bytes,
+       CASE WHEN fresh.oid IS NULL THEN pg_relation_size(x.indexrelid) END AS size_bytes,
        x.indisunique AS is_unique, x.indisprimary AS is_primary, x.indisvalid AS is_valid,
        (pg_stat_get_numscans(x.indexrelid) = 0 AND NOT x.indisunique AND NOT x.indisprimary AND NOT x.indisexclusion) AS is_unused,
        (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset,
@@ -44,6 +45,8 @@ SELECT current_database() AS datname, n.nspname AS schemaname, c.relname, ic.rel
   JOIN pg_class ic ON ic.oid = x.indexrelid
   JOIN pg_class c ON c.oid = x.indrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE x.indexrelid = ANY ($1::oid[]) AND c.relkind IN ('r', 't', 'm')`,
+  LEFT JOIN unnest($2::oid[]) AS fresh(oid) ON fresh.oid = x.indexrelid
+ WHERE (x.indexrelid = ANY ($1::oid[]) OR $1::oid[] IS NULL AND ${USER_SCHEMA}) AND c.relkind IN ('r', 't', 'm')
+ LIMIT $3`,
   },
 });

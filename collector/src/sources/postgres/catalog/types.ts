@@ -10,8 +10,10 @@
 //             pg_stat_statements, top N by time and texts for queryids not sent before
 //   selection a cheap query that picks which objects to collect (the biggest N, or all of
 //             them where only slow columns need the ids); its array result is $1 of the main query
+//   whole     the main query reads every object the selection picks from when $1 is NULL, at
+//             most $3 rows: while a database has fewer than the limit, no selection is run
 //   slow      columns costly to read that change slowly (sizes): measured for a share of the
-//             objects per cycle, the ids to measure passed as $2, repeated in between
+//             objects per cycle, the ids not to measure again passed as $2, repeated in between
 //             (state/slow-columns.ts)
 
 import type { ChangeColumns } from '../../../state/slow-columns.ts';
@@ -55,10 +57,13 @@ export interface CatalogEntry {
   /** An extension that must exist in the connected database. */
   readonly requiresExtension?: string;
   /** Picks the objects to collect; its single array column is passed as $1. With a limit, the
-   *  limit is the selection's $1. */
-  readonly selection?: { readonly limit?: LimitName; readonly sql: VersionedSql };
+   *  limit is the selection's $1. `whole` (with a limit and slow columns): given $1 NULL, the
+   *  main query reads every object the selection chooses from, at most $3 rows; while a
+   *  database holds fewer than the limit, that one query replaces the two
+   *  (PostgresSource.select). */
+  readonly selection?: { readonly limit?: LimitName; readonly sql: VersionedSql; readonly whole?: boolean };
   /** Needs a selection. The main query returns `idColumn` (the object's oid, not sent) and reads
-   *  `columns` only for the ids in $2; each is at most `refreshCycles` cycles old, or with
+   *  `columns` for the ids not in $2 (objects new to the collector included); each is at most `refreshCycles` cycles old, or with
    *  `change` columns (read every cycle) at most `refreshCycles` cycles behind a change they
    *  show and `change.idleRefreshCycles` old without one (state/slow-columns.ts). */
   readonly slow?: {
