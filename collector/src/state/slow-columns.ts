@@ -21,6 +21,8 @@ interface Measured {
   /** The change columns' hash when measured, and in the latest reading. */
   change?: number;
   seen?: number;
+  /** The cycle of the latest reading that had the object. */
+  readAt: number;
 }
 
 /** Columns read every cycle of which one changes whenever the slow ones may have. */
@@ -56,22 +58,21 @@ export class SlowColumns {
     private readonly change?: ChangeColumns,
   ) {}
 
-  /** The ids to measure in this cycle; forgets objects no longer selected. */
+  /** The ids to measure in this cycle, of the objects in `ids`. */
   due(database: string, ids: readonly string[], cycle: number): string[] {
-    const before = this.last.get(database) ?? new Map<string, Measured>();
-    const kept = new Map<string, Measured>();
+    const known = this.last.get(database);
+    const oldestFirst: Array<[string, Measured]> = [];
     const never: string[] = [];
     for (const id of ids) {
-      const m = before.get(id);
-      if (m) kept.set(id, m);
+      const m = known?.get(id);
+      if (m) oldestFirst.push([id, m]);
       else never.push(id);
     }
-    this.last.set(database, kept);
-    const oldestFirst = [...kept].sort((a, b) => a[1].cycle - b[1].cycle);
+    oldestFirst.sort((a, b) => a[1].cycle - b[1].cycle);
     /** The `share` measured longest ago, and any older than `maxAge`. */
     const pick = (rows: Array<[string, Measured]>, share: number, maxAge: number): string[] =>
       rows.filter(([, m], i) => i < share || cycle - m.cycle >= maxAge).map(([id]) => id);
-    const fifth = Math.ceil(kept.size / this.refreshCycles);
+    const fifth = Math.ceil(oldestFirst.length / this.refreshCycles);
     if (!this.change) return [...never, ...pick(oldestFirst, fifth, this.refreshCycles)];
     // Rows that moved are measured oldest first, a share a cycle: all within refreshCycles.
     // Idle ones a share of idleRefreshCycles rounded down (a few databases are not measured
@@ -79,7 +80,11 @@ export class SlowColumns {
     const moved = oldestFirst.filter(([, m]) => m.seen !== m.change);
     const idle = oldestFirst.filter(([, m]) => m.seen === m.change);
     const { idleRefreshCycles } = this.change;
-    return [...never, ...pick(moved, fifth, Infinity), ...pick(idle, Math.floor(kept.size / idleRefreshCycles), idleRefreshCycles)];
+    return [
+      ...never,
+      ...pick(moved, fifth, Infinity),
+      ...pick(idle, Math.floor(oldestFirst.length / idleRefreshCycles), idleRefreshCycles),
+    ];
   }
 
   /** The ids of the objects in the last reading of a database. */
@@ -91,21 +96,26 @@ export class SlowColumns {
    *  and fills the others from their last measurement; objects no longer in the reading are
    *  forgotten. */
   fill(database: string, reading: Reading, idColumn: string, measured: ReadonlySet<string>, cycle: number): void {
-    const before = this.last.get(database);
-    const known = new Map<string, Measured>();
-    this.last.set(database, known);
+    let known = this.last.get(database);
+    if (!known) {
+      known = new Map<string, Measured>();
+      this.last.set(database, known);
+    }
     const ids = valuesOf(reading, idColumn);
     const changeColumns = this.change?.columns.map((c) => valuesOf(reading, c));
     for (let r = 0; r < reading.length; r++) {
       const id = String(ids[r]);
       const change = changeColumns && changeHash(changeColumns, r);
-      const m = before?.get(id);
-      if (!m || measured.has(id)) known.set(id, { cycle, values: this.columns.map((c) => cell(reading, r, c)), change, seen: change });
-      else {
+      const m = known.get(id);
+      if (!m || measured.has(id)) {
+        known.set(id, { cycle, values: this.columns.map((c) => cell(reading, r, c)), change, seen: change, readAt: cycle });
+      } else {
         m.seen = change;
-        known.set(id, m);
+        m.readAt = cycle;
         for (let c = 0; c < this.columns.length; c++) setCell(reading, r, this.columns[c], m.values[c]);
       }
     }
+    // Objects this reading did not have are forgotten.
+    for (const [id, m] of known) if (m.readAt !== cycle) known.delete(id);
   }
 }
