@@ -121,6 +121,13 @@ before(async () => {
           if ((await m.admin("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rowCount) break;
           await new Promise((r) => setTimeout(r, 50));
         }
+        // And until B has logged its wait (deadlock_timeout after it began): a cycle shorter than
+        // that would end the wait before the line is written.
+        for (let i = 0; i < 100; i++) {
+          const logged = await m.admin("SELECT position('still waiting for' IN pg_read_file(pg_current_logfile('csvlog'))) > 0 AS yes");
+          if (logged.rows[0].yes) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         await cycle(at);
         await a.query('ROLLBACK');
         await waiting;
