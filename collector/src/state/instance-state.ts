@@ -9,8 +9,6 @@ import { SlowColumns } from './slow-columns.ts';
 export class InstanceState {
   private readonly families = new Map<string, FamilyState>();
   private readonly slow = new Map<string, SlowColumns>();
-  /** Family and database pairs whose last selection held fewer objects than the limit. */
-  private readonly underLimit = new Set<string>();
   private top: TopStatementsState | undefined;
   /** This cycle's readings of the families read whole, until the agent takes them. */
   private finished = new Map<string, Reading>();
@@ -66,16 +64,6 @@ export class InstanceState {
       this.slow.set(entry.family, s);
     }
     return s;
-  }
-
-  /** Whether the family's last selection in the database held fewer objects than its limit. */
-  under(family: string, database: string): boolean {
-    return this.underLimit.has(`${family}\0${database}`);
-  }
-
-  setUnder(family: string, database: string, under: boolean): void {
-    if (under) this.underLimit.add(`${family}\0${database}`);
-    else this.underLimit.delete(`${family}\0${database}`);
   }
 
   /** Forgets what was sent, so the next cycle sends settings and statement texts as a first

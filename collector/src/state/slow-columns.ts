@@ -92,6 +92,11 @@ export class SlowColumns {
     return [...(this.last.get(database)?.keys() ?? [])];
   }
 
+  /** How many objects the last reading of a database had. */
+  count(database: string): number {
+    return this.last.get(database)?.size ?? 0;
+  }
+
   /** Records the rows measured now (`measured` ids, and objects new since the last reading)
    *  and fills the others from their last measurement; objects no longer in the reading are
    *  forgotten. */

@@ -339,17 +339,16 @@ export class PostgresSource {
     if (!entry.selection) return readingOf(entry, await client.query(sql));
     const { limit, whole } = entry.selection;
     const max = limit && this.limits[limit];
-    // While the last selection held fewer objects than the limit, the main query reads them all
-    // without one (at most max + 1 rows: one more means the database outgrew the limit, and the
-    // selection picks the biggest again).
-    if (whole && max && state.under(entry.family, db)) {
+    // While the last reading held fewer objects than the limit, the main query reads them all
+    // without a selection (at most max + 1 rows: one more means the database outgrew the limit,
+    // and the selection picks the biggest again).
+    if (whole && max && entry.slow && state.slowColumns({ ...entry, slow: entry.slow }).count(db) < max) {
       const rows = await this.readSelected(client, db, entry, sql, state, null, max + 1);
       if (rows.length <= max) return rows;
     }
     const sel = await client.query(pickSql(entry.selection.sql, this.versionNum)!, max ? [max] : []);
     const ids: string = sel.rows[0]?.oids ?? '{}';
     const selected = ids.length > 2 ? ids.slice(1, -1).split(',') : [];
-    if (whole && max) state.setUnder(entry.family, db, selected.length < max);
     return this.readSelected(client, db, entry, sql, state, ids, null, selected);
   }
 
