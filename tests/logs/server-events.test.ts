@@ -1,4 +1,4 @@
-// The events a DBA acts on, made by a real PostgreSQL 15: start, reload with changed and
+// The events a DBA acts on, made by a real PostgreSQL (15 here, 18 embedded): start, reload with changed and
 // restart-only parameters, protocol and SSL errors from a raw socket, lost, terminated and
 // refused connections, an Ident failure, skipped vacuums, too frequent checkpoints, a failing
 // and a signalled archive_command, a page checksum failure, crash recovery after SIGKILL of a
@@ -201,12 +201,17 @@ async function runWorkload(server: PostgresServer, logDir: string): Promise<void
   await a.query('CREATE TABLE fragile AS SELECT g FROM generate_series(1, 100) g');
   await a.query('CHECKPOINT');
   const file = join(server.dataDir, (await a.query("SELECT pg_relation_filepath('fragile') AS f")).rows[0].f as string);
+  // PostgreSQL 18's initdb turns checksums on by default (and the embedded binaries have no
+  // pg_checksums); before 18 they are enabled offline.
+  const checksums = (await a.query('SHOW data_checksums')).rows[0].data_checksums as string;
   await a.end();
   await b.end();
   await server.stopServer();
-  const owner = spawnSync('stat', ['-c', '%U', server.dataDir], { encoding: 'utf8' }).stdout.trim();
-  const ck = spawnSync(join(server.binDir, 'pg_checksums'), ['--enable', '-D', server.dataDir], { encoding: 'utf8', uid: uidOf(owner) });
-  assert.equal(ck.status, 0, ck.stderr);
+  if (checksums !== 'on') {
+    const owner = spawnSync('stat', ['-c', '%U', server.dataDir], { encoding: 'utf8' }).stdout.trim();
+    const ck = spawnSync(join(server.binDir, 'pg_checksums'), ['--enable', '-D', server.dataDir], { encoding: 'utf8', uid: uidOf(owner) });
+    assert.equal(ck.status, 0, ck.stderr || String(ck.error));
+  }
   const fd = openSync(file, 'r+');
   writeSync(fd, Buffer.from('corrupted!'), 0, 10, 4000);
   closeSync(fd);
@@ -254,7 +259,7 @@ function uidOf(user: string): number | undefined {
 const only = (rows: PgLogRow[], kind: string, stage?: string) =>
   rows.filter((r) => r.kind === kind && (stage === undefined || r.details.stage === stage));
 
-test('PostgreSQL 15: every event a DBA acts on has its kind and values, in all three formats', { timeout: 180_000 }, async () => {
+test('PostgreSQL 15 and later: every event a DBA acts on has its kind and values, in all three formats', { timeout: 180_000 }, async () => {
   const base = mkdtempSync(join(tmpdir(), 'pga-logs-events-'));
   const cert = join(base, 'server.crt');
   const key = join(base, 'server.key');
@@ -324,7 +329,7 @@ test('PostgreSQL 15: every event a DBA acts on has its kind and values, in all t
       return r;
     };
     // life cycle
-    assert.match(String(one('server_start', 'starting').details.version), /^15\./);
+    assert.equal(String(one('server_start', 'starting').details.version).split('.')[0], String(Math.floor(server.versionNum / 10000)));
     assert.equal(one('server_start', 'listening').details.port, server.port);
     assert.ok(one('server_start', 'last_shutdown').details.last_up);
     one('server_ready');
@@ -389,7 +394,8 @@ test('PostgreSQL 15: every event a DBA acts on has its kind and values, in all t
     // crash and recovery
     const died = one('server_crash', 'process_died');
     assert.equal(died.details.signal, 9);
-    assert.equal(died.details.process, 'server process');
+    // "server process (PID n) was terminated…" until PostgreSQL 17, "client backend (PID n)…" from 18
+    assert.equal(died.details.process, server.versionNum >= 180000 ? 'client backend' : 'server process');
     one('server_crash', 'terminating_others');
     one('server_crash', 'reinitializing');
     one('server_crash', 'recovery');

@@ -125,6 +125,11 @@ test('events from other versions and from standbys have their kinds and values',
     sqlstate_inferred: true,
     error_class: 'internal_error',
   });
+  assert.equal(
+    details('LOG', 'invalid page in block 0 of relation "base/5/16398"').relation_path,
+    'base/5/16398',
+    'PostgreSQL 18 quotes it',
+  );
   assert.deepEqual(details('LOG', 'parameter "max_connections" cannot be changed without restarting the server'), {
     kind: 'config_changed',
     parameter: 'max_connections',

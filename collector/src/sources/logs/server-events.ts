@@ -241,7 +241,8 @@ const RULES: readonly Rule[] = [
     re: /^page verification failed, calculated checksum (\d+) but expected (\d+)/,
     names: ['checksum_calculated', 'checksum_expected'],
   },
-  { kind: 'checksum_failure', re: /^invalid page in block (\d+) of relation (\S+)/, names: ['block', 'relation_path'] },
+  // PostgreSQL 18 quotes the path ("base/5/16398"), earlier majors do not
+  { kind: 'checksum_failure', re: /^invalid page in block (\d+) of relation "?([^\s"]+)"?/, names: ['block', 'relation_path'] },
   { kind: 'checksum_failure', re: /^checksum verification failed in file "([^"]+)", block (\d+)/, names: ['relation_path', 'block'] },
   {
     kind: 'checksum_failure',
