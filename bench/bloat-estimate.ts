@@ -53,7 +53,7 @@ try {
     Number(
       (
         await bench.query('SELECT coalesce(sum(total_exec_time), 0) AS ms FROM pg_stat_statements WHERE query LIKE $1', [
-          `${QUERY_MARKER}%`,
+          `%${QUERY_MARKER}%`,
         ])
       ).rows[0].ms,
     );

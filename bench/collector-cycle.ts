@@ -302,7 +302,7 @@ const heaviest = (
   .map((h) => ({
     ms_per_call: h.ms_per_call,
     query: h.query
-      .slice(QUERY_MARKER.length + 1)
+      .replace(` ${QUERY_MARKER}`, '')
       .replace(/^SELECT (json_agg\(q\) AS rows|count\(\*\)::int AS pga_rows, .*?) FROM \(/, '')
       .replace(/\s+/g, ' ')
       .slice(0, 70),

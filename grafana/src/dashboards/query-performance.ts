@@ -57,15 +57,15 @@ export function withStatementText(sql: string, orderBy: string): string {
  ORDER BY ${orderBy}`;
 }
 
-// The collector's own statements start with its marker (catalog.ts QUERY_MARKER); they are left
-// out unless $ownqueries says include. The marker is matched with '_' for its slashes, so no
+// The collector's own statements carry its marker (catalog.ts QUERY_MARKER: after the first word,
+// at the start before 2026-12); they are left out unless $ownqueries says include. The marker is matched with '_' for its slashes, so no
 // comment delimiter appears in the SQL (Grafana strips comments before it expands macros). Texts
 // come once a day per statement: a day before the range finds every statement of the range.
 export const OWN_QUERIES = `(\${ownqueries:sqlstring} = 'include' OR m.queryid NOT IN (
     SELECT q.queryid FROM ${t.pgStatementTexts.table} q
      WHERE ${ofInstances('q')} AND q.queryid IS NOT NULL
        AND q.time > $__timeFrom()::timestamptz - interval '1 day' AND q.time <= $__timeTo()::timestamptz
-       AND q.query LIKE '_* pganalytics-collector *_%'))`;
+       AND q.query LIKE '%_* pganalytics-collector *_%'))`;
 const STATEMENT_FILTER = { joins: BY_DATABASE.joins, where: `${BY_DATABASE.where} AND ${OWN_QUERIES}` } as const;
 
 export const ownQueriesVariable = (): dashboard.CustomVariableBuilder =>

@@ -26,7 +26,8 @@ export class LogSettingsError extends Error {
   override readonly name = 'LogSettingsError';
 }
 
-const SQL = `/* pganalytics:logs */ SELECT name, setting FROM pg_catalog.pg_settings
+// Run through the instance's source, which tags it like every collector query.
+const SQL = `SELECT name, setting FROM pg_catalog.pg_settings
  WHERE name IN ('log_line_prefix', 'log_destination', 'logging_collector', 'log_directory', 'log_filename', 'data_directory', 'log_timezone', 'cluster_name', 'config_file')`;
 
 export async function readLogSettings(client: Queryable): Promise<ServerLogSettings> {

@@ -29,6 +29,14 @@ export * from './catalog/types.ts';
 /** Marks every collector query so a DBA can find it in pg_stat_statements and in the logs. */
 export const QUERY_MARKER = '/* pganalytics-collector */';
 
+/** The statement with the marker after its first word: PostgreSQL 18's pg_stat_statements keeps
+ *  the comments inside a statement but drops those before it. */
+export function tagged(sql: string): string {
+  const s = sql.trimStart();
+  const word = s.search(/\s/);
+  return word < 0 ? `${s} ${QUERY_MARKER}` : `${s.slice(0, word)} ${QUERY_MARKER}${s.slice(word)}`;
+}
+
 /** In run order: pg_instance first (it says whether the rest makes sense), texts after statements. */
 export const CATALOG: readonly CatalogEntry[] = [
   pgInstance,
@@ -71,7 +79,7 @@ export function firstVersion(entry: CatalogEntry): number {
 /** The SQL of the highest minimum version not above the server's, tagged, or undefined. */
 export function pickSql(sql: VersionedSql, serverVersionNum: number): string | undefined {
   const picked = versionOf(sql, serverVersionNum);
-  return picked && `${QUERY_MARKER} ${picked}`;
+  return picked && tagged(picked);
 }
 
 /** The entry's main SQL for a server version, tagged, or undefined. Unless the entry asks for
@@ -86,10 +94,10 @@ export function sqlFor(entry: CatalogEntry, serverVersionNum: number): string | 
   if (entry.textRows) return pickSql(entry.sql, serverVersionNum);
   const picked = versionOf(entry.sql, serverVersionNum);
   if (!picked) return undefined;
-  if (!entry.byColumn) return `${QUERY_MARKER} SELECT json_agg(q) AS rows FROM (${picked}) q`;
+  if (!entry.byColumn) return tagged(`SELECT json_agg(q) AS rows FROM (${picked}) q`);
   // One aggregate node: every json_agg sees the rows in the same order.
   const columns = entry.byColumn.columns.map((c) => `json_agg(q.${c}) AS ${c}`).join(', ');
-  return `${QUERY_MARKER} SELECT count(*)::int AS pga_rows, ${columns} FROM (${picked}) q`;
+  return tagged(`SELECT count(*)::int AS pga_rows, ${columns} FROM (${picked}) q`);
 }
 
 /** What an entry's query made by sqlFor returned: rows, or columns for an entry read by column. */

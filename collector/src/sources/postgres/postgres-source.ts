@@ -9,8 +9,8 @@
 //     the sizes of 2,000 tables and 4,000 indexes built their relations' cache entries again
 //     (a fifth of the server's CPU for those reads). Databases past the bound get a session
 //     for the cycle only, as every database did before.
-// Every query is tagged with QUERY_MARKER, runs under statement_timeout, and every session says
-// application_name = pganalytics-collector. A family that fails is skipped with a
+// Every query is tagged with QUERY_MARKER (catalog.ts tagged), runs under statement_timeout, and
+// every session says application_name = pganalytics-collector. A family that fails is skipped with a
 // CollectError (logged by the runner, counted in errorCounts); the cycle goes on.
 // The source only reads: what it reads goes, as it comes, into the instance's state
 // (state/instance-state.ts), which owns every earlier reading (counters, fingerprints, texts
@@ -23,7 +23,7 @@ import type { Reading, Sample } from '../../state/sample.ts';
 import {
   CATALOG,
   DEFAULT_LIMITS,
-  QUERY_MARKER,
+  tagged,
   firstVersion,
   pickSql,
   readingOf,
@@ -115,7 +115,7 @@ export class PostgresSource {
 
   /** One query on the instance connection, for other sources of the same instance (logs). */
   async query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }> {
-    return (await this.connect()).query(`${QUERY_MARKER} ${sql}`);
+    return (await this.connect()).query(tagged(sql));
   }
 
   /** A session in another database; errors surface as the failing query's error. */
@@ -186,8 +186,8 @@ export class PostgresSource {
     try {
       client = await this.connect();
       const r = await client.query(
-        `${QUERY_MARKER} SELECT current_setting('server_version_num')::int AS v, pg_postmaster_start_time()::text AS started,
-         current_database() AS db`,
+        tagged(`SELECT current_setting('server_version_num')::int AS v, pg_postmaster_start_time()::text AS started,
+         current_database() AS db`),
       );
       this.versionNum = r.rows[0].v;
       this.database = r.rows[0].db;
@@ -278,7 +278,7 @@ export class PostgresSource {
   /** Extensions installed in the connected database, asked only when a due family needs one. */
   private async extensions(client: Db, due: readonly CatalogEntry[]): Promise<Set<string>> {
     if (!due.some((e) => e.requiresExtension)) return new Set();
-    const r = await client.query(`${QUERY_MARKER} SELECT extname FROM pg_extension`);
+    const r = await client.query(tagged('SELECT extname FROM pg_extension'));
     return new Set(r.rows.map((x) => String(x.extname)));
   }
 
@@ -294,8 +294,10 @@ export class PostgresSource {
   ): Promise<CatalogEntry[]> {
     const read = new Set<CatalogEntry>();
     const dbs = (
-      await client.query(`${QUERY_MARKER} SELECT datname FROM pg_database
-      WHERE datallowconn AND NOT datistemplate AND has_database_privilege(oid, 'CONNECT') ORDER BY datname`)
+      await client.query(
+        tagged(`SELECT datname FROM pg_database
+      WHERE datallowconn AND NOT datistemplate AND has_database_privilege(oid, 'CONNECT') ORDER BY datname`),
+      )
     ).rows.map((r) => String(r.datname));
     for (const e of entries) state.of(e).begin(at, epoch);
     const listed = new Set(dbs);
