@@ -3,6 +3,8 @@
 // the most time, with exact call counts, and entries that did not run are not sent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { CATALOG_BY_FAMILY, readingOf, sqlFor } from '../../collector/src/sources/postgres/catalog.ts';
+import { TopStatementsState } from '../../collector/src/state/family-state.ts';
 import { InstanceUnderTest } from '../../collector/src/testing/stages.ts';
 import { startMonitored, superClient, type Monitored } from './monitored.ts';
 
@@ -80,5 +82,49 @@ test('statements that did not run in the interval are not sent', { timeout: 60_0
     for (const r of second.rows.pg_statements) assert.ok(Number(r.calls) > 0);
   } finally {
     await src.close();
+  }
+});
+
+test('the server leaves out the entries that did not run, and one that ran again after an idle cycle has its own interval', {
+  timeout: 60_000,
+}, async () => {
+  const c = await superClient(m.server);
+  const entry = CATALOG_BY_FAMILY.get('pg_statements')!;
+  const version = Number((await c.query('SHOW server_version_num')).rows[0].server_version_num);
+  const sql = sqlFor(entry, version)!;
+  const state = new TopStatementsState(entry, () => 1000);
+  const epoch = String((await c.query('SELECT pg_postmaster_start_time()::text AS t')).rows[0].t);
+  // One reading as the source makes it: the rows the server sent, and the statements sent.
+  const read = async (at: number): Promise<{ rows: number; sent: Array<Record<string, unknown>> }> => {
+    const reading = readingOf(entry, await c.query(sql, state.unchanged(epoch)));
+    state.begin(at, epoch);
+    state.add(reading);
+    return { rows: reading.length, sent: state.end() as Array<Record<string, unknown>> };
+  };
+  try {
+    for (let i = 0; i < 300; i++) await c.query(filler(i));
+    const entries = Number((await c.query('SELECT count(*) AS n FROM pg_stat_statements')).rows[0].n);
+    const first = await read(0);
+    assert.ok(first.rows >= entries, `the first reading has every entry (${first.rows} of ${entries})`);
+    await c.query(slowSql(10, 4));
+    const second = await read(60_000);
+    assert.ok(second.rows < 10, `only what ran since: ${second.rows} of ${entries} entries`);
+    const slowId = String(
+      (await c.query("SELECT queryid::text AS id FROM pg_stat_statements WHERE query LIKE 'SELECT pg_sleep(%), %, %, %, %'")).rows[0].id,
+    );
+    assert.equal(second.sent.find((x) => x.queryid === slowId)?.calls, 1, 'the statement that ran is read');
+    await read(120_000); // it does not run in this interval
+    await c.query(slowSql(10, 4));
+    await c.query(slowSql(10, 4));
+    const fourth = await read(180_000);
+    const again = fourth.sent.find((x) => x.queryid === slowId)!;
+    assert.equal(again.calls, 2);
+    assert.equal(again.interval_s, 60, 'over the last interval, not the two since it was last read');
+    // one reading in ten reads every entry again (entries evicted meanwhile are forgotten): the 11th
+    const rows: number[] = [];
+    for (let k = 5; k <= 11; k++) rows.push((await read(k * 60_000)).rows);
+    assert.ok(rows.slice(0, -1).every((n) => n < 10) && rows.at(-1)! >= entries, `readings 5-11: ${rows} rows of ${entries}`);
+  } finally {
+    await c.end();
   }
 });

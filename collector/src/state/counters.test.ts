@@ -154,3 +154,40 @@ test('a reset the server dates (stats_reset inside the interval): the values sin
   assert.equal(bad[0].xact_commit, null);
   assert.equal(bad[0].interval_s, null);
 });
+
+test('a reading that leaves out the series that did not move (pg_statements) keeps them, as read at that sample', () => {
+  const s = new CounterState();
+  const o = { ...opts, newSeriesFromZero: true, epoch: 'e1' };
+  s.diff(
+    [
+      { datname: 'a', xact_commit: 10 },
+      { datname: 'b', xact_commit: 5 },
+    ],
+    0,
+    o,
+  );
+  // b did not move: the reading has only a, and b is kept, as read at 60 s
+  s.begin(60_000, o);
+  s.row({ datname: 'a', xact_commit: 12 });
+  s.end(true);
+  assert.deepEqual(
+    [...s.series()].map(([parts, c]) => [parts, c[0]]),
+    [
+      [['a'], 12],
+      [['b'], 5],
+    ],
+  );
+  // b moves: its delta is over the last interval, not over the two since it was last in a reading
+  s.begin(120_000, o);
+  const b = { datname: 'b', xact_commit: 8 } as Record<string, unknown>;
+  s.row(b);
+  s.end(true);
+  assert.equal(b.xact_commit, 3);
+  assert.equal(b.interval_s, 60);
+  // a whole reading forgets what it did not have
+  s.diff([{ datname: 'b', xact_commit: 8 }], 180_000, o);
+  assert.deepEqual(
+    [...s.series()].map(([parts]) => parts[0]),
+    ['b'],
+  );
+});

@@ -146,10 +146,24 @@ export class CounterState {
   }
 
   /** Ends the sample: series that disappeared (a dropped table) are forgotten, only this
-   *  sample's are kept. */
-  end(): void {
+   *  sample's are kept. `unseenUnchanged`: the reading left out the series that had not moved
+   *  (pg_statements), so those are kept, as read at this sample. */
+  end(unseenUnchanged = false): void {
     const sample = this.sample;
-    if (this.seen < this.previous.size) for (const [key, p] of this.previous) if (p.sample !== sample) this.previous.delete(key);
+    if (this.seen === this.previous.size) return;
+    for (const [key, p] of this.previous) {
+      if (p.sample === sample) continue;
+      if (!unseenUnchanged) this.previous.delete(key);
+      else {
+        p.at = this.at;
+        p.sample = sample;
+      }
+    }
+  }
+
+  /** Each series' key parts (as the rows had them, in text) and counters, as last read. */
+  *series(): Generator<[parts: string[], counters: readonly number[]]> {
+    for (const [key, p] of this.previous) yield [key.split('\u0000'), p.counters];
   }
 }
 

@@ -5,7 +5,8 @@
 //   snapshot         counters become deltas over the interval (CounterState); others pass
 //   on-change        sent only when the reading differs from the last one sent
 //   sampled          background samples aggregate over the interval (activity-window.ts)
-//   top-statements   counters diffed as the cursor's chunks arrive; the top N by time are kept
+//   top-statements   counters diffed, the top N by time kept; the entries that did not run are
+//                    left out by the server (unchanged) and kept as they were
 //   statement-texts  texts of the top statements not sent within TEXT_RESEND_MS
 import type { CatalogEntry } from '../sources/postgres/catalog/types.ts';
 import { SAMPLE_AGGREGATES, type SampleWindow } from './activity-window.ts';
@@ -15,6 +16,8 @@ import { concatColumns, isColumns, rowAt, rowsOfReading, toNumber, type Reading,
 /** A statement's text is sent again after this long, so it outlives the table's retention. */
 const TEXT_RESEND_MS = 24 * 3600_000;
 const MAX_REMEMBERED_TEXTS = 100_000;
+/** pg_statements reads every entry once in this many readings (TopStatementsState.unchanged). */
+const FULL_READ_EVERY = 10;
 
 export interface FamilyState {
   /** A cycle's reading starts: `at` is its time (ms), `epoch` the server's start time. */
@@ -121,17 +124,58 @@ export class TopStatementsState implements FamilyState {
   private ran: Sample[] = [];
   /** The queryids sent by the last cycle: whose texts the statement-texts family reads. */
   lastIds: string[] = [];
+  /** The coming reading leaves out the entries that had not moved (see unchanged). */
+  private partial = false;
+  private epoch: string | undefined;
+  /** pg_stat_statements_info's stats_reset at the last reading that had a row. */
+  private infoReset: unknown = null;
+  private readings = 0;
   constructor(
     private readonly entry: CatalogEntry,
     private readonly max: () => number,
   ) {}
 
+  /**
+   * The pg_statements query's $1-$6, array texts of each entry as last read: dbid, userid,
+   * queryid, toplevel, calls and plans, and $7 the stats_reset of pg_stat_statements_info then.
+   * The server leaves out an entry whose calls and plans are the same (it has not run since; its
+   * deltas would be zero) unless everything was reset since, and the entries left out are kept
+   * as read now. Empty arrays, so every entry is read: the first reading, the first after a
+   * restart (epoch), and every FULL_READ_EVERY-th, which forgets the entries pg_stat_statements
+   * evicted. (An entry evicted and made again, that ran exactly as many times and was planned as
+   * often as the one before it, is taken for it until it runs again.)
+   */
+  unchanged(epoch: string): Array<string | null> {
+    const calls = this.entry.counters.indexOf('calls');
+    const plans = this.entry.counters.indexOf('plans');
+    this.partial = epoch === this.epoch && this.readings % FULL_READ_EVERY !== 0 && calls >= 0 && plans >= 0;
+    const cols: string[][] = [[], [], [], [], [], []];
+    if (this.partial) {
+      for (const [[dbid, userid, queryid, toplevel], c] of this.counters.series()) {
+        cols[0].push(dbid);
+        cols[1].push(userid);
+        cols[2].push(queryid);
+        cols[3].push(toplevel === 'true' ? 't' : toplevel === 'false' ? 'f' : 'NULL');
+        cols[4].push(Number.isNaN(c[calls]) ? 'NULL' : String(c[calls]));
+        cols[5].push(Number.isNaN(c[plans]) ? 'NULL' : String(c[plans]));
+      }
+    }
+    return [
+      ...cols.map((c) => `{${c.join(',')}}`),
+      this.infoReset === null || this.infoReset === undefined ? null : String(this.infoReset),
+    ];
+  }
+
   begin(at: number, epoch: string): void {
     this.ran = [];
+    this.readings++;
+    this.epoch = epoch;
     this.counters.begin(at, diffOptions(this.entry, epoch));
   }
 
   add(reading: Reading): void {
+    const reset = isColumns(reading) ? reading.columns.info_stats_reset?.[0] : reading[0]?.info_stats_reset;
+    if (reading.length > 0) this.infoReset = reset;
     if (!isColumns(reading)) {
       for (const row of reading) {
         this.counters.row(row);
@@ -151,7 +195,8 @@ export class TopStatementsState implements FamilyState {
   }
 
   end(): Sample[] {
-    this.counters.end();
+    this.counters.end(this.partial);
+    this.partial = false;
     const top = this.ran.sort(byTime).slice(0, this.max());
     this.ran = [];
     for (const r of top) r.mean_exec_time_ms = Math.round(((toNumber(r.total_exec_time_ms) ?? 0) / toNumber(r.calls)!) * 1000) / 1000;

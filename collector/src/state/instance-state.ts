@@ -51,6 +51,12 @@ export class InstanceState {
     return s;
   }
 
+  statements(entry: CatalogEntry): TopStatementsState {
+    const s = this.of(entry);
+    if (!(s instanceof TopStatementsState)) throw new Error(`catalogue entry ${entry.family} is not of kind top-statements`);
+    return s;
+  }
+
   texts(entry: CatalogEntry): StatementTextsState {
     const s = this.of(entry);
     if (!(s instanceof StatementTextsState)) throw new Error(`catalogue entry ${entry.family} is not of kind statement-texts`);

@@ -237,6 +237,9 @@ export class PostgresSource {
       }
       try {
         switch (entry.kind) {
+          case 'top-statements':
+            into(entry, readingOf(entry, await client.query(sql, state.statements(entry).unchanged(epoch))), epoch);
+            break;
           case 'statement-texts': {
             const wanted = state.texts(entry).wanted(at);
             into(entry, wanted.length === 0 ? [] : readingOf(entry, await client.query(sql, [wanted, STATEMENT_TEXT_MAX])), epoch);
