@@ -35,6 +35,7 @@ async function workload(server: PostgresServer): Promise<void> {
   await a.query('SELECT pg_reload_conf()');
   await sleep(300);
   await assert.rejects(client(server, 'pwuser', 'wrong'));
+  await (await client(server, 'pwuser', PASSWORD)).end();
   await assert.rejects(async () => {
     const c = new pg.Client({ host: server.host, port: server.port, user: 'postgres', database: 'no_such_db' });
     try {
@@ -191,6 +192,15 @@ async function runFor(binDir: string | undefined): Promise<void> {
       assert.ok(kinds.has(k), `kind ${k} missing; have ${[...kinds].join(',')}`);
     }
     const byKind = (k: string) => stderr.rows.filter((r) => r.kind === k);
+    if (server.versionNum >= 140000) {
+      // who the client proved to be, how, and the pg_hba.conf line that let it in (14+)
+      const who = byKind('connection_authenticated').find((r) => r.details.identity === 'pwuser')!;
+      assert.ok(who, 'no connection_authenticated for pwuser');
+      assert.deepEqual(
+        [who.details.method, who.details.hba_file, who.details.hba_line],
+        ['scram-sha-256', join(server.dataDir, 'pg_hba.conf'), 1],
+      );
+    }
     const auth = byKind('authentication_failed')[0];
     assert.equal(auth.details.login_user, 'pwuser');
     assert.equal(auth.sqlstate, '28P01');

@@ -133,7 +133,13 @@ async function protocolErrors(server: PostgresServer): Promise<void> {
   await closed(s);
 }
 
-async function runWorkload(server: PostgresServer, logDir: string): Promise<void> {
+/** What the workload wrote into postgresql.conf for a while: the file and the line of the unknown parameter. */
+interface BadConf {
+  file: string;
+  unknownLine: number;
+}
+
+async function runWorkload(server: PostgresServer, logDir: string): Promise<BadConf> {
   const a = await client(server);
   // reload: a changed parameter, a restart-only one (the file then "contains errors")
   await a.query("ALTER SYSTEM SET work_mem = '8MB'");
@@ -143,6 +149,24 @@ async function runWorkload(server: PostgresServer, logDir: string): Promise<void
   await a.query('ALTER SYSTEM RESET shared_buffers');
   await a.query('SELECT pg_reload_conf()');
   await sleep(300);
+  // reloads: an invalid value in postgresql.conf (the other changes are applied), then an unknown
+  // parameter (none are)
+  const conf = join(server.dataDir, 'postgresql.conf');
+  const confText = readFileSync(conf, 'utf8');
+  const bad = `${confText}\npga_no_such_setting = 1\n`; // the line is reported
+  for (const [i, text] of [`${confText}\nmaintenance_work_mem = 'lots'\n`, bad].entries()) {
+    writeFileSync(conf, text);
+    await a.query('SELECT pg_reload_conf()');
+    for (let wait = 0; readFileSync(logFiles(logDir).stderr, 'utf8').split('contains errors').length <= i + 2; wait++) {
+      assert.ok(wait < 300, 'the reload was never logged');
+      await sleep(100);
+    }
+  }
+  writeFileSync(conf, confText);
+  await a.query('SELECT pg_reload_conf()');
+  await sleep(300);
+  // the same words from a session's SET are that session's error, not the server's configuration
+  await assert.rejects(a.query("SET maintenance_work_mem = 'lots'"));
 
   await protocolErrors(server);
   // terminated by an administrator
@@ -249,6 +273,7 @@ async function runWorkload(server: PostgresServer, logDir: string): Promise<void
   await refused(server, {});
   await last.end();
   await stopping;
+  return { file: conf, unknownLine: bad.split('\n').indexOf('pga_no_such_setting = 1') + 1 };
 }
 
 function uidOf(user: string): number | undefined {
@@ -310,7 +335,7 @@ test('PostgreSQL 15 and later: every event a DBA acts on has its kind and values
   });
   const logDir = join(server.dataDir, 'log');
   try {
-    await runWorkload(server, logDir);
+    const badConf = await runWorkload(server, logDir);
     const f = logFiles(logDir);
     const [stderr, csv, json] = [
       await parseFile(f.stderr, 'stderr', PREFIX),
@@ -338,6 +363,18 @@ test('PostgreSQL 15 and later: every event a DBA acts on has its kind and values
     const changed = only(rows, 'config_changed').find((r) => r.details.parameter === 'work_mem')!;
     assert.equal(changed.details.value, '8MB');
     assert.equal(only(rows, 'config_changed').find((r) => r.details.parameter === 'shared_buffers')!.details.restart_required, true);
+    assert.deepEqual(
+      only(rows, 'config_reload', 'errors').map((r) => r.details.applied),
+      ['unaffected', 'unaffected', 'no'],
+    );
+    const invalid = only(rows, 'config_changed').find((r) => r.details.parameter === 'maintenance_work_mem')!;
+    assert.deepEqual([invalid.severity, invalid.details.value, invalid.details.invalid], ['LOG', 'lots', true]);
+    const unknown = only(rows, 'config_changed').find((r) => r.details.parameter === 'pga_no_such_setting')!;
+    assert.equal(unknown.details.unrecognized, true);
+    assert.deepEqual([unknown.details.file, unknown.details.line], [badConf.file, badConf.unknownLine]);
+    const sessionSet = rows.find((r) => r.severity === 'ERROR' && r.message.startsWith('invalid value for parameter'))!;
+    assert.equal(sessionSet.kind, 'error');
+    assert.equal(sessionSet.sqlstate, '22023');
     // connections
     const protocol = only(rows, 'protocol_error');
     assert.ok(

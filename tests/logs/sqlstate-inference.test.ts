@@ -128,6 +128,7 @@ const CASES: Case[] = [
   c("SELECT 'a' ~ '('"),
   c("SELECT '2024-13-01'::date"),
   c("SELECT to_date('x', 'YYYY')"),
+  c("SELECT to_date('2020 2021', 'YYYY YYYY')"),
   c('SELECT sqrt(-1)'),
   c('SELECT ln(0)'),
   c("SELECT substring('abc' from 1 for -1)"),

@@ -144,3 +144,73 @@ test('role "x" does not exist: 42704 at ERROR (an undefined object), 28000 at FA
   assert.equal(login.sqlstate, '28000');
   assert.equal(login.kind, 'authentication_failed');
 });
+
+// Records of the field logs (../shared's CloudNativePG, RDS, syslog and Ubuntu fixtures) that
+// came out as `other`, and the configuration-file messages around them.
+test('connection, recovery and configuration-file records of field logs have their kinds', () => {
+  assert.deepEqual(
+    details('LOG', 'connection authenticated: identity="CN=streaming_replica" method=cert (/var/lib/postgresql/data/pgdata/pg_hba.conf:7)'),
+    {
+      kind: 'connection_authenticated',
+      identity: 'CN=streaming_replica',
+      method: 'cert',
+      hba_file: '/var/lib/postgresql/data/pgdata/pg_hba.conf',
+      hba_line: 7,
+    },
+  );
+  assert.deepEqual(
+    details('LOG', 'replication connection authorized: user=streaming_replica application_name=cluster-2 SSL enabled (protocol=TLSv1.3)'),
+    {
+      kind: 'connection_authorized',
+      user: 'streaming_replica',
+      application: 'cluster-2',
+      ssl: true,
+      replication: true,
+    },
+  );
+  // the second alternative of a rule (indexed under its own first letter)
+  assert.deepEqual(details('LOG', 'ending log output to stderr'), { kind: 'server_start', stage: 'log_redirected' });
+  assert.deepEqual(details('LOG', 'recovering prepared transaction 499 from shared memory'), {
+    kind: 'recovery',
+    stage: 'prepared_transaction',
+    xid: 499,
+  });
+  assert.deepEqual(details('LOG', 'recovering prepared transaction 731 of epoch 2 from shared memory'), {
+    kind: 'recovery',
+    stage: 'prepared_transaction',
+    xid: 731,
+    epoch: 2,
+  });
+  // at start-up the file is refused whole (FATAL, no "changes were applied")
+  assert.deepEqual(details('FATAL', 'configuration file "/etc/postgresql/17/main/postgresql.conf" contains errors'), {
+    kind: 'config_reload',
+    stage: 'errors',
+    file: '/etc/postgresql/17/main/postgresql.conf',
+  });
+  assert.deepEqual(details('LOG', 'syntax error in file "/etc/postgresql/postgresql.conf" line 12, near token "="'), {
+    kind: 'config_reload',
+    stage: 'errors',
+    file: '/etc/postgresql/postgresql.conf',
+    line: 12,
+    near: '=',
+  });
+  assert.deepEqual(details('LOG', 'invalid value for parameter "lc_messages": "en_US.UTF-8"'), {
+    kind: 'config_changed',
+    parameter: 'lc_messages',
+    value: 'en_US.UTF-8',
+    invalid: true,
+  });
+  // the same words from a session's SET are its error (22023), not the server's configuration
+  const set = classify(emptyRecord('ERROR', 'invalid value for parameter "work_mem": "lots"'));
+  assert.deepEqual([set.kind, set.sqlstate], ['error', '22023']);
+  assert.deepEqual(
+    details('LOG', 'unrecognized configuration parameter "shared_buffer" in file "/etc/postgresql/postgresql.conf" line 3'),
+    {
+      kind: 'config_changed',
+      parameter: 'shared_buffer',
+      file: '/etc/postgresql/postgresql.conf',
+      line: 3,
+      unrecognized: true,
+    },
+  );
+});

@@ -99,17 +99,19 @@ export function classify(rec: LogRecord): Classified {
         }
         return c;
       }
-      if (msg.startsWith('connection authorized: ')) {
-        const c = base('connection_authorized', rec);
-        const m = /user=(\S+)(?: database=(\S+))?(?: application_name=(.*?))?(?: SSL enabled|$| GSS| replication=)/.exec(msg);
+      if (msg.startsWith('connection authenticated: ')) {
+        // PostgreSQL 14+: who the client proved to be, how, and which pg_hba.conf line let it in.
+        const c = base('connection_authenticated', rec);
+        const m = /^connection authenticated: identity="(.*)" method=(\S+) \((.*):(\d+)\)$/s.exec(msg);
         if (m) {
-          c.details.user = m[1];
-          if (m[2]) c.details.database = m[2];
-          if (m[3]) c.details.application = m[3];
+          c.details.identity = m[1];
+          c.details.method = m[2];
+          c.details.hba_file = m[3];
+          c.details.hba_line = n(m[4]);
         }
-        if (msg.includes('SSL enabled')) c.details.ssl = true;
         return c;
       }
+      if (msg.startsWith('connection authorized: ')) return authorized(rec, msg);
       if (msg.startsWith('checkpoint starting: ')) return starting('checkpoint_starting', rec, msg);
       if (msg.startsWith('checkpoint complete: ')) return complete('checkpoint_complete', rec, msg);
     }
@@ -154,6 +156,11 @@ export function classify(rec: LogRecord): Classified {
         return c;
       }
     }
+    if (msg.startsWith('replication connection authorized: ')) {
+      const c = authorized(rec, msg);
+      c.details.replication = true;
+      return c;
+    }
     if (msg.startsWith('restartpoint starting: ')) return starting('restartpoint_starting', rec, msg);
     if (msg.startsWith('restartpoint complete: ')) return complete('restartpoint_complete', rec, msg);
   }
@@ -164,7 +171,7 @@ export function classify(rec: LogRecord): Classified {
     c.details.read_only = msg.includes('read-only');
     return c;
   }
-  const event = serverEvent(msg);
+  const event = serverEvent(msg, sev === 'ERROR');
   if (event) {
     const c = base(event.kind, rec);
     Object.assign(c.details, event.details);
@@ -185,6 +192,19 @@ export function classify(rec: LogRecord): Classified {
   }
   if (sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC') return failure(rec, msg);
   return base('other', rec);
+}
+
+/** "[replication ]connection authorized: user=… database=… application_name=… SSL enabled (…)" */
+function authorized(rec: LogRecord, msg: string): Classified {
+  const c = base('connection_authorized', rec);
+  const m = /user=(\S+)(?: database=(\S+))?(?: application_name=(.*?))?(?: SSL enabled|$| GSS| replication=)/.exec(msg);
+  if (m) {
+    c.details.user = m[1];
+    if (m[2]) c.details.database = m[2];
+    if (m[3]) c.details.application = m[3];
+  }
+  if (msg.includes('SSL enabled')) c.details.ssl = true;
+  return c;
 }
 
 function withInferred(c: Classified, msg: string, sev: Severity): Classified {

@@ -32,6 +32,7 @@ export const LOG_EVENT_KINDS = [
   'statement_timeout',
   'statement_canceled',
   'connection_received',
+  'connection_authenticated',
   'connection_authorized',
   'disconnection',
   'authentication_failed',

@@ -65,7 +65,7 @@ test('pg-syslog.1.bz2: syslog parts are joined to their record; other programs a
   const listing = rows.find((r) => r.message.startsWith('duration: 13.997 ms'))!;
   assert.ok(listing.statement!.includes('\n       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",'), listing.statement!);
   const hinted = rows.find((r) => r.message === 'ending log output to stderr');
-  assert.ok(hinted);
+  assert.deepEqual([hinted?.kind, hinted?.details.stage], ['server_start', 'log_redirected']);
   assert.equal(rows.filter((r) => r.kind === 'connection_authorized').length, 6);
 });
 
@@ -79,6 +79,7 @@ test('rds.log.bz2: RDS prefix with %r, server start and refused connections', as
     ['starting', 'listening', 'listening', 'listening', 'last_shutdown'],
   );
   assert.equal(starts[0].details.version, '12.2');
+  assert.deepEqual(rows.find((r) => r.kind === 'recovery')?.details, { stage: 'prepared_transaction', xid: 499 });
   assert.equal(kinds.authentication_failed, 2);
   const refused = rows.find((r) => r.kind === 'authentication_failed')!;
   assert.equal(refused.client, '192.168.1.201(50906)');
@@ -133,6 +134,12 @@ test('cnpg.log.gz: CloudNativePG records carry SQLSTATEs', async () => {
   assert.equal(kinds.error, 4);
   assert.ok(rows.filter((r) => r.kind === 'error').every((r) => r.sqlstate !== null && r.sqlstate !== '00000'));
   assert.ok(rows.filter((r) => r.kind === 'disconnection').every((r) => typeof r.details.session_ms === 'number'));
+  // PostgreSQL 14+ logs who each client proved to be; every record has a kind of its own
+  assert.equal(kinds.connection_authenticated, 386);
+  assert.equal(kinds.other, undefined);
+  const cert = rows.find((r) => r.kind === 'connection_authenticated' && r.details.method === 'cert')!;
+  assert.deepEqual([cert.details.identity, cert.details.hba_line], ['CN=streaming_replica', 7]);
+  assert.equal(rows.filter((r) => r.kind === 'connection_authorized' && r.details.replication === true).length, 4);
 });
 
 test('pg_rawcsv.log: garbage lines are counted, the records around them survive', async () => {
@@ -146,6 +153,15 @@ test('pg_rawcsv.log: garbage lines are counted, the records around them survive'
   assert.equal(err[0].user_name, 'gilles');
   assert.equal(err[0].statement, 'SELECT TO_DATE(?,?);');
   assert.equal(rows.filter((r) => r.severity === 'FATAL').length, 1);
+  // a bad setting at start-up: the value, then the file refused
+  assert.deepEqual(
+    rows.filter((r) => r.kind.startsWith('config_')).map((r) => [r.severity, r.kind, r.details.parameter ?? r.details.stage]),
+    [
+      ['LOG', 'config_changed', 'lc_messages'],
+      ['FATAL', 'config_reload', 'errors'],
+    ],
+  );
+  assert.equal(err[0].sqlstate, '22007'); // conflicting values for "Y" field in formatting string
 });
 
 test('queryid.log.gz: %Q and %q, locks, temp files, cancel', async () => {

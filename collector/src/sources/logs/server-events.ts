@@ -19,6 +19,8 @@ interface Rule {
   refine?: (d: Record<string, EventValue>) => { kind: LogEventKind; stage: string } | null;
   /** For a rule whose message starts with a name (a process's): a text the message must hold. */
   needs?: string;
+  /** The same words at ERROR are a session's mistake (SET), not the server's configuration. */
+  notAtError?: boolean;
 }
 
 const NUMERIC = new Set([
@@ -35,6 +37,9 @@ const NUMERIC = new Set([
   'failures',
   'wanted',
   'got',
+  'line',
+  'xid',
+  'epoch',
 ]);
 
 const LSN = '([0-9A-F]+/[0-9A-F]+)';
@@ -77,8 +82,27 @@ const RULES: readonly Rule[] = [
   {
     kind: 'config_reload',
     stage: 'errors',
-    re: /^configuration file "([^"]+)" contains errors; (unaffected|no) changes were applied/,
+    re: /^configuration file "([^"]+)" contains errors(?:; (unaffected|no) changes were applied)?/,
     names: ['file', 'applied'],
+  },
+  {
+    kind: 'config_reload',
+    stage: 'errors',
+    re: /^syntax error in file "([^"]+)" line (\d+), near (?:token "(.*)"|end of line)/,
+    names: ['file', 'line', 'near'],
+  },
+  {
+    kind: 'config_changed',
+    re: /^invalid value for parameter "([^"]+)": "(.*)"$/s,
+    names: ['parameter', 'value'],
+    flags: { invalid: true },
+    notAtError: true,
+  },
+  {
+    kind: 'config_changed',
+    re: /^unrecognized configuration parameter "([^"]+)" in file "([^"]+)" line (\d+)/,
+    names: ['parameter', 'file', 'line'],
+    flags: { unrecognized: true },
   },
   { kind: 'config_changed', re: /^parameter "([^"]+)" changed to "(.*)"$/s, names: ['parameter', 'value'] },
   {
@@ -144,6 +168,12 @@ const RULES: readonly Rule[] = [
     stage: 'invalid_timeline',
     re: /^(?:new timeline (\d+) is not a child of database system timeline|requested timeline (\d+) is not a child of this server's history|new timeline (\d+) forked off current database system timeline|unexpected timeline ID (\d+) in)/,
     names: ['timeline', 'timeline', 'timeline', 'timeline'],
+  },
+  {
+    kind: 'recovery',
+    stage: 'prepared_transaction',
+    re: /^recovering prepared transaction (\d+)(?: of epoch (\d+))? from shared memory/,
+    names: ['xid', 'epoch'],
   },
   { kind: 'recovery', stage: 'archive_recovery_complete', re: /^archive recovery complete/ },
   {
@@ -265,15 +295,60 @@ const RULES: readonly Rule[] = [
 const BY_FIRST = new Map<number, Rule[]>();
 const ANYWHERE: Rule[] = [];
 for (const r of RULES) {
-  const src = r.re.source;
   if (r.needs !== undefined) ANYWHERE.push(r);
-  else if (/^\^[a-zA-Z]/.test(src)) push(src.charCodeAt(1), r);
-  else {
-    // An alternation at the start: index under every letter an alternative can start with.
-    const firsts = [...src.matchAll(/(?:^\^\((?:\?:)?|\|)([a-zA-Z])/g)].map((m) => m[1].charCodeAt(0));
-    if (firsts.length === 0) throw new Error(`server event rule not indexable: ${src}`);
-    for (const c of new Set(firsts)) push(c, r);
+  else for (const c of firstLetters(r.re.source)) push(c, r);
+}
+
+/** The letters a rule's message can start with: every alternative of the pattern (at its top
+ *  level, or of a group it starts with) must begin with ^ and a letter. */
+function firstLetters(src: string): Set<number> {
+  const letters = new Set<number>();
+  for (const alt of topLevel(src)) {
+    const body = alt.startsWith('^') ? alt.slice(1) : null;
+    if (body === null) throw new Error(`server event rule not anchored: ${src}`);
+    if (/^[a-zA-Z]/.test(body)) letters.add(body.charCodeAt(0));
+    else if (body.startsWith('(')) {
+      const group = body.slice(body.startsWith('(?:') ? 3 : 1, closing(body));
+      for (const a of topLevel(group)) {
+        if (!/^[a-zA-Z]/.test(a)) throw new Error(`server event rule not indexable: ${src}`);
+        letters.add(a.charCodeAt(0));
+      }
+    } else throw new Error(`server event rule not indexable: ${src}`);
   }
+  return letters;
+}
+
+/** The alternatives of a pattern at its top level (not inside a group or a class). */
+function topLevel(src: string): string[] {
+  const alts: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let from = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      alts.push(src.slice(from, i));
+      from = i + 1;
+    }
+  }
+  alts.push(src.slice(from));
+  return alts;
+}
+
+/** Where the group that `s` starts with closes. */
+function closing(s: string): number {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === '(') depth++;
+    else if (s[i] === ')' && --depth === 0) return i;
+  }
+  throw new Error(`unbalanced group: ${s}`);
 }
 function push(c: number, r: Rule): void {
   const list = BY_FIRST.get(c);
@@ -286,10 +361,11 @@ export interface ServerEvent {
   details: Record<string, EventValue>;
 }
 
-export function serverEvent(msg: string): ServerEvent | null {
+export function serverEvent(msg: string, atError = false): ServerEvent | null {
   const rules = BY_FIRST.get(msg.charCodeAt(0));
   if (rules)
     for (const r of rules) {
+      if (atError && r.notAtError) continue;
       const e = apply(r, msg);
       if (e) return e;
     }

@@ -110,7 +110,10 @@ const BY_MESSAGE: ReadonlyArray<readonly [RegExp, string]> = [
     '22P02',
   ],
   [/^invalid byte sequence for encoding|^character with byte sequence .* has no equivalent in encoding/, '22021'],
-  [/^invalid value ".*" for ".*"|^date\/time value ".*" is no longer supported/, '22007'],
+  [
+    /^invalid value ".*" for ".*"|^date\/time value ".*" is no longer supported|^conflicting values for ".*" field in formatting string/,
+    '22007',
+  ],
   [
     /^(?:date\/time field value out of range|time zone displacement out of range|timestamp out of range|date out of range|interval out of range|date field value out of range)/,
     '22008',
