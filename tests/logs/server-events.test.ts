@@ -168,6 +168,17 @@ async function runWorkload(server: PostgresServer, logDir: string): Promise<BadC
   // the same words from a session's SET are that session's error, not the server's configuration
   await assert.rejects(a.query("SET maintenance_work_mem = 'lots'"));
 
+  // a slot that holds more WAL than max_slot_wal_keep_size is given up at the next checkpoint
+  await a.query("SELECT pg_create_physical_replication_slot('keeper', true)");
+  await a.query('CREATE TABLE walfill (x int)');
+  for (let i = 0; i < 3; i++) {
+    await a.query('INSERT INTO walfill SELECT generate_series(1, 1000)');
+    await a.query('SELECT pg_switch_wal()');
+  }
+  await a.query('CHECKPOINT');
+  await waitForLog(logDir, 'slot "keeper"');
+  await a.query("SELECT pg_drop_replication_slot('keeper')");
+
   await protocolErrors(server);
   // terminated by an administrator
   const victim = await client(server);
@@ -331,6 +342,7 @@ test('PostgreSQL 15 and later: every event a DBA acts on has its kind and values
       max_wal_size: '32MB',
       checkpoint_warning: '1h',
       wal_level: 'replica',
+      max_slot_wal_keep_size: '1MB',
     },
   });
   const logDir = join(server.dataDir, 'log');
@@ -367,6 +379,9 @@ test('PostgreSQL 15 and later: every event a DBA acts on has its kind and values
       only(rows, 'config_reload', 'errors').map((r) => r.details.applied),
       ['unaffected', 'unaffected', 'no'],
     );
+    const slot = one('replication_slot', 'invalidated');
+    assert.equal(slot.details.slot, 'keeper');
+    assert.match(String(slot.details.lsn), /^[0-9A-F]+\/[0-9A-F]+$/); // in the message up to 15, in the DETAIL from 16
     const invalid = only(rows, 'config_changed').find((r) => r.details.parameter === 'maintenance_work_mem')!;
     assert.deepEqual([invalid.severity, invalid.details.value, invalid.details.invalid], ['LOG', 'lots', true]);
     const unknown = only(rows, 'config_changed').find((r) => r.details.parameter === 'pga_no_such_setting')!;

@@ -68,6 +68,7 @@ const SERVER_EVENT_KINDS = [
   'config_changed',
   'recovery',
   'replication_stream',
+  'replication_slot',
   'checksum_failure',
   'archive_failed',
   'wraparound_warning',

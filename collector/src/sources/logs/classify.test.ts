@@ -214,3 +214,75 @@ test('connection, recovery and configuration-file records of field logs have the
     },
   );
 });
+
+// Wordings from PostgreSQL's sources (13–18) for standbys, slots, subscriptions and start-up
+// failures; a slot's invalidation also comes from a real server in tests/logs/server-events.test.ts.
+test('replication, slot, subscription and start-up failure records have their kinds', () => {
+  const slot16 = classify({
+    ...emptyRecord('LOG', 'invalidating obsolete replication slot "keeper"'),
+    detail: "The slot's restart_lsn 0/1511A60 exceeds the limit by 1048576 bytes.",
+  });
+  assert.deepEqual(
+    { kind: slot16.kind, ...slot16.details },
+    {
+      kind: 'replication_slot',
+      stage: 'invalidated',
+      slot: 'keeper',
+      lsn: '0/1511A60',
+      bytes_over_limit: 1048576,
+    },
+  );
+  assert.deepEqual(details('LOG', 'terminating process 1234 to release replication slot "s1"'), {
+    kind: 'replication_slot',
+    stage: 'terminating_holder',
+    holder_pid: 1234,
+    slot: 's1',
+  });
+  const removed = classify(emptyRecord('ERROR', 'requested WAL segment 000000010000000000000003 has already been removed'));
+  assert.deepEqual([removed.kind, removed.sqlstate, removed.details.wal_file], ['replication_stream', '58P01', '000000010000000000000003']);
+  assert.deepEqual(details('LOG', 'terminating walsender process due to replication timeout'), {
+    kind: 'connection_terminated',
+    process: 'walsender process',
+    reason: 'replication timeout',
+  });
+  assert.deepEqual(details('LOG', 'starting logical decoding for slot "sub1"'), {
+    kind: 'logical_replication',
+    stage: 'decoding_started',
+    slot: 'sub1',
+  });
+  assert.deepEqual(details('LOG', 'logical replication table synchronization worker for subscription "s", table "orders" has finished'), {
+    kind: 'logical_replication',
+    stage: 'worker',
+    worker: 'table synchronization worker',
+    subscription: 's',
+    table: 'orders',
+    state: 'finished',
+  });
+  assert.deepEqual(details('LOG', 'sending cancel to blocking autovacuum PID 4321'), {
+    kind: 'statement_canceled',
+    autovacuum_pid: 4321,
+    reason: 'blocking_autovacuum',
+  });
+  assert.deepEqual(details('LOG', 'recovery stopping before commit of transaction 750, time 2024-01-01 00:00:00+00'), {
+    kind: 'recovery',
+    stage: 'target_reached',
+    when: 'before',
+    target: 'commit of transaction 750, time 2024-01-01 00:00:00+00',
+  });
+  assert.deepEqual(details('LOG', 'unexpected pageaddr 0/1000000 in log segment 000000010000000000000003, offset 0'), {
+    kind: 'recovery',
+    stage: 'wal_end',
+    lsn: '0/1000000',
+    wal_file: '000000010000000000000003',
+    offset: 0,
+  });
+  assert.deepEqual(details('LOG', 'could not bind IPv4 address "0.0.0.0": Address already in use'), {
+    kind: 'server_start',
+    stage: 'bind_failed',
+    family: 'IPv4',
+    address: '0.0.0.0',
+    error: 'Address already in use',
+  });
+  assert.equal(classify(emptyRecord('FATAL', 'lock file "postmaster.pid" already exists')).details.stage, 'start_failed');
+  assert.equal(kindOf('WARNING', 'autovacuum not started because of misconfiguration'), 'autovacuum_launcher');
+});

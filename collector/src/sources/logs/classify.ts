@@ -179,6 +179,14 @@ export function classify(rec: LogRecord): Classified {
       const f = /archive command was: .*?([0-9A-F]{24}(?:\.partial|\.history|\.\d{8}\.backup)?)/.exec(rec.detail);
       if (f) c.details.wal_file = f[1];
     }
+    if (event.kind === 'replication_slot' && c.details.lsn === undefined && rec.detail) {
+      // 16+: "The slot's restart_lsn 0/1511A60 exceeds the limit by 1234 bytes."
+      const l = /restart_lsn ([0-9A-F]+\/[0-9A-F]+) exceeds the limit by (\d+) bytes/.exec(rec.detail);
+      if (l) {
+        c.details.lsn = l[1];
+        c.details.bytes_over_limit = n(l[2]);
+      }
+    }
     return sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC' ? withInferred(c, msg, sev) : c;
   }
   if (WRAPAROUND.test(msg)) {

@@ -46,6 +46,8 @@ export const LOG_EVENT_KINDS = [
   'config_changed',
   'recovery',
   'replication_stream',
+  'replication_slot',
+  'logical_replication',
   'connection_lost',
   'connection_terminated',
   'connection_refused',

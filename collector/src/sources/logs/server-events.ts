@@ -40,6 +40,9 @@ const NUMERIC = new Set([
   'line',
   'xid',
   'epoch',
+  'autovacuum_pid',
+  'holder_pid',
+  'offset',
 ]);
 
 const LSN = '([0-9A-F]+/[0-9A-F]+)';
@@ -73,6 +76,19 @@ const RULES: readonly Rule[] = [
   { kind: 'server_start', stage: 'last_shutdown', re: /^database system was shut down at (.+)$/, names: ['last_up'] },
   { kind: 'server_start', stage: 'standby_mode', re: /^entering standby mode/ },
   { kind: 'server_start', stage: 'launcher_started', re: /^(autovacuum|logical replication) launcher started/, names: ['launcher'] },
+  // start-up failures: the server does not come up (or not on every address)
+  {
+    kind: 'server_start',
+    stage: 'bind_failed',
+    re: /^could not (?:bind|create listen socket for) (IPv4|IPv6|Unix) (?:address|socket) "([^"]*)"(?:: (.+))?/,
+    names: ['family', 'address', 'error'],
+  },
+  {
+    kind: 'server_start',
+    stage: 'start_failed',
+    re: /^(could not create any (?:TCP\/IP sockets|Unix-domain sockets)|lock file "[^"]+" already exists|could not (?:map|create) (?:anonymous )?shared memory(?: segment)?|data directory "[^"]+" has (?:invalid permissions|wrong ownership))/,
+    names: ['reason'],
+  },
   { kind: 'server_shutdown', stage: 'requested', re: /^received (smart|fast|immediate) shutdown request/, names: ['mode'] },
   { kind: 'server_shutdown', stage: 'aborting_transactions', re: /^aborting any active transactions/ },
   { kind: 'server_shutdown', stage: 'shutting_down', re: /^shutting down$/ },
@@ -175,6 +191,15 @@ const RULES: readonly Rule[] = [
     re: /^recovering prepared transaction (\d+)(?: of epoch (\d+))? from shared memory/,
     names: ['xid', 'epoch'],
   },
+  {
+    kind: 'recovery',
+    stage: 'wal_end',
+    re: new RegExp(`^unexpected pageaddr ${LSN} in (?:log|WAL) segment ([0-9A-F]{24}), (?:LSN ${LSN}, )?offset (\\d+)`),
+    names: ['lsn', 'wal_file', 'lsn', 'offset'],
+  },
+  { kind: 'recovery', stage: 'restartpoint', re: new RegExp(`^recovery restart point at ${LSN}`), names: ['lsn'] },
+  { kind: 'recovery', stage: 'target_reached', re: /^recovery stopping (before|after) (.+)$/, names: ['when', 'target'] },
+  { kind: 'recovery', stage: 'paused', re: /^recovery has paused/ },
   { kind: 'recovery', stage: 'archive_recovery_complete', re: /^archive recovery complete/ },
   {
     kind: 'recovery',
@@ -202,6 +227,48 @@ const RULES: readonly Rule[] = [
   },
   { kind: 'replication_stream', stage: 'connect_failed', re: /^could not connect to the primary server/ },
   { kind: 'replication_stream', stage: 'waiting', re: new RegExp(`^waiting for WAL to become available at ${LSN}`), names: ['lsn'] },
+  {
+    kind: 'replication_stream',
+    stage: 'wal_removed',
+    re: /^requested WAL segment ([0-9A-F]{24}) has already been removed/,
+    names: ['wal_file'],
+  },
+  { kind: 'replication_stream', stage: 'stopped', re: /^WAL receiver process shutdown requested/ },
+  {
+    kind: 'replication_stream',
+    stage: 'timeline_history',
+    re: /^fetching timeline history file for timeline (\d+) from primary server/,
+    names: ['timeline'],
+  },
+  // replication slots given up so that WAL can be removed (max_slot_wal_keep_size, 13+)
+  {
+    kind: 'replication_slot',
+    stage: 'invalidated',
+    re: new RegExp(
+      `^invalidating (?:obsolete replication )?slot "([^"]+)"(?: because its restart_lsn ${LSN} exceeds max_slot_wal_keep_size)?`,
+    ),
+    names: ['slot', 'lsn'],
+  },
+  {
+    kind: 'replication_slot',
+    stage: 'terminating_holder',
+    re: /^terminating process (\d+) to release replication slot "([^"]+)"/,
+    names: ['holder_pid', 'slot'],
+  },
+  // logical decoding and subscriptions
+  { kind: 'logical_replication', stage: 'decoding_started', re: /^starting logical decoding for slot "([^"]+)"/, names: ['slot'] },
+  {
+    kind: 'logical_replication',
+    stage: 'consistent_point',
+    re: new RegExp(`^logical decoding found (?:initial )?consistent point at ${LSN}`),
+    names: ['lsn'],
+  },
+  {
+    kind: 'logical_replication',
+    stage: 'worker',
+    re: /^logical replication (apply worker|table synchronization worker|parallel apply worker) for subscription "([^"]+)"(?:, table "([^"]+)")? has (started|finished)/,
+    names: ['worker', 'subscription', 'table', 'state'],
+  },
   // connections
   { kind: 'connection_lost', re: /^unexpected EOF on client connection with an open transaction/, flags: { open_transaction: true } },
   {
@@ -211,7 +278,7 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: 'connection_terminated',
-    re: /^terminating (connection|autovacuum process|walsender process|background worker "[^"]*") due to (administrator command|idle-in-transaction timeout|idle-session timeout|conflict with recovery|unexpected postmaster exit)/,
+    re: /^terminating (connection|autovacuum process|walsender process|background worker "[^"]*") due to (administrator command|idle-in-transaction timeout|idle-session timeout|conflict with recovery|unexpected postmaster exit|replication timeout)/,
     names: ['process', 'reason'],
   },
   { kind: 'protocol_error', re: /^unsupported frontend protocol (\d+\.\d+)/, names: ['protocol'] },
@@ -259,6 +326,13 @@ const RULES: readonly Rule[] = [
     names: ['operation', 'relation'],
     flags: { reason: 'permission denied' },
   },
+  {
+    kind: 'statement_canceled',
+    re: /^sending cancel to blocking autovacuum PID (\d+)/,
+    names: ['autovacuum_pid'],
+    flags: { reason: 'blocking_autovacuum' },
+  },
+  { kind: 'autovacuum_launcher', stage: 'not_started', re: /^autovacuum not started because of misconfiguration/ },
   { kind: 'autovacuum_launcher', stage: 'stopped', re: /^autovacuum launcher shutting down/ },
   { kind: 'checkpoints_too_frequent', re: /^checkpoints are occurring too frequently \((\d+) seconds? apart\)/, names: ['seconds_apart'] },
   {

@@ -191,7 +191,7 @@ const BY_MESSAGE: ReadonlyArray<readonly [RegExp, string]> = [
   [/pg_hba\.conf/, '28000'],
   [/^role "[^"]*" is not permitted to log in/, '28000'],
   // 58xxx system errors, XX internal
-  [/^could not (?:open|stat) file .*No such file or directory/, '58P01'],
+  [/^could not (?:open|stat) file .*No such file or directory|^requested WAL segment \S+ has already been removed/, '58P01'],
   [/^could not (?:open|read|write|stat|create|remove) (?:file|directory)/, '58030'],
   [/^invalid page in block/, 'XX001'], // data_corrupted
   [/^could not read block \d+ in file/, 'XX001'],
