@@ -292,8 +292,9 @@ function readEscape(line: string, pos: number, t: { esc: Escape; pad: number; ne
   return t.pad !== 0 && t.esc.shape !== 'text' ? skipSpaces(line, end) : end;
 }
 
-/** Each field is stored by name: a store through a computed key (`out[field]`) took 8% of the
- *  pipeline's time in bench:logs' profile. */
+/** Each field is stored by name: with a store through a computed key (`out[field]`) this function
+ *  took 8% of bench:logs' pipeline profile; by name the pipeline used ~3% less CPU (3 paired
+ *  whole-process rounds on the 222 MB log). */
 function assign(out: PrefixFields, field: Field, rawValue: string): void {
   const value = rawValue.length > 0 && rawValue.charCodeAt(rawValue.length - 1) === 32 ? rawValue.trimEnd() : rawValue;
   const text = value === '' || value === '[unknown]' ? null : value;
